@@ -1,0 +1,78 @@
+"""The ``forecast`` command line: one click group; sub-commands parse, call one function, render."""
+
+from __future__ import annotations
+
+import click
+
+from ..errors import ForecastError, InputError
+from ..months import parse_date, parse_datetime
+
+
+class ForecastGroup(click.Group):
+    """A group that turns domain errors into one line on stderr and exit code 2."""
+
+    def invoke(self, ctx: click.Context):
+        try:
+            return super().invoke(ctx)
+        except ForecastError as exc:
+            click.echo(f"Error: {exc}", err=True)
+            ctx.exit(2)
+
+
+class DateType(click.ParamType):
+    """A ``YYYY-MM-DD`` date."""
+
+    name = "YYYY-MM-DD"
+
+    def convert(self, value, param, ctx):
+        try:
+            return parse_date(value)
+        except InputError as exc:
+            self.fail(str(exc), param, ctx)
+
+
+class TimestampType(click.ParamType):
+    """A date or ISO timestamp (a bare date means the end of that day, UTC)."""
+
+    name = "TIMESTAMP"
+
+    def convert(self, value, param, ctx):
+        try:
+            return parse_datetime(value)
+        except InputError as exc:
+            self.fail(str(exc), param, ctx)
+
+
+DATE = DateType()
+TIMESTAMP = TimestampType()
+
+
+class Env:
+    """Per-invocation state: where the store is, opened on first use."""
+
+    def __init__(self, db: str | None) -> None:
+        self.db = db
+        self._store = None
+
+    def store(self):
+        if self._store is None:
+            from ..store import open_store
+
+            self._store = open_store(self.db)
+        return self._store
+
+
+@click.group(cls=ForecastGroup)
+@click.option("--db", envvar="FORECAST_DB", metavar="PATH|URL",
+              help="Store: a SQLite path or SQLAlchemy URL (default ./forecast.db, or $FORECAST_DB).")
+@click.version_option(package_name="forecast")
+@click.pass_context
+def cli(ctx: click.Context, db: str | None) -> None:
+    """Bayesian forecasts of policy events from dated expert evidence.
+
+    Example: forecast init && forecast evidence list --question russia-iss-withdrawal
+    """
+    ctx.obj = Env(db)
+
+
+from . import evidence_commands  # noqa: E402,F401  (registers sub-commands)

@@ -1,0 +1,246 @@
+"""Commands that create the store and log, list, move and retract evidence."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from .. import evidence, seed, transfer, views
+from ..store.tables import DATE_PRECISIONS, EXPERT_KINDS, OBSERVATION_KINDS, STRENGTHS
+from . import DATE, cli
+from .render import emit_json, emit_record, emit_table
+
+json_option = click.option("--json", "as_json", is_flag=True, help="Print JSON instead of a table.")
+
+
+@cli.command()
+@click.option("--priors", type=click.Path(file_okay=False, path_type=Path), help="Priors directory (default: the project's priors/).")
+@click.option("--observations", type=click.Path(file_okay=False, path_type=Path), help="Seed evidence directory (default: the project's observations/).")
+@click.pass_obj
+def init(env, priors: Path | None, observations: Path | None) -> None:
+    """Create the store and load questions, experts and seed evidence (safe to repeat).
+
+    Example: forecast init
+    """
+    with env.store().session() as session:
+        report = seed.initialise(session, priors, observations)
+    click.echo(
+        f"Store {env.store().url}: added {len(report.questions)} question(s), {len(report.experts)} expert(s), "
+        f"{report.statements} statement(s), {report.observations} observation(s)."
+    )
+
+
+@cli.group()
+def question() -> None:
+    """Questions being forecast."""
+
+
+@question.command(name="list")
+@json_option
+@click.pass_obj
+def question_list(env, as_json: bool) -> None:
+    """List questions.
+
+    Example: forecast question list --json
+    """
+    with env.store().session() as session:
+        rows = views.list_questions(session)
+    emit_json(rows) if as_json else emit_table(rows, ["slug", "status", "horizon_start", "horizon_end", "title"], wide=["title"])
+
+
+@question.command(name="show")
+@click.argument("slug")
+@json_option
+@click.pass_obj
+def question_show(env, slug: str, as_json: bool) -> None:
+    """Show one question.
+
+    Example: forecast question show russia-iss-withdrawal
+    """
+    with env.store().session() as session:
+        record = views.question_view(evidence.question_by_slug(session, slug))
+    emit_json(record) if as_json else emit_record(record)
+
+
+@cli.group()
+def expert() -> None:
+    """People whose statements are evidence."""
+
+
+@expert.command(name="list")
+@click.option("--kind", type=click.Choice(EXPERT_KINDS), help="Only experts of this kind.")
+@json_option
+@click.pass_obj
+def expert_list(env, kind: str | None, as_json: bool) -> None:
+    """List experts.
+
+    Example: forecast expert list --kind official
+    """
+    with env.store().session() as session:
+        rows = views.list_experts(session, kind)
+    emit_json(rows) if as_json else emit_table(rows, ["name", "kind", "affiliation", "role"], wide=["role"])
+
+
+@expert.command(name="show")
+@click.argument("name")
+@json_option
+@click.pass_obj
+def expert_show(env, name: str, as_json: bool) -> None:
+    """Show one expert (by name or alias) and their statements.
+
+    Example: forecast expert show Zak
+    """
+    with env.store().session() as session:
+        record = views.expert_view(evidence.expert_by_name(session, name))
+        record["statements"] = views.list_evidence(session, expert=record["name"], include_inactive=True)
+    if as_json:
+        emit_json(record)
+        return
+    statements = record.pop("statements")
+    emit_record(record)
+    click.echo()
+    emit_table(statements, ["ref", "date", "question", "claim", "strength", "status", "quote"], wide=["quote"])
+
+
+@expert.command(name="add")
+@click.argument("name")
+@click.option("--kind", required=True, type=click.Choice(EXPERT_KINDS), help="Kind of source (sets the reliability prior).")
+@click.option("--role", default="", help="Role or title.")
+@click.option("--affiliation", default="", help="Organisation.")
+@click.option("--alias", "aliases", multiple=True, help="Another name this expert is known by (repeatable).")
+@click.option("--notes", default="", help="Free-text notes.")
+@click.pass_obj
+def expert_add(env, name: str, kind: str, role: str, affiliation: str, aliases: tuple[str, ...], notes: str) -> None:
+    """Add an expert.
+
+    Example: forecast expert add "Yury Borisov" --kind official --affiliation Roscosmos --alias Borisov
+    """
+    with env.store().session() as session:
+        added = evidence.add_expert(session, name, kind, role, affiliation, list(aliases), notes)
+    click.echo(f"Added expert {added.name} ({added.kind}).")
+
+
+@cli.group(name="log")
+def log_group() -> None:
+    """Log dated evidence: expert statements and observations."""
+
+
+@log_group.command(name="statement")
+@click.option("--question", required=True, help="Question slug.")
+@click.option("--expert", required=True, help="Expert name or alias.")
+@click.option("--date", "said_on", required=True, type=DATE, help="When it was said.")
+@click.option("--claim", required=True, help="The claim in the claim language, e.g. 'after 2024'.")
+@click.option("--quote", required=True, help="What was said, verbatim where possible.")
+@click.option("--source", required=True, help="URL or citation.")
+@click.option("--strength", type=click.Choice(STRENGTHS), default="firm", show_default=True)
+@click.option("--probability", type=float, help="Probability the speaker attached to the claim, if any.")
+@click.option("--rationale", default="", help="Why the claim was encoded this way.")
+@click.option("--date-precision", type=click.Choice(DATE_PRECISIONS), default="day", show_default=True)
+@click.option("--supersedes", metavar="REF", help="Statement this one corrects (e.g. S12).")
+@click.pass_obj
+def log_statement(env, **fields) -> None:
+    """Log what an expert said about the event's date.
+
+    Example: forecast log statement --question russia-iss-withdrawal --expert Borisov
+    --date 2022-07-26 --claim "after 2024" --quote "the decision to leave ... after 2024 has been made"
+    --source "Kremlin transcript"
+    """
+    with env.store().session() as session:
+        row = evidence.log_statement(session, **fields)
+        label = f"{row.claim_start or 'open'} .. {row.claim_end or 'open'}"
+    click.echo(f"Logged {evidence.ref_of(row)}: {fields['expert']} on {row.said_on}, {row.claim_text!r} -> {label}.")
+
+
+@log_group.command(name="observation")
+@click.option("--question", required=True, help="Question slug.")
+@click.option("--kind", required=True, type=click.Choice(OBSERVATION_KINDS), help="What was observed.")
+@click.option("--date", "observed_on", required=True, type=DATE, help="When it was observed.")
+@click.option("--source", required=True, help="URL or citation.")
+@click.option("--note", default="", help="What exactly was seen.")
+@click.option("--date-precision", type=click.Choice(DATE_PRECISIONS), default="day", show_default=True)
+@click.option("--supersedes", metavar="REF", help="Observation this one corrects (e.g. O3).")
+@click.pass_obj
+def log_observation(env, **fields) -> None:
+    """Log a hard observation (still participating, formal notice, withdrawn, ...).
+
+    Example: forecast log observation --question russia-iss-withdrawal --kind still-participating
+    --date 2026-11-23 --source "Roscosmos crew on board"
+    """
+    with env.store().session() as session:
+        row = evidence.log_observation(session, **fields)
+    click.echo(f"Logged {evidence.ref_of(row)}: {row.kind} on {row.observed_on}.")
+
+
+@cli.group(name="evidence")
+def evidence_group() -> None:
+    """Inspect logged evidence."""
+
+
+@evidence_group.command(name="list")
+@click.option("--question", help="Only this question.")
+@click.option("--expert", help="Only this expert's statements.")
+@click.option("--since", type=DATE, help="Said or observed on or after this date.")
+@click.option("--until", type=DATE, help="Said or observed on or before this date.")
+@click.option("--all", "include_inactive", is_flag=True, help="Include retracted and superseded rows.")
+@json_option
+@click.pass_obj
+def evidence_list(env, as_json: bool, **filters) -> None:
+    """List statements and observations by date.
+
+    Example: forecast evidence list --question russia-iss-withdrawal --since 2022-07-01
+    """
+    with env.store().session() as session:
+        rows = views.list_evidence(session, **filters)
+    if as_json:
+        emit_json(rows)
+        return
+    for row in rows:
+        row["who"] = row.get("expert") or f"[{row['kind']}]"
+        row["says"] = row.get("claim") or row.get("note")
+    emit_table(rows, ["ref", "date", "who", "says", "status", "source"], wide=["says", "source"])
+
+
+@cli.command()
+@click.argument("ref")
+@click.option("--reason", required=True, help="Why it is retracted.")
+@click.pass_obj
+def retract(env, ref: str, reason: str) -> None:
+    """Retract a statement or observation (it stays in the store, marked).
+
+    Example: forecast retract S12 --reason "misattributed quote"
+    """
+    with env.store().session() as session:
+        row = evidence.retract(session, ref, reason)
+    click.echo(f"Retracted {evidence.ref_of(row)}.")
+
+
+format_option = click.option("--format", "fmt", type=click.Choice(["csv", "json"]), help="Default: from the file name.")
+
+
+@cli.command(name="export")
+@click.argument("path", type=click.Path(dir_okay=False, path_type=Path))
+@format_option
+@click.pass_obj
+def export_command(env, path: Path, fmt: str | None) -> None:
+    """Export the whole store to CSV or JSON.
+
+    Example: forecast export evidence.csv
+    """
+    with env.store().session() as session:
+        count = transfer.export_store(session, path, fmt)
+    click.echo(f"Exported {count} rows to {path}.")
+
+
+@cli.command(name="import")
+@click.argument("path", type=click.Path(dir_okay=False, path_type=Path))
+@format_option
+@click.pass_obj
+def import_command(env, path: Path, fmt: str | None) -> None:
+    """Import an export (CSV or JSON); all rows or none.
+
+    Example: forecast import evidence.csv
+    """
+    with env.store().session() as session:
+        added = transfer.import_store(session, path, fmt)
+    click.echo("Imported " + ", ".join(f"{n} {record}(s)" for record, n in added.items()) + f" from {path}.")

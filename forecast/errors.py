@@ -1,0 +1,29 @@
+"""The one error hierarchy. Domain code raises these; only the CLI turns them into messages."""
+
+
+class ForecastError(Exception):
+    """Base class: a problem the user can act on, reported as one line."""
+
+
+class InputError(ForecastError):
+    """Malformed user input: a date, a claim, a flag value, a file."""
+
+
+class ClaimError(InputError):
+    """A claim that the claim language cannot turn into a month interval."""
+
+
+class NotFoundError(ForecastError):
+    """A question, expert or evidence row that does not exist."""
+
+
+class DuplicateError(ForecastError):
+    """Evidence or an entity that is already in the store."""
+
+
+class PriorError(ForecastError):
+    """An invalid prior specification in priors/."""
+
+
+class StoreError(ForecastError):
+    """The store cannot be opened or upgraded: corrupt, unreachable or from a newer version."""

@@ -1,0 +1,72 @@
+"""Calendar months as integers, and strict date parsing.
+
+A month is stored and shown as ``YYYY-MM``. Internally it is an ordinal
+``year * 12 + (month - 1)`` so that intervals and grids are integer arithmetic.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+
+from .errors import InputError
+
+_MONTH_RE = re.compile(r"^(\d{4})-(\d{2})$")
+_DATE_RE = re.compile(r"^(\d{4})-(\d{2})-(\d{2})$")
+
+
+def month_ordinal(year: int, month: int) -> int:
+    """The ordinal of a calendar month."""
+    if not 1 <= month <= 12:
+        raise InputError(f"month {month} is not between 1 and 12")
+    return year * 12 + month - 1
+
+
+def month_label(ordinal: int) -> str:
+    """``YYYY-MM`` for a month ordinal."""
+    year, index = divmod(ordinal, 12)
+    return f"{year:04d}-{index + 1:02d}"
+
+
+def parse_month(text: str) -> int:
+    """Parse ``YYYY-MM`` into a month ordinal."""
+    match = _MONTH_RE.match(text.strip())
+    if not match:
+        raise InputError(f"malformed month {text!r}: expected YYYY-MM")
+    return month_ordinal(int(match.group(1)), int(match.group(2)))
+
+
+def parse_date(text: str) -> dt.date:
+    """Parse an ISO calendar date ``YYYY-MM-DD``; anything else is an error."""
+    raw = str(text).strip()
+    match = _DATE_RE.match(raw)
+    if not match:
+        raise InputError(f"malformed date {text!r}: expected YYYY-MM-DD")
+    try:
+        return dt.date(int(match.group(1)), int(match.group(2)), int(match.group(3)))
+    except ValueError as exc:
+        raise InputError(f"malformed date {text!r}: {exc}") from None
+
+
+def parse_datetime(text: str) -> dt.datetime:
+    """Parse a date or an ISO timestamp into aware UTC; a bare date means the end of that day (UTC)."""
+    raw = str(text).strip()
+    if _DATE_RE.match(raw):
+        return dt.datetime.combine(parse_date(raw), dt.time.max, tzinfo=dt.UTC)
+    try:
+        stamp = dt.datetime.fromisoformat(raw)
+    except ValueError:
+        raise InputError(f"malformed timestamp {text!r}: expected YYYY-MM-DD or ISO 8601") from None
+    if stamp.tzinfo is None:
+        return stamp.replace(tzinfo=dt.UTC)
+    return stamp.astimezone(dt.UTC)
+
+
+def date_month(day: dt.date) -> int:
+    """The ordinal of the month containing ``day``."""
+    return month_ordinal(day.year, day.month)
+
+
+def utc_now() -> dt.datetime:
+    """The current time, aware, in UTC (the store keeps UTC timestamps)."""
+    return dt.datetime.now(dt.UTC)

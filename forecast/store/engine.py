@@ -1,0 +1,126 @@
+"""Opening a store: resolve its URL, connect, upgrade its schema, hand out sessions."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import sqlalchemy as sa
+from sqlalchemy import event
+from sqlalchemy.engine import Connection, Engine
+from sqlalchemy.exc import DBAPIError, SQLAlchemyError
+from sqlmodel import Session
+
+from ..errors import StoreError
+from ..months import utc_now
+from .migrations import MIGRATIONS
+
+DEFAULT_DB = "forecast.db"
+ENV_VAR = "FORECAST_DB"
+BUSY_TIMEOUT_MS = 60_000
+_MIGRATION_TABLE = sa.Table(
+    "schema_migration", sa.MetaData(),
+    sa.Column("name", sa.String, primary_key=True),
+    sa.Column("applied_at", sa.DateTime(timezone=True), nullable=False),
+)
+
+
+def resolve_url(db: str | None = None) -> str:
+    """The store's SQLAlchemy URL from ``--db``, else ``$FORECAST_DB``, else ``./forecast.db``."""
+    value = db or os.environ.get(ENV_VAR) or DEFAULT_DB
+    if "://" in value:
+        return value
+    return f"sqlite:///{Path(value).expanduser().resolve()}"
+
+
+def _sqlite_engine(url: str) -> Engine:
+    engine = sa.create_engine(url, connect_args={"timeout": BUSY_TIMEOUT_MS / 1000})
+
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_conn, _record) -> None:
+        dbapi_conn.isolation_level = None  # transactions are begun explicitly below
+        cursor = dbapi_conn.cursor()
+        cursor.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+        cursor.execute("PRAGMA foreign_keys = ON")
+        cursor.execute("PRAGMA journal_mode = WAL")
+        cursor.close()
+
+    @event.listens_for(engine, "begin")
+    def _on_begin(conn: Connection) -> None:
+        # Take the write lock up front so concurrent writers queue instead of deadlocking.
+        conn.exec_driver_sql("BEGIN IMMEDIATE")
+
+    return engine
+
+
+def _lock_for_migration(conn: Connection) -> None:
+    if conn.dialect.name == "postgresql":
+        conn.execute(sa.text("SELECT pg_advisory_xact_lock(7270451)"))
+
+
+def _applied(conn: Connection) -> list[str]:
+    return list(conn.execute(sa.select(_MIGRATION_TABLE.c.name)).scalars())
+
+
+def migrate(engine: Engine) -> list[str]:
+    """Apply pending migrations, one transaction each; refuse a store from a newer version."""
+    known = [name for name, _ in MIGRATIONS]
+    with engine.begin() as conn:
+        _lock_for_migration(conn)
+        _MIGRATION_TABLE.create(conn, checkfirst=True)
+        unknown = sorted(set(_applied(conn)) - set(known))
+    if unknown:
+        raise StoreError(
+            f"the store was written by a newer version of forecast (unknown schema migration "
+            f"{unknown[-1]!r}); upgrade forecast to open it"
+        )
+    done: list[str] = []
+    for name, apply in MIGRATIONS:
+        with engine.begin() as conn:
+            _lock_for_migration(conn)
+            if name in _applied(conn):
+                continue
+            apply(conn)
+            conn.execute(sa.insert(_MIGRATION_TABLE).values(name=name, applied_at=utc_now()))
+            done.append(name)
+    return done
+
+
+class Store:
+    """An open, up-to-date store."""
+
+    def __init__(self, url: str, engine: Engine) -> None:
+        self.url = url
+        self.engine = engine
+
+    @contextmanager
+    def session(self) -> Iterator[Session]:
+        """A session in one transaction: committed on success, rolled back on any error."""
+        with Session(self.engine, expire_on_commit=False) as session:
+            try:
+                yield session
+                session.commit()
+            except BaseException:
+                session.rollback()
+                raise
+
+    def schema_version(self) -> list[str]:
+        """The names of the applied migrations, in order."""
+        with self.engine.connect() as conn:
+            return sorted(_applied(conn))
+
+
+def open_store(db: str | None = None) -> Store:
+    """Open (creating if needed) and upgrade the store named by ``db`` (see :func:`resolve_url`)."""
+    url = resolve_url(db)
+    try:
+        engine = _sqlite_engine(url) if url.startswith("sqlite") else sa.create_engine(url)
+        migrate(engine)
+    except StoreError:
+        raise
+    except (DBAPIError, SQLAlchemyError) as exc:
+        reason = str(getattr(exc, "orig", None) or exc).splitlines()[0]
+        raise StoreError(f"cannot open store {sa.engine.make_url(url)!r}: {reason}") from None
+    return Store(url, engine)

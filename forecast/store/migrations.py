@@ -1,0 +1,103 @@
+"""Named, ordered schema migrations, each applied in one transaction and recorded.
+
+Migrations are history: each describes the schema as it changed then, with its own
+table definitions, never importing the current models. Append new ones at the end.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection
+
+
+def _evidence_columns() -> list[sa.Column]:
+    return [
+        sa.Column("logged_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("retracted_at", sa.DateTime(timezone=True), nullable=True),
+        sa.Column("retraction_reason", sa.String, nullable=True),
+    ]
+
+
+def m0001_initial(conn: Connection) -> None:
+    """Questions, experts, statements and observations."""
+    meta = sa.MetaData()
+    sa.Table(
+        "question", meta,
+        sa.Column("id", sa.Integer, primary_key=True),
+        sa.Column("slug", sa.String, nullable=False, unique=True),
+        sa.Column("title", sa.String, nullable=False),
+        sa.Column("criteria", sa.String, nullable=False),
+        sa.Column("kind", sa.String, nullable=False),
+        sa.Column("horizon_start", sa.String, nullable=False),
+        sa.Column("horizon_end", sa.String, nullable=False),
+        sa.Column("status", sa.String, nullable=False),
+        sa.Column("resolution", sa.String, nullable=True),
+        sa.Column("resolution_source", sa.String, nullable=True),
+        sa.Column("resolved_at", sa.DateTime(timezone=True), nullable=True),
+        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+    )
+    sa.Table(
+        "expert", meta,
+        sa.Column("id", sa.Integer, primary_key=True),
+        sa.Column("name", sa.String, nullable=False, unique=True),
+        sa.Column("aliases", sa.String, nullable=False),
+        sa.Column("role", sa.String, nullable=False),
+        sa.Column("affiliation", sa.String, nullable=False),
+        sa.Column("kind", sa.String, nullable=False),
+        sa.Column("notes", sa.String, nullable=False),
+        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+    )
+    sa.Table(
+        "statement", meta,
+        sa.Column("id", sa.Integer, primary_key=True),
+        sa.Column("uid", sa.String, nullable=False, unique=True),
+        sa.Column("question_id", sa.Integer, sa.ForeignKey("question.id"), nullable=False),
+        sa.Column("expert_id", sa.Integer, sa.ForeignKey("expert.id"), nullable=False),
+        sa.Column("said_on", sa.Date, nullable=False),
+        sa.Column("date_precision", sa.String, nullable=False),
+        sa.Column("quote", sa.String, nullable=False),
+        sa.Column("source", sa.String, nullable=False),
+        sa.Column("claim_text", sa.String, nullable=False),
+        sa.Column("claim_start", sa.String, nullable=True),
+        sa.Column("claim_end", sa.String, nullable=True),
+        sa.Column("probability", sa.Float, nullable=True),
+        sa.Column("strength", sa.String, nullable=False),
+        sa.Column("rationale", sa.String, nullable=False),
+        *_evidence_columns(),
+        sa.Column("superseded_by_id", sa.Integer, sa.ForeignKey("statement.id"), nullable=True),
+    )
+    sa.Table(
+        "observation", meta,
+        sa.Column("id", sa.Integer, primary_key=True),
+        sa.Column("uid", sa.String, nullable=False, unique=True),
+        sa.Column("question_id", sa.Integer, sa.ForeignKey("question.id"), nullable=False),
+        sa.Column("observed_on", sa.Date, nullable=False),
+        sa.Column("date_precision", sa.String, nullable=False),
+        sa.Column("kind", sa.String, nullable=False),
+        sa.Column("source", sa.String, nullable=False),
+        sa.Column("note", sa.String, nullable=False),
+        *_evidence_columns(),
+        sa.Column("superseded_by_id", sa.Integer, sa.ForeignKey("observation.id"), nullable=True),
+    )
+    meta.create_all(conn)
+
+
+def m0002_evidence_indexes_and_append_only(conn: Connection) -> None:
+    """Indexes for as-of reads; on SQLite, triggers that refuse deleting evidence."""
+    conn.execute(sa.text("CREATE INDEX ix_statement_question_said ON statement (question_id, said_on)"))
+    conn.execute(sa.text("CREATE INDEX ix_statement_expert ON statement (expert_id)"))
+    conn.execute(sa.text("CREATE INDEX ix_observation_question_observed ON observation (question_id, observed_on)"))
+    if conn.dialect.name == "sqlite":
+        for table in ("statement", "observation"):
+            conn.execute(sa.text(
+                f"CREATE TRIGGER {table}_append_only BEFORE DELETE ON {table} "
+                f"BEGIN SELECT RAISE(ABORT, 'evidence is append-only: retract or supersede instead'); END"
+            ))
+
+
+MIGRATIONS: list[tuple[str, Callable[[Connection], None]]] = [
+    ("0001_initial", m0001_initial),
+    ("0002_evidence_indexes_and_append_only", m0002_evidence_indexes_and_append_only),
+]

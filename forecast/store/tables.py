@@ -1,0 +1,102 @@
+"""SQLModel tables: the current shape of the store.
+
+Migrations (``migrations.py``) create and evolve this shape; a test checks that a fully
+migrated store has exactly these columns.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from sqlmodel import Field, SQLModel
+
+from ..months import utc_now
+
+QUESTION_STATUSES = ("open", "resolved", "annulled")
+EXPERT_KINDS = ("official", "agency", "analyst", "journalist", "advocate", "other")
+STRENGTHS = ("firm", "hedged")
+DATE_PRECISIONS = ("day", "month", "year")
+OBSERVATION_KINDS = ("still-participating", "no-formal-notice", "formal-notice", "withdrawn", "annulled")
+NOT_WITHIN_HORIZON = "not-within-horizon"
+
+
+class SchemaMigration(SQLModel, table=True):
+    """A named migration applied to this store."""
+
+    __tablename__ = "schema_migration"
+    name: str = Field(primary_key=True)
+    applied_at: dt.datetime = Field(default_factory=utc_now)
+
+
+class Question(SQLModel, table=True):
+    """A forecasting question on a monthly grid."""
+
+    __tablename__ = "question"
+    id: int | None = Field(default=None, primary_key=True)
+    slug: str = Field(unique=True)
+    title: str
+    criteria: str
+    kind: str = "date"
+    horizon_start: str  # YYYY-MM
+    horizon_end: str  # YYYY-MM
+    status: str = "open"
+    resolution: str | None = None  # YYYY-MM or NOT_WITHIN_HORIZON
+    resolution_source: str | None = None
+    resolved_at: dt.datetime | None = None
+    created_at: dt.datetime = Field(default_factory=utc_now)
+
+
+class Expert(SQLModel, table=True):
+    """Someone whose statements are evidence."""
+
+    __tablename__ = "expert"
+    id: int | None = Field(default=None, primary_key=True)
+    name: str = Field(unique=True)
+    aliases: str = "[]"  # JSON list of alternative names
+    role: str = ""
+    affiliation: str = ""
+    kind: str = "other"
+    notes: str = ""
+    created_at: dt.datetime = Field(default_factory=utc_now)
+
+
+class Statement(SQLModel, table=True):
+    """A dated claim by an expert, encoded as a month interval. Append-only."""
+
+    __tablename__ = "statement"
+    id: int | None = Field(default=None, primary_key=True)
+    uid: str = Field(unique=True)
+    question_id: int = Field(foreign_key="question.id")
+    expert_id: int = Field(foreign_key="expert.id")
+    said_on: dt.date
+    date_precision: str = "day"
+    quote: str
+    source: str
+    claim_text: str
+    claim_start: str | None = None  # YYYY-MM, None = open
+    claim_end: str | None = None  # YYYY-MM, None = open
+    probability: float | None = None
+    strength: str = "firm"
+    rationale: str = ""
+    logged_at: dt.datetime = Field(default_factory=utc_now)
+    retracted_at: dt.datetime | None = None
+    retraction_reason: str | None = None
+    superseded_by_id: int | None = Field(default=None, foreign_key="statement.id")
+
+
+class Observation(SQLModel, table=True):
+    """A hard, dated fact about the event. Append-only."""
+
+    __tablename__ = "observation"
+    id: int | None = Field(default=None, primary_key=True)
+    uid: str = Field(unique=True)
+    question_id: int = Field(foreign_key="question.id")
+    observed_on: dt.date
+    date_precision: str = "day"
+    kind: str
+    source: str
+    note: str = ""
+    logged_at: dt.datetime = Field(default_factory=utc_now)
+    retracted_at: dt.datetime | None = None
+    retraction_reason: str | None = None
+    superseded_by_id: int | None = Field(default=None, foreign_key="observation.id")

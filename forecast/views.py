@@ -1,0 +1,102 @@
+"""Read-only views of the store as plain dicts, for listings and JSON output."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+
+from sqlmodel import Session, select
+
+from .evidence import expert_by_name, question_by_slug, ref_of
+from .store.tables import Expert, Observation, Question, Statement
+
+
+def _iso(value: dt.date | dt.datetime | None) -> str | None:
+    return value.isoformat() if value is not None else None
+
+
+def question_view(question: Question) -> dict:
+    """A question as a dict."""
+    return {
+        "slug": question.slug, "title": question.title, "kind": question.kind,
+        "horizon_start": question.horizon_start, "horizon_end": question.horizon_end,
+        "status": question.status, "resolution": question.resolution,
+        "resolution_source": question.resolution_source, "criteria": question.criteria,
+    }
+
+
+def expert_view(expert: Expert) -> dict:
+    """An expert as a dict."""
+    return {
+        "name": expert.name, "kind": expert.kind, "role": expert.role, "affiliation": expert.affiliation,
+        "aliases": json.loads(expert.aliases), "notes": expert.notes,
+    }
+
+
+def _status(row: Statement | Observation) -> str:
+    if row.superseded_by_id is not None:
+        return f"superseded by {'S' if isinstance(row, Statement) else 'O'}{row.superseded_by_id}"
+    return "retracted" if row.retracted_at is not None else "active"
+
+
+def statement_view(row: Statement, question: str, expert: str) -> dict:
+    """A statement as a dict."""
+    return {
+        "ref": ref_of(row), "type": "statement", "question": question, "date": _iso(row.said_on),
+        "date_precision": row.date_precision, "expert": expert, "claim": row.claim_text,
+        "interval": [row.claim_start, row.claim_end], "strength": row.strength,
+        "probability": row.probability, "quote": row.quote, "source": row.source,
+        "rationale": row.rationale, "logged_at": _iso(row.logged_at), "status": _status(row),
+        "retraction_reason": row.retraction_reason,
+    }
+
+
+def observation_view(row: Observation, question: str) -> dict:
+    """An observation as a dict."""
+    return {
+        "ref": ref_of(row), "type": "observation", "question": question, "date": _iso(row.observed_on),
+        "date_precision": row.date_precision, "kind": row.kind, "note": row.note, "source": row.source,
+        "logged_at": _iso(row.logged_at), "status": _status(row), "retraction_reason": row.retraction_reason,
+    }
+
+
+def list_questions(session: Session) -> list[dict]:
+    """All questions, by slug."""
+    return [question_view(q) for q in session.exec(select(Question).order_by(Question.slug))]
+
+
+def list_experts(session: Session, kind: str | None = None) -> list[dict]:
+    """All experts (optionally of one kind), by name."""
+    query = select(Expert).order_by(Expert.name)
+    if kind:
+        query = query.where(Expert.kind == kind)
+    return [expert_view(e) for e in session.exec(query)]
+
+
+def list_evidence(
+    session: Session, question: str | None = None, expert: str | None = None,
+    since: dt.date | None = None, until: dt.date | None = None, include_inactive: bool = False,
+) -> list[dict]:
+    """Statements and observations, by date, filtered by question, expert and date range."""
+    slugs = {q.id: q.slug for q in session.exec(select(Question))}
+    names = {e.id: e.name for e in session.exec(select(Expert))}
+    statements = select(Statement)
+    observations = select(Observation)
+    if question:
+        qid = question_by_slug(session, question).id
+        statements = statements.where(Statement.question_id == qid)
+        observations = observations.where(Observation.question_id == qid)
+    if expert:
+        statements = statements.where(Statement.expert_id == expert_by_name(session, expert).id)
+    if since:
+        statements = statements.where(Statement.said_on >= since)
+        observations = observations.where(Observation.observed_on >= since)
+    if until:
+        statements = statements.where(Statement.said_on <= until)
+        observations = observations.where(Observation.observed_on <= until)
+    rows = [statement_view(s, slugs[s.question_id], names[s.expert_id]) for s in session.exec(statements)]
+    if not expert:
+        rows += [observation_view(o, slugs[o.question_id]) for o in session.exec(observations)]
+    if not include_inactive:
+        rows = [r for r in rows if r["status"] == "active"]
+    return sorted(rows, key=lambda r: (r["date"], r["type"], int(r["ref"][1:])))
