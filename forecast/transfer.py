@@ -88,7 +88,7 @@ def _read_frame(path: Path, fmt: str) -> pd.DataFrame:
             frame = frame.replace({"": None})
         else:
             text = path.read_text(encoding="utf-8")
-            frame = pd.read_json(io.StringIO(text), orient="records", dtype=False, convert_dates=False)
+            frame = pd.read_json(io.StringIO(text), orient="records", dtype=False)
     except FileNotFoundError:
         raise InputError(f"no such file {str(path)!r}") from None
     except (ValueError, pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as exc:

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import sys
+from typing import NoReturn
+
 import click
 
 from ..errors import ForecastError, InputError
@@ -9,14 +12,27 @@ from ..months import parse_date, parse_datetime
 
 
 class ForecastGroup(click.Group):
-    """A group that turns domain errors into one line on stderr and exit code 2."""
+    """A group that reports every error as one line on stderr: exit 2 for bad input."""
 
-    def invoke(self, ctx: click.Context):
+    def main(self, *args, **kwargs):
+        kwargs["standalone_mode"] = False
         try:
-            return super().invoke(ctx)
+            result = super().main(*args, **kwargs)
         except ForecastError as exc:
-            click.echo(f"Error: {exc}", err=True)
-            ctx.exit(2)
+            _fail(str(exc), 2)
+        except click.exceptions.NoArgsIsHelpError as exc:
+            click.echo(exc.ctx.get_help() if exc.ctx else exc.format_message())
+            sys.exit(0)
+        except click.ClickException as exc:
+            _fail(exc.format_message(), exc.exit_code)
+        except click.Abort:
+            _fail("aborted", 1)
+        sys.exit(result if isinstance(result, int) else 0)
+
+
+def _fail(message: str, code: int) -> NoReturn:
+    click.echo(f"Error: {message}", err=True)
+    sys.exit(code)
 
 
 class DateType(click.ParamType):

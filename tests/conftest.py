@@ -1,0 +1,55 @@
+"""Shared fixtures: a real SQLite file per test and the real CLI through click's runner."""
+
+from __future__ import annotations
+
+import sqlite3
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from forecast.cli import cli
+
+QUESTION = "russia-iss-withdrawal"
+
+
+@pytest.fixture
+def db_path(tmp_path: Path) -> Path:
+    return tmp_path / "forecast.db"
+
+
+@pytest.fixture
+def run(db_path: Path):
+    """Invoke the CLI against the test's store; returns click's Result."""
+    runner = CliRunner()
+
+    def invoke(*args: str, db: Path | str | None = None):
+        return runner.invoke(cli, ["--db", str(db or db_path), *args], catch_exceptions=False)
+
+    return invoke
+
+
+@pytest.fixture
+def seeded(run, db_path: Path) -> Path:
+    result = run("init")
+    assert result.exit_code == 0, result.output
+    return db_path
+
+
+def snapshot(path: Path) -> list[str]:
+    """Every row of every table, as SQL text: equal snapshots mean an unchanged store."""
+    with sqlite3.connect(path) as conn:
+        return list(conn.iterdump())
+
+
+def log_args(**overrides: str) -> list[str]:
+    """Arguments for a valid `log statement`, with overrides."""
+    fields = {
+        "question": QUESTION, "expert": "Zak", "date": "2023-04-01", "claim": "not before 2028",
+        "quote": "Russia will stay until at least 2028.", "source": "https://example.org/zak",
+    }
+    fields.update(overrides)
+    args = ["log", "statement"]
+    for key, value in fields.items():
+        args += [f"--{key}", value]
+    return args

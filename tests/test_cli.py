@@ -1,0 +1,195 @@
+"""Every command through click's runner, and the real executable as a subprocess."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from .conftest import QUESTION, log_args, snapshot
+
+
+def test_init_loads_seed_once(run, db_path: Path) -> None:
+    first = run("init")
+    assert first.exit_code == 0
+    assert first.output.endswith("added 1 question(s), 8 expert(s), 8 statement(s), 3 observation(s).\n")
+    before = snapshot(db_path)
+    second = run("init")
+    assert second.output.endswith("added 0 question(s), 0 expert(s), 0 statement(s), 0 observation(s).\n")
+    assert snapshot(db_path) == before
+
+
+def test_question_list_and_show(run, seeded) -> None:
+    listed = json.loads(run("question", "list", "--json").output)
+    assert [q["slug"] for q in listed] == [QUESTION]
+    assert listed[0]["horizon_start"] == "2022-07" and listed[0]["horizon_end"] == "2032-12"
+    shown = run("question", "show", QUESTION)
+    assert "title              When will Russia withdraw from the International Space Station?" in shown.output
+    assert json.loads(run("question", "show", QUESTION, "--json").output)["status"] == "open"
+    assert "russia-iss-withdrawal  open" in run("question", "list").output
+
+
+def test_expert_commands(run, seeded) -> None:
+    added = run("expert", "add", "Jeff Foust", "--kind", "journalist", "--affiliation", "SpaceNews", "--alias", "Foust")
+    assert added.exit_code == 0 and added.output == "Added expert Jeff Foust (journalist).\n"
+    names = [e["name"] for e in json.loads(run("expert", "list", "--json").output)]
+    assert "Jeff Foust" in names and len(names) == 9
+    journalists = json.loads(run("expert", "list", "--kind", "journalist", "--json").output)
+    assert [e["name"] for e in journalists] == ["Anatoly Zak", "Jeff Foust"]
+    shown = json.loads(run("expert", "show", "borisov", "--json").output)
+    assert shown["name"] == "Yury Borisov"
+    assert [(s["claim"], s["interval"]) for s in shown["statements"]] == [("after 2024", ["2025-01", None])]
+    assert "after 2024" in run("expert", "show", "Yuri Borisov").output
+
+
+def test_log_statement_and_observation(run, seeded) -> None:
+    logged = run(*log_args(probability="0.8", strength="hedged"))
+    assert logged.exit_code == 0
+    assert logged.output == "Logged S9: Zak on 2023-04-01, 'not before 2028' -> 2028-01 .. open.\n"
+    observed = run("log", "observation", "--question", QUESTION, "--kind", "no-formal-notice",
+                   "--date", "2024-01-15", "--source", "NASA briefing")
+    assert observed.exit_code == 0 and observed.output == "Logged O4: no-formal-notice on 2024-01-15.\n"
+    rows = json.loads(run("evidence", "list", "--question", QUESTION, "--since", "2023-01-01", "--json").output)
+    assert [(r["ref"], r["date"]) for r in rows] == [("S9", "2023-04-01"), ("O4", "2024-01-15"), ("O3", "2026-11-23")]
+    assert rows[0]["probability"] == 0.8 and rows[0]["strength"] == "hedged" and rows[0]["expert"] == "Anatoly Zak"
+
+
+def test_evidence_list_filters(run, seeded) -> None:
+    everything = json.loads(run("evidence", "list", "--json").output)
+    assert len(everything) == 11
+    zak = json.loads(run("evidence", "list", "--expert", "Zak", "--json").output)
+    assert [r["ref"] for r in zak] == ["S3"]
+    early = json.loads(run("evidence", "list", "--until", "2022-07-26", "--json").output)
+    assert {r["date"] for r in early} == {"2022-02-24", "2022-07-26"}
+    table = run("evidence", "list").output
+    assert table.splitlines()[0].split() == ["ref", "date", "who", "says", "status", "source"]
+
+
+def test_retract_and_supersede_keep_rows(run, seeded, db_path: Path) -> None:
+    assert run("retract", "S2", "--reason", "paraphrase, not Logsdon's words").output == "Retracted S2.\n"
+    corrected = run(*log_args(expert="Logsdon", claim="by 2025", supersedes="S3"))
+    assert corrected.exit_code == 0
+    active = [r["ref"] for r in json.loads(run("evidence", "list", "--json").output)]
+    assert "S2" not in active and "S3" not in active and "S9" in active
+    all_rows = {r["ref"]: r for r in json.loads(run("evidence", "list", "--all", "--json").output)}
+    assert all_rows["S2"]["status"] == "retracted"
+    assert all_rows["S3"]["status"] == "superseded by S9"
+    assert len(all_rows) == 12
+
+
+def test_export_import_commands(run, seeded, tmp_path: Path) -> None:
+    out = tmp_path / "all.json"
+    assert run("export", str(out)).output == f"Exported 20 rows to {out}.\n"
+    empty = tmp_path / "empty.db"
+    imported = run("import", str(out), db=empty)
+    assert imported.exit_code == 0
+    assert imported.output == f"Imported 1 question(s), 8 expert(s), 8 statement(s), 3 observation(s) from {out}.\n"
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (log_args(date="2022-13-01"), "Error: Invalid value for '--date': malformed date '2022-13-01': month must be in 1..12"),
+        (log_args(date="26/07/2022"), "Error: Invalid value for '--date': malformed date '26/07/2022': expected YYYY-MM-DD"),
+        (log_args(date="2099-01-01"), "Error: date 2099-01-01 is in the future"),
+        (log_args(expert="Nobody"), "Error: unknown expert 'Nobody' (add it first: forecast expert add 'Nobody' --kind KIND)"),
+        (log_args(question="mars-landing"), "Error: unknown question 'mars-landing' (known: russia-iss-withdrawal)"),
+        (log_args(claim="sometime soon"), "Error: could not parse claim 'sometime soon': unknown phrase at 'sometime'"),
+        (log_args(claim="before 2021"), "Error: claim 'before 2021' (open .. 2020-12) lies outside the horizon 2022-07 to 2032-12"),
+        (log_args(claim="after 2040"), "Error: claim 'after 2040' (2041-01 .. open) lies outside the horizon"),
+        (log_args(probability="1.5"), "Error: stated probability 1.5 is not between 0 and 1"),
+        (log_args(supersedes="S99"), "Error: no evidence 'S99' in the store"),
+        (log_args(supersedes="O1"), "Error: O1 is not the same type of evidence as the new row"),
+        (["log", "observation", "--question", QUESTION, "--kind", "rumour", "--date", "2023-01-01", "--source", "x"],
+         "Error: Invalid value for '--kind': 'rumour' is not one of"),
+        (["retract", "X1", "--reason", "r"], "Error: malformed evidence reference 'X1': expected S<number> or O<number>"),
+        (["retract", "S1", "--reason", " "], "Error: a retraction needs a reason"),
+        (["expert", "add", "Zak", "--kind", "journalist"], "Error: expert 'Zak' already exists (as 'Anatoly Zak')"),
+        (["question", "show", "nope"], "Error: unknown question 'nope'"),
+        (["expert", "show", "nobody"], "Error: unknown expert 'nobody'"),
+        (["evidence", "list", "--since", "2022-02-30"], "Error: Invalid value for '--since': malformed date '2022-02-30'"),
+        (["export", "out.xlsx"], "Error: cannot tell the format of 'out.xlsx'"),
+    ],
+)
+def test_bad_input_is_one_line_exit_2_and_writes_nothing(run, seeded, db_path, args, message) -> None:
+    before = snapshot(db_path)
+    result = run(*args)
+    assert result.exit_code == 2
+    assert result.stdout == ""
+    assert result.stderr.startswith(message), result.stderr
+    assert result.stderr.count("\n") == 1 and "Traceback" not in result.stderr
+    assert snapshot(db_path) == before
+
+
+def test_duplicate_statement_is_refused(run, seeded, db_path) -> None:
+    assert run(*log_args()).exit_code == 0
+    before = snapshot(db_path)
+    again = run(*log_args())
+    assert (again.exit_code, again.stderr) == (2, "Error: this statement is already in the store as S9\n")
+    assert snapshot(db_path) == before
+
+
+def test_newer_store_is_refused_by_the_cli(run, seeded, db_path) -> None:
+    import sqlite3
+
+    with sqlite3.connect(db_path) as conn:
+        conn.execute("INSERT INTO schema_migration VALUES ('0999_future', '2030-01-01 00:00:00')")
+    before = snapshot(db_path)
+    result = run("evidence", "list")
+    assert result.exit_code == 2
+    assert result.stderr == ("Error: the store was written by a newer version of forecast (unknown schema "
+                             "migration '0999_future'); upgrade forecast to open it\n")
+    assert snapshot(db_path) == before
+
+
+def test_db_resolved_from_environment(tmp_path: Path, monkeypatch) -> None:
+    from click.testing import CliRunner
+
+    from forecast.cli import cli
+
+    monkeypatch.setenv("FORECAST_DB", str(tmp_path / "env.db"))
+    result = CliRunner().invoke(cli, ["init"])
+    assert result.exit_code == 0 and (tmp_path / "env.db").exists()
+    assert f"Store sqlite:///{tmp_path / 'env.db'}" in result.output
+
+
+def test_real_executable_as_subprocess(tmp_path: Path) -> None:
+    exe = shutil.which("forecast")
+    assert exe, "the forecast console script is installed with the project"
+    env = {**os.environ, "FORECAST_DB": str(tmp_path / "sub.db")}
+
+    def call(*args: str) -> subprocess.CompletedProcess:
+        return subprocess.run([exe, *args], capture_output=True, text=True, env=env, timeout=120)
+
+    assert call("init").returncode == 0
+    logged = call(*log_args(claim="between 2027 and 2028"))
+    assert (logged.returncode, logged.stdout) == (0, "Logged S9: Zak on 2023-04-01, 'between 2027 and 2028' -> 2027-01 .. 2028-12.\n")
+    bad = call(*log_args(claim="whenever"))
+    assert bad.returncode == 2 and bad.stderr.startswith("Error: could not parse claim 'whenever'") and bad.stdout == ""
+    listed = json.loads(call("evidence", "list", "--json").stdout)
+    assert len(listed) == 12
+
+
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [
+        ('record,slug\n"question,q\n', "Error: broken CSV in"),
+        (None, "Error: row 11: duplicate import: this statement is already in the store as S1"),
+    ],
+)
+def test_import_errors_through_cli(run, seeded, db_path, tmp_path, content, message) -> None:
+    path = tmp_path / "in.csv"
+    if content is None:
+        run("export", str(path))
+        run(*log_args())
+    else:
+        path.write_text(content)
+    before = snapshot(db_path)
+    result = run("import", str(path))
+    assert result.exit_code == 2 and result.stderr.count("\n") == 1
+    assert result.stderr.startswith(message), result.stderr
+    assert snapshot(db_path) == before

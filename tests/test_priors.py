@@ -1,0 +1,74 @@
+"""Priors as data: the real files load; every kind of mistake is a clear error."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+
+from forecast.errors import PriorError
+from forecast.priors import load_priors
+from forecast.seed import PROJECT_ROOT
+from forecast.store.tables import EXPERT_KINDS
+
+
+def test_project_priors_load() -> None:
+    priors = load_priors(PROJECT_ROOT / "priors")
+    spec = priors.questions["russia-iss-withdrawal"]
+    assert (spec.horizon_start, spec.horizon_end) == ("2022-07", "2032-12")
+    assert spec.treaty["notice_months"] == 12
+    assert set(priors.reliability.kinds) == set(EXPERT_KINDS)
+    assert priors.reliability.weights["hedged"] < priors.reliability.weights["firm"]
+
+
+def test_every_number_has_a_rationale() -> None:
+    for path in (PROJECT_ROOT / "priors").rglob("*.toml"):
+        for line in path.read_text().splitlines():
+            if "value =" in line:
+                assert 'why = "' in line, f"{path.name}: {line}"
+
+
+@pytest.fixture
+def priors_copy(tmp_path: Path) -> Path:
+    target = tmp_path / "priors"
+    shutil.copytree(PROJECT_ROOT / "priors", target)
+    return target
+
+
+EDITS = [
+    ("reliability.toml", "[weights]\n", "[weights]\nfrim = { value = 1.0, why = \"typo\" }\n",
+     r"\[weights\]: unknown key 'frim'"),
+    ("reliability.toml", 'hedged = { value = 0.5, why = "', 'hedged = { value = 0.5, why = "" }\n#',
+     r"\[weights\].hedged: every number needs a one-line rationale"),
+    ("reliability.toml", "[kinds.other]", "[kinds.pundit]", "has no prior for expert kind 'other'"),
+    ("reliability.toml", "mean = { value = 0.55", "mean = { value = 1.55", r"\[kinds.other\].mean: value 1.55 is outside"),
+    ("questions/russia-iss-withdrawal.toml", 'horizon_end = "2032-12"', 'horizon_end = "2032-13"',
+     r"\[question\] malformed month|\[question\] month 13"),
+    ("questions/russia-iss-withdrawal.toml", "trend_sd = { value = 0.3,", "trend_sd = { value = \"x\",",
+     r"\[date_prior\].trend_sd: value 'x' is not a number"),
+    ("questions/russia-iss-withdrawal.toml", "annual_hazard = { value = 0.08, why", "annual_hazard = { vale = 0.08, why",
+     r"annual_hazard: write numbers as"),
+    ("questions/russia-iss-withdrawal.toml", "[treaty]", "[treaty\n", "invalid TOML"),
+]
+
+
+@pytest.mark.parametrize(("name", "old", "new", "message"), EDITS)
+def test_invalid_priors_are_refused(priors_copy: Path, name: str, old: str, new: str, message: str) -> None:
+    path = priors_copy / name
+    text = path.read_text()
+    assert old in text
+    path.write_text(text.replace(old, new, 1))
+    with pytest.raises(PriorError, match=message):
+        load_priors(priors_copy)
+
+
+def test_init_with_invalid_priors_writes_nothing(run, db_path: Path, priors_copy: Path) -> None:
+    path = priors_copy / "reliability.toml"
+    path.write_text(path.read_text().replace("[weights]\n", "[weights]\nfrim = { value = 1.0, why = \"x\" }\n"))
+    result = run("init", "--priors", str(priors_copy))
+    assert result.exit_code == 2 and "unknown key 'frim'" in result.stderr
+    import sqlite3
+
+    with sqlite3.connect(db_path) as conn:
+        assert conn.execute("SELECT count(*) FROM question").fetchone() == (0,)
