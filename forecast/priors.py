@@ -26,7 +26,11 @@ _DATE_PRIOR = {
     "trend_per_year": (-3.0, 3.0),
     "trend_sd": (0.0, 3.0),
 }
-_TREATY = {"compliance_mean": (0.01, 0.99), "compliance_strength": (0.5, 1000.0), "notice_months": (0, 60)}
+_TREATY = {
+    "compliance_mean": (0.01, 0.99),
+    "notice_months": (0, 60),
+    "lag_after_notice_months": (0.1, 120.0),
+}
 _QUESTION = ("slug", "title", "kind", "horizon_start", "horizon_end", "criteria")
 
 
