@@ -24,7 +24,7 @@ _DATE_PRIOR = {
     "annual_hazard": (0.001, 0.99),
     "hazard_sd_logit": (0.01, 5.0),
     "trend_per_year": (-3.0, 3.0),
-    "trend_sd": (0.0, 3.0),
+    "trend_sd": (0.01, 3.0),
 }
 _TREATY = {
     "compliance_mean": (0.01, 0.99),

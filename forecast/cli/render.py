@@ -43,3 +43,47 @@ def emit_record(record: dict) -> None:
         if isinstance(value, list):
             value = ", ".join("open" if v is None else str(v) for v in value)
         click.echo(f"{key.ljust(width)}  {'' if value is None else value}")
+
+
+def _pct(p: float) -> str:
+    return f"{100 * p:5.1f}%"
+
+
+def emit_headline(head: dict, title: str = "") -> None:
+    """Checkpoint probabilities, median and intervals in plain words."""
+    if title:
+        click.echo(title)
+    for date, p in head["checkpoints"].items():
+        click.echo(f"  P(before {date})        {_pct(p)}")
+    click.echo(f"  P(not within the horizon) {_pct(head['not_within_horizon'])}")
+    click.echo(f"  median                    {head['median']}")
+    for level, (low, high) in head["intervals"].items():
+        click.echo(f"  {level:>3} interval              {low} .. {high}")
+
+
+def emit_run(record: dict) -> None:
+    """A stored run: provenance, per-question headline, reliabilities and diagnostics."""
+    diag = record["diagnostics"]
+    if not record["converged"]:
+        click.echo(
+            f"WARNING: run {record['id']} failed diagnostics ({'; '.join(diag['problems'])}). Retry with more "
+            f"tuning and draws, e.g. forecast run --tune 2000 --draws 2000 --seed {record['seed'] + 1}"
+        )
+    settings = record["settings"]
+    click.echo(
+        f"Run {record['id']} ({record['kind']}), as of {record['as_of']}, {settings['sampler']} "
+        f"{settings['chains']}x{settings['draws']} draws, seed {record['seed']}, evidence {record['evidence_fingerprint']}"
+    )
+    for result in record["results"]:
+        click.echo()
+        emit_headline(result["headline"], f"{result['question']}: {result['title']}")
+    if record["reliabilities"]:
+        click.echo("\nExpert reliabilities (posterior mean, 90% interval):")
+        rows = [{**r, "mean": f"{r['mean']:.2f}", "90% interval": f"{r['q05']:.2f} .. {r['q95']:.2f}"}
+                for r in record["reliabilities"]]
+        emit_table(rows, ["expert", "kind", "mean", "90% interval"])
+    click.echo(
+        f"\nDiagnostics: max R-hat {diag['max_rhat']:.3f}, min ESS {diag['min_ess_bulk']:.0f} bulk / "
+        f"{diag['min_ess_tail']:.0f} tail, {diag['divergences']} divergences: "
+        + ("OK" if record["converged"] else "FAILED")
+    )

@@ -97,7 +97,43 @@ def m0002_evidence_indexes_and_append_only(conn: Connection) -> None:
             ))
 
 
+def m0003_forecast_runs(conn: Connection) -> None:
+    """Stored forecast runs and their per-question results (append-only)."""
+    meta = sa.MetaData()
+    sa.Table("question", meta, sa.Column("id", sa.Integer, primary_key=True))  # existing, for the foreign key
+    text = {name: sa.Column(name, sa.String, nullable=False) for name in (
+        "kind", "questions", "sampler", "settings", "code_version", "model_version", "config_hash",
+        "evidence_fingerprint", "evidence", "diagnostics", "reliabilities")}
+    run = sa.Table(
+        "forecast_run", meta,
+        sa.Column("id", sa.Integer, primary_key=True),
+        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("as_of", sa.Date, nullable=False),
+        sa.Column("known_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("seed", sa.Integer, nullable=False),
+        sa.Column("converged", sa.Boolean, nullable=False),
+        sa.Column("elapsed_seconds", sa.Float, nullable=False),
+        sa.Column("posterior", sa.LargeBinary, nullable=False),
+        *text.values(),
+    )
+    result = sa.Table(
+        "forecast_result", meta,
+        sa.Column("id", sa.Integer, primary_key=True),
+        sa.Column("run_id", sa.Integer, sa.ForeignKey("forecast_run.id"), nullable=False, index=True),
+        sa.Column("question_id", sa.Integer, sa.ForeignKey("question.id"), nullable=False),
+        *(sa.Column(name, sa.String, nullable=False) for name in ("monthly", "prior_monthly", "cdf_bands", "headline")),
+    )
+    meta.create_all(conn, tables=[run, result])
+    if conn.dialect.name == "sqlite":
+        for table in ("forecast_run", "forecast_result"):
+            conn.execute(sa.text(
+                f"CREATE TRIGGER {table}_append_only BEFORE DELETE ON {table} "
+                f"BEGIN SELECT RAISE(ABORT, 'forecast runs are append-only'); END"
+            ))
+
+
 MIGRATIONS: list[tuple[str, Callable[[Connection], None]]] = [
     ("0001_initial", m0001_initial),
     ("0002_evidence_indexes_and_append_only", m0002_evidence_indexes_and_append_only),
+    ("0003_forecast_runs", m0003_forecast_runs),
 ]

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 
+from sqlalchemy import Column, LargeBinary
 from sqlmodel import Field, SQLModel
 
 from ..months import utc_now
@@ -100,3 +101,41 @@ class Observation(SQLModel, table=True):
     retracted_at: dt.datetime | None = None
     retraction_reason: str | None = None
     superseded_by_id: int | None = Field(default=None, foreign_key="observation.id")
+
+
+class ForecastRun(SQLModel, table=True):
+    """One fit of the model to the evidence as of a date. Append-only."""
+
+    __tablename__ = "forecast_run"
+    id: int | None = Field(default=None, primary_key=True)
+    created_at: dt.datetime = Field(default_factory=utc_now)
+    kind: str = "full"  # full | backtest
+    as_of: dt.date
+    known_at: dt.datetime
+    questions: str  # JSON list of slugs fitted jointly
+    seed: int
+    sampler: str
+    settings: str  # JSON FitSettings
+    code_version: str
+    model_version: str
+    config_hash: str
+    evidence_fingerprint: str
+    evidence: str  # JSON list of evidence uids used
+    diagnostics: str  # JSON
+    converged: bool
+    elapsed_seconds: float
+    reliabilities: str  # JSON list of per-expert summaries
+    posterior: bytes = Field(sa_column=Column(LargeBinary, nullable=False))
+
+
+class ForecastResult(SQLModel, table=True):
+    """One question's distribution from a run."""
+
+    __tablename__ = "forecast_result"
+    id: int | None = Field(default=None, primary_key=True)
+    run_id: int = Field(foreign_key="forecast_run.id")
+    question_id: int = Field(foreign_key="question.id")
+    monthly: str  # JSON list: each horizon month, then "not within the horizon"
+    prior_monthly: str  # JSON list, same layout
+    cdf_bands: str  # JSON {quantile: list} of the cumulative distribution across draws
+    headline: str  # JSON: checkpoints, not_within_horizon, median, intervals

@@ -1,0 +1,95 @@
+"""Commands that fit, store and show forecasts."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from . import DATE, TIMESTAMP, cli
+from .render import emit_json, emit_run, emit_table
+
+priors_option = click.option("--priors", "priors_dir", type=click.Path(file_okay=False, path_type=Path),
+                             help="Priors directory (default: the project's priors/).")
+
+
+def load_priors_dir(priors_dir: Path | None):
+    """The validated priors (project default when no directory is given)."""
+    from ..priors import load_priors
+    from ..seed import PROJECT_ROOT
+
+    return load_priors(priors_dir or PROJECT_ROOT / "priors")
+
+
+@cli.command(name="run")
+@click.argument("question", required=False)
+@click.option("--as-of", type=DATE, help="Use evidence said or observed on or before this date (default today).")
+@click.option("--known-at", type=TIMESTAMP, help="Use only evidence logged (and not retracted) by then (default now).")
+@click.option("--draws", type=click.IntRange(10), default=1000, show_default=True)
+@click.option("--tune", type=click.IntRange(10), default=1000, show_default=True)
+@click.option("--chains", type=click.IntRange(1), default=4, show_default=True)
+@click.option("--seed", type=int, default=20220726, show_default=True)
+@click.option("--sampler", type=click.Choice(["nutpie", "pymc"]), default="nutpie", show_default=True)
+@priors_option
+@click.pass_obj
+def run_command(env, question, as_of, known_at, draws, tune, chains, seed, sampler, priors_dir) -> None:
+    """Fit all open questions jointly and store the run; print QUESTION's forecast (default: all).
+
+    Example: forecast run russia-iss-withdrawal --as-of 2023-01-01 --seed 7
+    """
+    from ..dataset import build_dataset
+    from ..model import FitSettings
+    from ..run_views import run_view
+    from ..runs import fit_and_store, latest_run
+
+    priors = load_priors_dir(priors_dir)
+    store = env.store()
+    with store.session() as session:
+        if question:
+            from ..evidence import question_by_slug
+
+            question_by_slug(session, question)
+        data = build_dataset(session, priors, as_of, known_at)
+    settings = FitSettings(draws=draws, tune=tune, chains=chains, seed=seed, sampler=sampler, cores=min(chains, 2))
+    run_id = fit_and_store(store, data, priors, settings)
+    with store.session() as session:
+        emit_run(run_view(session, latest_run(session, run_id=run_id), question))
+
+
+@cli.command(name="show")
+@click.argument("question", required=False)
+@click.option("--run", "run_id", type=int, help="A stored run id (default: the latest).")
+@click.option("--json", "as_json", is_flag=True, help="The whole stored run as JSON, monthly probabilities included.")
+@click.pass_obj
+def show_command(env, question, run_id, as_json) -> None:
+    """Show the latest stored forecast (or run ID) for QUESTION (default: all in the run).
+
+    Example: forecast show russia-iss-withdrawal --json
+    """
+    from ..run_views import run_view
+    from ..runs import latest_run
+
+    with env.store().session() as session:
+        record = run_view(session, latest_run(session, question, run_id), question)
+    emit_json(record) if as_json else emit_run(record)
+
+
+@cli.command(name="runs")
+@click.option("--question", help="Only runs that include this question.")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON instead of a table.")
+@click.pass_obj
+def runs_command(env, question, as_json) -> None:
+    """List stored forecast runs, oldest first.
+
+    Example: forecast runs --question russia-iss-withdrawal
+    """
+    from ..run_views import list_runs
+
+    with env.store().session() as session:
+        rows = list_runs(session, question)
+    if as_json:
+        emit_json(rows)
+        return
+    for row in rows:
+        row["P(beyond)"] = f"{row['not_within_horizon']:.3f}" if row["not_within_horizon"] is not None else ""
+    emit_table(rows, ["id", "created_at", "kind", "as_of", "sampler", "draws", "seed", "converged", "median", "P(beyond)"])

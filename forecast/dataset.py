@@ -1,0 +1,184 @@
+"""Plain arrays for the model, built from the store for a set of questions as of a date.
+
+The grid: question q has ``n_months[q]`` monthly bins from its horizon start, padded to a
+common width, and a last column (index ``bins - 1``) for "not within the horizon".
+Only evidence said or observed on or before ``as_of`` and logged (and not yet retracted)
+by ``known_at`` is used.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+import math
+from dataclasses import dataclass, field
+
+import numpy as np
+from sqlmodel import Session, select
+
+from .months import date_month, parse_month, utc_now
+from .priors import Priors
+from .store.tables import Expert, Observation, Question, Statement
+
+NEG_INF = -np.inf
+
+
+@dataclass
+class Dataset:
+    """Everything the model needs, as numpy arrays; no database handles."""
+
+    questions: list[str]
+    starts: np.ndarray  # month ordinal of each question's first bin
+    n_months: np.ndarray  # bins within each horizon
+    obs_log: np.ndarray  # [Q, bins] log-likelihood of the observations (0 / -inf / decay)
+    notice_threshold: np.ndarray  # [Q] bin from which a compliant Russia could still be in (-1: none)
+    experts: list[str]
+    expert_kinds: list[str]
+    stmt_question: np.ndarray
+    stmt_expert: np.ndarray
+    stmt_weight: np.ndarray
+    stmt_in: np.ndarray  # [S, bins] bool: the statement's interval on its question's grid
+    stmt_refs: list[str]
+    as_of: dt.date
+    known_at: dt.datetime
+    fingerprint: str
+    evidence_uids: list[str] = field(default_factory=list)
+
+    @property
+    def bins(self) -> int:
+        return int(self.n_months.max()) + 1
+
+    @property
+    def valid(self) -> np.ndarray:
+        """[Q, bins] True for real months and the beyond bin, False for padding."""
+        grid = np.arange(self.bins)[None, :]
+        return (grid < self.n_months[:, None]) | (grid == self.bins - 1)
+
+    def sufficient_stats(self) -> tuple[np.ndarray, np.ndarray]:
+        """Weighted counts [E, Q, bins] of statements whose interval contains / excludes each bin."""
+        shape = (len(self.experts), len(self.questions), self.bins)
+        w_in, w_out = np.zeros(shape), np.zeros(shape)
+        weights = self.stmt_weight[:, None]
+        np.add.at(w_in, (self.stmt_expert, self.stmt_question), weights * self.stmt_in)
+        np.add.at(w_out, (self.stmt_expert, self.stmt_question), weights * ~self.stmt_in)
+        return w_in, w_out
+
+
+def _in_force(rows, known_at: dt.datetime):
+    """Rows logged by ``known_at`` and not retracted (or superseded) by then."""
+    return [r for r in rows if r.logged_at <= known_at and (r.retracted_at is None or r.retracted_at > known_at)]
+
+
+def statement_weight(row: Statement, as_of: dt.date, priors: Priors) -> tuple[float, bool]:
+    """(weight, flip) for a statement; flip means the claim is about the interval's complement.
+
+    Weight = strength weight x recency decay x stated-probability factor, where a stated
+    probability p counts |logit p| / logit(0.9) (0.9 is taken as what a firm unqualified claim
+    conveys) and p < 0.5 turns the claim into one about the complement.
+    """
+    weights = priors.reliability.weights
+    weight = weights[row.strength]
+    age_years = max((as_of - row.said_on).days, 0) / 365.25
+    weight *= 0.5 ** (age_years / weights["half_life_years"])
+    flip = False
+    if row.probability is not None:
+        p = min(max(row.probability, 1e-6), 1 - 1e-6)
+        flip = p < 0.5
+        weight *= abs(math.log(p / (1 - p))) / math.log(9.0)
+    return weight, flip
+
+
+def interval_mask(start: str | None, end: str | None, q_start: int, n: int, bins: int) -> np.ndarray:
+    """Bins of one question's grid covered by a claim interval; the beyond bin counts when the claim runs past the horizon."""
+    mask = np.zeros(bins, dtype=bool)
+    low = parse_month(start) - q_start if start else 0
+    high = parse_month(end) - q_start if end else n
+    mask[max(low, 0): min(high, n - 1) + 1] = True
+    if high >= n:
+        mask[bins - 1] = True
+    return mask
+
+
+def _observation_log(rows: list[Observation], q_start: int, n: int, bins: int, treaty: dict) -> tuple[np.ndarray, int]:
+    """Log-likelihood of one question's observations over its bins, and the no-notice threshold bin."""
+    log = np.zeros(bins)
+    log[n:bins - 1] = NEG_INF  # padding
+    months = np.append(np.arange(n), n).astype(float)  # beyond bin sits just past the horizon
+    cols = np.append(np.arange(n), bins - 1)
+    threshold = -1
+    notice_months = int(treaty["notice_months"])
+    for row in rows:
+        month = date_month(row.observed_on) - q_start
+        if row.kind == "still-participating":
+            log[cols[months < month]] = NEG_INF
+        elif row.kind == "withdrawn":
+            log[cols[months != min(month, n)]] = NEG_INF
+        elif row.kind == "formal-notice":
+            first = month + notice_months
+            log[cols[months < first]] = NEG_INF
+            after = months >= first
+            log[cols[after]] -= (months[after] - first) / treaty["lag_after_notice_months"]
+        elif row.kind == "no-formal-notice":
+            threshold = max(threshold, month + notice_months)
+    return log, threshold
+
+
+def evidence_fingerprint(uids: list[str]) -> str:
+    """A short hash of the evidence rows used."""
+    return hashlib.sha256(json.dumps(sorted(uids)).encode()).hexdigest()[:16]
+
+
+def _questions(session: Session, slugs: list[str] | None) -> list[Question]:
+    query = select(Question).where(Question.status != "annulled").order_by(Question.slug)
+    found = list(session.exec(query))
+    if slugs:
+        found = [q for q in found if q.slug in slugs]
+    return found
+
+
+def build_dataset(
+    session: Session, priors: Priors, as_of: dt.date | None = None, known_at: dt.datetime | None = None,
+    questions: list[str] | None = None,
+) -> Dataset:
+    """The arrays for all (or the named) non-annulled questions, as of ``as_of`` and ``known_at``."""
+    as_of = as_of or dt.date.today()
+    known_at = known_at or utc_now()
+    observations_by_q: dict[int, list[Observation]] = {}
+    for row in _in_force(session.exec(select(Observation).where(Observation.observed_on <= as_of)), known_at):
+        observations_by_q.setdefault(row.question_id, []).append(row)
+    chosen = [q for q in _questions(session, questions)
+              if not any(o.kind == "annulled" for o in observations_by_q.get(q.id, []))]
+    starts = np.array([parse_month(q.horizon_start) for q in chosen], dtype=int)
+    n_months = np.array([parse_month(q.horizon_end) - parse_month(q.horizon_start) + 1 for q in chosen], dtype=int)
+    bins = int(n_months.max()) + 1 if len(chosen) else 1
+    obs_log, thresholds, uids = np.zeros((len(chosen), bins)), np.full(len(chosen), -1), []
+    for i, q in enumerate(chosen):
+        rows = observations_by_q.get(q.id, [])
+        uids += [r.uid for r in rows]
+        obs_log[i], thresholds[i] = _observation_log(rows, starts[i], n_months[i], bins, priors.questions[q.slug].treaty)
+    q_index = {q.id: i for i, q in enumerate(chosen)}
+    statements = [s for s in _in_force(session.exec(select(Statement).where(Statement.said_on <= as_of)), known_at)
+                  if s.question_id in q_index]
+    experts = {e.id: e for e in session.exec(select(Expert))}
+    used = sorted({s.expert_id for s in statements}, key=lambda i: experts[i].name)
+    e_index = {eid: i for i, eid in enumerate(used)}
+    weights, masks = [], []
+    for s in statements:
+        weight, flip = statement_weight(s, as_of, priors)
+        qi = q_index[s.question_id]
+        mask = interval_mask(s.claim_start, s.claim_end, starts[qi], n_months[qi], bins)
+        weights.append(weight)
+        masks.append(~mask if flip else mask)
+    uids += [s.uid for s in statements]
+    return Dataset(
+        questions=[q.slug for q in chosen], starts=starts, n_months=n_months, obs_log=obs_log,
+        notice_threshold=thresholds, experts=[experts[i].name for i in used],
+        expert_kinds=[experts[i].kind for i in used],
+        stmt_question=np.array([q_index[s.question_id] for s in statements], dtype=int),
+        stmt_expert=np.array([e_index[s.expert_id] for s in statements], dtype=int),
+        stmt_weight=np.array(weights, dtype=float),
+        stmt_in=np.array(masks, dtype=bool).reshape(len(statements), bins),
+        stmt_refs=[f"S{s.id}" for s in statements], as_of=as_of, known_at=known_at,
+        fingerprint=evidence_fingerprint(uids), evidence_uids=sorted(uids),
+    )

@@ -1,0 +1,200 @@
+"""The Bayesian model: a pure function of a :class:`~forecast.dataset.Dataset` and the priors.
+
+T (the event month, or "not within the horizon") is marginalised exactly by log-sum-exp over
+bins; NUTS samples only the continuous parameters (hazard level and trend per question, expert
+reliabilities), and the posterior over T is the average over draws of the exact conditional.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import asdict, dataclass
+
+import numpy as np
+
+from .dataset import Dataset
+from .priors import Priors
+
+MODEL_VERSION = "1"
+
+
+@dataclass(frozen=True)
+class FitSettings:
+    """Sampler settings, stored with every run."""
+
+    draws: int = 1000
+    tune: int = 1000
+    chains: int = 4
+    seed: int = 20220726
+    sampler: str = "nutpie"
+    cores: int = 2
+    target_accept: float = 0.9
+
+
+def _logit(p: float) -> float:
+    return float(np.log(p / (1 - p)))
+
+
+@dataclass(frozen=True)
+class PriorArrays:
+    """The priors as arrays aligned with a dataset's questions and experts."""
+
+    hazard_mu: np.ndarray
+    hazard_sd: np.ndarray
+    trend_mu: np.ndarray
+    trend_sd: np.ndarray
+    kinds: list[str]
+    kind_mu: np.ndarray
+    kind_sd: np.ndarray
+    kind_spread: np.ndarray
+    expert_kind: np.ndarray  # index into kinds (0 for overridden experts)
+    pooled: np.ndarray  # 1.0 if the expert is partially pooled within its kind, 0.0 if overridden
+    own_mu: np.ndarray
+    own_sd: np.ndarray
+    constant_log: np.ndarray  # [Q, bins]: observations plus the integrated treaty-compliance term
+
+    @classmethod
+    def from_priors(cls, data: Dataset, priors: Priors) -> PriorArrays:
+        specs = [priors.questions[q] for q in data.questions]
+        overrides = priors.reliability.experts
+        kinds = sorted({k for e, k in zip(data.experts, data.expert_kinds) if e not in overrides})
+        kind_priors = [priors.reliability.kinds[k] for k in kinds]
+        constant = data.obs_log.copy()
+        for q, spec in enumerate(specs):
+            if data.notice_threshold[q] >= 0:
+                # No notice seen: a compliant Russia (probability c) cannot leave before the threshold.
+                constant[q, : data.notice_threshold[q]] += np.log1p(-spec.treaty["compliance_mean"])
+        return cls(
+            hazard_mu=np.array([_logit(s.date_prior["annual_hazard"]) for s in specs]),
+            hazard_sd=np.array([s.date_prior["hazard_sd_logit"] for s in specs]),
+            trend_mu=np.array([s.date_prior["trend_per_year"] for s in specs]),
+            trend_sd=np.array([s.date_prior["trend_sd"] for s in specs]),
+            kinds=kinds,
+            kind_mu=np.array([_logit(k["mean"]) for k in kind_priors]),
+            kind_sd=np.array([k["mean_sd_logit"] for k in kind_priors]),
+            kind_spread=np.array([k["spread_logit"] for k in kind_priors]),
+            expert_kind=np.array([kinds.index(k) if e not in overrides else 0
+                                  for e, k in zip(data.experts, data.expert_kinds)], dtype=int),
+            pooled=np.array([0.0 if e in overrides else 1.0 for e in data.experts]),
+            own_mu=np.array([_logit(overrides[e]["mean"]) if e in overrides else 0.0 for e in data.experts]),
+            own_sd=np.array([overrides[e]["sd_logit"] if e in overrides else 1.0 for e in data.experts]),
+            constant_log=constant,
+        )
+
+    def prior_mean_reliability(self) -> np.ndarray:
+        """Each expert's reliability at the centre of its prior (used by the fast path before any run)."""
+        centre = np.where(self.pooled > 0, self.kind_mu[self.expert_kind] if len(self.kinds) else 0.0, self.own_mu)
+        return 1 / (1 + np.exp(-centre))
+
+
+def config_hash(data: Dataset, priors: Priors, fixed_reliability: np.ndarray | None = None) -> str:
+    """A hash of everything besides the evidence that determines the posterior."""
+    payload = {
+        "model_version": MODEL_VERSION,
+        "questions": {q: asdict(priors.questions[q]) | {"source": ""} for q in data.questions},
+        "reliability": asdict(priors.reliability),
+        "fixed": None if fixed_reliability is None else np.round(fixed_reliability, 12).tolist(),
+    }
+    return hashlib.sha256(json.dumps(payload, sort_keys=True, default=str).encode()).hexdigest()[:16]
+
+
+def build_model(data: Dataset, priors: Priors, fixed_reliability: np.ndarray | None = None):
+    """The PyMC model. With ``fixed_reliability`` the reliabilities are constants, not parameters.
+
+    The evidence enters through three data containers (``w_in``, ``w_out``, ``constant_log``)
+    so that a compiled model can be re-used for another dataset of the same shape.
+    """
+    import pymc as pm
+    import pytensor.tensor as pt
+
+    arrays = PriorArrays.from_priors(data, priors)
+    coords = {"question": data.questions, "bin": np.arange(data.bins), "expert": data.experts, "kind": arrays.kinds}
+    with pm.Model(coords=coords) as model:
+        values = evidence_data(data, priors)
+        constant = pm.Data("constant_log", values["constant_log"])
+        alpha = pm.Normal("hazard_level", arrays.hazard_mu, arrays.hazard_sd, dims="question")
+        beta = pm.Normal("hazard_trend", arrays.trend_mu, arrays.trend_sd, dims="question")
+        joint = _log_prior_t(pt, alpha, beta, data) + constant
+        if data.experts:
+            w_in, w_out = pm.Data("w_in", values["w_in"]), pm.Data("w_out", values["w_out"])
+            reliability = _reliability(pm, pt, arrays, fixed_reliability)
+            statements = pt.dot(pt.log(reliability), w_in) + pt.dot(pt.log1p(-reliability), w_out)
+            joint = joint + statements.reshape((len(data.questions), data.bins))
+        pm.Potential("evidence", pt.sum(pt.logsumexp(joint, axis=1)))
+        pm.Deterministic("p_T", pt.special.softmax(joint, axis=1), dims=("question", "bin"))
+    return model
+
+
+def evidence_data(data: Dataset, priors: Priors) -> dict[str, np.ndarray]:
+    """The values of the model's data containers for a dataset."""
+    w_in, w_out = (w.reshape(len(data.experts), -1) for w in data.sufficient_stats())
+    constant = np.where(data.valid, PriorArrays.from_priors(data, priors).constant_log, -np.inf)
+    return {"w_in": w_in, "w_out": w_out, "constant_log": constant}
+
+
+def _log_prior_t(pt, alpha, beta, data: Dataset):
+    """log P(T = bin) under the discrete-time hazard, per question; padding bins are -inf."""
+    years = np.arange(data.bins) / 12.0
+    months = np.arange(data.bins)[None, :] < data.n_months[:, None]
+    log_survive_year = -pt.softplus(alpha[:, None] + beta[:, None] * years[None, :])
+    log_survive = log_survive_year / 12.0 * months  # log(1 - monthly hazard), 0 outside the horizon
+    log_hazard = pt.log(-pt.expm1(log_survive_year / 12.0))
+    before = pt.cumsum(log_survive, axis=1) - log_survive
+    log_p = pt.switch(months, log_hazard + before, -np.inf)
+    return pt.set_subtensor(log_p[:, -1], pt.sum(log_survive, axis=1))
+
+
+def _reliability(pm, pt, arrays: PriorArrays, fixed: np.ndarray | None):
+    """Expert reliabilities: partial pooling within kind, kind means held above one half."""
+    if fixed is not None:
+        return pt.as_tensor_variable(np.asarray(fixed, dtype=float))
+    z = pm.Normal("z", 0.0, 1.0, dims="expert")
+    own = arrays.own_mu + arrays.own_sd * z
+    if arrays.kinds:
+        mu = pm.TruncatedNormal("kind_mean", arrays.kind_mu, arrays.kind_sd, lower=0.0, dims="kind")
+        spread = pm.HalfNormal("kind_spread", arrays.kind_spread, dims="kind")
+        pooled = mu[arrays.expert_kind] + spread[arrays.expert_kind] * z
+        logit_r = arrays.pooled * pooled + (1 - arrays.pooled) * own
+    else:
+        logit_r = own
+    return pm.Deterministic("reliability", pm.math.sigmoid(logit_r), dims="expert")
+
+
+class DateModel:
+    """Build once, fit many times: a compiled model re-used for datasets of the same shape."""
+
+    def __init__(self, data: Dataset, priors: Priors, fixed_reliability: np.ndarray | None = None) -> None:
+        self.priors = priors
+        self.model = build_model(data, priors, fixed_reliability)
+        self.config_hash = config_hash(data, priors, fixed_reliability)
+        self._compiled = None
+
+    def fit(self, settings: FitSettings, data: Dataset | None = None):
+        """Sample (optionally with another dataset's evidence); returns ArviZ's DataTree."""
+        values = evidence_data(data, self.priors) if data is not None else None
+        if settings.sampler == "nutpie":
+            return self._fit_nutpie(settings, values)
+        import pymc as pm
+
+        with self.model:
+            if values is not None:
+                pm.set_data({k: v for k, v in values.items() if k in self.model.named_vars})
+            return pm.sample(
+                draws=settings.draws, tune=settings.tune, chains=settings.chains, cores=settings.cores,
+                random_seed=settings.seed, nuts_sampler="pymc", progressbar=False,
+                compute_convergence_checks=False, target_accept=settings.target_accept,
+            )
+
+    def _fit_nutpie(self, settings: FitSettings, values: dict | None):
+        import nutpie
+
+        if self._compiled is None:
+            self._compiled = nutpie.compile_pymc_model(self.model)
+        compiled = self._compiled
+        if values is not None:
+            compiled = compiled.with_data(**{k: v for k, v in values.items() if k in self.model.named_vars})
+        return nutpie.sample(
+            compiled, draws=settings.draws, tune=settings.tune, chains=settings.chains, cores=settings.cores,
+            seed=settings.seed, progress_bar=False, save_warmup=False, target_accept=settings.target_accept,
+        )

@@ -1,0 +1,86 @@
+"""Stored runs as plain dicts, and the instant headline from the exact fast path."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+from sqlmodel import Session, select
+
+from .dataset import build_dataset
+from .errors import NotFoundError
+from .exact import exact_posterior
+from .months import month_label, parse_month
+from .priors import Priors
+from .runs import latest_run
+from .store.tables import ForecastResult, ForecastRun, Question
+from .summary import BEYOND, headline, on_grid
+
+_JSON_FIELDS = ("questions", "settings", "evidence", "diagnostics", "reliabilities")
+
+
+def _result_view(result: ForecastResult, question: Question) -> dict:
+    start = parse_month(question.horizon_start)
+    labels = [month_label(start + i) for i in range(parse_month(question.horizon_end) - start + 1)] + [BEYOND]
+    return {
+        "question": question.slug, "title": question.title, "months": labels,
+        "monthly": json.loads(result.monthly), "prior_monthly": json.loads(result.prior_monthly),
+        "cdf_bands": json.loads(result.cdf_bands), "headline": json.loads(result.headline),
+    }
+
+
+def run_view(session: Session, run: ForecastRun, question: str | None = None) -> dict:
+    """The whole stored run (draws excepted) with its per-question results."""
+    record = {k: getattr(run, k) for k in ForecastRun.model_fields if k != "posterior"}
+    for key in _JSON_FIELDS:
+        record[key] = json.loads(record[key])
+    record["as_of"], record["known_at"] = run.as_of.isoformat(), run.known_at.isoformat()
+    record["created_at"] = run.created_at.isoformat()
+    questions = {q.id: q for q in session.exec(select(Question))}
+    results = session.exec(select(ForecastResult).where(ForecastResult.run_id == run.id).order_by(ForecastResult.id))
+    record["results"] = [_result_view(r, questions[r.question_id]) for r in results
+                         if question is None or questions[r.question_id].slug == question]
+    record["posterior_bytes"] = len(run.posterior)
+    return record
+
+
+def list_runs(session: Session, question: str | None = None) -> list[dict]:
+    """One summary line per stored run, oldest first."""
+    rows = []
+    for run in session.exec(select(ForecastRun).order_by(ForecastRun.id)):
+        slugs = json.loads(run.questions)
+        if question and question not in slugs:
+            continue
+        first = session.exec(select(ForecastResult).where(ForecastResult.run_id == run.id)).first()
+        head = json.loads(first.headline) if first else {}
+        rows.append({
+            "id": run.id, "created_at": run.created_at.isoformat(timespec="seconds"), "kind": run.kind,
+            "as_of": run.as_of.isoformat(), "questions": ",".join(slugs), "sampler": run.sampler,
+            "draws": json.loads(run.settings)["draws"], "seed": run.seed, "converged": run.converged,
+            "median": head.get("median"), "not_within_horizon": head.get("not_within_horizon"),
+            "fingerprint": run.evidence_fingerprint,
+        })
+    return rows
+
+
+def fast_headline(session: Session, priors: Priors, question: str) -> dict:
+    """The exact posterior with reliabilities fixed at the latest run's means (or prior centres)."""
+    data = build_dataset(session, priors, questions=[question])
+    if not data.questions:
+        raise NotFoundError(f"question {question!r} is not open")
+    source = "prior centres"
+    reliability = None
+    try:
+        run = latest_run(session, question)
+    except NotFoundError:
+        run = None
+    if run is not None and data.experts:
+        from .model import PriorArrays
+
+        learned = {r["expert"]: r["mean"] for r in json.loads(run.reliabilities)}
+        centres = PriorArrays.from_priors(data, priors).prior_mean_reliability()
+        reliability = np.array([learned.get(e, c) for e, c in zip(data.experts, centres)])
+        source = f"run {run.id} means"
+    monthly = on_grid(exact_posterior(data, priors, reliability)[0], int(data.n_months[0]))
+    return {"question": question, "reliabilities_from": source,
+            "headline": headline(monthly, int(data.starts[0]), int(data.n_months[0]))}

@@ -1,0 +1,169 @@
+"""Forecast runs: fit the model to a dataset, summarise the draws, store the run append-only.
+
+The model never sees a session: a dataset is built in one transaction, the model is fitted
+with no session open, and the summary is stored in another transaction.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import time
+from dataclasses import asdict, dataclass
+
+import numpy as np
+from sqlmodel import Session, select
+
+from . import __version__
+from .dataset import Dataset
+from .errors import ForecastError, NotFoundError
+from .exact import exact_posterior
+from .model import MODEL_VERSION, FitSettings
+from .priors import Priors
+from .store.tables import ForecastResult, ForecastRun, Question
+from .summary import headline, on_grid
+
+PARAMETERS = ("hazard_level", "hazard_trend", "z", "kind_mean", "kind_spread", "reliability")
+BAND_QUANTILES = (0.025, 0.1, 0.25, 0.5, 0.75, 0.9, 0.975)
+RHAT_MAX = 1.01
+
+
+@dataclass
+class FitSummary:
+    """What a fit produced, ready to store."""
+
+    monthly: np.ndarray  # [Q, bins] Rao-Blackwellised posterior over T
+    prior: np.ndarray  # [Q, bins]
+    cdf_bands: dict[str, np.ndarray]  # quantile -> [Q, bins] cumulative
+    reliabilities: list[dict]
+    diagnostics: dict
+    posterior: bytes
+
+
+def diagnostics(idata, settings: FitSettings) -> dict:
+    """Max R-hat, min bulk/tail ESS, divergences, and whether the run passes."""
+    import arviz as az
+
+    names = [n for n in PARAMETERS[:-1] if n in idata.posterior]
+    table = az.summary(idata, var_names=names)
+    divergences = int(idata.sample_stats["diverging"].sum())
+    ess_floor = min(400, 100 * settings.chains)
+    result = {
+        "max_rhat": float(table["r_hat"].max()),
+        "min_ess_bulk": float(table["ess_bulk"].min()),
+        "min_ess_tail": float(table["ess_tail"].min()),
+        "divergences": divergences,
+        "ess_floor": ess_floor,
+    }
+    problems = []
+    if not result["max_rhat"] <= RHAT_MAX:
+        problems.append(f"R-hat {result['max_rhat']:.3f} > {RHAT_MAX}")
+    if divergences:
+        problems.append(f"{divergences} divergent transitions")
+    if not min(result["min_ess_bulk"], result["min_ess_tail"]) >= ess_floor:
+        problems.append(f"ESS {min(result['min_ess_bulk'], result['min_ess_tail']):.0f} < {ess_floor}")
+    result["problems"] = problems
+    return result
+
+
+def _pack_posterior(idata) -> bytes:
+    arrays = {n: np.asarray(idata.posterior[n].values) for n in PARAMETERS if n in idata.posterior}
+    dims = {n: list(idata.posterior[n].dims) for n in arrays}
+    coords = {d: [str(v) for v in idata.posterior[d].values] for d in idata.posterior.dims if d not in ("chain", "draw")}
+    buffer = io.BytesIO()
+    np.savez_compressed(buffer, **arrays, _meta=np.array(json.dumps({"dims": dims, "coords": coords})))
+    return buffer.getvalue()
+
+
+def summarise_fit(data: Dataset, priors: Priors, idata, settings: FitSettings) -> FitSummary:
+    """Everything stored with a run, from the draws (no re-sampling needed later)."""
+    p_t = idata.posterior["p_T"].values  # (chain, draw, question, bin)
+    flat = p_t.reshape(-1, *p_t.shape[2:])
+    cdf = np.cumsum(flat, axis=-1)
+    reliabilities = []
+    if "reliability" in idata.posterior:
+        draws = idata.posterior["reliability"].values.reshape(-1, len(data.experts))
+        for i, name in enumerate(data.experts):
+            low, high = np.quantile(draws[:, i], [0.05, 0.95])
+            reliabilities.append({"expert": name, "kind": data.expert_kinds[i], "mean": float(draws[:, i].mean()),
+                                  "q05": float(low), "q95": float(high)})
+    return FitSummary(
+        monthly=flat.mean(axis=0), prior=exact_posterior(data, priors, with_evidence=False),
+        cdf_bands={str(q): np.quantile(cdf, q, axis=0) for q in BAND_QUANTILES},
+        reliabilities=reliabilities, diagnostics=diagnostics(idata, settings), posterior=_pack_posterior(idata),
+    )
+
+
+def _rounded(values: np.ndarray) -> list[float]:
+    return [round(float(v), 10) for v in values]
+
+
+def save_run(session: Session, data: Dataset, config: str, settings: FitSettings, summary: FitSummary,
+             elapsed: float, kind: str = "full") -> ForecastRun:
+    """Store a run and its per-question results in the caller's transaction."""
+    run = ForecastRun(
+        kind=kind, as_of=data.as_of, known_at=data.known_at, questions=json.dumps(data.questions),
+        seed=settings.seed, sampler=settings.sampler, settings=json.dumps(asdict(settings)),
+        code_version=__version__, model_version=MODEL_VERSION, config_hash=config,
+        evidence_fingerprint=data.fingerprint, evidence=json.dumps(data.evidence_uids),
+        diagnostics=json.dumps(summary.diagnostics), converged=not summary.diagnostics["problems"],
+        elapsed_seconds=round(elapsed, 3), reliabilities=json.dumps(summary.reliabilities),
+        posterior=summary.posterior,
+    )
+    session.add(run)
+    session.flush()
+    ids = {q.slug: q.id for q in session.exec(select(Question))}
+    for q, slug in enumerate(data.questions):
+        n, start = int(data.n_months[q]), int(data.starts[q])
+        monthly = on_grid(summary.monthly[q], n)
+        session.add(ForecastResult(
+            run_id=run.id, question_id=ids[slug], monthly=json.dumps(_rounded(monthly)),
+            prior_monthly=json.dumps(_rounded(on_grid(summary.prior[q], n))),
+            cdf_bands=json.dumps({k: _rounded(on_grid(v[q], n)) for k, v in summary.cdf_bands.items()}),
+            headline=json.dumps(headline(monthly, start, n)),
+        ))
+    session.flush()
+    return run
+
+
+def fit_and_store(store, data: Dataset, priors: Priors, settings: FitSettings, kind: str = "full", model=None) -> int:
+    """Fit (re-using ``model`` when given) and store; returns the run id."""
+    from .model import DateModel
+
+    if not data.questions:
+        raise ForecastError("no open questions to forecast")
+    model = model or DateModel(data, priors)
+    started = time.perf_counter()
+    idata = model.fit(settings, data)
+    summary = summarise_fit(data, priors, idata, settings)
+    elapsed = time.perf_counter() - started
+    with store.session() as session:
+        return save_run(session, data, model.config_hash, settings, summary, elapsed, kind).id
+
+
+def load_posterior(run: ForecastRun):
+    """The stored draws as an ArviZ DataTree; refuses draws written by another model version."""
+    import arviz as az
+
+    if run.model_version != MODEL_VERSION:
+        raise ForecastError(
+            f"run {run.id} was made by model version {run.model_version}, this is {MODEL_VERSION}: re-run it"
+        )
+    with np.load(io.BytesIO(run.posterior)) as npz:
+        meta = json.loads(str(npz["_meta"]))
+        arrays = {k: npz[k] for k in npz.files if k != "_meta"}
+    dims = {k: v[2:] for k, v in meta["dims"].items()}
+    return az.from_dict({"posterior": arrays}, dims=dims, coords=meta["coords"])
+
+
+def latest_run(session: Session, question: str | None = None, run_id: int | None = None) -> ForecastRun:
+    """A run by id, or the latest full run (that includes ``question``, when given)."""
+    if run_id is not None:
+        run = session.get(ForecastRun, run_id)
+        if run is None:
+            raise NotFoundError(f"no forecast run {run_id}")
+        return run
+    for run in session.exec(select(ForecastRun).where(ForecastRun.kind == "full").order_by(ForecastRun.id.desc())):
+        if question is None or question in json.loads(run.questions):
+            return run
+    raise NotFoundError("no forecast run yet" + (f" for {question!r}" if question else "") + ": run `forecast run` first")
