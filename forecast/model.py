@@ -14,6 +14,7 @@ from dataclasses import asdict, dataclass
 import numpy as np
 
 from .dataset import Dataset
+from .errors import PriorError
 from .priors import Priors
 
 MODEL_VERSION = "1"
@@ -56,6 +57,9 @@ class PriorArrays:
 
     @classmethod
     def from_priors(cls, data: Dataset, priors: Priors) -> PriorArrays:
+        missing = [q for q in data.questions if q not in priors.questions]
+        if missing:
+            raise PriorError(f"no prior for question {missing[0]!r}: add priors/questions/{missing[0]}.toml")
         specs = [priors.questions[q] for q in data.questions]
         overrides = priors.reliability.experts
         kinds = sorted({k for e, k in zip(data.experts, data.expert_kinds) if e not in overrides})

@@ -106,7 +106,8 @@ _WRITER = textwrap.dedent("""
     db, tag = sys.argv[1], sys.argv[2]
     for i in range(200):
         args = ["--db", db, "log", "statement", "--question", "%s", "--expert", "Zak",
-                "--date", "2023-01-01", "--claim", "after 2025", "--quote", f"{tag} {i}", "--source", tag]
+                "--date", "2023-01-01", "--claim", "after 2025", "--quote", f"{tag} {i}", "--source", tag,
+                "--no-update"]
         try:
             cli.main(args, prog_name="forecast")
         except SystemExit as exit:

@@ -6,11 +6,12 @@ from pathlib import Path
 
 import click
 
-from .. import evidence, seed, transfer, views
-from ..store.tables import DATE_PRECISIONS, EXPERT_KINDS, OBSERVATION_KINDS, STRENGTHS
+from ..vocab import DATE_PRECISIONS, EXPERT_KINDS, OBSERVATION_KINDS, STRENGTHS
 from . import DATE, cli
 from .render import emit_json, emit_record, emit_table
 
+update_option = click.option("--update/--no-update", default=True, show_default=True,
+                             help="Print the updated headline from the exact fast path.")
 json_option = click.option("--json", "as_json", is_flag=True, help="Print JSON instead of a table.")
 
 
@@ -23,6 +24,8 @@ def init(env, priors: Path | None, observations: Path | None) -> None:
 
     Example: forecast init
     """
+    from .. import seed
+
     with env.store().session() as session:
         report = seed.initialise(session, priors, observations)
     click.echo(
@@ -44,6 +47,8 @@ def question_list(env, as_json: bool) -> None:
 
     Example: forecast question list --json
     """
+    from .. import views
+
     with env.store().session() as session:
         rows = views.list_questions(session)
     emit_json(rows) if as_json else emit_table(rows, ["slug", "status", "horizon_start", "horizon_end", "title"], wide=["title"])
@@ -58,6 +63,8 @@ def question_show(env, slug: str, as_json: bool) -> None:
 
     Example: forecast question show russia-iss-withdrawal
     """
+    from .. import evidence, views
+
     with env.store().session() as session:
         record = views.question_view(evidence.question_by_slug(session, slug))
     emit_json(record) if as_json else emit_record(record)
@@ -77,6 +84,8 @@ def expert_list(env, kind: str | None, as_json: bool) -> None:
 
     Example: forecast expert list --kind official
     """
+    from .. import views
+
     with env.store().session() as session:
         rows = views.list_experts(session, kind)
     emit_json(rows) if as_json else emit_table(rows, ["name", "kind", "affiliation", "role"], wide=["role"])
@@ -91,6 +100,8 @@ def expert_show(env, name: str, as_json: bool) -> None:
 
     Example: forecast expert show Zak
     """
+    from .. import evidence, views
+
     with env.store().session() as session:
         record = views.expert_view(evidence.expert_by_name(session, name))
         record["statements"] = views.list_evidence(session, expert=record["name"], include_inactive=True)
@@ -116,6 +127,8 @@ def expert_add(env, name: str, kind: str, role: str, affiliation: str, aliases: 
 
     Example: forecast expert add "Yury Borisov" --kind official --affiliation Roscosmos --alias Borisov
     """
+    from .. import evidence
+
     with env.store().session() as session:
         added = evidence.add_expert(session, name, kind, role, affiliation, list(aliases), notes)
     click.echo(f"Added expert {added.name} ({added.kind}).")
@@ -138,18 +151,23 @@ def log_group() -> None:
 @click.option("--rationale", default="", help="Why the claim was encoded this way.")
 @click.option("--date-precision", type=click.Choice(DATE_PRECISIONS), default="day", show_default=True)
 @click.option("--supersedes", metavar="REF", help="Statement this one corrects (e.g. S12).")
+@update_option
 @click.pass_obj
-def log_statement(env, **fields) -> None:
+def log_statement(env, update: bool, **fields) -> None:
     """Log what an expert said about the event's date.
 
     Example: forecast log statement --question russia-iss-withdrawal --expert Borisov
     --date 2022-07-26 --claim "after 2024" --quote "the decision to leave ... after 2024 has been made"
     --source "Kremlin transcript"
     """
+    from .. import evidence
+
     with env.store().session() as session:
         row = evidence.log_statement(session, **fields)
         label = f"{row.claim_start or 'open'} .. {row.claim_end or 'open'}"
     click.echo(f"Logged {evidence.ref_of(row)}: {fields['expert']} on {row.said_on}, {row.claim_text!r} -> {label}.")
+    if update:
+        _updated_headline(env, fields["question"])
 
 
 @log_group.command(name="observation")
@@ -160,16 +178,36 @@ def log_statement(env, **fields) -> None:
 @click.option("--note", default="", help="What exactly was seen.")
 @click.option("--date-precision", type=click.Choice(DATE_PRECISIONS), default="day", show_default=True)
 @click.option("--supersedes", metavar="REF", help="Observation this one corrects (e.g. O3).")
+@update_option
 @click.pass_obj
-def log_observation(env, **fields) -> None:
+def log_observation(env, update: bool, **fields) -> None:
     """Log a hard observation (still participating, formal notice, withdrawn, ...).
 
     Example: forecast log observation --question russia-iss-withdrawal --kind still-participating
     --date 2026-11-23 --source "Roscosmos crew on board"
     """
+    from .. import evidence
+
     with env.store().session() as session:
         row = evidence.log_observation(session, **fields)
     click.echo(f"Logged {evidence.ref_of(row)}: {row.kind} on {row.observed_on}.")
+    if update:
+        _updated_headline(env, fields["question"])
+
+
+def _updated_headline(env, question: str) -> None:
+    """The instant headline from the exact fast path (reliabilities fixed), after a log."""
+    from ..run_views import fast_headline
+    from .forecast_commands import load_priors_dir
+
+    with env.store().session() as session:
+        fast = fast_headline(session, load_priors_dir(None), question)
+    head = fast["headline"]
+    low, high = head["intervals"]["80%"]
+    click.echo(
+        f"Updated headline (exact, reliabilities fixed at {fast['reliabilities_from']}): median {head['median']}; "
+        f"80% interval {low} .. {high}; P(not within the horizon) {100 * head['not_within_horizon']:.1f}%."
+    )
 
 
 @cli.group(name="evidence")
@@ -190,6 +228,8 @@ def evidence_list(env, as_json: bool, **filters) -> None:
 
     Example: forecast evidence list --question russia-iss-withdrawal --since 2022-07-01
     """
+    from .. import views
+
     with env.store().session() as session:
         rows = views.list_evidence(session, **filters)
     if as_json:
@@ -210,6 +250,8 @@ def retract(env, ref: str, reason: str) -> None:
 
     Example: forecast retract S12 --reason "misattributed quote"
     """
+    from .. import evidence
+
     with env.store().session() as session:
         row = evidence.retract(session, ref, reason)
     click.echo(f"Retracted {evidence.ref_of(row)}.")
@@ -227,6 +269,8 @@ def export_command(env, path: Path, fmt: str | None) -> None:
 
     Example: forecast export evidence.csv
     """
+    from .. import transfer
+
     with env.store().session() as session:
         count = transfer.export_store(session, path, fmt)
     click.echo(f"Exported {count} rows to {path}.")
@@ -241,6 +285,8 @@ def import_command(env, path: Path, fmt: str | None) -> None:
 
     Example: forecast import evidence.csv
     """
+    from .. import transfer
+
     with env.store().session() as session:
         added = transfer.import_store(session, path, fmt)
     click.echo("Imported " + ", ".join(f"{n} {record}(s)" for record, n in added.items()) + f" from {path}.")

@@ -12,13 +12,10 @@ from sqlalchemy import Column, LargeBinary
 from sqlmodel import Field, SQLModel
 
 from ..months import utc_now
+from ..vocab import (  # noqa: F401  (re-exported)
+    DATE_PRECISIONS, EXPERT_KINDS, NOT_WITHIN_HORIZON, OBSERVATION_KINDS, QUESTION_STATUSES, STRENGTHS,
+)
 
-QUESTION_STATUSES = ("open", "resolved", "annulled")
-EXPERT_KINDS = ("official", "agency", "analyst", "journalist", "advocate", "other")
-STRENGTHS = ("firm", "hedged")
-DATE_PRECISIONS = ("day", "month", "year")
-OBSERVATION_KINDS = ("still-participating", "no-formal-notice", "formal-notice", "withdrawn", "annulled")
-NOT_WITHIN_HORIZON = "not-within-horizon"
 
 
 class SchemaMigration(SQLModel, table=True):

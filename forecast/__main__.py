@@ -1,0 +1,5 @@
+"""``python -m forecast``."""
+
+from .cli import cli
+
+cli(prog_name="forecast")
