@@ -188,6 +188,7 @@ class DateModel:
                 draws=settings.draws, tune=settings.tune, chains=settings.chains, cores=settings.cores,
                 random_seed=settings.seed, nuts_sampler="pymc", progressbar=False,
                 compute_convergence_checks=False, target_accept=settings.target_accept,
+                mp_ctx="forkserver",
             )
 
     def _fit_nutpie(self, settings: FitSettings, values: dict | None):

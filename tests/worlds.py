@@ -1,0 +1,82 @@
+"""Synthetic worlds for model tests: a priors directory and a real store filled through the domain API."""
+
+from __future__ import annotations
+
+import datetime as dt
+import shutil
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from forecast.evidence import add_expert, log_observation, log_statement
+from forecast.priors import load_priors
+from forecast.seed import PROJECT_ROOT
+from forecast.store import Question, open_store
+
+QUESTION_TOML = """
+[question]
+slug = "{slug}"
+title = "Synthetic question {slug}"
+kind = "date"
+horizon_start = "{start}"
+horizon_end = "{end}"
+criteria = "Synthetic."
+
+[date_prior]
+annual_hazard = {{ value = {hazard}, why = "test" }}
+hazard_sd_logit = {{ value = {hazard_sd}, why = "test" }}
+trend_per_year = {{ value = {trend}, why = "test" }}
+trend_sd = {{ value = {trend_sd}, why = "test" }}
+
+[treaty]
+compliance_mean = {{ value = {compliance}, why = "test" }}
+notice_months = {{ value = 12, why = "test" }}
+lag_after_notice_months = {{ value = 6.0, why = "test" }}
+"""
+
+
+@dataclass
+class World:
+    """A store and priors directory for synthetic questions."""
+
+    root: Path
+    questions: dict[str, tuple[str, str]] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        (self.root / "priors" / "questions").mkdir(parents=True)
+        shutil.copy(PROJECT_ROOT / "priors" / "reliability.toml", self.root / "priors" / "reliability.toml")
+        self.store = open_store(str(self.root / "world.db"))
+
+    def question(self, slug: str, start: str = "2024-01", end: str = "2028-12", hazard: float = 0.15,
+                 hazard_sd: float = 0.5, trend: float = 0.0, trend_sd: float = 0.2, compliance: float = 0.8) -> None:
+        (self.root / "priors" / "questions" / f"{slug}.toml").write_text(QUESTION_TOML.format(
+            slug=slug, start=start, end=end, hazard=hazard, hazard_sd=hazard_sd, trend=trend, trend_sd=trend_sd,
+            compliance=compliance))
+        with self.store.session() as session:
+            session.add(Question(slug=slug, title=slug, criteria="Synthetic.", horizon_start=start, horizon_end=end))
+        self.questions[slug] = (start, end)
+
+    def expert(self, name: str, kind: str = "analyst") -> None:
+        with self.store.session() as session:
+            add_expert(session, name, kind)
+
+    def say(self, question: str, expert: str, claim: str, on: str = "2024-01-01", strength: str = "firm",
+            probability: float | None = None, tag: str = "") -> None:
+        with self.store.session() as session:
+            log_statement(session, question=question, expert=expert, said_on=dt.date.fromisoformat(on), claim=claim,
+                          quote=f"{claim} {tag}", source="synthetic", strength=strength, probability=probability,
+                          today=dt.date(2100, 1, 1))
+
+    def observe(self, question: str, kind: str, on: str) -> None:
+        with self.store.session() as session:
+            log_observation(session, question=question, kind=kind, observed_on=dt.date.fromisoformat(on),
+                            source="synthetic", today=dt.date(2100, 1, 1))
+
+    @property
+    def priors(self):
+        return load_priors(self.root / "priors")
+
+    def dataset(self, as_of: str = "2024-01-01", questions: list[str] | None = None):
+        from forecast.dataset import build_dataset
+
+        with self.store.session() as session:
+            return build_dataset(session, self.priors, dt.date.fromisoformat(as_of), questions=questions)
