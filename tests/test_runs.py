@@ -1,0 +1,151 @@
+"""forecast run / show / runs: what is stored, as-of and known-at semantics, flagged runs."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import sqlite3
+
+import numpy as np
+import pytest
+
+from forecast import __version__
+from forecast.errors import ForecastError
+from forecast.evidence import log_statement, retract
+from forecast.model import MODEL_VERSION
+from forecast.priors import load_priors
+from forecast.runs import load_posterior
+from forecast.seed import PROJECT_ROOT
+from forecast.store import open_store
+from forecast.store.tables import ForecastRun
+
+from .conftest import QUESTION
+
+FAST = ["--draws", "1000", "--tune", "1000", "--chains", "4"]
+
+
+@pytest.fixture(scope="module")
+def fitted(tmp_path_factory):
+    """A seeded store with one stored run (module-scoped: one fit for the read-only tests)."""
+    from click.testing import CliRunner
+
+    from forecast.cli import cli
+
+    db = tmp_path_factory.mktemp("runs") / "f.db"
+    runner = CliRunner()
+    assert runner.invoke(cli, ["--db", str(db), "init"]).exit_code == 0
+    result = runner.invoke(cli, ["--db", str(db), "run", QUESTION, *FAST, "--seed", "5"])
+    assert result.exit_code == 0, result.output
+    return db, result
+
+
+def test_run_prints_headline_reliabilities_and_diagnostics(fitted) -> None:
+    _, result = fitted
+    lines = result.output.splitlines()
+    assert lines[0].startswith("Run 1 (full), as of ") and "nutpie 4x1000 draws, seed 5, evidence " in lines[0]
+    assert f"{QUESTION}: When will Russia withdraw from the International Space Station?" in lines
+    assert any(line.startswith("  P(before 2029-01-01)") for line in lines)
+    assert any(line.startswith("  P(not within the horizon)") for line in lines)
+    assert any(line.startswith("  median ") for line in lines)
+    assert any(line.startswith("Yury Borisov     official") for line in lines)
+    assert lines[-1].startswith("Diagnostics: max R-hat ")
+
+
+def test_stored_run_is_complete_and_consistent(fitted, run) -> None:
+    db, _ = fitted
+    record = json.loads(run("show", QUESTION, "--json", db=db).output)
+    assert (record["seed"], record["sampler"], record["code_version"]) == (5, "nutpie", __version__)
+    assert record["model_version"] == MODEL_VERSION and len(record["config_hash"]) == 16
+    assert record["settings"]["draws"] == 1000 and record["settings"]["chains"] == 4
+    assert len(record["evidence"]) == 11 and len(record["evidence_fingerprint"]) == 16
+    assert set(record["diagnostics"]) >= {"max_rhat", "min_ess_bulk", "min_ess_tail", "divergences"}
+    (result,) = record["results"]
+    monthly = np.array(result["monthly"])
+    assert len(monthly) == len(result["months"]) == 127 and result["months"][-1] == "not within the horizon"
+    assert monthly.sum() == pytest.approx(1.0, abs=1e-8)
+    cdf = np.cumsum(monthly)
+    assert result["headline"]["checkpoints"]["2029-01-01"] == pytest.approx(cdf[77], abs=1e-9)  # 2022-07 + 78 months
+    assert result["headline"]["not_within_horizon"] == pytest.approx(monthly[-1])
+    assert np.all(monthly[:52] == 0), "still participating on 2026-11-23 rules out earlier months"
+    prior = np.array(result["prior_monthly"])
+    assert prior.sum() == pytest.approx(1.0) and prior[0] > 0
+    bands = result["cdf_bands"]
+    assert np.all(np.array(bands["0.1"]) <= np.array(bands["0.9"]) + 1e-12)
+    assert {r["expert"] for r in record["reliabilities"]} == {
+        "Yury Borisov", "Dmitry Rogozin", "Bill Nelson", "John Logsdon", "Anatoly Zak", "Casey Dreier",
+        "Robyn Gatens", "Joel Montalbano"}
+
+
+def test_stored_draws_reload_and_refuse_another_model_version(fitted) -> None:
+    db, _ = fitted
+    store = open_store(str(db))
+    with store.session() as session:
+        stored = session.get(ForecastRun, 1)
+        tree = load_posterior(stored)
+        assert tree.posterior["reliability"].shape == (4, 1000, 8)
+        means = {r["expert"]: r["mean"] for r in json.loads(stored.reliabilities)}
+        borisov = float(tree.posterior["reliability"].sel(expert="Yury Borisov").mean())
+        assert borisov == pytest.approx(means["Yury Borisov"])
+        stored.model_version = "0"
+        with pytest.raises(ForecastError, match="made by model version 0, this is"):
+            load_posterior(stored)
+        session.rollback()
+
+
+def test_runs_lists_and_show_defaults_to_latest(fitted, run) -> None:
+    db, _ = fitted
+    rows = json.loads(run("runs", "--json", db=db).output)
+    assert [(r["id"], r["kind"], r["seed"]) for r in rows] == [(1, "full", 5)]
+    table = run("runs", db=db).output.splitlines()
+    assert table[0].split()[:4] == ["id", "created_at", "kind", "as_of"]
+    assert run("show", db=db).output.splitlines()[0].startswith("Run 1 (full)")
+
+
+def test_runs_are_append_only(fitted) -> None:
+    db, _ = fitted
+    with sqlite3.connect(db) as conn, pytest.raises(sqlite3.IntegrityError, match="append-only"):
+        conn.execute("DELETE FROM forecast_run")
+
+
+def test_show_without_runs_is_a_clear_error(run, seeded) -> None:
+    result = run("show")
+    assert result.exit_code == 2 and result.stderr == "Error: no forecast run yet: run `forecast run` first\n"
+
+
+def test_unconverged_run_is_stored_but_flagged(run, seeded, db_path) -> None:
+    result = run("run", "--draws", "10", "--tune", "10", "--chains", "2", "--seed", "1")
+    assert result.exit_code == 0
+    assert result.output.startswith("WARNING: run 1 failed diagnostics (")
+    assert "forecast run --tune 2000 --draws 2000 --seed 2" in result.output.splitlines()[0]
+    assert result.output.rstrip().endswith("FAILED")
+    with sqlite3.connect(db_path) as conn:
+        assert conn.execute("SELECT converged FROM forecast_run").fetchall() == [(0,)]
+
+
+def _dataset(db, **kwargs):
+    from forecast.dataset import build_dataset
+
+    with open_store(str(db)).session() as session:
+        return build_dataset(session, load_priors(PROJECT_ROOT / "priors"), **kwargs)
+
+
+def test_as_of_uses_evidence_said_by_then_however_late_logged(seeded) -> None:
+    early = _dataset(seeded, as_of=dt.date(2022, 7, 26))
+    assert sorted(early.stmt_refs) == ["S1", "S3", "S4", "S5", "S7", "S8"]
+    assert early.obs_log[0].max() == 0 and np.isfinite(early.obs_log[0][:127]).all()
+    assert _dataset(seeded, as_of=dt.date(2022, 7, 27)).fingerprint != early.fingerprint
+
+
+def test_known_at_uses_only_what_was_logged_and_in_force_then(seeded) -> None:
+    store = open_store(str(seeded))
+    then = dt.datetime.now(dt.UTC) + dt.timedelta(hours=1)  # after the seed rows were logged
+    with store.session() as session:
+        log_statement(session, question=QUESTION, expert="Zak", said_on=dt.date(2023, 3, 1), claim="after 2027",
+                      quote="q", source="s", logged_at=then)
+        retract(session, "S1", "test", at=then + dt.timedelta(days=30))
+    before_log = _dataset(seeded, known_at=then - dt.timedelta(minutes=1))
+    assert "S9" not in before_log.stmt_refs and "S1" in before_log.stmt_refs
+    between = _dataset(seeded, known_at=then + dt.timedelta(days=1))
+    assert "S9" in between.stmt_refs and "S1" in between.stmt_refs
+    later = _dataset(seeded, known_at=then + dt.timedelta(days=31))
+    assert "S9" in later.stmt_refs and "S1" not in later.stmt_refs
