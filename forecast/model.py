@@ -99,6 +99,7 @@ def config_hash(data: Dataset, priors: Priors, fixed_reliability: np.ndarray | N
         "questions": {q: asdict(priors.questions[q]) | {"source": ""} for q in data.questions},
         "reliability": asdict(priors.reliability),
         "fixed": None if fixed_reliability is None else np.round(fixed_reliability, 12).tolist(),
+        "centred": centred(data),
     }
     return hashlib.sha256(json.dumps(payload, sort_keys=True, default=str).encode()).hexdigest()[:16]
 
@@ -122,7 +123,7 @@ def build_model(data: Dataset, priors: Priors, fixed_reliability: np.ndarray | N
         joint = _log_prior_t(pt, alpha, beta, data) + constant
         if data.experts:
             w_in, w_out = pm.Data("w_in", values["w_in"]), pm.Data("w_out", values["w_out"])
-            reliability = _reliability(pm, pt, arrays, fixed_reliability)
+            reliability = _reliability(pm, pt, arrays, fixed_reliability, centred(data))
             statements = pt.dot(pt.log(reliability), w_in) + pt.dot(pt.log1p(-reliability), w_out)
             joint = joint + statements.reshape((len(data.questions), data.bins))
         pm.Potential("evidence", pt.sum(pt.logsumexp(joint, axis=1)))
@@ -149,19 +150,35 @@ def _log_prior_t(pt, alpha, beta, data: Dataset):
     return pt.set_subtensor(log_p[:, -1], pt.sum(log_survive, axis=1))
 
 
-def _reliability(pm, pt, arrays: PriorArrays, fixed: np.ndarray | None):
+CENTRED_FROM_WEIGHT = 20.0
+
+
+def centred(data: Dataset) -> bool:
+    """Centred reliabilities when the typical expert has made many statements, non-centred otherwise.
+
+    Measured: at 100 statements per expert the non-centred form left kind means at ESS ~400 and
+    R-hat 1.02; at 6 per expert the centred form diverged (26 divergences, R-hat 1.025).
+    """
+    if not data.experts:
+        return False
+    totals = np.bincount(data.stmt_expert, weights=data.stmt_weight, minlength=len(data.experts))
+    return float(np.median(totals)) >= CENTRED_FROM_WEIGHT
+
+
+def _reliability(pm, pt, arrays: PriorArrays, fixed: np.ndarray | None, centre: bool):
     """Expert reliabilities: partial pooling within kind, kind means held above one half."""
     if fixed is not None:
         return pt.as_tensor_variable(np.asarray(fixed, dtype=float))
-    z = pm.Normal("z", 0.0, 1.0, dims="expert")
-    own = arrays.own_mu + arrays.own_sd * z
+    mu, sd = pt.as_tensor_variable(arrays.own_mu), pt.as_tensor_variable(arrays.own_sd)
     if arrays.kinds:
-        mu = pm.TruncatedNormal("kind_mean", arrays.kind_mu, arrays.kind_sd, lower=0.0, dims="kind")
+        kind_mean = pm.TruncatedNormal("kind_mean", arrays.kind_mu, arrays.kind_sd, lower=0.0, dims="kind")
         spread = pm.HalfNormal("kind_spread", arrays.kind_spread, dims="kind")
-        pooled = mu[arrays.expert_kind] + spread[arrays.expert_kind] * z
-        logit_r = arrays.pooled * pooled + (1 - arrays.pooled) * own
+        mu = arrays.pooled * kind_mean[arrays.expert_kind] + (1 - arrays.pooled) * mu
+        sd = arrays.pooled * spread[arrays.expert_kind] + (1 - arrays.pooled) * sd
+    if centre:
+        logit_r = pm.Normal("logit_reliability", mu, sd, dims="expert")
     else:
-        logit_r = own
+        logit_r = mu + sd * pm.Normal("z", 0.0, 1.0, dims="expert")
     return pm.Deterministic("reliability", pm.math.sigmoid(logit_r), dims="expert")
 
 

@@ -23,7 +23,7 @@ from .priors import Priors
 from .store.tables import ForecastResult, ForecastRun, Question
 from .summary import headline, on_grid
 
-PARAMETERS = ("hazard_level", "hazard_trend", "z", "kind_mean", "kind_spread", "reliability")
+PARAMETERS = ("hazard_level", "hazard_trend", "z", "logit_reliability", "kind_mean", "kind_spread", "reliability")
 BAND_QUANTILES = (0.025, 0.1, 0.25, 0.5, 0.75, 0.9, 0.975)
 RHAT_MAX = 1.01
 
@@ -45,7 +45,7 @@ def diagnostics(idata, settings: FitSettings) -> dict:
     import arviz as az
 
     names = [n for n in PARAMETERS[:-1] if n in idata.posterior]
-    table = az.summary(idata, var_names=names)
+    table = az.summary(idata, var_names=names, round_to="none")
     divergences = int(idata.sample_stats["diverging"].sum())
     ess_floor = min(400, 100 * settings.chains)
     result = {

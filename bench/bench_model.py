@@ -1,0 +1,212 @@
+"""Model benchmark: prints its figures, with the reference measured in the same run.
+
+    uv run python bench/bench_model.py            # everything (~3 minutes)
+    uv run python bench/bench_model.py seed       # one part: seed | scale | exact | log
+
+Targets (issue "model"): seed fit <= 5 s once compiled; scale fit (200 experts, 20,000
+statements, 5 questions, ~130 months) <= 20 s with peak memory <= 1 GiB; exact fast path
+within 5x of a plain numpy enumeration; `forecast log` + headline <= 1 s beyond Python start-up.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+
+def _seed_store(path: Path) -> None:
+    from forecast.seed import initialise
+    from forecast.store import open_store
+
+    with open_store(str(path)).session() as session:
+        initialise(session)
+
+
+def _seed_dataset(path: Path):
+    from forecast.dataset import build_dataset
+    from forecast.priors import load_priors
+    from forecast.store import open_store
+
+    priors = load_priors(ROOT / "priors")
+    with open_store(str(path)).session() as session:
+        return build_dataset(session, priors), priors
+
+
+def bench_seed() -> None:
+    from forecast.model import DateModel, FitSettings
+
+    with tempfile.TemporaryDirectory() as tmp:
+        db = Path(tmp) / "seed.db"
+        _seed_store(db)
+        data, priors = _seed_dataset(db)
+        for sampler in ("nutpie", "pymc"):
+            model = DateModel(data, priors)
+            times = []
+            for seed in (1, 2, 3):
+                start = time.perf_counter()
+                model.fit(FitSettings(sampler=sampler, seed=seed))
+                times.append(time.perf_counter() - start)
+            print(f"seed fit [{sampler}] 4x1000: first (compile + sample) {times[0]:.2f} s; "
+                  f"compiled re-fits {times[1]:.2f} s, {times[2]:.2f} s (target <= 5 s: ratio {max(times[1:]) / 5:.2f})")
+        start = time.perf_counter()
+        subprocess.run([sys.executable, "-m", "forecast", "--db", str(db), "run", "--sampler", "pymc"],
+                       check=True, capture_output=True, cwd=ROOT)
+        print(f"seed `forecast run --sampler pymc` in a fresh process (warm C cache): {time.perf_counter() - start:.2f} s")
+        start = time.perf_counter()
+        subprocess.run([sys.executable, "-m", "forecast", "--db", str(db), "run"], check=True, capture_output=True, cwd=ROOT)
+        print(f"seed `forecast run` (nutpie) in a fresh process: {time.perf_counter() - start:.2f} s")
+
+
+def scale_dataset(experts: int = 200, statements: int = 20_000, questions: int = 5, months: int = 130, seed: int = 1):
+    """A synthetic dataset of the target size (claims generated from known reliabilities)."""
+    from forecast.dataset import Dataset
+
+    rng = np.random.default_rng(seed)
+    truth = rng.integers(0, months + 1, size=questions)
+    r = 1 / (1 + np.exp(-rng.normal(1.0, 0.7, size=experts)))
+    stmt_q = rng.integers(0, questions, size=statements)
+    stmt_e = rng.integers(0, experts, size=statements)
+    cut = rng.integers(1, months + 1, size=statements)
+    grid = np.arange(months + 1)
+    after = grid[None, :] >= cut[:, None]
+    right = rng.random(statements) < r[stmt_e]
+    keep_after = after[np.arange(statements), truth[stmt_q]] == right
+    masks = np.where(keep_after[:, None], after, ~after)
+    kinds = ["official", "agency", "analyst", "journalist", "advocate"]
+    return Dataset(
+        questions=[f"q{i}" for i in range(questions)], starts=np.full(questions, 24288), n_months=np.full(questions, months),
+        obs_log=np.zeros((questions, months + 1)), notice_threshold=np.full(questions, -1),
+        experts=[f"E{i:03d}" for i in range(experts)], expert_kinds=[kinds[i % 5] for i in range(experts)],
+        stmt_question=stmt_q, stmt_expert=stmt_e, stmt_weight=np.ones(statements), stmt_in=masks,
+        stmt_refs=[], as_of=dt.date(2024, 1, 1), known_at=dt.datetime(2024, 1, 1, tzinfo=dt.UTC), fingerprint="scale",
+    )
+
+
+def _scale_priors(questions: int):
+    from dataclasses import replace
+
+    from forecast.priors import load_priors
+
+    priors = load_priors(ROOT / "priors")
+    spec = priors.questions["russia-iss-withdrawal"]
+    return replace(priors, questions={f"q{i}": spec for i in range(questions)})
+
+
+def bench_scale() -> None:
+    """Runs in its own process so that peak memory is the fit's own."""
+    from forecast.model import DateModel, FitSettings
+    from forecast.runs import diagnostics
+
+    data, priors = scale_dataset(), _scale_priors(5)
+    start = time.perf_counter()
+    model = DateModel(data, priors)
+    first = model.fit(FitSettings(seed=1))
+    compile_and_fit = time.perf_counter() - start
+    start = time.perf_counter()
+    idata = model.fit(FitSettings(seed=2))
+    refit = time.perf_counter() - start
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024**2
+    diag = diagnostics(idata, FitSettings())
+    print(f"scale fit (200 experts, 20,000 statements, 5 questions, 131 bins) 4x1000: first {compile_and_fit:.1f} s; "
+          f"compiled re-fit {refit:.1f} s (target <= 20 s: ratio {refit / 20:.2f}); peak RSS {peak:.2f} GiB "
+          f"(target <= 1 GiB: ratio {peak:.2f}); max R-hat {diag['max_rhat']:.3f}, divergences {diag['divergences']}")
+    del first
+
+
+def reference_enumeration(data, priors, reliability: np.ndarray) -> np.ndarray:
+    """The plain numpy enumeration: one likelihood term per statement (in logs, so 4,000 terms do not underflow)."""
+    from forecast.model import PriorArrays
+
+    arrays = PriorArrays.from_priors(data, priors)
+    out = []
+    for q in range(len(data.questions)):
+        n, bins = int(data.n_months[q]), data.bins
+        a = np.linspace(arrays.hazard_mu[q] - 5 * arrays.hazard_sd[q], arrays.hazard_mu[q] + 5 * arrays.hazard_sd[q], 101)
+        b = np.linspace(arrays.trend_mu[q] - 5 * arrays.trend_sd[q], arrays.trend_mu[q] + 5 * arrays.trend_sd[q], 101)
+        aa, bb = np.meshgrid(a, b, indexing="ij")
+        weight = np.exp(-0.5 * ((aa - arrays.hazard_mu[q]) / arrays.hazard_sd[q]) ** 2
+                        - 0.5 * ((bb - arrays.trend_mu[q]) / arrays.trend_sd[q]) ** 2)
+        annual = 1 / (1 + np.exp(-(aa[..., None] + bb[..., None] * np.arange(n) / 12)))
+        monthly = 1 - (1 - annual) ** (1 / 12)
+        alive = np.cumprod(1 - monthly, axis=-1)
+        p = np.concatenate([monthly * np.concatenate([np.ones(aa.shape + (1,)), alive[..., :-1]], -1), alive[..., -1:]], -1)
+        prior = (p * weight[..., None]).sum(axis=(0, 1))
+        log_like = np.append(arrays.constant_log[q][:n], arrays.constant_log[q][-1])
+        for s in np.nonzero(data.stmt_question == q)[0]:
+            r, w = reliability[data.stmt_expert[s]], data.stmt_weight[s]
+            inside = np.append(data.stmt_in[s][:n], data.stmt_in[s][-1])
+            log_like = log_like + w * np.log(np.where(inside, r, 1 - r))
+        post = prior * np.exp(log_like - log_like.max())
+        out.append(post / post.sum())
+    return np.array(out)
+
+
+def _best(fn, repeat: int = 5) -> tuple[float, object]:
+    best, value = float("inf"), None
+    for _ in range(repeat):
+        start = time.perf_counter()
+        value = fn()
+        best = min(best, time.perf_counter() - start)
+    return best, value
+
+
+def bench_exact() -> None:
+    from forecast.exact import exact_posterior
+    from forecast.summary import on_grid
+
+    with tempfile.TemporaryDirectory() as tmp:
+        db = Path(tmp) / "seed.db"
+        _seed_store(db)
+        cases = [("seed", *_seed_dataset(db)), ("scale", scale_dataset(), _scale_priors(5))]
+    for name, data, priors in cases:
+        r = np.linspace(0.55, 0.85, len(data.experts))
+        fast, fast_p = _best(lambda: exact_posterior(data, priors, r))
+        ref, ref_p = _best(lambda: reference_enumeration(data, priors, r), repeat=2)
+        diff = max(np.abs(np.cumsum(on_grid(fast_p[q], int(data.n_months[q]))) - np.cumsum(ref_p[q])).max()
+                   for q in range(len(data.questions)))
+        print(f"exact fast path [{name}]: {fast * 1000:.0f} ms vs plain numpy enumeration {ref * 1000:.0f} ms "
+              f"(ratio {fast / ref:.2f}, target <= 5); max CDF difference {diff:.1e}")
+
+
+def bench_log() -> None:
+    with tempfile.TemporaryDirectory() as tmp:
+        db = Path(tmp) / "seed.db"
+        _seed_store(db)
+        subprocess.run([sys.executable, "-m", "forecast", "--db", str(db), "run"], check=True, capture_output=True, cwd=ROOT)
+        bare, _ = _best(lambda: subprocess.run([sys.executable, "-c", "pass"], check=True), repeat=5)
+        counter = iter(range(100))
+
+        def log() -> str:
+            n = next(counter)
+            return subprocess.run(
+                [sys.executable, "-m", "forecast", "--db", str(db), "log", "statement", "--question",
+                 "russia-iss-withdrawal", "--expert", "Zak", "--date", "2026-11-20", "--claim", "after 2028",
+                 "--quote", f"bench {n}", "--source", "bench"], check=True, capture_output=True, text=True, cwd=ROOT).stdout
+
+        total, out = _best(log, repeat=5)
+    assert "Updated headline" in out
+    print(f"`forecast log statement` + updated headline: {total:.2f} s; Python start-up {bare:.2f} s; "
+          f"beyond start-up {total - bare:.2f} s (target <= 1 s: ratio {(total - bare):.2f})")
+
+
+PARTS = {"seed": bench_seed, "scale": bench_scale, "exact": bench_exact, "log": bench_log}
+
+if __name__ == "__main__":
+    os.environ.setdefault("PYTHONWARNINGS", "ignore")
+    chosen = sys.argv[1:] or list(PARTS)
+    for part in chosen:
+        if part == "scale" and len(chosen) > 1:
+            subprocess.run([sys.executable, __file__, "scale"], check=True)  # own process: own peak memory
+        else:
+            PARTS[part]()
