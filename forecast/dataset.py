@@ -44,6 +44,7 @@ class Dataset:
     known_at: dt.datetime
     fingerprint: str
     evidence_uids: list[str] = field(default_factory=list)
+    stmt_uids: list[str] = field(default_factory=list)
 
     @property
     def bins(self) -> int:
@@ -139,13 +140,17 @@ def _questions(session: Session, slugs: list[str] | None) -> list[Question]:
 
 def build_dataset(
     session: Session, priors: Priors, as_of: dt.date | None = None, known_at: dt.datetime | None = None,
-    questions: list[str] | None = None,
+    questions: list[str] | None = None, exclude: frozenset[str] = frozenset(),
 ) -> Dataset:
-    """The arrays for all (or the named) non-annulled questions, as of ``as_of`` and ``known_at``."""
+    """The arrays for all (or the named) non-annulled questions, as of ``as_of`` and ``known_at``.
+
+    ``exclude`` leaves out evidence rows by uid (for leave-one-out influence).
+    """
     as_of = as_of or dt.date.today()
     known_at = known_at or utc_now()
     observations_by_q: dict[int, list[Observation]] = {}
-    for row in _in_force(session.exec(select(Observation).where(Observation.observed_on <= as_of)), known_at):
+    observed = session.exec(select(Observation).where(Observation.observed_on <= as_of))
+    for row in _in_force([o for o in observed if o.uid not in exclude], known_at):
         observations_by_q.setdefault(row.question_id, []).append(row)
     chosen = [q for q in _questions(session, questions)
               if not any(o.kind == "annulled" for o in observations_by_q.get(q.id, []))]
@@ -158,8 +163,8 @@ def build_dataset(
         uids += [r.uid for r in rows]
         obs_log[i], thresholds[i] = _observation_log(rows, starts[i], n_months[i], bins, priors.questions[q.slug].treaty)
     q_index = {q.id: i for i, q in enumerate(chosen)}
-    statements = [s for s in _in_force(session.exec(select(Statement).where(Statement.said_on <= as_of)), known_at)
-                  if s.question_id in q_index]
+    said = session.exec(select(Statement).where(Statement.said_on <= as_of))
+    statements = [s for s in _in_force(said, known_at) if s.question_id in q_index and s.uid not in exclude]
     experts = {e.id: e for e in session.exec(select(Expert))}
     used = sorted({s.expert_id for s in statements}, key=lambda i: experts[i].name)
     e_index = {eid: i for i, eid in enumerate(used)}
@@ -180,5 +185,6 @@ def build_dataset(
         stmt_weight=np.array(weights, dtype=float),
         stmt_in=np.array(masks, dtype=bool).reshape(len(statements), bins),
         stmt_refs=[f"S{s.id}" for s in statements], as_of=as_of, known_at=known_at,
+        stmt_uids=[s.uid for s in statements],
         fingerprint=evidence_fingerprint(uids), evidence_uids=sorted(uids),
     )

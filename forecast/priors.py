@@ -47,6 +47,7 @@ class QuestionSpec:
     date_prior: dict[str, float]
     treaty: dict[str, float]
     source: str = ""
+    event: str = "The event happens"
 
 
 @dataclass(frozen=True)
@@ -114,7 +115,8 @@ def load_question(path: Path) -> QuestionSpec:
     """Load and validate one question file."""
     data = _read(path)
     _expect_keys(data, {"question", "date_prior", "treaty"}, str(path))
-    question = data["question"]
+    question = dict(data["question"])
+    event = str(question.pop("event", "The event happens"))
     _expect_keys(question, set(_QUESTION), f"{path}: [question]")
     if question["kind"] != "date":
         raise PriorError(f"{path}: [question] kind {question['kind']!r} is not supported (only 'date')")
@@ -129,6 +131,7 @@ def load_question(path: Path) -> QuestionSpec:
         date_prior=_numbers(data["date_prior"], _DATE_PRIOR, f"{path}: [date_prior]"),
         treaty=_numbers(data["treaty"], _TREATY, f"{path}: [treaty]"),
         source=str(path),
+        event=event,
     )
 
 

@@ -6,6 +6,7 @@ with no session open, and the summary is stored in another transaction.
 
 from __future__ import annotations
 
+import datetime as dt
 import io
 import json
 import time
@@ -156,14 +157,19 @@ def load_posterior(run: ForecastRun):
     return az.from_dict({"posterior": arrays}, dims=dims, coords=meta["coords"])
 
 
-def latest_run(session: Session, question: str | None = None, run_id: int | None = None) -> ForecastRun:
-    """A run by id, or the latest full run (that includes ``question``, when given)."""
+def latest_run(session: Session, question: str | None = None, run_id: int | None = None,
+               as_of: dt.date | None = None) -> ForecastRun:
+    """A run by id, or the latest full run (including ``question``; as of ``as_of`` or earlier, when given)."""
     if run_id is not None:
         run = session.get(ForecastRun, run_id)
         if run is None:
             raise NotFoundError(f"no forecast run {run_id}")
         return run
-    for run in session.exec(select(ForecastRun).where(ForecastRun.kind == "full").order_by(ForecastRun.id.desc())):
+    query = select(ForecastRun).where(ForecastRun.kind == "full")
+    if as_of is not None:
+        query = query.where(ForecastRun.as_of <= as_of)
+    for run in session.exec(query.order_by(ForecastRun.as_of.desc(), ForecastRun.id.desc())):
         if question is None or question in json.loads(run.questions):
             return run
-    raise NotFoundError("no forecast run yet" + (f" for {question!r}" if question else "") + ": run `forecast run` first")
+    scope = (f" for {question!r}" if question else "") + (f" as of {as_of}" if as_of else "")
+    raise NotFoundError(f"no forecast run yet{scope}: run `forecast run` first")

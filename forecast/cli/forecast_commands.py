@@ -93,3 +93,32 @@ def runs_command(env, question, as_json) -> None:
     for row in rows:
         row["P(beyond)"] = f"{row['not_within_horizon']:.3f}" if row["not_within_horizon"] is not None else ""
     emit_table(rows, ["id", "created_at", "kind", "as_of", "sampler", "draws", "seed", "converged", "median", "P(beyond)"])
+
+
+@cli.command(name="report")
+@click.argument("question", required=False)
+@click.option("--run", "run_id", type=int, help="Report this stored run (default: the latest).")
+@click.option("--as-of", type=DATE, help="Report the latest run as of this date or earlier.")
+@click.option("--out", "out_dir", type=click.Path(file_okay=False, path_type=Path), default=Path("reports"),
+              show_default=True, help="Directory for the report files.")
+@click.option("--open", "open_browser", is_flag=True, help="Open the HTML report in a browser.")
+@priors_option
+@click.pass_obj
+def report_command(env, question, run_id, as_of, out_dir, open_browser, priors_dir) -> None:
+    """Write HTML and Markdown reports for QUESTION (default: every open question).
+
+    Example: forecast report russia-iss-withdrawal --out reports
+    """
+    from ..report import write_report
+    from ..views import list_questions
+
+    priors = load_priors_dir(priors_dir)
+    with env.store().session() as session:
+        slugs = [question] if question else [q["slug"] for q in list_questions(session) if q["status"] == "open"]
+        written = [write_report(session, priors, slug, out_dir, run_id, as_of) for slug in slugs]
+    for html_path, md_path in written:
+        click.echo(f"Wrote {html_path} and {md_path}")
+    if open_browser and written:
+        import webbrowser
+
+        webbrowser.open(written[0][0].resolve().as_uri())

@@ -61,6 +61,19 @@ def emit_headline(head: dict, title: str = "") -> None:
         click.echo(f"  {level:>3} interval              {low} .. {high}")
 
 
+def emit_years(result: dict) -> None:
+    """A compact per-year table with bars: forecast beside prior."""
+    years: dict[str, list[float]] = {}
+    for label, p, prior in zip(result["months"], result["monthly"], result["prior_monthly"]):
+        key = label[:4] if label[0].isdigit() else "beyond"
+        years.setdefault(key, [0.0, 0.0])
+        years[key][0] += p
+        years[key][1] += prior
+    click.echo("  year      forecast  prior")
+    for year, (p, prior) in years.items():
+        click.echo(f"  {year:<8} {_pct(p)}  {_pct(prior)}  {'#' * round(40 * p)}")
+
+
 def emit_run(record: dict) -> None:
     """A stored run: provenance, per-question headline, reliabilities and diagnostics."""
     diag = record["diagnostics"]
@@ -77,6 +90,7 @@ def emit_run(record: dict) -> None:
     for result in record["results"]:
         click.echo()
         emit_headline(result["headline"], f"{result['question']}: {result['title']}")
+        emit_years(result)
     if record["reliabilities"]:
         click.echo("\nExpert reliabilities (posterior mean, 90% interval):")
         rows = [{**r, "mean": f"{r['mean']:.2f}", "90% interval": f"{r['q05']:.2f} .. {r['q95']:.2f}"}

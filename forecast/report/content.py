@@ -1,0 +1,147 @@
+"""Everything a report shows, gathered from the store into plain dicts (no rendering here)."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+from sqlmodel import Session, select
+
+from ..dataset import build_dataset, statement_weight
+from ..evidence import question_by_slug, ref_of
+from ..exact import exact_posterior
+from ..model import PriorArrays
+from ..months import parse_month
+from ..priors import Priors
+from ..run_views import run_view
+from ..store.tables import Expert, ForecastResult, ForecastRun, Observation, Statement
+from ..summary import BEYOND, headline, on_grid, yearly
+from ..track import statuses
+
+
+def _month_index(label: str, months: list[str]) -> int | None:
+    return months.index(label) if label in months else None
+
+
+def headline_sentences(result: dict, event: str) -> list[str]:
+    """Plain-words checkpoint probabilities with their 80% credible intervals across draws."""
+    cdf = result["cdf_bands"]
+    out = []
+    for offset, (date, p) in enumerate(result["headline"]["checkpoints"].items()):
+        index = _month_index(f"{int(date[:4]) - 1}-12", result["months"])
+        band = f" (80% interval {100 * cdf['0.1'][index]:.0f}%-{100 * cdf['0.9'][index]:.0f}%)" if index is not None else ""
+        out.append(f"{event} before {date}: {100 * p:.0f}%{band}")
+    out.append(f"{event} not within the horizon (by {result['months'][-2]}): "
+               f"{100 * result['headline']['not_within_horizon']:.0f}%")
+    return out
+
+
+def _fixed_reliability(data, priors: Priors, run_record: dict) -> np.ndarray | None:
+    if not data.experts:
+        return None
+    learned = {r["expert"]: r["mean"] for r in run_record["reliabilities"]}
+    centres = PriorArrays.from_priors(data, priors).prior_mean_reliability()
+    return np.array([learned.get(e, c) for e, c in zip(data.experts, centres)])
+
+
+def _exact_headline(session, priors, run, run_record, question, exclude=frozenset()) -> dict:
+    """The exact fast path's headline at the run's as-of and known-at, reliabilities fixed at the run's means."""
+    data = build_dataset(session, priors, run.as_of, run.known_at, [question], exclude=exclude)
+    reliability = _fixed_reliability(data, priors, run_record)
+    monthly = on_grid(exact_posterior(data, priors, reliability)[0], int(data.n_months[0]))
+    return headline(monthly, int(data.starts[0]), int(data.n_months[0]))
+
+
+def evidence_rows(session: Session, priors: Priors, run: ForecastRun, run_record: dict, question: str) -> list[dict]:
+    """Every statement and observation the run used for this question, with weight, status and influence."""
+    data = build_dataset(session, priors, run.as_of, run.known_at, [question])
+    base = _exact_headline(session, priors, run, run_record, question)
+    status = statuses(data)
+    names = {e.id: e.name for e in session.exec(select(Expert))}
+    qid = question_by_slug(session, question).id
+    used = set(json.loads(run.evidence))
+    rows = []
+    for table in (Statement, Observation):
+        for row in session.exec(select(table).where(table.question_id == qid)):
+            if row.uid not in used:
+                continue
+            without = _exact_headline(session, priors, run, run_record, question, exclude=frozenset({row.uid}))
+            rows.append(_evidence_row(row, names, priors, run, base, without, status))
+    return sorted(rows, key=lambda r: (r["date"], r["ref"]))
+
+
+def _evidence_row(row, names, priors, run, base, without, status) -> dict:
+    common = {"ref": ref_of(row), "source": row.source,
+              "delta_beyond": base["not_within_horizon"] - without["not_within_horizon"],
+              "median_without": without["median"]}
+    if isinstance(row, Statement):
+        weight, flipped = statement_weight(row, run.as_of, priors)
+        return {**common, "type": "statement", "date": row.said_on.isoformat(), "who": names[row.expert_id],
+                "text": row.quote, "claim": row.claim_text, "interval": f"{row.claim_start or 'open'} .. {row.claim_end or 'open'}",
+                "strength": row.strength, "weight": weight, "complement": flipped, "status": status.get(ref_of(row), "open")}
+    return {**common, "type": "observation", "date": row.observed_on.isoformat(), "who": row.kind, "text": row.note,
+            "claim": "", "interval": "", "strength": "", "weight": None, "complement": False, "status": ""}
+
+
+def kind_prior_interval(priors: Priors, kind: str, expert: str, draws: int = 20_000) -> tuple[float, float, float]:
+    """Mean and 90% interval of a reliability under its prior (Monte Carlo, fixed seed)."""
+    rng = np.random.default_rng(0)
+    own = priors.reliability.experts.get(expert)
+    if own:
+        logit = rng.normal(np.log(own["mean"] / (1 - own["mean"])), own["sd_logit"], draws)
+    else:
+        spec = priors.reliability.kinds[kind]
+        mu = rng.normal(np.log(spec["mean"] / (1 - spec["mean"])), spec["mean_sd_logit"], draws * 3)
+        mu = mu[mu > 0][:draws]
+        logit = mu + np.abs(rng.normal(0, spec["spread_logit"], mu.size)) * rng.normal(size=mu.size)
+    r = 1 / (1 + np.exp(-logit))
+    low, high = np.quantile(r, [0.05, 0.95])
+    return float(r.mean()), float(low), float(high)
+
+
+def expert_rows(run_record: dict, evidence: list[dict], priors: Priors) -> list[dict]:
+    """Each expert's learned reliability beside its prior, with the claims borne out or falsified."""
+    rows = []
+    for rel in run_record["reliabilities"]:
+        claims = [e for e in evidence if e["type"] == "statement" and e["who"] == rel["expert"]]
+        prior_mean, prior_low, prior_high = kind_prior_interval(priors, rel["kind"], rel["expert"])
+        rows.append({**rel, "prior_mean": prior_mean, "prior_q05": prior_low, "prior_q95": prior_high,
+                     "claims": [(c["ref"], c["claim"], c["status"]) for c in claims]})
+    return rows
+
+
+def history(session: Session, question: str, upto: ForecastRun) -> list[dict]:
+    """Every stored run of this question up to this one, with the evidence that arrived before it."""
+    qid = question_by_slug(session, question).id
+    refs = {r.uid: ref_of(r) for table in (Statement, Observation) for r in session.exec(select(table))}
+    rows, seen = [], set()
+    runs = session.exec(select(ForecastRun).where(ForecastRun.id <= upto.id).order_by(ForecastRun.as_of, ForecastRun.id))
+    for run in runs:
+        result = session.exec(select(ForecastResult).where(ForecastResult.run_id == run.id,
+                                                           ForecastResult.question_id == qid)).first()
+        if result is None:
+            continue
+        evidence = set(json.loads(run.evidence))
+        head = json.loads(result.headline)
+        rows.append({"id": run.id, "kind": run.kind, "as_of": run.as_of.isoformat(), "converged": run.converged,
+                     "checkpoints": head["checkpoints"], "not_within_horizon": head["not_within_horizon"],
+                     "median": head["median"], "new_evidence": sorted(refs[u] for u in evidence - seen if u in refs)})
+        seen |= evidence
+    return rows
+
+
+def report_content(session: Session, priors: Priors, run: ForecastRun, question: str) -> dict:
+    """All sections of one question's report."""
+    record = run_view(session, run, question)
+    (result,) = record["results"]
+    spec = priors.questions.get(question)
+    evidence = evidence_rows(session, priors, run, record, question)
+    first, n = parse_month(result["months"][0]), len(result["months"]) - 1
+    return {
+        "question": question_by_slug(session, question), "run": record, "result": result,
+        "sentences": headline_sentences(result, spec.event if spec else "The event happens"),
+        "years": yearly(np.array(result["monthly"]), first, n),
+        "prior_years": yearly(np.array(result["prior_monthly"]), first, n),
+        "evidence": evidence, "experts": expert_rows(record, evidence, priors),
+        "history": history(session, question, run), "beyond_label": BEYOND,
+    }

@@ -1,0 +1,158 @@
+"""Report content and figures rendered as one self-contained HTML page and as Markdown."""
+
+from __future__ import annotations
+
+import html
+import re
+
+_CSS = """
+body{font-family:system-ui,-apple-system,"Segoe UI",sans-serif;margin:0 auto;max-width:60rem;padding:1rem;
+line-height:1.45;color:#1a1a1a}
+h1{font-size:1.5rem;margin-bottom:.2rem}h2{font-size:1.2rem;border-bottom:1px solid #ddd;margin-top:2rem}
+.meta{color:#555;font-size:.9rem}.alert{background:#fde8e8;border:2px solid #c0392b;padding:.8rem;margin:1rem 0}
+.headline li{margin:.15rem 0}.figure svg{max-width:100%;height:auto}
+.scroll{overflow-x:auto}table{border-collapse:collapse;font-size:.85rem;width:100%}
+th,td{border-bottom:1px solid #e3e3e3;padding:.3rem .4rem;text-align:left;vertical-align:top}
+th{background:#f4f6f8}td.num{text-align:right;white-space:nowrap}
+.falsified{color:#a12a1a}.borne{color:#1d6b2f}
+@media print{body{max-width:none}.scroll{overflow:visible}h2{page-break-after:avoid}tr{page-break-inside:avoid}}
+"""
+
+
+def _e(value: object) -> str:
+    return html.escape("" if value is None else str(value))
+
+
+def _source(text: str) -> str:
+    match = re.search(r"https?://\S+", text)
+    if not match:
+        return _e(text)
+    url = match.group(0).rstrip(").,;")
+    return _e(text).replace(_e(url), f'<a href="{_e(url)}">{_e(url)}</a>')
+
+
+def _pct(p: float | None) -> str:
+    return "" if p is None else f"{100 * p:.1f}%"
+
+
+def _signed(p: float) -> str:
+    return f"{100 * p:+.1f} pp"
+
+
+def _table(headers: list[str], rows: list[list[str]], numeric: set[int] = frozenset()) -> str:
+    head = "".join(f"<th>{_e(h)}</th>" for h in headers)
+    body = "".join("<tr>" + "".join(f'<td class="num">{c}</td>' if i in numeric else f"<td>{c}</td>"
+                                    for i, c in enumerate(row)) + "</tr>" for row in rows)
+    return f'<div class="scroll"><table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table></div>'
+
+
+def _evidence_cells(e: dict, source: callable, esc: callable) -> list[str]:
+    claim = f"{esc(e['claim'])} ({esc(e['interval'])}{', complement' if e['complement'] else ''})" if e["claim"] else ""
+    weight = f"{e['weight']:.2f}" if e["weight"] is not None else "hard"
+    return [esc(e["ref"]), esc(e["date"]), esc(e["who"]), esc(e["text"]), source(e["source"]), claim,
+            esc(e["status"]), weight, _signed(e["delta_beyond"]), esc(e["median_without"])]
+
+
+EVIDENCE_HEADERS = ["ref", "date", "who / kind", "quote or note", "source", "encoded claim", "status", "weight",
+                    "influence on P(not within horizon)", "median without it"]
+
+
+def _provenance(run: dict) -> list[tuple[str, str]]:
+    d, s = run["diagnostics"], run["settings"]
+    return [
+        ("run", f"{run['id']} ({run['kind']})"), ("as of", run["as_of"]), ("known at", run["known_at"]),
+        ("sampler", f"{s['sampler']}, {s['chains']} chains x {s['draws']} draws ({s['tune']} tuning)"),
+        ("seed", str(run["seed"])), ("max R-hat", f"{d['max_rhat']:.4f}"),
+        ("min ESS (bulk / tail)", f"{d['min_ess_bulk']:.0f} / {d['min_ess_tail']:.0f}"),
+        ("divergences", str(d["divergences"])), ("converged", "yes" if run["converged"] else "NO: " + "; ".join(d["problems"])),
+        ("code version", run["code_version"]), ("model version", run["model_version"]),
+        ("config hash", run["config_hash"]), ("evidence fingerprint", run["evidence_fingerprint"]),
+        ("run created", run["created_at"]),
+    ]
+
+
+def _alert(run: dict) -> str | None:
+    if run["converged"]:
+        return None
+    return (f"This run did not pass its diagnostics ({'; '.join(run['diagnostics']['problems'])}). "
+            f"Treat the numbers with caution; re-run with more tuning and draws.")
+
+
+def _summary_lines(c: dict) -> list[str]:
+    head = c["result"]["headline"]
+    lines = [f"Median date: {head['median']}."]
+    lines += [f"{level} credible interval: {low} to {high}." for level, (low, high) in head["intervals"].items()]
+    return lines
+
+
+def to_html(c: dict, figures: dict[str, str], generated_at: str) -> str:
+    """One self-contained page: inline CSS and SVG, no scripts, no external resources."""
+    run, q = c["run"], c["question"]
+    parts = [f"<h1>{_e(q.title)}</h1>",
+             f'<p class="meta">Question <code>{_e(q.slug)}</code> &middot; forecast as of {_e(run["as_of"])} '
+             f"&middot; run {run['id']} &middot; generated {_e(generated_at)}</p>"]
+    if alert := _alert(run):
+        parts.append(f'<div class="alert" role="alert"><strong>Not converged.</strong> {_e(alert)}</div>')
+    parts.append("<h2>Headline</h2><ul class=\"headline\">" + "".join(f"<li>{_e(s)}</li>" for s in c["sentences"]) + "</ul>")
+    parts.append("<p>" + " ".join(_e(s) for s in _summary_lines(c)) + "</p>")
+    parts.append(f"<details><summary>Resolution criteria</summary><p>{_e(q.criteria)}</p></details>")
+    parts.append("<h2>Date distribution</h2>")
+    parts += [f'<figure class="figure" id="fig-{name}">{figures[name]}</figure>' for name in ("years", "cumulative")]
+    parts.append("<h2>Evidence</h2><p>Influence: how much P(not within the horizon) moves with this item in "
+                 "(exact fast path, reliabilities fixed at this run's means), and the median without it.</p>")
+    parts.append(_table(EVIDENCE_HEADERS, [_evidence_cells(e, _source, _e) for e in c["evidence"]], {7, 8}))
+    parts.append("<h2>Experts</h2>")
+    if figures.get("experts"):
+        parts.append(f'<figure class="figure" id="fig-experts">{figures["experts"]}</figure>')
+    parts.append(_table(["expert", "kind", "learned reliability (90%)", "prior (90%)", "claims"], [[
+        _e(x["expert"]), _e(x["kind"]), f"{x['mean']:.2f} ({x['q05']:.2f}-{x['q95']:.2f})",
+        f"{x['prior_mean']:.2f} ({x['prior_q05']:.2f}-{x['prior_q95']:.2f})",
+        "<br>".join(f'{_e(ref)} {_e(claim)}: <span class="{status.split()[0]}">{_e(status)}</span>'
+                    for ref, claim, status in x["claims"])] for x in c["experts"]]))
+    parts.append("<h2>How the forecast has moved</h2>")
+    parts.append(f'<figure class="figure" id="fig-history">{figures["history"]}</figure>')
+    parts.append(_table(["run", "as of", "kind", "P(not within horizon)", "median", "evidence new since the previous run"],
+                        [[str(h["id"]), _e(h["as_of"]), _e(h["kind"]), _pct(h["not_within_horizon"]), _e(h["median"]),
+                          _e(", ".join(h["new_evidence"]) or "none")] for h in c["history"]], {3}))
+    parts.append("<h2>Calibration so far</h2><p>Not tracked yet: scores and the reliability diagram will appear "
+                 "here once questions and checkpoints are scored.</p>")
+    parts.append("<h2>Diagnostics and provenance</h2>" + _table(["", ""], [[_e(k), _e(v)] for k, v in _provenance(run)]))
+    body = "\n".join(parts)
+    return (f'<!DOCTYPE html>\n<html lang="en">\n<head>\n<meta charset="utf-8">\n'
+            f'<meta name="viewport" content="width=device-width, initial-scale=1">\n'
+            f"<title>{_e(q.title)}: forecast as of {_e(run['as_of'])}</title>\n<style>{_CSS}</style>\n</head>\n"
+            f"<body>\n{body}\n</body>\n</html>\n")
+
+
+def _md(text: object) -> str:
+    return ("" if text is None else str(text)).replace("|", "\\|").replace("\n", " ")
+
+
+def _md_table(headers: list[str], rows: list[list[str]]) -> list[str]:
+    return ["| " + " | ".join(headers) + " |", "|" + " --- |" * len(headers)] + ["| " + " | ".join(r) + " |" for r in rows]
+
+
+def to_markdown(c: dict, figure_paths: dict[str, str], generated_at: str) -> str:
+    """The same content for git and chat; figures are files beside it."""
+    run, q = c["run"], c["question"]
+    out = [f"# {q.title}", "", f"Question `{q.slug}` · forecast as of {run['as_of']} · run {run['id']} · generated {generated_at}", ""]
+    if alert := _alert(run):
+        out += [f"> **Not converged.** {alert}", ""]
+    out += ["## Headline", ""] + [f"- {s}" for s in c["sentences"]] + ["", " ".join(_summary_lines(c)), ""]
+    out += ["## Date distribution", ""] + [f"![{name}]({figure_paths[name]})" for name in ("years", "cumulative")] + [""]
+    out += ["## Evidence", "", "Influence: how much P(not within the horizon) moves with this item in (exact fast path, "
+            "reliabilities fixed at this run's means), and the median without it.", ""]
+    out += _md_table(EVIDENCE_HEADERS, [_evidence_cells(e, _md, _md) for e in c["evidence"]]) + [""]
+    out += ["## Experts", ""] + ([f"![experts]({figure_paths['experts']})", ""] if "experts" in figure_paths else [])
+    out += _md_table(["expert", "kind", "learned reliability (90%)", "prior (90%)", "claims"], [[
+        _md(x["expert"]), x["kind"], f"{x['mean']:.2f} ({x['q05']:.2f}-{x['q95']:.2f})",
+        f"{x['prior_mean']:.2f} ({x['prior_q05']:.2f}-{x['prior_q95']:.2f})",
+        "; ".join(f"{ref} {_md(claim)}: {status}" for ref, claim, status in x["claims"])] for x in c["experts"]]) + [""]
+    out += ["## How the forecast has moved", "", f"![history]({figure_paths['history']})", ""]
+    out += _md_table(["run", "as of", "kind", "P(not within horizon)", "median", "evidence new since the previous run"],
+                     [[str(h["id"]), h["as_of"], h["kind"], _pct(h["not_within_horizon"]), h["median"],
+                       ", ".join(h["new_evidence"]) or "none"] for h in c["history"]]) + [""]
+    out += ["## Calibration so far", "", "Not tracked yet: scores and the reliability diagram will appear here once "
+            "questions and checkpoints are scored.", ""]
+    out += ["## Diagnostics and provenance", ""] + _md_table(["", ""], [[k, _md(v)] for k, v in _provenance(run)])
+    return "\n".join(out) + "\n"

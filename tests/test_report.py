@@ -1,0 +1,137 @@
+"""Reports: numbers match the stored run, every evidence row with its source, valid self-contained HTML
+rendered in a real browser."""
+
+from __future__ import annotations
+
+import json
+import re
+import sqlite3
+from pathlib import Path
+
+import html5lib
+import pytest
+from click.testing import CliRunner
+
+from forecast.cli import cli
+
+from .browser import render
+from .conftest import QUESTION
+
+RUN = ["--draws", "1000", "--tune", "1000", "--chains", "4", "--seed", "3"]
+
+
+@pytest.fixture(scope="module")
+def reported(tmp_path_factory):
+    """A seeded store, one converged run, and its report."""
+    root = tmp_path_factory.mktemp("report")
+    db, out = root / "f.db", root / "reports"
+    runner = CliRunner()
+    assert runner.invoke(cli, ["--db", str(db), "init"]).exit_code == 0
+    assert runner.invoke(cli, ["--db", str(db), "run", *RUN]).exit_code == 0
+    result = runner.invoke(cli, ["--db", str(db), "report", "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    record = json.loads(runner.invoke(cli, ["--db", str(db), "show", "--json"]).output)
+    html_path = Path(re.search(r"Wrote (\S+\.html)", result.output).group(1))
+    md_path = html_path.with_suffix(".md")
+    return db, out, record, html_path.read_text(), md_path.read_text(), html_path
+
+
+def test_report_files_are_named_by_question_and_date(reported) -> None:
+    _, out, record, *_ = reported
+    stem = f"{QUESTION}-{record['as_of']}"
+    assert (out / f"{stem}.html").exists() and (out / f"{stem}.md").exists()
+    assert sorted(p.name for p in (out / f"{stem}_files").iterdir()) == [
+        "cumulative.svg", "experts.svg", "history.svg", "years.svg"]
+
+
+def test_headline_numbers_match_the_stored_run(reported) -> None:
+    _, _, record, html, md, _ = reported
+    result = record["results"][0]
+    head = result["headline"]
+    for date, p in head["checkpoints"].items():
+        sentence = f"Russia withdraws before {date}: {100 * p:.0f}%"
+        assert sentence in html and sentence in md
+    months = result["months"]
+    band = result["cdf_bands"]
+    i = months.index("2028-12")
+    assert f"before 2029-01-01: {100 * head['checkpoints']['2029-01-01']:.0f}% (80% interval " \
+           f"{100 * band['0.1'][i]:.0f}%-{100 * band['0.9'][i]:.0f}%)" in html
+    assert f"not within the horizon (by 2032-12): {100 * head['not_within_horizon']:.0f}%" in html
+    assert f"Median date: {head['median']}." in html
+    for level, (low, high) in head["intervals"].items():
+        assert f"{level} credible interval: {low} to {high}." in md
+
+
+def test_provenance_and_reliabilities_match(reported) -> None:
+    _, _, record, html, md, _ = reported
+    for value in (record["evidence_fingerprint"], record["config_hash"], record["code_version"], str(record["seed"]),
+                  f"{record['diagnostics']['max_rhat']:.4f}"):
+        assert value in html and value in md
+    for rel in record["reliabilities"]:
+        cell = f"{rel['mean']:.2f} ({rel['q05']:.2f}-{rel['q95']:.2f})"
+        assert cell in html and cell in md
+
+
+def test_every_evidence_row_appears_with_its_source(reported) -> None:
+    db, _, record, html, md, _ = reported
+    with sqlite3.connect(db) as conn:
+        rows = conn.execute("SELECT 'S' || id, source FROM statement UNION ALL SELECT 'O' || id, source FROM observation")
+        evidence = rows.fetchall()
+    assert len(evidence) == len(record["evidence"]) == 11
+    text = re.sub(r"<[^>]+>", "", html).replace("&#x27;", "'").replace("&quot;", '"').replace("&amp;", "&")
+    for ref, source in evidence:
+        assert f"{ref}" in text and source in text, ref
+        assert source.replace("|", "\\|") in md, ref
+    assert "falsified" in html and "borne out" in html  # Logsdon's and Rogozin's 'by 2024'; Borisov's 'after 2024'
+
+
+def test_html_is_valid_and_self_contained(reported) -> None:
+    *_, html, _, _ = reported
+    tree = html5lib.HTMLParser(strict=True, namespaceHTMLElements=False).parse(html)
+    for element in tree.iter():
+        tag = str(element.tag).rsplit("}", 1)[-1]
+        assert tag not in ("script", "link", "img", "iframe", "object"), tag
+        for name, value in element.attrib.items():
+            name = str(name).rsplit("}", 1)[-1]
+            assert name != "src", (tag, value)
+            if name == "href":
+                assert tag == "a" or value.startswith("#"), (tag, value)
+    assert not re.search(r"url\((?!#)", html), "CSS or SVG may only reference the page itself"
+    assert html.count("<svg") == 4
+
+
+def test_chromium_renders_the_report(reported, tmp_path) -> None:
+    *_, html_path = reported
+    page = render(html_path, tmp_path / "report.png")
+    assert page.errors == []
+    assert page.requests == [html_path.resolve().as_uri()], "a self-contained page fetches nothing else"
+    assert len(page.svg_widths) == 4 and min(page.svg_widths) > 300
+    assert page.title.startswith("When will Russia withdraw from the International Space Station?")
+    assert (tmp_path / "report.png").stat().st_size > 50_000
+
+
+def test_report_fits_a_phone_screen(reported, tmp_path) -> None:
+    *_, html_path = reported
+    page = render(html_path, tmp_path / "phone.png", width=390, full_page=False)
+    assert page.errors == [] and page.scroll_width <= page.viewport_width
+
+
+def test_unconverged_run_is_flagged_at_the_top(reported, tmp_path) -> None:
+    db, *_ = reported
+    runner = CliRunner()
+    copy = tmp_path / "copy.db"
+    copy.write_bytes(db.read_bytes())
+    assert runner.invoke(cli, ["--db", str(copy), "run", "--draws", "10", "--tune", "10", "--chains", "2"]).exit_code == 0
+    result = runner.invoke(cli, ["--db", str(copy), "report", "--run", "2", "--out", str(tmp_path)])
+    assert result.exit_code == 0
+    html = next(tmp_path.glob("*.html")).read_text()
+    assert html.index('role="alert"') < html.index("<h2>Headline</h2>")
+    assert "Not converged." in html and "did not pass its diagnostics" in html
+    md = next(tmp_path.glob("*.md")).read_text()
+    assert md.splitlines()[4].startswith("> **Not converged.**")
+
+
+def test_report_errors_are_one_line(reported, run) -> None:
+    db, *_ = reported
+    result = run("report", "--run", "99", db=db)
+    assert (result.exit_code, result.stderr) == (2, "Error: no forecast run 99\n")
