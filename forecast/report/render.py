@@ -116,7 +116,7 @@ def to_html(c: dict, figures: dict[str, str], generated_at: str) -> str:
                           _e(", ".join(h["new_evidence"]) or "none")] for h in c["history"]], {3}))
     parts.append("<h2>Calibration so far</h2><p>Not tracked yet: scores and the reliability diagram will appear "
                  "here once questions and checkpoints are scored.</p>")
-    parts.append("<h2>Diagnostics and provenance</h2>" + _table(["", ""], [[_e(k), _e(v)] for k, v in _provenance(run)]))
+    parts.append("<h2>Diagnostics and provenance</h2>" + _table(["item", "value"], [[_e(k), _e(v)] for k, v in _provenance(run)]))
     body = "\n".join(parts)
     return (f'<!DOCTYPE html>\n<html lang="en">\n<head>\n<meta charset="utf-8">\n'
             f'<meta name="viewport" content="width=device-width, initial-scale=1">\n'
@@ -154,5 +154,5 @@ def to_markdown(c: dict, figure_paths: dict[str, str], generated_at: str) -> str
                        ", ".join(h["new_evidence"]) or "none"] for h in c["history"]]) + [""]
     out += ["## Calibration so far", "", "Not tracked yet: scores and the reliability diagram will appear here once "
             "questions and checkpoints are scored.", ""]
-    out += ["## Diagnostics and provenance", ""] + _md_table(["", ""], [[k, _md(v)] for k, v in _provenance(run)])
+    out += ["## Diagnostics and provenance", ""] + _md_table(["item", "value"], [[k, _md(v)] for k, v in _provenance(run)])
     return "\n".join(out) + "\n"
