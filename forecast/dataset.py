@@ -19,7 +19,7 @@ from sqlmodel import Session, select
 
 from .months import date_month, parse_month, utc_now
 from .priors import Priors
-from .store.tables import Expert, Observation, Question, Statement
+from .store.tables import NOT_WITHIN_HORIZON, Expert, Observation, Question, Statement
 
 NEG_INF = -np.inf
 
@@ -140,11 +140,12 @@ def _questions(session: Session, slugs: list[str] | None) -> list[Question]:
 
 def build_dataset(
     session: Session, priors: Priors, as_of: dt.date | None = None, known_at: dt.datetime | None = None,
-    questions: list[str] | None = None, exclude: frozenset[str] = frozenset(),
+    questions: list[str] | None = None, exclude: frozenset[str] = frozenset(), experts: list[str] | None = None,
 ) -> Dataset:
     """The arrays for all (or the named) non-annulled questions, as of ``as_of`` and ``known_at``.
 
-    ``exclude`` leaves out evidence rows by uid (for leave-one-out influence).
+    ``exclude`` leaves out evidence rows by uid (for leave-one-out influence); ``experts`` fixes the
+    expert list (a superset of those with statements), so that datasets at different dates share a shape.
     """
     as_of = as_of or dt.date.today()
     known_at = known_at or utc_now()
@@ -162,11 +163,19 @@ def build_dataset(
         rows = observations_by_q.get(q.id, [])
         uids += [r.uid for r in rows]
         obs_log[i], thresholds[i] = _observation_log(rows, starts[i], n_months[i], bins, priors.questions[q.slug].treaty)
+        if q.resolution == NOT_WITHIN_HORIZON and q.resolved_at is not None and q.resolved_at.date() <= as_of:
+            obs_log[i, :-1] = NEG_INF
     q_index = {q.id: i for i, q in enumerate(chosen)}
     said = session.exec(select(Statement).where(Statement.said_on <= as_of))
     statements = [s for s in _in_force(said, known_at) if s.question_id in q_index and s.uid not in exclude]
-    experts = {e.id: e for e in session.exec(select(Expert))}
-    used = sorted({s.expert_id for s in statements}, key=lambda i: experts[i].name)
+    experts_by_id = {e.id: e for e in session.exec(select(Expert))}
+    used = sorted({s.expert_id for s in statements}, key=lambda i: experts_by_id[i].name)
+    if experts is not None:
+        by_name = {e.name: i for i, e in experts_by_id.items()}
+        missing = {experts_by_id[i].name for i in used} - set(experts)
+        if missing:
+            raise ValueError(f"fixed expert list lacks {sorted(missing)}")
+        used = [by_name[name] for name in experts]
     e_index = {eid: i for i, eid in enumerate(used)}
     weights, masks = [], []
     for s in statements:
@@ -178,8 +187,8 @@ def build_dataset(
     uids += [s.uid for s in statements]
     return Dataset(
         questions=[q.slug for q in chosen], starts=starts, n_months=n_months, obs_log=obs_log,
-        notice_threshold=thresholds, experts=[experts[i].name for i in used],
-        expert_kinds=[experts[i].kind for i in used],
+        notice_threshold=thresholds, experts=[experts_by_id[i].name for i in used],
+        expert_kinds=[experts_by_id[i].kind for i in used],
         stmt_question=np.array([q_index[s.question_id] for s in statements], dtype=int),
         stmt_expert=np.array([e_index[s.expert_id] for s in statements], dtype=int),
         stmt_weight=np.array(weights, dtype=float),

@@ -120,8 +120,10 @@ def test_unconverged_run_is_flagged_at_the_top(reported, tmp_path) -> None:
     db, *_ = reported
     runner = CliRunner()
     copy = tmp_path / "copy.db"
-    copy.write_bytes(db.read_bytes())
-    assert runner.invoke(cli, ["--db", str(copy), "run", "--draws", "10", "--tune", "10", "--chains", "2"]).exit_code == 0
+    with sqlite3.connect(db) as source, sqlite3.connect(copy) as target:
+        source.backup(target)  # a plain file copy would miss what is still in the WAL
+    flagged = runner.invoke(cli, ["--db", str(copy), "run", "--draws", "10", "--tune", "10", "--chains", "2"])
+    assert flagged.exit_code == 0, flagged.output
     result = runner.invoke(cli, ["--db", str(copy), "report", "--run", "2", "--out", str(tmp_path)])
     assert result.exit_code == 0
     html = next(tmp_path.glob("*.html")).read_text()

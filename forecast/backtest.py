@@ -1,0 +1,46 @@
+"""Backtests: the forecast re-run as of each past date, with only the evidence said or observed by then."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable
+
+from .dataset import build_dataset
+from .errors import InputError
+from .model import DateModel, FitSettings
+from .priors import Priors
+from .runs import fit_and_store
+
+STEPS = {"month": 1, "quarter": 3, "year": 12}
+
+
+def as_of_dates(start: dt.date, end: dt.date, every: str) -> list[dt.date]:
+    """``start``, then every month / quarter / year after it, up to ``end``."""
+    if every not in STEPS:
+        raise InputError(f"unknown step {every!r} (expected one of: {', '.join(STEPS)})")
+    if end < start:
+        raise InputError(f"--from {start} is after --to {end}")
+    dates, k = [], 0
+    while True:
+        months = start.month - 1 + k * STEPS[every]
+        day = dt.date(start.year + months // 12, months % 12 + 1, min(start.day, 28))
+        if day > end:
+            return dates
+        dates.append(day)
+        k += 1
+
+
+def backtest(store, priors: Priors, start: dt.date, every: str, end: dt.date | None = None,
+             settings: FitSettings = FitSettings(), progress: Callable[[dt.date, int], None] | None = None) -> list[int]:
+    """Fit and store one `backtest` run per as-of date, re-using one compiled model; returns run ids."""
+    dates = as_of_dates(start, end or dt.date.today(), every)
+    with store.session() as session:
+        final = build_dataset(session, priors, dates[-1])
+        datasets = [build_dataset(session, priors, day, experts=final.experts) for day in dates]
+    model = DateModel(final, priors)
+    ids = []
+    for day, data in zip(dates, datasets):
+        ids.append(fit_and_store(store, data, priors, settings, kind="backtest", model=model))
+        if progress:
+            progress(day, ids[-1])
+    return ids

@@ -1,0 +1,153 @@
+"""Keeping score: every stored run and the baselines, on every resolved checkpoint and question.
+
+Baselines use the same hard observations and hazard prior as the model, so they differ only in how
+they weigh the statements: "prior" ignores statements; "expert: NAME" uses that expert's statements
+alone, each trusted at reliability 0.8; "linear pool" averages the experts' distributions with
+equal weight; "latest statement" uses only the most recent statement, trusted at 0.8.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from dataclasses import dataclass
+
+import numpy as np
+from sqlmodel import Session, select
+
+from .dataset import build_dataset
+from .exact import exact_posterior
+from .months import parse_month
+from .priors import Priors
+from .resolution import checkpoint_outcomes, date_outcome
+from .scoring import bootstrap_difference, brier, log_score, rps, time_average
+from .store.tables import ForecastResult, ForecastRun, Question, Statement
+from .summary import on_grid
+
+BASELINE_RELIABILITY = 0.8
+MODEL, PRIOR, POOL, LATEST = "model", "prior", "linear pool", "latest statement"
+MIN_FOR_BOOTSTRAP = 10
+
+
+@dataclass(frozen=True)
+class Forecasts:
+    """One run's monthly distributions for one question, by forecaster."""
+
+    run_id: int
+    kind: str
+    as_of: dt.date
+    question: str
+    monthly: dict[str, np.ndarray]
+
+
+def _alone(session, priors, run, question, keep: set[str]) -> np.ndarray | None:
+    """The exact posterior using only the statements in ``keep`` (all observations), reliability 0.8."""
+    data = build_dataset(session, priors, run.as_of, run.known_at, [question])
+    drop = frozenset(set(data.stmt_uids) - keep)
+    data = build_dataset(session, priors, run.as_of, run.known_at, [question], exclude=drop)
+    r = np.full(len(data.experts), BASELINE_RELIABILITY)
+    return on_grid(exact_posterior(data, priors, r)[0], int(data.n_months[0]))
+
+
+def run_forecasts(session: Session, priors: Priors, run: ForecastRun, result: ForecastResult, question: str) -> Forecasts:
+    """The model's and every baseline's distribution for one run."""
+    monthly = {MODEL: np.array(json.loads(result.monthly)), PRIOR: np.array(json.loads(result.prior_monthly))}
+    data = build_dataset(session, priors, run.as_of, run.known_at, [question])
+    rows = {s.uid: s for s in session.exec(select(Statement).where(Statement.uid.in_(data.stmt_uids)))}
+    by_expert: dict[str, set[str]] = {}
+    for uid, expert in zip(data.stmt_uids, (data.experts[i] for i in data.stmt_expert)):
+        by_expert.setdefault(expert, set()).add(uid)
+    experts = {f"expert: {name}": _alone(session, priors, run, question, uids) for name, uids in by_expert.items()}
+    monthly |= experts
+    if experts:
+        monthly[POOL] = np.mean(list(experts.values()), axis=0)
+        latest = max(rows.values(), key=lambda s: (s.said_on, s.id))
+        monthly[LATEST] = _alone(session, priors, run, question, {latest.uid})
+    else:
+        monthly[POOL] = monthly[LATEST] = monthly[PRIOR]
+    return Forecasts(run.id, run.kind, run.as_of, question, monthly)
+
+
+def probability_before(monthly: np.ndarray, question: Question, checkpoint: dt.date) -> float:
+    """P(event before the checkpoint) from a distribution on the question's grid."""
+    months_before = checkpoint.year * 12 + checkpoint.month - 1 - parse_month(question.horizon_start)
+    return float(np.sum(monthly[: max(months_before, 0)]))
+
+
+def all_forecasts(session: Session, priors: Priors, question: str | None = None) -> list[Forecasts]:
+    """Forecasts of every stored run (full and backtest) for every (or one) non-annulled question."""
+    questions = {q.id: q for q in session.exec(select(Question).where(Question.status != "annulled"))}
+    out = []
+    for run in session.exec(select(ForecastRun).order_by(ForecastRun.as_of, ForecastRun.id)):
+        for result in session.exec(select(ForecastResult).where(ForecastResult.run_id == run.id)):
+            q = questions.get(result.question_id)
+            if q is not None and (question is None or q.slug == question) and q.slug in priors.questions:
+                out.append(run_forecasts(session, priors, run, result, q.slug))
+    return out
+
+
+def checkpoint_scores(session: Session, forecasts: list[Forecasts]) -> list[dict]:
+    """One row per run, forecaster and resolved checkpoint that the run forecast before it resolved."""
+    rows = []
+    questions = {q.slug: q for q in session.exec(select(Question))}
+    outcomes = {slug: checkpoint_outcomes(session, q) for slug, q in questions.items()}
+    for f in forecasts:
+        q = questions[f.question]
+        for checkpoint, outcome in outcomes[f.question].items():
+            if outcome is None or f.as_of >= checkpoint:
+                continue
+            for name, monthly in f.monthly.items():
+                p = probability_before(monthly, q, checkpoint)
+                rows.append({"run": f.run_id, "kind": f.kind, "as_of": f.as_of.isoformat(), "question": f.question,
+                             "checkpoint": checkpoint.isoformat(), "forecaster": name, "p": p, "outcome": int(outcome),
+                             "brier": float(brier(p, outcome)), "log": float(log_score(p, outcome))})
+    return rows
+
+
+def date_scores(session: Session, forecasts: list[Forecasts]) -> list[dict]:
+    """RPS of the monthly distribution (not-within-horizon bin last) for fully resolved questions."""
+    questions = {q.slug: q for q in session.exec(select(Question))}
+    rows = []
+    for f in forecasts:
+        outcome = date_outcome(session, questions[f.question])
+        if outcome is None:
+            continue
+        rows += [{"run": f.run_id, "as_of": f.as_of.isoformat(), "question": f.question, "forecaster": name,
+                  "rps": float(rps(monthly, outcome))} for name, monthly in f.monthly.items()]
+    return rows
+
+
+def time_averaged(rows: list[dict]) -> dict[str, dict[str, float]]:
+    """Per forecaster: the Brier score time-averaged over each checkpoint's open period, then averaged
+    over checkpoints (a forecast counts from its as-of date until the next run's, or the checkpoint)."""
+    series: dict[tuple[str, str, str], list[dict]] = {}
+    for row in rows:
+        series.setdefault((row["forecaster"], row["question"], row["checkpoint"]), []).append(row)
+    per: dict[str, dict[str, float]] = {}
+    for (name, question, checkpoint), items in series.items():
+        latest: dict[str, dict] = {}
+        for item in sorted(items, key=lambda r: (r["as_of"], r["run"])):
+            latest[item["as_of"]] = item
+        ordered = sorted(latest.values(), key=lambda r: r["as_of"])
+        starts = [dt.date.fromisoformat(r["as_of"]) for r in ordered]
+        value = time_average(starts, [r["brier"] for r in ordered], dt.date.fromisoformat(checkpoint))
+        per.setdefault(name, {})[f"{question} before {checkpoint}"] = value
+    return per
+
+
+def comparison(per_checkpoint: dict[str, dict[str, float]]) -> list[dict]:
+    """Model versus each baseline on the time-averaged Brier score, paired over checkpoints."""
+    model = per_checkpoint.get(MODEL, {})
+    keys = sorted(model)
+    out = []
+    for name, scores in sorted(per_checkpoint.items()):
+        if name == MODEL or not keys:
+            continue
+        a, b = np.array([model[k] for k in keys]), np.array([scores[k] for k in keys])
+        row = {"baseline": name, "checkpoints": len(keys), "model": float(a.mean()), "baseline_score": float(b.mean()),
+               "difference": float((a - b).mean()), "model_better": bool(a.mean() < b.mean()), "interval": None}
+        if len(keys) >= MIN_FOR_BOOTSTRAP:
+            _, low, high = bootstrap_difference(a, b)
+            row["interval"] = [low, high]
+        out.append(row)
+    return out

@@ -1,0 +1,100 @@
+"""Resolving questions: explicitly (`forecast resolve`) and partially, checkpoint by checkpoint,
+from the observations."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from sqlmodel import Session, select
+
+from .errors import InputError
+from .evidence import log_observation, question_by_slug
+from .months import date_month, month_label, parse_month, utc_now
+from .store.tables import NOT_WITHIN_HORIZON, Observation, Question
+
+
+def resolve(session: Session, slug: str, *, month: str | None = None, not_within_horizon: bool = False,
+            annul: bool = False, source: str = "") -> Question:
+    """Record how a question resolved; a dated resolution is also logged as a `withdrawn` observation."""
+    question = question_by_slug(session, slug)
+    if sum([month is not None, not_within_horizon, annul]) != 1:
+        raise InputError("give exactly one of --date YYYY-MM, --not-within-horizon or --annul")
+    if not source.strip():
+        raise InputError("a resolution needs a --source")
+    if question.status != "open":
+        raise InputError(f"question {slug!r} is already {question.status} ({question.resolution or 'annulled'})")
+    if month is not None:
+        ordinal = parse_month(month)
+        if not parse_month(question.horizon_start) <= ordinal <= parse_month(question.horizon_end):
+            raise InputError(f"{month} is outside the horizon {question.horizon_start} to {question.horizon_end}; "
+                             "use --not-within-horizon")
+        year, index = divmod(ordinal, 12)
+        log_observation(session, question=slug, kind="withdrawn", observed_on=dt.date(year, index + 1, 1),
+                        source=source, note="logged by forecast resolve", date_precision="month")
+    elif annul:
+        log_observation(session, question=slug, kind="annulled", observed_on=dt.date.today(), source=source,
+                        note="logged by forecast resolve")
+    question.status = "annulled" if annul else "resolved"
+    question.resolution = None if annul else (month or NOT_WITHIN_HORIZON)
+    question.resolution_source, question.resolved_at = source.strip(), utc_now()
+    session.add(question)
+    session.flush()
+    return question
+
+
+def checkpoints(question: Question) -> list[dt.date]:
+    """Every 1 January after the horizon start, through the one after its end."""
+    start, end = parse_month(question.horizon_start) // 12, parse_month(question.horizon_end) // 12
+    return [dt.date(year, 1, 1) for year in range(start + 1, end + 2)]
+
+
+def event_month(session: Session, question: Question) -> int | None:
+    """The month the event happened, if known (resolution or a `withdrawn` observation in force)."""
+    if question.resolution and question.resolution != NOT_WITHIN_HORIZON:
+        return parse_month(question.resolution)
+    rows = session.exec(select(Observation).where(Observation.question_id == question.id,
+                                                  Observation.kind == "withdrawn",
+                                                  Observation.retracted_at.is_(None)))
+    months = [date_month(r.observed_on) for r in rows]
+    return min(months) if months else None
+
+
+def checkpoint_outcomes(session: Session, question: Question) -> dict[dt.date, bool | None]:
+    """For each checkpoint C, whether the event happened before C: True, False, or None (not yet known).
+
+    NO as soon as an observation says the event had not happened by a date on or after C; YES when
+    the event is logged before C; all NO when the question resolved "not within the horizon".
+    """
+    happened = event_month(session, question)
+    still = session.exec(select(Observation.observed_on).where(
+        Observation.question_id == question.id, Observation.kind == "still-participating",
+        Observation.retracted_at.is_(None)))
+    latest_still = max(still, default=None)
+    out: dict[dt.date, bool | None] = {}
+    for c in checkpoints(question):
+        if happened is not None:
+            out[c] = happened < date_month(c)
+        elif question.resolution == NOT_WITHIN_HORIZON or (latest_still is not None and latest_still >= c):
+            out[c] = False
+        else:
+            out[c] = None
+    return out
+
+
+def date_outcome(session: Session, question: Question) -> int | None:
+    """The resolved bin on the question's grid (the last bin for "not within the horizon"), if resolved."""
+    n = parse_month(question.horizon_end) - parse_month(question.horizon_start) + 1
+    if question.resolution == NOT_WITHIN_HORIZON:
+        return n
+    happened = event_month(session, question)
+    return None if happened is None else happened - parse_month(question.horizon_start)
+
+
+def describe(question: Question) -> str:
+    """One line on how the question stands."""
+    if question.status == "open":
+        return f"{question.slug} is open"
+    if question.status == "annulled":
+        return f"{question.slug} was annulled"
+    value = "not within the horizon" if question.resolution == NOT_WITHIN_HORIZON else month_label(parse_month(question.resolution))
+    return f"{question.slug} resolved: {value}"

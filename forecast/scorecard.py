@@ -1,0 +1,92 @@
+"""The scorecard: scores by forecaster, model versus baselines, calibration, coverage and expert records."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+from sqlmodel import Session, select
+
+from .calibration import MODEL, all_forecasts, checkpoint_scores, comparison, date_scores, time_averaged
+from .dataset import build_dataset
+from .months import date_month, parse_month
+from .priors import Priors
+from .resolution import date_outcome
+from .scoring import murphy, reliability_diagram
+from .store.tables import ForecastResult, ForecastRun, Observation, Question
+from .track import BORNE_OUT, FALSIFIED, OPEN, statuses
+
+
+def _by_forecaster(rows: list[dict]) -> list[dict]:
+    out = []
+    for name in sorted({r["forecaster"] for r in rows}):
+        mine = [r for r in rows if r["forecaster"] == name]
+        out.append({"forecaster": name, "n": len(mine), "brier": float(np.mean([r["brier"] for r in mine])),
+                    "log": float(np.mean([r["log"] for r in mine]))})
+    return out
+
+
+def coverage(session: Session) -> dict[str, dict[str, int]]:
+    """How often the model's 50% and 80% intervals contained the date, or were consistent with what is known."""
+    counts = {level: {"contained": 0, "missed": 0, "undetermined": 0} for level in ("50%", "80%")}
+    questions = {q.id: q for q in session.exec(select(Question).where(Question.status != "annulled"))}
+    for result in session.exec(select(ForecastResult)):
+        q = questions.get(result.question_id)
+        if q is None:
+            continue
+        start, n = parse_month(q.horizon_start), parse_month(q.horizon_end) - parse_month(q.horizon_start) + 1
+        truth = date_outcome(session, q)
+        still = [date_month(o.observed_on) - start for o in session.exec(select(Observation).where(
+            Observation.question_id == q.id, Observation.kind == "still-participating", Observation.retracted_at.is_(None)))]
+        known_after = max(still, default=None)
+        for level, (low, high) in json.loads(result.headline)["intervals"].items():
+            if level not in counts:
+                continue
+            low_i = n if not low[0].isdigit() else parse_month(low) - start
+            high_i = n if not high[0].isdigit() else parse_month(high) - start
+            if truth is not None:
+                counts[level]["contained" if low_i <= truth <= high_i else "missed"] += 1
+            elif known_after is not None and high_i < known_after:
+                counts[level]["missed"] += 1
+            else:
+                counts[level]["undetermined"] += 1
+    return counts
+
+
+def expert_records(session: Session, priors: Priors) -> list[dict]:
+    """Per expert: claims borne out, falsified and open now, hit rate, and learned reliability over time."""
+    data = build_dataset(session, priors)
+    status = statuses(data)
+    history: dict[str, list[list]] = {}
+    for run in session.exec(select(ForecastRun).order_by(ForecastRun.as_of, ForecastRun.id)):
+        for rel in json.loads(run.reliabilities):
+            history.setdefault(rel["expert"], []).append([run.as_of.isoformat(), run.id, rel["mean"]])
+    rows = []
+    for e, name in enumerate(data.experts):
+        mine = [status[ref] for ref, who in zip(data.stmt_refs, data.stmt_expert) if who == e]
+        right, wrong = mine.count(BORNE_OUT), mine.count(FALSIFIED)
+        rows.append({"expert": name, "kind": data.expert_kinds[e], "borne_out": right, "falsified": wrong,
+                     "open": mine.count(OPEN), "hit_rate": right / (right + wrong) if right + wrong else None,
+                     "reliability_over_time": history.get(name, [])})
+    return rows
+
+
+def scorecard(session: Session, priors: Priors, question: str | None = None) -> dict:
+    """Everything `forecast score` and `forecast calibration` report."""
+    forecasts = all_forecasts(session, priors, question)
+    rows = checkpoint_scores(session, forecasts)
+    per_checkpoint = time_averaged(rows)
+    model_rows = [r for r in rows if r["forecaster"] == MODEL]
+    p, y = np.array([r["p"] for r in model_rows]), np.array([r["outcome"] for r in model_rows])
+    return {
+        "checkpoint_scores": rows,
+        "by_forecaster": _by_forecaster(rows),
+        "time_averaged": {name: {"mean": float(np.mean(list(v.values()))), "checkpoints": v}
+                          for name, v in per_checkpoint.items()},
+        "comparison": comparison(per_checkpoint),
+        "reliability_diagram": reliability_diagram(p, y) if len(p) else [],
+        "murphy": murphy(p, y) if len(p) else None,
+        "date_scores": date_scores(session, forecasts),
+        "coverage": coverage(session),
+        "experts": expert_records(session, priors),
+    }
