@@ -49,9 +49,12 @@ def _alone(session, priors, run, question, keep: set[str]) -> np.ndarray | None:
     return on_grid(exact_posterior(data, priors, r)[0], int(data.n_months[0]))
 
 
-def run_forecasts(session: Session, priors: Priors, run: ForecastRun, result: ForecastResult, question: str) -> Forecasts:
-    """The model's and every baseline's distribution for one run."""
+def run_forecasts(session: Session, priors: Priors, run: ForecastRun, result: ForecastResult, question: str,
+                  baselines: bool = True) -> Forecasts:
+    """The model's and every baseline's distribution for one run (only model and prior without ``baselines``)."""
     monthly = {MODEL: np.array(json.loads(result.monthly)), PRIOR: np.array(json.loads(result.prior_monthly))}
+    if not baselines:
+        return Forecasts(run.id, run.kind, run.as_of, question, monthly)
     data = build_dataset(session, priors, run.as_of, run.known_at, [question])
     rows = {s.uid: s for s in session.exec(select(Statement).where(Statement.uid.in_(data.stmt_uids)))}
     by_expert: dict[str, set[str]] = {}
@@ -74,7 +77,7 @@ def probability_before(monthly: np.ndarray, question: Question, checkpoint: dt.d
     return float(np.sum(monthly[: max(months_before, 0)]))
 
 
-def all_forecasts(session: Session, priors: Priors, question: str | None = None) -> list[Forecasts]:
+def all_forecasts(session: Session, priors: Priors, question: str | None = None, baselines: bool = True) -> list[Forecasts]:
     """Forecasts of every stored run (full and backtest) for every (or one) non-annulled question."""
     questions = {q.id: q for q in session.exec(select(Question).where(Question.status != "annulled"))}
     out = []
@@ -82,7 +85,7 @@ def all_forecasts(session: Session, priors: Priors, question: str | None = None)
         for result in session.exec(select(ForecastResult).where(ForecastResult.run_id == run.id)):
             q = questions.get(result.question_id)
             if q is not None and (question is None or q.slug == question) and q.slug in priors.questions:
-                out.append(run_forecasts(session, priors, run, result, q.slug))
+                out.append(run_forecasts(session, priors, run, result, q.slug, baselines))
     return out
 
 

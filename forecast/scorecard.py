@@ -71,9 +71,9 @@ def expert_records(session: Session, priors: Priors) -> list[dict]:
     return rows
 
 
-def scorecard(session: Session, priors: Priors, question: str | None = None) -> dict:
-    """Everything `forecast score` and `forecast calibration` report."""
-    forecasts = all_forecasts(session, priors, question)
+def scorecard(session: Session, priors: Priors, question: str | None = None, baselines: bool = True) -> dict:
+    """Everything `forecast score` and `forecast calibration` report (without ``baselines``: model and prior only)."""
+    forecasts = all_forecasts(session, priors, question, baselines)
     rows = checkpoint_scores(session, forecasts)
     per_checkpoint = time_averaged(rows)
     model_rows = [r for r in rows if r["forecaster"] == MODEL]

@@ -14,6 +14,7 @@ from ..model import PriorArrays
 from ..months import parse_month
 from ..priors import Priors
 from ..run_views import run_view
+from ..scorecard import scorecard
 from ..store.tables import Expert, ForecastResult, ForecastRun, Observation, Statement
 from ..summary import BEYOND, headline, on_grid, yearly
 from ..track import statuses
@@ -144,4 +145,5 @@ def report_content(session: Session, priors: Priors, run: ForecastRun, question:
         "prior_years": yearly(np.array(result["prior_monthly"]), first, n),
         "evidence": evidence, "experts": expert_rows(record, evidence, priors),
         "history": history(session, question, run), "beyond_label": BEYOND,
+        "scores": scorecard(session, priors, question, baselines=False),
     }

@@ -20,7 +20,13 @@ def _pyplot():
     return plt
 
 
-def _svg(fig) -> str:
+def _svg(fig, fmt: str = "svg") -> str | bytes:
+    """The figure as inline SVG text (or PNG bytes with ``fmt="png"``), then closed."""
+    if fmt == "png":
+        raw = io.BytesIO()
+        fig.savefig(raw, format="png", bbox_inches="tight", dpi=150)
+        _pyplot().close(fig)
+        return raw.getvalue()
     buffer = io.StringIO()
     fig.savefig(buffer, format="svg", bbox_inches="tight", metadata={"Date": None, "Creator": None})
     _pyplot().close(fig)
@@ -107,4 +113,43 @@ def all_figures(content: dict) -> dict[str, str]:
         "cumulative": cumulative_figure(content["result"]),
         "experts": experts_figure(content["experts"]) if content["experts"] else "",
         "history": history_figure(content["history"]),
+        "reliability": reliability_figure(content["scores"]["reliability_diagram"])
+        if content["scores"]["reliability_diagram"] else "",
     }
+
+
+def reliability_figure(diagram: list[dict], fmt: str = "svg") -> str | bytes:
+    """Observed frequency against forecast probability, with counts and the consistency band."""
+    plt = _pyplot()
+    fig, ax = plt.subplots(figsize=(4.5, 4.5))
+    ax.plot([0, 1], [0, 1], color="#999", lw=0.8, ls=":")
+    for row in diagram:
+        ax.plot([row["forecast"]] * 2, row["band"], color=BAND, lw=6, alpha=0.7)
+        ax.plot(row["forecast"], row["observed"], "o", color=POSTERIOR)
+        ax.annotate(str(row["count"]), (row["forecast"], row["observed"]), textcoords="offset points", xytext=(6, 4),
+                    fontsize=7)
+    ax.set_xlim(0, 1)
+    ax.set_ylim(-0.02, 1.02)
+    ax.set_xlabel("forecast probability")
+    ax.set_ylabel("observed frequency")
+    ax.set_title("Reliability of resolved checkpoints (n per bin; band: 5-95%)", fontsize=8)
+    ax.spines[["top", "right"]].set_visible(False)
+    return _svg(fig, fmt)
+
+
+def backtest_figure(history: list[dict], outcomes: dict[str, int]) -> str:
+    """The model's P(before checkpoint) over backtest runs, one line per checkpoint, marked with its outcome."""
+    plt = _pyplot()
+    fig, ax = plt.subplots(figsize=(7, 3))
+    dates = [dt.date.fromisoformat(h["as_of"]) for h in history]
+    for checkpoint, outcome in outcomes.items():
+        values = [h["checkpoints"].get(checkpoint) for h in history]
+        shown = [(d, v) for d, v in zip(dates, values) if d < dt.date.fromisoformat(checkpoint)]
+        if shown:
+            ax.plot(*zip(*shown), marker=".", lw=1, label=f"before {checkpoint}: {'YES' if outcome else 'NO'}")
+    ax.set_ylim(0, 1)
+    ax.set_ylabel("P(event before checkpoint)")
+    ax.set_title("Backtest: the model's probability for each resolved checkpoint")
+    ax.legend(frameon=False, fontsize=7)
+    ax.spines[["top", "right"]].set_visible(False)
+    return _svg(fig)

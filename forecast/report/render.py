@@ -78,6 +78,38 @@ def _alert(run: dict) -> str | None:
             f"Treat the numbers with caution; re-run with more tuning and draws.")
 
 
+def _calibration_rows(scores: dict) -> list[list[str]]:
+    averaged = scores["time_averaged"]
+    return [[r["forecaster"], str(r["n"]), f"{r['brier']:.4f}", f"{r['log']:.4f}",
+             f"{averaged[r['forecaster']]['mean']:.4f}"] for r in scores["by_forecaster"]]
+
+
+CALIBRATION_HEADERS = ["forecaster", "scored forecasts", "mean Brier", "mean log score", "time-averaged Brier"]
+NO_SCORES = ("No checkpoint has resolved after a stored forecast of it yet; `forecast backtest` builds a "
+             "history from past evidence.")
+
+
+def _murphy_line(scores: dict) -> str:
+    m = scores["murphy"]
+    return (f"Murphy decomposition of the model's Brier score {m['brier']:.4f}: reliability {m['reliability']:.4f}, "
+            f"resolution {m['resolution']:.4f}, uncertainty {m['uncertainty']:.4f}. Baselines (experts alone, linear "
+            f"pool, latest statement): `forecast score`.")
+
+
+def _calibration_html(scores: dict, figure: str) -> str:
+    if not scores["checkpoint_scores"]:
+        return f"<p>{_e(NO_SCORES)}</p>"
+    return (_table(CALIBRATION_HEADERS, _calibration_rows(scores), {1, 2, 3, 4}) + f"<p>{_e(_murphy_line(scores))}</p>"
+            + (f'<figure class="figure" id="fig-reliability">{figure}</figure>' if figure else ""))
+
+
+def _calibration_md(scores: dict, figure_path: str | None) -> list[str]:
+    if not scores["checkpoint_scores"]:
+        return [NO_SCORES, ""]
+    return (_md_table(CALIBRATION_HEADERS, _calibration_rows(scores)) + ["", _murphy_line(scores), ""]
+            + ([f"![reliability]({figure_path})", ""] if figure_path else []))
+
+
 def _summary_lines(c: dict) -> list[str]:
     head = c["result"]["headline"]
     lines = [f"Median date: {head['median']}."]
@@ -114,8 +146,7 @@ def to_html(c: dict, figures: dict[str, str], generated_at: str) -> str:
     parts.append(_table(["run", "as of", "kind", "P(not within horizon)", "median", "evidence new since the previous run"],
                         [[str(h["id"]), _e(h["as_of"]), _e(h["kind"]), _pct(h["not_within_horizon"]), _e(h["median"]),
                           _e(", ".join(h["new_evidence"]) or "none")] for h in c["history"]], {3}))
-    parts.append("<h2>Calibration so far</h2><p>Not tracked yet: scores and the reliability diagram will appear "
-                 "here once questions and checkpoints are scored.</p>")
+    parts.append("<h2>Calibration so far</h2>" + _calibration_html(c["scores"], figures.get("reliability", "")))
     parts.append("<h2>Diagnostics and provenance</h2>" + _table(["item", "value"], [[_e(k), _e(v)] for k, v in _provenance(run)]))
     body = "\n".join(parts)
     return (f'<!DOCTYPE html>\n<html lang="en">\n<head>\n<meta charset="utf-8">\n'
@@ -152,7 +183,6 @@ def to_markdown(c: dict, figure_paths: dict[str, str], generated_at: str) -> str
     out += _md_table(["run", "as of", "kind", "P(not within horizon)", "median", "evidence new since the previous run"],
                      [[str(h["id"]), h["as_of"], h["kind"], _pct(h["not_within_horizon"]), h["median"],
                        ", ".join(h["new_evidence"]) or "none"] for h in c["history"]]) + [""]
-    out += ["## Calibration so far", "", "Not tracked yet: scores and the reliability diagram will appear here once "
-            "questions and checkpoints are scored.", ""]
+    out += ["## Calibration so far", ""] + _calibration_md(c["scores"], figure_paths.get("reliability"))
     out += ["## Diagnostics and provenance", ""] + _md_table(["item", "value"], [[k, _md(v)] for k, v in _provenance(run)])
     return "\n".join(out) + "\n"

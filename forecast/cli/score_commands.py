@@ -1,0 +1,172 @@
+"""Commands that resolve questions, backtest, and keep score."""
+
+from __future__ import annotations
+
+import csv
+import sys
+from pathlib import Path
+
+import click
+
+from . import DATE, cli
+from .forecast_commands import load_priors_dir, priors_option
+from .render import emit_json, emit_table
+
+
+@cli.command(name="resolve")
+@click.argument("question")
+@click.option("--date", "month", metavar="YYYY-MM", help="The month the event happened.")
+@click.option("--not-within-horizon", is_flag=True, help="The event did not happen within the horizon.")
+@click.option("--annul", is_flag=True, help="The question can no longer resolve meaningfully.")
+@click.option("--source", required=True, help="URL or citation for the resolution.")
+@click.pass_obj
+def resolve_command(env, question, month, not_within_horizon, annul, source) -> None:
+    """Resolve QUESTION.
+
+    Example: forecast resolve russia-iss-withdrawal --date 2028-06 --source "Roscosmos statement"
+    """
+    from ..resolution import describe, resolve
+
+    with env.store().session() as session:
+        resolved = resolve(session, question, month=month, not_within_horizon=not_within_horizon, annul=annul,
+                           source=source)
+        click.echo(describe(resolved) + ".")
+
+
+@cli.command(name="backtest")
+@click.argument("question")
+@click.option("--from", "start", type=DATE, required=True, help="First as-of date.")
+@click.option("--to", "end", type=DATE, help="Last as-of date (default today).")
+@click.option("--every", type=click.Choice(["month", "quarter", "year"]), default="quarter", show_default=True)
+@click.option("--draws", type=click.IntRange(10), default=1000, show_default=True)
+@click.option("--tune", type=click.IntRange(10), default=1000, show_default=True)
+@click.option("--chains", type=click.IntRange(1), default=4, show_default=True)
+@click.option("--seed", type=int, default=20220726, show_default=True)
+@priors_option
+@click.pass_obj
+def backtest_command(env, question, start, end, every, draws, tune, chains, seed, priors_dir) -> None:
+    """Re-run the forecast as of each date from --from (evidence said by then, however late logged), store and score it.
+
+    Example: forecast backtest russia-iss-withdrawal --from 2022-07-01 --every quarter
+    """
+    import json
+
+    from ..backtest import backtest
+    from ..evidence import question_by_slug
+    from ..model import FitSettings
+    from ..runs import latest_run
+
+    priors = load_priors_dir(priors_dir)
+    store = env.store()
+    with store.session() as session:
+        question_by_slug(session, question)
+    settings = FitSettings(draws=draws, tune=tune, chains=chains, seed=seed, sampler="nutpie", cores=min(chains, 2))
+
+    def progress(day, run_id):
+        with store.session() as session:
+            run = latest_run(session, run_id=run_id)
+            from ..run_views import run_view
+
+            head = run_view(session, run, question)["results"][0]["headline"]
+        flag = "" if run.converged else "  (failed diagnostics)"
+        click.echo(f"as of {day}: run {run_id}, P(not within the horizon) {100 * head['not_within_horizon']:.1f}%, "
+                   f"median {head['median']}, {run.elapsed_seconds:.1f} s{flag}")
+
+    ids = backtest(store, priors, start, every, end, settings, progress)
+    click.echo(f"Stored {len(ids)} backtest runs ({json.dumps(ids[0])}..{ids[-1]}). Scores: forecast score {question}")
+
+
+@cli.command(name="score")
+@click.argument("question", required=False)
+@click.option("--json", "as_json", is_flag=True, help="The whole scorecard as JSON.")
+@click.option("--csv", "as_csv", is_flag=True, help="Every scored forecast as CSV.")
+@priors_option
+@click.pass_obj
+def score_command(env, question, as_json, as_csv, priors_dir) -> None:
+    """Score stored runs and baselines on resolved checkpoints (and resolved dates).
+
+    Example: forecast score russia-iss-withdrawal
+    """
+    from ..scorecard import scorecard
+
+    with env.store().session() as session:
+        card = scorecard(session, load_priors_dir(priors_dir), question)
+    if as_json:
+        emit_json(card)
+    elif as_csv:
+        rows = card["checkpoint_scores"]
+        writer = csv.DictWriter(sys.stdout, fieldnames=list(rows[0]) if rows else ["run"], lineterminator="\n")
+        writer.writeheader()
+        writer.writerows(rows)
+    else:
+        _emit_scores(card)
+
+
+def _fmt(value, digits: int = 4) -> str:
+    return "" if value is None else f"{value:.{digits}f}"
+
+
+def _emit_scores(card: dict) -> None:
+    if not card["checkpoint_scores"]:
+        click.echo("No resolved checkpoint was forecast before it resolved yet (try forecast backtest).")
+    else:
+        click.echo("Scores on resolved checkpoints (lower is better):")
+        rows = [{**r, "time-averaged Brier": _fmt(card["time_averaged"][r["forecaster"]]["mean"]),
+                 "mean Brier": _fmt(r["brier"]), "mean log": _fmt(r["log"])} for r in card["by_forecaster"]]
+        emit_table(rows, ["forecaster", "n", "mean Brier", "mean log", "time-averaged Brier"])
+        click.echo("\nModel versus baselines (time-averaged Brier, paired over checkpoints):")
+        emit_table([{**c, "model": _fmt(c["model"]), "baseline score": _fmt(c["baseline_score"]),
+                     "difference": _fmt(c["difference"]), "better": "model" if c["model_better"] else "baseline",
+                     "90% interval": "too few checkpoints" if c["interval"] is None else
+                     f"{c['interval'][0]:+.4f} .. {c['interval'][1]:+.4f}"} for c in card["comparison"]],
+                   ["baseline", "checkpoints", "model", "baseline score", "difference", "better", "90% interval"])
+        m = card["murphy"]
+        click.echo(f"\nMurphy decomposition of the model's Brier {m['brier']:.4f}: reliability {m['reliability']:.4f}, "
+                   f"resolution {m['resolution']:.4f}, uncertainty {m['uncertainty']:.4f}")
+    cov = card["coverage"]
+    click.echo("Interval coverage: " + "; ".join(
+        f"{level}: {c['contained']} contained, {c['missed']} missed, {c['undetermined']} undetermined" for level, c in cov.items()))
+    click.echo("\nExpert track records:")
+    emit_table([{**e, "hit rate": _fmt(e["hit_rate"], 2),
+                 "reliability now": _fmt(e["reliability_over_time"][-1][2], 2) if e["reliability_over_time"] else ""}
+                for e in card["experts"]], ["expert", "kind", "borne_out", "falsified", "open", "hit rate", "reliability now"])
+
+
+@cli.command(name="calibration")
+@click.argument("question", required=False)
+@click.option("--out", "out_path", type=click.Path(dir_okay=False, path_type=Path), default=Path("reports/calibration.svg"),
+              show_default=True, help="Reliability diagram: .svg or .png.")
+@click.option("--json", "as_json", is_flag=True, help="Print the numbers as JSON.")
+@priors_option
+@click.pass_obj
+def calibration_command(env, question, out_path, as_json, priors_dir) -> None:
+    """Draw the reliability diagram of resolved checkpoints and print its numbers.
+
+    Example: forecast calibration --out reports/calibration.png
+    """
+    from ..errors import InputError
+    from ..scorecard import scorecard
+
+    if out_path.suffix.lower() not in (".svg", ".png"):
+        raise InputError(f"--out must end in .svg or .png, not {out_path.name!r}")
+    with env.store().session() as session:
+        card = scorecard(session, load_priors_dir(priors_dir), question)
+    numbers = {"reliability_diagram": card["reliability_diagram"], "murphy": card["murphy"], "coverage": card["coverage"]}
+    _save_reliability(card["reliability_diagram"], out_path)
+    if as_json:
+        emit_json(numbers)
+        return
+    emit_table([{"bin": f"{r['bin'][0]:.1f}-{r['bin'][1]:.1f}", "count": r["count"], "forecast": _fmt(r["forecast"], 3),
+                 "observed": _fmt(r["observed"], 3), "band": f"{r['band'][0]:.2f}-{r['band'][1]:.2f}"}
+                for r in card["reliability_diagram"]], ["bin", "count", "forecast", "observed", "band"])
+    click.echo(f"Wrote {out_path}")
+
+
+def _save_reliability(diagram: list[dict], path: Path) -> None:
+    from ..report.figures import reliability_figure
+
+    path.parent.mkdir(parents=True, exist_ok=True)
+    if path.suffix.lower() == ".svg":
+        path.write_text(reliability_figure(diagram), encoding="utf-8")
+    else:
+        path.write_bytes(reliability_figure(diagram, fmt="png"))
