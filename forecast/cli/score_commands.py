@@ -49,11 +49,10 @@ def backtest_command(env, question, start, end, every, draws, tune, chains, seed
 
     Example: forecast backtest russia-iss-withdrawal --from 2022-07-01 --every quarter
     """
-    import json
-
     from ..backtest import backtest
     from ..evidence import question_by_slug
     from ..model import FitSettings
+    from ..run_views import run_view
     from ..runs import latest_run
 
     priors = load_priors_dir(priors_dir)
@@ -65,15 +64,13 @@ def backtest_command(env, question, start, end, every, draws, tune, chains, seed
     def progress(day, run_id):
         with store.session() as session:
             run = latest_run(session, run_id=run_id)
-            from ..run_views import run_view
-
             head = run_view(session, run, question)["results"][0]["headline"]
         flag = "" if run.converged else "  (failed diagnostics)"
         click.echo(f"as of {day}: run {run_id}, P(not within the horizon) {100 * head['not_within_horizon']:.1f}%, "
                    f"median {head['median']}, {run.elapsed_seconds:.1f} s{flag}")
 
     ids = backtest(store, priors, start, every, end, settings, progress)
-    click.echo(f"Stored {len(ids)} backtest runs ({json.dumps(ids[0])}..{ids[-1]}). Scores: forecast score {question}")
+    click.echo(f"Stored {len(ids)} backtest runs ({ids[0]}..{ids[-1]}). Scores: forecast score {question}")
 
 
 @cli.command(name="score")

@@ -1,0 +1,184 @@
+"""Calibration tracking: a synthetic world with known truth, backtested and scored; the commands."""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import io
+import json
+
+import numpy as np
+import pytest
+import scoringrules as sr
+from click.testing import CliRunner
+from sqlmodel import select
+
+from forecast.backtest import as_of_dates, backtest
+from forecast.calibration import MODEL, PRIOR
+from forecast.cli import cli
+from forecast.errors import InputError
+from forecast.model import FitSettings
+from forecast.resolution import checkpoint_outcomes, date_outcome
+from forecast.scorecard import scorecard
+from forecast.store.tables import Question
+
+from .worlds import World
+
+SETTINGS = FitSettings(draws=500, tune=500, chains=2, seed=1)
+
+
+@pytest.fixture(scope="module")
+def world(tmp_path_factory):
+    """Truth: the event happens in 2025-06. Good says true things, Bad false ones; observations arrive over time."""
+    w = World(tmp_path_factory.mktemp("truth"))
+    w.question("q", start="2024-01", end="2027-12", hazard=0.2, hazard_sd=0.5)
+    w.expert("Good", "analyst")
+    w.expert("Bad", "journalist")
+    w.say("q", "Good", "in 2025", on="2024-01-10")
+    w.say("q", "Good", "after 2024", on="2024-03-01")
+    w.say("q", "Bad", "by 2024", on="2024-01-10")
+    w.say("q", "Bad", "after 2026", on="2024-03-01")
+    w.observe("q", "still-participating", "2024-06-01")
+    w.observe("q", "still-participating", "2024-12-01")
+    w.observe("q", "withdrawn", "2025-06-15")
+    ids = backtest(w.store, w.priors, dt.date(2024, 2, 1), "quarter", dt.date(2025, 9, 1), SETTINGS)
+    return w, ids
+
+
+def test_as_of_dates() -> None:
+    assert as_of_dates(dt.date(2024, 2, 1), dt.date(2025, 1, 1), "quarter") == [
+        dt.date(2024, 2, 1), dt.date(2024, 5, 1), dt.date(2024, 8, 1), dt.date(2024, 11, 1)]
+    assert as_of_dates(dt.date(2024, 1, 31), dt.date(2024, 3, 31), "month")[-1] == dt.date(2024, 3, 28)
+    with pytest.raises(InputError, match="is after --to"):
+        as_of_dates(dt.date(2025, 1, 1), dt.date(2024, 1, 1), "year")
+
+
+def test_backtest_stores_runs_with_only_the_evidence_of_each_date(world) -> None:
+    w, ids = world
+    assert len(ids) == 7
+    from forecast.run_views import list_runs
+
+    with w.store.session() as session:
+        runs = list_runs(session)
+    assert [r["kind"] for r in runs] == ["backtest"] * 7
+    assert [r["as_of"] for r in runs][:2] == ["2024-02-01", "2024-05-01"]
+    with w.store.session() as session:
+        from forecast.store.tables import ForecastRun
+
+        evidence = [len(json.loads(session.get(ForecastRun, i).evidence)) for i in ids]
+    assert evidence == [2, 4, 5, 5, 6, 6, 7]  # statements said, then observations as they arrive
+
+
+def test_resolutions_follow_the_truth(world) -> None:
+    w, _ = world
+    with w.store.session() as session:
+        q = session.exec(select(Question)).first()
+        outcomes = checkpoint_outcomes(session, q)
+        assert {c.isoformat(): v for c, v in outcomes.items()} == {
+            "2025-01-01": False, "2026-01-01": True, "2027-01-01": True, "2028-01-01": True}
+        assert date_outcome(session, q) == 17  # 2025-06 on a grid from 2024-01
+
+
+def test_scores_are_what_the_stored_forecasts_and_truth_imply(world) -> None:
+    w, ids = world
+    with w.store.session() as session:
+        card = scorecard(session, w.priors)
+    rows = [r for r in card["checkpoint_scores"] if r["forecaster"] == MODEL]
+    # Checkpoints forecast before they resolved: before 2025-01-01 by the 4 runs as of 2024, later ones by all 7.
+    assert len(rows) == 4 + 7 + 7 + 7
+    p, y = np.array([r["p"] for r in rows]), np.array([r["outcome"] for r in rows])
+    np.testing.assert_allclose([r["brier"] for r in rows], sr.brier_score(y, p), atol=1e-12)
+    np.testing.assert_allclose([r["log"] for r in rows], sr.log_score(y, p), atol=1e-9)
+    dates = [r for r in card["date_scores"] if r["forecaster"] == MODEL]
+    assert len(dates) == 7
+    from forecast.runs import latest_run
+    from forecast.run_views import run_view
+
+    with w.store.session() as session:
+        monthly = np.array(run_view(session, latest_run(session, run_id=ids[0]))["results"][0]["monthly"])
+    onehot = np.eye(monthly.size)[17]
+    assert dates[0]["rps"] == pytest.approx(float(sr.rps_score(onehot, monthly, onehot=True)), abs=1e-9)
+
+
+def test_model_beats_the_prior_and_learns_who_is_right(world) -> None:
+    w, _ = world
+    with w.store.session() as session:
+        card = scorecard(session, w.priors)
+    averaged = card["time_averaged"]
+    assert averaged[MODEL]["mean"] < averaged[PRIOR]["mean"]
+    versus_prior = next(c for c in card["comparison"] if c["baseline"] == PRIOR)
+    assert versus_prior["model_better"] and versus_prior["interval"] is None  # four checkpoints: too few to bootstrap
+    assert averaged["expert: Good"]["mean"] < averaged["expert: Bad"]["mean"]
+    records = {e["expert"]: e for e in card["experts"]}
+    assert (records["Good"]["borne_out"], records["Good"]["falsified"]) == (2, 0)
+    assert (records["Bad"]["borne_out"], records["Bad"]["falsified"], records["Bad"]["hit_rate"]) == (0, 2, 0.0)
+    good = [r[2] for r in records["Good"]["reliability_over_time"]]
+    bad = [r[2] for r in records["Bad"]["reliability_over_time"]]
+    assert good[-1] > bad[-1] and good[-1] > good[0] and bad[-1] < bad[0]
+    assert card["coverage"]["80%"]["contained"] + card["coverage"]["80%"]["missed"] == 7
+
+
+def test_score_and_calibration_commands(world, tmp_path) -> None:
+    w, _ = world
+    runner = CliRunner()
+    db = ["--db", w.store.url]
+    priors = ["--priors", str(w.root / "priors")]
+    table = runner.invoke(cli, [*db, "score", *priors])
+    assert table.exit_code == 0, table.output
+    assert "Model versus baselines (time-averaged Brier, paired over checkpoints):" in table.output
+    as_json = json.loads(runner.invoke(cli, [*db, "score", "q", "--json", *priors]).output)
+    assert {r["forecaster"] for r in as_json["by_forecaster"]} >= {MODEL, PRIOR, "linear pool", "latest statement"}
+    rows = list(csv.DictReader(io.StringIO(runner.invoke(cli, [*db, "score", "--csv", *priors]).output)))
+    assert len(rows) == len(as_json["checkpoint_scores"]) and rows[0]["forecaster"]
+    for suffix in ("svg", "png"):
+        out = tmp_path / f"cal.{suffix}"
+        result = runner.invoke(cli, [*db, "calibration", "--out", str(out), *priors])
+        assert result.exit_code == 0 and out.stat().st_size > 1000
+    assert (tmp_path / "cal.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    assert (tmp_path / "cal.svg").read_text().startswith("<svg")
+    bad = runner.invoke(cli, [*db, "calibration", "--out", str(tmp_path / "cal.gif"), *priors])
+    assert (bad.exit_code, bad.stderr) == (2, "Error: --out must end in .svg or .png, not 'cal.gif'\n")
+
+
+@pytest.mark.parametrize(
+    ("args", "expected"),
+    [
+        (["--date", "2025-06"], "russia-iss-withdrawal resolved: 2025-06."),
+        (["--not-within-horizon"], "russia-iss-withdrawal resolved: not within the horizon."),
+        (["--annul"], "russia-iss-withdrawal was annulled."),
+    ],
+)
+def test_resolve_command(run, seeded, args, expected) -> None:
+    result = run("resolve", "russia-iss-withdrawal", *args, "--source", "test")
+    assert (result.exit_code, result.output) == (0, expected + "\n")
+    again = run("resolve", "russia-iss-withdrawal", *args, "--source", "test")
+    assert again.exit_code == 2 and "is already" in again.stderr
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--date", "2040-01"], "Error: 2040-01 is outside the horizon 2022-07 to 2032-12; use --not-within-horizon\n"),
+        (["--date", "2025-06", "--annul"], "Error: give exactly one of --date YYYY-MM, --not-within-horizon or --annul\n"),
+        (["--date", "June"], "Error: malformed month 'June': expected YYYY-MM\n"),
+    ],
+)
+def test_resolve_errors(run, seeded, args, message) -> None:
+    from .conftest import snapshot
+
+    before = snapshot(seeded)
+    result = run("resolve", "russia-iss-withdrawal", *args, "--source", "test")
+    assert (result.exit_code, result.stderr) == (2, message)
+    assert snapshot(seeded) == before
+
+
+def test_backtest_command(tmp_path) -> None:
+    runner = CliRunner()
+    db = ["--db", str(tmp_path / "b.db")]
+    assert runner.invoke(cli, [*db, "init"]).exit_code == 0
+    result = runner.invoke(cli, [*db, "backtest", "russia-iss-withdrawal", "--from", "2023-01-01", "--to", "2023-12-31",
+                                 "--every", "year", "--draws", "300", "--tune", "300", "--chains", "2"])
+    assert result.exit_code == 0, result.output
+    lines = result.output.splitlines()
+    assert lines[0].startswith("as of 2023-01-01: run 1, P(not within the horizon) ")
+    assert lines[-1] == "Stored 1 backtest runs (1..1). Scores: forecast score russia-iss-withdrawal"
