@@ -1,0 +1,74 @@
+"""Backtest benchmark on the seed data: time per as-of run, and the scored history shown in the README.
+
+    uv run python bench/bench_backtest.py [--figure reports/russia-iss-withdrawal-backtest.svg]
+
+Backtests russia-iss-withdrawal quarterly from 2022-07-01 to today (4 x 1000 draws), prints the
+time per as-of run against the fit of a fresh model in the same run, and the scores.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+QUESTION = "russia-iss-withdrawal"
+
+
+def main() -> None:
+    from forecast.backtest import backtest
+    from forecast.calibration import MODEL
+    from forecast.dataset import build_dataset
+    from forecast.evidence import question_by_slug
+    from forecast.model import DateModel, FitSettings
+    from forecast.priors import load_priors
+    from forecast.report.content import history
+    from forecast.report.figures import backtest_figure
+    from forecast.resolution import checkpoint_outcomes
+    from forecast.runs import latest_run
+    from forecast.scorecard import scorecard
+    from forecast.seed import initialise
+    from forecast.store import open_store
+    from forecast.store.tables import ForecastRun
+
+    priors = load_priors(ROOT / "priors")
+    with tempfile.TemporaryDirectory() as tmp:
+        store = open_store(str(Path(tmp) / "seed.db"))
+        with store.session() as session:
+            initialise(session)
+            data = build_dataset(session, priors)
+        start = time.perf_counter()
+        DateModel(data, priors).fit(FitSettings())
+        fresh = time.perf_counter() - start
+        start = time.perf_counter()
+        ids = backtest(store, priors, dt.date(2022, 7, 1), "quarter")
+        total = time.perf_counter() - start
+        with store.session() as session:
+            fits = [session.get(ForecastRun, i).elapsed_seconds for i in ids]
+            card = scorecard(session, priors, QUESTION)
+            runs = history(session, QUESTION, latest_run(session, run_id=ids[-1]))
+            question = question_by_slug(session, QUESTION)
+            outcomes = {c.isoformat(): o for c, o in checkpoint_outcomes(session, question).items() if o is not None}
+    print(f"backtest: {len(ids)} as-of runs in {total:.1f} s, {total / len(ids):.2f} s per as-of run "
+          f"(fit and summary {min(fits):.2f}-{max(fits):.2f} s once compiled); a fresh model's first fit: {fresh:.1f} s "
+          f"(ratio per-run / fresh {total / len(ids) / fresh:.2f})")
+    print("| forecaster | scored forecasts | mean Brier | mean log score | time-averaged Brier |")
+    print("| --- | --- | --- | --- | --- |")
+    for row in card["by_forecaster"]:
+        averaged = card["time_averaged"][row["forecaster"]]["mean"]
+        print(f"| {row['forecaster']} | {row['n']} | {row['brier']:.4f} | {row['log']:.4f} | {averaged:.4f} |")
+    model = card["time_averaged"][MODEL]["mean"]
+    print(f"model time-averaged Brier {model:.4f}; beats: "
+          + ", ".join(c["baseline"] for c in card["comparison"] if c["model_better"]))
+    if "--figure" in sys.argv:
+        target = Path(sys.argv[sys.argv.index("--figure") + 1])
+        target.write_text(backtest_figure(runs, outcomes), encoding="utf-8")
+        print(f"wrote {target}")
+
+
+if __name__ == "__main__":
+    main()
