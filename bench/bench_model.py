@@ -24,6 +24,8 @@ import numpy as np
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from common import best  # noqa: E402  (bench/ is on the path when run as a script)
+
 
 def _seed_store(path: Path) -> None:
     from forecast.seed import initialise
@@ -152,15 +154,6 @@ def reference_enumeration(data, priors, reliability: np.ndarray) -> np.ndarray:
     return np.array(out)
 
 
-def _best(fn, repeat: int = 5) -> tuple[float, object]:
-    best, value = float("inf"), None
-    for _ in range(repeat):
-        start = time.perf_counter()
-        value = fn()
-        best = min(best, time.perf_counter() - start)
-    return best, value
-
-
 def bench_exact() -> None:
     from forecast.exact import exact_posterior
     from forecast.summary import on_grid
@@ -171,8 +164,8 @@ def bench_exact() -> None:
         cases = [("seed", *_seed_dataset(db)), ("scale", scale_dataset(), _scale_priors(5))]
     for name, data, priors in cases:
         r = np.linspace(0.55, 0.85, len(data.experts))
-        fast, fast_p = _best(lambda: exact_posterior(data, priors, r))
-        ref, ref_p = _best(lambda: reference_enumeration(data, priors, r), repeat=2)
+        fast, fast_p = best(lambda: exact_posterior(data, priors, r))
+        ref, ref_p = best(lambda: reference_enumeration(data, priors, r), repeat=2)
         diff = max(np.abs(np.cumsum(on_grid(fast_p[q], int(data.n_months[q]))) - np.cumsum(ref_p[q])).max()
                    for q in range(len(data.questions)))
         print(f"exact fast path [{name}]: {fast * 1000:.0f} ms vs plain numpy enumeration {ref * 1000:.0f} ms "
@@ -184,7 +177,7 @@ def bench_log() -> None:
         db = Path(tmp) / "seed.db"
         _seed_store(db)
         subprocess.run([sys.executable, "-m", "forecast", "--db", str(db), "run"], check=True, capture_output=True, cwd=ROOT)
-        bare, _ = _best(lambda: subprocess.run([sys.executable, "-c", "pass"], check=True), repeat=5)
+        bare, _ = best(lambda: subprocess.run([sys.executable, "-c", "pass"], check=True), repeat=5)
         counter = iter(range(100))
 
         def log() -> str:
@@ -194,7 +187,7 @@ def bench_log() -> None:
                  "russia-iss-withdrawal", "--expert", "Zak", "--date", "2026-11-20", "--claim", "after 2028",
                  "--quote", f"bench {n}", "--source", "bench"], check=True, capture_output=True, text=True, cwd=ROOT).stdout
 
-        total, out = _best(log, repeat=5)
+        total, out = best(log, repeat=5)
     assert "Updated headline" in out
     print(f"`forecast log statement` + updated headline: {total:.2f} s; Python start-up {bare:.2f} s; "
           f"beyond start-up {total - bare:.2f} s (target <= 1 s: ratio {(total - bare):.2f})")

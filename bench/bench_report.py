@@ -16,16 +16,9 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+
+from common import best  # noqa: E402  (bench/ is on the path when run as a script)
 QUESTION = "russia-iss-withdrawal"
-
-
-def _best(fn, repeat: int = 3):
-    best, value = float("inf"), None
-    for _ in range(repeat):
-        start = time.perf_counter()
-        value = fn()
-        best = min(best, time.perf_counter() - start)
-    return best, value
 
 
 def main() -> None:
@@ -43,10 +36,10 @@ def main() -> None:
         priors = load_priors(ROOT / "priors")
         with open_store(str(db)).session() as session:
             run = latest_run(session, QUESTION)
-            content_s, content = _best(lambda: report_content(session, priors, run, QUESTION))
-        figures_s, figures = _best(lambda: all_figures(content))
-        render_s, _ = _best(lambda: (to_html(content, figures, "now"), to_markdown(content, {k: k for k in figures}, "now")))
-        command_s, _ = _best(lambda: subprocess.run(
+            content_s, content = best(lambda: report_content(session, priors, run, QUESTION))
+        figures_s, figures = best(lambda: all_figures(content))
+        render_s, _ = best(lambda: (to_html(content, figures, "now"), to_markdown(content, {k: k for k in figures}, "now")))
+        command_s, _ = best(lambda: subprocess.run(
             [sys.executable, "-m", "forecast", "--db", str(db), "report", QUESTION, "--out", str(out)],
             check=True, capture_output=True, cwd=ROOT))
         print(f"report steps (in process): content with leave-one-out influence {content_s:.2f} s, "

@@ -138,6 +138,19 @@ def _questions(session: Session, slugs: list[str] | None) -> list[Question]:
     return found
 
 
+def _expert_ids(session: Session, statements: list[Statement], fixed: list[str] | None) -> tuple[list[int], dict]:
+    """The ids of the experts in a dataset, by name (or in the order of a fixed superset of names)."""
+    experts_by_id = {e.id: e for e in session.exec(select(Expert))}
+    used = sorted({s.expert_id for s in statements}, key=lambda i: experts_by_id[i].name)
+    if fixed is not None:
+        by_name = {e.name: i for i, e in experts_by_id.items()}
+        missing = {experts_by_id[i].name for i in used} - set(fixed)
+        if missing:
+            raise ValueError(f"fixed expert list lacks {sorted(missing)}")
+        used = [by_name[name] for name in fixed]
+    return used, experts_by_id
+
+
 def build_dataset(
     session: Session, priors: Priors, as_of: dt.date | None = None, known_at: dt.datetime | None = None,
     questions: list[str] | None = None, exclude: frozenset[str] = frozenset(), experts: list[str] | None = None,
@@ -168,22 +181,11 @@ def build_dataset(
     q_index = {q.id: i for i, q in enumerate(chosen)}
     said = session.exec(select(Statement).where(Statement.said_on <= as_of))
     statements = [s for s in _in_force(said, known_at) if s.question_id in q_index and s.uid not in exclude]
-    experts_by_id = {e.id: e for e in session.exec(select(Expert))}
-    used = sorted({s.expert_id for s in statements}, key=lambda i: experts_by_id[i].name)
-    if experts is not None:
-        by_name = {e.name: i for i, e in experts_by_id.items()}
-        missing = {experts_by_id[i].name for i in used} - set(experts)
-        if missing:
-            raise ValueError(f"fixed expert list lacks {sorted(missing)}")
-        used = [by_name[name] for name in experts]
+    used, experts_by_id = _expert_ids(session, statements, experts)
     e_index = {eid: i for i, eid in enumerate(used)}
-    weights, masks = [], []
-    for s in statements:
-        weight, flip = statement_weight(s, as_of, priors)
-        qi = q_index[s.question_id]
-        mask = interval_mask(s.claim_start, s.claim_end, starts[qi], n_months[qi], bins)
-        weights.append(weight)
-        masks.append(~mask if flip else mask)
+    weighted = [statement_weight(s, as_of, priors) for s in statements]
+    masks = [interval_mask(s.claim_start, s.claim_end, starts[q_index[s.question_id]], n_months[q_index[s.question_id]], bins)
+             for s in statements]
     uids += [s.uid for s in statements]
     return Dataset(
         questions=[q.slug for q in chosen], starts=starts, n_months=n_months, obs_log=obs_log,
@@ -191,9 +193,8 @@ def build_dataset(
         expert_kinds=[experts_by_id[i].kind for i in used],
         stmt_question=np.array([q_index[s.question_id] for s in statements], dtype=int),
         stmt_expert=np.array([e_index[s.expert_id] for s in statements], dtype=int),
-        stmt_weight=np.array(weights, dtype=float),
-        stmt_in=np.array(masks, dtype=bool).reshape(len(statements), bins),
-        stmt_refs=[f"S{s.id}" for s in statements], as_of=as_of, known_at=known_at,
-        stmt_uids=[s.uid for s in statements],
-        fingerprint=evidence_fingerprint(uids), evidence_uids=sorted(uids),
+        stmt_weight=np.array([w for w, _ in weighted], dtype=float),
+        stmt_in=np.array([~m if flip else m for m, (_, flip) in zip(masks, weighted)], dtype=bool).reshape(len(statements), bins),
+        stmt_refs=[f"S{s.id}" for s in statements], stmt_uids=[s.uid for s in statements], as_of=as_of,
+        known_at=known_at, fingerprint=evidence_fingerprint(uids), evidence_uids=sorted(uids),
     )

@@ -16,7 +16,7 @@ from .conftest import QUESTION, log_args, snapshot
 def test_init_loads_seed_once(run, db_path: Path) -> None:
     first = run("init")
     assert first.exit_code == 0
-    assert first.output.endswith("added 1 question(s), 8 expert(s), 8 statement(s), 3 observation(s).\n")
+    assert first.output.endswith("added 1 question(s), 8 expert(s), 8 statement(s), 9 observation(s).\n")
     before = snapshot(db_path)
     second = run("init")
     assert second.output.endswith("added 0 question(s), 0 expert(s), 0 statement(s), 0 observation(s).\n")
@@ -53,15 +53,18 @@ def test_log_statement_and_observation(run, seeded) -> None:
     assert logged.output.splitlines()[1].startswith("Updated headline (exact, reliabilities fixed at prior centres): median ")
     observed = run("log", "observation", "--question", QUESTION, "--kind", "no-formal-notice",
                    "--date", "2024-01-15", "--source", "NASA briefing")
-    assert observed.exit_code == 0 and observed.output.startswith("Logged O4: no-formal-notice on 2024-01-15.\nUpdated headline")
-    rows = json.loads(run("evidence", "list", "--question", QUESTION, "--since", "2023-01-01", "--json").output)
-    assert [(r["ref"], r["date"]) for r in rows] == [("S9", "2023-04-01"), ("O4", "2024-01-15"), ("O3", "2026-11-23")]
-    assert rows[0]["probability"] == 0.8 and rows[0]["strength"] == "hedged" and rows[0]["expert"] == "Anatoly Zak"
+    assert observed.exit_code == 0 and observed.output.startswith("Logged O10: no-formal-notice on 2024-01-15.\nUpdated headline")
+    rows = json.loads(run("evidence", "list", "--question", QUESTION, "--since", "2023-06-01", "--until", "2024-02-01",
+                          "--json").output)
+    assert [(r["ref"], r["date"]) for r in rows] == [("O6", "2023-09-15"), ("O10", "2024-01-15")]
+    rows = json.loads(run("evidence", "list", "--expert", "Zak", "--json").output)
+    assert [(r["ref"], r["date"]) for r in rows] == [("S3", "2022-07-26"), ("S9", "2023-04-01")]
+    assert (rows[1]["probability"], rows[1]["strength"], rows[1]["expert"]) == (0.8, "hedged", "Anatoly Zak")
 
 
 def test_evidence_list_filters(run, seeded) -> None:
     everything = json.loads(run("evidence", "list", "--json").output)
-    assert len(everything) == 11
+    assert len(everything) == 17
     zak = json.loads(run("evidence", "list", "--expert", "Zak", "--json").output)
     assert [r["ref"] for r in zak] == ["S3"]
     early = json.loads(run("evidence", "list", "--until", "2022-07-26", "--json").output)
@@ -79,16 +82,16 @@ def test_retract_and_supersede_keep_rows(run, seeded, db_path: Path) -> None:
     all_rows = {r["ref"]: r for r in json.loads(run("evidence", "list", "--all", "--json").output)}
     assert all_rows["S2"]["status"] == "retracted"
     assert all_rows["S3"]["status"] == "superseded by S9"
-    assert len(all_rows) == 12
+    assert len(all_rows) == 18
 
 
 def test_export_import_commands(run, seeded, tmp_path: Path) -> None:
     out = tmp_path / "all.json"
-    assert run("export", str(out)).output == f"Exported 20 rows to {out}.\n"
+    assert run("export", str(out)).output == f"Exported 26 rows to {out}.\n"
     empty = tmp_path / "empty.db"
     imported = run("import", str(out), db=empty)
     assert imported.exit_code == 0
-    assert imported.output == f"Imported 1 question(s), 8 expert(s), 8 statement(s), 3 observation(s) from {out}.\n"
+    assert imported.output == f"Imported 1 question(s), 8 expert(s), 8 statement(s), 9 observation(s) from {out}.\n"
 
 
 @pytest.mark.parametrize(
@@ -173,7 +176,7 @@ def test_real_executable_as_subprocess(tmp_path: Path) -> None:
     bad = call(*log_args(claim="whenever"))
     assert bad.returncode == 2 and bad.stderr.startswith("Error: could not parse claim 'whenever'") and bad.stdout == ""
     listed = json.loads(call("evidence", "list", "--json").stdout)
-    assert len(listed) == 12
+    assert len(listed) == 18
 
 
 @pytest.mark.parametrize(

@@ -77,7 +77,7 @@ def test_every_evidence_row_appears_with_its_source(reported) -> None:
     with sqlite3.connect(db) as conn:
         rows = conn.execute("SELECT 'S' || id, source FROM statement UNION ALL SELECT 'O' || id, source FROM observation")
         evidence = rows.fetchall()
-    assert len(evidence) == len(record["evidence"]) == 11
+    assert len(evidence) == len(record["evidence"]) == 17
     text = re.sub(r"<[^>]+>", "", html).replace("&#x27;", "'").replace("&quot;", '"').replace("&amp;", "&")
     for ref, source in evidence:
         assert f"{ref}" in text and source in text, ref

@@ -57,7 +57,7 @@ def test_stored_run_is_complete_and_consistent(fitted, run) -> None:
     assert (record["seed"], record["sampler"], record["code_version"]) == (5, "nutpie", __version__)
     assert record["model_version"] == MODEL_VERSION and len(record["config_hash"]) == 16
     assert record["settings"]["draws"] == 1000 and record["settings"]["chains"] == 4
-    assert len(record["evidence"]) == 11 and len(record["evidence_fingerprint"]) == 16
+    assert len(record["evidence"]) == 17 and len(record["evidence_fingerprint"]) == 16
     assert set(record["diagnostics"]) >= {"max_rhat", "min_ess_bulk", "min_ess_tail", "divergences"}
     (result,) = record["results"]
     monthly = np.array(result["monthly"])
