@@ -133,7 +133,7 @@ def reference_enumeration(data, priors, reliability: np.ndarray) -> np.ndarray:
     arrays = PriorArrays.from_priors(data, priors)
     out = []
     for q in range(len(data.questions)):
-        n, bins = int(data.n_months[q]), data.bins
+        n = int(data.n_months[q])
         a = np.linspace(arrays.hazard_mu[q] - 5 * arrays.hazard_sd[q], arrays.hazard_mu[q] + 5 * arrays.hazard_sd[q], 101)
         b = np.linspace(arrays.trend_mu[q] - 5 * arrays.trend_sd[q], arrays.trend_mu[q] + 5 * arrays.trend_sd[q], 101)
         aa, bb = np.meshgrid(a, b, indexing="ij")

@@ -19,7 +19,7 @@ from . import __version__
 from .dataset import Dataset
 from .errors import ForecastError, NotFoundError
 from .exact import exact_posterior
-from .model import MODEL_VERSION, FitSettings
+from .model import MODEL_VERSION, DateModel, FitSettings
 from .priors import Priors
 from .store.tables import ForecastResult, ForecastRun, Question
 from .summary import headline, on_grid
@@ -129,8 +129,6 @@ def save_run(session: Session, data: Dataset, config: str, settings: FitSettings
 
 def fit_and_store(store, data: Dataset, priors: Priors, settings: FitSettings, kind: str = "full", model=None) -> int:
     """Fit (re-using ``model`` when given) and store; returns the run id."""
-    from .model import DateModel
-
     if not data.questions:
         raise ForecastError("no open questions to forecast")
     model = model or DateModel(data, priors)

@@ -28,7 +28,7 @@ def headline_sentences(result: dict, event: str) -> list[str]:
     """Plain-words checkpoint probabilities with their 80% credible intervals across draws."""
     cdf = result["cdf_bands"]
     out = []
-    for offset, (date, p) in enumerate(result["headline"]["checkpoints"].items()):
+    for date, p in result["headline"]["checkpoints"].items():
         index = _month_index(f"{int(date[:4]) - 1}-12", result["months"])
         band = f" (80% interval {100 * cdf['0.1'][index]:.0f}%-{100 * cdf['0.9'][index]:.0f}%)" if index is not None else ""
         out.append(f"{event} before {date}: {100 * p:.0f}%{band}")
