@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import shutil
+import sys
 from collections.abc import Sequence
 
 import click
@@ -52,7 +53,7 @@ def _pct(p: float) -> str:
 def emit_headline(head: dict, title: str = "") -> None:
     """Checkpoint probabilities, median and intervals in plain words."""
     if title:
-        click.echo(title)
+        click.echo(click.style(title, bold=True) if sys.stdout.isatty() else title)
     for date, p in head["checkpoints"].items():
         click.echo(f"  P(before {date})        {_pct(p)}")
     click.echo(f"  P(not within the horizon) {_pct(head['not_within_horizon'])}")
@@ -69,9 +70,11 @@ def emit_years(result: dict) -> None:
         years.setdefault(key, [0.0, 0.0])
         years[key][0] += p
         years[key][1] += prior
-    click.echo("  year      forecast  prior")
+    tty = sys.stdout.isatty()
+    click.echo(click.style("  year      forecast  prior", bold=True) if tty else "  year      forecast  prior")
     for year, (p, prior) in years.items():
-        click.echo(f"  {year:<8} {_pct(p)}  {_pct(prior)}  {'#' * round(40 * p)}")
+        bar = ("█" if tty else "#") * round(40 * p)
+        click.echo(f"  {year:<8} {_pct(p)}  {_pct(prior)}  {click.style(bar, fg='blue') if tty else bar}")
 
 
 def emit_run(record: dict) -> None:
