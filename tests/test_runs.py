@@ -47,6 +47,9 @@ def test_run_prints_headline_reliabilities_and_diagnostics(fitted) -> None:
     assert any(line.startswith("  P(before 2029-01-01)") for line in lines)
     assert any(line.startswith("  P(not within the horizon)") for line in lines)
     assert any(line.startswith("  median ") for line in lines)
+    assert "  year      forecast  prior" in lines  # plain per-year table when not a terminal
+    beyond = next(line for line in lines if line.startswith("  beyond"))
+    assert beyond.count("#") == round(40 * float(beyond.split()[1].rstrip("%")) / 100)
     assert any(line.startswith("Yury Borisov     official") for line in lines)
     assert lines[-1].startswith("Diagnostics: max R-hat ")
 
