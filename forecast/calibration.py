@@ -40,11 +40,9 @@ class Forecasts:
     monthly: dict[str, np.ndarray]
 
 
-def _alone(session, priors, run, question, keep: set[str]) -> np.ndarray | None:
+def _alone(session, priors, run, question, all_uids: list[str], keep: set[str]) -> np.ndarray:
     """The exact posterior using only the statements in ``keep`` (all observations), reliability 0.8."""
-    data = build_dataset(session, priors, run.as_of, run.known_at, [question])
-    drop = frozenset(set(data.stmt_uids) - keep)
-    data = build_dataset(session, priors, run.as_of, run.known_at, [question], exclude=drop)
+    data = build_dataset(session, priors, run.as_of, run.known_at, [question], exclude=frozenset(set(all_uids) - keep))
     r = np.full(len(data.experts), BASELINE_RELIABILITY)
     return on_grid(exact_posterior(data, priors, r)[0], int(data.n_months[0]))
 
@@ -60,12 +58,13 @@ def run_forecasts(session: Session, priors: Priors, run: ForecastRun, result: Fo
     by_expert: dict[str, set[str]] = {}
     for uid, expert in zip(data.stmt_uids, (data.experts[i] for i in data.stmt_expert)):
         by_expert.setdefault(expert, set()).add(uid)
-    experts = {f"expert: {name}": _alone(session, priors, run, question, uids) for name, uids in by_expert.items()}
+    experts = {f"expert: {name}": _alone(session, priors, run, question, data.stmt_uids, uids)
+               for name, uids in by_expert.items()}
     monthly |= experts
     if experts:
         monthly[POOL] = np.mean(list(experts.values()), axis=0)
         latest = max(rows.values(), key=lambda s: (s.said_on, s.id))
-        monthly[LATEST] = _alone(session, priors, run, question, {latest.uid})
+        monthly[LATEST] = _alone(session, priors, run, question, data.stmt_uids, {latest.uid})
     else:
         monthly[POOL] = monthly[LATEST] = monthly[PRIOR]
     return Forecasts(run.id, run.kind, run.as_of, question, monthly)

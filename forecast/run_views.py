@@ -63,6 +63,17 @@ def list_runs(session: Session, question: str | None = None) -> list[dict]:
     return rows
 
 
+def fixed_reliability(data, priors: Priors, learned: list[dict]) -> np.ndarray | None:
+    """Reliabilities for the exact path: a run's posterior means by expert name, else prior centres."""
+    if not data.experts:
+        return None
+    from .model import PriorArrays
+
+    means = {r["expert"]: r["mean"] for r in learned}
+    centres = PriorArrays.from_priors(data, priors).prior_mean_reliability()
+    return np.array([means.get(e, c) for e, c in zip(data.experts, centres)])
+
+
 def fast_headline(session: Session, priors: Priors, question: str) -> dict:
     """The exact posterior with reliabilities fixed at the latest run's means (or prior centres)."""
     data = build_dataset(session, priors, questions=[question])
@@ -75,11 +86,7 @@ def fast_headline(session: Session, priors: Priors, question: str) -> dict:
     except NotFoundError:
         run = None
     if run is not None and data.experts:
-        from .model import PriorArrays
-
-        learned = {r["expert"]: r["mean"] for r in json.loads(run.reliabilities)}
-        centres = PriorArrays.from_priors(data, priors).prior_mean_reliability()
-        reliability = np.array([learned.get(e, c) for e, c in zip(data.experts, centres)])
+        reliability = fixed_reliability(data, priors, json.loads(run.reliabilities))
         source = f"run {run.id} means"
     monthly = on_grid(exact_posterior(data, priors, reliability)[0], int(data.n_months[0]))
     return {"question": question, "reliabilities_from": source,

@@ -10,10 +10,9 @@ from sqlmodel import Session, select
 from ..dataset import build_dataset, statement_weight
 from ..evidence import question_by_slug, ref_of
 from ..exact import exact_posterior
-from ..model import PriorArrays
 from ..months import parse_month
 from ..priors import Priors
-from ..run_views import run_view
+from ..run_views import fixed_reliability, run_view
 from ..scorecard import scorecard
 from ..store.tables import Expert, ForecastResult, ForecastRun, Observation, Statement
 from ..summary import BEYOND, headline, on_grid, yearly
@@ -37,18 +36,10 @@ def headline_sentences(result: dict, event: str) -> list[str]:
     return out
 
 
-def _fixed_reliability(data, priors: Priors, run_record: dict) -> np.ndarray | None:
-    if not data.experts:
-        return None
-    learned = {r["expert"]: r["mean"] for r in run_record["reliabilities"]}
-    centres = PriorArrays.from_priors(data, priors).prior_mean_reliability()
-    return np.array([learned.get(e, c) for e, c in zip(data.experts, centres)])
-
-
 def _exact_headline(session, priors, run, run_record, question, exclude=frozenset()) -> dict:
     """The exact fast path's headline at the run's as-of and known-at, reliabilities fixed at the run's means."""
     data = build_dataset(session, priors, run.as_of, run.known_at, [question], exclude=exclude)
-    reliability = _fixed_reliability(data, priors, run_record)
+    reliability = fixed_reliability(data, priors, run_record["reliabilities"])
     monthly = on_grid(exact_posterior(data, priors, reliability)[0], int(data.n_months[0]))
     return headline(monthly, int(data.starts[0]), int(data.n_months[0]))
 
