@@ -115,8 +115,14 @@ def date_scores(session: Session, forecasts: list[Forecasts]) -> list[dict]:
         if outcome is None:
             continue
         rows += [{"run": f.run_id, "as_of": f.as_of.isoformat(), "question": f.question, "forecaster": name,
-                  "rps": float(rps(monthly, outcome))} for name, monthly in f.monthly.items()]
+                  "rps": float(rps(monthly, outcome)), "pit": mid_pit(monthly, outcome)}
+                 for name, monthly in f.monthly.items()]
     return rows
+
+
+def mid_pit(monthly: np.ndarray, outcome: int) -> float:
+    """Probability integral transform of a discrete outcome, at the middle of its step: F(t-1) + p(t)/2."""
+    return float(np.sum(monthly[:outcome]) + monthly[outcome] / 2)
 
 
 def time_averaged(rows: list[dict]) -> dict[str, dict[str, float]]:

@@ -78,6 +78,8 @@ def scorecard(session: Session, priors: Priors, question: str | None = None, bas
     per_checkpoint = time_averaged(rows)
     model_rows = [r for r in rows if r["forecaster"] == MODEL]
     p, y = np.array([r["p"] for r in model_rows]), np.array([r["outcome"] for r in model_rows])
+    dates = date_scores(session, forecasts)
+    pits = [d["pit"] for d in dates if d["forecaster"] == MODEL]
     return {
         "checkpoint_scores": rows,
         "by_forecaster": _by_forecaster(rows),
@@ -86,7 +88,8 @@ def scorecard(session: Session, priors: Priors, question: str | None = None, bas
         "comparison": comparison(per_checkpoint),
         "reliability_diagram": reliability_diagram(p, y) if len(p) else [],
         "murphy": murphy(p, y) if len(p) else None,
-        "date_scores": date_scores(session, forecasts),
+        "date_scores": dates,
+        "pit_histogram": np.histogram(pits, bins=5, range=(0, 1))[0].tolist(),
         "coverage": coverage(session),
         "experts": expert_records(session, priors),
     }

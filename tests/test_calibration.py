@@ -98,6 +98,8 @@ def test_scores_are_what_the_stored_forecasts_and_truth_imply(world) -> None:
         monthly = np.array(run_view(session, latest_run(session, run_id=ids[0]))["results"][0]["monthly"])
     onehot = np.eye(monthly.size)[17]
     assert dates[0]["rps"] == pytest.approx(float(sr.rps_score(onehot, monthly, onehot=True)), abs=1e-9)
+    assert dates[0]["pit"] == pytest.approx(monthly[:17].sum() + monthly[17] / 2)
+    assert sum(card["pit_histogram"]) == 7
 
 
 def test_model_beats_the_prior_and_learns_who_is_right(world) -> None:
@@ -136,6 +138,7 @@ def test_score_and_calibration_commands(world, tmp_path) -> None:
         assert result.exit_code == 0 and out.stat().st_size > 1000
     assert (tmp_path / "cal.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     assert (tmp_path / "cal.svg").read_text().startswith("<svg")
+    assert "PIT of resolved dates (model, 5 bins from 0 to 1): " in result.output
     bad = runner.invoke(cli, [*db, "calibration", "--out", str(tmp_path / "cal.gif"), *priors])
     assert (bad.exit_code, bad.stderr) == (2, "Error: --out must end in .svg or .png, not 'cal.gif'\n")
 

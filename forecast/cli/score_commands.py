@@ -148,7 +148,7 @@ def calibration_command(env, question, out_path, as_json, priors_dir) -> None:
         raise InputError(f"--out must end in .svg or .png, not {out_path.name!r}")
     with env.store().session() as session:
         card = scorecard(session, load_priors_dir(priors_dir), question)
-    numbers = {"reliability_diagram": card["reliability_diagram"], "murphy": card["murphy"], "coverage": card["coverage"]}
+    numbers = {key: card[key] for key in ("reliability_diagram", "murphy", "coverage", "pit_histogram")}
     _save_reliability(card["reliability_diagram"], out_path)
     if as_json:
         emit_json(numbers)
@@ -156,6 +156,7 @@ def calibration_command(env, question, out_path, as_json, priors_dir) -> None:
     emit_table([{"bin": f"{r['bin'][0]:.1f}-{r['bin'][1]:.1f}", "count": r["count"], "forecast": _fmt(r["forecast"], 3),
                  "observed": _fmt(r["observed"], 3), "band": f"{r['band'][0]:.2f}-{r['band'][1]:.2f}"}
                 for r in card["reliability_diagram"]], ["bin", "count", "forecast", "observed", "band"])
+    click.echo("PIT of resolved dates (model, 5 bins from 0 to 1): " + " ".join(map(str, card["pit_histogram"])))
     click.echo(f"Wrote {out_path}")
 
 
