@@ -140,6 +140,19 @@ def fit_and_store(store, data: Dataset, priors: Priors, settings: FitSettings, k
         return save_run(session, data, model.config_hash, settings, summary, elapsed, kind).id
 
 
+def run_forecast(store, priors: Priors, settings: FitSettings, question: str | None = None,
+                 as_of: dt.date | None = None, known_at: dt.datetime | None = None) -> int:
+    """Build the dataset (all open questions, jointly), fit, and store the run; returns its id."""
+    from .dataset import build_dataset
+    from .evidence import question_by_slug
+
+    with store.session() as session:
+        if question:
+            question_by_slug(session, question)
+        data = build_dataset(session, priors, as_of, known_at)
+    return fit_and_store(store, data, priors, settings)
+
+
 def load_posterior(run: ForecastRun):
     """The stored draws as an ArviZ DataTree; refuses draws written by another model version."""
     import arviz as az

@@ -37,21 +37,13 @@ def run_command(env, question, as_of, known_at, draws, tune, chains, seed, sampl
 
     Example: forecast run russia-iss-withdrawal --as-of 2023-01-01 --seed 7
     """
-    from ..dataset import build_dataset
     from ..model import FitSettings
     from ..run_views import run_view
-    from ..runs import fit_and_store, latest_run
+    from ..runs import latest_run, run_forecast
 
-    priors = load_priors_dir(priors_dir)
-    store = env.store()
-    with store.session() as session:
-        if question:
-            from ..evidence import question_by_slug
-
-            question_by_slug(session, question)
-        data = build_dataset(session, priors, as_of, known_at)
     settings = FitSettings(draws=draws, tune=tune, chains=chains, seed=seed, sampler=sampler, cores=min(chains, 2))
-    run_id = fit_and_store(store, data, priors, settings)
+    store = env.store()
+    run_id = run_forecast(store, load_priors_dir(priors_dir), settings, question, as_of, known_at)
     with store.session() as session:
         emit_run(run_view(session, latest_run(session, run_id=run_id), question))
 
