@@ -41,7 +41,7 @@ def world(tmp_path_factory):
     w.observe("q", "still-participating", "2024-06-01")
     w.observe("q", "still-participating", "2024-12-01")
     w.observe("q", "withdrawn", "2025-06-15")
-    ids = backtest(w.store, w.priors, dt.date(2024, 2, 1), "quarter", dt.date(2025, 9, 1), SETTINGS)
+    ids = backtest(w.store, w.priors, "q", dt.date(2024, 2, 1), "quarter", dt.date(2025, 9, 1), SETTINGS)
     return w, ids
 
 
@@ -84,13 +84,14 @@ def test_scores_are_what_the_stored_forecasts_and_truth_imply(world) -> None:
     with w.store.session() as session:
         card = scorecard(session, w.priors)
     rows = [r for r in card["checkpoint_scores"] if r["forecaster"] == MODEL]
-    # Checkpoints forecast before they resolved: before 2025-01-01 by the 4 runs as of 2024, later ones by all 7.
-    assert len(rows) == 4 + 7 + 7 + 7
+    # Checkpoints forecast before they resolved: before 2025-01-01 by the 4 runs as of 2024, later ones by the
+    # 6 runs made before the event (2025-06-15) was known; the run as of 2025-08-01 is not scored.
+    assert len(rows) == 4 + 6 + 6 + 6
     p, y = np.array([r["p"] for r in rows]), np.array([r["outcome"] for r in rows])
     np.testing.assert_allclose([r["brier"] for r in rows], sr.brier_score(y, p), atol=1e-12)
     np.testing.assert_allclose([r["log"] for r in rows], sr.log_score(y, p), atol=1e-9)
     dates = [r for r in card["date_scores"] if r["forecaster"] == MODEL]
-    assert len(dates) == 7
+    assert len(dates) == 6
     from forecast.runs import latest_run
     from forecast.run_views import run_view
 
@@ -99,7 +100,7 @@ def test_scores_are_what_the_stored_forecasts_and_truth_imply(world) -> None:
     onehot = np.eye(monthly.size)[17]
     assert dates[0]["rps"] == pytest.approx(float(sr.rps_score(onehot, monthly, onehot=True)), abs=1e-9)
     assert dates[0]["pit"] == pytest.approx(monthly[:17].sum() + monthly[17] / 2)
-    assert sum(card["pit_histogram"]) == 7
+    assert sum(card["pit_histogram"]) == 6
 
 
 def test_model_beats_the_prior_and_learns_who_is_right(world) -> None:
@@ -124,7 +125,7 @@ def test_score_and_calibration_commands(world, tmp_path) -> None:
     w, _ = world
     runner = CliRunner()
     db = ["--db", w.store.url]
-    priors = ["--priors", str(w.root / "priors")]
+    priors: list[str] = []
     table = runner.invoke(cli, [*db, "score", *priors])
     assert table.exit_code == 0, table.output
     assert "Model versus baselines (time-averaged Brier, paired over checkpoints):" in table.output

@@ -16,7 +16,7 @@ from .conftest import QUESTION, log_args, snapshot
 def test_init_loads_seed_once(run, db_path: Path) -> None:
     first = run("init")
     assert first.exit_code == 0
-    assert first.output.endswith("added 1 question(s), 8 expert(s), 8 statement(s), 9 observation(s).\n")
+    assert first.output.endswith("added 2 question(s), 26 expert(s), 66 statement(s), 29 observation(s).\n")
     before = snapshot(db_path)
     second = run("init")
     assert second.output.endswith("added 0 question(s), 0 expert(s), 0 statement(s), 0 observation(s).\n")
@@ -91,7 +91,7 @@ def test_export_import_commands(run, seeded, tmp_path: Path) -> None:
     empty = tmp_path / "empty.db"
     imported = run("import", str(out), db=empty)
     assert imported.exit_code == 0
-    assert imported.output == f"Imported 1 question(s), 8 expert(s), 8 statement(s), 9 observation(s) from {out}.\n"
+    assert imported.output == f"Imported 2 question(s), 26 expert(s), 66 statement(s), 29 observation(s) from {out}.\n"
 
 
 @pytest.mark.parametrize(
@@ -183,7 +183,7 @@ def test_real_executable_as_subprocess(tmp_path: Path) -> None:
     ("content", "message"),
     [
         ('record,slug\n"question,q\n', "Error: broken CSV in"),
-        (None, "Error: row 11: duplicate import: this statement is already in the store as S1"),
+        (None, "Error: row 30: duplicate import: this statement is already in the store as S1"),
     ],
 )
 def test_import_errors_through_cli(run, seeded, db_path, tmp_path, content, message) -> None:

@@ -13,7 +13,7 @@ from forecast import __version__
 from forecast.errors import ForecastError
 from forecast.evidence import log_statement, retract
 from forecast.model import MODEL_VERSION
-from forecast.priors import load_priors
+from forecast.questions import store_priors
 from forecast.runs import load_posterior
 from forecast.seed import PROJECT_ROOT
 from forecast.store import open_store
@@ -129,7 +129,7 @@ def _dataset(db, **kwargs):
     from forecast.dataset import build_dataset
 
     with open_store(str(db)).session() as session:
-        return build_dataset(session, load_priors(PROJECT_ROOT / "priors"), **kwargs)
+        return build_dataset(session, store_priors(session), **kwargs)
 
 
 def test_as_of_uses_evidence_said_by_then_however_late_logged(seeded) -> None:

@@ -91,4 +91,4 @@ def cli(ctx: click.Context, db: str | None) -> None:
     ctx.obj = Env(db)
 
 
-from . import evidence_commands, forecast_commands, score_commands  # noqa: E402,F401  (registers sub-commands)
+from . import evidence_commands, forecast_commands, question_commands, score_commands  # noqa: E402,F401  (registers sub-commands)

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import click
 
-from ..vocab import DATE_PRECISIONS, EXPERT_KINDS, OBSERVATION_KINDS, STRENGTHS
+from ..vocab import DATE_PRECISIONS, EXPERT_KINDS, OBSERVATION_INPUTS, OBSERVATION_KINDS, STRENGTHS
 from . import DATE, cli
 from .render import emit_json, emit_record, emit_table
 
@@ -16,58 +16,24 @@ json_option = click.option("--json", "as_json", is_flag=True, help="Print JSON i
 
 
 @cli.command()
-@click.option("--priors", type=click.Path(file_okay=False, path_type=Path), help="Priors directory (default: the project's priors/).")
-@click.option("--observations", type=click.Path(file_okay=False, path_type=Path), help="Seed evidence directory (default: the project's observations/).")
+@click.option("--priors", type=click.Path(file_okay=False, path_type=Path), help="Priors directory (default: the bundled priors/).")
+@click.option("--observations", type=click.Path(file_okay=False, path_type=Path), help="Seed evidence directory (default: the bundled observations/).")
+@click.option("--casebook", "with_casebook", is_flag=True, help="Also load the bundled casebook of resolved questions.")
+@click.option("--casebook-dir", type=click.Path(file_okay=False, path_type=Path), help="Load casebook files from this directory.")
 @click.pass_obj
-def init(env, priors: Path | None, observations: Path | None) -> None:
-    """Create the store and load questions, experts and seed evidence (safe to repeat).
+def init(env, priors: Path | None, observations: Path | None, with_casebook: bool, casebook_dir: Path | None) -> None:
+    """Create the store and load questions, priors, experts and seed evidence (safe to repeat).
 
-    Example: forecast init
+    Example: forecast init --casebook
     """
     from .. import seed
 
     with env.store().session() as session:
-        report = seed.initialise(session, priors, observations)
+        report = seed.initialise(session, priors, observations, casebook_dir, with_casebook)
     click.echo(
         f"Store {env.store().url}: added {len(report.questions)} question(s), {len(report.experts)} expert(s), "
         f"{report.statements} statement(s), {report.observations} observation(s)."
     )
-
-
-@cli.group()
-def question() -> None:
-    """Questions being forecast."""
-
-
-@question.command(name="list")
-@json_option
-@click.pass_obj
-def question_list(env, as_json: bool) -> None:
-    """List questions.
-
-    Example: forecast question list --json
-    """
-    from .. import views
-
-    with env.store().session() as session:
-        rows = views.list_questions(session)
-    emit_json(rows) if as_json else emit_table(rows, ["slug", "status", "horizon_start", "horizon_end", "title"], wide=["title"])
-
-
-@question.command(name="show")
-@click.argument("slug")
-@json_option
-@click.pass_obj
-def question_show(env, slug: str, as_json: bool) -> None:
-    """Show one question.
-
-    Example: forecast question show russia-iss-withdrawal
-    """
-    from .. import evidence, views
-
-    with env.store().session() as session:
-        record = views.question_view(evidence.question_by_slug(session, slug))
-    emit_json(record) if as_json else emit_record(record)
 
 
 @cli.group()
@@ -145,7 +111,10 @@ def log_group() -> None:
 @click.option("--date", "said_on", required=True, type=DATE, help="When it was said.")
 @click.option("--claim", required=True, help="The claim in the claim language, e.g. 'after 2024'.")
 @click.option("--quote", required=True, help="What was said, verbatim where possible.")
+@click.option("--paraphrase", "quote_kind", flag_value="paraphrase", default="verbatim",
+              help="The quote is a paraphrase, not the speaker's exact words.")
 @click.option("--source", required=True, help="URL or citation.")
+@click.option("--url", default="", help="Where the source can be read.")
 @click.option("--strength", type=click.Choice(STRENGTHS), default="firm", show_default=True)
 @click.option("--probability", type=float, help="Probability the speaker attached to the claim, if any.")
 @click.option("--rationale", default="", help="Why the claim was encoded this way.")
@@ -172,18 +141,21 @@ def log_statement(env, update: bool, **fields) -> None:
 
 @log_group.command(name="observation")
 @click.option("--question", required=True, help="Question slug.")
-@click.option("--kind", required=True, type=click.Choice(OBSERVATION_KINDS), help="What was observed.")
+@click.option("--kind", required=True, type=click.Choice(OBSERVATION_INPUTS), metavar="KIND",
+              help="What was observed: " + ", ".join(OBSERVATION_KINDS) + " (see README, 'Observation kinds').")
 @click.option("--date", "observed_on", required=True, type=DATE, help="When it was observed.")
+@click.option("--effective", "effective_on", type=DATE, help="notice-given / notice-extended: when the exit can take effect.")
 @click.option("--source", required=True, help="URL or citation.")
+@click.option("--url", default="", help="Where the source can be read.")
 @click.option("--note", default="", help="What exactly was seen.")
 @click.option("--date-precision", type=click.Choice(DATE_PRECISIONS), default="day", show_default=True)
 @click.option("--supersedes", metavar="REF", help="Observation this one corrects (e.g. O3).")
 @update_option
 @click.pass_obj
 def log_observation(env, update: bool, **fields) -> None:
-    """Log a hard observation (still participating, formal notice, withdrawn, ...).
+    """Log a hard observation (event-not-yet, event, notice-given, ...).
 
-    Example: forecast log observation --question russia-iss-withdrawal --kind still-participating
+    Example: forecast log observation --question russia-iss-withdrawal --kind event-not-yet
     --date 2026-11-23 --source "Roscosmos crew on board"
     """
     from .. import evidence
@@ -198,10 +170,11 @@ def log_observation(env, update: bool, **fields) -> None:
 def _updated_headline(env, question: str) -> None:
     """The instant headline from the exact fast path (reliabilities fixed), after a log."""
     from ..run_views import fast_headline
-    from .forecast_commands import load_priors_dir
+    from .forecast_commands import stored_priors
 
+    priors = stored_priors(env.store())
     with env.store().session() as session:
-        fast = fast_headline(session, load_priors_dir(None), question)
+        fast = fast_headline(session, priors, question)
     head = fast["headline"]
     low, high = head["intervals"]["80%"]
     click.echo(

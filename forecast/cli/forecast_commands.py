@@ -9,16 +9,12 @@ import click
 from . import DATE, TIMESTAMP, cli
 from .render import emit_json, emit_run, emit_table
 
-priors_option = click.option("--priors", "priors_dir", type=click.Path(file_okay=False, path_type=Path),
-                             help="Priors directory (default: the project's priors/).")
+def stored_priors(store):
+    """The question definitions and reliability priors kept in the store."""
+    from ..questions import store_priors
 
-
-def load_priors_dir(priors_dir: Path | None):
-    """The validated priors (project default when no directory is given)."""
-    from ..priors import load_priors
-    from ..seed import PROJECT_ROOT
-
-    return load_priors(priors_dir or PROJECT_ROOT / "priors")
+    with store.session() as session:
+        return store_priors(session)
 
 
 @cli.command(name="run")
@@ -30,9 +26,8 @@ def load_priors_dir(priors_dir: Path | None):
 @click.option("--chains", type=click.IntRange(1), default=4, show_default=True)
 @click.option("--seed", type=int, default=20220726, show_default=True)
 @click.option("--sampler", type=click.Choice(["nutpie", "pymc"]), default="nutpie", show_default=True)
-@priors_option
 @click.pass_obj
-def run_command(env, question, as_of, known_at, draws, tune, chains, seed, sampler, priors_dir) -> None:
+def run_command(env, question, as_of, known_at, draws, tune, chains, seed, sampler) -> None:
     """Fit all open questions jointly and store the run; print QUESTION's forecast (default: all).
 
     Example: forecast run russia-iss-withdrawal --as-of 2023-01-01 --seed 7
@@ -43,7 +38,7 @@ def run_command(env, question, as_of, known_at, draws, tune, chains, seed, sampl
 
     settings = FitSettings(draws=draws, tune=tune, chains=chains, seed=seed, sampler=sampler, cores=min(chains, 2))
     store = env.store()
-    run_id = run_forecast(store, load_priors_dir(priors_dir), settings, question, as_of, known_at)
+    run_id = run_forecast(store, stored_priors(store), settings, question, as_of, known_at)
     with store.session() as session:
         emit_run(run_view(session, latest_run(session, run_id=run_id), question))
 
@@ -94,9 +89,9 @@ def runs_command(env, question, as_json) -> None:
 @click.option("--out", "out_dir", type=click.Path(file_okay=False, path_type=Path), default=Path("reports"),
               show_default=True, help="Directory for the report files.")
 @click.option("--open", "open_browser", is_flag=True, help="Open the HTML report in a browser.")
-@priors_option
+@click.option("--tag", help="Report every open question with this tag.")
 @click.pass_obj
-def report_command(env, question, run_id, as_of, out_dir, open_browser, priors_dir) -> None:
+def report_command(env, question, run_id, as_of, out_dir, open_browser, tag) -> None:
     """Write HTML and Markdown reports for QUESTION (default: every open question).
 
     Example: forecast report russia-iss-withdrawal --out reports
@@ -104,9 +99,10 @@ def report_command(env, question, run_id, as_of, out_dir, open_browser, priors_d
     from ..report import write_report
     from ..views import list_questions
 
-    priors = load_priors_dir(priors_dir)
+    priors = stored_priors(env.store())
     with env.store().session() as session:
-        slugs = [question] if question else [q["slug"] for q in list_questions(session) if q["status"] == "open"]
+        slugs = [question] if question else [q["slug"] for q in list_questions(session)
+                                              if q["status"] == "open" and (tag is None or tag in q["tags"])]
         written = [write_report(session, priors, slug, out_dir, run_id, as_of) for slug in slugs]
     for html_path, md_path in written:
         click.echo(f"Wrote {html_path} and {md_path}")

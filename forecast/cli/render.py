@@ -104,3 +104,14 @@ def emit_run(record: dict) -> None:
         f"{diag['min_ess_tail']:.0f} tail, {diag['divergences']} divergences: "
         + ("OK" if record["converged"] else "FAILED")
     )
+
+
+def emit_csv(rows: Sequence[dict], columns: Sequence[str]) -> None:
+    """Print rows as CSV (lists joined with ';')."""
+    import csv
+
+    writer = csv.writer(sys.stdout, lineterminator="\n")
+    writer.writerow(columns)
+    for row in rows:
+        writer.writerow([";".join(map(str, v)) if isinstance(v, list) else ("" if v is None else v)
+                         for v in (row.get(c) for c in columns)])
