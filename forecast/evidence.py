@@ -10,10 +10,11 @@ import datetime as dt
 import hashlib
 import json
 import re
+from dataclasses import replace
 
 from sqlmodel import Session, func, select
 
-from .claims import check_within_horizon, parse_claim
+from .claims import check_within_horizon, describe_claim, parse_claim
 from .errors import DuplicateError, InputError, NotFoundError
 from .months import parse_month, utc_now
 from .store.tables import (
@@ -111,10 +112,13 @@ def log_statement(
     if not quote.strip() or not source.strip():
         raise InputError("a statement needs a quote and a source")
     interval = parse_claim(claim)
-    check_within_horizon(interval, parse_month(q.horizon_start), parse_month(q.horizon_end), claim)
+    horizon_end = parse_month(q.horizon_end)
+    check_within_horizon(interval, parse_month(q.horizon_start), horizon_end, claim)
     uid = content_uid(q.slug, who.name, said_on.isoformat(), claim.strip(), quote.strip(), source.strip())
     _check_new(session, Statement, uid, "statement")
-    start, end = interval.bounds()
+    start, end = interval.bounds(horizon_end)
+    if probability is None:
+        probability = interval.probability  # a verbal probability ("likely by 2028") when none is given
     row = Statement(
         uid=uid, question_id=q.id, expert_id=who.id, said_on=said_on, date_precision=date_precision,
         quote=quote.strip(), source=source.strip(), claim_text=claim.strip(), claim_start=start, claim_end=end,
@@ -122,6 +126,14 @@ def log_statement(
         quote_kind=quote_kind, url=url.strip(),
     )
     return _store_superseding(session, row, supersedes)
+
+
+def statement_reading(row: Statement, event: str) -> str:
+    """The statement's claim in plain words about ``event``, with the probability it was stored with."""
+    claim = parse_claim(row.claim_text)
+    if row.probability != claim.probability:
+        claim = replace(claim, probability=row.probability, likelihood=None)
+    return describe_claim(claim, event)
 
 
 def log_observation(

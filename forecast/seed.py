@@ -15,8 +15,8 @@ from sqlmodel import Session, select
 
 from .claims import parse_claim
 from .errors import DuplicateError, ForecastError, InputError, NotFoundError, PriorError
-from .evidence import add_expert, content_uid, log_observation, log_statement
-from .months import parse_date
+from .evidence import add_expert, content_uid, log_observation, log_statement, question_by_slug
+from .months import parse_date, parse_month
 from .priors import data_dir, read_toml
 from .questions import add_question, set_reliability_priors
 from .store.tables import Observation, Statement
@@ -71,7 +71,7 @@ def _seed_statement(session: Session, question: str, entry: dict, where: str) ->
     if "encoded" in entry:
         claim = parse_claim(entry["claim"])
         encoded = tuple(value or None for value in entry["encoded"])
-        if encoded != claim.bounds():
+        if encoded != claim.bounds(parse_month(question_by_slug(session, question).horizon_end)):
             raise InputError(f"{where}: 'encoded' {entry['encoded']} does not match claim {entry['claim']!r} ({claim.label()})")
     uid = content_uid(question, entry["expert"], entry["said_on"], entry["claim"], entry["quote"], entry["source"])
     if session.exec(select(Statement).where(Statement.uid == uid)).first():

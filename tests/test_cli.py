@@ -50,7 +50,8 @@ def test_log_statement_and_observation(run, seeded) -> None:
     logged = run(*log_args(probability="0.8", strength="hedged"))
     assert logged.exit_code == 0
     assert logged.output.splitlines()[0] == "Logged S9: Zak on 2023-04-01, 'not before 2028' -> 2028-01 .. open."
-    assert logged.output.splitlines()[1].startswith("Updated headline (exact, reliabilities fixed at prior centres): median ")
+    assert logged.output.splitlines()[1] == "Reads: Russia does not withdraw before 2028-01 (p = 0.8)."
+    assert logged.output.splitlines()[2].startswith("Updated headline (exact, reliabilities fixed at prior centres): median ")
     observed = run("log", "observation", "--question", QUESTION, "--kind", "no-formal-notice",
                    "--date", "2024-01-15", "--source", "NASA briefing")
     assert observed.exit_code == 0 and observed.output.startswith("Logged O10: no-formal-notice on 2024-01-15.\nUpdated headline")
@@ -172,7 +173,8 @@ def test_real_executable_as_subprocess(tmp_path: Path) -> None:
     assert call("init").returncode == 0
     logged = call(*log_args(claim="between 2027 and 2028"))
     assert logged.returncode == 0
-    assert logged.stdout.startswith("Logged S9: Zak on 2023-04-01, 'between 2027 and 2028' -> 2027-01 .. 2028-12.\n")
+    assert logged.stdout.startswith("Logged S9: Zak on 2023-04-01, 'between 2027 and 2028' -> 2027-01 .. 2028-12.\n"
+                                    "Reads: Russia withdraws between 2027-01 and 2028-12.\n")
     bad = call(*log_args(claim="whenever"))
     assert bad.returncode == 2 and bad.stderr.startswith("Error: could not parse claim 'whenever'") and bad.stdout == ""
     listed = json.loads(call("evidence", "list", "--json").stdout)

@@ -7,12 +7,21 @@ from pathlib import Path
 import click
 
 from ..vocab import DATE_PRECISIONS, EXPERT_KINDS, OBSERVATION_INPUTS, OBSERVATION_KINDS, STRENGTHS
-from . import DATE, cli
+from . import DATE, EVIDENCE_DATE, RANGE_END, RANGE_START, cli
 from .render import emit_json, emit_record, emit_table
 
 update_option = click.option("--update/--no-update", default=True, show_default=True,
                              help="Print the updated headline from the exact fast path.")
 json_option = click.option("--json", "as_json", is_flag=True, help="Print JSON instead of a table.")
+precision_option = click.option("--date-precision", type=click.Choice(DATE_PRECISIONS),
+                                help="How exact --date is  [default: day, or month for a YYYY-MM date]")
+
+
+def _dated(fields: dict, key: str) -> dict:
+    """Split an evidence --date into the day and, unless --date-precision says otherwise, its precision."""
+    fields[key], precision = fields[key]
+    fields["date_precision"] = fields["date_precision"] or precision
+    return fields
 
 
 @cli.command()
@@ -108,7 +117,7 @@ def log_group() -> None:
 @log_group.command(name="statement")
 @click.option("--question", required=True, help="Question slug.")
 @click.option("--expert", required=True, help="Expert name or alias.")
-@click.option("--date", "said_on", required=True, type=DATE, help="When it was said.")
+@click.option("--date", "said_on", required=True, type=EVIDENCE_DATE, help="When it was said (a YYYY-MM month: its first day).")
 @click.option("--claim", required=True, help="The claim in the claim language, e.g. 'after 2024'.")
 @click.option("--quote", required=True, help="What was said, verbatim where possible.")
 @click.option("--paraphrase", "quote_kind", flag_value="paraphrase", default="verbatim",
@@ -116,9 +125,10 @@ def log_group() -> None:
 @click.option("--source", required=True, help="URL or citation.")
 @click.option("--url", default="", help="Where the source can be read.")
 @click.option("--strength", type=click.Choice(STRENGTHS), default="firm", show_default=True)
-@click.option("--probability", type=float, help="Probability the speaker attached to the claim, if any.")
+@click.option("--probability", type=float,
+              help="Probability the speaker attached to the claim (default: its verbal probability, e.g. likely = 0.83).")
 @click.option("--rationale", default="", help="Why the claim was encoded this way.")
-@click.option("--date-precision", type=click.Choice(DATE_PRECISIONS), default="day", show_default=True)
+@precision_option
 @click.option("--supersedes", metavar="REF", help="Statement this one corrects (e.g. S12).")
 @update_option
 @click.pass_obj
@@ -132,9 +142,11 @@ def log_statement(env, update: bool, **fields) -> None:
     from .. import evidence
 
     with env.store().session() as session:
-        row = evidence.log_statement(session, **fields)
+        row = evidence.log_statement(session, **_dated(fields, "said_on"))
         label = f"{row.claim_start or 'open'} .. {row.claim_end or 'open'}"
+        reading = evidence.statement_reading(row, evidence.question_by_slug(session, fields["question"]).event)
     click.echo(f"Logged {evidence.ref_of(row)}: {fields['expert']} on {row.said_on}, {row.claim_text!r} -> {label}.")
+    click.echo(f"Reads: {reading}.")
     if update:
         _updated_headline(env, fields["question"])
 
@@ -143,12 +155,13 @@ def log_statement(env, update: bool, **fields) -> None:
 @click.option("--question", required=True, help="Question slug.")
 @click.option("--kind", required=True, type=click.Choice(OBSERVATION_INPUTS), metavar="KIND",
               help="What was observed: " + ", ".join(OBSERVATION_KINDS) + " (see README, 'Observation kinds').")
-@click.option("--date", "observed_on", required=True, type=DATE, help="When it was observed.")
+@click.option("--date", "observed_on", required=True, type=EVIDENCE_DATE,
+              help="When it was observed (a YYYY-MM month: its first day).")
 @click.option("--effective", "effective_on", type=DATE, help="notice-given / notice-extended: when the exit can take effect.")
 @click.option("--source", required=True, help="URL or citation.")
 @click.option("--url", default="", help="Where the source can be read.")
 @click.option("--note", default="", help="What exactly was seen.")
-@click.option("--date-precision", type=click.Choice(DATE_PRECISIONS), default="day", show_default=True)
+@precision_option
 @click.option("--supersedes", metavar="REF", help="Observation this one corrects (e.g. O3).")
 @update_option
 @click.pass_obj
@@ -161,7 +174,7 @@ def log_observation(env, update: bool, **fields) -> None:
     from .. import evidence
 
     with env.store().session() as session:
-        row = evidence.log_observation(session, **fields)
+        row = evidence.log_observation(session, **_dated(fields, "observed_on"))
     click.echo(f"Logged {evidence.ref_of(row)}: {row.kind} on {row.observed_on}.")
     if update:
         _updated_headline(env, fields["question"])
@@ -191,8 +204,8 @@ def evidence_group() -> None:
 @evidence_group.command(name="list")
 @click.option("--question", help="Only this question.")
 @click.option("--expert", help="Only this expert's statements.")
-@click.option("--since", type=DATE, help="Said or observed on or after this date.")
-@click.option("--until", type=DATE, help="Said or observed on or before this date.")
+@click.option("--since", type=RANGE_START, help="Said or observed on or after this date.")
+@click.option("--until", type=RANGE_END, help="Said or observed on or before this date.")
 @click.option("--all", "include_inactive", is_flag=True, help="Include retracted and superseded rows.")
 @json_option
 @click.pass_obj

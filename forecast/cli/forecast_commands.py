@@ -6,7 +6,7 @@ from pathlib import Path
 
 import click
 
-from . import DATE, TIMESTAMP, cli
+from . import RANGE_END, TIMESTAMP, cli
 from .render import emit_json, emit_run, emit_table
 
 def stored_priors(store):
@@ -19,7 +19,7 @@ def stored_priors(store):
 
 @cli.command(name="run")
 @click.argument("question", required=False)
-@click.option("--as-of", type=DATE, help="Use evidence said or observed on or before this date (default today).")
+@click.option("--as-of", type=RANGE_END, help="Use evidence said or observed on or before this date (default today).")
 @click.option("--known-at", type=TIMESTAMP, help="Use only evidence logged (and not retracted) by then (default now).")
 @click.option("--draws", type=click.IntRange(10), default=1000, show_default=True)
 @click.option("--tune", type=click.IntRange(10), default=1000, show_default=True)
@@ -85,7 +85,7 @@ def runs_command(env, question, as_json) -> None:
 @cli.command(name="report")
 @click.argument("question", required=False)
 @click.option("--run", "run_id", type=int, help="Report this stored run (default: the latest).")
-@click.option("--as-of", type=DATE, help="Report the latest run as of this date or earlier.")
+@click.option("--as-of", type=RANGE_END, help="Report the latest run as of this date or earlier.")
 @click.option("--out", "out_dir", type=click.Path(file_okay=False, path_type=Path), default=Path("reports"),
               show_default=True, help="Directory for the report files.")
 @click.option("--open", "open_browser", is_flag=True, help="Open the HTML report in a browser.")

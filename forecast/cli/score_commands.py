@@ -8,7 +8,7 @@ from pathlib import Path
 
 import click
 
-from . import DATE, cli
+from . import RANGE_END, RANGE_START, cli
 from .forecast_commands import stored_priors
 from .render import emit_json, emit_table
 
@@ -37,8 +37,8 @@ def resolve_command(env, question, month, not_within_horizon, annul, source) -> 
 
 @cli.command(name="backtest")
 @click.argument("question")
-@click.option("--from", "start", type=DATE, required=True, help="First as-of date.")
-@click.option("--to", "end", type=DATE, help="Last as-of date (default today).")
+@click.option("--from", "start", type=RANGE_START, required=True, help="First as-of date.")
+@click.option("--to", "end", type=RANGE_END, help="Last as-of date (default today).")
 @click.option("--every", type=click.Choice(["month", "quarter", "year"]), default="quarter", show_default=True)
 @click.option("--draws", type=click.IntRange(10), default=1000, show_default=True)
 @click.option("--tune", type=click.IntRange(10), default=1000, show_default=True)
