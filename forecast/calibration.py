@@ -124,6 +124,7 @@ def checkpoint_scores(session: Session, forecasts: list[Forecasts]) -> list[dict
     rows = []
     questions = {q.slug: q for q in session.exec(select(Question))}
     outcomes = {slug: checkpoint_outcomes(session, q) for slug, q in questions.items()}
+    known = {f.question: scored_window(session, questions[f.question])[1] + dt.timedelta(days=1) for f in forecasts}
     for f in forecasts:
         q = questions[f.question]
         for checkpoint, outcome in outcomes[f.question].items():
@@ -132,7 +133,8 @@ def checkpoint_scores(session: Session, forecasts: list[Forecasts]) -> list[dict
             for name, monthly in f.monthly.items():
                 p = probability_before(monthly, q, checkpoint)
                 rows.append({"run": f.run_id, "kind": f.kind, "as_of": f.as_of.isoformat(), "question": f.question,
-                             "checkpoint": checkpoint.isoformat(), "forecaster": name, "p": p, "outcome": int(outcome),
+                             "checkpoint": checkpoint.isoformat(), "until": min(checkpoint, known[f.question]).isoformat(),
+                             "forecaster": name, "p": p, "outcome": int(outcome),
                              "brier": float(brier(p, outcome)), "log": float(log_score(p, outcome))})
     return rows
 
@@ -158,7 +160,8 @@ def mid_pit(monthly: np.ndarray, outcome: int) -> float:
 
 def time_averaged(rows: list[dict]) -> dict[str, dict[str, float]]:
     """Per forecaster: the Brier score time-averaged over each checkpoint's open period, then averaged
-    over checkpoints (a forecast counts from its as-of date until the next run's, or the checkpoint)."""
+    over checkpoints (a forecast counts from its as-of date until the next run's, or until the checkpoint or the
+    day the outcome became known, whichever is first)."""
     series: dict[tuple[str, str, str], list[dict]] = {}
     for row in rows:
         series.setdefault((row["forecaster"], row["question"], row["checkpoint"]), []).append(row)
@@ -169,7 +172,7 @@ def time_averaged(rows: list[dict]) -> dict[str, dict[str, float]]:
             latest[item["as_of"]] = item
         ordered = sorted(latest.values(), key=lambda r: r["as_of"])
         starts = [dt.date.fromisoformat(r["as_of"]) for r in ordered]
-        value = time_average(starts, [r["brier"] for r in ordered], dt.date.fromisoformat(checkpoint))
+        value = time_average(starts, [r["brier"] for r in ordered], dt.date.fromisoformat(ordered[0]["until"]))
         per.setdefault(name, {})[f"{question} before {checkpoint}"] = value
     return per
 

@@ -57,6 +57,7 @@ def portfolio(session: Session, tag: str | None = None) -> list[dict]:
         changes = [q.created_at, q.resolved_at, run.created_at if run else None, *active]
         last = max(c for c in changes if c is not None)
         rows.append({"slug": q.slug, "kind": q.kind, "status": q.status, "resolution": q.resolution,
+                     "horizon_start": q.horizon_start, "horizon_end": q.horizon_end,
                      "headline": _headline_text(q, head), "run": run.id if run else None,
                      "last_change": last.date().isoformat(), "evidence": len(active), "tags": tags,
                      "title": q.title})

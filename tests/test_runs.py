@@ -19,7 +19,7 @@ from forecast.seed import PROJECT_ROOT
 from forecast.store import open_store
 from forecast.store.tables import ForecastRun
 
-from .conftest import QUESTION
+from .conftest import INIT, QUESTION
 
 FAST = ["--draws", "1000", "--tune", "1000", "--chains", "4"]
 
@@ -33,7 +33,7 @@ def fitted(tmp_path_factory):
 
     db = tmp_path_factory.mktemp("runs") / "f.db"
     runner = CliRunner()
-    assert runner.invoke(cli, ["--db", str(db), "init"]).exit_code == 0
+    assert runner.invoke(cli, ["--db", str(db), *INIT]).exit_code == 0
     result = runner.invoke(cli, ["--db", str(db), "run", QUESTION, *FAST, "--seed", "5"])
     assert result.exit_code == 0, result.output
     return db, result
