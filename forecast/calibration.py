@@ -79,7 +79,7 @@ def run_forecasts(session: Session, priors: Priors, run: ForecastRun, result: Fo
 def probability_before(monthly: np.ndarray, question: Question, checkpoint: dt.date) -> float:
     """P(event before the checkpoint) from a distribution on the question's grid."""
     months_before = checkpoint.year * 12 + checkpoint.month - 1 - parse_month(question.horizon_start)
-    return float(np.sum(monthly[: max(months_before, 0)]))
+    return float(np.sum(monthly[: min(max(months_before, 0), len(monthly) - 1)]))  # never the beyond bin
 
 
 def scored_window(session: Session, question: Question) -> tuple[dt.date, dt.date]:

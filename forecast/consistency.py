@@ -1,5 +1,8 @@
 """Impossible evidence is refused: an observation must fit the question's horizon, notice rule and the others.
 
+Notice observations are allowed on a question without a notice rule (an exit at the end of a calendar year,
+say); they then constrain the date only through their ``effective_on`` date.
+
 The checks run when an observation is logged or imported, so the model never sees an impossible set.
 A correction is logged with ``--supersedes``: the superseded row no longer counts.
 """
@@ -42,8 +45,6 @@ def _check_rules(spec: QuestionSpec, new: Observation) -> None:
     if new.kind == "event" and month > end:
         raise InputError(f"an event on {new.observed_on} is after the horizon of {spec.slug!r} (to {spec.horizon_end}): "
                          "resolve the question as not within the horizon instead")
-    if new.kind in NOTICE_KINDS and spec.notice is None:
-        raise InputError(f"question {spec.slug!r} has no notice rule, so {new.kind!r} does not apply to it")
     earliest = (spec.notice or {}).get("earliest")
     if new.kind == "notice-given" and earliest and month < parse_month(earliest):
         raise InputError(f"notice on {new.observed_on} is before the earliest date notice can be given for "

@@ -18,11 +18,13 @@ import numpy as np
 from sqlmodel import Session, select
 
 from .consistency import pending_notice
+from .errors import InputError
 from .months import date_month, parse_month, utc_now
 from .priors import Priors
 from .store.tables import NOT_WITHIN_HORIZON, Expert, Observation, Question, Statement
 
 NEG_INF = -np.inf
+NO_RULE_LAG_MONTHS = 1.0  # a notice with a stated effective date, on a question without a notice rule
 
 
 @dataclass
@@ -137,14 +139,19 @@ def _observation_log(rows: list[Observation], q_start: int, n: int, bins: int, n
     cols = np.append(np.arange(n), bins - 1)
     for row in rows:
         month = date_month(row.observed_on) - q_start
-        if row.kind == "event-not-yet":
-            log[cols[months < month]] = NEG_INF
+        if row.kind == "event-not-yet":  # after the horizon it leaves only the beyond bin
+            log[cols[months < min(month, n)]] = NEG_INF
         elif row.kind == "event":
             log[cols[months != min(month, n)]] = NEG_INF
-    if notice is None:
-        return log, -1
-    first, threshold = _notice_terms(sorted(rows, key=lambda r: (r.observed_on, r.id or 0)), notice, q_start)
+    ordered = sorted(rows, key=lambda r: (r.observed_on, r.id or 0))
+    if notice is None:  # no notice rule: a pending notice binds only through its stated effective date
+        pending = pending_notice(ordered)
+        if pending is None or pending.effective_on is None:
+            return log, -1
+        notice = {"months": 0, "lag_after_notice_months": NO_RULE_LAG_MONTHS}
+    first, threshold = _notice_terms(ordered, notice, q_start)
     if first is not None:
+        first = min(first, n)  # a notice taking effect after the horizon leaves only the beyond bin
         log[cols[months < first]] = NEG_INF
         after = months >= first
         log[cols[after]] -= (months[after] - first) / notice["lag_after_notice_months"]
@@ -210,6 +217,10 @@ def build_dataset(
             obs_log[i, : max(min(date_month(as_of) - starts[i], n_months[i]), 0)] = NEG_INF
         if q.resolution == NOT_WITHIN_HORIZON and q.resolved_at is not None and q.resolved_at.date() <= as_of:
             obs_log[i, :-1] = NEG_INF
+    for i, q in enumerate(chosen):
+        if not np.isfinite(obs_log[i]).any():
+            raise InputError(f"the observations of {q.slug!r} as of {as_of} leave no possible month; "
+                             "retract or supersede the contradicting row")
     q_index = {q.id: i for i, q in enumerate(chosen)}
     said = session.exec(select(Statement).where(Statement.said_on <= as_of))
     statements = [s for s in _in_force(said, known_at) if s.question_id in q_index and s.uid not in exclude]
