@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Callable
 
+from . import validate
 from .dataset import build_dataset
 from .errors import InputError
 from .model import DateModel, FitSettings
@@ -32,8 +33,13 @@ def as_of_dates(start: dt.date, end: dt.date, every: str) -> list[dt.date]:
 
 def backtest(store, priors: Priors, start: dt.date, every: str, end: dt.date | None = None,
              settings: FitSettings = FitSettings(), progress: Callable[[dt.date, int], None] | None = None) -> list[int]:
-    """Fit and store one `backtest` run per as-of date, re-using one compiled model; returns run ids."""
-    dates = as_of_dates(start, end or dt.date.today(), every)
+    """Fit and store one `backtest` run per as-of date, re-using one compiled model; returns run ids.
+
+    The seed and the dates (1900-01-01 to today) are checked before anything is compiled.
+    """
+    validate.seed(settings.seed)
+    end = validate.past_date(end or dt.date.today(), "--to date")
+    dates = as_of_dates(validate.past_date(start, "--from date"), end, every)
     with store.session() as session:
         final = build_dataset(session, priors, dates[-1])
         datasets = [build_dataset(session, priors, day, experts=final.experts) for day in dates]

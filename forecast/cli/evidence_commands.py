@@ -279,14 +279,18 @@ def export_command(env, path: Path, fmt: str | None) -> None:
 @cli.command(name="import")
 @click.argument("path", type=click.Path(dir_okay=False, path_type=Path))
 @format_option
+@click.option("--priors", "priors_dir", type=click.Path(file_okay=False, path_type=Path),
+              help="Priors directory that defines new questions (default: the project's priors/).")
 @click.pass_obj
-def import_command(env, path: Path, fmt: str | None) -> None:
+def import_command(env, path: Path, fmt: str | None, priors_dir: Path | None) -> None:
     """Import an export (CSV or JSON); all rows or none.
 
     Example: forecast import evidence.csv
     """
     from .. import transfer
+    from .forecast_commands import load_priors_dir
 
+    priors = load_priors_dir(priors_dir)
     with env.store().session() as session:
-        added = transfer.import_store(session, path, fmt)
+        added = transfer.import_store(session, path, fmt, priors)
     click.echo("Imported " + ", ".join(f"{n} {record}(s)" for record, n in added.items()) + f" from {path}.")
