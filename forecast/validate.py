@@ -25,7 +25,7 @@ MAX_LENGTH = {
 }  # any other text field (dates, months, uids) is limited to SHORT
 SLUG_RE = re.compile(r"^[a-z0-9][a-z0-9-]*$")
 _CONTROL_RE = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")  # Unicode Cc, except tab and newline
-_KIND_OF = {bool: "true/false", int: "a number", float: "a number", list: "a list", dict: "an object"}
+_KIND_OF = {bool: "true/false", int: "a number", float: "a number", str: "text", list: "a list", dict: "an object"}
 
 
 def text(value: object, field: str) -> str:
@@ -38,8 +38,7 @@ def text(value: object, field: str) -> str:
     try:
         value.encode("utf-8")
     except UnicodeEncodeError as exc:
-        raise InputError(f"{field} is not valid UTF-8: {_bad_character(value[exc.start])} "
-                         f"at character {exc.start + 1}") from None
+        raise InputError(f"{field} is not valid UTF-8: {_bad_character(value[exc.start], exc.start + 1)}") from None
     value = value.replace("\r\n", "\n")
     control = _CONTROL_RE.search(value)
     if control:
@@ -51,10 +50,10 @@ def text(value: object, field: str) -> str:
     return value
 
 
-def _bad_character(char: str) -> str:
+def _bad_character(char: str, position: int) -> str:
     if 0xDC80 <= ord(char) <= 0xDCFF:  # how Python carries an undecodable byte (surrogateescape)
-        return f"byte 0x{ord(char) - 0xDC00:02X} (is the text Latin-1? re-encode it as UTF-8)"
-    return f"unpaired surrogate U+{ord(char):04X}"
+        return f"byte 0x{ord(char) - 0xDC00:02X} at character {position} (Latin-1? re-encode the text as UTF-8)"
+    return f"unpaired surrogate U+{ord(char):04X} at character {position}"
 
 
 def optional_text(value: object, field: str) -> str:

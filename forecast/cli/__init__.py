@@ -13,7 +13,8 @@ from ..months import parse_date, parse_datetime
 
 
 class ForecastGroup(click.Group):
-    """A group that reports every error as one line on stderr: exit 2 for bad input."""
+    """A group that reports every error as one line on stderr: exit 2 for bad input and for OS and
+    database failures (a full disk, a read-only or corrupt store, a missing driver)."""
 
     def main(self, *args, **kwargs):
         kwargs["standalone_mode"] = False
@@ -22,6 +23,8 @@ class ForecastGroup(click.Group):
         except ForecastError as exc:
             _fail(str(exc), 2)
         except (OSError, sqlite3.Error, ModuleNotFoundError, _database_error()) as exc:
+            from ..store.failures import failure_message
+
             message = failure_message(exc)
             if message is None:
                 raise
@@ -40,37 +43,6 @@ def _database_error() -> type[Exception]:
     from sqlalchemy.exc import DBAPIError
 
     return DBAPIError
-
-
-_STORE_FAILURES = (  # (words in the driver's message, what to tell the user)
-    ("malformed", "the store is corrupt: {reason}; restore it from a backup or an export"),
-    ("not a database", "the store is corrupt: {reason}; restore it from a backup or an export"),
-    ("disk is full", "the disk is full ({reason}): nothing was written; free some space and retry"),
-    ("readonly", "the store is read-only ({reason}): nothing was written; check the file's permissions and attributes"),
-    ("unable to open", "cannot open the store ({reason}): check that its directory exists and is writable"),
-    ("locked", "the store is busy ({reason}): another process holds it; retry"),
-)
-
-
-def failure_message(exc: BaseException) -> str | None:
-    """One line for an OS or database failure, or None when ``exc`` is a bug (shown as a traceback)."""
-    if isinstance(exc, ModuleNotFoundError):
-        if exc.name in ("psycopg", "psycopg2"):
-            return "no PostgreSQL driver: install the postgres extra: pip install 'forecast[postgres]'"
-        return None
-    if isinstance(exc, OSError):
-        where = f": {exc.filename}" if exc.filename else ""
-        return f"{exc.strerror or exc}{where}"
-    original = getattr(exc, "orig", None) or exc
-    reason = (str(original).splitlines() or [type(original).__name__])[0]
-    for words, message in _STORE_FAILURES:
-        if words in reason.lower():
-            return message.format(reason=reason)
-    from sqlalchemy.exc import IntegrityError, OperationalError
-
-    if isinstance(exc, OperationalError | IntegrityError | sqlite3.OperationalError | sqlite3.IntegrityError):
-        return f"the store refused the operation: {reason}"
-    return None
 
 
 def _fail(message: str, code: int) -> NoReturn:
