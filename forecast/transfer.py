@@ -240,9 +240,9 @@ def _link_supersessions(session: Session, pending: list[tuple[int, Statement | O
         table = type(row)
         target = session.exec(select(table).where(table.uid == target_uid)).first()
         if target is None:
-            raise InputError(f"row {line}: {row.uid} is superseded by unknown uid {target_uid!r}")
+            raise InputError(f"row {line}: superseded by unknown uid {target_uid!r}")
         if target.id == row.id:
-            raise InputError(f"row {line}: {row.uid} is superseded by itself")
+            raise InputError(f"row {line}: superseded by itself ({row.uid})")
         row.superseded_by_id = target.id
         session.add(row)
     session.flush()
