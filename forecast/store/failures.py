@@ -14,7 +14,7 @@ _KNOWN = (  # (words in the driver's message, what to tell the user)
     ("no space left", _FULL),
     ("readonly", _READ_ONLY),
     ("read-only", _READ_ONLY),
-    ("unable to open", "cannot open the store ({reason}): check that its directory exists and is writable"),
+    ("unable to open", "{reason}: check that the directory exists and is writable"),
     ("locked", "the store is busy ({reason}): another process holds it; retry"),
 )
 POSTGRES_DRIVERS = ("psycopg", "psycopg2")
