@@ -154,7 +154,7 @@ def log_observation(
 
 
 def _store_superseding[T: (Statement, Observation)](session: Session, row: T, supersedes: str | None) -> T:
-    old = evidence_by_ref(session, supersedes) if supersedes else None
+    old = evidence_by_ref(session, supersedes) if supersedes is not None else None
     if old is not None and type(old) is not type(row):
         raise InputError(f"{supersedes} is not the same type of evidence as the new row")
     if old is not None and old.retracted_at is not None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import sqlite3
 import sys
 from typing import NoReturn
@@ -45,8 +46,17 @@ def _database_error() -> type[Exception]:
     return DBAPIError
 
 
+_CONTROL_RE = re.compile(r"[\x00-\x08\x0a-\x1f\x7f-\x9f]")
+
+
+def one_line(message: str) -> str:
+    """``message`` on one line: control characters and stray surrogates shown as escapes."""
+    escaped = _CONTROL_RE.sub(lambda m: m.group().encode("unicode_escape").decode("ascii"), message)
+    return escaped.encode("utf-8", "backslashreplace").decode("utf-8")
+
+
 def _fail(message: str, code: int) -> NoReturn:
-    click.echo(f"Error: {message}", err=True)
+    click.echo(f"Error: {one_line(message)}", err=True)
     sys.exit(code)
 
 
