@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 
 from .conftest import QUESTION, assert_refused, log_args, snapshot
+from .worlds import World
 
 OBSERVE = ["log", "observation", "--question", QUESTION, "--kind", "formal-notice", "--source", "TASS", "--date"]
 FUTURE = "Error: as-of date 2099-01-01 is in the future"
@@ -124,3 +125,14 @@ def test_expert_name_with_mathtext_is_stored_and_shown(run, seeded: Path) -> Non
     shown = json.loads(run("expert", "show", name, "--json").output)
     assert shown["name"] == name and len(shown["statements"]) == 1
     assert name in run("evidence", "list").output
+
+
+def test_not_within_the_horizon_once_it_has_ended(run, tmp_path: Path) -> None:
+    world = World(tmp_path)
+    world.question("ended", start="2019-01", end="2021-12")
+    world.question("running", start="2024-01", end="2099-12")
+    db = tmp_path / "world.db"
+    resolved = run("resolve", "ended", "--not-within-horizon", "--source", "archive", db=db)
+    assert (resolved.exit_code, resolved.output) == (0, "ended resolved: not within the horizon.\n")
+    assert_refused(run("resolve", "running", "--not-within-horizon", "--source", "s", db=db),
+                   "Error: the horizon of 'running' runs to 2099-12: it can resolve 'not within the horizon' from 2100-01-01 on")
