@@ -15,6 +15,7 @@ from typing import Any
 from .errors import PriorError
 from .months import parse_month
 from .store.tables import EXPERT_KINDS
+from .validate import SLUG_RE
 
 # key -> (low, high) inclusive bounds for numbers
 _WEIGHTS = {"firm": (0.0, 10.0), "hedged": (0.0, 10.0), "half_life_years": (0.1, 100.0)}
@@ -118,6 +119,9 @@ def load_question(path: Path) -> QuestionSpec:
     question = dict(data["question"])
     event = str(question.pop("event", "The event happens"))
     _expect_keys(question, set(_QUESTION), f"{path}: [question]")
+    if not SLUG_RE.fullmatch(str(question["slug"])):
+        raise PriorError(f"{path}: [question] malformed slug {question['slug']!r}: "
+                         "use lower-case letters, digits and '-'")
     if question["kind"] != "date":
         raise PriorError(f"{path}: [question] kind {question['kind']!r} is not supported (only 'date')")
     try:

@@ -128,8 +128,8 @@ def _blank(value: object) -> object:
 
 
 def _horizon(row: dict) -> tuple[int, int]:
-    start, end = parse_month(validate.text(row["horizon_start"], "horizon_start")), parse_month(
-        validate.text(row["horizon_end"], "horizon_end"))
+    start = parse_month(validate.text(row["horizon_start"], "horizon_start"))
+    end = parse_month(validate.text(row["horizon_end"], "horizon_end"))
     if end < start:
         raise InputError(f"horizon ends ({row['horizon_end']}) before it starts ({row['horizon_start']})")
     return start, end
@@ -139,22 +139,28 @@ def _question_fields(row: dict) -> dict:
     """A question row checked like `init` checks a question file: slug, horizon, status, resolution."""
     fields = {f: row[f] for f in FIELDS["question"]}
     fields["slug"] = validate.slug(row["slug"])
-    start, end = _horizon(row)
     fields["title"], fields["criteria"] = validate.text(row["title"], "title"), validate.text(row["criteria"], "criteria")
     if not fields["title"].strip():
         raise InputError("a question needs a title")
     if row["kind"] != "date":
         raise InputError(f"question kind {row['kind']!r} is not supported (only 'date')")
+    _check_resolution(row, *_horizon(row))
+    fields["resolution_source"] = validate.optional_text(row["resolution_source"], "resolution source") or None
+    fields["resolved_at"] = _stamp(row["resolved_at"], "resolved_at")
+    fields["created_at"] = _stamp(row["created_at"], "created_at")
+    return fields
+
+
+def _check_resolution(row: dict, start: int, end: int) -> None:
     status, resolution = row["status"], row["resolution"]
     if status not in QUESTION_STATUSES:
         raise InputError(f"unknown question status {status!r} (expected one of: {', '.join(QUESTION_STATUSES)})")
     if (resolution is None) != (status != "resolved"):
         raise InputError(f"status {status!r} {'needs' if resolution is None else 'cannot have'} a resolution")
-    if resolution not in (None, NOT_WITHIN_HORIZON) and not start <= parse_month(validate.text(resolution, "resolution")) <= end:
+    if resolution in (None, NOT_WITHIN_HORIZON):
+        return
+    if not start <= parse_month(validate.text(resolution, "resolution")) <= end:
         raise InputError(f"resolution {resolution} is outside the horizon {row['horizon_start']} to {row['horizon_end']}")
-    fields["resolution_source"] = validate.optional_text(row["resolution_source"], "resolution source") or None
-    fields["resolved_at"], fields["created_at"] = _stamp(row["resolved_at"], "resolved_at"), _stamp(row["created_at"], "created_at")
-    return fields
 
 
 def _import_question(session: Session, row: dict, priors: Priors) -> None:
@@ -167,7 +173,8 @@ def _import_question(session: Session, row: dict, priors: Priors) -> None:
         return
     spec = priors.questions.get(fields["slug"])
     if spec is None:
-        raise InputError(f"question {fields['slug']!r} has no definition in the priors (add questions/{fields['slug']}.toml)")
+        raise InputError(f"question {fields['slug']!r} has no definition in the priors "
+                         f"(add questions/{fields['slug']}.toml)")
     if (spec.horizon_start, spec.horizon_end) != horizon:
         raise InputError(f"question {fields['slug']!r} has the horizon {spec.horizon_start} to {spec.horizon_end} "
                          f"in {spec.source}, not {horizon[0]} to {horizon[1]}")

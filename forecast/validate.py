@@ -19,13 +19,17 @@ ROW_ID_MAX = 2**63 - 1  # SQLite's and PostgreSQL's largest integer key
 SHORT, SOURCE, LONG = 200, 2_000, 10_000
 MAX_LENGTH = {
     "slug": 100, "name": SHORT, "alias": SHORT, "role": SHORT, "affiliation": SHORT, "claim": SHORT,
-    "title": SHORT, "question": 100, "expert": SHORT, "supersedes": 40, "reference": 40,
+    "title": SHORT, "question": 100, "expert": SHORT, "reference": 40,
     "source": SOURCE, "resolution source": SOURCE,
     "quote": LONG, "rationale": LONG, "note": LONG, "notes": LONG, "reason": LONG, "criteria": LONG,
 }  # any other text field (dates, months, uids) is limited to SHORT
-SLUG_RE = re.compile(r"^[a-z0-9][a-z0-9-]*$")
+SLUG_RE = re.compile(r"[a-z0-9][a-z0-9-]*")  # matched whole (fullmatch)
 _CONTROL_RE = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")  # Unicode Cc, except tab and newline
 _KIND_OF = {bool: "true/false", int: "a number", float: "a number", str: "text", list: "a list", dict: "an object"}
+
+
+def _kind_of(value: object) -> str:
+    return _KIND_OF.get(type(value), type(value).__name__)
 
 
 def text(value: object, field: str) -> str:
@@ -34,7 +38,7 @@ def text(value: object, field: str) -> str:
     if value is None:
         raise InputError(f"{field} is missing")
     if not isinstance(value, str):
-        raise InputError(f"{field} must be text, not {_KIND_OF.get(type(value), type(value).__name__)}")
+        raise InputError(f"{field} must be text, not {_kind_of(value)}")
     try:
         value.encode("utf-8")
     except UnicodeEncodeError as exc:
@@ -64,7 +68,7 @@ def optional_text(value: object, field: str) -> str:
 def slug(value: object) -> str:
     """A question slug: lower-case letters, digits and hyphens, starting with a letter or digit."""
     value = text(value, "slug")
-    if not SLUG_RE.match(value):
+    if not SLUG_RE.fullmatch(value):
         raise InputError(f"malformed slug {value!r}: use lower-case letters, digits and '-' (e.g. mars-landing)")
     return value
 
@@ -72,7 +76,7 @@ def slug(value: object) -> str:
 def names(value: object, field: str = "aliases") -> list[str]:
     """A list of non-blank names (expert aliases)."""
     if not isinstance(value, list | tuple):
-        raise InputError(f"{field} must be a list of names, not {_KIND_OF.get(type(value), type(value).__name__)}")
+        raise InputError(f"{field} must be a list of names, not {_kind_of(value)}")
     cleaned = [text(item, "alias").strip() for item in value]
     if not all(cleaned):
         raise InputError(f"{field} contains a blank name")
@@ -84,7 +88,7 @@ def probability(value: object) -> float | None:
     if value is None or value == "":
         return None
     if isinstance(value, bool) or not isinstance(value, int | float | str):
-        raise InputError(f"probability must be a number, not {_KIND_OF.get(type(value), type(value).__name__)}")
+        raise InputError(f"probability must be a number, not {_kind_of(value)}")
     try:
         number = float(value)
     except ValueError:
@@ -99,9 +103,13 @@ def past_date(day: dt.date, field: str = "date", today: dt.date | None = None) -
     today = today or dt.date.today()
     if day > today:
         raise InputError(f"{field} {day.isoformat()} is in the future (today is {today.isoformat()})")
-    if day < EARLIEST_DATE:
-        raise InputError(f"{field} {day.isoformat()} is before {EARLIEST_DATE.isoformat()}, the earliest the store accepts")
+    _not_too_early(day, day.isoformat(), field)
     return day
+
+
+def _not_too_early(day: dt.date, shown: str, field: str) -> None:
+    if day < EARLIEST_DATE:
+        raise InputError(f"{field} {shown} is before {EARLIEST_DATE.isoformat()}, the earliest the store accepts")
 
 
 def as_utc(stamp: dt.datetime) -> dt.datetime:
@@ -116,8 +124,7 @@ def past_timestamp(stamp: dt.datetime, field: str, now: dt.datetime | None = Non
     stamp = as_utc(stamp)
     if stamp > latest:
         raise InputError(f"{field} {stamp.isoformat()} is in the future (now is {now:%Y-%m-%dT%H:%M}Z)")
-    if stamp.date() < EARLIEST_DATE:
-        raise InputError(f"{field} {stamp.isoformat()} is before {EARLIEST_DATE.isoformat()}, the earliest the store accepts")
+    _not_too_early(stamp.date(), stamp.isoformat(), field)
     return stamp
 
 

@@ -61,7 +61,8 @@ def test_corruption_found_mid_run_is_one_line(run, corrupt: Path, case: str) -> 
 
 def test_garbage_header_is_one_line(run, db_path: Path) -> None:
     db_path.write_bytes(b"SQLite format 3\x00" + b"\xff" * 4000)
-    assert_refused(run("evidence", "list"), f"Error: cannot open store sqlite:///{db_path}: the store is corrupt (file is not a database)")
+    assert_refused(run("evidence", "list"),
+                   f"Error: cannot open store sqlite:///{db_path}: the store is corrupt (file is not a database)")
 
 
 @pytest.fixture
@@ -129,7 +130,7 @@ def test_full_disk_during_import_writes_nothing(run, seeded: Path, tmp_path: Pat
     assert snapshot(seeded) == before
 
 
-@pytest.mark.parametrize("url", ["postgresql://forecast@localhost/forecast", "postgresql+psycopg://forecast@localhost/forecast"])
+@pytest.mark.parametrize("url", ["postgresql://forecast@localhost/db", "postgresql+psycopg://forecast@localhost/db"])
 def test_missing_postgres_driver_names_the_extra(run, monkeypatch, url: str) -> None:
     for driver in ("psycopg", "psycopg2"):
         monkeypatch.setitem(sys.modules, driver, None)  # as if not installed

@@ -86,6 +86,7 @@ CASES = {
                        "logged_at 2099-01-01T00:00:00+00:00 is in the future"),
     "malformed logged_at": (_set("observation", logged_at="yesterday"), "malformed logged_at 'yesterday'"),
     "path as a slug": (_set("question", slug="../../../tmp/evil-slug"), "malformed slug '../../../tmp/evil-slug'"),
+    "newline after a slug": (_set("question", slug="russia-iss-withdrawal\n"), "malformed slug 'russia-iss-withdrawal\\n'"),
     "horizon abc": (_set("question", horizon_end="abc"), "malformed month 'abc'"),
     "horizon reversed": (_set("question", horizon_start="2033-01"), "horizon ends (2032-12) before it starts (2033-01)"),
     "question without priors": (_set("question", slug="mars-landing"),

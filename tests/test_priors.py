@@ -50,6 +50,8 @@ EDITS = [
     ("questions/russia-iss-withdrawal.toml", "annual_hazard = { value = 0.08, why", "annual_hazard = { vale = 0.08, why",
      r"annual_hazard: write numbers as"),
     ("questions/russia-iss-withdrawal.toml", "[treaty]", "[treaty\n", "invalid TOML"),
+    ("questions/russia-iss-withdrawal.toml", 'slug = "russia-iss-withdrawal"', 'slug = "../evil"',
+     r"\[question\] malformed slug '../evil'"),
 ]
 
 
