@@ -208,3 +208,11 @@ def test_import_json(template: Path, import_rows: list[dict], data) -> None:
 @FUZZ
 def test_import_csv(template: Path, import_rows: list[dict], data) -> None:
     _import(template, data.draw(_mutated(import_rows, st.one_of(text, dates, st.none()))), "csv")
+
+
+@given(content=st.one_of(st.binary(max_size=200), st.text(max_size=200).map(str.encode)), suffix=st.sampled_from(["csv", "json"]))
+@FUZZ
+def test_import_arbitrary_file(template: Path, content: bytes, suffix: str) -> None:
+    path = template.with_name(f"file{next(_copies)}.{suffix}")
+    path.write_bytes(content)
+    check(template, ["import", str(path)], {(0, 0), (1, 0)})
