@@ -2,7 +2,7 @@
 
 After any input the command exits 0 or 2 (2 with exactly one ``Error:`` line on stderr), and the
 store is unchanged, or holds exactly the one change that command makes. Each example runs on a
-fresh copy of the seeded store; about 350 examples in all, in well under a minute.
+fresh copy of the seeded store; 400 examples in all, in well under a minute.
 """
 
 from __future__ import annotations
@@ -41,10 +41,11 @@ dates = st.one_of(
     st.sampled_from(["0001-01-01", "1899-12-31", "1900-01-01", "2022-06-30", "2099-01-01", "9999-12-31", "2022-02-30"]),
     text,
 )
-numbers = st.one_of(st.floats().map(repr), st.integers(-3, 3).map(str), st.sampled_from(["0.5", "1", "nan", "1e309"]), text)
+numbers = st.one_of(st.floats().map(repr), st.integers(-3, 3).map(str), st.sampled_from(["0.5", "nan", "1e309"]), text)
 refs = st.one_of(st.sampled_from(["S1", "s3", "O1", "S9", "O0", "S99999999999999999999"]),
                  st.from_regex(r"\A[SOX][0-9]{1,22}\Z"), text)
-claims = st.one_of(st.sampled_from(["after 2024", "by 2030", "between 2025 and 2027", "before 1900", "after 9999"]), text)
+claims = st.one_of(st.sampled_from(["after 2024", "by 2030", "between 2025 and 2027", "before 1900", "after 9999"]),
+                   text)
 
 
 @pytest.fixture(scope="module")
@@ -163,7 +164,7 @@ def import_rows(template: Path) -> list[dict]:
     source, export = template.with_name("source.db"), template.with_name("source.json")
     runner = CliRunner()
     for args in (["init"], ["expert", "add", "Jeff Foust", "--kind", "journalist", "--alias", "Foust"],
-                 ["log", "statement", "--no-update", "--question", QUESTION, "--expert", "Foust", "--date", "2024-05-01",
+                 ["log", "statement", "--no-update", "--question", QUESTION, "--expert", "Zak", "--date", "2024-05-01",
                   "--claim", "after 2027", "--quote", "Not before 2028.", "--source", "SpaceNews", "--probability", "0.7"],
                  ["log", "observation", "--no-update", "--question", QUESTION, "--kind", "still-participating",
                   "--date", "2025-10-01", "--source", "crew"], ["export", str(export)]):
@@ -210,7 +211,8 @@ def test_import_csv(template: Path, import_rows: list[dict], data) -> None:
     _import(template, data.draw(_mutated(import_rows, st.one_of(text, dates, st.none()))), "csv")
 
 
-@given(content=st.one_of(st.binary(max_size=200), st.text(max_size=200).map(str.encode)), suffix=st.sampled_from(["csv", "json"]))
+@given(content=st.one_of(st.binary(max_size=200), st.text(max_size=200).map(str.encode)),
+       suffix=st.sampled_from(["csv", "json"]))
 @FUZZ
 def test_import_arbitrary_file(template: Path, content: bytes, suffix: str) -> None:
     path = template.with_name(f"file{next(_copies)}.{suffix}")
