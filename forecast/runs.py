@@ -15,7 +15,7 @@ from dataclasses import asdict, dataclass
 import numpy as np
 from sqlmodel import Session, select
 
-from . import __version__
+from . import __version__, validate
 from .dataset import Dataset
 from .errors import ForecastError, NotFoundError
 from .exact import exact_posterior
@@ -146,10 +146,19 @@ def fit_and_store(store, data: Dataset, priors: Priors, settings: FitSettings, k
 
 def run_forecast(store, priors: Priors, settings: FitSettings, question: str | None = None,
                  as_of: dt.date | None = None, known_at: dt.datetime | None = None) -> int:
-    """Build the dataset (all open questions, jointly), fit, and store the run; returns its id."""
+    """Build the dataset (all open questions, jointly), fit, and store the run; returns its id.
+
+    The seed, ``as_of`` (a date up to today) and ``known_at`` (up to the end of today, UTC) are
+    checked before anything is compiled.
+    """
     from .dataset import build_dataset
     from .evidence import question_by_slug
 
+    validate.seed(settings.seed)
+    if as_of is not None:
+        validate.past_date(as_of, "as-of date")
+    if known_at is not None:
+        validate.past_timestamp(known_at, "known-at time")
     with store.session() as session:
         if question:
             question_by_slug(session, question)
@@ -176,7 +185,7 @@ def latest_run(session: Session, question: str | None = None, run_id: int | None
                as_of: dt.date | None = None) -> ForecastRun:
     """A run by id, or the latest full run including ``question`` (with ``as_of``: the latest run of any kind then)."""
     if run_id is not None:
-        run = session.get(ForecastRun, run_id)
+        run = session.get(ForecastRun, run_id) if validate.row_id(run_id) else None
         if run is None:
             raise NotFoundError(f"no forecast run {run_id}")
         return run

@@ -75,3 +75,11 @@ def log_args(**overrides: str) -> list[str]:
     for key, value in fields.items():
         args += [f"--{key}", value]
     return args
+
+
+def assert_refused(result, message: str) -> None:
+    """The CLI refused: exit 2, nothing on stdout, one line on stderr starting with ``message``."""
+    assert result.exit_code == 2, (result.exit_code, result.output)
+    assert result.stdout == ""
+    assert result.stderr.startswith(message), result.stderr
+    assert result.stderr.count("\n") == 1 and "Traceback" not in result.stderr
