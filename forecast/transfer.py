@@ -119,7 +119,7 @@ def _stamp(value: object, field: str) -> dt.datetime | None:
     except ValueError:
         raise InputError(f"malformed {field} {value!r}: expected an ISO 8601 timestamp") from None
     validate.past_timestamp(stamp, field)
-    return stamp
+    return validate.as_utc(stamp)  # the store keeps aware UTC timestamps; a naive one is read as UTC
 
 
 def _blank(value: object) -> object:
