@@ -34,7 +34,7 @@ def backtest(store, priors: Priors, start: dt.date, every: str, end: dt.date | N
              settings: FitSettings = FitSettings(), progress: Callable[[dt.date, int], None] | None = None) -> list[int]:
     """Fit and store one `backtest` run per as-of date, re-using one compiled model; returns run ids."""
     dates = as_of_dates(start, end or dt.date.today(), every)
-    with store.session() as session:
+    with store.reader() as session:
         final = build_dataset(session, priors, dates[-1])
         datasets = [build_dataset(session, priors, day, experts=final.experts) for day in dates]
     model = DateModel(final, priors)

@@ -141,16 +141,23 @@ def fit_and_store(store, data: Dataset, priors: Priors, settings: FitSettings, k
 
 
 def run_forecast(store, priors: Priors, settings: FitSettings, question: str | None = None,
-                 as_of: dt.date | None = None, known_at: dt.datetime | None = None) -> int:
-    """Build the dataset (all open questions, jointly), fit, and store the run; returns its id."""
+                 as_of: dt.date | None = None, known_at: dt.datetime | None = None,
+                 allow_tampered: bool = False) -> tuple[int, list[str]]:
+    """Verify the store, build the dataset (all open questions, jointly), fit, and store the run.
+
+    Returns the run id and the problems `forecast verify` found (a tampered store raises
+    :class:`~forecast.errors.TamperError` unless ``allow_tampered``).
+    """
     from .dataset import build_dataset
     from .evidence import question_by_slug
+    from .verify import require_intact
 
-    with store.session() as session:
+    with store.reader() as session:
+        problems = require_intact(session, allow_tampered).problems
         if question:
             question_by_slug(session, question)
         data = build_dataset(session, priors, as_of, known_at)
-    return fit_and_store(store, data, priors, settings)
+    return fit_and_store(store, data, priors, settings), problems
 
 
 def load_posterior(run: ForecastRun):

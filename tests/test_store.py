@@ -90,7 +90,7 @@ def test_evidence_cannot_be_deleted_and_foreign_keys_hold(seeded: Path) -> None:
             conn.execute("DELETE FROM statement WHERE id = 1")
     store = open_store(str(seeded))
     with store.engine.begin() as conn, pytest.raises(sa.exc.IntegrityError, match="FOREIGN KEY"):
-        conn.execute(sa.text("UPDATE statement SET expert_id = 999 WHERE id = 1"))
+        conn.execute(sa.text("UPDATE statement SET superseded_by_id = 999 WHERE id = 1"))
 
 
 def test_store_uses_wal(seeded: Path) -> None:

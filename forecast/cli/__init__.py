@@ -31,7 +31,9 @@ class ForecastGroup(click.Group):
 
 
 def _fail(message: str, code: int) -> NoReturn:
-    click.echo(f"Error: {message}", err=True)
+    from .render import terminal_text
+
+    click.echo(f"Error: {terminal_text(message)}", err=True)
     sys.exit(code)
 
 

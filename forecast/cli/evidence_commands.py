@@ -8,7 +8,7 @@ import click
 
 from ..vocab import DATE_PRECISIONS, EXPERT_KINDS, OBSERVATION_KINDS, STRENGTHS
 from . import DATE, cli
-from .render import emit_json, emit_record, emit_table
+from .render import emit_json, emit_record, emit_table, terminal_text
 
 update_option = click.option("--update/--no-update", default=True, show_default=True,
                              help="Print the updated headline from the exact fast path.")
@@ -25,8 +25,10 @@ def init(env, priors: Path | None, observations: Path | None) -> None:
     Example: forecast init
     """
     from .. import seed
+    from ..verify import require_intact
 
     with env.store().session() as session:
+        require_intact(session)
         report = seed.initialise(session, priors, observations)
     click.echo(
         f"Store {env.store().url}: added {len(report.questions)} question(s), {len(report.experts)} expert(s), "
@@ -49,7 +51,7 @@ def question_list(env, as_json: bool) -> None:
     """
     from .. import views
 
-    with env.store().session() as session:
+    with env.store().reader() as session:
         rows = views.list_questions(session)
     emit_json(rows) if as_json else emit_table(rows, ["slug", "status", "horizon_start", "horizon_end", "title"], wide=["title"])
 
@@ -65,7 +67,7 @@ def question_show(env, slug: str, as_json: bool) -> None:
     """
     from .. import evidence, views
 
-    with env.store().session() as session:
+    with env.store().reader() as session:
         record = views.question_view(evidence.question_by_slug(session, slug))
     emit_json(record) if as_json else emit_record(record)
 
@@ -86,7 +88,7 @@ def expert_list(env, kind: str | None, as_json: bool) -> None:
     """
     from .. import views
 
-    with env.store().session() as session:
+    with env.store().reader() as session:
         rows = views.list_experts(session, kind)
     emit_json(rows) if as_json else emit_table(rows, ["name", "kind", "affiliation", "role"], wide=["role"])
 
@@ -102,7 +104,7 @@ def expert_show(env, name: str, as_json: bool) -> None:
     """
     from .. import evidence, views
 
-    with env.store().session() as session:
+    with env.store().reader() as session:
         record = views.expert_view(evidence.expert_by_name(session, name))
         record["statements"] = views.list_evidence(session, expert=record["name"], include_inactive=True)
     if as_json:
@@ -131,7 +133,7 @@ def expert_add(env, name: str, kind: str, role: str, affiliation: str, aliases: 
 
     with env.store().session() as session:
         added = evidence.add_expert(session, name, kind, role, affiliation, list(aliases), notes)
-    click.echo(f"Added expert {added.name} ({added.kind}).")
+    click.echo(terminal_text(f"Added expert {added.name} ({added.kind})."))
 
 
 @cli.group(name="log")
@@ -165,7 +167,7 @@ def log_statement(env, update: bool, **fields) -> None:
     with env.store().session() as session:
         row = evidence.log_statement(session, **fields)
         label = f"{row.claim_start or 'open'} .. {row.claim_end or 'open'}"
-    click.echo(f"Logged {evidence.ref_of(row)}: {fields['expert']} on {row.said_on}, {row.claim_text!r} -> {label}.")
+    click.echo(terminal_text(f"Logged {evidence.ref_of(row)}: {fields['expert']} on {row.said_on}, {row.claim_text!r} -> {label}."))
     if update:
         _updated_headline(env, fields["question"])
 
@@ -200,7 +202,7 @@ def _updated_headline(env, question: str) -> None:
     from ..run_views import fast_headline
     from .forecast_commands import load_priors_dir
 
-    with env.store().session() as session:
+    with env.store().reader() as session:
         fast = fast_headline(session, load_priors_dir(None), question)
     head = fast["headline"]
     low, high = head["intervals"]["80%"]
@@ -230,7 +232,7 @@ def evidence_list(env, as_json: bool, **filters) -> None:
     """
     from .. import views
 
-    with env.store().session() as session:
+    with env.store().reader() as session:
         rows = views.list_evidence(session, **filters)
     if as_json:
         emit_json(rows)
@@ -257,6 +259,26 @@ def retract(env, ref: str, reason: str) -> None:
     click.echo(f"Retracted {evidence.ref_of(row)}.")
 
 
+@cli.command()
+@click.pass_obj
+def verify(env) -> None:
+    """Check that every expert, evidence and run row is as forecast wrote it (exit 2 naming each change).
+
+    Example: forecast verify
+    """
+    from ..errors import TamperError
+    from ..verify import verify_store
+
+    with env.store().reader() as session:
+        result = verify_store(session)
+    for problem in result.problems:
+        click.echo(terminal_text(problem))
+    if result.problems:
+        raise TamperError(result.summary())
+    counts = ", ".join(f"{n} {table.replace('_', ' ')}(s)" for table, n in result.counts.items())
+    click.echo(f"Verified {counts}: all as forecast wrote them.\nChain head {result.head}")
+
+
 format_option = click.option("--format", "fmt", type=click.Choice(["csv", "json"]), help="Default: from the file name.")
 
 
@@ -271,8 +293,9 @@ def export_command(env, path: Path, fmt: str | None) -> None:
     """
     from .. import transfer
 
-    with env.store().session() as session:
-        count = transfer.export_store(session, path, fmt)
+    with env.store().reader() as session:  # one snapshot, released before the file is written
+        frame = transfer.export_frame(session)
+    count = transfer.write_export(frame, path, fmt)
     click.echo(f"Exported {count} rows to {path}.")
 
 

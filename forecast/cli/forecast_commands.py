@@ -7,7 +7,7 @@ from pathlib import Path
 import click
 
 from . import DATE, TIMESTAMP, cli
-from .render import emit_json, emit_run, emit_table
+from .render import emit_json, emit_run, emit_table, terminal_text
 
 priors_option = click.option("--priors", "priors_dir", type=click.Path(file_okay=False, path_type=Path),
                              help="Priors directory (default: the project's priors/).")
@@ -30,9 +30,10 @@ def load_priors_dir(priors_dir: Path | None):
 @click.option("--chains", type=click.IntRange(1), default=4, show_default=True)
 @click.option("--seed", type=int, default=20220726, show_default=True)
 @click.option("--sampler", type=click.Choice(["nutpie", "pymc"]), default="nutpie", show_default=True)
+@click.option("--allow-tampered", is_flag=True, help="Fit even if `forecast verify` finds rows changed outside forecast.")
 @priors_option
 @click.pass_obj
-def run_command(env, question, as_of, known_at, draws, tune, chains, seed, sampler, priors_dir) -> None:
+def run_command(env, question, as_of, known_at, draws, tune, chains, seed, sampler, allow_tampered, priors_dir) -> None:
     """Fit all open questions jointly and store the run; print QUESTION's forecast (default: all).
 
     Example: forecast run russia-iss-withdrawal --as-of 2023-01-01 --seed 7
@@ -43,8 +44,10 @@ def run_command(env, question, as_of, known_at, draws, tune, chains, seed, sampl
 
     settings = FitSettings(draws=draws, tune=tune, chains=chains, seed=seed, sampler=sampler, cores=min(chains, 2))
     store = env.store()
-    run_id = run_forecast(store, load_priors_dir(priors_dir), settings, question, as_of, known_at)
-    with store.session() as session:
+    run_id, problems = run_forecast(store, load_priors_dir(priors_dir), settings, question, as_of, known_at, allow_tampered)
+    for problem in problems:
+        click.echo(f"Warning (fitted anyway, --allow-tampered): {terminal_text(problem)}", err=True)
+    with store.reader() as session:
         emit_run(run_view(session, latest_run(session, run_id=run_id), question))
 
 
@@ -61,7 +64,7 @@ def show_command(env, question, run_id, as_json) -> None:
     from ..run_views import run_view
     from ..runs import latest_run
 
-    with env.store().session() as session:
+    with env.store().reader() as session:
         record = run_view(session, latest_run(session, question, run_id), question)
     emit_json(record) if as_json else emit_run(record)
 
@@ -77,7 +80,7 @@ def runs_command(env, question, as_json) -> None:
     """
     from ..run_views import list_runs
 
-    with env.store().session() as session:
+    with env.store().reader() as session:
         rows = list_runs(session, question)
     if as_json:
         emit_json(rows)
@@ -101,13 +104,12 @@ def report_command(env, question, run_id, as_of, out_dir, open_browser, priors_d
 
     Example: forecast report russia-iss-withdrawal --out reports
     """
-    from ..report import write_report
-    from ..views import list_questions
+    from ..report import gather_reports, write_report
 
     priors = load_priors_dir(priors_dir)
-    with env.store().session() as session:
-        slugs = [question] if question else [q["slug"] for q in list_questions(session) if q["status"] == "open"]
-        written = [write_report(session, priors, slug, out_dir, run_id, as_of) for slug in slugs]
+    with env.store().reader() as session:  # one snapshot, released before figures are drawn and files written
+        contents = gather_reports(session, priors, question, run_id, as_of)
+    written = [write_report(content, out_dir) for content in contents]
     for html_path, md_path in written:
         click.echo(f"Wrote {html_path} and {md_path}")
     if open_browser and written:

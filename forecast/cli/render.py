@@ -1,22 +1,42 @@
-"""Terminal output: plain tables and JSON."""
+"""Terminal output: plain tables and JSON.
+
+Stored text passes through :func:`terminal_text` on its way out, on a terminal and in a pipe
+alike, so evidence cannot move the cursor, retitle the window or plant a hyperlink.
+"""
 
 from __future__ import annotations
 
 import json
+import re
 import shutil
 import sys
 from collections.abc import Sequence
 
 import click
 
+# What a terminal would act on: CSI (ESC [ or 0x9B) up to its final byte; OSC, DCS, SOS, PM and APC
+# strings up to their terminator (BEL or ST) or the end of the text; any other ESC sequence.
+_ESCAPE_SEQUENCE = re.compile(
+    r"(?:\x1b\[|\x9b)[0-?]*[ -/]*[@-~]?"
+    r"|(?:\x1b[\]PX^_]|[\x90\x98\x9d\x9e\x9f])[^\x07\x1b\x9c]*(?:\x07|\x1b\\|\x9c)?"
+    r"|\x1b[ -/]*[0-~]?"
+)
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")  # C0 but tab and newline, DEL, C1
+
+
+def terminal_text(value: object) -> str:
+    """Stored text safe to print: escape sequences and control characters (but tab and newline) removed."""
+    return _CONTROL.sub("", _ESCAPE_SEQUENCE.sub("", "" if value is None else str(value)))
+
 
 def emit_json(data: object) -> None:
-    """Print data as indented JSON."""
-    click.echo(json.dumps(data, indent=2, ensure_ascii=False, default=str))
+    """Print data as indented JSON (control characters escaped as ``\\uXXXX``, C1 and DEL included)."""
+    text = json.dumps(data, indent=2, ensure_ascii=False, default=str)
+    click.echo(_CONTROL.sub(lambda m: f"\\u{ord(m.group()):04x}", text))
 
 
 def _cell(value: object, width: int) -> str:
-    text = "" if value is None else str(value).replace("\n", " ")
+    text = terminal_text(value).replace("\n", " ").replace("\t", " ")
     return text if len(text) <= width else text[: max(width - 1, 0)] + "…"
 
 
@@ -43,7 +63,7 @@ def emit_record(record: dict) -> None:
     for key, value in record.items():
         if isinstance(value, list):
             value = ", ".join("open" if v is None else str(v) for v in value)
-        click.echo(f"{key.ljust(width)}  {'' if value is None else value}")
+        click.echo(f"{key.ljust(width)}  {terminal_text(value)}")
 
 
 def _pct(p: float) -> str:
@@ -53,6 +73,7 @@ def _pct(p: float) -> str:
 def emit_headline(head: dict, title: str = "") -> None:
     """Checkpoint probabilities, median and intervals in plain words."""
     if title:
+        title = terminal_text(title)
         click.echo(click.style(title, bold=True) if sys.stdout.isatty() else title)
     for date, p in head["checkpoints"].items():
         click.echo(f"  P(before {date})        {_pct(p)}")
@@ -82,7 +103,7 @@ def emit_run(record: dict) -> None:
     diag = record["diagnostics"]
     if not record["converged"]:
         click.echo(
-            f"WARNING: run {record['id']} failed diagnostics ({'; '.join(diag['problems'])}). Retry with more "
+            f"WARNING: run {record['id']} failed diagnostics ({terminal_text('; '.join(diag['problems']))}). Retry with more "
             f"tuning and draws, e.g. forecast run --tune 2000 --draws 2000 --seed {record['seed'] + 1}"
         )
     settings = record["settings"]

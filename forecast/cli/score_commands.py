@@ -10,7 +10,7 @@ import click
 
 from . import DATE, cli
 from .forecast_commands import load_priors_dir, priors_option
-from .render import emit_json, emit_table
+from .render import emit_json, emit_table, terminal_text
 
 
 @cli.command(name="resolve")
@@ -57,12 +57,12 @@ def backtest_command(env, question, start, end, every, draws, tune, chains, seed
 
     priors = load_priors_dir(priors_dir)
     store = env.store()
-    with store.session() as session:
+    with store.reader() as session:
         question_by_slug(session, question)
     settings = FitSettings(draws=draws, tune=tune, chains=chains, seed=seed, sampler="nutpie", cores=min(chains, 2))
 
     def progress(day, run_id):
-        with store.session() as session:
+        with store.reader() as session:
             run = latest_run(session, run_id=run_id)
             head = run_view(session, run, question)["results"][0]["headline"]
         flag = "" if run.converged else "  (failed diagnostics)"
@@ -86,12 +86,14 @@ def score_command(env, question, as_json, as_csv, priors_dir) -> None:
     """
     from ..scorecard import scorecard
 
-    with env.store().session() as session:
+    with env.store().reader() as session:
         card = scorecard(session, load_priors_dir(priors_dir), question)
     if as_json:
         emit_json(card)
     elif as_csv:
-        rows = card["checkpoint_scores"]
+        from ..transfer import neutralise_cell
+
+        rows = [{k: neutralise_cell(terminal_text(v)) for k, v in row.items()} for row in card["checkpoint_scores"]]
         writer = csv.DictWriter(sys.stdout, fieldnames=list(rows[0]) if rows else ["run"], lineterminator="\n")
         writer.writeheader()
         writer.writerows(rows)
@@ -146,7 +148,7 @@ def calibration_command(env, question, out_path, as_json, priors_dir) -> None:
 
     if out_path.suffix.lower() not in (".svg", ".png"):
         raise InputError(f"--out must end in .svg or .png, not {out_path.name!r}")
-    with env.store().session() as session:
+    with env.store().reader() as session:
         card = scorecard(session, load_priors_dir(priors_dir), question)
     numbers = {key: card[key] for key in ("reliability_diagram", "murphy", "coverage", "pit_histogram")}
     _save_reliability(card["reliability_diagram"], out_path)

@@ -1,4 +1,7 @@
-"""Report figures as SVG text (matplotlib, no fonts or files fetched when viewed)."""
+"""Report figures as SVG text (matplotlib, no fonts or files fetched when viewed).
+
+Stored text in labels is drawn literally: mathtext parsing is off for every text element.
+"""
 
 from __future__ import annotations
 
@@ -16,7 +19,9 @@ def _pyplot():
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    plt.rcParams.update({"font.size": 9, "svg.hashsalt": "forecast", "figure.dpi": 100})
+    # Labels carry stored text (expert names): never read `$...$` as mathtext or hand text to TeX.
+    plt.rcParams.update({"font.size": 9, "svg.hashsalt": "forecast", "figure.dpi": 100, "text.parse_math": False,
+                         "text.usetex": False})
     return plt
 
 
