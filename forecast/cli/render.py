@@ -1,38 +1,27 @@
 """Terminal output: plain tables and JSON.
 
 Stored text passes through :func:`terminal_text` on its way out, on a terminal and in a pipe
-alike, so evidence cannot move the cursor, retitle the window or plant a hyperlink.
+alike, so evidence cannot move the cursor, retitle the window or plant a hyperlink; JSON keeps
+the text exactly, every control character escaped.
 """
 
 from __future__ import annotations
 
 import json
-import re
 import shutil
 import sys
 from collections.abc import Sequence
 
 import click
 
-# What a terminal would act on: CSI (ESC [ or 0x9B) up to its final byte; OSC, DCS, SOS, PM and APC
-# strings up to their terminator (BEL or ST) or the end of the text; any other ESC sequence.
-_ESCAPE_SEQUENCE = re.compile(
-    r"(?:\x1b\[|\x9b)[0-?]*[ -/]*[@-~]?"
-    r"|(?:\x1b[\]PX^_]|[\x90\x98\x9d\x9e\x9f])[^\x07\x1b\x9c]*(?:\x07|\x1b\\|\x9c)?"
-    r"|\x1b[ -/]*[0-~]?"
-)
-_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")  # C0 but tab and newline, DEL, C1
-
-
-def terminal_text(value: object) -> str:
-    """Stored text safe to print: escape sequences and control characters (but tab and newline) removed."""
-    return _CONTROL.sub("", _ESCAPE_SEQUENCE.sub("", "" if value is None else str(value)))
+from ..text import CONTROL
+from ..text import displayable as terminal_text  # what stored text becomes on its way to the terminal
 
 
 def emit_json(data: object) -> None:
     """Print data as indented JSON (control characters escaped as ``\\uXXXX``, C1 and DEL included)."""
     text = json.dumps(data, indent=2, ensure_ascii=False, default=str)
-    click.echo(_CONTROL.sub(lambda m: f"\\u{ord(m.group()):04x}", text))
+    click.echo(CONTROL.sub(lambda m: f"\\u{ord(m.group()):04x}", text))
 
 
 def _cell(value: object, width: int) -> str:

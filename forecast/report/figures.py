@@ -10,6 +10,8 @@ import io
 
 import numpy as np
 
+from ..text import displayable
+
 POSTERIOR, PRIOR, BAND = "#1f5f8b", "#b0b0b0", "#7fb2d5"
 
 
@@ -86,7 +88,7 @@ def experts_figure(experts: list[dict]) -> str:
         ax.plot([e["q05"], e["q95"]], [i - 0.15] * 2, color=POSTERIOR, lw=2)
         ax.plot(e["mean"], i - 0.15, "o", color=POSTERIOR)
     ax.axvline(0.5, color="#999", lw=0.8, ls=":")
-    ax.set_yticks(range(len(experts)), [e["expert"] for e in experts])
+    ax.set_yticks(range(len(experts)), [displayable(e["expert"]) for e in experts])
     ax.set_xlim(0, 1)
     ax.set_xlabel("reliability (grey: prior 90%; blue: learned mean and 90%)")
     ax.spines[["top", "right"]].set_visible(False)

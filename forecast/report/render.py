@@ -6,6 +6,8 @@ import html
 import re
 from urllib.parse import quote
 
+from ..text import displayable
+
 _CSS = """
 body{font-family:system-ui,-apple-system,"Segoe UI",sans-serif;margin:0 auto;max-width:60rem;padding:1rem;
 line-height:1.45;color:#1a1a1a}
@@ -21,7 +23,7 @@ th{background:#f4f6f8}td.num{text-align:right;white-space:nowrap}
 
 
 def _e(value: object) -> str:
-    return html.escape("" if value is None else str(value))
+    return html.escape(displayable(value))
 
 
 def _source(text: str) -> str:
@@ -159,14 +161,15 @@ def to_html(c: dict, figures: dict[str, str], generated_at: str) -> str:
 # Markdown escaping. Evidence text is shown as text in any CommonMark or GFM renderer, raw HTML
 # allowed or not: every character that could open HTML, an entity, a link, an image, emphasis, code,
 # a table cell or a heading is backslash-escaped, '@' and '//' so that no e-mail or scheme-relative
-# link is detected, and line breaks become spaces so a table row stays one row. Links are made only
-# for http(s) URLs in sources.
+# link is detected, line breaks become spaces so a table row stays one row, and escape sequences
+# and control characters are removed (the file may be read in a terminal). Links are made only for
+# http(s) URLs in sources.
 _MD_SPECIAL = re.compile(r"([\\`*_\[\]<>&|~#@])")
 _URL = re.compile(r"https?://[^\s<>\"'`\\|\[\]]+", re.IGNORECASE)
 
 
 def _md(text: object) -> str:
-    flat = re.sub(r"\r\n?|\n", " ", "" if text is None else str(text))
+    flat = displayable(text).replace("\n", " ")
     return re.sub(r"(?<=/)/", r"\\/", _MD_SPECIAL.sub(r"\\\1", flat))
 
 
@@ -182,7 +185,7 @@ def _md_source(text: str) -> str:
 
 def _md_code(text: str) -> str:
     """A code span that no backtick inside ``text`` can close."""
-    flat = re.sub(r"\r\n?|\n", " ", text)
+    flat = displayable(text).replace("\n", " ")
     fence = "`" * (max(map(len, re.findall(r"`+", flat)), default=0) + 1)
     pad = " " if flat.startswith("`") or flat.endswith("`") else ""
     return f"{fence}{pad}{flat}{pad}{fence}"

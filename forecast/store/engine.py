@@ -140,12 +140,10 @@ class Store:
     @contextmanager
     def reader(self) -> Iterator[Session]:
         """A read-only session on one snapshot of the store that never blocks a writer (SQLite: a
-        deferred transaction under WAL with ``query_only``); rolled back when done."""
+        deferred transaction under WAL with ``query_only``). Closing it ends the transaction; what was
+        read stays loaded."""
         with Session(_reading(self.engine), expire_on_commit=False) as session:
-            try:
-                yield session
-            finally:
-                session.rollback()
+            yield session
 
     def schema_version(self) -> list[str]:
         """The names of the applied migrations, in order."""
