@@ -10,6 +10,7 @@ import datetime as dt
 import io
 import json
 import time
+from collections.abc import Callable
 from dataclasses import asdict, dataclass
 
 import numpy as np
@@ -142,22 +143,24 @@ def fit_and_store(store, data: Dataset, priors: Priors, settings: FitSettings, k
 
 def run_forecast(store, priors: Priors, settings: FitSettings, question: str | None = None,
                  as_of: dt.date | None = None, known_at: dt.datetime | None = None,
-                 allow_tampered: bool = False) -> tuple[int, list[str]]:
-    """Verify the store, build the dataset (all open questions, jointly), fit, and store the run.
+                 allow_tampered: bool = False, warn: Callable[[str], None] | None = None) -> int:
+    """Verify the store, build the dataset (all open questions, jointly), fit, and store the run; returns its id.
 
-    Returns the run id and the problems `forecast verify` found (a tampered store raises
-    :class:`~forecast.errors.TamperError` unless ``allow_tampered``).
+    A store changed outside forecast raises :class:`~forecast.errors.TamperError`, unless
+    ``allow_tampered``: then each problem goes to ``warn`` before the fit.
     """
     from .dataset import build_dataset
     from .evidence import question_by_slug
     from .verify import require_intact
 
     with store.reader() as session:
-        problems = require_intact(session, allow_tampered).problems
+        problems = require_intact(session, allow_tampered, "; `forecast run --allow-tampered` fits it anyway").problems
         if question:
             question_by_slug(session, question)
         data = build_dataset(session, priors, as_of, known_at)
-    return fit_and_store(store, data, priors, settings), problems
+    for problem in problems if warn else ():
+        warn(problem)
+    return fit_and_store(store, data, priors, settings)
 
 
 def load_posterior(run: ForecastRun):

@@ -31,10 +31,10 @@ class Verification:
     counts: dict[str, int]
     head: str
 
-    def summary(self) -> str:
+    def summary(self, hint: str = "") -> str:
         """The one-line error for a tampered store."""
         return (f"the store was changed outside forecast ({len(self.problems)} problem(s), first: {self.problems[0]}); "
-                f"`forecast verify` lists them all")
+                f"`forecast verify` lists them all{hint}")
 
 
 def _table(name: str, *columns: str) -> sa.TableClause:
@@ -67,15 +67,15 @@ def _evidence_problems(conn: sa.Connection, table: str) -> list[str]:
 def verify_store(session: Session) -> Verification:
     """Check the whole store in the caller's transaction (a reader's snapshot, or a writer's lock)."""
     conn = session.connection()
-    problems = [p for table in UID_CONTENT for p in _evidence_problems(conn, table)] + integrity.check(conn)
+    problems = integrity.check(conn) + [p for table in UID_CONTENT for p in _evidence_problems(conn, table)]
     counts = {table: conn.execute(sa.select(sa.func.count()).select_from(sa.table(table))).scalar_one()
               for table in integrity.CHAINED}
     return Verification(problems, counts, integrity.head(conn))
 
 
-def require_intact(session: Session, allow_tampered: bool = False) -> Verification:
+def require_intact(session: Session, allow_tampered: bool = False, hint: str = "") -> Verification:
     """Verify the store; raise :class:`TamperError` on any problem unless ``allow_tampered``."""
     verification = verify_store(session)
     if verification.problems and not allow_tampered:
-        raise TamperError(verification.summary())
+        raise TamperError(verification.summary(hint))
     return verification

@@ -7,7 +7,7 @@ from pathlib import Path
 import click
 
 from . import DATE, TIMESTAMP, cli
-from .render import emit_json, emit_run, emit_table, terminal_text
+from .render import emit_json, emit_run, emit_table
 
 priors_option = click.option("--priors", "priors_dir", type=click.Path(file_okay=False, path_type=Path),
                              help="Priors directory (default: the project's priors/).")
@@ -44,9 +44,8 @@ def run_command(env, question, as_of, known_at, draws, tune, chains, seed, sampl
 
     settings = FitSettings(draws=draws, tune=tune, chains=chains, seed=seed, sampler=sampler, cores=min(chains, 2))
     store = env.store()
-    run_id, problems = run_forecast(store, load_priors_dir(priors_dir), settings, question, as_of, known_at, allow_tampered)
-    for problem in problems:
-        click.echo(f"Warning (fitted anyway, --allow-tampered): {terminal_text(problem)}", err=True)
+    run_id = run_forecast(store, load_priors_dir(priors_dir), settings, question, as_of, known_at, allow_tampered,
+                          warn=lambda problem: click.echo(f"Warning (fitted anyway, --allow-tampered): {problem}", err=True))
     with store.reader() as session:
         emit_run(run_view(session, latest_run(session, run_id=run_id), question))
 
