@@ -6,19 +6,11 @@ from __future__ import annotations
 import sqlite3
 from pathlib import Path
 
-import numpy as np
 import pytest
 
-from forecast.dataset import build_dataset
 from forecast.errors import ForecastError
-from forecast.exact import exact_posterior
-from forecast.model import FitSettings
-from forecast.priors import load_priors
-from forecast.runs import FitSummary, save_run
-from forecast.seed import PROJECT_ROOT
-from forecast.store import open_store
 
-from .conftest import log_args, snapshot
+from .conftest import log_args, snapshot, store_exact_run
 
 _STATEMENT_COLUMNS = ("id, uid, question_id, expert_id, said_on, date_precision, quote, source, claim_text, claim_start, "
                       "claim_end, probability, strength, rationale, logged_at, retracted_at, retraction_reason, "
@@ -27,25 +19,12 @@ _STATEMENT_COLUMNS = ("id, uid, question_id, expert_id, said_on, date_precision,
 UID_PARTS = " (question, expert, said_on, claim_text, quote, source)"
 
 
-def _store_run(db: Path) -> None:
-    """A stored run with the exact fast path's numbers (no sampling: the run's rows are what matter here)."""
-    store, priors = open_store(str(db)), load_priors(PROJECT_ROOT / "priors")
-    with store.reader() as session:
-        data = build_dataset(session, priors)
-    monthly = exact_posterior(data, priors)
-    summary = FitSummary(monthly=monthly, prior=exact_posterior(data, priors, with_evidence=False),
-                         cdf_bands={"0.5": np.cumsum(monthly, axis=-1)}, reliabilities=[],
-                         diagnostics={"problems": []}, posterior=b"draws")
-    with store.session() as session:
-        save_run(session, data, "config", FitSettings(), summary, 0.0)
-
-
 @pytest.fixture
 def kept(run, seeded: Path) -> Path:
     """A store written only by forecast: seed, a retraction, a supersession, a hedged statement and a run."""
     assert run("retract", "S2", "--reason", "paraphrase").exit_code == 0
     assert run(*log_args(expert="Dreier", claim="after 2026", supersedes="S4", probability="0.7")).exit_code == 0
-    _store_run(seeded)
+    store_exact_run(seeded)
     return seeded
 
 
