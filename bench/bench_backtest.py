@@ -45,7 +45,7 @@ def main() -> None:
         DateModel(data, priors).fit(FitSettings())
         fresh = time.perf_counter() - start
         start = time.perf_counter()
-        ids = backtest(store, priors, dt.date(2022, 7, 1), "quarter")
+        ids = backtest(store, priors, "russia-iss-withdrawal", dt.date(2022, 7, 1), "quarter")
         total = time.perf_counter() - start
         with store.session() as session:
             fits = [session.get(ForecastRun, i).elapsed_seconds for i in ids]

@@ -30,9 +30,13 @@ def as_of_dates(start: dt.date, end: dt.date, every: str) -> list[dt.date]:
         k += 1
 
 
-def backtest(store, priors: Priors, start: dt.date, every: str, end: dt.date | None = None,
+def backtest(store, priors: Priors, question: str, start: dt.date, every: str, end: dt.date | None = None,
              settings: FitSettings = FitSettings(), progress: Callable[[dt.date, int], None] | None = None) -> list[int]:
-    """Fit and store one `backtest` run per as-of date, re-using one compiled model; returns run ids."""
+    """Fit and store one `backtest` run of ``question`` per as-of date, re-using one compiled model; returns run ids.
+
+    Every question is fitted jointly (track records carry across questions), but only ``question``'s
+    results are stored, so the runs count for it alone.
+    """
     dates = as_of_dates(start, end or dt.date.today(), every)
     with store.reader() as session:
         final = build_dataset(session, priors, dates[-1])
@@ -40,7 +44,7 @@ def backtest(store, priors: Priors, start: dt.date, every: str, end: dt.date | N
     model = DateModel(final, priors)
     ids = []
     for day, data in zip(dates, datasets):
-        ids.append(fit_and_store(store, data, priors, settings, kind="backtest", model=model))
+        ids.append(fit_and_store(store, data, priors, settings, kind="backtest", model=model, only=[question]))
         if progress:
             progress(day, ids[-1])
     return ids

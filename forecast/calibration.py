@@ -21,7 +21,7 @@ from .months import parse_month
 from .priors import Priors
 from .resolution import checkpoint_outcomes, date_outcome
 from .scoring import bootstrap_difference, brier, log_score, rps, time_average
-from .store.tables import ForecastResult, ForecastRun, Question, Statement
+from .store.tables import Expert, ForecastResult, ForecastRun, Observation, Question, Statement
 from .summary import on_grid
 
 BASELINE_RELIABILITY = 0.8
@@ -48,8 +48,12 @@ def _alone(session, priors, run, question, all_uids: list[str], keep: set[str]) 
 
 
 def run_forecasts(session: Session, priors: Priors, run: ForecastRun, result: ForecastResult, question: str,
-                  baselines: bool = True) -> Forecasts:
-    """The model's and every baseline's distribution for one run (only model and prior without ``baselines``)."""
+                  baselines: bool = True, speakers: list[str] = ()) -> Forecasts:
+    """The model's and every baseline's distribution for one run (only model and prior without ``baselines``).
+
+    Every expert in ``speakers`` gets a forecast, so all are scored over the same checkpoints and periods as
+    the model: before an expert's first statement it is the prior with the hard observations.
+    """
     monthly = {MODEL: np.array(json.loads(result.monthly)), PRIOR: np.array(json.loads(result.prior_monthly))}
     if not baselines:
         return Forecasts(run.id, run.kind, run.as_of, question, monthly)
@@ -58,33 +62,60 @@ def run_forecasts(session: Session, priors: Priors, run: ForecastRun, result: Fo
     by_expert: dict[str, set[str]] = {}
     for uid, expert in zip(data.stmt_uids, (data.experts[i] for i in data.stmt_expert)):
         by_expert.setdefault(expert, set()).add(uid)
-    experts = {f"expert: {name}": _alone(session, priors, run, question, data.stmt_uids, uids)
-               for name, uids in by_expert.items()}
+    experts = {f"expert: {name}": _alone(session, priors, run, question, data.stmt_uids, by_expert.get(name, set()))
+               for name in sorted(set(speakers) | set(by_expert))}
     monthly |= experts
-    if experts:
-        monthly[POOL] = np.mean(list(experts.values()), axis=0)
+    alone = _alone(session, priors, run, question, data.stmt_uids, set())
+    spoken = [experts[f"expert: {name}"] for name in by_expert]
+    monthly[POOL] = np.mean(spoken, axis=0) if spoken else alone
+    if rows:
         latest = max(rows.values(), key=lambda s: (s.said_on, s.id))
         monthly[LATEST] = _alone(session, priors, run, question, data.stmt_uids, {latest.uid})
     else:
-        monthly[POOL] = monthly[LATEST] = monthly[PRIOR]
+        monthly[LATEST] = alone
     return Forecasts(run.id, run.kind, run.as_of, question, monthly)
 
 
 def probability_before(monthly: np.ndarray, question: Question, checkpoint: dt.date) -> float:
     """P(event before the checkpoint) from a distribution on the question's grid."""
     months_before = checkpoint.year * 12 + checkpoint.month - 1 - parse_month(question.horizon_start)
-    return float(np.sum(monthly[: max(months_before, 0)]))
+    return float(np.sum(monthly[: min(max(months_before, 0), len(monthly) - 1)]))  # never the beyond bin
 
 
-def all_forecasts(session: Session, priors: Priors, question: str | None = None, baselines: bool = True) -> list[Forecasts]:
-    """Forecasts of every stored run (full and backtest) for every (or one) non-annulled question."""
-    questions = {q.id: q for q in session.exec(select(Question).where(Question.status != "annulled"))}
+def scored_window(session: Session, question: Question) -> tuple[dt.date, dt.date]:
+    """The as-of dates whose forecasts count for a question: from its horizon start until its outcome is known."""
+    from .dataset import known_on
+
+    year, index = divmod(parse_month(question.horizon_start), 12)
+    end_year, end_index = divmod(parse_month(question.horizon_end) + 1, 12)
+    last = dt.date(end_year, end_index + 1, 1) - dt.timedelta(days=1)
+    events = session.exec(select(Observation).where(Observation.question_id == question.id,
+                                                    Observation.kind == "event", Observation.retracted_at.is_(None)))
+    known = [known_on(o.observed_on, o.date_precision) for o in events]
+    return dt.date(year, index + 1, 1), min([last, *[k - dt.timedelta(days=1) for k in known]])
+
+
+def _speakers(session: Session, question: Question) -> list[str]:
+    query = (select(Expert.name).join(Statement, Statement.expert_id == Expert.id)
+             .where(Statement.question_id == question.id, Statement.retracted_at.is_(None)))
+    return sorted(set(session.exec(query)))
+
+
+def all_forecasts(session: Session, priors: Priors, question: str | None = None, baselines: bool = True,
+                  tag: str | None = None) -> list[Forecasts]:
+    """Forecasts of every stored run (full and backtest) for every (or one, or tagged) non-annulled question,
+    within each question's scored window."""
+    questions = {q.id: q for q in session.exec(select(Question).where(Question.status != "annulled"))
+                 if (question is None or q.slug == question) and (tag is None or tag in json.loads(q.tags))
+                 and q.slug in priors.questions}
+    windows = {qid: scored_window(session, q) for qid, q in questions.items()}
+    speakers = {qid: _speakers(session, q) for qid, q in questions.items()}
     out = []
     for run in session.exec(select(ForecastRun).order_by(ForecastRun.as_of, ForecastRun.id)):
         for result in session.exec(select(ForecastResult).where(ForecastResult.run_id == run.id)):
             q = questions.get(result.question_id)
-            if q is not None and (question is None or q.slug == question) and q.slug in priors.questions:
-                out.append(run_forecasts(session, priors, run, result, q.slug, baselines))
+            if q is not None and windows[q.id][0] <= run.as_of <= windows[q.id][1]:
+                out.append(run_forecasts(session, priors, run, result, q.slug, baselines, speakers[q.id]))
     return out
 
 
@@ -93,6 +124,7 @@ def checkpoint_scores(session: Session, forecasts: list[Forecasts]) -> list[dict
     rows = []
     questions = {q.slug: q for q in session.exec(select(Question))}
     outcomes = {slug: checkpoint_outcomes(session, q) for slug, q in questions.items()}
+    known = {f.question: scored_window(session, questions[f.question])[1] + dt.timedelta(days=1) for f in forecasts}
     for f in forecasts:
         q = questions[f.question]
         for checkpoint, outcome in outcomes[f.question].items():
@@ -101,7 +133,8 @@ def checkpoint_scores(session: Session, forecasts: list[Forecasts]) -> list[dict
             for name, monthly in f.monthly.items():
                 p = probability_before(monthly, q, checkpoint)
                 rows.append({"run": f.run_id, "kind": f.kind, "as_of": f.as_of.isoformat(), "question": f.question,
-                             "checkpoint": checkpoint.isoformat(), "forecaster": name, "p": p, "outcome": int(outcome),
+                             "checkpoint": checkpoint.isoformat(), "until": min(checkpoint, known[f.question]).isoformat(),
+                             "forecaster": name, "p": p, "outcome": int(outcome),
                              "brier": float(brier(p, outcome)), "log": float(log_score(p, outcome))})
     return rows
 
@@ -127,7 +160,8 @@ def mid_pit(monthly: np.ndarray, outcome: int) -> float:
 
 def time_averaged(rows: list[dict]) -> dict[str, dict[str, float]]:
     """Per forecaster: the Brier score time-averaged over each checkpoint's open period, then averaged
-    over checkpoints (a forecast counts from its as-of date until the next run's, or the checkpoint)."""
+    over checkpoints (a forecast counts from its as-of date until the next run's, or until the checkpoint or the
+    day the outcome became known, whichever is first)."""
     series: dict[tuple[str, str, str], list[dict]] = {}
     for row in rows:
         series.setdefault((row["forecaster"], row["question"], row["checkpoint"]), []).append(row)
@@ -138,7 +172,7 @@ def time_averaged(rows: list[dict]) -> dict[str, dict[str, float]]:
             latest[item["as_of"]] = item
         ordered = sorted(latest.values(), key=lambda r: r["as_of"])
         starts = [dt.date.fromisoformat(r["as_of"]) for r in ordered]
-        value = time_average(starts, [r["brier"] for r in ordered], dt.date.fromisoformat(checkpoint))
+        value = time_average(starts, [r["brier"] for r in ordered], dt.date.fromisoformat(ordered[0]["until"]))
         per.setdefault(name, {})[f"{question} before {checkpoint}"] = value
     return per
 
@@ -149,12 +183,13 @@ def comparison(per_checkpoint: dict[str, dict[str, float]]) -> list[dict]:
     keys = sorted(model)
     out = []
     for name, scores in sorted(per_checkpoint.items()):
-        if name == MODEL or not keys:
+        shared = [k for k in keys if k in scores]
+        if name == MODEL or not shared:
             continue
-        a, b = np.array([model[k] for k in keys]), np.array([scores[k] for k in keys])
-        row = {"baseline": name, "checkpoints": len(keys), "model": float(a.mean()), "baseline_score": float(b.mean()),
+        a, b = np.array([model[k] for k in shared]), np.array([scores[k] for k in shared])
+        row = {"baseline": name, "checkpoints": len(shared), "model": float(a.mean()), "baseline_score": float(b.mean()),
                "difference": float((a - b).mean()), "model_better": bool(a.mean() < b.mean()), "interval": None}
-        if len(keys) >= MIN_FOR_BOOTSTRAP:
+        if len(shared) >= MIN_FOR_BOOTSTRAP:
             _, low, high = bootstrap_difference(a, b)
             row["interval"] = [low, high]
         out.append(row)

@@ -17,11 +17,14 @@ from dataclasses import dataclass, field
 import numpy as np
 from sqlmodel import Session, select
 
+from .consistency import pending_notice
+from .errors import InputError
 from .months import date_month, parse_month, utc_now
 from .priors import Priors
 from .store.tables import NOT_WITHIN_HORIZON, Expert, Observation, Question, Statement
 
 NEG_INF = -np.inf
+NO_RULE_LAG_MONTHS = 1.0  # a notice with a stated effective date, on a question without a notice rule
 
 
 @dataclass
@@ -101,27 +104,58 @@ def interval_mask(start: str | None, end: str | None, q_start: int, n: int, bins
     return mask
 
 
-def _observation_log(rows: list[Observation], q_start: int, n: int, bins: int, treaty: dict) -> tuple[np.ndarray, int]:
+def known_on(day: dt.date, precision: str) -> dt.date:
+    """When a dated row became knowable: its day, or the last day of its month or year for coarser precision."""
+    if precision == "year":
+        return dt.date(day.year, 12, 31)
+    if precision == "month":
+        following = dt.date(day.year + day.month // 12, day.month % 12 + 1, 1)
+        return following - dt.timedelta(days=1)
+    return day
+
+
+def _notice_terms(rows: list[Observation], notice: dict, q_start: int) -> tuple[int | None, int]:
+    """(first month a pending notice lets the event take effect, or None; the no-notice threshold month, or -1)."""
+    months = int(notice["months"])
+    threshold = parse_month(notice["earliest"]) + months - q_start if notice.get("earliest") else -1
+    pending = pending_notice(rows)
+    for row in rows:
+        if row.kind in ("no-notice-as-of", "notice-revoked"):
+            threshold = max(threshold, date_month(row.observed_on) + months - q_start)
+    if pending is None:
+        return None, threshold
+    first = date_month(pending.effective_on or pending.observed_on) - q_start + (0 if pending.effective_on else months)
+    for row in rows:
+        if row.kind == "notice-extended" and row.observed_on >= pending.observed_on:
+            first = max(first, date_month(row.effective_on) - q_start)
+    return first, threshold
+
+
+def _observation_log(rows: list[Observation], q_start: int, n: int, bins: int, notice: dict | None) -> tuple[np.ndarray, int]:
     """Log-likelihood of one question's observations over its bins, and the no-notice threshold bin."""
     log = np.zeros(bins)
     log[n:bins - 1] = NEG_INF  # padding
     months = np.append(np.arange(n), n).astype(float)  # beyond bin sits just past the horizon
     cols = np.append(np.arange(n), bins - 1)
-    threshold = -1
-    notice_months = int(treaty["notice_months"])
     for row in rows:
         month = date_month(row.observed_on) - q_start
-        if row.kind == "still-participating":
-            log[cols[months < month]] = NEG_INF
-        elif row.kind == "withdrawn":
+        if row.kind == "event-not-yet":  # after the horizon it leaves only the beyond bin
+            log[cols[months < min(month, n)]] = NEG_INF
+        elif row.kind == "event":
             log[cols[months != min(month, n)]] = NEG_INF
-        elif row.kind == "formal-notice":
-            first = month + notice_months
-            log[cols[months < first]] = NEG_INF
-            after = months >= first
-            log[cols[after]] -= (months[after] - first) / treaty["lag_after_notice_months"]
-        elif row.kind == "no-formal-notice":
-            threshold = max(threshold, month + notice_months)
+    ordered = sorted(rows, key=lambda r: (r.observed_on, r.id or 0))
+    if notice is None:  # no notice rule: a pending notice binds only through its stated effective date
+        pending = pending_notice(ordered)
+        if pending is None or pending.effective_on is None:
+            return log, -1
+        notice = {"months": 0, "lag_after_notice_months": NO_RULE_LAG_MONTHS}
+    first, threshold = _notice_terms(ordered, notice, q_start)
+    if first is not None:
+        first = min(first, n)  # a notice taking effect after the horizon leaves only the beyond bin
+        log[cols[months < first]] = NEG_INF
+        after = months >= first
+        log[cols[after]] -= (months[after] - first) / notice["lag_after_notice_months"]
+        threshold = -1
     return log, threshold
 
 
@@ -164,7 +198,8 @@ def build_dataset(
     known_at = known_at or utc_now()
     observations_by_q: dict[int, list[Observation]] = {}
     observed = session.exec(select(Observation).where(Observation.observed_on <= as_of))
-    for row in _in_force([o for o in observed if o.uid not in exclude], known_at):
+    observed = [o for o in observed if o.uid not in exclude and known_on(o.observed_on, o.date_precision) <= as_of]
+    for row in _in_force(observed, known_at):
         observations_by_q.setdefault(row.question_id, []).append(row)
     chosen = [q for q in _questions(session, questions)
               if not any(o.kind == "annulled" for o in observations_by_q.get(q.id, []))]
@@ -175,9 +210,17 @@ def build_dataset(
     for i, q in enumerate(chosen):
         rows = observations_by_q.get(q.id, [])
         uids += [r.uid for r in rows]
-        obs_log[i], thresholds[i] = _observation_log(rows, starts[i], n_months[i], bins, priors.questions[q.slug].treaty)
+        spec = priors.questions[q.slug]
+        obs_log[i], thresholds[i] = _observation_log(rows, starts[i], n_months[i], bins, spec.notice)
+        if spec.public_event and not any(r.kind == "event" for r in rows):
+            # A public event that no observation reports had not happened by the as-of month.
+            obs_log[i, : max(min(date_month(as_of) - starts[i], n_months[i]), 0)] = NEG_INF
         if q.resolution == NOT_WITHIN_HORIZON and q.resolved_at is not None and q.resolved_at.date() <= as_of:
             obs_log[i, :-1] = NEG_INF
+    for i, q in enumerate(chosen):
+        if not np.isfinite(obs_log[i]).any():
+            raise InputError(f"the observations of {q.slug!r} as of {as_of} leave no possible month; "
+                             "retract or supersede the contradicting row")
     q_index = {q.id: i for i, q in enumerate(chosen)}
     said = session.exec(select(Statement).where(Statement.said_on <= as_of))
     statements = [s for s in _in_force(said, known_at) if s.question_id in q_index and s.uid not in exclude]

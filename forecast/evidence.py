@@ -10,15 +10,17 @@ import datetime as dt
 import hashlib
 import json
 import re
+from dataclasses import replace
 
 from sqlmodel import Session, func, select
 
-from .claims import check_within_horizon, parse_claim
+from .claims import check_within_horizon, describe_claim, parse_claim
 from .errors import DuplicateError, InputError, NotFoundError
 from .months import parse_month, utc_now
 from .store.tables import (
-    DATE_PRECISIONS, EXPERT_KINDS, OBSERVATION_KINDS, STRENGTHS, Expert, Observation, Question, Statement,
+    DATE_PRECISIONS, EXPERT_KINDS, OBSERVATION_KINDS, QUOTE_KINDS, STRENGTHS, Expert, Observation, Question, Statement,
 )
+from .vocab import canonical_observation_kind
 
 _REF_RE = re.compile(r"^([SsOo])(\d+)$")
 
@@ -96,39 +98,55 @@ def log_statement(
     session: Session, *, question: str, expert: str, said_on: dt.date, claim: str, quote: str,
     source: str, strength: str = "firm", probability: float | None = None, rationale: str = "",
     date_precision: str = "day", supersedes: str | None = None, logged_at: dt.datetime | None = None,
-    today: dt.date | None = None,
+    today: dt.date | None = None, quote_kind: str = "verbatim", url: str = "",
 ) -> Statement:
     """Validate and store one expert statement."""
     q = question_by_slug(session, question)
     who = expert_by_name(session, expert)
     _check_date(said_on, today)
     _choice(strength, STRENGTHS, "strength")
+    _choice(quote_kind, QUOTE_KINDS, "quote kind")
     _choice(date_precision, DATE_PRECISIONS, "date precision")
     if probability is not None and not 0.0 <= probability <= 1.0:
         raise InputError(f"stated probability {probability} is not between 0 and 1")
     if not quote.strip() or not source.strip():
         raise InputError("a statement needs a quote and a source")
     interval = parse_claim(claim)
-    check_within_horizon(interval, parse_month(q.horizon_start), parse_month(q.horizon_end), claim)
+    horizon_end = parse_month(q.horizon_end)
+    check_within_horizon(interval, parse_month(q.horizon_start), horizon_end, claim)
     uid = content_uid(q.slug, who.name, said_on.isoformat(), claim.strip(), quote.strip(), source.strip())
     _check_new(session, Statement, uid, "statement")
-    start, end = interval.bounds()
+    start, end = interval.bounds(horizon_end)
+    if probability is None:
+        probability = interval.probability  # a verbal probability ("likely by 2028") when none is given
     row = Statement(
         uid=uid, question_id=q.id, expert_id=who.id, said_on=said_on, date_precision=date_precision,
         quote=quote.strip(), source=source.strip(), claim_text=claim.strip(), claim_start=start, claim_end=end,
         probability=probability, strength=strength, rationale=rationale.strip(), logged_at=logged_at or utc_now(),
+        quote_kind=quote_kind, url=url.strip(),
     )
     return _store_superseding(session, row, supersedes)
+
+
+def statement_reading(row: Statement, event: str) -> str:
+    """The statement's claim in plain words about ``event``, with the probability it was stored with."""
+    claim = parse_claim(row.claim_text)
+    if row.probability != claim.probability:
+        claim = replace(claim, probability=row.probability, likelihood=None)
+    return describe_claim(claim, event)
 
 
 def log_observation(
     session: Session, *, question: str, kind: str, observed_on: dt.date, source: str, note: str = "",
     date_precision: str = "day", supersedes: str | None = None, logged_at: dt.datetime | None = None,
-    today: dt.date | None = None,
+    today: dt.date | None = None, url: str = "", effective_on: dt.date | None = None,
 ) -> Observation:
-    """Validate and store one observation."""
+    """Validate and store one observation; one that contradicts the question or the active observations is refused."""
+    from .consistency import check_observation
+    from .questions import stored_spec
+
     q = question_by_slug(session, question)
-    _choice(kind, OBSERVATION_KINDS, "observation kind")
+    kind = _choice(canonical_observation_kind(kind), OBSERVATION_KINDS, "observation kind")
     _choice(date_precision, DATE_PRECISIONS, "date precision")
     _check_date(observed_on, today)
     if not source.strip():
@@ -137,8 +155,14 @@ def log_observation(
     _check_new(session, Observation, uid, "observation")
     row = Observation(
         uid=uid, question_id=q.id, observed_on=observed_on, date_precision=date_precision, kind=kind,
-        source=source.strip(), note=note.strip(), logged_at=logged_at or utc_now(),
+        source=source.strip(), note=note.strip(), logged_at=logged_at or utc_now(), url=url.strip(),
+        effective_on=effective_on,
     )
+    replaced = evidence_by_ref(session, supersedes).id if supersedes else None
+    active = [o for o in session.exec(select(Observation).where(Observation.question_id == q.id,
+                                                                Observation.retracted_at.is_(None)))
+              if o.id != replaced]
+    check_observation(stored_spec(q), active, row)
     return _store_superseding(session, row, supersedes)
 
 

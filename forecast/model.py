@@ -66,9 +66,9 @@ class PriorArrays:
         kind_priors = [priors.reliability.kinds[k] for k in kinds]
         constant = data.obs_log.copy()
         for q, spec in enumerate(specs):
-            if data.notice_threshold[q] >= 0:
-                # No notice seen: a compliant Russia (probability c) cannot leave before the threshold.
-                constant[q, : data.notice_threshold[q]] += np.log1p(-spec.treaty["compliance_mean"])
+            if data.notice_threshold[q] >= 0 and spec.notice is not None:
+                # No notice pending: a compliant party (probability c) cannot leave before the threshold.
+                constant[q, : data.notice_threshold[q]] += np.log1p(-spec.notice["compliance_mean"])
         return cls(
             hazard_mu=np.array([_logit(s.date_prior["annual_hazard"]) for s in specs]),
             hazard_sd=np.array([s.date_prior["hazard_sd_logit"] for s in specs]),

@@ -6,6 +6,7 @@ A month is stored and shown as ``YYYY-MM``. Internally it is an ordinal
 
 from __future__ import annotations
 
+import calendar
 import datetime as dt
 import re
 
@@ -44,6 +45,27 @@ def parse_date(text: str) -> dt.date:
         raise InputError(f"malformed date {text!r}: expected YYYY-MM-DD")
     try:
         return dt.date(int(match.group(1)), int(match.group(2)), int(match.group(3)))
+    except ValueError as exc:
+        raise InputError(f"malformed date {text!r}: {exc}") from None
+
+
+def parse_day_or_month(text: str, *, month_end: bool = False) -> tuple[dt.date, str]:
+    """Parse ``YYYY-MM-DD`` into (that day, ``"day"``) or ``YYYY-MM`` into (a day of it, ``"month"``).
+
+    A month stands for its first day, or with ``month_end`` for its last: evidence dates and the
+    start of a range take the first day; as-of dates and the end of a range take the last.
+    """
+    raw = str(text).strip()
+    match = _MONTH_RE.match(raw)
+    if not match:
+        if _DATE_RE.match(raw):
+            return parse_date(raw), "day"
+        raise InputError(f"malformed date {text!r}: expected YYYY-MM-DD or YYYY-MM")
+    year, month = int(match.group(1)), int(match.group(2))
+    if not 1 <= month <= 12:
+        raise InputError(f"malformed date {text!r}: month {month} is not between 1 and 12")
+    try:
+        return dt.date(year, month, calendar.monthrange(year, month)[1] if month_end else 1), "month"
     except ValueError as exc:
         raise InputError(f"malformed date {text!r}: {exc}") from None
 

@@ -1,4 +1,4 @@
-"""Priors as data: load and validate the TOML files under ``priors/``.
+"""Priors as data: validate question definitions and reliability priors (TOML files or stored JSON).
 
 Every number is written as ``{ value = ..., why = "one-line rationale" }``; a missing
 rationale, an unknown key or a value out of range is a :class:`PriorError`.
@@ -7,14 +7,15 @@ rationale, an unknown key or a value out of range is a :class:`PriorError`.
 from __future__ import annotations
 
 import math
+import re
 import tomllib
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
 from .errors import PriorError
 from .months import parse_month
-from .store.tables import EXPERT_KINDS
+from .vocab import EXPERT_KINDS, QUESTION_KINDS
 
 # key -> (low, high) inclusive bounds for numbers
 _WEIGHTS = {"firm": (0.0, 10.0), "hedged": (0.0, 10.0), "half_life_years": (0.1, 100.0)}
@@ -26,17 +27,20 @@ _DATE_PRIOR = {
     "trend_per_year": (-3.0, 3.0),
     "trend_sd": (0.01, 3.0),
 }
-_TREATY = {
+_NOTICE = {
     "compliance_mean": (0.01, 0.99),
-    "notice_months": (0, 60),
+    "months": (0, 120),
     "lag_after_notice_months": (0.1, 120.0),
 }
 _QUESTION = ("slug", "title", "kind", "horizon_start", "horizon_end", "criteria")
+_QUESTION_OPTIONAL = {"event": str, "tags": list, "trigger": str, "public_event": bool, "precluded_by": str}
+_SLUG_RE = re.compile(r"^[a-z0-9][a-z0-9-]{0,79}$")
+DEFAULT_RECIPE = "announced-exit"
 
 
 @dataclass(frozen=True)
 class QuestionSpec:
-    """A question with its date prior and treaty prior."""
+    """A question with its date prior and (optional) notice rule."""
 
     slug: str
     title: str
@@ -45,9 +49,13 @@ class QuestionSpec:
     horizon_end: str
     criteria: str
     date_prior: dict[str, float]
-    treaty: dict[str, float]
+    notice: dict[str, Any] | None = None  # months, compliance_mean, lag_after_notice_months, earliest (YYYY-MM or None)
     source: str = ""
     event: str = "The event happens"
+    tags: tuple[str, ...] = ()
+    trigger: str = ""
+    public_event: bool = True
+    precluded_by: str | None = None
 
 
 @dataclass(frozen=True)
@@ -61,18 +69,20 @@ class ReliabilityPriors:
 
 @dataclass(frozen=True)
 class Priors:
-    """Everything under ``priors/``."""
+    """Question definitions and reliability priors, from the store or from files."""
 
     questions: dict[str, QuestionSpec]
     reliability: ReliabilityPriors
 
 
-def _numbers(table: Any, spec: dict[str, tuple[float, float]], where: str) -> dict[str, float]:
+def _numbers(table: Any, spec: dict[str, tuple[float, float]], where: str,
+             defaults: dict[str, Any] | None = None) -> dict[str, float]:
     if not isinstance(table, dict):
         raise PriorError(f"{where}: expected a table")
     unknown = sorted(set(table) - set(spec))
     if unknown:
         raise PriorError(f"{where}: unknown key {unknown[0]!r} (expected one of {', '.join(spec)})")
+    table = {**(defaults or {}), **table}
     missing = sorted(set(spec) - set(table))
     if missing:
         raise PriorError(f"{where}: missing key {missing[0]!r}")
@@ -93,51 +103,136 @@ def _number(entry: Any, bounds: tuple[float, float], where: str) -> float:
     return float(value)
 
 
-def _read(path: Path) -> dict[str, Any]:
+def read_toml(path: Path) -> dict[str, Any]:
+    """A TOML file as a dict; unreadable or invalid files are a PriorError naming the file."""
     try:
         return tomllib.loads(path.read_text(encoding="utf-8"))
     except tomllib.TOMLDecodeError as exc:
         raise PriorError(f"{path}: invalid TOML: {exc}") from None
-    except OSError as exc:
-        raise PriorError(f"{path}: cannot read: {exc.strerror}") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise PriorError(f"{path}: cannot read: {getattr(exc, 'strerror', None) or exc}") from None
 
 
-def _expect_keys(data: dict[str, Any], keys: set[str], where: str) -> None:
-    unknown = sorted(set(data) - keys)
+_read = read_toml
+
+
+def _expect_keys(data: dict[str, Any], keys: set[str], where: str, optional: set[str] = frozenset()) -> None:
+    unknown = sorted(set(data) - keys - optional)
     if unknown:
-        raise PriorError(f"{where}: unknown key {unknown[0]!r} (expected {', '.join(sorted(keys))})")
+        raise PriorError(f"{where}: unknown key {unknown[0]!r} (expected {', '.join(sorted(keys | optional))})")
     missing = sorted(keys - set(data))
     if missing:
         raise PriorError(f"{where}: missing key {missing[0]!r}")
 
 
-def load_question(path: Path) -> QuestionSpec:
-    """Load and validate one question file."""
-    data = _read(path)
-    _expect_keys(data, {"question", "date_prior", "treaty"}, str(path))
-    question = dict(data["question"])
-    event = str(question.pop("event", "The event happens"))
-    _expect_keys(question, set(_QUESTION), f"{path}: [question]")
-    if question["kind"] != "date":
-        raise PriorError(f"{path}: [question] kind {question['kind']!r} is not supported (only 'date')")
+def _question_fields(question: Any, where: str) -> dict[str, Any]:
+    if not isinstance(question, dict):
+        raise PriorError(f"{where}: [question] must be a table")
+    _expect_keys(question, set(_QUESTION), f"{where}: [question]", set(_QUESTION_OPTIONAL))
+    for key in _QUESTION:
+        if not isinstance(question[key], str) or not question[key].strip():
+            raise PriorError(f"{where}: [question] {key} must be non-empty text")
+    for key, kind in _QUESTION_OPTIONAL.items():
+        if key in question and not isinstance(question[key], kind):
+            raise PriorError(f"{where}: [question] {key} must be {kind.__name__}")
+    if not _SLUG_RE.match(question["slug"]):
+        raise PriorError(f"{where}: [question] slug {question['slug']!r} must be lower-case letters, digits and hyphens")
+    if question["kind"] not in QUESTION_KINDS:
+        raise PriorError(f"{where}: [question] kind {question['kind']!r} is not supported (expected one of {', '.join(QUESTION_KINDS)})")
+    tags = question.get("tags", [])
+    if not all(isinstance(t, str) and _SLUG_RE.match(t) for t in tags):
+        raise PriorError(f"{where}: [question] tags must be lower-case words (letters, digits, hyphens)")
     try:
         start, end = parse_month(question["horizon_start"]), parse_month(question["horizon_end"])
     except Exception as exc:  # noqa: BLE001 - reported with the file name
-        raise PriorError(f"{path}: [question] {exc}") from None
+        raise PriorError(f"{where}: [question] {exc}") from None
     if end < start:
-        raise PriorError(f"{path}: [question] horizon ends before it starts")
+        raise PriorError(f"{where}: [question] horizon ends before it starts")
+    if end - start > 12 * 50:
+        raise PriorError(f"{where}: [question] a horizon longer than 50 years is not supported")
+    return question
+
+
+def _notice(data: dict[str, Any], where: str, recipe: dict[str, Any]) -> dict[str, Any] | None:
+    if "treaty" in data:  # the name used before 0.2
+        table = dict(data["treaty"])
+        if "notice_months" in table:
+            table["months"] = table.pop("notice_months")
+        key = "treaty"
+    elif "notice" in data:
+        table, key = dict(data["notice"]), "notice"
+    else:
+        return None
+    earliest = table.pop("earliest", None)
+    notice: dict[str, Any] = _numbers(table, _NOTICE, f"{where}: [{key}]", recipe.get("notice", {}))
+    if earliest is not None:
+        try:
+            parse_month(str(earliest))
+        except Exception:  # noqa: BLE001
+            raise PriorError(f"{where}: [{key}] earliest {earliest!r} must be a month YYYY-MM") from None
+    notice["earliest"] = earliest
+    return notice
+
+
+def parse_question(data: dict[str, Any], where: str, recipes: dict[str, dict] | None = None) -> QuestionSpec:
+    """Validate a question definition (a question file's tables); a missing [date_prior] takes the default recipe."""
+    _expect_keys(data, {"question"}, where, {"date_prior", "treaty", "notice"})
+    question = _question_fields(data["question"], where)
+    recipe = (recipes if recipes is not None else load_recipes())[DEFAULT_RECIPE]
+    date_prior = data.get("date_prior")
+    if isinstance(date_prior, dict) and set(date_prior) == {"recipe"}:
+        if date_prior["recipe"] != DEFAULT_RECIPE:
+            raise PriorError(f"{where}: [date_prior] unknown recipe {date_prior['recipe']!r} (known: {DEFAULT_RECIPE})")
+        date_prior = None
     return QuestionSpec(
-        **{key: str(question[key]) for key in _QUESTION},
-        date_prior=_numbers(data["date_prior"], _DATE_PRIOR, f"{path}: [date_prior]"),
-        treaty=_numbers(data["treaty"], _TREATY, f"{path}: [treaty]"),
-        source=str(path),
-        event=event,
+        **{key: question[key].strip() for key in _QUESTION},
+        date_prior=_numbers(recipe["date_prior"] if date_prior is None else date_prior, _DATE_PRIOR,
+                            f"{where}: [date_prior]"),
+        notice=_notice(data, where, recipe), source=where, event=question.get("event", "The event happens"),
+        tags=tuple(question.get("tags", [])), trigger=question.get("trigger", ""),
+        public_event=question.get("public_event", True), precluded_by=question.get("precluded_by"),
     )
+
+
+def question_definition(spec: QuestionSpec) -> dict[str, Any]:
+    """A spec back in the shape of a question file (numbers with their rationale are not kept: values only)."""
+    return {k: v for k, v in asdict(spec).items() if k != "source"}
+
+
+def spec_from_definition(definition: dict[str, Any]) -> QuestionSpec:
+    """The spec stored with a question (see :func:`question_definition`)."""
+    return QuestionSpec(**{**definition, "tags": tuple(definition.get("tags", ()))})
+
+
+def load_question(path: Path) -> QuestionSpec:
+    """Load and validate one question file."""
+    return parse_question(read_toml(path), str(path))
+
+
+def data_dir(name: str) -> Path:
+    """A bundled data directory (priors, observations, casebook): inside the package when installed, else the repository's."""
+    packaged = Path(__file__).resolve().parent / "_data" / name
+    return packaged if packaged.is_dir() else Path(__file__).resolve().parent.parent / name
+
+
+def load_recipes(path: Path | None = None) -> dict[str, dict]:
+    """The named date-prior recipes (``priors/recipes.toml``)."""
+    data = read_toml(path or data_dir("priors") / "recipes.toml")
+    recipes = data.get("recipe", {})
+    if DEFAULT_RECIPE not in recipes:
+        raise PriorError(f"{path or 'priors/recipes.toml'}: no [recipe.{DEFAULT_RECIPE}]")
+    for name, recipe in recipes.items():
+        _numbers(recipe.get("date_prior"), _DATE_PRIOR, f"recipes: [recipe.{name}.date_prior]")
+    return recipes
 
 
 def load_reliability(path: Path) -> ReliabilityPriors:
     """Load and validate the reliability priors file."""
-    data = _read(path)
+    return parse_reliability(read_toml(path), str(path))
+
+
+def parse_reliability(data: dict[str, Any], path: str) -> ReliabilityPriors:
+    """Validate reliability priors given as the tables of ``reliability.toml``."""
     _expect_keys(data, {"weights", "kinds", "experts"}, str(path))
     kinds = data["kinds"]
     missing = sorted(set(EXPERT_KINDS) - set(kinds))
@@ -156,8 +251,9 @@ def load_reliability(path: Path) -> ReliabilityPriors:
 def load_priors(directory: Path) -> Priors:
     """Load ``reliability.toml`` and every ``questions/*.toml`` under ``directory``."""
     questions: dict[str, QuestionSpec] = {}
+    recipes = load_recipes(directory / "recipes.toml" if (directory / "recipes.toml").exists() else None)
     for path in sorted((directory / "questions").glob("*.toml")):
-        spec = load_question(path)
+        spec = parse_question(read_toml(path), str(path), recipes)
         if spec.slug in questions:
             raise PriorError(f"{path}: question {spec.slug!r} is defined twice")
         questions[spec.slug] = spec

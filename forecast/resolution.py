@@ -15,7 +15,7 @@ from .store.tables import NOT_WITHIN_HORIZON, Observation, Question
 
 def resolve(session: Session, slug: str, *, month: str | None = None, not_within_horizon: bool = False,
             annul: bool = False, source: str = "") -> Question:
-    """Record how a question resolved; a dated resolution is also logged as a `withdrawn` observation."""
+    """Record how a question resolved; a dated resolution is also logged as an `event` observation (unless one is)."""
     question = question_by_slug(session, slug)
     if sum([month is not None, not_within_horizon, annul]) != 1:
         raise InputError("give exactly one of --date YYYY-MM, --not-within-horizon or --annul")
@@ -29,8 +29,9 @@ def resolve(session: Session, slug: str, *, month: str | None = None, not_within
             raise InputError(f"{month} is outside the horizon {question.horizon_start} to {question.horizon_end}; "
                              "use --not-within-horizon")
         year, index = divmod(ordinal, 12)
-        log_observation(session, question=slug, kind="withdrawn", observed_on=dt.date(year, index + 1, 1),
-                        source=source, note="logged by forecast resolve", date_precision="month")
+        if event_month(session, question) != ordinal:
+            log_observation(session, question=slug, kind="event", observed_on=dt.date(year, index + 1, 1),
+                            source=source, note="logged by forecast resolve", date_precision="month")
     elif annul:
         log_observation(session, question=slug, kind="annulled", observed_on=dt.date.today(), source=source,
                         note="logged by forecast resolve")
@@ -43,17 +44,20 @@ def resolve(session: Session, slug: str, *, month: str | None = None, not_within
 
 
 def checkpoints(question: Question) -> list[dt.date]:
-    """Every 1 January after the horizon start, through the one after its end."""
+    """Every 1 January after the horizon start, through the one after its end; a binary question's deadline only."""
+    if question.kind == "binary":
+        year, index = divmod(parse_month(question.horizon_end) + 1, 12)
+        return [dt.date(year, index + 1, 1)]
     start, end = parse_month(question.horizon_start) // 12, parse_month(question.horizon_end) // 12
     return [dt.date(year, 1, 1) for year in range(start + 1, end + 2)]
 
 
 def event_month(session: Session, question: Question) -> int | None:
-    """The month the event happened, if known (resolution or a `withdrawn` observation in force)."""
+    """The month the event happened, if known (resolution or an `event` observation in force)."""
     if question.resolution and question.resolution != NOT_WITHIN_HORIZON:
         return parse_month(question.resolution)
     rows = session.exec(select(Observation).where(Observation.question_id == question.id,
-                                                  Observation.kind == "withdrawn",
+                                                  Observation.kind == "event",
                                                   Observation.retracted_at.is_(None)))
     months = [date_month(r.observed_on) for r in rows]
     return min(months) if months else None
@@ -67,7 +71,7 @@ def checkpoint_outcomes(session: Session, question: Question) -> dict[dt.date, b
     """
     happened = event_month(session, question)
     still = session.exec(select(Observation.observed_on).where(
-        Observation.question_id == question.id, Observation.kind == "still-participating",
+        Observation.question_id == question.id, Observation.kind == "event-not-yet",
         Observation.retracted_at.is_(None)))
     latest_still = max(still, default=None)
     out: dict[dt.date, bool | None] = {}

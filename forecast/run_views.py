@@ -51,7 +51,10 @@ def list_runs(session: Session, question: str | None = None) -> list[dict]:
         slugs = json.loads(run.questions)
         if question and question not in slugs:
             continue
-        first = session.exec(select(ForecastResult).where(ForecastResult.run_id == run.id)).first()
+        results = select(ForecastResult).where(ForecastResult.run_id == run.id)
+        if question:
+            results = results.join(Question, Question.id == ForecastResult.question_id).where(Question.slug == question)
+        first = session.exec(results).first()
         head = json.loads(first.headline) if first else {}
         rows.append({
             "id": run.id, "created_at": run.created_at.isoformat(timespec="seconds"), "kind": run.kind,

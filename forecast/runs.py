@@ -101,10 +101,11 @@ def _rounded(values: np.ndarray) -> list[float]:
 
 
 def save_run(session: Session, data: Dataset, config: str, settings: FitSettings, summary: FitSummary,
-             elapsed: float, kind: str = "full") -> ForecastRun:
-    """Store a run and its per-question results in the caller's transaction."""
+             elapsed: float, kind: str = "full", only: list[str] | None = None) -> ForecastRun:
+    """Store a run and its per-question results (only for the questions in ``only``, when given)."""
+    stored = [q for q in data.questions if only is None or q in only]
     run = ForecastRun(
-        kind=kind, as_of=data.as_of, known_at=data.known_at, questions=json.dumps(data.questions),
+        kind=kind, as_of=data.as_of, known_at=data.known_at, questions=json.dumps(stored),
         seed=settings.seed, sampler=settings.sampler, settings=json.dumps(asdict(settings)),
         code_version=__version__, model_version=MODEL_VERSION, config_hash=config,
         evidence_fingerprint=data.fingerprint, evidence=json.dumps(data.evidence_uids),
@@ -116,6 +117,8 @@ def save_run(session: Session, data: Dataset, config: str, settings: FitSettings
     session.flush()
     ids = {q.slug: q.id for q in session.exec(select(Question))}
     for q, slug in enumerate(data.questions):
+        if slug not in stored:
+            continue
         n, start = int(data.n_months[q]), int(data.starts[q])
         monthly = on_grid(summary.monthly[q], n)
         session.add(ForecastResult(
@@ -128,8 +131,9 @@ def save_run(session: Session, data: Dataset, config: str, settings: FitSettings
     return run
 
 
-def fit_and_store(store, data: Dataset, priors: Priors, settings: FitSettings, kind: str = "full", model=None) -> int:
-    """Fit (re-using ``model`` when given) and store; returns the run id."""
+def fit_and_store(store, data: Dataset, priors: Priors, settings: FitSettings, kind: str = "full", model=None,
+                  only: list[str] | None = None) -> int:
+    """Fit (re-using ``model`` when given) and store (results for ``only``, when given); returns the run id."""
     if not data.questions:
         raise ForecastError("no open questions to forecast")
     model = model or DateModel(data, priors)
@@ -138,7 +142,7 @@ def fit_and_store(store, data: Dataset, priors: Priors, settings: FitSettings, k
     summary = summarise_fit(data, priors, idata, settings)
     elapsed = time.perf_counter() - started
     with store.session() as session:
-        return save_run(session, data, model.config_hash, settings, summary, elapsed, kind).id
+        return save_run(session, data, model.config_hash, settings, summary, elapsed, kind, only).id
 
 
 def run_forecast(store, priors: Priors, settings: FitSettings, question: str | None = None,
@@ -180,14 +184,16 @@ def load_posterior(run: ForecastRun):
 
 def latest_run(session: Session, question: str | None = None, run_id: int | None = None,
                as_of: dt.date | None = None) -> ForecastRun:
-    """A run by id, or the latest full run (including ``question``; as of ``as_of`` or earlier, when given)."""
+    """A run by id, or the latest full run including ``question`` (with ``as_of``: the latest run of any kind then)."""
     if run_id is not None:
         run = session.get(ForecastRun, run_id)
         if run is None:
             raise NotFoundError(f"no forecast run {run_id}")
         return run
-    query = select(ForecastRun).where(ForecastRun.kind == "full")
-    if as_of is not None:
+    query = select(ForecastRun)
+    if as_of is None:
+        query = query.where(ForecastRun.kind == "full")
+    else:
         query = query.where(ForecastRun.as_of <= as_of)
     for run in session.exec(query.order_by(ForecastRun.as_of.desc(), ForecastRun.id.desc())):
         if question is None or question in json.loads(run.questions):

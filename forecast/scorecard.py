@@ -26,10 +26,11 @@ def _by_forecaster(rows: list[dict]) -> list[dict]:
     return out
 
 
-def coverage(session: Session) -> dict[str, dict[str, int]]:
+def coverage(session: Session, slugs: set[str] | None = None) -> dict[str, dict[str, int]]:
     """How often the model's 50% and 80% intervals contained the date, or were consistent with what is known."""
     counts = {level: {"contained": 0, "missed": 0, "undetermined": 0} for level in ("50%", "80%")}
-    questions = {q.id: q for q in session.exec(select(Question).where(Question.status != "annulled"))}
+    questions = {q.id: q for q in session.exec(select(Question).where(Question.status != "annulled"))
+                 if slugs is None or q.slug in slugs}
     for result in session.exec(select(ForecastResult)):
         q = questions.get(result.question_id)
         if q is None:
@@ -37,7 +38,7 @@ def coverage(session: Session) -> dict[str, dict[str, int]]:
         start, n = parse_month(q.horizon_start), parse_month(q.horizon_end) - parse_month(q.horizon_start) + 1
         truth = date_outcome(session, q)
         still = [date_month(o.observed_on) - start for o in session.exec(select(Observation).where(
-            Observation.question_id == q.id, Observation.kind == "still-participating", Observation.retracted_at.is_(None)))]
+            Observation.question_id == q.id, Observation.kind == "event-not-yet", Observation.retracted_at.is_(None)))]
         known_after = max(still, default=None)
         for level, (low, high) in json.loads(result.headline)["intervals"].items():
             if level not in counts:
@@ -53,9 +54,9 @@ def coverage(session: Session) -> dict[str, dict[str, int]]:
     return counts
 
 
-def expert_records(session: Session, priors: Priors) -> list[dict]:
-    """Per expert: claims borne out, falsified and open now, hit rate, and learned reliability over time."""
-    data = build_dataset(session, priors)
+def expert_records(session: Session, priors: Priors, slugs: set[str] | None = None) -> list[dict]:
+    """Per expert: claims borne out, falsified and open now (on the given questions), hit rate, learned reliability."""
+    data = build_dataset(session, priors, questions=sorted(slugs) if slugs is not None else None)
     status = statuses(data)
     history: dict[str, list[list]] = {}
     for run in session.exec(select(ForecastRun).order_by(ForecastRun.as_of, ForecastRun.id)):
@@ -64,6 +65,8 @@ def expert_records(session: Session, priors: Priors) -> list[dict]:
     rows = []
     for e, name in enumerate(data.experts):
         mine = [status[ref] for ref, who in zip(data.stmt_refs, data.stmt_expert) if who == e]
+        if not mine:
+            continue
         right, wrong = mine.count(BORNE_OUT), mine.count(FALSIFIED)
         rows.append({"expert": name, "kind": data.expert_kinds[e], "borne_out": right, "falsified": wrong,
                      "open": mine.count(OPEN), "hit_rate": right / (right + wrong) if right + wrong else None,
@@ -71,9 +74,13 @@ def expert_records(session: Session, priors: Priors) -> list[dict]:
     return rows
 
 
-def scorecard(session: Session, priors: Priors, question: str | None = None, baselines: bool = True) -> dict:
+def scorecard(session: Session, priors: Priors, question: str | None = None, baselines: bool = True,
+              tag: str | None = None) -> dict:
     """Everything `forecast score` and `forecast calibration` report (without ``baselines``: model and prior only)."""
-    forecasts = all_forecasts(session, priors, question, baselines)
+    forecasts = all_forecasts(session, priors, question, baselines, tag)
+    slugs = None if question is None and tag is None else {
+        q.slug for q in session.exec(select(Question))
+        if (question is None or q.slug == question) and (tag is None or tag in json.loads(q.tags))}
     rows = checkpoint_scores(session, forecasts)
     per_checkpoint = time_averaged(rows)
     model_rows = [r for r in rows if r["forecaster"] == MODEL]
@@ -90,6 +97,6 @@ def scorecard(session: Session, priors: Priors, question: str | None = None, bas
         "murphy": murphy(p, y) if len(p) else None,
         "date_scores": dates,
         "pit_histogram": np.histogram(pits, bins=5, range=(0, 1))[0].tolist(),
-        "coverage": coverage(session),
-        "experts": expert_records(session, priors),
+        "coverage": coverage(session, slugs),
+        "experts": expert_records(session, priors, slugs),
     }

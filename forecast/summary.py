@@ -17,7 +17,7 @@ def checkpoint_probabilities(monthly: np.ndarray, start: int, n_months: int) -> 
     out = {}
     for year in range(first_year, last_year + 1):
         months_before = year * 12 - start
-        out[f"{year}-01-01"] = float(cdf[months_before - 1]) if months_before >= 1 else 0.0
+        out[f"{year}-01-01"] = float(cdf[min(months_before, n_months) - 1]) if months_before >= 1 else 0.0
     return out
 
 

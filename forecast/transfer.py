@@ -24,36 +24,22 @@ from .errors import DuplicateError, ForecastError, InputError
 from .evidence import add_expert, log_observation, log_statement
 from .files import write_atomically
 from .months import parse_date
+from .questions import add_question
 from .store.tables import Expert, Observation, Question, Statement
+from .text import neutralise_cell, restore_cell
 
 RECORDS = ("question", "expert", "statement", "observation")
 FIELDS = {
     "question": ["slug", "title", "criteria", "kind", "horizon_start", "horizon_end", "status", "resolution",
-                 "resolution_source", "resolved_at", "created_at"],
+                 "resolution_source", "resolved_at", "created_at", "event", "tags", "definition", "version"],
     "expert": ["name", "aliases", "role", "affiliation", "kind", "notes", "created_at"],
     "statement": ["uid", "question", "expert", "said_on", "date_precision", "quote", "source", "claim_text",
                   "claim_start", "claim_end", "probability", "strength", "rationale", "logged_at",
-                  "retracted_at", "retraction_reason", "superseded_by"],
+                  "retracted_at", "retraction_reason", "superseded_by", "quote_kind", "url"],
     "observation": ["uid", "question", "observed_on", "date_precision", "kind", "source", "note", "logged_at",
-                    "retracted_at", "retraction_reason", "superseded_by"],
+                    "retracted_at", "retraction_reason", "superseded_by", "url", "effective_on"],
 }
 COLUMNS = ["record"] + list(dict.fromkeys(f for fields in FIELDS.values() for f in fields))
-FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
-
-
-def neutralise_cell(value: object) -> object:
-    """A CSV cell a spreadsheet shows as text: ``'`` before a formula-leading value (or one that
-    starts with ``'`` before such a character, so that :func:`restore_cell` is its exact inverse)."""
-    if isinstance(value, str) and value.lstrip("'").startswith(FORMULA_STARTS):
-        return "'" + value
-    return value
-
-
-def restore_cell(value: object) -> object:
-    """The value :func:`neutralise_cell` was given."""
-    if isinstance(value, str) and value.startswith("'") and value.lstrip("'").startswith(FORMULA_STARTS):
-        return value[1:]
-    return value
 
 
 def _text(value: object) -> str | None:
@@ -147,14 +133,24 @@ def _stamp(value: str | None) -> dt.datetime | None:
 
 
 def _import_question(session: Session, row: dict) -> None:
+    """A question row is validated like `question add` (its stored definition is the question file's tables)."""
+    if not row.get("definition"):
+        raise InputError(f"question {row['slug']!r} has no definition (exports from before 0.2 need `question add`)")
+    try:
+        raw = json.loads(row["definition"])["file"]
+    except (ValueError, KeyError, TypeError):
+        raise InputError(f"question {row['slug']!r}: malformed definition") from None
     existing = session.exec(select(Question).where(Question.slug == row["slug"])).first()
-    fields = {f: row[f] for f in FIELDS["question"]}
-    fields["resolved_at"], fields["created_at"] = _stamp(row["resolved_at"]), _stamp(row["created_at"])
+    question, _ = add_question(session, raw, f"question {row['slug']!r}")
+    if question.slug != row["slug"]:
+        raise InputError(f"question {row['slug']!r}: its definition is for {question.slug!r}")
     if existing is None:
-        session.add(Question(**fields))
+        for name in ("status", "resolution", "resolution_source"):
+            setattr(question, name, row[name])
+        question.resolved_at, question.created_at = _stamp(row["resolved_at"]), _stamp(row["created_at"])
+        question.version = int(row["version"] or 1)
+        session.add(question)
         session.flush()
-    elif (existing.horizon_start, existing.horizon_end) != (row["horizon_start"], row["horizon_end"]):
-        raise InputError(f"question {row['slug']!r} exists with a different horizon")
 
 
 def _import_expert(session: Session, row: dict) -> None:
@@ -172,12 +168,14 @@ def _import_evidence(session: Session, row: dict, record: str) -> Statement | Ob
         created = log_statement(
             session, expert=row["expert"], said_on=parse_date(row["said_on"]), claim=row["claim_text"] or "",
             quote=row["quote"] or "", strength=row["strength"], rationale=row["rationale"] or "",
-            probability=float(row["probability"]) if row["probability"] else None, **common)
+            probability=float(row["probability"]) if row["probability"] else None,
+            quote_kind=row["quote_kind"] or "verbatim", url=row["url"] or "", **common)
         if (created.claim_start, created.claim_end) != (row["claim_start"], row["claim_end"]):
             raise InputError(f"claim {row['claim_text']!r} does not encode to {row['claim_start']} .. {row['claim_end']}")
     else:
         created = log_observation(session, kind=row["kind"], observed_on=parse_date(row["observed_on"]),
-                                  note=row["note"] or "", **common)
+                                  note=row["note"] or "", url=row["url"] or "",
+                                  effective_on=parse_date(row["effective_on"]) if row["effective_on"] else None, **common)
     if created.uid != row["uid"]:
         raise InputError(f"uid {row['uid']!r} does not match the row's content")
     created.retracted_at = _stamp(row["retracted_at"])

@@ -8,7 +8,7 @@ import json
 from sqlmodel import Session, select
 
 from .evidence import expert_by_name, question_by_slug, ref_of
-from .store.tables import Expert, Observation, Question, Statement
+from .store.tables import Expert, ForecastResult, ForecastRun, Observation, Question, Statement
 
 
 def _iso(value: dt.date | dt.datetime | None) -> str | None:
@@ -18,11 +18,50 @@ def _iso(value: dt.date | dt.datetime | None) -> str | None:
 def question_view(question: Question) -> dict:
     """A question as a dict."""
     return {
-        "slug": question.slug, "title": question.title, "kind": question.kind,
+        "slug": question.slug, "title": question.title, "kind": question.kind, "event": question.event,
         "horizon_start": question.horizon_start, "horizon_end": question.horizon_end,
         "status": question.status, "resolution": question.resolution,
         "resolution_source": question.resolution_source, "criteria": question.criteria,
+        "tags": json.loads(question.tags), "version": question.version,
     }
+
+
+def _headline_text(question: Question, head: dict | None) -> str:
+    if head is None:
+        return "no run yet"
+    if question.kind == "binary":
+        return f"P(yes) {100 * (1 - head['not_within_horizon']):.0f}%"
+    return f"median {head['median']}; P(not within horizon) {100 * head['not_within_horizon']:.0f}%"
+
+
+def _latest_result(session: Session, question: Question) -> tuple[ForecastRun | None, dict | None]:
+    query = (select(ForecastRun, ForecastResult).join(ForecastResult, ForecastResult.run_id == ForecastRun.id)
+             .where(ForecastResult.question_id == question.id, ForecastRun.kind == "full")
+             .order_by(ForecastRun.as_of.desc(), ForecastRun.id.desc()))
+    found = session.exec(query).first()
+    return (found[0], json.loads(found[1].headline)) if found else (None, None)
+
+
+def portfolio(session: Session, tag: str | None = None) -> list[dict]:
+    """Every question (optionally with a tag): status, current headline, last change, evidence count, tags."""
+    rows = []
+    for q in session.exec(select(Question).order_by(Question.slug)):
+        tags = json.loads(q.tags)
+        if tag and tag not in tags:
+            continue
+        run, head = _latest_result(session, q)
+        active = [*session.exec(select(Statement.logged_at).where(Statement.question_id == q.id,
+                                                                  Statement.retracted_at.is_(None))),
+                  *session.exec(select(Observation.logged_at).where(Observation.question_id == q.id,
+                                                                    Observation.retracted_at.is_(None)))]
+        changes = [q.created_at, q.resolved_at, run.created_at if run else None, *active]
+        last = max(c for c in changes if c is not None)
+        rows.append({"slug": q.slug, "kind": q.kind, "status": q.status, "resolution": q.resolution,
+                     "horizon_start": q.horizon_start, "horizon_end": q.horizon_end,
+                     "headline": _headline_text(q, head), "run": run.id if run else None,
+                     "last_change": last.date().isoformat(), "evidence": len(active), "tags": tags,
+                     "title": q.title})
+    return rows
 
 
 def expert_view(expert: Expert) -> dict:
@@ -45,7 +84,8 @@ def statement_view(row: Statement, question: str, expert: str) -> dict:
         "ref": ref_of(row), "type": "statement", "question": question, "date": _iso(row.said_on),
         "date_precision": row.date_precision, "expert": expert, "claim": row.claim_text,
         "interval": [row.claim_start, row.claim_end], "strength": row.strength,
-        "probability": row.probability, "quote": row.quote, "source": row.source,
+        "probability": row.probability, "quote": row.quote, "quote_kind": row.quote_kind, "source": row.source,
+        "url": row.url,
         "rationale": row.rationale, "logged_at": _iso(row.logged_at), "status": _status(row),
         "retraction_reason": row.retraction_reason,
     }
@@ -56,6 +96,7 @@ def observation_view(row: Observation, question: str) -> dict:
     return {
         "ref": ref_of(row), "type": "observation", "question": question, "date": _iso(row.observed_on),
         "date_precision": row.date_precision, "kind": row.kind, "note": row.note, "source": row.source,
+        "url": row.url, "effective_on": _iso(row.effective_on),
         "logged_at": _iso(row.logged_at), "status": _status(row), "retraction_reason": row.retraction_reason,
     }
 

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import shutil
 import sqlite3
+import tempfile
 from pathlib import Path
 
 import pytest
@@ -11,6 +13,26 @@ from click.testing import CliRunner
 from forecast.cli import cli
 
 QUESTION = "russia-iss-withdrawal"
+PROJECT = Path(__file__).resolve().parent.parent
+
+
+def _article_seed(root: Path) -> list[str]:
+    """`init` arguments for the source article's evidence alone (the ISS question, its experts, its 2022 rows).
+
+    Tests pin refs and counts to this fixed seed, so they do not move as evidence is added to observations/.
+    """
+    priors, seed = root / "priors", root / "observations"
+    (priors / "questions").mkdir(parents=True)
+    seed.mkdir()
+    shutil.copy(PROJECT / "priors" / "reliability.toml", priors)
+    shutil.copy(PROJECT / "priors" / "recipes.toml", priors)
+    shutil.copy(PROJECT / "priors" / "questions" / f"{QUESTION}.toml", priors / "questions")
+    for name in ("experts.toml", f"{QUESTION}.toml"):
+        shutil.copy(PROJECT / "observations" / name, seed)
+    return ["init", "--priors", str(priors), "--observations", str(seed)]
+
+
+INIT = _article_seed(Path(tempfile.mkdtemp(prefix="forecast-article-seed-")))
 
 
 @pytest.fixture
@@ -31,7 +53,7 @@ def run(db_path: Path):
 
 @pytest.fixture
 def seeded(run, db_path: Path) -> Path:
-    result = run("init")
+    result = run(*INIT)
     assert result.exit_code == 0, result.output
     return db_path
 

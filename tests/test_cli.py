@@ -10,15 +10,15 @@ from pathlib import Path
 
 import pytest
 
-from .conftest import QUESTION, log_args, snapshot
+from .conftest import INIT, QUESTION, log_args, snapshot
 
 
 def test_init_loads_seed_once(run, db_path: Path) -> None:
-    first = run("init")
+    first = run(*INIT)
     assert first.exit_code == 0
     assert first.output.endswith("added 1 question(s), 8 expert(s), 8 statement(s), 9 observation(s).\n")
     before = snapshot(db_path)
-    second = run("init")
+    second = run(*INIT)
     assert second.output.endswith("added 0 question(s), 0 expert(s), 0 statement(s), 0 observation(s).\n")
     assert snapshot(db_path) == before
 
@@ -50,10 +50,11 @@ def test_log_statement_and_observation(run, seeded) -> None:
     logged = run(*log_args(probability="0.8", strength="hedged"))
     assert logged.exit_code == 0
     assert logged.output.splitlines()[0] == "Logged S9: Zak on 2023-04-01, 'not before 2028' -> 2028-01 .. open."
-    assert logged.output.splitlines()[1].startswith("Updated headline (exact, reliabilities fixed at prior centres): median ")
-    observed = run("log", "observation", "--question", QUESTION, "--kind", "no-formal-notice",
+    assert logged.output.splitlines()[1] == "Reads: Russia does not withdraw before 2028-01 (p = 0.8)."
+    assert logged.output.splitlines()[2].startswith("Updated headline (exact, reliabilities fixed at prior centres): median ")
+    observed = run("log", "observation", "--question", QUESTION, "--kind", "no-formal-notice",  # the old name is an alias
                    "--date", "2024-01-15", "--source", "NASA briefing")
-    assert observed.exit_code == 0 and observed.output.startswith("Logged O10: no-formal-notice on 2024-01-15.\nUpdated headline")
+    assert observed.exit_code == 0 and observed.output.startswith("Logged O10: no-notice-as-of on 2024-01-15.\nUpdated headline")
     rows = json.loads(run("evidence", "list", "--question", QUESTION, "--since", "2023-06-01", "--until", "2024-02-01",
                           "--json").output)
     assert [(r["ref"], r["date"]) for r in rows] == [("O6", "2023-09-15"), ("O10", "2024-01-15")]
@@ -156,7 +157,7 @@ def test_db_resolved_from_environment(tmp_path: Path, monkeypatch) -> None:
     from forecast.cli import cli
 
     monkeypatch.setenv("FORECAST_DB", str(tmp_path / "env.db"))
-    result = CliRunner().invoke(cli, ["init"])
+    result = CliRunner().invoke(cli, INIT)
     assert result.exit_code == 0 and (tmp_path / "env.db").exists()
     assert f"Store sqlite:///{tmp_path / 'env.db'}" in result.output
 
@@ -169,10 +170,11 @@ def test_real_executable_as_subprocess(tmp_path: Path) -> None:
     def call(*args: str) -> subprocess.CompletedProcess:
         return subprocess.run([exe, *args], capture_output=True, text=True, env=env, timeout=120)
 
-    assert call("init").returncode == 0
+    assert call(*INIT).returncode == 0
     logged = call(*log_args(claim="between 2027 and 2028"))
     assert logged.returncode == 0
-    assert logged.stdout.startswith("Logged S9: Zak on 2023-04-01, 'between 2027 and 2028' -> 2027-01 .. 2028-12.\n")
+    assert logged.stdout.startswith("Logged S9: Zak on 2023-04-01, 'between 2027 and 2028' -> 2027-01 .. 2028-12.\n"
+                                    "Reads: Russia withdraws between 2027-01 and 2028-12.\n")
     bad = call(*log_args(claim="whenever"))
     assert bad.returncode == 2 and bad.stderr.startswith("Error: could not parse claim 'whenever'") and bad.stdout == ""
     listed = json.loads(call("evidence", "list", "--json").stdout)

@@ -40,8 +40,8 @@ def test_a_store_written_by_forecast_verifies(run, kept: Path) -> None:
     result = run("verify", db=kept)
     assert result.exit_code == 0, result.output
     lines = result.output.splitlines()
-    assert lines[0] == ("Verified 8 expert(s), 9 statement(s), 9 observation(s), 1 forecast run(s), "
-                        "1 forecast result(s): all as forecast wrote them.")
+    assert lines[0] == ("Verified 8 expert(s), 9 statement(s), 9 observation(s), 1 question version(s), "
+                        "1 forecast run(s), 1 forecast result(s): all as forecast wrote them.")
     assert lines[1].startswith("Chain head ") and len(lines[1].split()[-1]) == 64
     assert run("verify", db=kept).output == result.output  # reading changes nothing
     assert run(*log_args(quote="One more.")).exit_code == 0
@@ -75,6 +75,9 @@ TAMPERING = {
     "an observation deleted, triggers dropped": (
         ["DROP TRIGGER observation_append_only", "DELETE FROM observation WHERE id = 9"],
         ["O9 was deleted outside forecast"]),
+    "a question version edited": (
+        ["DROP TRIGGER question_version_immutable", "UPDATE question_version SET note = 'rewritten' WHERE id = 1"],
+        ["question version #1 was changed outside forecast"]),
     "a stored run's result edited": (
         ["DROP TRIGGER forecast_result_immutable", "UPDATE forecast_result SET headline = '{}' WHERE id = 1"],
         ["run result #1 was changed outside forecast"]),
@@ -107,6 +110,7 @@ REFUSED_UPDATES = [
     "UPDATE observation SET note = 'forged' WHERE id = 1",
     "UPDATE forecast_run SET seed = 1 WHERE id = 1",
     "UPDATE forecast_result SET monthly = '[]' WHERE id = 1",
+    "UPDATE question_version SET definition = '{}' WHERE id = 1",
 ]
 
 

@@ -76,7 +76,8 @@ def fixed_world(tmp_path_factory):
         (24, 47, WEIGHTS["firm"] * decay("2024-03-01", as_of) * math.log(0.7 / 0.3) / k, r["Cyd"]),
         (18, 60, WEIGHTS["firm"] * decay("2024-04-01", as_of) * math.log(0.7 / 0.3) / k, r["Ann"]),  # complement of by 2025-06
     ]
-    reference = reference_posterior(60, 0.2, 0.6, 0.1, 0.3, statements, still_from=5, notice_until=14, compliance=0.8)
+    # still_from: the event is public, so as of 2024-07-01 it had not happened before July (bin 6).
+    reference = reference_posterior(60, 0.2, 0.6, 0.1, 0.3, statements, still_from=6, notice_until=14, compliance=0.8)
     data = world.dataset(as_of)
     return world, data, np.array([r[e] for e in data.experts]), reference
 
@@ -93,7 +94,7 @@ def test_sampled_posterior_matches_enumeration(fixed_world, sampler: str) -> Non
     idata = DateModel(data, world.priors, fixed_reliability=r).fit(FitSettings(sampler=sampler, seed=11))
     sampled = idata.posterior["p_T"].mean(("chain", "draw")).values[0]
     assert np.abs(np.cumsum(sampled) - np.cumsum(reference)).max() <= 0.01
-    assert np.all(sampled[:5] == 0.0), "months before the still-participating observation carry no mass"
+    assert np.all(sampled[:6] == 0.0), "months before the as-of month of a public event carry no mass"
 
 
 MONTHS = 60
@@ -101,7 +102,7 @@ MONTHS = 60
 
 def _observation_world(tmp_path, kind: str, on: str):
     world = World(tmp_path)
-    world.question("q", compliance=0.8)
+    world.question("q", compliance=0.8, public=False)
     world.observe("q", kind, on)
     data = world.dataset("2028-12-31")
     post = exact_posterior(data, world.priors)[0]

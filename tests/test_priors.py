@@ -17,7 +17,7 @@ def test_project_priors_load() -> None:
     priors = load_priors(PROJECT_ROOT / "priors")
     spec = priors.questions["russia-iss-withdrawal"]
     assert (spec.horizon_start, spec.horizon_end) == ("2022-07", "2032-12")
-    assert spec.treaty["notice_months"] == 12
+    assert spec.notice["months"] == 12 and spec.notice["earliest"] is None
     assert set(priors.reliability.kinds) == set(EXPERT_KINDS)
     assert priors.reliability.weights["hedged"] < priors.reliability.weights["firm"]
 
@@ -49,7 +49,11 @@ EDITS = [
      r"\[date_prior\].trend_sd: value 'x' is not a number"),
     ("questions/russia-iss-withdrawal.toml", "annual_hazard = { value = 0.08, why", "annual_hazard = { vale = 0.08, why",
      r"annual_hazard: write numbers as"),
-    ("questions/russia-iss-withdrawal.toml", "[treaty]", "[treaty\n", "invalid TOML"),
+    ("questions/russia-iss-withdrawal.toml", "[notice]", "[notice\n", "invalid TOML"),
+    ("questions/russia-iss-withdrawal.toml", 'slug = "russia-iss-withdrawal"', 'slug = "../evil"', "slug '../evil' must be"),
+    ("questions/russia-iss-withdrawal.toml", 'kind = "date"', 'kind = "when"', "kind 'when' is not supported"),
+    ("questions/russia-iss-withdrawal.toml", "months = { value = 12,", "monhts = { value = 12,", r"\[notice\]: unknown key 'monhts'"),
+    ("questions/russia-iss-withdrawal.toml", 'tags = ["space", "iss"]', 'tags = "space"', "tags must be list"),
 ]
 
 

@@ -16,7 +16,7 @@ from markdown_it import MarkdownIt
 from forecast.cli import cli
 
 from .browser import render
-from .conftest import QUESTION
+from .conftest import INIT, QUESTION
 
 RUN = ["--draws", "1000", "--tune", "1000", "--chains", "4", "--seed", "3"]
 
@@ -27,7 +27,7 @@ def reported(tmp_path_factory):
     root = tmp_path_factory.mktemp("report")
     db, out = root / "f.db", root / "reports"
     runner = CliRunner()
-    assert runner.invoke(cli, ["--db", str(db), "init"]).exit_code == 0
+    assert runner.invoke(cli, ["--db", str(db), *INIT]).exit_code == 0
     assert runner.invoke(cli, ["--db", str(db), "run", *RUN]).exit_code == 0
     result = runner.invoke(cli, ["--db", str(db), "report", "--out", str(out)])
     assert result.exit_code == 0, result.output

@@ -13,13 +13,13 @@ from forecast import __version__
 from forecast.errors import ForecastError
 from forecast.evidence import log_statement, retract
 from forecast.model import MODEL_VERSION
-from forecast.priors import load_priors
+from forecast.questions import store_priors
 from forecast.runs import load_posterior
 from forecast.seed import PROJECT_ROOT
 from forecast.store import open_store
 from forecast.store.tables import ForecastRun
 
-from .conftest import QUESTION
+from .conftest import INIT, QUESTION
 
 FAST = ["--draws", "1000", "--tune", "1000", "--chains", "4"]
 
@@ -33,7 +33,7 @@ def fitted(tmp_path_factory):
 
     db = tmp_path_factory.mktemp("runs") / "f.db"
     runner = CliRunner()
-    assert runner.invoke(cli, ["--db", str(db), "init"]).exit_code == 0
+    assert runner.invoke(cli, ["--db", str(db), *INIT]).exit_code == 0
     result = runner.invoke(cli, ["--db", str(db), "run", QUESTION, *FAST, "--seed", "5"])
     assert result.exit_code == 0, result.output
     return db, result
@@ -129,7 +129,7 @@ def _dataset(db, **kwargs):
     from forecast.dataset import build_dataset
 
     with open_store(str(db)).session() as session:
-        return build_dataset(session, load_priors(PROJECT_ROOT / "priors"), **kwargs)
+        return build_dataset(session, store_priors(session), **kwargs)
 
 
 def test_as_of_uses_evidence_said_by_then_however_late_logged(seeded) -> None:

@@ -41,6 +41,9 @@ def _first_schema_store(path: Path) -> None:
             "claim_text, claim_start, claim_end, probability, strength, rationale, logged_at) VALUES "
             "(1, :uid, 1, 1, '2023-01-02', 'day', 'quote', 'src', 'after 2024', '2025-01', NULL, 0.7, 'firm', 'r', "
             "'2026-01-01 00:00:00')"), {"uid": content_uid("q", "Ann", "2023-01-02", "after 2024", "quote", "src")})
+        conn.execute(sa.text(
+            "INSERT INTO observation (id, uid, question_id, observed_on, date_precision, kind, source, note, logged_at) "
+            "VALUES (1, 'o1', 1, '2023-02-01', 'day', 'still-participating', 'src', 'n', '2026-01-01 00:00:00')"))
     engine.dispose()
 
 
@@ -51,12 +54,15 @@ def test_first_schema_store_upgrades_with_data_intact(tmp_path: Path) -> None:
     store = open_store(str(path))
     assert store.schema_version() == [name for name, _ in MIGRATIONS]
     after = {t: sqlite3.connect(path).execute(f"SELECT * FROM {t}").fetchall() for t in before}
-    assert after == before
+    assert {t: [row[: len(before[t][0])] for row in rows] for t, rows in after.items()} == before  # new columns last
+    renamed = sqlite3.connect(path).execute("SELECT kind, uid FROM observation").fetchall()
+    assert renamed == [("event-not-yet", content_uid("q", "event-not-yet", "2023-02-01", "src", "n"))]
     with store.session() as session:
         from forecast.views import list_evidence
 
         rows = list_evidence(session, question="q")
-    assert [(r["ref"], r["expert"], r["interval"], r["probability"]) for r in rows] == [("S1", "Ann", ["2025-01", None], 0.7)]
+    statements = [(r["ref"], r["expert"], r["interval"], r["probability"]) for r in rows if r["type"] == "statement"]
+    assert statements == [("S1", "Ann", ["2025-01", None], 0.7)]
     with store.reader() as session:  # the upgrade sealed the store as it stood
         assert verify_store(session).problems == []
 

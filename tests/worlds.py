@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import datetime as dt
 import shutil
+import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from forecast.evidence import add_expert, log_observation, log_statement
-from forecast.priors import load_priors
+from forecast.questions import add_question, store_priors
 from forecast.seed import PROJECT_ROOT
-from forecast.store import Question, open_store
+from forecast.store import open_store
 
 QUESTION_TOML = """
 [question]
@@ -20,6 +21,7 @@ kind = "date"
 horizon_start = "{start}"
 horizon_end = "{end}"
 criteria = "Synthetic."
+public_event = {public}
 
 [date_prior]
 annual_hazard = {{ value = {hazard}, why = "test" }}
@@ -27,9 +29,9 @@ hazard_sd_logit = {{ value = {hazard_sd}, why = "test" }}
 trend_per_year = {{ value = {trend}, why = "test" }}
 trend_sd = {{ value = {trend_sd}, why = "test" }}
 
-[treaty]
+[notice]
 compliance_mean = {{ value = {compliance}, why = "test" }}
-notice_months = {{ value = 12, why = "test" }}
+months = {{ value = 12, why = "test" }}
 lag_after_notice_months = {{ value = 6.0, why = "test" }}
 """
 
@@ -47,12 +49,13 @@ class World:
         self.store = open_store(str(self.root / "world.db"))
 
     def question(self, slug: str, start: str = "2024-01", end: str = "2028-12", hazard: float = 0.15,
-                 hazard_sd: float = 0.5, trend: float = 0.0, trend_sd: float = 0.2, compliance: float = 0.8) -> None:
-        (self.root / "priors" / "questions" / f"{slug}.toml").write_text(QUESTION_TOML.format(
-            slug=slug, start=start, end=end, hazard=hazard, hazard_sd=hazard_sd, trend=trend, trend_sd=trend_sd,
-            compliance=compliance))
+                 hazard_sd: float = 0.5, trend: float = 0.0, trend_sd: float = 0.2, compliance: float = 0.8,
+                 public: bool = True) -> None:
+        text = QUESTION_TOML.format(slug=slug, start=start, end=end, hazard=hazard, hazard_sd=hazard_sd, trend=trend,
+                                    trend_sd=trend_sd, compliance=compliance, public=str(public).lower())
+        (self.root / "priors" / "questions" / f"{slug}.toml").write_text(text)
         with self.store.session() as session:
-            session.add(Question(slug=slug, title=slug, criteria="Synthetic.", horizon_start=start, horizon_end=end))
+            add_question(session, tomllib.loads(text), slug)
         self.questions[slug] = (start, end)
 
     def expert(self, name: str, kind: str = "analyst") -> None:
@@ -73,7 +76,8 @@ class World:
 
     @property
     def priors(self):
-        return load_priors(self.root / "priors")
+        with self.store.session() as session:
+            return store_priors(session)
 
     def dataset(self, as_of: str = "2024-01-01", questions: list[str] | None = None):
         from forecast.dataset import build_dataset

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import sys
 from typing import NoReturn
 
 import click
 
 from ..errors import ForecastError, InputError
-from ..months import parse_date, parse_datetime
+from ..months import parse_date, parse_datetime, parse_day_or_month
 
 
 class ForecastGroup(click.Group):
@@ -61,8 +62,32 @@ class TimestampType(click.ParamType):
             self.fail(str(exc), param, ctx)
 
 
+class DayOrMonthType(click.ParamType):
+    """A date ``YYYY-MM-DD`` or a month ``YYYY-MM`` (its first day, or its last with ``month_end``).
+
+    With ``with_precision`` the value is ``(date, "day" | "month")``, for evidence dates.
+    """
+
+    name = "YYYY-MM-DD|YYYY-MM"
+
+    def __init__(self, month_end: bool = False, with_precision: bool = False) -> None:
+        self.month_end, self.with_precision = month_end, with_precision
+
+    def convert(self, value, param, ctx):
+        if isinstance(value, dt.date | tuple):
+            return value
+        try:
+            day, precision = parse_day_or_month(value, month_end=self.month_end)
+        except InputError as exc:
+            self.fail(str(exc), param, ctx)
+        return (day, precision) if self.with_precision else day
+
+
 DATE = DateType()
 TIMESTAMP = TimestampType()
+EVIDENCE_DATE = DayOrMonthType(with_precision=True)  # a month: its first day, precision "month"
+RANGE_START = DayOrMonthType()  # --from, --since: a month is its first day
+RANGE_END = DayOrMonthType(month_end=True)  # --to, --until, --as-of: a month is its last day
 
 
 class Env:
@@ -93,4 +118,4 @@ def cli(ctx: click.Context, db: str | None) -> None:
     ctx.obj = Env(db)
 
 
-from . import evidence_commands, forecast_commands, score_commands  # noqa: E402,F401  (registers sub-commands)
+from . import evidence_commands, forecast_commands, question_commands, score_commands  # noqa: E402,F401  (registers sub-commands)

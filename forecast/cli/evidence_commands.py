@@ -6,70 +6,45 @@ from pathlib import Path
 
 import click
 
-from ..vocab import DATE_PRECISIONS, EXPERT_KINDS, OBSERVATION_KINDS, STRENGTHS
-from . import DATE, cli
+from ..vocab import DATE_PRECISIONS, EXPERT_KINDS, OBSERVATION_INPUTS, OBSERVATION_KINDS, STRENGTHS
+from . import DATE, EVIDENCE_DATE, RANGE_END, RANGE_START, cli
 from .render import emit_json, emit_record, emit_table, terminal_text
 
 update_option = click.option("--update/--no-update", default=True, show_default=True,
                              help="Print the updated headline from the exact fast path.")
 json_option = click.option("--json", "as_json", is_flag=True, help="Print JSON instead of a table.")
+precision_option = click.option("--date-precision", type=click.Choice(DATE_PRECISIONS),
+                                help="How exact --date is  [default: day, or month for a YYYY-MM date]")
+
+
+def _dated(fields: dict, key: str) -> dict:
+    """Split an evidence --date into the day and, unless --date-precision says otherwise, its precision."""
+    fields[key], precision = fields[key]
+    fields["date_precision"] = fields["date_precision"] or precision
+    return fields
 
 
 @cli.command()
-@click.option("--priors", type=click.Path(file_okay=False, path_type=Path), help="Priors directory (default: the project's priors/).")
-@click.option("--observations", type=click.Path(file_okay=False, path_type=Path), help="Seed evidence directory (default: the project's observations/).")
+@click.option("--priors", type=click.Path(file_okay=False, path_type=Path), help="Priors directory (default: the bundled priors/).")
+@click.option("--observations", type=click.Path(file_okay=False, path_type=Path), help="Seed evidence directory (default: the bundled observations/).")
+@click.option("--casebook", "with_casebook", is_flag=True, help="Also load the bundled casebook of resolved questions.")
+@click.option("--casebook-dir", type=click.Path(file_okay=False, path_type=Path), help="Load casebook files from this directory.")
 @click.pass_obj
-def init(env, priors: Path | None, observations: Path | None) -> None:
-    """Create the store and load questions, experts and seed evidence (safe to repeat).
+def init(env, priors: Path | None, observations: Path | None, with_casebook: bool, casebook_dir: Path | None) -> None:
+    """Create the store and load questions, priors, experts and seed evidence (safe to repeat).
 
-    Example: forecast init
+    Example: forecast init --casebook
     """
     from .. import seed
     from ..verify import require_intact
 
     with env.store().session() as session:
         require_intact(session)
-        report = seed.initialise(session, priors, observations)
+        report = seed.initialise(session, priors, observations, casebook_dir, with_casebook)
     click.echo(
         f"Store {env.store().url}: added {len(report.questions)} question(s), {len(report.experts)} expert(s), "
         f"{report.statements} statement(s), {report.observations} observation(s)."
     )
-
-
-@cli.group()
-def question() -> None:
-    """Questions being forecast."""
-
-
-@question.command(name="list")
-@json_option
-@click.pass_obj
-def question_list(env, as_json: bool) -> None:
-    """List questions.
-
-    Example: forecast question list --json
-    """
-    from .. import views
-
-    with env.store().reader() as session:
-        rows = views.list_questions(session)
-    emit_json(rows) if as_json else emit_table(rows, ["slug", "status", "horizon_start", "horizon_end", "title"], wide=["title"])
-
-
-@question.command(name="show")
-@click.argument("slug")
-@json_option
-@click.pass_obj
-def question_show(env, slug: str, as_json: bool) -> None:
-    """Show one question.
-
-    Example: forecast question show russia-iss-withdrawal
-    """
-    from .. import evidence, views
-
-    with env.store().reader() as session:
-        record = views.question_view(evidence.question_by_slug(session, slug))
-    emit_json(record) if as_json else emit_record(record)
 
 
 @cli.group()
@@ -144,14 +119,18 @@ def log_group() -> None:
 @log_group.command(name="statement")
 @click.option("--question", required=True, help="Question slug.")
 @click.option("--expert", required=True, help="Expert name or alias.")
-@click.option("--date", "said_on", required=True, type=DATE, help="When it was said.")
+@click.option("--date", "said_on", required=True, type=EVIDENCE_DATE, help="When it was said (a YYYY-MM month: its first day).")
 @click.option("--claim", required=True, help="The claim in the claim language, e.g. 'after 2024'.")
 @click.option("--quote", required=True, help="What was said, verbatim where possible.")
+@click.option("--paraphrase", "quote_kind", flag_value="paraphrase", default="verbatim",
+              help="The quote is a paraphrase, not the speaker's exact words.")
 @click.option("--source", required=True, help="URL or citation.")
+@click.option("--url", default="", help="Where the source can be read.")
 @click.option("--strength", type=click.Choice(STRENGTHS), default="firm", show_default=True)
-@click.option("--probability", type=float, help="Probability the speaker attached to the claim, if any.")
+@click.option("--probability", type=float,
+              help="Probability the speaker attached to the claim (default: its verbal probability, e.g. likely = 0.83).")
 @click.option("--rationale", default="", help="Why the claim was encoded this way.")
-@click.option("--date-precision", type=click.Choice(DATE_PRECISIONS), default="day", show_default=True)
+@precision_option
 @click.option("--supersedes", metavar="REF", help="Statement this one corrects (e.g. S12).")
 @update_option
 @click.pass_obj
@@ -165,33 +144,39 @@ def log_statement(env, update: bool, **fields) -> None:
     from .. import evidence
 
     with env.store().session() as session:
-        row = evidence.log_statement(session, **fields)
+        row = evidence.log_statement(session, **_dated(fields, "said_on"))
         label = f"{row.claim_start or 'open'} .. {row.claim_end or 'open'}"
+        reading = evidence.statement_reading(row, evidence.question_by_slug(session, fields["question"]).event)
     click.echo(terminal_text(f"Logged {evidence.ref_of(row)}: {fields['expert']} on {row.said_on}, {row.claim_text!r} -> {label}."))
+    click.echo(terminal_text(f"Reads: {reading}."))
     if update:
         _updated_headline(env, fields["question"])
 
 
 @log_group.command(name="observation")
 @click.option("--question", required=True, help="Question slug.")
-@click.option("--kind", required=True, type=click.Choice(OBSERVATION_KINDS), help="What was observed.")
-@click.option("--date", "observed_on", required=True, type=DATE, help="When it was observed.")
+@click.option("--kind", required=True, type=click.Choice(OBSERVATION_INPUTS), metavar="KIND",
+              help="What was observed: " + ", ".join(OBSERVATION_KINDS) + " (see README, 'Observation kinds').")
+@click.option("--date", "observed_on", required=True, type=EVIDENCE_DATE,
+              help="When it was observed (a YYYY-MM month: its first day).")
+@click.option("--effective", "effective_on", type=DATE, help="notice-given / notice-extended: when the exit can take effect.")
 @click.option("--source", required=True, help="URL or citation.")
+@click.option("--url", default="", help="Where the source can be read.")
 @click.option("--note", default="", help="What exactly was seen.")
-@click.option("--date-precision", type=click.Choice(DATE_PRECISIONS), default="day", show_default=True)
+@precision_option
 @click.option("--supersedes", metavar="REF", help="Observation this one corrects (e.g. O3).")
 @update_option
 @click.pass_obj
 def log_observation(env, update: bool, **fields) -> None:
-    """Log a hard observation (still participating, formal notice, withdrawn, ...).
+    """Log a hard observation (event-not-yet, event, notice-given, ...).
 
-    Example: forecast log observation --question russia-iss-withdrawal --kind still-participating
+    Example: forecast log observation --question russia-iss-withdrawal --kind event-not-yet
     --date 2026-11-23 --source "Roscosmos crew on board"
     """
     from .. import evidence
 
     with env.store().session() as session:
-        row = evidence.log_observation(session, **fields)
+        row = evidence.log_observation(session, **_dated(fields, "observed_on"))
     click.echo(f"Logged {evidence.ref_of(row)}: {row.kind} on {row.observed_on}.")
     if update:
         _updated_headline(env, fields["question"])
@@ -200,10 +185,11 @@ def log_observation(env, update: bool, **fields) -> None:
 def _updated_headline(env, question: str) -> None:
     """The instant headline from the exact fast path (reliabilities fixed), after a log."""
     from ..run_views import fast_headline
-    from .forecast_commands import load_priors_dir
+    from .forecast_commands import stored_priors
 
+    priors = stored_priors(env.store())
     with env.store().reader() as session:
-        fast = fast_headline(session, load_priors_dir(None), question)
+        fast = fast_headline(session, priors, question)
     head = fast["headline"]
     low, high = head["intervals"]["80%"]
     click.echo(
@@ -220,8 +206,8 @@ def evidence_group() -> None:
 @evidence_group.command(name="list")
 @click.option("--question", help="Only this question.")
 @click.option("--expert", help="Only this expert's statements.")
-@click.option("--since", type=DATE, help="Said or observed on or after this date.")
-@click.option("--until", type=DATE, help="Said or observed on or before this date.")
+@click.option("--since", type=RANGE_START, help="Said or observed on or after this date.")
+@click.option("--until", type=RANGE_END, help="Said or observed on or before this date.")
 @click.option("--all", "include_inactive", is_flag=True, help="Include retracted and superseded rows.")
 @json_option
 @click.pass_obj
@@ -272,7 +258,7 @@ def verify(env) -> None:
     with env.store().reader() as session:
         result = verify_store(session)
     for problem in result.problems:
-        click.echo(terminal_text(problem))
+        click.echo(problem)
     if result.problems:
         raise TamperError(result.summary())
     counts = ", ".join(f"{n} {table.replace('_', ' ')}(s)" for table, n in result.counts.items())

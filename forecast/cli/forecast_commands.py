@@ -6,24 +6,20 @@ from pathlib import Path
 
 import click
 
-from . import DATE, TIMESTAMP, cli
+from . import RANGE_END, TIMESTAMP, cli
 from .render import emit_json, emit_run, emit_table
 
-priors_option = click.option("--priors", "priors_dir", type=click.Path(file_okay=False, path_type=Path),
-                             help="Priors directory (default: the project's priors/).")
+def stored_priors(store):
+    """The question definitions and reliability priors kept in the store."""
+    from ..questions import store_priors
 
-
-def load_priors_dir(priors_dir: Path | None):
-    """The validated priors (project default when no directory is given)."""
-    from ..priors import load_priors
-    from ..seed import PROJECT_ROOT
-
-    return load_priors(priors_dir or PROJECT_ROOT / "priors")
+    with store.reader() as session:
+        return store_priors(session)
 
 
 @cli.command(name="run")
 @click.argument("question", required=False)
-@click.option("--as-of", type=DATE, help="Use evidence said or observed on or before this date (default today).")
+@click.option("--as-of", type=RANGE_END, help="Use evidence said or observed on or before this date (default today).")
 @click.option("--known-at", type=TIMESTAMP, help="Use only evidence logged (and not retracted) by then (default now).")
 @click.option("--draws", type=click.IntRange(10), default=1000, show_default=True)
 @click.option("--tune", type=click.IntRange(10), default=1000, show_default=True)
@@ -31,9 +27,8 @@ def load_priors_dir(priors_dir: Path | None):
 @click.option("--seed", type=int, default=20220726, show_default=True)
 @click.option("--sampler", type=click.Choice(["nutpie", "pymc"]), default="nutpie", show_default=True)
 @click.option("--allow-tampered", is_flag=True, help="Fit even if `forecast verify` finds rows changed outside forecast.")
-@priors_option
 @click.pass_obj
-def run_command(env, question, as_of, known_at, draws, tune, chains, seed, sampler, allow_tampered, priors_dir) -> None:
+def run_command(env, question, as_of, known_at, draws, tune, chains, seed, sampler, allow_tampered) -> None:
     """Fit all open questions jointly and store the run; print QUESTION's forecast (default: all).
 
     Example: forecast run russia-iss-withdrawal --as-of 2023-01-01 --seed 7
@@ -44,7 +39,7 @@ def run_command(env, question, as_of, known_at, draws, tune, chains, seed, sampl
 
     settings = FitSettings(draws=draws, tune=tune, chains=chains, seed=seed, sampler=sampler, cores=min(chains, 2))
     store = env.store()
-    run_id = run_forecast(store, load_priors_dir(priors_dir), settings, question, as_of, known_at, allow_tampered,
+    run_id = run_forecast(store, stored_priors(store), settings, question, as_of, known_at, allow_tampered,
                           warn=lambda problem: click.echo(f"Warning (fitted anyway, --allow-tampered): {problem}", err=True))
     with store.reader() as session:
         emit_run(run_view(session, latest_run(session, run_id=run_id), question))
@@ -92,22 +87,22 @@ def runs_command(env, question, as_json) -> None:
 @cli.command(name="report")
 @click.argument("question", required=False)
 @click.option("--run", "run_id", type=int, help="Report this stored run (default: the latest).")
-@click.option("--as-of", type=DATE, help="Report the latest run as of this date or earlier.")
+@click.option("--as-of", type=RANGE_END, help="Report the latest run as of this date or earlier.")
 @click.option("--out", "out_dir", type=click.Path(file_okay=False, path_type=Path), default=Path("reports"),
               show_default=True, help="Directory for the report files.")
 @click.option("--open", "open_browser", is_flag=True, help="Open the HTML report in a browser.")
-@priors_option
+@click.option("--tag", help="Report every open question with this tag.")
 @click.pass_obj
-def report_command(env, question, run_id, as_of, out_dir, open_browser, priors_dir) -> None:
+def report_command(env, question, run_id, as_of, out_dir, open_browser, tag) -> None:
     """Write HTML and Markdown reports for QUESTION (default: every open question).
 
     Example: forecast report russia-iss-withdrawal --out reports
     """
+    from ..questions import store_priors
     from ..report import gather_reports, write_report
 
-    priors = load_priors_dir(priors_dir)
     with env.store().reader() as session:  # one snapshot, released before figures are drawn and files written
-        contents = gather_reports(session, priors, question, run_id, as_of)
+        contents = gather_reports(session, store_priors(session), question, run_id, as_of, tag)
     written = [write_report(content, out_dir) for content in contents]
     for html_path, md_path in written:
         click.echo(f"Wrote {html_path} and {md_path}")

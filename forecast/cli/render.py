@@ -14,7 +14,7 @@ from collections.abc import Sequence
 
 import click
 
-from ..text import CONTROL
+from ..text import CONTROL, neutralise_cell
 from ..text import displayable as terminal_text  # what stored text becomes on its way to the terminal
 
 
@@ -114,3 +114,14 @@ def emit_run(record: dict) -> None:
         f"{diag['min_ess_tail']:.0f} tail, {diag['divergences']} divergences: "
         + ("OK" if record["converged"] else "FAILED")
     )
+
+
+def emit_csv(rows: Sequence[dict], columns: Sequence[str]) -> None:
+    """Print rows as CSV (lists joined with ';'), stored text made terminal- and spreadsheet-safe."""
+    import csv
+
+    writer = csv.writer(sys.stdout, lineterminator="\n")
+    writer.writerow(columns)
+    for row in rows:
+        values = (";".join(map(str, v)) if isinstance(v, list) else v for v in (row.get(c) for c in columns))
+        writer.writerow([neutralise_cell(terminal_text(v)) for v in values])

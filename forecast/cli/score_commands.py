@@ -8,9 +8,11 @@ from pathlib import Path
 
 import click
 
-from . import DATE, cli
-from .forecast_commands import load_priors_dir, priors_option
+from . import RANGE_END, RANGE_START, cli
+from .forecast_commands import stored_priors
 from .render import emit_json, emit_table, terminal_text
+
+tag_option = click.option("--tag", help="Only questions with this tag.")
 
 
 @cli.command(name="resolve")
@@ -35,16 +37,15 @@ def resolve_command(env, question, month, not_within_horizon, annul, source) -> 
 
 @cli.command(name="backtest")
 @click.argument("question")
-@click.option("--from", "start", type=DATE, required=True, help="First as-of date.")
-@click.option("--to", "end", type=DATE, help="Last as-of date (default today).")
+@click.option("--from", "start", type=RANGE_START, required=True, help="First as-of date.")
+@click.option("--to", "end", type=RANGE_END, help="Last as-of date (default today).")
 @click.option("--every", type=click.Choice(["month", "quarter", "year"]), default="quarter", show_default=True)
 @click.option("--draws", type=click.IntRange(10), default=1000, show_default=True)
 @click.option("--tune", type=click.IntRange(10), default=1000, show_default=True)
 @click.option("--chains", type=click.IntRange(1), default=4, show_default=True)
 @click.option("--seed", type=int, default=20220726, show_default=True)
-@priors_option
 @click.pass_obj
-def backtest_command(env, question, start, end, every, draws, tune, chains, seed, priors_dir) -> None:
+def backtest_command(env, question, start, end, every, draws, tune, chains, seed) -> None:
     """Re-run the forecast as of each date from --from (evidence said by then, however late logged), store and score it.
 
     Example: forecast backtest russia-iss-withdrawal --from 2022-07-01 --every quarter
@@ -55,7 +56,7 @@ def backtest_command(env, question, start, end, every, draws, tune, chains, seed
     from ..run_views import run_view
     from ..runs import latest_run
 
-    priors = load_priors_dir(priors_dir)
+    priors = stored_priors(env.store())
     store = env.store()
     with store.reader() as session:
         question_by_slug(session, question)
@@ -69,7 +70,7 @@ def backtest_command(env, question, start, end, every, draws, tune, chains, seed
         click.echo(f"as of {day}: run {run_id}, P(not within the horizon) {100 * head['not_within_horizon']:.1f}%, "
                    f"median {head['median']}, {run.elapsed_seconds:.1f} s{flag}")
 
-    ids = backtest(store, priors, start, every, end, settings, progress)
+    ids = backtest(store, priors, question, start, every, end, settings, progress)
     click.echo(f"Stored {len(ids)} backtest runs ({ids[0]}..{ids[-1]}). Scores: forecast score {question}")
 
 
@@ -77,21 +78,22 @@ def backtest_command(env, question, start, end, every, draws, tune, chains, seed
 @click.argument("question", required=False)
 @click.option("--json", "as_json", is_flag=True, help="The whole scorecard as JSON.")
 @click.option("--csv", "as_csv", is_flag=True, help="Every scored forecast as CSV.")
-@priors_option
+@tag_option
 @click.pass_obj
-def score_command(env, question, as_json, as_csv, priors_dir) -> None:
+def score_command(env, question, as_json, as_csv, tag) -> None:
     """Score stored runs and baselines on resolved checkpoints (and resolved dates).
 
     Example: forecast score russia-iss-withdrawal
     """
+    from ..questions import store_priors
     from ..scorecard import scorecard
 
     with env.store().reader() as session:
-        card = scorecard(session, load_priors_dir(priors_dir), question)
+        card = scorecard(session, store_priors(session), question, tag=tag)
     if as_json:
         emit_json(card)
     elif as_csv:
-        from ..transfer import neutralise_cell
+        from ..text import neutralise_cell
 
         rows = [{k: neutralise_cell(terminal_text(v)) for k, v in row.items()} for row in card["checkpoint_scores"]]
         writer = csv.DictWriter(sys.stdout, fieldnames=list(rows[0]) if rows else ["run"], lineterminator="\n")
@@ -136,20 +138,21 @@ def _emit_scores(card: dict) -> None:
 @click.option("--out", "out_path", type=click.Path(dir_okay=False, path_type=Path), default=Path("reports/calibration.svg"),
               show_default=True, help="Reliability diagram: .svg or .png.")
 @click.option("--json", "as_json", is_flag=True, help="Print the numbers as JSON.")
-@priors_option
+@tag_option
 @click.pass_obj
-def calibration_command(env, question, out_path, as_json, priors_dir) -> None:
+def calibration_command(env, question, out_path, as_json, tag) -> None:
     """Draw the reliability diagram of resolved checkpoints and print its numbers.
 
     Example: forecast calibration --out reports/calibration.png
     """
     from ..errors import InputError
+    from ..questions import store_priors
     from ..scorecard import scorecard
 
     if out_path.suffix.lower() not in (".svg", ".png"):
         raise InputError(f"--out must end in .svg or .png, not {out_path.name!r}")
     with env.store().reader() as session:
-        card = scorecard(session, load_priors_dir(priors_dir), question)
+        card = scorecard(session, store_priors(session), question, tag=tag)
     numbers = {key: card[key] for key in ("reliability_diagram", "murphy", "coverage", "pit_histogram")}
     _save_reliability(card["reliability_diagram"], out_path)
     if as_json:

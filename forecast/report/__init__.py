@@ -17,9 +17,11 @@ from .render import to_html, to_markdown
 
 
 def gather_reports(session: Session, priors: Priors, question: str | None = None, run_id: int | None = None,
-                   as_of: dt.date | None = None) -> list[dict]:
-    """The content of each report (``question``, or every open question), all read in the caller's snapshot."""
-    slugs = [question] if question else [q["slug"] for q in list_questions(session) if q["status"] == "open"]
+                   as_of: dt.date | None = None, tag: str | None = None) -> list[dict]:
+    """The content of each report (``question``, or every open question, with ``tag`` if given), all read in
+    the caller's snapshot."""
+    slugs = [question] if question else [q["slug"] for q in list_questions(session)
+                                          if q["status"] == "open" and (tag is None or tag in q["tags"])]
     return [report_content(session, priors, latest_run(session, slug, run_id, as_of), slug) for slug in slugs]
 
 

@@ -94,7 +94,10 @@ def kind_prior_interval(priors: Priors, kind: str, expert: str, draws: int = 20_
 def expert_rows(run_record: dict, evidence: list[dict], priors: Priors) -> list[dict]:
     """Each expert's learned reliability beside its prior, with the claims borne out or falsified."""
     rows = []
+    speakers = {e["who"] for e in evidence if e["type"] == "statement"}
     for rel in run_record["reliabilities"]:
+        if rel["expert"] not in speakers:
+            continue
         claims = [e for e in evidence if e["type"] == "statement" and e["who"] == rel["expert"]]
         prior_mean, prior_low, prior_high = kind_prior_interval(priors, rel["kind"], rel["expert"])
         rows.append({**rel, "prior_mean": prior_mean, "prior_q05": prior_low, "prior_q95": prior_high,
@@ -105,7 +108,8 @@ def expert_rows(run_record: dict, evidence: list[dict], priors: Priors) -> list[
 def history(session: Session, question: str, upto: ForecastRun) -> list[dict]:
     """Every stored run of this question up to this one, with the evidence that arrived before it."""
     qid = question_by_slug(session, question).id
-    refs = {r.uid: ref_of(r) for table in (Statement, Observation) for r in session.exec(select(table))}
+    refs = {r.uid: ref_of(r) for table in (Statement, Observation)
+            for r in session.exec(select(table).where(table.question_id == qid))}
     rows, seen = [], set()
     runs = session.exec(select(ForecastRun).where(ForecastRun.id <= upto.id).order_by(ForecastRun.as_of, ForecastRun.id))
     for run in runs:

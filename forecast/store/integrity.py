@@ -1,10 +1,10 @@
-"""Tamper evidence: a digest of every expert, evidence and run row, and a hash chain per table.
+"""Tamper evidence: a digest of every expert, evidence, question-version and run row, and a hash chain per table.
 
 Every write session records the digest of each row it adds in ``integrity_row`` and extends that
 table's hash chain, whose head (with the order-free sum of the retraction digests) is kept in
 ``integrity_chain``; setting a retraction updates the row's retraction digest and the sum.
 :func:`check` recomputes all of it from the tables and names every row changed, added or deleted
-outside forecast. The column lists are fixed here as of migration 0004: a later migration that
+outside forecast. The column lists are fixed here as of migration 0005: a later migration that
 changes these tables must extend them and call :func:`seal` itself.
 """
 
@@ -23,8 +23,10 @@ RETRACTION = ("retracted_at", "retraction_reason", "superseded_by_id")
 CHAINED: dict[str, tuple[str, ...]] = {
     "expert": ("name", "aliases", "role", "affiliation", "kind", "notes", "created_at"),
     "statement": ("uid", "question_id", "expert_id", "said_on", "date_precision", "quote", "source", "claim_text",
-                  "claim_start", "claim_end", "probability", "strength", "rationale", "logged_at"),
-    "observation": ("uid", "question_id", "observed_on", "date_precision", "kind", "source", "note", "logged_at"),
+                  "claim_start", "claim_end", "probability", "strength", "rationale", "logged_at", "quote_kind", "url"),
+    "observation": ("uid", "question_id", "observed_on", "date_precision", "kind", "source", "note", "logged_at",
+                    "effective_on", "url"),
+    "question_version": ("question_id", "version", "definition", "note", "created_at"),
     "forecast_run": ("created_at", "kind", "as_of", "known_at", "questions", "seed", "sampler", "settings",
                      "code_version", "model_version", "config_hash", "evidence_fingerprint", "evidence", "diagnostics",
                      "converged", "elapsed_seconds", "reliabilities", "posterior"),
@@ -34,8 +36,8 @@ EVIDENCE = ("statement", "observation")
 RETRACTIONS = "retractions"
 _MODULUS = 2**256
 _TOUCHED = "forecast_integrity_touched"
-_PREFIX = {"expert": "expert #", "statement": "S", "observation": "O", "forecast_run": "run ",
-           "forecast_result": "run result #"}
+_PREFIX = {"expert": "expert #", "statement": "S", "observation": "O", "question_version": "question version #",
+           "forecast_run": "run ", "forecast_result": "run result #"}
 
 _META = sa.MetaData()
 ROWS = sa.Table(

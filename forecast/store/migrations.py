@@ -2,19 +2,21 @@
 
 Migrations are history: each describes the schema as it changed then, with its own
 table definitions, never importing the current models. Append new ones at the end.
-A migration that rewrites expert, evidence or run rows must lift the SQLite update triggers
-of 0004 for its own changes and call ``integrity.seal`` afterwards, or `forecast verify` will
-report its changes as tampering.
+A migration that rewrites expert, evidence, question-version or run rows must lift the SQLite
+update triggers of 0005 for its own changes and call ``integrity.seal`` afterwards, or
+`forecast verify` will report its changes as tampering.
 """
 
 from __future__ import annotations
 
+import hashlib
+import json
 from collections.abc import Callable
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
-from . import integrity  # its tables and column lists are fixed as of migration 0004
+from . import integrity  # its tables and column lists are fixed as of migration 0005
 
 
 def _evidence_columns() -> list[sa.Column]:
@@ -137,6 +139,67 @@ def m0003_forecast_runs(conn: Connection) -> None:
             ))
 
 
+_RENAMED_OBSERVATION_KINDS = {
+    "still-participating": "event-not-yet",
+    "withdrawn": "event",
+    "formal-notice": "notice-given",
+    "no-formal-notice": "no-notice-as-of",
+}
+
+
+def _uid(*parts: object) -> str:
+    """The evidence uid of this version: sha256 of the JSON list of the parts as text, 16 hex digits."""
+    text = json.dumps([str(part) for part in parts], ensure_ascii=False)
+    return hashlib.sha256(text.encode()).hexdigest()[:16]
+
+
+def m0004_questions_as_data(conn: Connection) -> None:
+    """Questions carry their definition, tags and version; generic observation kinds; sources get URLs.
+
+    Observation kinds are renamed to the generic vocabulary and their uids recomputed from the new names.
+    """
+    for table, column in (("question", "event VARCHAR NOT NULL DEFAULT 'The event happens'"),
+                          ("question", "tags VARCHAR NOT NULL DEFAULT '[]'"),
+                          ("question", "definition VARCHAR"),
+                          ("question", "version INTEGER NOT NULL DEFAULT 1"),
+                          ("statement", "quote_kind VARCHAR NOT NULL DEFAULT 'verbatim'"),
+                          ("statement", "url VARCHAR NOT NULL DEFAULT ''"),
+                          ("observation", "effective_on DATE"),
+                          ("observation", "url VARCHAR NOT NULL DEFAULT ''")):
+        conn.execute(sa.text(f"ALTER TABLE {table} ADD COLUMN {column}"))
+    meta = sa.MetaData()
+    sa.Table("question", meta, sa.Column("id", sa.Integer, primary_key=True))
+    version = sa.Table(
+        "question_version", meta,
+        sa.Column("id", sa.Integer, primary_key=True),
+        sa.Column("question_id", sa.Integer, sa.ForeignKey("question.id"), nullable=False, index=True),
+        sa.Column("version", sa.Integer, nullable=False),
+        sa.Column("definition", sa.String, nullable=False),
+        sa.Column("note", sa.String, nullable=False),
+        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+    )
+    setting = sa.Table(
+        "store_setting", meta,
+        sa.Column("key", sa.String, primary_key=True),
+        sa.Column("value", sa.String, nullable=False),
+        sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
+    )
+    meta.create_all(conn, tables=[version, setting])
+    rows = conn.execute(sa.text(
+        "SELECT o.id, q.slug, o.kind, o.observed_on, o.source, o.note FROM observation o "
+        "JOIN question q ON q.id = o.question_id")).all()
+    for row_id, slug, kind, observed_on, source, note in rows:
+        if kind in _RENAMED_OBSERVATION_KINDS:
+            new = _RENAMED_OBSERVATION_KINDS[kind]
+            day = observed_on if isinstance(observed_on, str) else observed_on.isoformat()
+            conn.execute(sa.text("UPDATE observation SET kind = :kind, uid = :uid WHERE id = :id"),
+                         {"kind": new, "uid": _uid(slug, new, day, source, note), "id": row_id})
+    if conn.dialect.name == "sqlite":
+        conn.execute(sa.text(
+            "CREATE TRIGGER question_version_append_only BEFORE DELETE ON question_version "
+            "BEGIN SELECT RAISE(ABORT, 'question versions are append-only'); END"))
+
+
 def _refuse_update(conn: Connection, table: str, frozen: tuple[str, ...], set_once: tuple[str, ...], why: str) -> None:
     changed = [f"NEW.{c} IS NOT OLD.{c}" for c in frozen] + [f"(OLD.{c} IS NOT NULL AND NEW.{c} IS NOT OLD.{c})"
                                                               for c in set_once]
@@ -146,9 +209,9 @@ def _refuse_update(conn: Connection, table: str, frozen: tuple[str, ...], set_on
     ))
 
 
-def m0004_tamper_evidence(conn: Connection) -> None:
+def m0005_tamper_evidence(conn: Connection) -> None:
     """Row digests and hash-chain heads (sealing the store as it stands); on SQLite, triggers that refuse
-    updates of evidence fields other than a first retraction, and of runs."""
+    updates of evidence fields other than a first retraction, of runs and of question versions."""
     integrity.ROWS.create(conn)
     integrity.CHAINS.create(conn)
     if conn.dialect.name == "sqlite":
@@ -157,6 +220,8 @@ def m0004_tamper_evidence(conn: Connection) -> None:
                            "evidence is append-only: only a retraction may be added to a row")
         for table in ("forecast_run", "forecast_result"):
             _refuse_update(conn, table, ("id", *integrity.CHAINED[table]), (), "forecast runs are append-only")
+        _refuse_update(conn, "question_version", ("id", *integrity.CHAINED["question_version"]), (),
+                       "question versions are append-only")
     integrity.seal(conn)
 
 
@@ -164,5 +229,6 @@ MIGRATIONS: list[tuple[str, Callable[[Connection], None]]] = [
     ("0001_initial", m0001_initial),
     ("0002_evidence_indexes_and_append_only", m0002_evidence_indexes_and_append_only),
     ("0003_forecast_runs", m0003_forecast_runs),
-    ("0004_tamper_evidence", m0004_tamper_evidence),
+    ("0004_questions_as_data", m0004_questions_as_data),
+    ("0005_tamper_evidence", m0005_tamper_evidence),
 ]

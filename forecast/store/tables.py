@@ -13,9 +13,8 @@ from sqlmodel import Field, SQLModel
 
 from ..months import utc_now
 from ..vocab import (  # noqa: F401  (re-exported)
-    DATE_PRECISIONS, EXPERT_KINDS, NOT_WITHIN_HORIZON, OBSERVATION_KINDS, QUESTION_STATUSES, STRENGTHS,
+    DATE_PRECISIONS, EXPERT_KINDS, NOT_WITHIN_HORIZON, OBSERVATION_KINDS, QUESTION_STATUSES, QUOTE_KINDS, STRENGTHS,
 )
-
 
 
 class SchemaMigration(SQLModel, table=True):
@@ -42,6 +41,31 @@ class Question(SQLModel, table=True):
     resolution_source: str | None = None
     resolved_at: dt.datetime | None = None
     created_at: dt.datetime = Field(default_factory=utc_now)
+    event: str = "The event happens"  # subject of report sentences
+    tags: str = "[]"  # JSON list
+    definition: str | None = None  # JSON: the validated question file (priors included); None in pre-0004 stores
+    version: int = 1
+
+
+class QuestionVersion(SQLModel, table=True):
+    """Every definition a question has had (append-only): the first from `question add`, later ones from edits."""
+
+    __tablename__ = "question_version"
+    id: int | None = Field(default=None, primary_key=True)
+    question_id: int = Field(foreign_key="question.id")
+    version: int
+    definition: str  # JSON
+    note: str = ""
+    created_at: dt.datetime = Field(default_factory=utc_now)
+
+
+class StoreSetting(SQLModel, table=True):
+    """Store-wide settings kept as JSON, such as the reliability priors."""
+
+    __tablename__ = "store_setting"
+    key: str = Field(primary_key=True)
+    value: str  # JSON
+    updated_at: dt.datetime = Field(default_factory=utc_now)
 
 
 class Expert(SQLModel, table=True):
@@ -80,6 +104,8 @@ class Statement(SQLModel, table=True):
     retracted_at: dt.datetime | None = None
     retraction_reason: str | None = None
     superseded_by_id: int | None = Field(default=None, foreign_key="statement.id")
+    quote_kind: str = "verbatim"  # verbatim | paraphrase
+    url: str = ""
 
 
 class Observation(SQLModel, table=True):
@@ -98,6 +124,8 @@ class Observation(SQLModel, table=True):
     retracted_at: dt.datetime | None = None
     retraction_reason: str | None = None
     superseded_by_id: int | None = Field(default=None, foreign_key="observation.id")
+    effective_on: dt.date | None = None  # notice-given / notice-extended: when the exit can take effect
+    url: str = ""
 
 
 class ForecastRun(SQLModel, table=True):

@@ -1,0 +1,117 @@
+"""Commands that add, edit and list questions."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from . import cli
+from .render import emit_csv, emit_json, emit_record, emit_table
+
+json_option = click.option("--json", "as_json", is_flag=True, help="Print JSON instead of a table.")
+
+
+@cli.group()
+def question() -> None:
+    """Questions being forecast: add your own from a TOML file."""
+
+
+@question.command(name="add")
+@click.argument("path", type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--note", default="", help="Why this version (kept with it).")
+@click.pass_obj
+def question_add(env, path: Path, note: str) -> None:
+    """Add a question (or a new wording of one) from a TOML file in the schema of priors/questions/.
+
+    Example: forecast question add my-question.toml
+    """
+    from ..errors import InputError
+    from ..priors import read_toml
+    from ..questions import add_question
+
+    data = read_toml(path)
+    unknown = sorted(set(data) - {"question", "date_prior", "notice", "treaty"})
+    if unknown:
+        raise InputError(f"{path}: unknown table {unknown[0]!r} (a question file has [question], [date_prior], [notice])")
+    with env.store().session() as session:
+        added, outcome = add_question(session, data, str(path), note)
+    click.echo({"added": f"Added question {added.slug} (version 1).",
+                "defined": f"Stored the definition of {added.slug}.",
+                "updated": f"Updated question {added.slug} to version {added.version}.",
+                "unchanged": f"Question {added.slug} is unchanged (version {added.version})."}[outcome])
+
+
+@question.command(name="edit")
+@click.argument("slug")
+@click.option("--title", help="New title.")
+@click.option("--criteria", help="New resolution criteria.")
+@click.option("--event", help="New event wording (the subject of report sentences).")
+@click.option("--tag", "tags", multiple=True, help="Replace the tags (repeatable).")
+@click.option("--trigger", help="New description of the trigger.")
+@click.option("--note", default="", help="Why the change (kept with the version).")
+@click.pass_obj
+def question_edit(env, slug: str, tags: tuple[str, ...], note: str, **changes) -> None:
+    """Re-word a question; each change is a new version (priors and horizon cannot change).
+
+    Example: forecast question edit russia-iss-withdrawal --tag space --tag iss --note "tags"
+    """
+    from ..questions import edit_question
+
+    with env.store().session() as session:
+        edited = edit_question(session, slug, note, tags=tags or None, **changes)
+    click.echo(f"Updated question {edited.slug} to version {edited.version}.")
+
+
+@question.command(name="list")
+@click.option("--tag", help="Only questions with this tag.")
+@json_option
+@click.option("--csv", "as_csv", is_flag=True, help="Print CSV instead of a table.")
+@click.pass_obj
+def question_list(env, tag: str | None, as_json: bool, as_csv: bool) -> None:
+    """List questions with their status, current headline, last change, evidence count and tags.
+
+    Example: forecast question list --tag casebook --csv
+    """
+    from .. import views
+
+    with env.store().reader() as session:
+        rows = views.portfolio(session, tag)
+    columns = ["slug", "status", "headline", "last_change", "evidence", "tags", "title"]
+    if as_json:
+        emit_json(rows)
+    elif as_csv:
+        emit_csv(rows, columns + ["kind", "resolution", "run"])
+    else:
+        emit_table([{**r, "tags": ",".join(r["tags"])} for r in rows], columns, wide=["title", "headline"])
+
+
+@question.command(name="show")
+@click.argument("slug")
+@json_option
+@click.pass_obj
+def question_show(env, slug: str, as_json: bool) -> None:
+    """Show one question's full definition: criteria, horizon, priors, notice rule, tags and versions.
+
+    Example: forecast question show russia-iss-withdrawal
+    """
+    from .. import evidence, questions, views
+
+    with env.store().reader() as session:
+        row = evidence.question_by_slug(session, slug)
+        record = views.question_view(row)
+        definition = questions.definition_view(row)
+        record["versions"] = questions.versions(session, row)
+    spec = definition["spec"]
+    record |= {"date_prior": spec["date_prior"], "notice": spec["notice"], "public_event": spec["public_event"],
+               "precluded_by": spec["precluded_by"], "trigger": spec["trigger"]}
+    if as_json:
+        emit_json(record | {"definition": definition["file"]})
+        return
+    versions = record.pop("versions")
+    record["date_prior"] = ", ".join(f"{k} {v:g}" for k, v in spec["date_prior"].items())
+    record["notice"] = "none" if spec["notice"] is None else ", ".join(
+        f"{k} {v:g}" if isinstance(v, float) else f"{k} {v}" for k, v in spec["notice"].items() if v is not None)
+    emit_record(record)
+    click.echo()
+    emit_table(versions, ["version", "created_at", "note", "title"], wide=["title"])

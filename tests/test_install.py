@@ -1,0 +1,52 @@
+"""The built wheel, installed into a fresh virtual environment, works outside the repository."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from .conftest import PROJECT, QUESTION
+
+pytestmark = pytest.mark.skipif(shutil.which("uv") is None, reason="needs uv (scripts/test installs it)")
+
+
+def _sh(*args: str, cwd: Path, env: dict | None = None) -> subprocess.CompletedProcess:
+    result = subprocess.run(args, cwd=cwd, env=env, capture_output=True, text=True, timeout=900)
+    assert result.returncode == 0, f"{args}: {result.stdout[-2000:]} {result.stderr[-2000:]}"
+    return result
+
+
+@pytest.fixture(scope="module")
+def installed(tmp_path_factory) -> Path:
+    """A virtual environment with the wheel and its locked dependencies; returns its bin directory."""
+    root = tmp_path_factory.mktemp("install")
+    _sh("uv", "build", "--wheel", "--out-dir", str(root / "dist"), cwd=PROJECT)
+    (wheel,) = (root / "dist").glob("*.whl")
+    _sh("uv", "export", "--frozen", "--no-dev", "--no-emit-project", "--no-hashes", "-o", str(root / "req.txt"),
+        cwd=PROJECT)
+    _sh("uv", "venv", "--python", "3.12", str(root / "venv"), cwd=root)
+    python = str(root / "venv" / "bin" / "python")
+    _sh("uv", "pip", "install", "--python", python, "-r", str(root / "req.txt"), str(wheel), cwd=root)
+    return root / "venv" / "bin"
+
+
+def test_installed_tool_inits_logs_runs_and_reports_outside_the_repository(installed: Path, tmp_path: Path) -> None:
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("VIRTUAL_ENV", "FORECAST_"))}
+    work = tmp_path / "elsewhere"
+    work.mkdir()
+
+    def forecast(*args: str) -> str:
+        return _sh(str(installed / "forecast"), "--db", "my.db", *args, cwd=work, env=env).stdout
+
+    assert "added 2 question(s)" in forecast("init")
+    assert "added 22 question(s)" in forecast("init", "--casebook")
+    logged = forecast("log", "statement", "--question", QUESTION, "--expert", "Zak", "--date", "2026-01",
+                      "--claim", "not before 2028", "--quote", "A test statement.", "--paraphrase", "--source", "test")
+    assert logged.startswith("Logged S") and "Reads: Russia does not withdraw before 2028-01" in logged
+    forecast("run", QUESTION, "--draws", "100", "--tune", "100", "--chains", "2")
+    assert "Wrote " in forecast("report", QUESTION, "--out", "out")
+    assert list((work / "out").glob(f"{QUESTION}-*.html")) and not (work / "priors").exists()
