@@ -153,3 +153,14 @@ def test_an_import_into_an_empty_store_verifies(run, kept: Path, tmp_path: Path)
     assert run("verify", db=copy).exit_code == 0
     assert run("retract", "S1", "--reason", "checked", db=copy).exit_code == 0
     assert run("verify", db=copy).exit_code == 0
+
+
+def test_a_write_to_a_store_without_integrity_records_is_refused(run, kept: Path) -> None:
+    _sql(kept, "DELETE FROM integrity_chain WHERE name = 'statement'")
+    before = snapshot(kept)
+    result = run(*log_args(quote="Written after the records were cut."))
+    assert result.exit_code == 2
+    assert result.stderr == ("Error: the store's integrity records were changed outside forecast; `forecast verify` "
+                             "lists what else was\n")
+    assert snapshot(kept) == before
+    assert run("verify", db=kept).stdout == "the integrity records of statement are missing (deleted outside forecast)\n"

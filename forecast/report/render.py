@@ -27,6 +27,7 @@ def _e(value: object) -> str:
 
 
 def _source(text: str) -> str:
+    text = displayable(text)
     match = re.search(r"https?://\S+", text)
     if not match:
         return _e(text)
@@ -175,6 +176,7 @@ def _md(text: object) -> str:
 
 def _md_source(text: str) -> str:
     """A source as escaped text, its first http(s) URL as a link."""
+    text = displayable(text)
     match = _URL.search(text)
     if not match:
         return _md(text)

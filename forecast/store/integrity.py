@@ -19,6 +19,8 @@ from sqlalchemy import event
 from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Session
 
+from ..errors import TamperError
+
 RETRACTION = ("retracted_at", "retraction_reason", "superseded_by_id")
 CHAINED: dict[str, tuple[str, ...]] = {
     "expert": ("name", "aliases", "role", "affiliation", "kind", "notes", "created_at"),
@@ -138,6 +140,9 @@ def _state(conn: Connection) -> dict[str, sa.Row]:
 
 def _extend(conn: Connection, touched: set[tuple[str, int]]) -> None:
     state = _state(conn)
+    if set(state) != {*CHAINED, RETRACTIONS}:
+        raise TamperError("the store's integrity records were changed outside forecast; `forecast verify` lists "
+                          "what else was")
     total = state[RETRACTIONS].head
     for table in CHAINED:
         length, last_id, head = state[table].length, state[table].last_id, state[table].head
