@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Callable
 
+from . import validate
 from .dataset import build_dataset
 from .errors import InputError
 from .model import DateModel, FitSettings
@@ -35,9 +36,12 @@ def backtest(store, priors: Priors, question: str, start: dt.date, every: str, e
     """Fit and store one `backtest` run of ``question`` per as-of date, re-using one compiled model; returns run ids.
 
     Every question is fitted jointly (track records carry across questions), but only ``question``'s
-    results are stored, so the runs count for it alone.
+    results are stored, so the runs count for it alone. The seed and the dates (1900-01-01 to today)
+    are checked before anything is compiled.
     """
-    dates = as_of_dates(start, end or dt.date.today(), every)
+    validate.seed(settings.seed)
+    end = validate.past_date(end or dt.date.today(), "--to date")
+    dates = as_of_dates(validate.past_date(start, "--from date"), end, every)
     with store.reader() as session:
         final = build_dataset(session, priors, dates[-1])
         datasets = [build_dataset(session, priors, day, experts=final.experts) for day in dates]

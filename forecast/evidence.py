@@ -14,6 +14,7 @@ from dataclasses import replace
 
 from sqlmodel import Session, func, select
 
+from . import validate
 from .claims import check_within_horizon, describe_claim, parse_claim
 from .errors import DuplicateError, InputError, NotFoundError
 from .months import parse_month, utc_now
@@ -39,6 +40,7 @@ def content_uid(*parts: object) -> str:
 
 def question_by_slug(session: Session, slug: str) -> Question:
     """The question with this slug, or a NotFoundError naming the known ones."""
+    slug = validate.text(slug, "question")
     question = session.exec(select(Question).where(Question.slug == slug)).first()
     if question is None:
         known = ", ".join(session.exec(select(Question.slug).order_by(Question.slug))) or "none yet"
@@ -48,7 +50,7 @@ def question_by_slug(session: Session, slug: str) -> Question:
 
 def expert_by_name(session: Session, name: str) -> Expert:
     """The expert with this name or alias (case-insensitive)."""
-    wanted = name.strip().casefold()
+    wanted = validate.text(name, "expert").strip().casefold()
     experts = session.exec(select(Expert)).all()
     for expert in experts:
         if expert.name.casefold() == wanted or wanted in (a.casefold() for a in json.loads(expert.aliases)):
@@ -61,11 +63,14 @@ def add_expert(
     aliases: list[str] | None = None, notes: str = "",
 ) -> Expert:
     """Add an expert; names and aliases must not clash with existing ones."""
-    name = name.strip()
+    name = validate.text(name, "name").strip()
     if not name:
         raise InputError("an expert needs a name")
     _choice(kind, EXPERT_KINDS, "expert kind")
-    for candidate in [name, *(aliases or [])]:
+    aliases = validate.names(aliases or [])
+    role, affiliation = validate.text(role, "role"), validate.text(affiliation, "affiliation")
+    notes = validate.text(notes, "notes")
+    for candidate in [name, *aliases]:
         try:
             existing = expert_by_name(session, candidate)
         except NotFoundError:
@@ -73,17 +78,20 @@ def add_expert(
         raise DuplicateError(f"expert {candidate!r} already exists (as {existing.name!r})")
     expert = Expert(
         name=name, kind=kind, role=role, affiliation=affiliation,
-        aliases=json.dumps(aliases or [], ensure_ascii=False), notes=notes,
+        aliases=json.dumps(aliases, ensure_ascii=False), notes=notes,
     )
     session.add(expert)
     session.flush()
     return expert
 
 
-def _check_date(day: dt.date, today: dt.date | None) -> dt.date:
-    today = today or dt.date.today()
-    if day > today:
-        raise InputError(f"date {day.isoformat()} is in the future (today is {today.isoformat()})")
+def _check_observation_date(day: dt.date, question: Question, today: dt.date | None) -> dt.date:
+    """An observation is dated from the first day of its question's horizon to today."""
+    validate.past_date(day, today=today)
+    year, index = divmod(parse_month(question.horizon_start), 12)
+    if day < dt.date(year, index + 1, 1):
+        raise InputError(f"observation date {day.isoformat()} is before the horizon of {question.slug!r} "
+                         f"(from {question.horizon_start})")
     return day
 
 
@@ -103,12 +111,14 @@ def log_statement(
     """Validate and store one expert statement."""
     q = question_by_slug(session, question)
     who = expert_by_name(session, expert)
-    _check_date(said_on, today)
+    validate.past_date(said_on, today=today)
     _choice(strength, STRENGTHS, "strength")
     _choice(quote_kind, QUOTE_KINDS, "quote kind")
     _choice(date_precision, DATE_PRECISIONS, "date precision")
-    if probability is not None and not 0.0 <= probability <= 1.0:
-        raise InputError(f"stated probability {probability} is not between 0 and 1")
+    probability = validate.probability(probability)
+    claim, quote, source = (validate.text(claim, "claim"), validate.text(quote, "quote"),
+                            validate.text(source, "source"))
+    rationale = validate.text(rationale, "rationale")
     if not quote.strip() or not source.strip():
         raise InputError("a statement needs a quote and a source")
     interval = parse_claim(claim)
@@ -148,7 +158,8 @@ def log_observation(
     q = question_by_slug(session, question)
     kind = _choice(canonical_observation_kind(kind), OBSERVATION_KINDS, "observation kind")
     _choice(date_precision, DATE_PRECISIONS, "date precision")
-    _check_date(observed_on, today)
+    _check_observation_date(observed_on, q, today)
+    source, note = validate.text(source, "source"), validate.text(note, "note")
     if not source.strip():
         raise InputError("an observation needs a source")
     uid = content_uid(q.slug, kind, observed_on.isoformat(), source.strip(), note.strip())
@@ -167,7 +178,7 @@ def log_observation(
 
 
 def _store_superseding[T: (Statement, Observation)](session: Session, row: T, supersedes: str | None) -> T:
-    old = evidence_by_ref(session, supersedes) if supersedes else None
+    old = evidence_by_ref(session, supersedes) if supersedes is not None else None
     if old is not None and type(old) is not type(row):
         raise InputError(f"{supersedes} is not the same type of evidence as the new row")
     if old is not None and old.retracted_at is not None:
@@ -190,11 +201,12 @@ def ref_of(row: Statement | Observation) -> str:
 
 def evidence_by_ref(session: Session, ref: str) -> Statement | Observation:
     """The statement (``S12``) or observation (``O3``) with this reference."""
-    match = _REF_RE.match(ref.strip())
+    match = _REF_RE.match(validate.text(ref, "reference").strip())
     if not match:
         raise InputError(f"malformed evidence reference {ref!r}: expected S<number> or O<number>")
     table = Statement if match.group(1).upper() == "S" else Observation
-    row = session.get(table, int(match.group(2)))
+    row_id = validate.row_id(int(match.group(2)))
+    row = session.get(table, row_id) if row_id is not None else None
     if row is None:
         raise NotFoundError(f"no evidence {ref.upper()!r} in the store")
     return row
@@ -202,6 +214,7 @@ def evidence_by_ref(session: Session, ref: str) -> Statement | Observation:
 
 def retract(session: Session, ref: str, reason: str, at: dt.datetime | None = None) -> Statement | Observation:
     """Mark a row retracted (it stays in the store, out of forecasts from now on)."""
+    reason = validate.text(reason, "reason")
     if not reason.strip():
         raise InputError("a retraction needs a reason")
     row = evidence_by_ref(session, ref)

@@ -77,11 +77,11 @@ def parse_datetime(text: str) -> dt.datetime:
         return dt.datetime.combine(parse_date(raw), dt.time.max, tzinfo=dt.UTC)
     try:
         stamp = dt.datetime.fromisoformat(raw)
+        return stamp.replace(tzinfo=dt.UTC) if stamp.tzinfo is None else stamp.astimezone(dt.UTC)
     except ValueError:
         raise InputError(f"malformed timestamp {text!r}: expected YYYY-MM-DD or ISO 8601") from None
-    if stamp.tzinfo is None:
-        return stamp.replace(tzinfo=dt.UTC)
-    return stamp.astimezone(dt.UTC)
+    except OverflowError:
+        raise InputError(f"timestamp {text!r} is out of range") from None
 
 
 def date_month(day: dt.date) -> int:

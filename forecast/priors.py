@@ -13,7 +13,8 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-from .errors import PriorError
+from . import validate
+from .errors import InputError, PriorError
 from .months import parse_month
 from .vocab import EXPERT_KINDS, QUESTION_KINDS
 
@@ -132,6 +133,12 @@ def _question_fields(question: Any, where: str) -> dict[str, Any]:
     for key in _QUESTION:
         if not isinstance(question[key], str) or not question[key].strip():
             raise PriorError(f"{where}: [question] {key} must be non-empty text")
+    for key in ("title", "criteria", "event", "trigger"):
+        if key in question:
+            try:
+                validate.text(question[key], key)
+            except InputError as exc:
+                raise PriorError(f"{where}: [question] {exc}") from None
     for key, kind in _QUESTION_OPTIONAL.items():
         if key in question and not isinstance(question[key], kind):
             raise PriorError(f"{where}: [question] {key} must be {kind.__name__}")
@@ -148,8 +155,8 @@ def _question_fields(question: Any, where: str) -> dict[str, Any]:
         raise PriorError(f"{where}: [question] {exc}") from None
     if end < start:
         raise PriorError(f"{where}: [question] horizon ends before it starts")
-    if end - start > 12 * 50:
-        raise PriorError(f"{where}: [question] a horizon longer than 50 years is not supported")
+    if end - start > 12 * 100:
+        raise PriorError(f"{where}: [question] a horizon longer than 100 years is not supported")
     return question
 
 

@@ -7,6 +7,7 @@ import datetime as dt
 
 from sqlmodel import Session, select
 
+from . import validate
 from .errors import InputError
 from .evidence import log_observation, question_by_slug
 from .months import date_month, month_label, parse_month, utc_now
@@ -19,6 +20,7 @@ def resolve(session: Session, slug: str, *, month: str | None = None, not_within
     question = question_by_slug(session, slug)
     if sum([month is not None, not_within_horizon, annul]) != 1:
         raise InputError("give exactly one of --date YYYY-MM, --not-within-horizon or --annul")
+    source = validate.text(source, "resolution source")
     if not source.strip():
         raise InputError("a resolution needs a --source")
     if question.status != "open":
@@ -32,6 +34,8 @@ def resolve(session: Session, slug: str, *, month: str | None = None, not_within
         if event_month(session, question) != ordinal:
             log_observation(session, question=slug, kind="event", observed_on=dt.date(year, index + 1, 1),
                             source=source, note="logged by forecast resolve", date_precision="month")
+    elif not_within_horizon:
+        _check_horizon_over(question)
     elif annul:
         log_observation(session, question=slug, kind="annulled", observed_on=dt.date.today(), source=source,
                         note="logged by forecast resolve")
@@ -41,6 +45,14 @@ def resolve(session: Session, slug: str, *, month: str | None = None, not_within
     session.add(question)
     session.flush()
     return question
+
+
+def _check_horizon_over(question: Question, today: dt.date | None = None) -> None:
+    year, index = divmod(parse_month(question.horizon_end) + 1, 12)
+    first_after = dt.date(year, index + 1, 1)
+    if (today or dt.date.today()) < first_after:
+        raise InputError(f"the horizon of {question.slug!r} runs to {question.horizon_end}: it can resolve "
+                         f"'not within the horizon' from {first_after.isoformat()} on")
 
 
 def checkpoints(question: Question) -> list[dt.date]:

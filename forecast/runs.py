@@ -16,7 +16,7 @@ from dataclasses import asdict, dataclass
 import numpy as np
 from sqlmodel import Session, select
 
-from . import __version__
+from . import __version__, validate
 from .dataset import Dataset
 from .errors import ForecastError, NotFoundError
 from .exact import exact_posterior
@@ -150,13 +150,20 @@ def run_forecast(store, priors: Priors, settings: FitSettings, question: str | N
                  allow_tampered: bool = False, warn: Callable[[str], None] | None = None) -> int:
     """Verify the store, build the dataset (all open questions, jointly), fit, and store the run; returns its id.
 
-    A store changed outside forecast raises :class:`~forecast.errors.TamperError`, unless
-    ``allow_tampered``: then each problem goes to ``warn`` before the fit.
+    The seed, ``as_of`` (a date up to today) and ``known_at`` (up to the end of today, UTC) are
+    checked before anything is compiled. A store changed outside forecast raises
+    :class:`~forecast.errors.TamperError`, unless ``allow_tampered``: then each problem goes to
+    ``warn`` before the fit.
     """
     from .dataset import build_dataset
     from .evidence import question_by_slug
     from .verify import require_intact
 
+    validate.seed(settings.seed)
+    if as_of is not None:
+        validate.past_date(as_of, "as-of date")
+    if known_at is not None:
+        validate.past_timestamp(known_at, "known-at time")
     with store.reader() as session:
         problems = require_intact(session, allow_tampered, "; `forecast run --allow-tampered` fits it anyway").problems
         if question:
@@ -186,7 +193,7 @@ def latest_run(session: Session, question: str | None = None, run_id: int | None
                as_of: dt.date | None = None) -> ForecastRun:
     """A run by id, or the latest full run including ``question`` (with ``as_of``: the latest run of any kind then)."""
     if run_id is not None:
-        run = session.get(ForecastRun, run_id)
+        run = session.get(ForecastRun, run_id) if validate.row_id(run_id) else None
         if run is None:
             raise NotFoundError(f"no forecast run {run_id}")
         return run

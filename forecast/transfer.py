@@ -18,14 +18,15 @@ import json
 from pathlib import Path
 
 import pandas as pd
-from sqlmodel import Session, select
+from sqlmodel import Session, func, select
 
+from . import validate
 from .errors import DuplicateError, ForecastError, InputError
 from .evidence import add_expert, log_observation, log_statement
 from .files import write_atomically
-from .months import parse_date
+from .months import parse_date, parse_month, utc_now
 from .questions import add_question
-from .store.tables import Expert, Observation, Question, Statement
+from .store.tables import NOT_WITHIN_HORIZON, QUESTION_STATUSES, Expert, Observation, Question, Statement
 from .text import neutralise_cell, restore_cell
 
 RECORDS = ("question", "expert", "statement", "observation")
@@ -128,76 +129,167 @@ def _required(row: dict, record: str, line: int) -> None:
         raise InputError(f"row {line}: {record} lacks column {missing[0]!r}")
 
 
-def _stamp(value: str | None) -> dt.datetime | None:
-    return dt.datetime.fromisoformat(value) if value else None
+def _stamp(value: object, field: str) -> dt.datetime | None:
+    """An optional ISO timestamp from 1900 to now, as written in the file."""
+    if value is None or value == "":
+        return None
+    try:
+        stamp = dt.datetime.fromisoformat(validate.text(value, field))
+    except ValueError:
+        raise InputError(f"malformed {field} {value!r}: expected an ISO 8601 timestamp") from None
+    validate.past_timestamp(stamp, field)
+    return stamp
+
+
+def _blank(value: object) -> object:
+    return "" if value is None else value
+
+
+def _horizon(row: dict) -> tuple[int, int]:
+    start = parse_month(validate.text(row["horizon_start"], "horizon_start"))
+    end = parse_month(validate.text(row["horizon_end"], "horizon_end"))
+    if end < start:
+        raise InputError(f"horizon ends ({row['horizon_end']}) before it starts ({row['horizon_start']})")
+    return start, end
+
+
+def _check_resolution(row: dict, start: int, end: int) -> None:
+    status, resolution = row["status"], row["resolution"]
+    if status not in QUESTION_STATUSES:
+        raise InputError(f"unknown question status {status!r} (expected one of: {', '.join(QUESTION_STATUSES)})")
+    if (resolution is None) != (status != "resolved"):
+        raise InputError(f"status {status!r} {'needs' if resolution is None else 'cannot have'} a resolution")
+    if resolution in (None, NOT_WITHIN_HORIZON):
+        return
+    if not start <= parse_month(validate.text(resolution, "resolution")) <= end:
+        raise InputError(f"resolution {resolution} is outside the horizon {row['horizon_start']} to {row['horizon_end']}")
 
 
 def _import_question(session: Session, row: dict) -> None:
-    """A question row is validated like `question add` (its stored definition is the question file's tables)."""
+    """A question row is validated like `question add` (its definition holds the question file's tables)."""
+    slug = validate.slug(row["slug"])
+    validate.text(row["title"], "title"), validate.text(row["criteria"], "criteria")
+    _horizon(row)
     if not row.get("definition"):
-        raise InputError(f"question {row['slug']!r} has no definition (exports from before 0.2 need `question add`)")
+        raise InputError(f"question {slug!r} has no definition (exports from before 0.2 need `question add`)")
     try:
-        raw = json.loads(row["definition"])["file"]
+        raw = json.loads(validate.text(row["definition"], "definition"))["file"]
     except (ValueError, KeyError, TypeError):
-        raise InputError(f"question {row['slug']!r}: malformed definition") from None
-    existing = session.exec(select(Question).where(Question.slug == row["slug"])).first()
-    question, _ = add_question(session, raw, f"question {row['slug']!r}")
-    if question.slug != row["slug"]:
-        raise InputError(f"question {row['slug']!r}: its definition is for {question.slug!r}")
+        raise InputError(f"question {slug!r}: malformed definition") from None
+    existing = session.exec(select(Question).where(Question.slug == slug)).first()
+    question, _ = add_question(session, raw, f"question {slug!r}")
+    mirrored = ("slug", "title", "horizon_start", "horizon_end")
+    if any(getattr(question, f) != row[f] for f in mirrored):
+        raise InputError(f"question {slug!r}: its definition does not match the row (slug, title or horizon)")
+    _check_resolution(row, parse_month(question.horizon_start), parse_month(question.horizon_end))
     if existing is None:
-        for name in ("status", "resolution", "resolution_source"):
+        for name in ("status", "resolution"):
             setattr(question, name, row[name])
-        question.resolved_at, question.created_at = _stamp(row["resolved_at"]), _stamp(row["created_at"])
+        question.resolution_source = validate.optional_text(row["resolution_source"], "resolution source") or None
+        question.resolved_at = _stamp(row["resolved_at"], "resolved_at")
+        question.created_at = _stamp(row["created_at"], "created_at")
         question.version = int(row["version"] or 1)
         session.add(question)
         session.flush()
 
 
+def _aliases(value: object) -> list[str]:
+    if isinstance(value, str):
+        try:
+            value = json.loads(value)
+        except ValueError:
+            raise InputError(f"aliases {value!r} are not a JSON list of names (e.g. [\"Zak\"])") from None
+    return validate.names([] if value is None else value)
+
+
 def _import_expert(session: Session, row: dict) -> None:
-    if session.exec(select(Expert).where(Expert.name == row["name"])).first() is not None:
+    name = validate.text(row["name"], "name")
+    aliases = _aliases(row["aliases"])
+    created_at = _stamp(row["created_at"], "created_at")
+    if session.exec(select(Expert).where(Expert.name == name)).first() is not None:
         return
-    expert = add_expert(session, row["name"], row["kind"], row["role"] or "", row["affiliation"] or "",
-                        json.loads(row["aliases"] or "[]"), row["notes"] or "")
-    expert.created_at = _stamp(row["created_at"]) or expert.created_at
+    expert = add_expert(session, name, row["kind"], _blank(row["role"]), _blank(row["affiliation"]), aliases,
+                        _blank(row["notes"]))
+    expert.created_at = created_at or expert.created_at
 
 
-def _import_evidence(session: Session, row: dict, record: str) -> Statement | Observation:
-    common = dict(question=row["question"], source=row["source"] or "", date_precision=row["date_precision"],
-                  logged_at=_stamp(row["logged_at"]))
+def _evidence_times(row: dict) -> tuple[dt.datetime | None, dt.datetime | None]:
+    """(logged_at, retracted_at), each in the past, the retraction not before the logging."""
+    logged_at, retracted_at = _stamp(row["logged_at"], "logged_at"), _stamp(row["retracted_at"], "retracted_at")
+    if retracted_at is not None and validate.as_utc(retracted_at) < validate.as_utc(logged_at or utc_now()):
+        raise InputError(f"retracted_at {row['retracted_at']} is before logged_at {row['logged_at']}")
+    if row["superseded_by"] and retracted_at is None:
+        raise InputError("a superseded row needs a retracted_at")
+    return logged_at, retracted_at
+
+
+def _check_not_backdated(row: Statement | Observation, floor: dt.datetime | None) -> None:
+    if floor is not None and validate.as_utc(row.logged_at) < floor:
+        raise InputError(f"logged_at {row.logged_at.isoformat()} is earlier than the store's latest evidence "
+                         f"({floor:%Y-%m-%d %H:%M:%S}); backdated rows would change what --known-at reproduces "
+                         "(import into an empty store instead)")
+
+
+def _import_evidence(session: Session, row: dict, record: str, floor: dt.datetime | None) -> Statement | Observation:
+    logged_at, retracted_at = _evidence_times(row)
+    common = dict(question=row["question"], source=_blank(row["source"]), date_precision=row["date_precision"],
+                  logged_at=logged_at)
     if record == "statement":
         created = log_statement(
-            session, expert=row["expert"], said_on=parse_date(row["said_on"]), claim=row["claim_text"] or "",
-            quote=row["quote"] or "", strength=row["strength"], rationale=row["rationale"] or "",
-            probability=float(row["probability"]) if row["probability"] else None,
-            quote_kind=row["quote_kind"] or "verbatim", url=row["url"] or "", **common)
+            session, expert=row["expert"], said_on=parse_date(row["said_on"]), claim=_blank(row["claim_text"]),
+            quote=_blank(row["quote"]), strength=row["strength"], rationale=_blank(row["rationale"]),
+            probability=row["probability"], quote_kind=row["quote_kind"] or "verbatim", url=_blank(row["url"]),
+            **common)
         if (created.claim_start, created.claim_end) != (row["claim_start"], row["claim_end"]):
             raise InputError(f"claim {row['claim_text']!r} does not encode to {row['claim_start']} .. {row['claim_end']}")
     else:
         created = log_observation(session, kind=row["kind"], observed_on=parse_date(row["observed_on"]),
-                                  note=row["note"] or "", url=row["url"] or "",
+                                  note=_blank(row["note"]), url=_blank(row["url"]),
                                   effective_on=parse_date(row["effective_on"]) if row["effective_on"] else None, **common)
     if created.uid != row["uid"]:
         raise InputError(f"uid {row['uid']!r} does not match the row's content")
-    created.retracted_at = _stamp(row["retracted_at"])
-    created.retraction_reason = row["retraction_reason"]
+    _check_not_backdated(created, floor)
+    created.retracted_at = retracted_at
+    created.retraction_reason = validate.optional_text(row["retraction_reason"], "reason") or None
     return created
 
 
-def _link_supersessions(session: Session, pending: list[tuple[Statement | Observation, str]]) -> None:
-    for row, target_uid in pending:
+def _link_supersessions(session: Session, pending: list[tuple[int, Statement | Observation, str]]) -> None:
+    """Point each superseded row at its successor; refuse self-supersession, unknown targets and cycles."""
+    for line, row, target_uid in pending:
         table = type(row)
         target = session.exec(select(table).where(table.uid == target_uid)).first()
         if target is None:
-            raise InputError(f"{row.uid} is superseded by unknown uid {target_uid!r}")
+            raise InputError(f"row {line}: superseded by unknown uid {target_uid!r}")
+        if target.id == row.id:
+            raise InputError(f"row {line}: superseded by itself ({row.uid})")
         row.superseded_by_id = target.id
         session.add(row)
+    session.flush()
+    for line, row, _ in pending:
+        seen, step = {row.id}, row
+        while step.superseded_by_id is not None:
+            step = session.get(type(row), step.superseded_by_id)
+            if step.id in seen:
+                raise InputError(f"row {line}: supersession cycle through {row.uid}")
+            seen.add(step.id)
+
+
+def _latest_logged_at(session: Session) -> dt.datetime | None:
+    stamps = [session.exec(select(func.max(t.logged_at))).one() for t in (Statement, Observation)]
+    return max((validate.as_utc(s) for s in stamps if s is not None), default=None)
 
 
 def import_store(session: Session, path: Path, fmt: str | None = None) -> dict[str, int]:
-    """Read an export into the store; return counts by record type. Raises on the first bad row."""
+    """Read an export into the store; return counts by record type. Raises on the first bad row.
+
+    Every row is checked like the command that would have written it (a question like `question add`).
+    Evidence may not be logged before the store's latest evidence, unless the store has none.
+    """
     frame = _read_frame(path, _format(path, fmt))
+    floor = _latest_logged_at(session)
     added = dict.fromkeys(RECORDS, 0)
-    pending: list[tuple[Statement | Observation, str]] = []
+    pending: list[tuple[int, Statement | Observation, str]] = []
     for line, row in enumerate(frame.to_dict(orient="records"), start=2):
         record = row["record"]
         try:
@@ -207,9 +299,9 @@ def import_store(session: Session, path: Path, fmt: str | None = None) -> dict[s
             elif record == "expert":
                 _import_expert(session, row)
             else:
-                created = _import_evidence(session, row, record)
+                created = _import_evidence(session, row, record, floor)
                 if row["superseded_by"]:
-                    pending.append((created, row["superseded_by"]))
+                    pending.append((line, created, validate.text(row["superseded_by"], "superseded_by")))
         except DuplicateError as exc:
             raise DuplicateError(f"row {line}: duplicate import: {exc}") from None
         except ForecastError as exc:

@@ -77,6 +77,14 @@ def log_args(**overrides: str) -> list[str]:
     return args
 
 
+def assert_refused(result, message: str) -> None:
+    """The CLI refused: exit 2, nothing on stdout, one line on stderr starting with ``message``."""
+    assert result.exit_code == 2, (result.exit_code, result.output)
+    assert result.stdout == ""
+    assert result.stderr.startswith(message), result.stderr
+    assert result.stderr.count("\n") == 1 and "Traceback" not in result.stderr
+
+
 def store_exact_run(db: Path) -> None:
     """Store a run whose numbers come from the exact fast path instead of sampling (for tests about the
     store, not the model): complete, converged, with prior-centre reliabilities."""

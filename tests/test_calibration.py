@@ -152,7 +152,6 @@ def test_score_and_calibration_commands(world, tmp_path) -> None:
     ("args", "expected"),
     [
         (["--date", "2026-11"], "russia-iss-withdrawal resolved: 2026-11."),
-        (["--not-within-horizon"], "russia-iss-withdrawal resolved: not within the horizon."),
         (["--annul"], "russia-iss-withdrawal was annulled."),
     ],
 )

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from .conftest import INIT, QUESTION, log_args, snapshot
+from .conftest import INIT, QUESTION, assert_refused, log_args, snapshot
 
 
 def test_init_loads_seed_once(run, db_path: Path) -> None:
@@ -122,11 +122,7 @@ def test_export_import_commands(run, seeded, tmp_path: Path) -> None:
 )
 def test_bad_input_is_one_line_exit_2_and_writes_nothing(run, seeded, db_path, args, message) -> None:
     before = snapshot(db_path)
-    result = run(*args)
-    assert result.exit_code == 2
-    assert result.stdout == ""
-    assert result.stderr.startswith(message), result.stderr
-    assert result.stderr.count("\n") == 1 and "Traceback" not in result.stderr
+    assert_refused(run(*args), message)
     assert snapshot(db_path) == before
 
 

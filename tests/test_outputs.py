@@ -37,15 +37,18 @@ SHOWN = "first line second line x red  c1"  # what a table or report shows of it
 EXECUTABLE = {"script", "img", "iframe", "object", "embed", "style", "link", "svg", "form", "input", "meta", "base"}
 
 
-def _legacy_statement(db: Path, quote: str, source: str) -> None:
-    """A statement with control characters, as a store written before they were refused can hold."""
+def _legacy_rows(db: Path) -> None:
+    """The hostile expert and a statement with control characters, as a store written before such text
+    was refused can hold them (stored through the ORM, bypassing input validation)."""
     with open_store(str(db)).session() as session:
         question = session.exec(select(Question).where(Question.slug == QUESTION)).one()
-        expert = session.exec(select(Expert).where(Expert.name == EVIL)).one()
-        said_on, claim = dt.date(2023, 5, 2), "after 2025"
+        expert = Expert(name=EVIL, kind="analyst", role=f"role {OSC8}", notes=f"notes {CSI}")
+        session.add(expert)
+        session.flush()
+        said_on, claim, source = dt.date(2023, 5, 2), "after 2025", f"src {OSC8}"
         session.add(Statement(
-            uid=content_uid(QUESTION, EVIL, said_on.isoformat(), claim, quote, source), question_id=question.id,
-            expert_id=expert.id, said_on=said_on, quote=quote, source=source, claim_text=claim, claim_start="2026-01"))
+            uid=content_uid(QUESTION, EVIL, said_on.isoformat(), claim, CONTROLS, source), question_id=question.id,
+            expert_id=expert.id, said_on=said_on, quote=CONTROLS, source=source, claim_text=claim, claim_start="2026-01"))
 
 
 @pytest.fixture(scope="module")
@@ -61,10 +64,9 @@ def hostile(tmp_path_factory):
         return result
 
     call("init")
-    call("expert", "add", EVIL, "--kind", "analyst", "--role", f"role {OSC8}", "--notes", f"notes {CSI}")
+    _legacy_rows(db)
     call("log", "statement", "--question", QUESTION, "--expert", EVIL, "--date", "2023-04-01", "--claim", "by 2027",
          "--quote", MARKUP, "--source", SOURCE, "--rationale", "| fake | row |", "--no-update")
-    _legacy_statement(db, CONTROLS, f"src {OSC8}")
     call("run", "--draws", "50", "--tune", "50", "--chains", "2", "--seed", "1")
     report = call("report", QUESTION, "--out", str(root / "reports"))
     html_path = Path(re.search(r"Wrote (\S+\.html)", report.output).group(1))
@@ -177,5 +179,5 @@ def test_error_messages_strip_escape_sequences(run, seeded) -> None:
         row = session.get(Statement, 1)
         row.retracted_at, row.retraction_reason = dt.datetime.now(dt.UTC), f"misquoted {OSC8}"
     result = run("retract", "S1", "--reason", "again")
-    assert result.exit_code == 2 and "(misquoted x)" in result.stderr
+    assert result.exit_code == 2 and "(misquoted " in result.stderr and result.stderr.count("\n") == 1
     _assert_terminal_safe(result.stderr)

@@ -7,6 +7,7 @@ import errno
 import json
 from pathlib import Path
 
+import pandas as pd
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
@@ -15,7 +16,7 @@ from forecast import files
 from forecast.errors import DuplicateError, InputError, OutputError
 from forecast.store import open_store
 from forecast.text import FORMULA_STARTS, neutralise_cell, restore_cell
-from forecast.transfer import export_store, import_store
+from forecast.transfer import _read_frame, export_store, import_store, write_export
 
 from .conftest import QUESTION, log_args, snapshot
 
@@ -37,12 +38,12 @@ def busy_store(run, seeded: Path) -> Path:
 
 @pytest.fixture
 def formula_store(run, busy_store: Path) -> Path:
-    """The busy store plus formula-leading cells in every kind of field, and a carriage return inside a quote."""
+    """The busy store plus formula-leading cells in every kind of field, and a line break inside a quote."""
     cells = FORMULA_CELLS
     assert run("expert", "add", "Eve", "--kind", "analyst", "--role", cells["role"], "--affiliation", cells["affiliation"],
                "--alias", cells["alias"], "--notes", cells["notes"]).exit_code == 0
     assert run("expert", "add", "Tab", "--kind", "analyst", "--role", "\tleading tab", "--notes", "'=looks quoted").exit_code == 0
-    assert run(*log_args(expert="Eve", quote="=1+1 and a\rcarriage return", source="@source",
+    assert run(*log_args(expert="Eve", quote="=1+1 and a\nline break", source="@source",
                          rationale="-minus first", claim="after 2025")).exit_code == 0
     return busy_store
 
@@ -73,14 +74,24 @@ def test_round_trip_into_empty_store_is_exact(formula_store: Path, tmp_path: Pat
 
 def test_csv_cells_never_start_a_formula(formula_store: Path, tmp_path: Path) -> None:
     export = _export(formula_store, tmp_path / "all.csv")
-    with export.open(newline="") as handle:  # keep the carriage return inside the quoted cell
+    with export.open(newline="") as handle:
         cells = [cell for row in csv.reader(handle) for cell in row]
     assert not [cell for cell in cells if cell.startswith(FORMULA_STARTS)]
-    for value in ["\tleading tab", "=1+1 and a\rcarriage return", "@source", "-minus first", *FORMULA_CELLS.values()]:
+    for value in ["\tleading tab", "=1+1 and a\nline break", "@source", "-minus first", *FORMULA_CELLS.values()]:
         if value != FORMULA_CELLS["alias"]:  # aliases are written as a JSON list, so that cell starts with '['
             assert "'" + value in cells, value
     assert json.dumps([FORMULA_CELLS["alias"]]) in cells
     assert "'=looks quoted" not in cells and "''=looks quoted" in cells
+
+
+def test_a_carriage_return_inside_a_cell_stays_in_its_row(tmp_path: Path) -> None:
+    """Input validation keeps a lone \\r out of the store now; an export still quotes one, so it is never
+    read as a row break (pandas' reader splits rows at an unquoted \\r)."""
+    frame = pd.DataFrame([{"record": "expert", "notes": "one\rtwo", "role": "\rfirst"}, {"record": "expert", "notes": "x"}])
+    write_export(frame, tmp_path / "cr.csv")
+    read = _read_frame(tmp_path / "cr.csv", "csv")
+    assert read.to_dict(orient="records") == [{"record": "expert", "notes": "one\rtwo", "role": "\rfirst"},
+                                              {"record": "expert", "notes": "x", "role": None}]
 
 
 @given(st.text())

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
+import sqlite3
 import sys
 from typing import NoReturn
 
@@ -13,7 +15,8 @@ from ..months import parse_date, parse_datetime, parse_day_or_month
 
 
 class ForecastGroup(click.Group):
-    """A group that reports every error as one line on stderr: exit 2 for bad input."""
+    """A group that reports every error as one line on stderr: exit 2 for bad input and for OS and
+    database failures (a full disk, a read-only or corrupt store, a missing driver)."""
 
     def main(self, *args, **kwargs):
         kwargs["standalone_mode"] = False
@@ -21,6 +24,13 @@ class ForecastGroup(click.Group):
             result = super().main(*args, **kwargs)
         except ForecastError as exc:
             _fail(str(exc), 2)
+        except (OSError, sqlite3.Error, ModuleNotFoundError, _database_error()) as exc:
+            from ..store.failures import failure_message
+
+            message = failure_message(exc)
+            if message is None:
+                raise
+            _fail(message, 2)
         except click.exceptions.NoArgsIsHelpError as exc:
             click.echo(exc.ctx.get_help() if exc.ctx else exc.format_message())
             sys.exit(0)
@@ -31,10 +41,23 @@ class ForecastGroup(click.Group):
         sys.exit(result if isinstance(result, int) else 0)
 
 
-def _fail(message: str, code: int) -> NoReturn:
-    from .render import terminal_text
+def _database_error() -> type[Exception]:
+    from sqlalchemy.exc import DBAPIError
 
-    click.echo(f"Error: {terminal_text(message)}", err=True)
+    return DBAPIError
+
+
+_CONTROL_RE = re.compile(r"[\x00-\x08\x0a-\x1f\x7f-\x9f]")
+
+
+def one_line(message: str) -> str:
+    """``message`` on one line: control characters and stray surrogates shown as escapes."""
+    escaped = _CONTROL_RE.sub(lambda m: m.group().encode("unicode_escape").decode("ascii"), message)
+    return escaped.encode("utf-8", "backslashreplace").decode("utf-8")
+
+
+def _fail(message: str, code: int) -> NoReturn:
+    click.echo(f"Error: {one_line(message)}", err=True)
     sys.exit(code)
 
 

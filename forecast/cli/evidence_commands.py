@@ -290,7 +290,7 @@ def export_command(env, path: Path, fmt: str | None) -> None:
 @format_option
 @click.pass_obj
 def import_command(env, path: Path, fmt: str | None) -> None:
-    """Import an export (CSV or JSON); all rows or none.
+    """Import an export (CSV or JSON); all rows or none. Questions come with their definitions.
 
     Example: forecast import evidence.csv
     """

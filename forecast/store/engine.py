@@ -16,6 +16,7 @@ from sqlmodel import Session
 from ..errors import StoreError
 from ..months import utc_now
 from . import integrity
+from .failures import failure_message
 from .migrations import MIGRATIONS
 
 DEFAULT_DB = "forecast.db"
@@ -160,6 +161,6 @@ def open_store(db: str | None = None) -> Store:
     except StoreError:
         raise
     except (DBAPIError, SQLAlchemyError) as exc:
-        reason = str(getattr(exc, "orig", None) or exc).splitlines()[0]
+        reason = failure_message(exc) or str(getattr(exc, "orig", None) or exc).splitlines()[0]
         raise StoreError(f"cannot open store {sa.engine.make_url(url)!r}: {reason}") from None
     return Store(url, engine)
