@@ -174,7 +174,7 @@ def test_terminal_output_strips_escape_sequences_on_a_terminal(hostile) -> None:
     _assert_terminal_safe(output)
 
 
-def test_error_messages_strip_escape_sequences(run, seeded) -> None:
+def test_error_messages_carry_no_raw_control_characters(run, seeded) -> None:
     with open_store(str(seeded)).session() as session:  # a reason stored before control characters were refused
         row = session.get(Statement, 1)
         row.retracted_at, row.retraction_reason = dt.datetime.now(dt.UTC), f"misquoted {OSC8}"
