@@ -37,11 +37,7 @@ def pending_notice(rows: list[Observation], before: dt.date | None = None) -> Ob
 
 
 def _check_rules(spec: QuestionSpec, new: Observation) -> None:
-    start, end = parse_month(spec.horizon_start), parse_month(spec.horizon_end)
-    month = date_month(new.observed_on)
-    if month < start:
-        raise InputError(f"{new.kind} on {new.observed_on} is before the horizon of {spec.slug!r} "
-                         f"(from {spec.horizon_start})")
+    end, month = parse_month(spec.horizon_end), date_month(new.observed_on)
     if new.kind == "event" and month > end:
         raise InputError(f"an event on {new.observed_on} is after the horizon of {spec.slug!r} (to {spec.horizon_end}): "
                          "resolve the question as not within the horizon instead")

@@ -133,7 +133,7 @@ def build_model(data: Dataset, priors: Priors, fixed_reliability: np.ndarray | N
 
 def evidence_data(data: Dataset, priors: Priors) -> dict[str, np.ndarray]:
     """The values of the model's data containers for a dataset."""
-    w_in, w_out = (w.reshape(len(data.experts), -1) for w in data.sufficient_stats())
+    w_in, w_out = (w.reshape(len(data.experts), len(data.questions) * data.bins) for w in data.sufficient_stats())
     constant = np.where(data.valid, PriorArrays.from_priors(data, priors).constant_log, -np.inf)
     return {"w_in": w_in, "w_out": w_out, "constant_log": constant}
 

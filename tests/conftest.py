@@ -48,6 +48,7 @@ def run(db_path: Path):
     def invoke(*args: str, db: Path | str | None = None):
         return runner.invoke(cli, ["--db", str(db or db_path), *args], catch_exceptions=False)
 
+    invoke.db = str(db_path)
     return invoke
 
 

@@ -29,9 +29,11 @@ hazard_sd_logit = {{ value = {hazard_sd}, why = "test" }}
 trend_per_year = {{ value = {trend}, why = "test" }}
 trend_sd = {{ value = {trend_sd}, why = "test" }}
 
+{notice}"""
+NOTICE_TOML = """
 [notice]
 compliance_mean = {{ value = {compliance}, why = "test" }}
-months = {{ value = 12, why = "test" }}
+months = {{ value = {months}, why = "test" }}
 lag_after_notice_months = {{ value = 6.0, why = "test" }}
 """
 
@@ -50,9 +52,10 @@ class World:
 
     def question(self, slug: str, start: str = "2024-01", end: str = "2028-12", hazard: float = 0.15,
                  hazard_sd: float = 0.5, trend: float = 0.0, trend_sd: float = 0.2, compliance: float = 0.8,
-                 public: bool = True) -> None:
+                 public: bool = True, notice: bool = True, notice_months: int = 12) -> None:
         text = QUESTION_TOML.format(slug=slug, start=start, end=end, hazard=hazard, hazard_sd=hazard_sd, trend=trend,
-                                    trend_sd=trend_sd, compliance=compliance, public=str(public).lower())
+                                    trend_sd=trend_sd, public=str(public).lower(),
+                                    notice=NOTICE_TOML.format(compliance=compliance, months=notice_months) if notice else "")
         (self.root / "priors" / "questions" / f"{slug}.toml").write_text(text)
         with self.store.session() as session:
             add_question(session, tomllib.loads(text), slug)

@@ -1,0 +1,88 @@
+"""The casebook: every file loads and validates, every question resolves, the split is fixed; one yearly backtest."""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import tomllib
+from pathlib import Path
+
+import pytest
+
+from forecast.casebook import DEVELOPMENT, TEST, backtest_span, casebook_files, half, load
+from forecast.claims import parse_claim
+from forecast.store import open_store
+
+FILES = casebook_files()
+
+
+@pytest.fixture(scope="module")
+def casebook_store(tmp_path_factory):
+    store = open_store(str(tmp_path_factory.mktemp("casebook") / "c.db"))
+    with store.session() as session:
+        report = load(session, FILES)
+    return store, report
+
+
+def test_the_whole_casebook_loads_and_every_question_resolves(casebook_store) -> None:
+    store, report = casebook_store
+    assert len(FILES) >= 20 and len(report.questions) == len(FILES)
+    from forecast.views import portfolio
+
+    with store.session() as session:
+        rows = portfolio(session, "casebook")
+    assert len(rows) == len(FILES) and {r["status"] for r in rows} == {"resolved"}
+
+
+@pytest.mark.parametrize("path", FILES, ids=[p.stem for p in FILES])
+def test_every_row_is_sourced_and_marked_verbatim_or_paraphrase(path: Path) -> None:
+    data = tomllib.loads(path.read_text(encoding="utf-8"))
+    question = data["question"]
+    start, end = question["horizon_start"], question["horizon_end"]
+    months = (int(end[:4]) * 12 + int(end[5:])) - (int(start[:4]) * 12 + int(start[5:]))
+    assert months == 71, "horizon_end is horizon_start + 71 months (casebook/README.md)"
+    assert "casebook" in question["tags"] and data["resolution"]["source"].strip()
+    for row in data.get("statement", []):
+        assert row["source"].strip() and row["quote_kind"] in ("verbatim", "paraphrase")
+        assert row["said_on"] <= _resolved_day(data), f"{row['expert']} on {row['said_on']} speaks after the event month"
+        parse_claim(row["claim"])
+    for row in data.get("observation", []):
+        assert row["source"].strip()
+
+
+def _resolved_day(data: dict) -> str:
+    outcome = data["resolution"]["outcome"]
+    return "9999-12-31" if outcome == "not-within-horizon" else f"{outcome}-31"  # the event month, any day
+
+
+def test_the_split_is_the_declared_rule() -> None:
+    halves = {p.stem: half(p.stem) for p in FILES}
+    for slug, name in halves.items():
+        even = int(hashlib.sha256(slug.encode()).hexdigest()[0], 16) % 2 == 0
+        assert name == (DEVELOPMENT if even else TEST)
+    assert set(halves.values()) == {DEVELOPMENT, TEST}
+
+
+def test_backtest_span() -> None:
+    assert backtest_span("2018-12", "2019-01", "2024-11") == (dt.date(2018, 12, 1), dt.date(2019, 1, 31))
+    assert backtest_span("2016-10", "not-within-horizon", "2022-09") == (dt.date(2016, 10, 1), dt.date(2022, 9, 30))
+
+
+def test_one_question_backtested_yearly_and_scored(tmp_path) -> None:
+    from forecast.backtest import backtest
+    from forecast.model import FitSettings
+    from forecast.questions import store_priors
+    from forecast.scorecard import scorecard
+
+    store = open_store(str(tmp_path / "one.db"))
+    path = next(p for p in FILES if p.stem == "us-inf-treaty-withdrawal")
+    with store.session() as session:
+        load(session, [path])
+        priors = store_priors(session)
+    ids = backtest(store, priors, path.stem, dt.date(2018, 10, 1), "year", dt.date(2019, 8, 31),
+                   FitSettings(draws=200, tune=200, chains=2, seed=5))
+    with store.session() as session:
+        card = scorecard(session, priors, path.stem)
+    assert len(ids) == 1 and card["date_scores"] and card["checkpoint_scores"]
+    outcomes = {r["checkpoint"]: r["outcome"] for r in card["checkpoint_scores"]}
+    assert outcomes["2019-01-01"] == 0 and outcomes["2020-01-01"] == 1  # the exit took effect in 2019-08
