@@ -42,7 +42,7 @@ def backtest(store, priors: Priors, question: str, start: dt.date, every: str, e
     validate.seed(settings.seed)
     end = validate.past_date(end or dt.date.today(), "--to date")
     dates = as_of_dates(validate.past_date(start, "--from date"), end, every)
-    with store.session() as session:
+    with store.reader() as session:
         final = build_dataset(session, priors, dates[-1])
         datasets = [build_dataset(session, priors, day, experts=final.experts) for day in dates]
     model = DateModel(final, priors)

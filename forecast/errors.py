@@ -27,3 +27,11 @@ class PriorError(ForecastError):
 
 class StoreError(ForecastError):
     """The store cannot be opened or upgraded: corrupt, unreachable or from a newer version."""
+
+
+class TamperError(StoreError):
+    """The store was changed outside forecast (found by `forecast verify`)."""
+
+
+class OutputError(ForecastError):
+    """A file cannot be written: a full disk, no permission, a missing directory."""

@@ -10,6 +10,7 @@ import datetime as dt
 import io
 import json
 import time
+from collections.abc import Callable
 from dataclasses import asdict, dataclass
 
 import numpy as np
@@ -145,24 +146,31 @@ def fit_and_store(store, data: Dataset, priors: Priors, settings: FitSettings, k
 
 
 def run_forecast(store, priors: Priors, settings: FitSettings, question: str | None = None,
-                 as_of: dt.date | None = None, known_at: dt.datetime | None = None) -> int:
-    """Build the dataset (all open questions, jointly), fit, and store the run; returns its id.
+                 as_of: dt.date | None = None, known_at: dt.datetime | None = None,
+                 allow_tampered: bool = False, warn: Callable[[str], None] | None = None) -> int:
+    """Verify the store, build the dataset (all open questions, jointly), fit, and store the run; returns its id.
 
     The seed, ``as_of`` (a date up to today) and ``known_at`` (up to the end of today, UTC) are
-    checked before anything is compiled.
+    checked before anything is compiled. A store changed outside forecast raises
+    :class:`~forecast.errors.TamperError`, unless ``allow_tampered``: then each problem goes to
+    ``warn`` before the fit.
     """
     from .dataset import build_dataset
     from .evidence import question_by_slug
+    from .verify import require_intact
 
     validate.seed(settings.seed)
     if as_of is not None:
         validate.past_date(as_of, "as-of date")
     if known_at is not None:
         validate.past_timestamp(known_at, "known-at time")
-    with store.session() as session:
+    with store.reader() as session:
+        problems = require_intact(session, allow_tampered, "; `forecast run --allow-tampered` fits it anyway").problems
         if question:
             question_by_slug(session, question)
         data = build_dataset(session, priors, as_of, known_at)
+    for problem in problems if warn else ():
+        warn(problem)
     return fit_and_store(store, data, priors, settings)
 
 

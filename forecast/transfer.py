@@ -4,10 +4,14 @@ Each row has a ``record`` column (question, expert, statement, observation); eve
 is a string, and a missing value is empty (CSV) or null (JSON). Export then import into an
 empty store reproduces the store exactly; an import is validated in full before anything is
 written and runs in the caller's single transaction.
+
+CSV cells that a spreadsheet would run as a formula (starting with ``=``, ``+``, ``-``, ``@``, tab or
+carriage return, OWASP's list) are written with a leading ``'``, which import removes again.
 """
 
 from __future__ import annotations
 
+import csv
 import datetime as dt
 import io
 import json
@@ -19,9 +23,11 @@ from sqlmodel import Session, func, select
 from . import validate
 from .errors import DuplicateError, ForecastError, InputError
 from .evidence import add_expert, log_observation, log_statement
+from .files import write_atomically
 from .months import parse_date, parse_month, utc_now
 from .questions import add_question
 from .store.tables import NOT_WITHIN_HORIZON, QUESTION_STATUSES, Expert, Observation, Question, Statement
+from .text import neutralise_cell, restore_cell
 
 RECORDS = ("question", "expert", "statement", "observation")
 FIELDS = {
@@ -65,15 +71,26 @@ def _records(session: Session) -> list[dict]:
     return [{k: _text(v) for k, v in row.items()} for row in rows]
 
 
+def export_frame(session: Session) -> pd.DataFrame:
+    """Every row of the store as one long table (read in the caller's snapshot)."""
+    return pd.DataFrame(_records(session), columns=COLUMNS)
+
+
+def write_export(frame: pd.DataFrame, path: Path, fmt: str | None = None) -> int:
+    """Write an export to ``path`` whole (any existing file is replaced only on success); return the row count."""
+    if _format(path, fmt) == "csv":
+        safe = frame.map(neutralise_cell)
+        text = safe.to_csv(index=False, quoting=csv.QUOTE_ALL, lineterminator="\n")
+    else:
+        text = frame.to_json(orient="records", indent=1, force_ascii=False) + "\n"
+    write_atomically(path, text)
+    return len(frame)
+
+
 def export_store(session: Session, path: Path, fmt: str | None = None) -> int:
     """Write every row of the store to ``path``; return the number of rows."""
-    fmt = _format(path, fmt)
-    frame = pd.DataFrame(_records(session), columns=COLUMNS)
-    if fmt == "csv":
-        frame.to_csv(path, index=False)
-    else:
-        path.write_text(frame.to_json(orient="records", indent=1, force_ascii=False) + "\n", encoding="utf-8")
-    return len(frame)
+    _format(path, fmt)
+    return write_export(export_frame(session), path, fmt)
 
 
 def _format(path: Path, fmt: str | None) -> str:
@@ -87,10 +104,12 @@ def _read_frame(path: Path, fmt: str) -> pd.DataFrame:
     try:
         if fmt == "csv":
             frame = pd.read_csv(path, dtype=str, keep_default_na=False, na_values=[])
-            frame = frame.replace({"": None})
+            frame = frame.map(restore_cell).replace({"": None})
         else:
             text = path.read_text(encoding="utf-8")
             frame = pd.read_json(io.StringIO(text), orient="records", dtype=False)
+            if frame.empty and not len(frame.columns):  # `[]`: an empty store's export
+                frame = pd.DataFrame(columns=["record"])
     except FileNotFoundError:
         raise InputError(f"no such file {str(path)!r}") from None
     except (ValueError, pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as exc:

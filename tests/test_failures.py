@@ -143,4 +143,4 @@ def test_missing_directory_and_os_errors_are_one_line(run, seeded: Path, tmp_pat
                    "Error: cannot open store sqlite:///")
     not_a_dir = tmp_path / "file.txt"
     not_a_dir.write_text("x")
-    assert_refused(run("export", str(not_a_dir / "out.json")), f"Error: Not a directory: {not_a_dir / 'out.json'}")
+    assert_refused(run("export", str(not_a_dir / "out.json")), f"Error: cannot write '{not_a_dir / 'out.json'}': Not a directory")

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import sqlite3
 import subprocess
 import sys
 import textwrap
+import time
 from pathlib import Path
 
 import pytest
@@ -13,11 +15,12 @@ import sqlalchemy as sa
 from sqlmodel import SQLModel
 
 from forecast.errors import StoreError
-from forecast.evidence import content_uid
+from forecast.evidence import content_uid, log_statement
 from forecast.store import open_store
 from forecast.store.migrations import MIGRATIONS, m0001_initial
+from forecast.verify import verify_store
 
-from .conftest import QUESTION, snapshot
+from .conftest import QUESTION, snapshot, store_exact_run
 
 
 def _first_schema_store(path: Path) -> None:
@@ -36,8 +39,8 @@ def _first_schema_store(path: Path) -> None:
         conn.execute(sa.text(
             "INSERT INTO statement (id, uid, question_id, expert_id, said_on, date_precision, quote, source, "
             "claim_text, claim_start, claim_end, probability, strength, rationale, logged_at) VALUES "
-            "(1, 'u1', 1, 1, '2023-01-02', 'day', 'quote', 'src', 'after 2024', '2025-01', NULL, 0.7, 'firm', 'r', "
-            "'2026-01-01 00:00:00')"))
+            "(1, :uid, 1, 1, '2023-01-02', 'day', 'quote', 'src', 'after 2024', '2025-01', NULL, 0.7, 'firm', 'r', "
+            "'2026-01-01 00:00:00')"), {"uid": content_uid("q", "Ann", "2023-01-02", "after 2024", "quote", "src")})
         conn.execute(sa.text(
             "INSERT INTO observation (id, uid, question_id, observed_on, date_precision, kind, source, note, logged_at) "
             "VALUES (1, 'o1', 1, '2023-02-01', 'day', 'still-participating', 'src', 'n', '2026-01-01 00:00:00')"))
@@ -60,6 +63,8 @@ def test_first_schema_store_upgrades_with_data_intact(tmp_path: Path) -> None:
         rows = list_evidence(session, question="q")
     statements = [(r["ref"], r["expert"], r["interval"], r["probability"]) for r in rows if r["type"] == "statement"]
     assert statements == [("S1", "Ann", ["2025-01", None], 0.7)]
+    with store.reader() as session:  # the upgrade sealed the store as it stood
+        assert verify_store(session).problems == []
 
 
 def test_migrated_schema_matches_the_models(tmp_path: Path) -> None:
@@ -97,7 +102,7 @@ def test_evidence_cannot_be_deleted_and_foreign_keys_hold(seeded: Path) -> None:
             conn.execute("DELETE FROM statement WHERE id = 1")
     store = open_store(str(seeded))
     with store.engine.begin() as conn, pytest.raises(sa.exc.IntegrityError, match="FOREIGN KEY"):
-        conn.execute(sa.text("UPDATE statement SET expert_id = 999 WHERE id = 1"))
+        conn.execute(sa.text("UPDATE statement SET superseded_by_id = 999 WHERE id = 1"))
 
 
 def test_store_uses_wal(seeded: Path) -> None:
@@ -133,3 +138,70 @@ def test_two_processes_logging_at_once_lose_nothing(seeded: Path, tmp_path: Path
     with sqlite3.connect(seeded) as conn:
         counts = dict(conn.execute("SELECT source, count(*) FROM statement WHERE source IN ('alpha', 'beta') GROUP BY source"))
     assert counts == {"alpha": 200, "beta": 200}
+    with open_store(str(seeded)).reader() as session:  # both writers extended the hash chains in turn
+        assert verify_store(session).problems == []
+
+
+def test_a_reader_cannot_write(seeded: Path) -> None:
+    before = snapshot(seeded)
+    with open_store(str(seeded)).reader() as session, pytest.raises(sa.exc.OperationalError, match="readonly"):
+        session.execute(sa.text("UPDATE question SET title = 'x'"))
+    assert snapshot(seeded) == before
+
+
+def test_a_writer_holding_the_lock_does_not_stop_readers(seeded: Path) -> None:
+    writer = sqlite3.connect(seeded, isolation_level=None)
+    writer.execute("BEGIN IMMEDIATE")
+    writer.execute("UPDATE question SET title = 'uncommitted'")
+    started = time.perf_counter()
+    store = open_store(str(seeded))  # an up-to-date store is opened without the write lock
+    with store.reader() as session:
+        title = session.execute(sa.text("SELECT title FROM question")).scalar_one()
+    elapsed = time.perf_counter() - started
+    writer.execute("ROLLBACK")
+    assert title != "uncommitted" and elapsed < 1.0
+
+
+_REPORT = textwrap.dedent("""
+    import sys
+    import forecast.report.content as content
+    from forecast.cli import cli
+
+    leave_one_out = content._exact_headline
+    def announced(*args, **kwargs):  # says once that the report is computing influence inside its snapshot
+        if not announced.done:
+            announced.done = print("computing influence", flush=True) or True
+        return leave_one_out(*args, **kwargs)
+    announced.done = False
+    content._exact_headline = announced
+    cli.main(sys.argv[1:], prog_name="forecast")
+""")
+
+
+def test_a_long_report_never_makes_a_writer_wait(seeded: Path, tmp_path: Path) -> None:
+    store = open_store(str(seeded))
+    experts = ["Zak", "Borisov", "Logsdon", "Dreier"]
+    with store.session() as session:
+        for i in range(2000):
+            log_statement(session, question=QUESTION, expert=experts[i % 4], claim=f"after {2024 + i % 6}",
+                          said_on=dt.date(2022, 8, 1) + dt.timedelta(days=i % 1000), quote=f"bulk {i}", source="bulk")
+    store_exact_run(seeded)
+    script = tmp_path / "report.py"
+    script.write_text(_REPORT)
+    report = subprocess.Popen([sys.executable, str(script), "--db", str(seeded), "report", "--out", str(tmp_path)],
+                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        assert report.stdout.readline() == "computing influence\n", report.stderr.read()
+        started = time.perf_counter()
+        with store.session() as session:
+            row = log_statement(session, question=QUESTION, expert="Zak", said_on=dt.date(2024, 1, 2),
+                                claim="after 2027", quote="logged during the report", source="writer")
+        waited = time.perf_counter() - started
+        report_was_running = report.poll() is None
+    finally:
+        report.kill()
+        report.wait()
+    assert report_was_running, "the report should still be computing (about a minute for 2,000 statements)"
+    assert waited < 1.0, f"the writer waited {waited:.2f} s"
+    with sqlite3.connect(seeded) as conn:
+        assert conn.execute("SELECT quote FROM statement WHERE id = ?", (row.id,)).fetchone() == ("logged during the report",)

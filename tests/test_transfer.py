@@ -2,15 +2,27 @@
 
 from __future__ import annotations
 
+import csv
+import errno
+import json
 from pathlib import Path
 
+import pandas as pd
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
-from forecast.errors import DuplicateError, InputError
+from forecast import files
+from forecast.errors import DuplicateError, InputError, OutputError
 from forecast.store import open_store
-from forecast.transfer import export_store, import_store
+from forecast.text import FORMULA_STARTS, neutralise_cell, restore_cell
+from forecast.transfer import _read_frame, export_store, import_store, write_export
 
 from .conftest import QUESTION, log_args, snapshot
+
+# Cells a spreadsheet would run as formulas, and text that only looks neutralised already.
+FORMULA_CELLS = {"notes": '=HYPERLINK("https://evil.example","click")', "role": "+1 555 0100",
+                 "affiliation": "-2+3", "alias": "@SUM(A1:A9)"}
 
 
 @pytest.fixture
@@ -22,6 +34,18 @@ def busy_store(run, seeded: Path) -> Path:
     assert run("log", "observation", "--question", QUESTION, "--kind", "still-participating", "--date", "2025-03-01",
                "--source", "crew rotation", "--supersedes", "O3").exit_code == 0
     return seeded
+
+
+@pytest.fixture
+def formula_store(run, busy_store: Path) -> Path:
+    """The busy store plus formula-leading cells in every kind of field, and a line break inside a quote."""
+    cells = FORMULA_CELLS
+    assert run("expert", "add", "Eve", "--kind", "analyst", "--role", cells["role"], "--affiliation", cells["affiliation"],
+               "--alias", cells["alias"], "--notes", cells["notes"]).exit_code == 0
+    assert run("expert", "add", "Tab", "--kind", "analyst", "--role", "\tleading tab", "--notes", "'=looks quoted").exit_code == 0
+    assert run(*log_args(expert="Eve", quote="=1+1 and a\nline break", source="@source",
+                         rationale="-minus first", claim="after 2025")).exit_code == 0
+    return busy_store
 
 
 def _export(db: Path, out: Path) -> Path:
@@ -36,16 +60,96 @@ def _import(db: Path, source: Path) -> dict:
 
 
 @pytest.mark.parametrize("suffix", ["csv", "json"])
-def test_round_trip_into_empty_store_is_exact(busy_store: Path, tmp_path: Path, suffix: str) -> None:
-    first = _export(busy_store, tmp_path / f"first.{suffix}")
+def test_round_trip_into_empty_store_is_exact(formula_store: Path, tmp_path: Path, suffix: str) -> None:
+    first = _export(formula_store, tmp_path / f"first.{suffix}")
     copy = tmp_path / "copy.db"
     _import(copy, first)
     second = _export(copy, tmp_path / f"second.{suffix}")
     assert second.read_bytes() == first.read_bytes()
     tables = ("question", "expert", "statement", "observation")
-    original = [line for line in snapshot(busy_store) if line.startswith(tuple(f'INSERT INTO "{t}"' for t in tables))]
+    original = [line for line in snapshot(formula_store) if line.startswith(tuple(f'INSERT INTO "{t}"' for t in tables))]
     copied = [line for line in snapshot(copy) if line.startswith(tuple(f'INSERT INTO "{t}"' for t in tables))]
     assert copied == original
+
+
+def test_csv_cells_never_start_a_formula(formula_store: Path, tmp_path: Path) -> None:
+    export = _export(formula_store, tmp_path / "all.csv")
+    with export.open(newline="") as handle:
+        cells = [cell for row in csv.reader(handle) for cell in row]
+    assert not [cell for cell in cells if cell.startswith(FORMULA_STARTS)]
+    for value in ["\tleading tab", "=1+1 and a\nline break", "@source", "-minus first", *FORMULA_CELLS.values()]:
+        if value != FORMULA_CELLS["alias"]:  # aliases are written as a JSON list, so that cell starts with '['
+            assert "'" + value in cells, value
+    assert json.dumps([FORMULA_CELLS["alias"]]) in cells
+    assert "'=looks quoted" not in cells and "''=looks quoted" in cells
+
+
+def test_a_carriage_return_inside_a_cell_stays_in_its_row(tmp_path: Path) -> None:
+    """Input validation keeps a lone \\r out of the store now; an export still quotes one, so it is never
+    read as a row break (pandas' reader splits rows at an unquoted \\r)."""
+    frame = pd.DataFrame([{"record": "expert", "notes": "one\rtwo", "role": "\rfirst"}, {"record": "expert", "notes": "x"}])
+    write_export(frame, tmp_path / "cr.csv")
+    read = _read_frame(tmp_path / "cr.csv", "csv")
+    assert read.to_dict(orient="records") == [{"record": "expert", "notes": "one\rtwo", "role": "\rfirst"},
+                                              {"record": "expert", "notes": "x", "role": None}]
+
+
+@given(st.text())
+def test_restoring_a_neutralised_cell_gives_it_back(value: str) -> None:
+    safe = neutralise_cell(value)
+    assert restore_cell(safe) == value and not safe.startswith(FORMULA_STARTS)
+
+
+@pytest.mark.parametrize("suffix", ["csv", "json", "literal []"])
+def test_empty_store_exports_and_imports_as_nothing(tmp_path: Path, suffix: str) -> None:
+    if suffix == "literal []":
+        export = tmp_path / "empty.json"
+        export.write_text("[]")
+    else:
+        export = _export(tmp_path / "empty.db", tmp_path / f"empty.{suffix}")
+    target = tmp_path / "other.db"
+    open_store(str(target))
+    before = snapshot(target)
+    assert _import(target, export) == dict.fromkeys(("question", "expert", "statement", "observation"), 0)
+    assert snapshot(target) == before
+
+
+def _fail_fsync(monkeypatch) -> None:
+    def fsync(_fd):
+        raise OSError(errno.ENOSPC, "No space left on device")
+    monkeypatch.setattr(files.os, "fsync", fsync)
+
+
+def _fail_half_way(monkeypatch) -> None:
+    """The temporary file takes half the bytes, then the disk is full."""
+    real = files.os.fdopen
+
+    def fdopen(fd, mode):
+        handle = real(fd, mode)
+        write = handle.write
+
+        def half(data):
+            write(data[: len(data) // 2])
+            raise OSError(errno.ENOSPC, "No space left on device")
+        handle.write = half
+        return handle
+    monkeypatch.setattr(files.os, "fdopen", fdopen)
+
+
+@pytest.mark.parametrize("failure", [_fail_fsync, _fail_half_way], ids=["at fsync", "half-way through writing"])
+@pytest.mark.parametrize("suffix", ["csv", "json"])
+def test_failed_export_leaves_the_old_file_intact(busy_store: Path, tmp_path: Path, monkeypatch, failure, suffix) -> None:
+    target = tmp_path / f"export.{suffix}"
+    target.write_text("the previous, good export\n")
+    target.chmod(0o640)
+    failure(monkeypatch)
+    with pytest.raises(OutputError, match=f"cannot write .*export.{suffix}'.*No space left on device; any existing file is unchanged"):
+        _export(busy_store, target)
+    assert target.read_text() == "the previous, good export\n"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["export." + suffix, "forecast.db", "forecast.db-shm", "forecast.db-wal"]
+    monkeypatch.undo()
+    _export(busy_store, target)
+    assert target.read_text().startswith(("[", '"record"')) and target.stat().st_mode & 0o777 == 0o640
 
 
 def test_duplicate_import_is_refused_and_store_unchanged(busy_store: Path, tmp_path: Path) -> None:

@@ -8,7 +8,7 @@ import click
 
 from ..vocab import DATE_PRECISIONS, EXPERT_KINDS, OBSERVATION_INPUTS, OBSERVATION_KINDS, STRENGTHS
 from . import DATE, EVIDENCE_DATE, RANGE_END, RANGE_START, cli
-from .render import emit_json, emit_record, emit_table
+from .render import emit_json, emit_record, emit_table, terminal_text
 
 update_option = click.option("--update/--no-update", default=True, show_default=True,
                              help="Print the updated headline from the exact fast path.")
@@ -36,8 +36,10 @@ def init(env, priors: Path | None, observations: Path | None, with_casebook: boo
     Example: forecast init --casebook
     """
     from .. import seed
+    from ..verify import require_intact
 
     with env.store().session() as session:
+        require_intact(session)
         report = seed.initialise(session, priors, observations, casebook_dir, with_casebook)
     click.echo(
         f"Store {env.store().url}: added {len(report.questions)} question(s), {len(report.experts)} expert(s), "
@@ -61,7 +63,7 @@ def expert_list(env, kind: str | None, as_json: bool) -> None:
     """
     from .. import views
 
-    with env.store().session() as session:
+    with env.store().reader() as session:
         rows = views.list_experts(session, kind)
     emit_json(rows) if as_json else emit_table(rows, ["name", "kind", "affiliation", "role"], wide=["role"])
 
@@ -77,7 +79,7 @@ def expert_show(env, name: str, as_json: bool) -> None:
     """
     from .. import evidence, views
 
-    with env.store().session() as session:
+    with env.store().reader() as session:
         record = views.expert_view(evidence.expert_by_name(session, name))
         record["statements"] = views.list_evidence(session, expert=record["name"], include_inactive=True)
     if as_json:
@@ -106,7 +108,7 @@ def expert_add(env, name: str, kind: str, role: str, affiliation: str, aliases: 
 
     with env.store().session() as session:
         added = evidence.add_expert(session, name, kind, role, affiliation, list(aliases), notes)
-    click.echo(f"Added expert {added.name} ({added.kind}).")
+    click.echo(terminal_text(f"Added expert {added.name} ({added.kind})."))
 
 
 @cli.group(name="log")
@@ -145,8 +147,8 @@ def log_statement(env, update: bool, **fields) -> None:
         row = evidence.log_statement(session, **_dated(fields, "said_on"))
         label = f"{row.claim_start or 'open'} .. {row.claim_end or 'open'}"
         reading = evidence.statement_reading(row, evidence.question_by_slug(session, fields["question"]).event)
-    click.echo(f"Logged {evidence.ref_of(row)}: {fields['expert']} on {row.said_on}, {row.claim_text!r} -> {label}.")
-    click.echo(f"Reads: {reading}.")
+    click.echo(terminal_text(f"Logged {evidence.ref_of(row)}: {fields['expert']} on {row.said_on}, {row.claim_text!r} -> {label}."))
+    click.echo(terminal_text(f"Reads: {reading}."))
     if update:
         _updated_headline(env, fields["question"])
 
@@ -186,7 +188,7 @@ def _updated_headline(env, question: str) -> None:
     from .forecast_commands import stored_priors
 
     priors = stored_priors(env.store())
-    with env.store().session() as session:
+    with env.store().reader() as session:
         fast = fast_headline(session, priors, question)
     head = fast["headline"]
     low, high = head["intervals"]["80%"]
@@ -216,7 +218,7 @@ def evidence_list(env, as_json: bool, **filters) -> None:
     """
     from .. import views
 
-    with env.store().session() as session:
+    with env.store().reader() as session:
         rows = views.list_evidence(session, **filters)
     if as_json:
         emit_json(rows)
@@ -243,6 +245,26 @@ def retract(env, ref: str, reason: str) -> None:
     click.echo(f"Retracted {evidence.ref_of(row)}.")
 
 
+@cli.command()
+@click.pass_obj
+def verify(env) -> None:
+    """Check that every expert, evidence and run row is as forecast wrote it (exit 2 naming each change).
+
+    Example: forecast verify
+    """
+    from ..errors import TamperError
+    from ..verify import verify_store
+
+    with env.store().reader() as session:
+        result = verify_store(session)
+    for problem in result.problems:
+        click.echo(problem)
+    if result.problems:
+        raise TamperError(result.summary())
+    counts = ", ".join(f"{n} {table.replace('_', ' ')}(s)" for table, n in result.counts.items())
+    click.echo(f"Verified {counts}: all as forecast wrote them.\nChain head {result.head}")
+
+
 format_option = click.option("--format", "fmt", type=click.Choice(["csv", "json"]), help="Default: from the file name.")
 
 
@@ -257,8 +279,9 @@ def export_command(env, path: Path, fmt: str | None) -> None:
     """
     from .. import transfer
 
-    with env.store().session() as session:
-        count = transfer.export_store(session, path, fmt)
+    with env.store().reader() as session:  # one snapshot, released before the file is written
+        frame = transfer.export_frame(session)
+    count = transfer.write_export(frame, path, fmt)
     click.echo(f"Exported {count} rows to {path}.")
 
 

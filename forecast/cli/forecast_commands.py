@@ -13,7 +13,7 @@ def stored_priors(store):
     """The question definitions and reliability priors kept in the store."""
     from ..questions import store_priors
 
-    with store.session() as session:
+    with store.reader() as session:
         return store_priors(session)
 
 
@@ -26,8 +26,9 @@ def stored_priors(store):
 @click.option("--chains", type=click.IntRange(1), default=4, show_default=True)
 @click.option("--seed", type=int, default=20220726, show_default=True)
 @click.option("--sampler", type=click.Choice(["nutpie", "pymc"]), default="nutpie", show_default=True)
+@click.option("--allow-tampered", is_flag=True, help="Fit even if `forecast verify` finds rows changed outside forecast.")
 @click.pass_obj
-def run_command(env, question, as_of, known_at, draws, tune, chains, seed, sampler) -> None:
+def run_command(env, question, as_of, known_at, draws, tune, chains, seed, sampler, allow_tampered) -> None:
     """Fit all open questions jointly and store the run; print QUESTION's forecast (default: all).
 
     Example: forecast run russia-iss-withdrawal --as-of 2023-01-01 --seed 7
@@ -38,8 +39,9 @@ def run_command(env, question, as_of, known_at, draws, tune, chains, seed, sampl
 
     settings = FitSettings(draws=draws, tune=tune, chains=chains, seed=seed, sampler=sampler, cores=min(chains, 2))
     store = env.store()
-    run_id = run_forecast(store, stored_priors(store), settings, question, as_of, known_at)
-    with store.session() as session:
+    run_id = run_forecast(store, stored_priors(store), settings, question, as_of, known_at, allow_tampered,
+                          warn=lambda problem: click.echo(f"Warning (fitted anyway, --allow-tampered): {problem}", err=True))
+    with store.reader() as session:
         emit_run(run_view(session, latest_run(session, run_id=run_id), question))
 
 
@@ -56,7 +58,7 @@ def show_command(env, question, run_id, as_json) -> None:
     from ..run_views import run_view
     from ..runs import latest_run
 
-    with env.store().session() as session:
+    with env.store().reader() as session:
         record = run_view(session, latest_run(session, question, run_id), question)
     emit_json(record) if as_json else emit_run(record)
 
@@ -72,7 +74,7 @@ def runs_command(env, question, as_json) -> None:
     """
     from ..run_views import list_runs
 
-    with env.store().session() as session:
+    with env.store().reader() as session:
         rows = list_runs(session, question)
     if as_json:
         emit_json(rows)
@@ -96,14 +98,12 @@ def report_command(env, question, run_id, as_of, out_dir, open_browser, tag) -> 
 
     Example: forecast report russia-iss-withdrawal --out reports
     """
-    from ..report import write_report
-    from ..views import list_questions
+    from ..questions import store_priors
+    from ..report import gather_reports, write_report
 
-    priors = stored_priors(env.store())
-    with env.store().session() as session:
-        slugs = [question] if question else [q["slug"] for q in list_questions(session)
-                                              if q["status"] == "open" and (tag is None or tag in q["tags"])]
-        written = [write_report(session, priors, slug, out_dir, run_id, as_of) for slug in slugs]
+    with env.store().reader() as session:  # one snapshot, released before figures are drawn and files written
+        contents = gather_reports(session, store_priors(session), question, run_id, as_of, tag)
+    written = [write_report(content, out_dir) for content in contents]
     for html_path, md_path in written:
         click.echo(f"Wrote {html_path} and {md_path}")
     if open_browser and written:

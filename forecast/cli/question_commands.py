@@ -75,7 +75,7 @@ def question_list(env, tag: str | None, as_json: bool, as_csv: bool) -> None:
     """
     from .. import views
 
-    with env.store().session() as session:
+    with env.store().reader() as session:
         rows = views.portfolio(session, tag)
     columns = ["slug", "status", "headline", "last_change", "evidence", "tags", "title"]
     if as_json:
@@ -97,7 +97,7 @@ def question_show(env, slug: str, as_json: bool) -> None:
     """
     from .. import evidence, questions, views
 
-    with env.store().session() as session:
+    with env.store().reader() as session:
         row = evidence.question_by_slug(session, slug)
         record = views.question_view(row)
         definition = questions.definition_view(row)

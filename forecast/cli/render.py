@@ -1,4 +1,9 @@
-"""Terminal output: plain tables and JSON."""
+"""Terminal output: plain tables and JSON.
+
+Stored text passes through :func:`terminal_text` on its way out, on a terminal and in a pipe
+alike, so evidence cannot move the cursor, retitle the window or plant a hyperlink; JSON keeps
+the text exactly, every control character escaped.
+"""
 
 from __future__ import annotations
 
@@ -9,14 +14,18 @@ from collections.abc import Sequence
 
 import click
 
+from ..text import CONTROL, neutralise_cell
+from ..text import displayable as terminal_text  # what stored text becomes on its way to the terminal
+
 
 def emit_json(data: object) -> None:
-    """Print data as indented JSON."""
-    click.echo(json.dumps(data, indent=2, ensure_ascii=False, default=str))
+    """Print data as indented JSON (control characters escaped as ``\\uXXXX``, C1 and DEL included)."""
+    text = json.dumps(data, indent=2, ensure_ascii=False, default=str)
+    click.echo(CONTROL.sub(lambda m: f"\\u{ord(m.group()):04x}", text))
 
 
 def _cell(value: object, width: int) -> str:
-    text = "" if value is None else str(value).replace("\n", " ")
+    text = terminal_text(value).replace("\n", " ").replace("\t", " ")
     return text if len(text) <= width else text[: max(width - 1, 0)] + "…"
 
 
@@ -43,7 +52,7 @@ def emit_record(record: dict) -> None:
     for key, value in record.items():
         if isinstance(value, list):
             value = ", ".join("open" if v is None else str(v) for v in value)
-        click.echo(f"{key.ljust(width)}  {'' if value is None else value}")
+        click.echo(f"{key.ljust(width)}  {terminal_text(value)}")
 
 
 def _pct(p: float) -> str:
@@ -53,6 +62,7 @@ def _pct(p: float) -> str:
 def emit_headline(head: dict, title: str = "") -> None:
     """Checkpoint probabilities, median and intervals in plain words."""
     if title:
+        title = terminal_text(title)
         click.echo(click.style(title, bold=True) if sys.stdout.isatty() else title)
     for date, p in head["checkpoints"].items():
         click.echo(f"  P(before {date})        {_pct(p)}")
@@ -82,7 +92,7 @@ def emit_run(record: dict) -> None:
     diag = record["diagnostics"]
     if not record["converged"]:
         click.echo(
-            f"WARNING: run {record['id']} failed diagnostics ({'; '.join(diag['problems'])}). Retry with more "
+            f"WARNING: run {record['id']} failed diagnostics ({terminal_text('; '.join(diag['problems']))}). Retry with more "
             f"tuning and draws, e.g. forecast run --tune 2000 --draws 2000 --seed {record['seed'] + 1}"
         )
     settings = record["settings"]
@@ -107,11 +117,11 @@ def emit_run(record: dict) -> None:
 
 
 def emit_csv(rows: Sequence[dict], columns: Sequence[str]) -> None:
-    """Print rows as CSV (lists joined with ';')."""
+    """Print rows as CSV (lists joined with ';'), stored text made terminal- and spreadsheet-safe."""
     import csv
 
     writer = csv.writer(sys.stdout, lineterminator="\n")
     writer.writerow(columns)
     for row in rows:
-        writer.writerow([";".join(map(str, v)) if isinstance(v, list) else ("" if v is None else v)
-                         for v in (row.get(c) for c in columns)])
+        values = (";".join(map(str, v)) if isinstance(v, list) else v for v in (row.get(c) for c in columns))
+        writer.writerow([neutralise_cell(terminal_text(v)) for v in values])

@@ -10,7 +10,7 @@ import click
 
 from . import RANGE_END, RANGE_START, cli
 from .forecast_commands import stored_priors
-from .render import emit_json, emit_table
+from .render import emit_json, emit_table, terminal_text
 
 tag_option = click.option("--tag", help="Only questions with this tag.")
 
@@ -58,12 +58,12 @@ def backtest_command(env, question, start, end, every, draws, tune, chains, seed
 
     priors = stored_priors(env.store())
     store = env.store()
-    with store.session() as session:
+    with store.reader() as session:
         question_by_slug(session, question)
     settings = FitSettings(draws=draws, tune=tune, chains=chains, seed=seed, sampler="nutpie", cores=min(chains, 2))
 
     def progress(day, run_id):
-        with store.session() as session:
+        with store.reader() as session:
             run = latest_run(session, run_id=run_id)
             head = run_view(session, run, question)["results"][0]["headline"]
         flag = "" if run.converged else "  (failed diagnostics)"
@@ -85,14 +85,17 @@ def score_command(env, question, as_json, as_csv, tag) -> None:
 
     Example: forecast score russia-iss-withdrawal
     """
+    from ..questions import store_priors
     from ..scorecard import scorecard
 
-    with env.store().session() as session:
-        card = scorecard(session, stored_priors(env.store()), question, tag=tag)
+    with env.store().reader() as session:
+        card = scorecard(session, store_priors(session), question, tag=tag)
     if as_json:
         emit_json(card)
     elif as_csv:
-        rows = card["checkpoint_scores"]
+        from ..text import neutralise_cell
+
+        rows = [{k: neutralise_cell(terminal_text(v)) for k, v in row.items()} for row in card["checkpoint_scores"]]
         writer = csv.DictWriter(sys.stdout, fieldnames=list(rows[0]) if rows else ["run"], lineterminator="\n")
         writer.writeheader()
         writer.writerows(rows)
@@ -143,12 +146,13 @@ def calibration_command(env, question, out_path, as_json, tag) -> None:
     Example: forecast calibration --out reports/calibration.png
     """
     from ..errors import InputError
+    from ..questions import store_priors
     from ..scorecard import scorecard
 
     if out_path.suffix.lower() not in (".svg", ".png"):
         raise InputError(f"--out must end in .svg or .png, not {out_path.name!r}")
-    with env.store().session() as session:
-        card = scorecard(session, stored_priors(env.store()), question, tag=tag)
+    with env.store().reader() as session:
+        card = scorecard(session, store_priors(session), question, tag=tag)
     numbers = {key: card[key] for key in ("reliability_diagram", "murphy", "coverage", "pit_histogram")}
     _save_reliability(card["reliability_diagram"], out_path)
     if as_json:

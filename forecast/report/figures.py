@@ -1,4 +1,7 @@
-"""Report figures as SVG text (matplotlib, no fonts or files fetched when viewed)."""
+"""Report figures as SVG text (matplotlib, no fonts or files fetched when viewed).
+
+Stored text in labels is drawn literally: mathtext parsing is off for every text element.
+"""
 
 from __future__ import annotations
 
@@ -6,6 +9,8 @@ import datetime as dt
 import io
 
 import numpy as np
+
+from ..text import displayable
 
 POSTERIOR, PRIOR, BAND = "#1f5f8b", "#b0b0b0", "#7fb2d5"
 
@@ -16,7 +21,9 @@ def _pyplot():
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    plt.rcParams.update({"font.size": 9, "svg.hashsalt": "forecast", "figure.dpi": 100})
+    # Labels carry stored text (expert names): never read `$...$` as mathtext or hand text to TeX.
+    plt.rcParams.update({"font.size": 9, "svg.hashsalt": "forecast", "figure.dpi": 100, "text.parse_math": False,
+                         "text.usetex": False})
     return plt
 
 
@@ -81,7 +88,7 @@ def experts_figure(experts: list[dict]) -> str:
         ax.plot([e["q05"], e["q95"]], [i - 0.15] * 2, color=POSTERIOR, lw=2)
         ax.plot(e["mean"], i - 0.15, "o", color=POSTERIOR)
     ax.axvline(0.5, color="#999", lw=0.8, ls=":")
-    ax.set_yticks(range(len(experts)), [e["expert"] for e in experts])
+    ax.set_yticks(range(len(experts)), [displayable(e["expert"]) for e in experts])
     ax.set_xlim(0, 1)
     ax.set_xlabel("reliability (grey: prior 90%; blue: learned mean and 90%)")
     ax.spines[["top", "right"]].set_visible(False)

@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import html
 import re
+from urllib.parse import quote
+
+from ..text import displayable
 
 _CSS = """
 body{font-family:system-ui,-apple-system,"Segoe UI",sans-serif;margin:0 auto;max-width:60rem;padding:1rem;
@@ -20,10 +23,11 @@ th{background:#f4f6f8}td.num{text-align:right;white-space:nowrap}
 
 
 def _e(value: object) -> str:
-    return html.escape("" if value is None else str(value))
+    return html.escape(displayable(value))
 
 
 def _source(text: str) -> str:
+    text = displayable(text)
     match = re.search(r"https?://\S+", text)
     if not match:
         return _e(text)
@@ -78,9 +82,9 @@ def _alert(run: dict) -> str | None:
             f"Treat the numbers with caution; re-run with more tuning and draws.")
 
 
-def _calibration_rows(scores: dict) -> list[list[str]]:
+def _calibration_rows(scores: dict, esc: callable) -> list[list[str]]:
     averaged = scores["time_averaged"]
-    return [[r["forecaster"], str(r["n"]), f"{r['brier']:.4f}", f"{r['log']:.4f}",
+    return [[esc(r["forecaster"]), str(r["n"]), f"{r['brier']:.4f}", f"{r['log']:.4f}",
              f"{averaged[r['forecaster']]['mean']:.4f}"] for r in scores["by_forecaster"]]
 
 
@@ -99,15 +103,15 @@ def _murphy_line(scores: dict) -> str:
 def _calibration_html(scores: dict, figure: str) -> str:
     if not scores["checkpoint_scores"]:
         return f"<p>{_e(NO_SCORES)}</p>"
-    return (_table(CALIBRATION_HEADERS, _calibration_rows(scores), {1, 2, 3, 4}) + f"<p>{_e(_murphy_line(scores))}</p>"
+    return (_table(CALIBRATION_HEADERS, _calibration_rows(scores, _e), {1, 2, 3, 4}) + f"<p>{_e(_murphy_line(scores))}</p>"
             + (f'<figure class="figure" id="fig-reliability">{figure}</figure>' if figure else ""))
 
 
 def _calibration_md(scores: dict, figure_path: str | None) -> list[str]:
     if not scores["checkpoint_scores"]:
         return [NO_SCORES, ""]
-    return (_md_table(CALIBRATION_HEADERS, _calibration_rows(scores)) + ["", _murphy_line(scores), ""]
-            + ([f"![reliability]({figure_path})", ""] if figure_path else []))
+    return (_md_table(CALIBRATION_HEADERS, _calibration_rows(scores, _md)) + ["", _murphy_line(scores), ""]
+            + ([_md_image("reliability", figure_path), ""] if figure_path else []))
 
 
 def _summary_lines(c: dict) -> list[str]:
@@ -155,34 +159,77 @@ def to_html(c: dict, figures: dict[str, str], generated_at: str) -> str:
             f"<body>\n{body}\n</body>\n</html>\n")
 
 
+# Markdown escaping. Evidence text is shown as text in any CommonMark or GFM renderer, raw HTML
+# allowed or not: every character that could open HTML, an entity, a link, an image, emphasis, code,
+# a table cell or a heading is backslash-escaped, '@' and '//' so that no e-mail or scheme-relative
+# link is detected, line breaks become spaces so a table row stays one row, and escape sequences
+# and control characters are removed (the file may be read in a terminal). Links are made only for
+# http(s) URLs in sources.
+_MD_SPECIAL = re.compile(r"([\\`*_\[\]<>&|~#@])")
+_URL = re.compile(r"https?://[^\s<>\"'`\\|\[\]]+", re.IGNORECASE)
+
+
 def _md(text: object) -> str:
-    return ("" if text is None else str(text)).replace("|", "\\|").replace("\n", " ")
+    flat = displayable(text).replace("\n", " ")
+    return re.sub(r"(?<=/)/", r"\\/", _MD_SPECIAL.sub(r"\\\1", flat))
+
+
+def _md_source(text: str) -> str:
+    """A source as escaped text, its first http(s) URL as a link."""
+    text = displayable(text)
+    match = _URL.search(text)
+    if not match:
+        return _md(text)
+    url = match.group(0).rstrip(").,;")
+    end = match.start() + len(url)
+    return f"{_md(text[:match.start()])}[{_md(url)}](<{url}>){_md(text[end:])}"
+
+
+def _md_code(text: str) -> str:
+    """A code span that no backtick inside ``text`` can close."""
+    flat = displayable(text).replace("\n", " ")
+    fence = "`" * (max(map(len, re.findall(r"`+", flat)), default=0) + 1)
+    pad = " " if flat.startswith("`") or flat.endswith("`") else ""
+    return f"{fence}{pad}{flat}{pad}{fence}"
+
+
+def _md_image(alt: str, path: str) -> str:
+    return f"![{_md(alt)}](<{quote(path)}>)"
 
 
 def _md_table(headers: list[str], rows: list[list[str]]) -> list[str]:
     return ["| " + " | ".join(headers) + " |", "|" + " --- |" * len(headers)] + ["| " + " | ".join(r) + " |" for r in rows]
 
 
+def _experts_md(experts: list[dict]) -> list[str]:
+    return _md_table(["expert", "kind", "learned reliability (90%)", "prior (90%)", "claims"], [[
+        _md(x["expert"]), _md(x["kind"]), f"{x['mean']:.2f} ({x['q05']:.2f}-{x['q95']:.2f})",
+        f"{x['prior_mean']:.2f} ({x['prior_q05']:.2f}-{x['prior_q95']:.2f})",
+        "; ".join(f"{_md(ref)} {_md(claim)}: {_md(status)}" for ref, claim, status in x["claims"])] for x in experts])
+
+
+def _history_md(history: list[dict]) -> list[str]:
+    return _md_table(["run", "as of", "kind", "P(not within horizon)", "median", "evidence new since the previous run"],
+                     [[str(h["id"]), _md(h["as_of"]), _md(h["kind"]), _pct(h["not_within_horizon"]), _md(h["median"]),
+                       _md(", ".join(h["new_evidence"]) or "none")] for h in history])
+
+
 def to_markdown(c: dict, figure_paths: dict[str, str], generated_at: str) -> str:
-    """The same content for git and chat; figures are files beside it."""
+    """The same content for git and chat; figures are files beside it. No raw HTML: every stored text is escaped."""
     run, q = c["run"], c["question"]
-    out = [f"# {q.title}", "", f"Question `{q.slug}` · forecast as of {run['as_of']} · run {run['id']} · generated {generated_at}", ""]
+    out = [f"# {_md(q.title)}", "", f"Question {_md_code(q.slug)} · forecast as of {_md(run['as_of'])} · run {run['id']} "
+           f"· generated {_md(generated_at)}", ""]
     if alert := _alert(run):
-        out += [f"> **Not converged.** {alert}", ""]
-    out += ["## Headline", ""] + [f"- {s}" for s in c["sentences"]] + ["", " ".join(_summary_lines(c)), ""]
-    out += ["## Date distribution", ""] + [f"![{name}]({figure_paths[name]})" for name in ("years", "cumulative")] + [""]
+        out += [f"> **Not converged.** {_md(alert)}", ""]
+    out += ["## Headline", ""] + [f"- {_md(s)}" for s in c["sentences"]] + ["", _md(" ".join(_summary_lines(c))), ""]
+    out += ["## Date distribution", ""] + [_md_image(name, figure_paths[name]) for name in ("years", "cumulative")] + [""]
     out += ["## Evidence", "", "Influence: how much P(not within the horizon) moves with this item in (exact fast path, "
             "reliabilities fixed at this run's means), and the median without it.", ""]
-    out += _md_table(EVIDENCE_HEADERS, [_evidence_cells(e, _md, _md) for e in c["evidence"]]) + [""]
-    out += ["## Experts", ""] + ([f"![experts]({figure_paths['experts']})", ""] if "experts" in figure_paths else [])
-    out += _md_table(["expert", "kind", "learned reliability (90%)", "prior (90%)", "claims"], [[
-        _md(x["expert"]), x["kind"], f"{x['mean']:.2f} ({x['q05']:.2f}-{x['q95']:.2f})",
-        f"{x['prior_mean']:.2f} ({x['prior_q05']:.2f}-{x['prior_q95']:.2f})",
-        "; ".join(f"{ref} {_md(claim)}: {status}" for ref, claim, status in x["claims"])] for x in c["experts"]]) + [""]
-    out += ["## How the forecast has moved", "", f"![history]({figure_paths['history']})", ""]
-    out += _md_table(["run", "as of", "kind", "P(not within horizon)", "median", "evidence new since the previous run"],
-                     [[str(h["id"]), h["as_of"], h["kind"], _pct(h["not_within_horizon"]), h["median"],
-                       ", ".join(h["new_evidence"]) or "none"] for h in c["history"]]) + [""]
+    out += _md_table(EVIDENCE_HEADERS, [_evidence_cells(e, _md_source, _md) for e in c["evidence"]]) + [""]
+    out += ["## Experts", ""] + ([_md_image("experts", figure_paths["experts"]), ""] if "experts" in figure_paths else [])
+    out += _experts_md(c["experts"]) + [""]
+    out += ["## How the forecast has moved", "", _md_image("history", figure_paths["history"]), ""]
+    out += _history_md(c["history"]) + [""]
     out += ["## Calibration so far", ""] + _calibration_md(c["scores"], figure_paths.get("reliability"))
-    out += ["## Diagnostics and provenance", ""] + _md_table(["item", "value"], [[k, _md(v)] for k, v in _provenance(run)])
+    out += ["## Diagnostics and provenance", ""] + _md_table(["item", "value"], [[_md(k), _md(v)] for k, v in _provenance(run)])
     return "\n".join(out) + "\n"

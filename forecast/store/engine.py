@@ -15,12 +15,15 @@ from sqlmodel import Session
 
 from ..errors import StoreError
 from ..months import utc_now
+from . import integrity
 from .failures import failure_message
 from .migrations import MIGRATIONS
 
 DEFAULT_DB = "forecast.db"
 ENV_VAR = "FORECAST_DB"
 BUSY_TIMEOUT_MS = 60_000
+READER = "forecast_reader"  # execution option: a read-only, deferred transaction
+_WRITE_LOCK = 7270452  # PostgreSQL advisory lock serialising writers, as BEGIN IMMEDIATE does on SQLite
 _MIGRATION_TABLE = sa.Table(
     "schema_migration", sa.MetaData(),
     sa.Column("name", sa.String, primary_key=True),
@@ -50,8 +53,14 @@ def _sqlite_engine(url: str) -> Engine:
 
     @event.listens_for(engine, "begin")
     def _on_begin(conn: Connection) -> None:
-        # Take the write lock up front so concurrent writers queue instead of deadlocking.
-        conn.exec_driver_sql("BEGIN IMMEDIATE")
+        if conn.get_execution_options().get(READER):
+            # A deferred transaction: its first read takes a WAL snapshot, and it never takes the write lock.
+            conn.exec_driver_sql("PRAGMA query_only = ON")
+            conn.exec_driver_sql("BEGIN DEFERRED")
+        else:
+            # Take the write lock up front so concurrent writers queue instead of deadlocking.
+            conn.exec_driver_sql("PRAGMA query_only = OFF")
+            conn.exec_driver_sql("BEGIN IMMEDIATE")
 
     return engine
 
@@ -65,8 +74,24 @@ def _applied(conn: Connection) -> list[str]:
     return list(conn.execute(sa.select(_MIGRATION_TABLE.c.name)).scalars())
 
 
+def _up_to_date(engine: Engine) -> bool:
+    """Whether every known migration is applied and no unknown one, read without taking the write lock."""
+    with _reading(engine).connect() as conn:
+        if not sa.inspect(conn).has_table(_MIGRATION_TABLE.name):
+            return False
+        return set(_applied(conn)) == {name for name, _ in MIGRATIONS}
+
+
+def _reading(engine: Engine) -> Engine:
+    if engine.dialect.name == "sqlite":
+        return engine.execution_options(**{READER: True})
+    return engine.execution_options(isolation_level="REPEATABLE READ", postgresql_readonly=True)
+
+
 def migrate(engine: Engine) -> list[str]:
     """Apply pending migrations, one transaction each; refuse a store from a newer version."""
+    if _up_to_date(engine):
+        return []
     known = [name for name, _ in MIGRATIONS]
     with engine.begin() as conn:
         _lock_for_migration(conn)
@@ -98,18 +123,32 @@ class Store:
 
     @contextmanager
     def session(self) -> Iterator[Session]:
-        """A session in one transaction: committed on success, rolled back on any error."""
+        """A write session in one transaction, holding the write lock from its start: committed (with
+        its rows added to the integrity chains) on success, rolled back on any error."""
         with Session(self.engine, expire_on_commit=False) as session:
+            integrity.track(session)
             try:
+                if self.engine.dialect.name == "postgresql":
+                    session.execute(sa.text("SELECT pg_advisory_xact_lock(:key)"), {"key": _WRITE_LOCK})
                 yield session
+                session.flush()
+                integrity.extend(session)
                 session.commit()
             except BaseException:
                 session.rollback()
                 raise
 
+    @contextmanager
+    def reader(self) -> Iterator[Session]:
+        """A read-only session on one snapshot of the store that never blocks a writer (SQLite: a
+        deferred transaction under WAL with ``query_only``). Closing it ends the transaction; what was
+        read stays loaded."""
+        with Session(_reading(self.engine), expire_on_commit=False) as session:
+            yield session
+
     def schema_version(self) -> list[str]:
         """The names of the applied migrations, in order."""
-        with self.engine.connect() as conn:
+        with _reading(self.engine).connect() as conn:
             return sorted(_applied(conn))
 
 

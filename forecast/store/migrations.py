@@ -2,6 +2,9 @@
 
 Migrations are history: each describes the schema as it changed then, with its own
 table definitions, never importing the current models. Append new ones at the end.
+A migration that rewrites expert, evidence, question-version or run rows must lift the SQLite
+update triggers of 0005 for its own changes and call ``integrity.seal`` afterwards, or
+`forecast verify` will report its changes as tampering.
 """
 
 from __future__ import annotations
@@ -12,6 +15,8 @@ from collections.abc import Callable
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
+
+from . import integrity  # its tables and column lists are fixed as of migration 0005
 
 
 def _evidence_columns() -> list[sa.Column]:
@@ -195,9 +200,35 @@ def m0004_questions_as_data(conn: Connection) -> None:
             "BEGIN SELECT RAISE(ABORT, 'question versions are append-only'); END"))
 
 
+def _refuse_update(conn: Connection, table: str, frozen: tuple[str, ...], set_once: tuple[str, ...], why: str) -> None:
+    changed = [f"NEW.{c} IS NOT OLD.{c}" for c in frozen] + [f"(OLD.{c} IS NOT NULL AND NEW.{c} IS NOT OLD.{c})"
+                                                              for c in set_once]
+    conn.execute(sa.text(
+        f"CREATE TRIGGER {table}_immutable BEFORE UPDATE ON {table} WHEN {' OR '.join(changed)} "
+        f"BEGIN SELECT RAISE(ABORT, '{why}'); END"
+    ))
+
+
+def m0005_tamper_evidence(conn: Connection) -> None:
+    """Row digests and hash-chain heads (sealing the store as it stands); on SQLite, triggers that refuse
+    updates of evidence fields other than a first retraction, of runs and of question versions."""
+    integrity.ROWS.create(conn)
+    integrity.CHAINS.create(conn)
+    if conn.dialect.name == "sqlite":
+        for table in integrity.EVIDENCE:
+            _refuse_update(conn, table, ("id", *integrity.CHAINED[table]), integrity.RETRACTION,
+                           "evidence is append-only: only a retraction may be added to a row")
+        for table in ("forecast_run", "forecast_result"):
+            _refuse_update(conn, table, ("id", *integrity.CHAINED[table]), (), "forecast runs are append-only")
+        _refuse_update(conn, "question_version", ("id", *integrity.CHAINED["question_version"]), (),
+                       "question versions are append-only")
+    integrity.seal(conn)
+
+
 MIGRATIONS: list[tuple[str, Callable[[Connection], None]]] = [
     ("0001_initial", m0001_initial),
     ("0002_evidence_indexes_and_append_only", m0002_evidence_indexes_and_append_only),
     ("0003_forecast_runs", m0003_forecast_runs),
     ("0004_questions_as_data", m0004_questions_as_data),
+    ("0005_tamper_evidence", m0005_tamper_evidence),
 ]

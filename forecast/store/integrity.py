@@ -1,0 +1,216 @@
+"""Tamper evidence: a digest of every expert, evidence, question-version and run row, and a hash chain per table.
+
+Every write session records the digest of each row it adds in ``integrity_row`` and extends that
+table's hash chain, whose head (with the order-free sum of the retraction digests) is kept in
+``integrity_chain``; setting a retraction updates the row's retraction digest and the sum.
+:func:`check` recomputes all of it from the tables and names every row changed, added or deleted
+outside forecast. The column lists are fixed here as of migration 0005: a later migration that
+changes these tables must extend them and call :func:`seal` itself.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Iterator
+
+import sqlalchemy as sa
+from sqlalchemy import event
+from sqlalchemy.engine import Connection
+from sqlalchemy.orm import Session
+
+from ..errors import TamperError
+
+RETRACTION = ("retracted_at", "retraction_reason", "superseded_by_id")
+CHAINED: dict[str, tuple[str, ...]] = {
+    "expert": ("name", "aliases", "role", "affiliation", "kind", "notes", "created_at"),
+    "statement": ("uid", "question_id", "expert_id", "said_on", "date_precision", "quote", "source", "claim_text",
+                  "claim_start", "claim_end", "probability", "strength", "rationale", "logged_at", "quote_kind", "url"),
+    "observation": ("uid", "question_id", "observed_on", "date_precision", "kind", "source", "note", "logged_at",
+                    "effective_on", "url"),
+    "question_version": ("question_id", "version", "definition", "note", "created_at"),
+    "forecast_run": ("created_at", "kind", "as_of", "known_at", "questions", "seed", "sampler", "settings",
+                     "code_version", "model_version", "config_hash", "evidence_fingerprint", "evidence", "diagnostics",
+                     "converged", "elapsed_seconds", "reliabilities", "posterior"),
+    "forecast_result": ("run_id", "question_id", "monthly", "prior_monthly", "cdf_bands", "headline"),
+}
+EVIDENCE = ("statement", "observation")
+RETRACTIONS = "retractions"
+_MODULUS = 2**256
+_TOUCHED = "forecast_integrity_touched"
+_PREFIX = {"expert": "expert #", "statement": "S", "observation": "O", "question_version": "question version #",
+           "forecast_run": "run ", "forecast_result": "run result #"}
+
+_META = sa.MetaData()
+ROWS = sa.Table(
+    "integrity_row", _META,
+    sa.Column("tbl", sa.String, primary_key=True),
+    sa.Column("row_id", sa.Integer, primary_key=True),
+    sa.Column("content", sa.String, nullable=False),
+    sa.Column("retraction", sa.String, nullable=True),
+)
+CHAINS = sa.Table(
+    "integrity_chain", _META,
+    sa.Column("name", sa.String, primary_key=True),
+    sa.Column("length", sa.Integer, nullable=False),
+    sa.Column("last_id", sa.Integer, nullable=False),
+    sa.Column("head", sa.String, nullable=False),
+)
+
+
+def ref(table: str, row_id: int) -> str:
+    """How a row is named to the user: ``S12``, ``O3``, ``expert #4``, ``run 7``."""
+    return f"{_PREFIX[table]}{row_id}"
+
+
+def _canonical(value: object) -> object:
+    if isinstance(value, bytes | memoryview):
+        return "sha256:" + hashlib.sha256(bytes(value)).hexdigest()
+    if isinstance(value, bool):
+        return int(value)
+    if isinstance(value, float):
+        return repr(value)
+    return value if value is None or isinstance(value, int) else str(value)
+
+
+def _digest(parts: list) -> str:
+    return hashlib.sha256(json.dumps([_canonical(p) for p in parts], ensure_ascii=False).encode()).hexdigest()
+
+
+def _content(table: str, row) -> str:
+    return _digest([table, row.id, *(row._mapping[c] for c in CHAINED[table])])
+
+
+def _retraction(table: str, row) -> str | None:
+    values = [row._mapping[c] for c in RETRACTION]
+    return None if all(v is None for v in values) else _digest([table, row.id, *values])
+
+
+def _link(head: str, digest: str) -> str:
+    return hashlib.sha256(f"{head}{digest}".encode()).hexdigest()
+
+
+def _genesis(name: str) -> str:
+    return hashlib.sha256(f"forecast integrity chain: {name}".encode()).hexdigest()
+
+
+def _plus(total: str, digest: str | None, sign: int = 1) -> str:
+    value = int(total, 16) + sign * int(digest or "0", 16)
+    return f"{value % _MODULUS:064x}"
+
+
+def _source(table: str) -> sa.TableClause:
+    extra = RETRACTION if table in EVIDENCE else ()
+    return sa.table(table, sa.column("id"), *(sa.column(c) for c in (*CHAINED[table], *extra)))
+
+
+def _rows(conn: Connection, table: str, after: int = 0) -> Iterator:
+    source = _source(table)
+    yield from conn.execute(sa.select(source).where(source.c.id > after).order_by(source.c.id))
+
+
+def seal(conn: Connection) -> None:
+    """Record the digests and chain heads of every row as it is now (the store is trusted as it stands)."""
+    conn.execute(ROWS.delete())
+    conn.execute(CHAINS.delete())
+    conn.execute(CHAINS.insert(), [{"name": name, "length": 0, "last_id": 0, "head": _genesis(name)}
+                                   for name in (*CHAINED, RETRACTIONS)])
+    _extend(conn, set())
+
+
+def track(session: Session) -> None:
+    """Note the existing evidence rows a session changes, so that :func:`extend` re-digests their retraction."""
+    @event.listens_for(session, "before_flush")
+    def _note(flushing: Session, _context, _instances) -> None:
+        touched = flushing.info.setdefault(_TOUCHED, set())
+        for obj in flushing.dirty:
+            table = getattr(obj, "__tablename__", None)
+            if table in EVIDENCE and obj.id is not None:
+                touched.add((table, obj.id))
+
+
+def extend(session: Session) -> None:
+    """Add the session's new rows to the chains and its retractions to the sum, before it commits."""
+    _extend(session.connection(), session.info.pop(_TOUCHED, set()))
+
+
+def _state(conn: Connection) -> dict[str, sa.Row]:
+    return {row.name: row for row in conn.execute(sa.select(CHAINS))}
+
+
+def _extend(conn: Connection, touched: set[tuple[str, int]]) -> None:
+    state = _state(conn)
+    if set(state) != {*CHAINED, RETRACTIONS}:
+        raise TamperError("the store's integrity records were changed outside forecast; `forecast verify` lists "
+                          "what else was")
+    total = state[RETRACTIONS].head
+    for table in CHAINED:
+        length, last_id, head = state[table].length, state[table].last_id, state[table].head
+        records = []
+        for row in _rows(conn, table, last_id):
+            content, retraction = _content(table, row), _retraction(table, row) if table in EVIDENCE else None
+            records.append({"tbl": table, "row_id": row.id, "content": content, "retraction": retraction})
+            head, last_id, total = _link(head, content), row.id, _plus(total, retraction)
+        if records:
+            conn.execute(ROWS.insert(), records)
+            conn.execute(CHAINS.update().where(CHAINS.c.name == table).values(
+                length=length + len(records), last_id=last_id, head=head))
+        for name, row_id in sorted(t for t in touched if t[0] == table and t[1] <= state[table].last_id):
+            total = _redigest_retraction(conn, name, row_id, total)
+    conn.execute(CHAINS.update().where(CHAINS.c.name == RETRACTIONS).values(head=total))
+
+
+def _redigest_retraction(conn: Connection, table: str, row_id: int, total: str) -> str:
+    source = _source(table)
+    row = conn.execute(sa.select(source).where(source.c.id == row_id)).one()
+    key = (ROWS.c.tbl == table) & (ROWS.c.row_id == row_id)
+    old = conn.execute(sa.select(ROWS.c.retraction).where(key)).scalar_one()
+    new = _retraction(table, row)
+    if new != old:
+        conn.execute(ROWS.update().where(key).values(retraction=new))
+        total = _plus(_plus(total, old, -1), new)
+    return total
+
+
+def check(conn: Connection) -> list[str]:
+    """Every difference between the tables and their integrity records, one line each (empty: intact)."""
+    state = _state(conn)
+    missing = [name for name in (*CHAINED, RETRACTIONS) if name not in state]
+    if missing:
+        return [f"the integrity records of {', '.join(missing)} are missing (deleted outside forecast)"]
+    recorded: dict[tuple[str, int], sa.Row] = {(r.tbl, r.row_id): r for r in conn.execute(sa.select(ROWS))}
+    problems = []
+    for table in CHAINED:
+        problems += _check_table(conn, table, recorded)
+        mine = sorted((k[1], r.content) for k, r in recorded.items() if k[0] == table)
+        head = _genesis(table)
+        for _, content in mine:
+            head = _link(head, content)
+        if (len(mine), head) != (state[table].length, state[table].head):
+            problems.append(f"the integrity records of {table} were edited outside forecast (its hash chain is broken)")
+    total = _genesis(RETRACTIONS)
+    for record in recorded.values():
+        total = _plus(total, record.retraction)
+    if total != state[RETRACTIONS].head:
+        problems.append("the integrity records of retractions were edited outside forecast (their sum does not match)")
+    return problems
+
+
+def _check_table(conn: Connection, table: str, recorded: dict) -> list[str]:
+    problems, seen = [], set()
+    for row in _rows(conn, table):
+        seen.add(row.id)
+        record = recorded.get((table, row.id))
+        if record is None:
+            problems.append(f"{ref(table, row.id)} was added outside forecast")
+        elif record.content != _content(table, row):
+            problems.append(f"{ref(table, row.id)} was changed outside forecast")
+        elif table in EVIDENCE and record.retraction != _retraction(table, row):
+            problems.append(f"{ref(table, row.id)}: its retraction was changed outside forecast")
+    gone = sorted(row_id for name, row_id in recorded if name == table and row_id not in seen)
+    return problems + [f"{ref(table, row_id)} was deleted outside forecast" for row_id in gone]
+
+
+def head(conn: Connection) -> str:
+    """One value committing to every chain: keep a copy elsewhere to catch even a consistent rewrite."""
+    return _digest(sorted((row.name, row.length, row.head) for row in _state(conn).values()))
