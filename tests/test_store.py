@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-import sqlite3
+import json
+import math
 import subprocess
 import sys
 import textwrap
@@ -10,68 +11,102 @@ from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
+from sqlalchemy.dialects.postgresql import JSONB
 from sqlmodel import SQLModel
 
 from forecast.errors import StoreError
-from forecast.store import open_store
-from forecast.store.migrations import MIGRATIONS, m0001_initial
+from forecast.store import Expert, open_store, resolve_url
+from forecast.store.migrations import MIGRATIONS
+from forecast.store.tables import ForecastRun
+from forecast.store.types import JSONText
 
-from .conftest import QUESTION, snapshot
+from .conftest import QUESTION, postgres_only, query, snapshot, sqlite_only
 
 
-def _first_schema_store(path: Path) -> None:
-    """A store as the first release wrote it: only migration 0001, with data."""
-    engine = sa.create_engine(f"sqlite:///{path}")
+def _store_at(db: str, upto: int, *rows: str) -> None:
+    """A store as an earlier release wrote it: its first ``upto`` migrations, then ``rows`` (SQL)."""
+    engine = sa.create_engine(resolve_url(db))
     with engine.begin() as conn:
-        conn.execute(sa.text("CREATE TABLE schema_migration (name VARCHAR PRIMARY KEY, applied_at DATETIME NOT NULL)"))
-        m0001_initial(conn)
-        conn.execute(sa.text("INSERT INTO schema_migration VALUES ('0001_initial', '2026-01-01 00:00:00')"))
-        conn.execute(sa.text(
-            "INSERT INTO question (id, slug, title, criteria, kind, horizon_start, horizon_end, status, created_at) "
-            "VALUES (1, 'q', 'Q?', 'c', 'date', '2022-07', '2032-12', 'open', '2026-01-01 00:00:00')"))
-        conn.execute(sa.text(
-            "INSERT INTO expert (id, name, aliases, role, affiliation, kind, notes, created_at) "
-            "VALUES (1, 'Ann', '[]', '', '', 'analyst', '', '2026-01-01 00:00:00')"))
-        conn.execute(sa.text(
-            "INSERT INTO statement (id, uid, question_id, expert_id, said_on, date_precision, quote, source, "
-            "claim_text, claim_start, claim_end, probability, strength, rationale, logged_at) VALUES "
-            "(1, 'u1', 1, 1, '2023-01-02', 'day', 'quote', 'src', 'after 2024', '2025-01', NULL, 0.7, 'firm', 'r', "
-            "'2026-01-01 00:00:00')"))
+        conn.execute(sa.text("CREATE TABLE schema_migration (name VARCHAR PRIMARY KEY, "
+                             "applied_at TIMESTAMP WITH TIME ZONE NOT NULL)"))
+        for name, apply in MIGRATIONS[:upto]:
+            apply(conn)
+            conn.execute(sa.text("INSERT INTO schema_migration VALUES (:name, '2026-01-01 00:00:00')"), {"name": name})
+        for row in rows:
+            conn.execute(sa.text(row))
     engine.dispose()
 
 
-def test_first_schema_store_upgrades_with_data_intact(tmp_path: Path) -> None:
-    path = tmp_path / "old.db"
-    _first_schema_store(path)
-    before = {t: sqlite3.connect(path).execute(f"SELECT * FROM {t}").fetchall() for t in ("question", "expert", "statement")}
-    store = open_store(str(path))
+FIRST_RELEASE_ROWS = (
+    "INSERT INTO question (id, slug, title, criteria, kind, horizon_start, horizon_end, status, created_at) "
+    "VALUES (1, 'q', 'Q?', 'c', 'date', '2022-07', '2032-12', 'open', '2026-01-01 00:00:00')",
+    "INSERT INTO expert (id, name, aliases, role, affiliation, kind, notes, created_at) "
+    "VALUES (1, 'Ann', '[\"Анна\"]', '', '', 'analyst', '', '2026-01-01 00:00:00')",
+    "INSERT INTO statement (id, uid, question_id, expert_id, said_on, date_precision, quote, source, "
+    "claim_text, claim_start, claim_end, probability, strength, rationale, logged_at) VALUES "
+    "(1, 'u1', 1, 1, '2023-01-02', 'day', 'quote', 'src', 'after 2024', '2025-01', NULL, 0.7, 'firm', 'r', "
+    "'2026-01-01 00:00:00')",
+)
+
+
+def _rows(db: str, *tables: str) -> dict[str, list[tuple]]:
+    return {t: query(db, f"SELECT * FROM {t} ORDER BY id") for t in tables}
+
+
+def test_first_schema_store_upgrades_with_data_intact(db: str) -> None:
+    _store_at(db, 1, *FIRST_RELEASE_ROWS)
+    before = _rows(db, "question", "statement")
+    store = open_store(db)
     assert store.schema_version() == [name for name, _ in MIGRATIONS]
-    after = {t: sqlite3.connect(path).execute(f"SELECT * FROM {t}").fetchall() for t in before}
-    assert after == before
+    assert _rows(db, "question", "statement") == before
     with store.session() as session:
-        from forecast.views import list_evidence
+        from forecast.views import expert_view, list_evidence
 
         rows = list_evidence(session, question="q")
+        assert expert_view(session.get(Expert, 1))["aliases"] == ["Анна"]
     assert [(r["ref"], r["expert"], r["interval"], r["probability"]) for r in rows] == [("S1", "Ann", ["2025-01", None], 0.7)]
 
 
-def test_migrated_schema_matches_the_models(tmp_path: Path) -> None:
-    store = open_store(str(tmp_path / "s.db"))
+def test_migrated_schema_matches_the_models(db: str, backend: str) -> None:
+    store = open_store(db)
     inspector = sa.inspect(store.engine)
     for name, table in SQLModel.metadata.tables.items():
-        columns = {c["name"]: c["nullable"] for c in inspector.get_columns(name)}
-        assert columns == {c.name: c.nullable for c in table.columns}, name
+        columns = {c["name"]: c for c in inspector.get_columns(name)}
+        assert {n: c["nullable"] for n, c in columns.items()} == {c.name: c.nullable for c in table.columns}, name
+        stored_as_jsonb = {n for n, c in columns.items() if isinstance(c["type"], JSONB)}
+        json_columns = {c.name for c in table.columns if isinstance(c.type, JSONText)}
+        assert stored_as_jsonb == (json_columns if backend == "postgres" else set()), name
 
 
-def test_newer_store_is_refused_and_left_alone(tmp_path: Path) -> None:
-    path = tmp_path / "new.db"
-    open_store(str(path))
-    with sqlite3.connect(path) as conn:
-        conn.execute("INSERT INTO schema_migration VALUES ('0999_from_the_future', '2030-01-01 00:00:00')")
-    before = snapshot(path)
+@postgres_only
+def test_previous_postgres_store_moves_json_to_jsonb_keeping_every_value(db: str) -> None:
+    """A store the last release wrote on PostgreSQL (JSON as varchar, NaN in diagnostics) migrates intact."""
+    diagnostics = {"max_rhat": float("nan"), "min_ess_bulk": float("inf"), "min_ess_tail": -float("inf"),
+                   "problems": ["R-hat nan > 1.01", "NaN"]}
+    _store_at(db, 3, *FIRST_RELEASE_ROWS, (
+        "INSERT INTO forecast_run (created_at, as_of, known_at, seed, converged, elapsed_seconds, posterior, kind, "
+        "questions, sampler, settings, code_version, model_version, config_hash, evidence_fingerprint, evidence, "
+        "diagnostics, reliabilities) VALUES ('2026-01-01 00:00:00', '2026-01-01', '2026-01-01 00:00:00', 1, false, "
+        "1.5, '\\x00', 'full', '[\"q\"]', 'nutpie', '{\"draws\": 10}', '0.1.0', '1', 'c', 'f', '[\"u1\"]', "
+        f"'{json.dumps(diagnostics)}', '[]')"))
+    open_store(db)
+    jsonb = query(db, "SELECT table_name || '.' || column_name FROM information_schema.columns WHERE data_type = 'jsonb'")
+    assert sorted(c for (c,) in jsonb) == sorted(f"{c.table.name}.{c.name}" for t in SQLModel.metadata.tables.values()
+                                   for c in t.columns if isinstance(c.type, JSONText))
+    with open_store(db).session() as session:
+        stored = json.loads(session.get(ForecastRun, 1).diagnostics)
+        assert json.loads(session.get(Expert, 1).aliases) == ["Анна"]
+    assert math.isnan(stored.pop("max_rhat")) and math.isnan(diagnostics.pop("max_rhat"))
+    assert stored == diagnostics
+
+
+def test_newer_store_is_refused_and_left_alone(db: str) -> None:
+    open_store(db)
+    query(db, "INSERT INTO schema_migration VALUES ('0999_from_the_future', '2030-01-01 00:00:00')")
+    before = snapshot(db)
     with pytest.raises(StoreError, match="written by a newer version of forecast .*'0999_from_the_future'"):
-        open_store(str(path))
-    assert snapshot(path) == before
+        open_store(db)
+    assert snapshot(db) == before
 
 
 @pytest.mark.parametrize("content", [b"this is not a database at all" * 10, b"SQLite format 3\x00" + b"\xff" * 200])
@@ -83,18 +118,27 @@ def test_corrupt_file_is_refused(tmp_path: Path, content: bytes) -> None:
     assert path.read_bytes() == content
 
 
-def test_evidence_cannot_be_deleted_and_foreign_keys_hold(seeded: Path) -> None:
-    open_store(str(seeded))
-    with sqlite3.connect(seeded) as conn:
-        with pytest.raises(sqlite3.IntegrityError, match="append-only"):
-            conn.execute("DELETE FROM statement WHERE id = 1")
-    store = open_store(str(seeded))
-    with store.engine.begin() as conn, pytest.raises(sa.exc.IntegrityError, match="FOREIGN KEY"):
+def test_evidence_cannot_be_deleted_and_foreign_keys_hold(seeded: str) -> None:
+    for statement in ("DELETE FROM statement WHERE id = 1", "DELETE FROM observation"):
+        with pytest.raises(sa.exc.IntegrityError, match="evidence is append-only: retract or supersede instead"):
+            query(seeded, statement)
+    store = open_store(seeded)
+    with store.engine.begin() as conn, pytest.raises(sa.exc.IntegrityError, match="(?i)foreign key"):
         conn.execute(sa.text("UPDATE statement SET expert_id = 999 WHERE id = 1"))
 
 
-def test_store_uses_wal(seeded: Path) -> None:
-    store = open_store(str(seeded))
+@postgres_only
+def test_postgres_refuses_truncating_evidence_and_runs(seeded: str) -> None:
+    before = snapshot(seeded)
+    for table in ("statement", "observation", "forecast_run", "forecast_result", "question"):
+        with pytest.raises(sa.exc.IntegrityError, match="append-only"):
+            query(seeded, f"TRUNCATE {table} CASCADE")
+    assert snapshot(seeded) == before
+
+
+@sqlite_only
+def test_store_uses_wal(seeded: str) -> None:
+    store = open_store(seeded)
     with store.engine.connect() as conn:
         assert conn.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
         assert conn.exec_driver_sql("PRAGMA foreign_keys").scalar() == 1
@@ -103,8 +147,8 @@ def test_store_uses_wal(seeded: Path) -> None:
 _WRITER = textwrap.dedent("""
     import sys
     from forecast.cli import cli
-    db, tag = sys.argv[1], sys.argv[2]
-    for i in range(200):
+    db, tag, logs = sys.argv[1], sys.argv[2], int(sys.argv[3])
+    for i in range(logs):
         args = ["--db", db, "log", "statement", "--question", "%s", "--expert", "Zak",
                 "--date", "2023-01-01", "--claim", "after 2025", "--quote", f"{tag} {i}", "--source", tag,
                 "--no-update"]
@@ -116,13 +160,17 @@ _WRITER = textwrap.dedent("""
 """) % QUESTION
 
 
-def test_two_processes_logging_at_once_lose_nothing(seeded: Path, tmp_path: Path) -> None:
+@pytest.mark.parametrize(("backend", "processes", "logs"), [("sqlite", 2, 200), ("postgres", 8, 50)],
+                         indirect=["backend"])
+def test_processes_logging_at_once_lose_nothing(seeded: str, tmp_path: Path, processes: int, logs: int) -> None:
     script = tmp_path / "writer.py"
     script.write_text(_WRITER)
-    procs = [subprocess.Popen([sys.executable, str(script), str(seeded), tag], stdout=subprocess.DEVNULL,
-                              stderr=subprocess.PIPE, text=True) for tag in ("alpha", "beta")]
+    tags = [f"writer-{n}" for n in range(processes)]
+    procs = [subprocess.Popen([sys.executable, str(script), seeded, tag, str(logs)], stdout=subprocess.DEVNULL,
+                              stderr=subprocess.PIPE, text=True) for tag in tags]
     errors = [p.communicate(timeout=300)[1] for p in procs]
-    assert [p.returncode for p in procs] == [0, 0], errors
-    with sqlite3.connect(seeded) as conn:
-        counts = dict(conn.execute("SELECT source, count(*) FROM statement WHERE source IN ('alpha', 'beta') GROUP BY source"))
-    assert counts == {"alpha": 200, "beta": 200}
+    assert [p.returncode for p in procs] == [0] * processes, errors
+    rows = query(seeded, "SELECT id, uid, source, quote FROM statement WHERE source LIKE 'writer-%'")
+    assert len(rows) == processes * logs
+    assert all(len({row[i] for row in rows}) == len(rows) for i in (0, 1, 3)), "ids, uids and quotes all distinct"
+    assert {tag: sum(row[2] == tag for row in rows) for tag in tags} == dict.fromkeys(tags, logs)

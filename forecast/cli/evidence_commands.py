@@ -29,7 +29,7 @@ def init(env, priors: Path | None, observations: Path | None) -> None:
     with env.store().session() as session:
         report = seed.initialise(session, priors, observations)
     click.echo(
-        f"Store {env.store().url}: added {len(report.questions)} question(s), {len(report.experts)} expert(s), "
+        f"Store {env.store().shown_url}: added {len(report.questions)} question(s), {len(report.experts)} expert(s), "
         f"{report.statements} statement(s), {report.observations} observation(s)."
     )
 

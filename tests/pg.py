@@ -1,0 +1,101 @@
+"""A throwaway PostgreSQL server for the tests: ``initdb`` and ``pg_ctl`` in a temporary directory.
+
+The server listens only on a Unix socket in its own directory (no TCP port to collide on), sorts
+text like a typical team server (ICU en-US) and runs in a non-UTC time zone, so tests see what a
+team would. Each test gets a fresh database from :meth:`PostgresServer.create_database`.
+"""
+
+from __future__ import annotations
+
+import glob
+import itertools
+import os
+import shutil
+import subprocess
+import tempfile
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pytest
+
+SUPERUSER = "postgres"
+PORT = 5432  # only names the socket file: the server opens no TCP port
+SERVER_SETTINGS = {
+    "listen_addresses": "''", "timezone": "America/New_York", "max_connections": "60",
+    # a test server holds nothing worth keeping: skip the disk flushes
+    "fsync": "off", "synchronous_commit": "off", "full_page_writes": "off",
+}
+
+
+def _bindir() -> Path | None:
+    """The newest installed PostgreSQL's binaries: Debian's /usr/lib/postgresql/N/bin, else PATH."""
+    found = sorted(glob.glob("/usr/lib/postgresql/*/bin/pg_ctl"), key=lambda p: int(Path(p).parts[-3]))
+    if found:
+        return Path(found[-1]).parent
+    on_path = shutil.which("pg_ctl")
+    return Path(on_path).parent if on_path else None
+
+
+def _as_server_user(args: list[str]) -> list[str]:
+    """PostgreSQL refuses to run as root: run it as the `postgres` system user then."""
+    return ["runuser", "-u", SUPERUSER, "--", *args] if os.geteuid() == 0 else args
+
+
+@dataclass
+class PostgresServer:
+    """A running server and the databases made on it."""
+
+    bindir: Path
+    root: Path
+    _names: itertools.count = field(default_factory=lambda: itertools.count(1))
+
+    def url(self, database: str) -> str:
+        """A plain ``postgresql://`` URL, as a team would give it."""
+        return f"postgresql://{SUPERUSER}@/{database}?host={self.root}&port={PORT}"
+
+    def create_database(self) -> str:
+        """A new, empty database; returns its URL."""
+        import psycopg
+
+        name = f"store_{next(self._names)}"
+        with psycopg.connect(host=str(self.root), port=PORT, user=SUPERUSER, dbname="postgres", autocommit=True) as conn:
+            conn.execute(f"CREATE DATABASE {name}")
+        return self.url(name)
+
+    def start(self) -> None:
+        data = self.root / "data"
+        initdb = [str(self.bindir / "initdb"), "-D", str(data), "-U", SUPERUSER, "--auth=trust", "--encoding=UTF8",
+                  "--locale=C.UTF-8", "--locale-provider=icu", "--icu-locale=en-US", "--no-sync"]
+        subprocess.run(_as_server_user(initdb), check=True, capture_output=True, timeout=120)
+        options = " ".join(f"-c {key}={value}" for key, value in SERVER_SETTINGS.items())
+        start = [str(self.bindir / "pg_ctl"), "-D", str(data), "-l", str(self.root / "server.log"), "-w", "-t", "60",
+                 "-o", f"-k {self.root} -p {PORT} {options}", "start"]
+        result = subprocess.run(_as_server_user(start), capture_output=True, text=True, timeout=90)
+        if result.returncode != 0:
+            log = (self.root / "server.log").read_text() if (self.root / "server.log").exists() else ""
+            raise RuntimeError(f"pg_ctl start failed: {result.stdout}{result.stderr}{log}")
+
+    def stop(self) -> None:
+        stop = [str(self.bindir / "pg_ctl"), "-D", str(self.root / "data"), "-m", "immediate", "stop"]
+        subprocess.run(_as_server_user(stop), capture_output=True, timeout=60)
+        shutil.rmtree(self.root, ignore_errors=True)
+
+
+def start_server() -> PostgresServer:
+    """Start a server, or fail loudly in CI (``CI=true``) and skip elsewhere when PostgreSQL is not installed."""
+    bindir = _bindir()
+    if bindir is None or not (bindir / "initdb").exists():
+        reason = "PostgreSQL server binaries (initdb, pg_ctl) not found: apt-get install postgresql, or run scripts/test"
+        if os.environ.get("CI", "").lower() in ("1", "true", "yes"):
+            pytest.fail(reason)
+        pytest.skip(reason)
+    root = Path(tempfile.mkdtemp(prefix="forecast-pg-"))  # not under pytest's 0700 tmp dir: the server user needs it
+    if os.geteuid() == 0:
+        shutil.chown(root, user=SUPERUSER)
+    server = PostgresServer(bindir, root)
+    try:
+        server.start()
+    except BaseException:
+        server.stop()
+        raise
+    return server
