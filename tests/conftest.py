@@ -80,15 +80,20 @@ def db_path(tmp_path: Path) -> Path:
     return tmp_path / "forecast.db"
 
 
+def invoke(db: Path | str, *args: str):
+    """The CLI on the store ``db`` through click's runner; returns click's Result."""
+    return CliRunner().invoke(cli, ["--db", str(db), *args], catch_exceptions=False)
+
+
 @pytest.fixture
 def run(db: str):
-    """Invoke the CLI against the test's store; returns click's Result."""
-    runner, store = CliRunner(), db
+    """Invoke the CLI against the test's store (or another, with ``db=``); returns click's Result."""
+    store = db
 
-    def invoke(*args: str, db: Path | str | None = None):
-        return runner.invoke(cli, ["--db", str(db or store), *args], catch_exceptions=False)
+    def run_on(*args: str, db: Path | str | None = None):
+        return invoke(db or store, *args)
 
-    return invoke
+    return run_on
 
 
 @pytest.fixture
@@ -96,6 +101,16 @@ def seeded(run, db: str) -> str:
     result = run("init")
     assert result.exit_code == 0, result.output
     return db
+
+
+@pytest.fixture(scope="session", params=BACKENDS)
+def fitted(request, tmp_path_factory):
+    """A seeded store with one converged run, on each backend: one fit per backend for all read-only tests."""
+    db = new_db(request.param, request, tmp_path_factory.mktemp("fitted"), "fitted.db")
+    assert invoke(db, "init").exit_code == 0
+    result = invoke(db, "run", QUESTION, "--draws", "1000", "--tune", "1000", "--chains", "4", "--seed", "5")
+    assert result.exit_code == 0, result.output
+    return db, result
 
 
 def query(db: Path | str, statement: str) -> list[tuple]:

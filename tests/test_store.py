@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import math
 import subprocess
@@ -12,9 +13,10 @@ from pathlib import Path
 import pytest
 import sqlalchemy as sa
 from sqlalchemy.dialects.postgresql import JSONB
-from sqlmodel import SQLModel
+from sqlmodel import SQLModel, select
 
 from forecast.errors import StoreError
+from forecast.evidence import add_expert
 from forecast.store import Expert, open_store, resolve_url
 from forecast.store.migrations import MIGRATIONS
 from forecast.store.tables import ForecastRun
@@ -98,6 +100,26 @@ def test_previous_postgres_store_moves_json_to_jsonb_keeping_every_value(db: str
         assert json.loads(session.get(Expert, 1).aliases) == ["Анна"]
     assert math.isnan(stored.pop("max_rhat")) and math.isnan(diagnostics.pop("max_rhat"))
     assert stored == diagnostics
+
+
+def test_json_columns_keep_every_value(db: str) -> None:
+    """Non-finite floats, nesting, key order and any Unicode survive (on PostgreSQL as jsonb)."""
+    diagnostics = {"max_rhat": float("nan"), "ess": [float("inf"), -float("inf"), 1.5e-300, 12],
+                   "nested": {"z": None, "a": True, "problems": ["NaN", "Infinity", {"__float__": 1}]}}
+    aliases = ["Юрий", 'a "quoted" \\ name', "😀", "tab\there"]
+    store = open_store(db)
+    with store.session() as session:
+        add_expert(session, "Ann", "analyst", aliases=aliases)
+        session.add(ForecastRun(
+            as_of=dt.date(2026, 1, 1), known_at=dt.datetime(2026, 1, 1, tzinfo=dt.UTC), questions='["q"]', seed=1,
+            sampler="nutpie", settings="{}", code_version="0", model_version="0", config_hash="c",
+            evidence_fingerprint="f", evidence="[]", diagnostics=json.dumps(diagnostics), converged=False,
+            elapsed_seconds=1.0, reliabilities="[]", posterior=b"\x00\xff"))
+    with open_store(db).session() as session:
+        run, expert = session.get(ForecastRun, 1), session.exec(select(Expert)).one()
+        assert (json.loads(expert.aliases), run.posterior) == (aliases, b"\x00\xff")
+        stored = run.diagnostics
+    assert json.dumps(json.loads(stored), sort_keys=True) == json.dumps(diagnostics, sort_keys=True)
 
 
 def test_newer_store_is_refused_and_left_alone(db: str) -> None:

@@ -7,12 +7,14 @@ import json
 import sqlalchemy as sa
 from sqlalchemy.dialects.postgresql import JSONB
 
-_NON_FINITE = "__float__"  # jsonb has no NaN or infinities: they are stored as {"__float__": "NaN"}
+# jsonb has no NaN or infinities: they are stored as {"__float__": "NaN"} (or "Infinity", "-Infinity")
+_NON_FINITE = "__float__"
+_NON_FINITE_NAMES = ("NaN", "Infinity", "-Infinity")
 
 
 def _untag_non_finite(value):
     if isinstance(value, dict):
-        if value.keys() == {_NON_FINITE}:
+        if value.keys() == {_NON_FINITE} and value[_NON_FINITE] in _NON_FINITE_NAMES:
             return float(value[_NON_FINITE])
         return {k: _untag_non_finite(v) for k, v in value.items()}
     if isinstance(value, list):
