@@ -19,7 +19,7 @@ from forecast.seed import PROJECT_ROOT
 from forecast.store import open_store
 from forecast.store.tables import ForecastRun
 
-from .conftest import QUESTION, invoke, query
+from .conftest import QUESTION, invoke, query, sqlite_only
 
 def test_run_prints_headline_reliabilities_and_diagnostics(fitted) -> None:
     _, result = fitted
@@ -99,6 +99,7 @@ def test_show_without_runs_is_a_clear_error(run, seeded) -> None:
     assert result.exit_code == 2 and result.stderr == "Error: no forecast run yet: run `forecast run` first\n"
 
 
+@sqlite_only  # a second fit per backend costs more than it tests: PostgreSQL runs are `fitted`'s
 def test_unconverged_run_is_stored_but_flagged(run, seeded) -> None:
     result = run("run", "--draws", "10", "--tune", "10", "--chains", "2", "--seed", "1")
     assert result.exit_code == 0
