@@ -198,6 +198,18 @@ def test_missing_postgres_driver_names_the_extra() -> None:
                              "(pip install 'forecast[postgres]') and use a postgresql:// URL\n")
 
 
+def test_unreachable_server_is_one_line(tmp_path: Path) -> None:
+    from click.testing import CliRunner
+
+    from forecast.cli import cli
+
+    url = f"postgresql://team:pw@/forecast?host={tmp_path}"  # no server listens there
+    result = CliRunner().invoke(cli, ["--db", url, "question", "list"])
+    assert (result.exit_code, result.stdout) == (2, "")
+    assert result.stderr.startswith("Error: cannot open store postgresql+psycopg://team:***@/forecast?host=")
+    assert result.stderr.count("\n") == 1 and "pw" not in result.stderr
+
+
 def test_real_executable_as_subprocess(db: str) -> None:
     exe = shutil.which("forecast")
     assert exe, "the forecast console script is installed with the project"

@@ -17,7 +17,7 @@ from sqlmodel import SQLModel, select
 
 from forecast.errors import StoreError
 from forecast.evidence import add_expert
-from forecast.store import Expert, open_store, resolve_url
+from forecast.store import Expert, Question, open_store, resolve_url
 from forecast.store.migrations import MIGRATIONS
 from forecast.store.tables import ForecastRun
 from forecast.store.types import JSONText
@@ -120,6 +120,17 @@ def test_json_columns_keep_every_value(db: str) -> None:
         assert (json.loads(expert.aliases), run.posterior) == (aliases, b"\x00\xff")
         stored = run.diagnostics
     assert json.dumps(json.loads(stored), sort_keys=True) == json.dumps(diagnostics, sort_keys=True)
+
+
+def test_timestamps_read_back_in_utc_on_every_backend(db: str) -> None:
+    """Whatever the zone written and the server's own (the test server's is New York): the same UTC instant."""
+    store = open_store(db)
+    with store.session() as session:
+        session.add(Question(slug="q", title="t", criteria="c", horizon_start="2026-01", horizon_end="2026-12",
+                             created_at=dt.datetime(2026, 1, 1, 7, tzinfo=dt.timezone(dt.timedelta(hours=-5)))))
+    with open_store(db).session() as session:
+        created = session.exec(select(Question)).one().created_at
+    assert (created, created.tzinfo) == (dt.datetime(2026, 1, 1, 12, tzinfo=dt.UTC), dt.UTC)
 
 
 def test_newer_store_is_refused_and_left_alone(db: str) -> None:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import datetime as dt
 import os
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -63,33 +62,13 @@ def _sqlite_engine(url: str) -> Engine:
     return engine
 
 
-def _postgres_engine(url: str) -> Engine:
-    """Sessions in UTC, and timestamps read back naive in UTC, exactly as SQLite returns them."""
-    from psycopg.types.datetime import TimestamptzLoader
-
-    class NaiveUTCLoader(TimestamptzLoader):
-        def load(self, data):
-            return super().load(data).astimezone(dt.UTC).replace(tzinfo=None)
-
-    # No pool: a command's connections close when its sessions end, so a long-lived process that
-    # opens many stores (a test run, a script calling the CLI) never exhausts the server's connections.
-    engine = sa.create_engine(url, poolclass=NullPool)
-
-    @event.listens_for(engine, "connect")
-    def _on_connect(dbapi_conn, _record) -> None:
-        dbapi_conn.adapters.register_loader("timestamptz", NaiveUTCLoader)
-        autocommit, dbapi_conn.autocommit = dbapi_conn.autocommit, True
-        dbapi_conn.execute("SET TIME ZONE 'UTC'")  # naive timestamps written are UTC too
-        dbapi_conn.autocommit = autocommit
-
-    return engine
-
-
 def _engine(url: str) -> Engine:
     if url.startswith("sqlite"):
         return _sqlite_engine(url)
     try:
-        return _postgres_engine(url) if url.startswith("postgresql+psycopg://") else sa.create_engine(url)
+        # No pool: a command's connections close when its sessions end, so a long-lived process that
+        # opens many stores (a test run, a script calling the CLI) never exhausts the server's connections.
+        return sa.create_engine(url, poolclass=NullPool)
     except ModuleNotFoundError as exc:
         raise StoreError(f"no database driver for {_shown(url)} ({exc.msg}); for PostgreSQL, install forecast "
                          f"with the postgres extra (pip install 'forecast[postgres]') and use a postgresql:// URL") \
