@@ -36,9 +36,12 @@ def _bindir() -> Path | None:
     return Path(on_path).parent if on_path else None
 
 
-def _as_server_user(args: list[str]) -> list[str]:
-    """PostgreSQL refuses to run as root: run it as the `postgres` system user then."""
-    return ["runuser", "-u", SUPERUSER, "--", *args] if os.geteuid() == 0 else args
+def _run(*args: str) -> None:
+    """Run a PostgreSQL program; it refuses to run as root, so then as the `postgres` system user."""
+    command = ["runuser", "-u", SUPERUSER, "--", *args] if os.geteuid() == 0 else list(args)
+    result = subprocess.run(command, capture_output=True, text=True, timeout=120)
+    if result.returncode != 0:
+        raise RuntimeError(f"{' '.join(command)} failed ({result.returncode}): {result.stdout}{result.stderr}")
 
 
 @dataclass
@@ -58,26 +61,25 @@ class PostgresServer:
         import psycopg
 
         name = f"store_{next(self._names)}"
-        with psycopg.connect(host=str(self.root), port=PORT, user=SUPERUSER, dbname="postgres", autocommit=True) as conn:
+        with psycopg.connect(host=str(self.root), port=PORT, user=SUPERUSER, dbname="postgres",
+                             autocommit=True) as conn:
             conn.execute(f"CREATE DATABASE {name}")
         return self.url(name)
 
     def start(self) -> None:
-        data = self.root / "data"
-        initdb = [str(self.bindir / "initdb"), "-D", str(data), "-U", SUPERUSER, "--auth=trust", "--encoding=UTF8",
-                  "--locale=C.UTF-8", "--locale-provider=icu", "--icu-locale=en-US", "--no-sync"]
-        subprocess.run(_as_server_user(initdb), check=True, capture_output=True, timeout=120)
+        data, log = self.root / "data", self.root / "server.log"
+        _run(str(self.bindir / "initdb"), "-D", str(data), "-U", SUPERUSER, "--auth=trust", "--encoding=UTF8",
+             "--locale=C.UTF-8", "--locale-provider=icu", "--icu-locale=en-US", "--no-sync")
         options = " ".join(f"-c {key}={value}" for key, value in SERVER_SETTINGS.items())
-        start = [str(self.bindir / "pg_ctl"), "-D", str(data), "-l", str(self.root / "server.log"), "-w", "-t", "60",
-                 "-o", f"-k {self.root} -p {PORT} {options}", "start"]
-        result = subprocess.run(_as_server_user(start), capture_output=True, text=True, timeout=90)
-        if result.returncode != 0:
-            log = (self.root / "server.log").read_text() if (self.root / "server.log").exists() else ""
-            raise RuntimeError(f"pg_ctl start failed: {result.stdout}{result.stderr}{log}")
+        try:
+            _run(str(self.bindir / "pg_ctl"), "-D", str(data), "-l", str(log), "-w", "-t", "60",
+                 "-o", f"-k {self.root} -p {PORT} {options}", "start")
+        except RuntimeError as exc:
+            raise RuntimeError(f"{exc}\n{log.read_text() if log.exists() else ''}") from None
 
     def stop(self) -> None:
-        stop = [str(self.bindir / "pg_ctl"), "-D", str(self.root / "data"), "-m", "immediate", "stop"]
-        subprocess.run(_as_server_user(stop), capture_output=True, timeout=60)
+        if (self.root / "data" / "postmaster.pid").exists():
+            _run(str(self.bindir / "pg_ctl"), "-D", str(self.root / "data"), "-m", "immediate", "stop")
         shutil.rmtree(self.root, ignore_errors=True)
 
 
@@ -85,7 +87,7 @@ def start_server() -> PostgresServer:
     """Start a server, or fail loudly in CI (``CI=true``) and skip elsewhere when PostgreSQL is not installed."""
     bindir = _bindir()
     if bindir is None or not (bindir / "initdb").exists():
-        reason = "PostgreSQL server binaries (initdb, pg_ctl) not found: apt-get install postgresql, or run scripts/test"
+        reason = "PostgreSQL's initdb and pg_ctl not found: apt-get install postgresql, or run scripts/test"
         if os.environ.get("CI", "").lower() in ("1", "true", "yes"):
             pytest.fail(reason)
         pytest.skip(reason)

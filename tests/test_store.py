@@ -92,7 +92,8 @@ def test_previous_postgres_store_moves_json_to_jsonb_keeping_every_value(db: str
         "1.5, '\\x00', 'full', '[\"q\"]', 'nutpie', '{\"draws\": 10}', '0.1.0', '1', 'c', 'f', '[\"u1\"]', "
         f"'{json.dumps(diagnostics)}', '[]')"))
     open_store(db)
-    jsonb = query(db, "SELECT table_name || '.' || column_name FROM information_schema.columns WHERE data_type = 'jsonb'")
+    jsonb = query(db, "SELECT table_name || '.' || column_name FROM information_schema.columns "
+                      "WHERE data_type = 'jsonb'")
     assert sorted(c for (c,) in jsonb) == sorted(f"{c.table.name}.{c.name}" for t in SQLModel.metadata.tables.values()
                                    for c in t.columns if isinstance(c.type, JSONText))
     with open_store(db).session() as session:
