@@ -50,9 +50,13 @@ def pg_server():
 
 
 def new_db(backend: str, request, directory: Path, name: str) -> str:
-    """A new, empty store: a file in ``directory`` (SQLite) or a database on the session's server."""
+    """A new, empty store: a file in ``directory`` (SQLite) or a database on the session's server, dropped
+    when the requesting fixture or test ends."""
     if backend == "postgres":
-        return request.getfixturevalue("pg_server").create_database()
+        server = request.getfixturevalue("pg_server")
+        url = server.create_database()
+        request.addfinalizer(lambda: server.drop_database(url))
+        return url
     return str(directory / name)
 
 

@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
+import sqlalchemy as sa
 
 SUPERUSER = "postgres"
 PORT = 5432  # only names the socket file: the server opens no TCP port
@@ -56,15 +57,22 @@ class PostgresServer:
         """A plain ``postgresql://`` URL, as a team would give it."""
         return f"postgresql://{SUPERUSER}@/{database}?host={self.root}&port={PORT}"
 
-    def create_database(self) -> str:
-        """A new, empty database; returns its URL."""
+    def _execute(self, statement: str) -> None:
         import psycopg
 
-        name = f"store_{next(self._names)}"
         with psycopg.connect(host=str(self.root), port=PORT, user=SUPERUSER, dbname="postgres",
                              autocommit=True) as conn:
-            conn.execute(f"CREATE DATABASE {name}")
+            conn.execute(statement)
+
+    def create_database(self) -> str:
+        """A new, empty database; returns its URL."""
+        name = f"store_{next(self._names)}"
+        self._execute(f"CREATE DATABASE {name}")
         return self.url(name)
+
+    def drop_database(self, url: str) -> None:
+        """Drop a database made by :meth:`create_database` (each takes some megabytes)."""
+        self._execute(f"DROP DATABASE {sa.engine.make_url(url).database} WITH (FORCE)")
 
     def start(self) -> None:
         data, log = self.root / "data", self.root / "server.log"
