@@ -158,7 +158,8 @@ def _jsonb_ready(conn: Connection, table: str, column: str) -> None:
     rows = conn.execute(sa.text(f"SELECT id, {column} FROM {table} WHERE {column} ~ '(NaN|Infinity)'"))
     for row_id, text in rows.all():
         tagged = json.dumps(json.loads(text, parse_constant=lambda name: {"__float__": name}))
-        conn.execute(sa.text(f"UPDATE {table} SET {column} = :tagged WHERE id = :id"), {"tagged": tagged, "id": row_id})
+        conn.execute(sa.text(f"UPDATE {table} SET {column} = :tagged WHERE id = :id"),
+                     {"tagged": tagged, "id": row_id})
 
 
 def m0004_postgres_jsonb_and_append_only(conn: Connection) -> None:
