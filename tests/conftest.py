@@ -1,16 +1,26 @@
-"""Shared fixtures: a real SQLite file per test and the real CLI through click's runner."""
+"""Shared fixtures: a real store per test, on SQLite and on PostgreSQL, and the real CLI through click's runner.
+
+A test that uses a store (``db``, ``run``, ``seeded``, ``make_db``) runs once per backend: SQLite in a
+file, PostgreSQL in its own database on a server the session starts (see ``tests/pg.py``). A test
+that opens the SQLite file itself asks for ``db_path`` and so runs on SQLite only.
+"""
 
 from __future__ import annotations
 
+import itertools
 import shutil
 import sqlite3
 import tempfile
 from pathlib import Path
 
 import pytest
+import sqlalchemy as sa
 from click.testing import CliRunner
 
 from forecast.cli import cli
+from forecast.store import resolve_url
+
+from .pg import start_server
 
 QUESTION = "russia-iss-withdrawal"
 PROJECT = Path(__file__).resolve().parent.parent
@@ -35,34 +45,133 @@ def _article_seed(root: Path) -> list[str]:
 INIT = _article_seed(Path(tempfile.mkdtemp(prefix="forecast-article-seed-")))
 
 
+BACKENDS = ("sqlite", "postgres")
+postgres_only = pytest.mark.parametrize("backend", ["postgres"], indirect=True)
+sqlite_only = pytest.mark.parametrize("backend", ["sqlite"], indirect=True)
+
+
+def _parametrized(metafunc, name: str) -> bool:
+    for mark in metafunc.definition.iter_markers("parametrize"):
+        names = mark.args[0]
+        if name in ([n.strip() for n in names.split(",")] if isinstance(names, str) else names):
+            return True
+    return False
+
+
+def pytest_generate_tests(metafunc) -> None:
+    """Run store tests on both backends, unless the test reads the SQLite file (asks for ``db_path``)."""
+    if "backend" in metafunc.fixturenames and not _parametrized(metafunc, "backend"):
+        backends = ["sqlite"] if "db_path" in metafunc.fixturenames else list(BACKENDS)
+        metafunc.parametrize("backend", backends, indirect=True)
+
+
+@pytest.fixture(scope="session")
+def pg_server():
+    """One PostgreSQL server for the session, started on first use."""
+    server = start_server()
+    yield server
+    server.stop()
+
+
+def new_db(backend: str, request, directory: Path, name: str) -> str:
+    """A new, empty store: a file in ``directory`` (SQLite) or a database on the session's server, dropped
+    when the requesting fixture or test ends."""
+    if backend == "postgres":
+        server = request.getfixturevalue("pg_server")
+        url = server.create_database()
+        request.addfinalizer(lambda: server.drop_database(url))
+        return url
+    return str(directory / name)
+
+
+@pytest.fixture
+def backend(request) -> str:
+    return request.param
+
+
+@pytest.fixture
+def make_db(backend: str, request, tmp_path: Path):
+    """A factory of new, empty stores on the test's backend; the first is the test's ``db``."""
+    names = itertools.chain(["forecast.db"], (f"forecast-{i}.db" for i in itertools.count(2)))
+    return lambda: new_db(backend, request, tmp_path, next(names))
+
+
+@pytest.fixture
+def db(make_db) -> str:
+    """The test's store: a SQLite path or a ``postgresql://`` URL, as given to ``--db``."""
+    return make_db()
+
+
 @pytest.fixture
 def db_path(tmp_path: Path) -> Path:
+    """The test's SQLite file (the same store as ``db``); asking for it keeps the test on SQLite."""
     return tmp_path / "forecast.db"
 
 
-@pytest.fixture
-def run(db_path: Path):
-    """Invoke the CLI against the test's store; returns click's Result."""
-    runner = CliRunner()
-
-    def invoke(*args: str, db: Path | str | None = None):
-        return runner.invoke(cli, ["--db", str(db or db_path), *args], catch_exceptions=False)
-
-    invoke.db = str(db_path)
-    return invoke
+def invoke(db: Path | str, *args: str):
+    """The CLI on the store ``db`` through click's runner; returns click's Result."""
+    return CliRunner().invoke(cli, ["--db", str(db), *args], catch_exceptions=False)
 
 
 @pytest.fixture
-def seeded(run, db_path: Path) -> Path:
+def run(db: str):
+    """Invoke the CLI against the test's store (or another, with ``db=``); returns click's Result."""
+    store = db
+
+    def run_on(*args: str, db: Path | str | None = None):
+        return invoke(db or store, *args)
+
+    run_on.db = str(store)
+    return run_on
+
+
+@pytest.fixture
+def seeded(run, db: str) -> str:
     result = run(*INIT)
     assert result.exit_code == 0, result.output
-    return db_path
+    return db
 
 
-def snapshot(path: Path) -> list[str]:
-    """Every row of every table, as SQL text: equal snapshots mean an unchanged store."""
-    with sqlite3.connect(path) as conn:
-        return list(conn.iterdump())
+@pytest.fixture(scope="session", params=BACKENDS)
+def fitted(request, tmp_path_factory):
+    """A seeded store with one converged run, on each backend: one fit per backend for all read-only tests."""
+    db = new_db(request.param, request, tmp_path_factory.mktemp("fitted"), "fitted.db")
+    assert invoke(db, *INIT).exit_code == 0
+    result = invoke(db, "run", QUESTION, "--draws", "1000", "--tune", "1000", "--chains", "4", "--seed", "5")
+    assert result.exit_code == 0, result.output
+    return db, result
+
+
+def query(db: Path | str, statement: str) -> list[tuple]:
+    """Run one SQL statement on a store directly, bypassing forecast (as a newer version or a tamperer would)."""
+    engine = sa.create_engine(resolve_url(str(db)))
+    try:
+        with engine.begin() as conn:
+            result = conn.execute(sa.text(statement))
+            return [tuple(row) for row in result] if result.returns_rows else []
+    finally:
+        engine.dispose()
+
+
+def snapshot(db: Path | str) -> list[str]:
+    """Every table and row as SQL text: equal snapshots mean an unchanged store (either backend)."""
+    url = resolve_url(str(db))
+    if url.startswith("sqlite:///"):
+        with sqlite3.connect(url.removeprefix("sqlite:///")) as conn:
+            return list(conn.iterdump())
+    engine = sa.create_engine(url)
+    meta = sa.MetaData()
+    meta.reflect(engine)
+    lines = []
+    try:
+        with engine.connect() as conn:
+            for name, table in sorted(meta.tables.items()):
+                lines.append(f'CREATE TABLE "{name}" ({", ".join(f"{c.name} {c.type}" for c in table.columns)})')
+                rows = conn.execute(sa.select(table).order_by(*table.primary_key.columns))
+                lines += [f'INSERT INTO "{name}" VALUES{tuple(row)!r}' for row in rows]
+    finally:
+        engine.dispose()
+    return lines
 
 
 def log_args(**overrides: str) -> list[str]:

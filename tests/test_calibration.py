@@ -11,7 +11,8 @@ import numpy as np
 import pytest
 import scoringrules as sr
 from click.testing import CliRunner
-from sqlmodel import select
+import sqlalchemy as sa
+from sqlmodel import SQLModel, select
 
 from forecast.backtest import as_of_dates, backtest
 from forecast.calibration import LATEST, MODEL, PRIOR
@@ -20,9 +21,10 @@ from forecast.errors import InputError
 from forecast.model import FitSettings
 from forecast.resolution import checkpoint_outcomes, date_outcome
 from forecast.scorecard import scorecard
+from forecast.store import open_store
 from forecast.store.tables import Question
 
-from .conftest import INIT
+from .conftest import INIT, invoke
 from .worlds import World
 
 SETTINGS = FitSettings(draws=500, tune=500, chains=2, seed=1)
@@ -146,6 +148,29 @@ def test_score_and_calibration_commands(world, tmp_path) -> None:
     assert "PIT of resolved dates (model, 5 bins from 0 to 1): " in result.output
     bad = runner.invoke(cli, [*db, "calibration", "--out", str(tmp_path / "cal.gif"), *priors])
     assert (bad.exit_code, bad.stderr) == (2, "Error: --out must end in .svg or .png, not 'cal.gif'\n")
+
+
+def _copy_store(source, target) -> None:
+    """Every row of every table, ids kept, from one open store into another (on any backend)."""
+    with source.engine.connect() as read, target.engine.begin() as write:
+        for table in SQLModel.metadata.sorted_tables:
+            rows = [dict(row._mapping) for row in read.execute(sa.select(table).order_by(*table.primary_key))]
+            if rows and table.name != "schema_migration":
+                write.execute(table.insert(), rows)
+
+
+def test_scores_and_runs_are_the_same_on_postgres(world, pg_server, tmp_path) -> None:
+    """The world's backtest runs, moved to PostgreSQL (jsonb, bytea), score and list identically."""
+    w, _ = world
+    shared = pg_server.create_database()
+    _copy_store(w.store, open_store(shared))
+    priors: list[str] = []
+    for args in (["score", "--json", *priors], ["calibration", "--json", "--out", str(tmp_path / "c.svg"), *priors],
+                 ["runs", "--json"], ["show", "--run", "3", "--json"]):
+        on_sqlite, on_postgres = invoke(w.store.url, *args), invoke(shared, *args)
+        assert (on_sqlite.exit_code, on_postgres.exit_code) == (0, 0), on_postgres.output
+        assert json.loads(on_postgres.output) == json.loads(on_sqlite.output), args
+    assert invoke(shared, "score", "--csv", *priors).output == invoke(w.store.url, "score", "--csv", *priors).output
 
 
 @pytest.mark.parametrize(

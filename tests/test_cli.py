@@ -6,21 +6,23 @@ import json
 import os
 import shutil
 import subprocess
+import sys
+import textwrap
 from pathlib import Path
 
 import pytest
 
-from .conftest import INIT, QUESTION, assert_refused, log_args, snapshot
+from .conftest import INIT, QUESTION, assert_refused, log_args, postgres_only, query, snapshot
 
 
-def test_init_loads_seed_once(run, db_path: Path) -> None:
+def test_init_loads_seed_once(run, db: str) -> None:
     first = run(*INIT)
     assert first.exit_code == 0
     assert first.output.endswith("added 1 question(s), 8 expert(s), 8 statement(s), 9 observation(s).\n")
-    before = snapshot(db_path)
+    before = snapshot(db)
     second = run(*INIT)
     assert second.output.endswith("added 0 question(s), 0 expert(s), 0 statement(s), 0 observation(s).\n")
-    assert snapshot(db_path) == before
+    assert snapshot(db) == before
 
 
 def test_question_list_and_show(run, seeded) -> None:
@@ -74,7 +76,7 @@ def test_evidence_list_filters(run, seeded) -> None:
     assert table.splitlines()[0].split() == ["ref", "date", "who", "says", "status", "source"]
 
 
-def test_retract_and_supersede_keep_rows(run, seeded, db_path: Path) -> None:
+def test_retract_and_supersede_keep_rows(run, seeded) -> None:
     assert run("retract", "S2", "--reason", "paraphrase, not Logsdon's words").output == "Retracted S2.\n"
     corrected = run(*log_args(expert="Logsdon", claim="by 2025", supersedes="S3"))
     assert corrected.exit_code == 0
@@ -86,10 +88,10 @@ def test_retract_and_supersede_keep_rows(run, seeded, db_path: Path) -> None:
     assert len(all_rows) == 18
 
 
-def test_export_import_commands(run, seeded, tmp_path: Path) -> None:
+def test_export_import_commands(run, seeded, make_db, tmp_path: Path) -> None:
     out = tmp_path / "all.json"
     assert run("export", str(out)).output == f"Exported 26 rows to {out}.\n"
-    empty = tmp_path / "empty.db"
+    empty = make_db()
     imported = run("import", str(out), db=empty)
     assert imported.exit_code == 0
     assert imported.output == f"Imported 1 question(s), 8 expert(s), 8 statement(s), 9 observation(s) from {out}.\n"
@@ -120,31 +122,28 @@ def test_export_import_commands(run, seeded, tmp_path: Path) -> None:
         (["export", "out.xlsx"], "Error: cannot tell the format of 'out.xlsx'"),
     ],
 )
-def test_bad_input_is_one_line_exit_2_and_writes_nothing(run, seeded, db_path, args, message) -> None:
-    before = snapshot(db_path)
+def test_bad_input_is_one_line_exit_2_and_writes_nothing(run, seeded, args, message) -> None:
+    before = snapshot(seeded)
     assert_refused(run(*args), message)
-    assert snapshot(db_path) == before
+    assert snapshot(seeded) == before
 
 
-def test_duplicate_statement_is_refused(run, seeded, db_path) -> None:
+def test_duplicate_statement_is_refused(run, seeded) -> None:
     assert run(*log_args()).exit_code == 0
-    before = snapshot(db_path)
+    before = snapshot(seeded)
     again = run(*log_args())
     assert (again.exit_code, again.stderr) == (2, "Error: this statement is already in the store as S9\n")
-    assert snapshot(db_path) == before
+    assert snapshot(seeded) == before
 
 
-def test_newer_store_is_refused_by_the_cli(run, seeded, db_path) -> None:
-    import sqlite3
-
-    with sqlite3.connect(db_path) as conn:
-        conn.execute("INSERT INTO schema_migration VALUES ('0999_future', '2030-01-01 00:00:00')")
-    before = snapshot(db_path)
+def test_newer_store_is_refused_by_the_cli(run, seeded) -> None:
+    query(seeded, "INSERT INTO schema_migration VALUES ('0999_future', '2030-01-01 00:00:00')")
+    before = snapshot(seeded)
     result = run("evidence", "list")
     assert result.exit_code == 2
     assert result.stderr == ("Error: the store was written by a newer version of forecast (unknown schema "
                              "migration '0999_future'); upgrade forecast to open it\n")
-    assert snapshot(db_path) == before
+    assert snapshot(seeded) == before
 
 
 def test_db_resolved_from_environment(tmp_path: Path, monkeypatch) -> None:
@@ -158,10 +157,60 @@ def test_db_resolved_from_environment(tmp_path: Path, monkeypatch) -> None:
     assert f"Store sqlite:///{tmp_path / 'env.db'}" in result.output
 
 
-def test_real_executable_as_subprocess(tmp_path: Path) -> None:
+def test_experts_sort_bytewise_on_every_backend(run, seeded) -> None:
+    """As SQLite does, whatever the PostgreSQL server's locale (the test server sorts like en-US)."""
+    for name in ("anna Ek", "Bob Li", "b-c Ode", "bb Oz", "Émile Roux"):
+        assert run("expert", "add", name, "--kind", "analyst").exit_code == 0
+    names = [e["name"] for e in json.loads(run("expert", "list", "--json").output)]
+    assert names == sorted(names) and names[-1] == "Émile Roux"
+
+
+@postgres_only
+def test_password_in_the_url_is_not_printed(run, db: str) -> None:
+    with_password = db.replace("postgres@", "postgres:s3cret@")
+    result = run("init", db=with_password)
+    assert result.exit_code == 0 and "s3cret" not in result.output
+    assert result.output.startswith("Store postgresql+psycopg://postgres:***@/")
+
+
+_WITHOUT_PSYCOPG = textwrap.dedent("""
+    import sys
+
+    class NotInstalled:  # imports of psycopg fail exactly as when it is not installed
+        def find_spec(self, name, path=None, target=None):
+            if name.partition(".")[0] == "psycopg":
+                raise ModuleNotFoundError(f"No module named {name!r}", name=name)
+
+    sys.meta_path.insert(0, NotInstalled())
+    from forecast.cli import cli
+    cli.main(["--db", "postgresql://team:pw@db.example/forecast", "question", "list"])
+""")
+
+
+def test_missing_postgres_driver_names_the_extra() -> None:
+    result = subprocess.run([sys.executable, "-c", _WITHOUT_PSYCOPG], capture_output=True, text=True, timeout=60)
+    assert (result.returncode, result.stdout) == (2, "")
+    assert result.stderr == ("Error: no database driver for postgresql+psycopg://team:***@db.example/forecast "
+                             "(No module named 'psycopg'); for PostgreSQL, install forecast with the postgres extra "
+                             "(pip install 'forecast[postgres]') and use a postgresql:// URL\n")
+
+
+def test_unreachable_server_is_one_line(tmp_path: Path) -> None:
+    from click.testing import CliRunner
+
+    from forecast.cli import cli
+
+    url = f"postgresql://team:pw@/forecast?host={tmp_path}"  # no server listens there
+    result = CliRunner().invoke(cli, ["--db", url, "question", "list"])
+    assert (result.exit_code, result.stdout) == (2, "")
+    assert result.stderr.startswith("Error: cannot open store postgresql+psycopg://team:***@/forecast?host=")
+    assert result.stderr.count("\n") == 1 and "pw" not in result.stderr
+
+
+def test_real_executable_as_subprocess(db: str) -> None:
     exe = shutil.which("forecast")
     assert exe, "the forecast console script is installed with the project"
-    env = {**os.environ, "FORECAST_DB": str(tmp_path / "sub.db")}
+    env = {**os.environ, "FORECAST_DB": db}
 
     def call(*args: str) -> subprocess.CompletedProcess:
         return subprocess.run([exe, *args], capture_output=True, text=True, env=env, timeout=120)
@@ -184,15 +233,15 @@ def test_real_executable_as_subprocess(tmp_path: Path) -> None:
         (None, "Error: row 11: duplicate import: this statement is already in the store as S1"),
     ],
 )
-def test_import_errors_through_cli(run, seeded, db_path, tmp_path, content, message) -> None:
+def test_import_errors_through_cli(run, seeded, tmp_path, content, message) -> None:
     path = tmp_path / "in.csv"
     if content is None:
         run("export", str(path))
         run(*log_args())
     else:
         path.write_text(content)
-    before = snapshot(db_path)
+    before = snapshot(seeded)
     result = run("import", str(path))
     assert result.exit_code == 2 and result.stderr.count("\n") == 1
     assert result.stderr.startswith(message), result.stderr
-    assert snapshot(db_path) == before
+    assert snapshot(seeded) == before

@@ -16,22 +16,19 @@ from markdown_it import MarkdownIt
 from forecast.cli import cli
 
 from .browser import render
-from .conftest import INIT, QUESTION
+from .conftest import INIT, QUESTION, invoke, query
 
-RUN = ["--draws", "1000", "--tune", "1000", "--chains", "4", "--seed", "3"]
+ON_SQLITE = pytest.mark.parametrize("fitted", ["sqlite"], indirect=True)  # the page is the same on both backends
 
 
 @pytest.fixture(scope="module")
-def reported(tmp_path_factory):
-    """A seeded store, one converged run, and its report."""
-    root = tmp_path_factory.mktemp("report")
-    db, out = root / "f.db", root / "reports"
-    runner = CliRunner()
-    assert runner.invoke(cli, ["--db", str(db), *INIT]).exit_code == 0
-    assert runner.invoke(cli, ["--db", str(db), "run", *RUN]).exit_code == 0
-    result = runner.invoke(cli, ["--db", str(db), "report", "--out", str(out)])
+def reported(fitted, tmp_path_factory):
+    """A seeded store, one converged run (on each backend), and its report."""
+    db, _ = fitted
+    out = tmp_path_factory.mktemp("report") / "reports"
+    result = invoke(db, "report", "--out", str(out))
     assert result.exit_code == 0, result.output
-    record = json.loads(runner.invoke(cli, ["--db", str(db), "show", "--json"]).output)
+    record = json.loads(invoke(db, "show", "--json").output)
     html_path = Path(re.search(r"Wrote (\S+\.html)", result.output).group(1))
     md_path = html_path.with_suffix(".md")
     return db, out, record, html_path.read_text(), md_path.read_text(), html_path
@@ -75,9 +72,7 @@ def test_provenance_and_reliabilities_match(reported) -> None:
 
 def test_every_evidence_row_appears_with_its_source(reported) -> None:
     db, _, record, html, md, _ = reported
-    with sqlite3.connect(db) as conn:
-        rows = conn.execute("SELECT 'S' || id, source FROM statement UNION ALL SELECT 'O' || id, source FROM observation")
-        evidence = rows.fetchall()
+    evidence = query(db, "SELECT 'S' || id, source FROM statement UNION ALL SELECT 'O' || id, source FROM observation")
     assert len(evidence) == len(record["evidence"]) == 17
     text = re.sub(r"<[^>]+>", "", html).replace("&#x27;", "'").replace("&quot;", '"').replace("&amp;", "&")
     md_text = "".join(html5lib.parse(MarkdownIt("commonmark").enable("table").render(md)).itertext())
@@ -102,6 +97,7 @@ def test_html_is_valid_and_self_contained(reported) -> None:
     assert html.count("<svg") == 4
 
 
+@ON_SQLITE
 def test_chromium_renders_the_report(reported, tmp_path) -> None:
     *_, html_path = reported
     page = render(html_path, tmp_path / "report.png")
@@ -112,12 +108,14 @@ def test_chromium_renders_the_report(reported, tmp_path) -> None:
     assert (tmp_path / "report.png").stat().st_size > 50_000
 
 
+@ON_SQLITE
 def test_report_fits_a_phone_screen(reported, tmp_path) -> None:
     *_, html_path = reported
     page = render(html_path, tmp_path / "phone.png", width=390, full_page=False)
     assert page.errors == [] and page.scroll_width <= page.viewport_width
 
 
+@ON_SQLITE
 def test_unconverged_run_is_flagged_at_the_top(reported, tmp_path) -> None:
     db, *_ = reported
     runner = CliRunner()
@@ -135,7 +133,7 @@ def test_unconverged_run_is_flagged_at_the_top(reported, tmp_path) -> None:
     assert md.splitlines()[4].startswith("> **Not converged.**")
 
 
-def test_report_errors_are_one_line(reported, run) -> None:
+def test_report_errors_are_one_line(reported) -> None:
     db, *_ = reported
-    result = run("report", "--run", "99", db=db)
+    result = invoke(db, "report", "--run", "99")
     assert (result.exit_code, result.stderr) == (2, "Error: no forecast run 99\n")

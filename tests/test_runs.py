@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-import sqlite3
 
 import numpy as np
 import pytest
+import sqlalchemy as sa
 
 from forecast import __version__
 from forecast.errors import ForecastError
@@ -19,25 +19,7 @@ from forecast.seed import PROJECT_ROOT
 from forecast.store import open_store
 from forecast.store.tables import ForecastRun
 
-from .conftest import INIT, QUESTION
-
-FAST = ["--draws", "1000", "--tune", "1000", "--chains", "4"]
-
-
-@pytest.fixture(scope="module")
-def fitted(tmp_path_factory):
-    """A seeded store with one stored run (module-scoped: one fit for the read-only tests)."""
-    from click.testing import CliRunner
-
-    from forecast.cli import cli
-
-    db = tmp_path_factory.mktemp("runs") / "f.db"
-    runner = CliRunner()
-    assert runner.invoke(cli, ["--db", str(db), *INIT]).exit_code == 0
-    result = runner.invoke(cli, ["--db", str(db), "run", QUESTION, *FAST, "--seed", "5"])
-    assert result.exit_code == 0, result.output
-    return db, result
-
+from .conftest import QUESTION, invoke, query, sqlite_only
 
 def test_run_prints_headline_reliabilities_and_diagnostics(fitted) -> None:
     _, result = fitted
@@ -54,9 +36,9 @@ def test_run_prints_headline_reliabilities_and_diagnostics(fitted) -> None:
     assert lines[-1].startswith("Diagnostics: max R-hat ")
 
 
-def test_stored_run_is_complete_and_consistent(fitted, run) -> None:
+def test_stored_run_is_complete_and_consistent(fitted) -> None:
     db, _ = fitted
-    record = json.loads(run("show", QUESTION, "--json", db=db).output)
+    record = json.loads(invoke(db, "show", QUESTION, "--json").output)
     assert (record["seed"], record["sampler"], record["code_version"]) == (5, "nutpie", __version__)
     assert record["model_version"] == MODEL_VERSION and len(record["config_hash"]) == 16
     assert record["settings"]["draws"] == 1000 and record["settings"]["chains"] == 4
@@ -81,7 +63,7 @@ def test_stored_run_is_complete_and_consistent(fitted, run) -> None:
 
 def test_stored_draws_reload_and_refuse_another_model_version(fitted) -> None:
     db, _ = fitted
-    store = open_store(str(db))
+    store = open_store(db)
     with store.session() as session:
         stored = session.get(ForecastRun, 1)
         tree = load_posterior(stored)
@@ -95,19 +77,21 @@ def test_stored_draws_reload_and_refuse_another_model_version(fitted) -> None:
         session.rollback()
 
 
-def test_runs_lists_and_show_defaults_to_latest(fitted, run) -> None:
+def test_runs_lists_and_show_defaults_to_latest(fitted) -> None:
     db, _ = fitted
-    rows = json.loads(run("runs", "--json", db=db).output)
+    rows = json.loads(invoke(db, "runs", "--json").output)
     assert [(r["id"], r["kind"], r["seed"]) for r in rows] == [(1, "full", 5)]
-    table = run("runs", db=db).output.splitlines()
+    table = invoke(db, "runs").output.splitlines()
     assert table[0].split()[:4] == ["id", "created_at", "kind", "as_of"]
-    assert run("show", db=db).output.splitlines()[0].startswith("Run 1 (full)")
+    assert invoke(db, "show").output.splitlines()[0].startswith("Run 1 (full)")
 
 
-def test_runs_are_append_only(fitted) -> None:
+@pytest.mark.parametrize("table", ["forecast_run", "forecast_result"])
+def test_runs_are_append_only(fitted, table: str) -> None:
     db, _ = fitted
-    with sqlite3.connect(db) as conn, pytest.raises(sqlite3.IntegrityError, match="append-only"):
-        conn.execute("DELETE FROM forecast_run")
+    with pytest.raises(sa.exc.IntegrityError, match="forecast runs are append-only"):
+        query(db, f"DELETE FROM {table}")
+    assert query(db, f"SELECT count(*) FROM {table}") == [(1,)]
 
 
 def test_show_without_runs_is_a_clear_error(run, seeded) -> None:
@@ -115,20 +99,20 @@ def test_show_without_runs_is_a_clear_error(run, seeded) -> None:
     assert result.exit_code == 2 and result.stderr == "Error: no forecast run yet: run `forecast run` first\n"
 
 
-def test_unconverged_run_is_stored_but_flagged(run, seeded, db_path) -> None:
+@sqlite_only  # a second fit per backend costs more than it tests: PostgreSQL runs are `fitted`'s
+def test_unconverged_run_is_stored_but_flagged(run, seeded) -> None:
     result = run("run", "--draws", "10", "--tune", "10", "--chains", "2", "--seed", "1")
     assert result.exit_code == 0
     assert result.output.startswith("WARNING: run 1 failed diagnostics (")
     assert "forecast run --tune 2000 --draws 2000 --seed 2" in result.output.splitlines()[0]
     assert result.output.rstrip().endswith("FAILED")
-    with sqlite3.connect(db_path) as conn:
-        assert conn.execute("SELECT converged FROM forecast_run").fetchall() == [(0,)]
+    assert query(seeded, "SELECT converged FROM forecast_run") == [(False,)]
 
 
 def _dataset(db, **kwargs):
     from forecast.dataset import build_dataset
 
-    with open_store(str(db)).session() as session:
+    with open_store(db).session() as session:
         return build_dataset(session, store_priors(session), **kwargs)
 
 
@@ -140,7 +124,7 @@ def test_as_of_uses_evidence_said_by_then_however_late_logged(seeded) -> None:
 
 
 def test_known_at_uses_only_what_was_logged_and_in_force_then(seeded) -> None:
-    store = open_store(str(seeded))
+    store = open_store(seeded)
     then = dt.datetime.now(dt.UTC) + dt.timedelta(hours=1)  # after the seed rows were logged
     with store.session() as session:
         log_statement(session, question=QUESTION, expert="Zak", said_on=dt.date(2023, 3, 1), claim="after 2027",

@@ -9,16 +9,18 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
+from click.testing import CliRunner
 from hypothesis import given
 from hypothesis import strategies as st
 
 from forecast import files
+from forecast.cli import cli
 from forecast.errors import DuplicateError, InputError, OutputError
 from forecast.store import open_store
 from forecast.text import FORMULA_STARTS, neutralise_cell, restore_cell
 from forecast.transfer import _read_frame, export_store, import_store, write_export
 
-from .conftest import QUESTION, log_args, snapshot
+from .conftest import QUESTION, log_args, snapshot, sqlite_only
 
 # Cells a spreadsheet would run as formulas, and text that only looks neutralised already.
 FORMULA_CELLS = {"notes": '=HYPERLINK("https://evil.example","click")', "role": "+1 555 0100",
@@ -26,7 +28,7 @@ FORMULA_CELLS = {"notes": '=HYPERLINK("https://evil.example","click")', "role": 
 
 
 @pytest.fixture
-def busy_store(run, seeded: Path) -> Path:
+def busy_store(run, seeded: str) -> str:
     """The seed store plus a hedged statement with a probability, a retraction and a supersession."""
     assert run(*log_args(probability="0.65", strength="hedged", rationale="tweet, 'probably'")).exit_code == 0
     assert run("retract", "S2", "--reason", "paraphrase").exit_code == 0
@@ -37,7 +39,7 @@ def busy_store(run, seeded: Path) -> Path:
 
 
 @pytest.fixture
-def formula_store(run, busy_store: Path) -> Path:
+def formula_store(run, busy_store: str) -> str:
     """The busy store plus formula-leading cells in every kind of field, and a line break inside a quote."""
     cells = FORMULA_CELLS
     assert run("expert", "add", "Eve", "--kind", "analyst", "--role", cells["role"], "--affiliation", cells["affiliation"],
@@ -48,21 +50,21 @@ def formula_store(run, busy_store: Path) -> Path:
     return busy_store
 
 
-def _export(db: Path, out: Path) -> Path:
-    with open_store(str(db)).session() as session:
+def _export(db: str, out: Path) -> Path:
+    with open_store(db).session() as session:
         export_store(session, out)
     return out
 
 
-def _import(db: Path, source: Path) -> dict:
-    with open_store(str(db)).session() as session:
+def _import(db: str, source: Path) -> dict:
+    with open_store(db).session() as session:
         return import_store(session, source)
 
 
 @pytest.mark.parametrize("suffix", ["csv", "json"])
-def test_round_trip_into_empty_store_is_exact(formula_store: Path, tmp_path: Path, suffix: str) -> None:
+def test_round_trip_into_empty_store_is_exact(formula_store: str, make_db, tmp_path: Path, suffix: str) -> None:
     first = _export(formula_store, tmp_path / f"first.{suffix}")
-    copy = tmp_path / "copy.db"
+    copy = make_db()
     _import(copy, first)
     second = _export(copy, tmp_path / f"second.{suffix}")
     assert second.read_bytes() == first.read_bytes()
@@ -72,7 +74,7 @@ def test_round_trip_into_empty_store_is_exact(formula_store: Path, tmp_path: Pat
     assert copied == original
 
 
-def test_csv_cells_never_start_a_formula(formula_store: Path, tmp_path: Path) -> None:
+def test_csv_cells_never_start_a_formula(formula_store: str, tmp_path: Path) -> None:
     export = _export(formula_store, tmp_path / "all.csv")
     with export.open(newline="") as handle:
         cells = [cell for row in csv.reader(handle) for cell in row]
@@ -106,9 +108,9 @@ def test_empty_store_exports_and_imports_as_nothing(tmp_path: Path, suffix: str)
         export = tmp_path / "empty.json"
         export.write_text("[]")
     else:
-        export = _export(tmp_path / "empty.db", tmp_path / f"empty.{suffix}")
-    target = tmp_path / "other.db"
-    open_store(str(target))
+        export = _export(str(tmp_path / "empty.db"), tmp_path / f"empty.{suffix}")
+    target = str(tmp_path / "other.db")
+    open_store(target)
     before = snapshot(target)
     assert _import(target, export) == dict.fromkeys(("question", "expert", "statement", "observation"), 0)
     assert snapshot(target) == before
@@ -138,7 +140,8 @@ def _fail_half_way(monkeypatch) -> None:
 
 @pytest.mark.parametrize("failure", [_fail_fsync, _fail_half_way], ids=["at fsync", "half-way through writing"])
 @pytest.mark.parametrize("suffix", ["csv", "json"])
-def test_failed_export_leaves_the_old_file_intact(busy_store: Path, tmp_path: Path, monkeypatch, failure, suffix) -> None:
+def test_failed_export_leaves_the_old_file_intact(busy_store: str, db_path: Path, tmp_path: Path, monkeypatch, failure,
+                                                 suffix) -> None:
     target = tmp_path / f"export.{suffix}"
     target.write_text("the previous, good export\n")
     target.chmod(0o640)
@@ -152,7 +155,7 @@ def test_failed_export_leaves_the_old_file_intact(busy_store: Path, tmp_path: Pa
     assert target.read_text().startswith(("[", '"record"')) and target.stat().st_mode & 0o777 == 0o640
 
 
-def test_duplicate_import_is_refused_and_store_unchanged(busy_store: Path, tmp_path: Path) -> None:
+def test_duplicate_import_is_refused_and_store_unchanged(busy_store: str, tmp_path: Path) -> None:
     export = _export(busy_store, tmp_path / "all.csv")
     before = snapshot(busy_store)
     with pytest.raises(DuplicateError, match=r"row \d+: duplicate import: this statement is already in the store as S1"):
@@ -170,7 +173,7 @@ BROKEN = {
 
 
 @pytest.mark.parametrize("case", sorted(BROKEN))
-def test_broken_csv_is_refused_and_store_unchanged(seeded: Path, tmp_path: Path, case: str) -> None:
+def test_broken_csv_is_refused_and_store_unchanged(seeded: str, tmp_path: Path, case: str) -> None:
     text, message = BROKEN[case]
     path = tmp_path / "broken.csv"
     path.write_text(text)
@@ -180,28 +183,44 @@ def test_broken_csv_is_refused_and_store_unchanged(seeded: Path, tmp_path: Path,
     assert snapshot(seeded) == before
 
 
-def test_bad_row_late_in_file_writes_nothing(busy_store: Path, tmp_path: Path) -> None:
+def test_bad_row_late_in_file_writes_nothing(busy_store: str, make_db, tmp_path: Path) -> None:
     export = _export(busy_store, tmp_path / "all.csv")
     lines = export.read_text().splitlines()
     lines[-1] = lines[-1].replace("2025-03-01", "2025-02-30")
     export.write_text("\n".join(lines) + "\n")
-    target = tmp_path / "target.db"
-    open_store(str(target))
+    target = make_db()
+    open_store(target)
     before = snapshot(target)
     with pytest.raises(InputError, match=f"row {len(lines)}: malformed date '2025-02-30'"):
         _import(target, export)
     assert snapshot(target) == before
 
 
-def test_tampered_encoding_is_refused(busy_store: Path, tmp_path: Path) -> None:
+def test_tampered_encoding_is_refused(busy_store: str, make_db, tmp_path: Path) -> None:
     export = _export(busy_store, tmp_path / "all.json")
     export.write_text(export.read_text().replace('"claim_start":"2025-01"', '"claim_start":"2024-01"', 1))
     with pytest.raises(InputError, match=r"row \d+: claim '[^']+' does not encode to 2024-01 .. None"):
-        _import(tmp_path / "fresh.db", export)
+        _import(make_db(), export)
 
 
-def test_broken_json_is_refused(seeded: Path, tmp_path: Path) -> None:
+def test_broken_json_is_refused(seeded: str, tmp_path: Path) -> None:
     path = tmp_path / "broken.json"
     path.write_text('[{"record": "question", ')
     with pytest.raises(InputError, match="broken JSON in"):
         _import(seeded, path)
+
+
+@sqlite_only
+@pytest.mark.parametrize("suffix", ["csv", "json"])
+def test_moving_a_store_to_postgres_and_back_is_exact(busy_store: str, pg_server, tmp_path: Path, suffix: str) -> None:
+    """A team moves a local store to its server, logs there, and takes a copy home: every export is identical."""
+    first = _export(busy_store, tmp_path / f"sqlite.{suffix}")
+    shared = pg_server.create_database()
+    _import(shared, first)
+    assert _export(shared, tmp_path / f"postgres.{suffix}").read_bytes() == first.read_bytes()
+    logged = CliRunner().invoke(cli, ["--db", shared, *log_args(expert="Nelson", claim="in 2030", quote="Ünïcode")])
+    assert logged.exit_code == 0, logged.output
+    grown = _export(shared, tmp_path / f"grown.{suffix}")
+    home = str(tmp_path / "home.db")
+    _import(home, grown)
+    assert _export(home, tmp_path / f"home.{suffix}").read_bytes() == grown.read_bytes()

@@ -42,7 +42,7 @@ def init(env, priors: Path | None, observations: Path | None, with_casebook: boo
         require_intact(session)
         report = seed.initialise(session, priors, observations, casebook_dir, with_casebook)
     click.echo(
-        f"Store {env.store().url}: added {len(report.questions)} question(s), {len(report.experts)} expert(s), "
+        f"Store {env.store().shown_url}: added {len(report.questions)} question(s), {len(report.experts)} expert(s), "
         f"{report.statements} statement(s), {report.observations} observation(s)."
     )
 

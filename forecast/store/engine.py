@@ -11,6 +11,7 @@ import sqlalchemy as sa
 from sqlalchemy import event
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import DBAPIError, SQLAlchemyError
+from sqlalchemy.pool import NullPool
 from sqlmodel import Session
 
 from ..errors import StoreError
@@ -32,11 +33,17 @@ _MIGRATION_TABLE = sa.Table(
 
 
 def resolve_url(db: str | None = None) -> str:
-    """The store's SQLAlchemy URL from ``--db``, else ``$FORECAST_DB``, else ``./forecast.db``."""
+    """The store's SQLAlchemy URL from ``--db``, else ``$FORECAST_DB``, else ``./forecast.db``.
+
+    A path means SQLite; ``postgresql://`` (or ``postgres://``) URLs use psycopg 3.
+    """
     value = db or os.environ.get(ENV_VAR) or DEFAULT_DB
-    if "://" in value:
-        return value
-    return f"sqlite:///{Path(value).expanduser().resolve()}"
+    if "://" not in value:
+        return f"sqlite:///{Path(value).expanduser().resolve()}"
+    scheme, rest = value.split("://", 1)
+    if scheme in ("postgres", "postgresql"):  # PostgreSQL's own URL form: use psycopg 3, the `postgres` extra
+        return f"postgresql+psycopg://{rest}"
+    return value
 
 
 def _sqlite_engine(url: str) -> Engine:
@@ -63,6 +70,23 @@ def _sqlite_engine(url: str) -> Engine:
             conn.exec_driver_sql("BEGIN IMMEDIATE")
 
     return engine
+
+
+def _engine(url: str) -> Engine:
+    if url.startswith("sqlite"):
+        return _sqlite_engine(url)
+    try:
+        # No pool: a command's connections close when its sessions end, so a long-lived process that
+        # opens many stores (a test run, a script calling the CLI) never exhausts the server's connections.
+        return sa.create_engine(url, poolclass=NullPool)
+    except ModuleNotFoundError as exc:
+        raise StoreError(f"no database driver for {_shown(url)} ({exc.msg}); for PostgreSQL, install forecast "
+                         f"with the postgres extra (pip install 'forecast[postgres]') and use a postgresql:// URL") \
+            from None
+
+
+def _shown(url: str) -> str:
+    return sa.engine.make_url(url).render_as_string(hide_password=True)
 
 
 def _lock_for_migration(conn: Connection) -> None:
@@ -96,7 +120,8 @@ def migrate(engine: Engine) -> list[str]:
     with engine.begin() as conn:
         _lock_for_migration(conn)
         _MIGRATION_TABLE.create(conn, checkfirst=True)
-        unknown = sorted(set(_applied(conn)) - set(known))
+        applied = set(_applied(conn))
+    unknown = sorted(applied - set(known))
     if unknown:
         raise StoreError(
             f"the store was written by a newer version of forecast (unknown schema migration "
@@ -104,6 +129,8 @@ def migrate(engine: Engine) -> list[str]:
         )
     done: list[str] = []
     for name, apply in MIGRATIONS:
+        if name in applied:
+            continue
         with engine.begin() as conn:
             _lock_for_migration(conn)
             if name in _applied(conn):
@@ -146,6 +173,11 @@ class Store:
         with Session(_reading(self.engine), expire_on_commit=False) as session:
             yield session
 
+    @property
+    def shown_url(self) -> str:
+        """The URL without its password, to print."""
+        return _shown(self.url)
+
     def schema_version(self) -> list[str]:
         """The names of the applied migrations, in order."""
         with _reading(self.engine).connect() as conn:
@@ -156,11 +188,11 @@ def open_store(db: str | None = None) -> Store:
     """Open (creating if needed) and upgrade the store named by ``db`` (see :func:`resolve_url`)."""
     url = resolve_url(db)
     try:
-        engine = _sqlite_engine(url) if url.startswith("sqlite") else sa.create_engine(url)
+        engine = _engine(url)
         migrate(engine)
     except StoreError:
         raise
     except (DBAPIError, SQLAlchemyError) as exc:
         reason = failure_message(exc) or str(getattr(exc, "orig", None) or exc).splitlines()[0]
-        raise StoreError(f"cannot open store {sa.engine.make_url(url)!r}: {reason}") from None
+        raise StoreError(f"cannot open store {_shown(url)}: {reason}") from None
     return Store(url, engine)

@@ -70,6 +70,13 @@ def _canonical(value: object) -> object:
         return int(value)
     if isinstance(value, float):
         return repr(value)
+    if isinstance(value, dict | list):
+        return json.dumps(value, sort_keys=True, ensure_ascii=False)
+    if isinstance(value, str) and value[:1] in ("{", "["):
+        try:  # JSON text: PostgreSQL's jsonb gives it back with its own key order and spacing
+            return json.dumps(json.loads(value), sort_keys=True, ensure_ascii=False)
+        except ValueError:
+            return value
     return value if value is None or isinstance(value, int) else str(value)
 
 

@@ -225,10 +225,61 @@ def m0005_tamper_evidence(conn: Connection) -> None:
     integrity.seal(conn)
 
 
+_POSTGRES_JSON_COLUMNS = {
+    "expert": ("aliases",),
+    "forecast_run": ("questions", "settings", "evidence", "diagnostics", "reliabilities"),
+    "forecast_result": ("monthly", "prior_monthly", "cdf_bands", "headline"),
+}
+_POSTGRES_APPEND_ONLY = {
+    "statement": "evidence is append-only: retract or supersede instead",
+    "observation": "evidence is append-only: retract or supersede instead",
+    "forecast_run": "forecast runs are append-only",
+    "forecast_result": "forecast runs are append-only",
+    "question_version": "question versions are append-only",
+}
+_POSTGRES_REFUSE = """
+CREATE FUNCTION forecast_refuse_removal() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    RAISE EXCEPTION '%', TG_ARGV[0] USING ERRCODE = 'restrict_violation', TABLE = TG_TABLE_NAME;
+END
+$$
+"""
+
+
+def _jsonb_ready(conn: Connection, table: str, column: str) -> None:
+    """Tag NaN and infinities, which jsonb cannot hold, as {"__float__": "NaN"} before the cast."""
+    rows = conn.execute(sa.text(f"SELECT id, {column} FROM {table} WHERE {column} ~ '(NaN|Infinity)'"))
+    for row_id, text in rows.all():
+        tagged = json.dumps(json.loads(text, parse_constant=lambda name: {"__float__": name}))
+        conn.execute(sa.text(f"UPDATE {table} SET {column} = :tagged WHERE id = :id"),
+                     {"tagged": tagged, "id": row_id})
+
+
+def m0006_postgres_jsonb_and_append_only(conn: Connection) -> None:
+    """On PostgreSQL: JSON columns as jsonb, slugs and names sorted bytewise as on SQLite, and
+    PL/pgSQL triggers refusing DELETE and TRUNCATE of evidence and runs. Nothing on SQLite."""
+    if conn.dialect.name != "postgresql":
+        return
+    for table, columns in _POSTGRES_JSON_COLUMNS.items():
+        for column in columns:
+            _jsonb_ready(conn, table, column)
+            conn.execute(sa.text(f"ALTER TABLE {table} ALTER COLUMN {column} TYPE jsonb USING {column}::jsonb"))
+    conn.execute(sa.text('ALTER TABLE question ALTER COLUMN slug TYPE varchar COLLATE "C"'))
+    conn.execute(sa.text('ALTER TABLE expert ALTER COLUMN name TYPE varchar COLLATE "C"'))
+    conn.execute(sa.text(_POSTGRES_REFUSE))
+    for table, message in _POSTGRES_APPEND_ONLY.items():
+        for event, scope in (("DELETE", "ROW"), ("TRUNCATE", "STATEMENT")):
+            conn.execute(sa.text(
+                f"CREATE TRIGGER {table}_append_only_{event.lower()} BEFORE {event} ON {table} "
+                f"FOR EACH {scope} EXECUTE FUNCTION forecast_refuse_removal('{message}')"
+            ))
+
+
 MIGRATIONS: list[tuple[str, Callable[[Connection], None]]] = [
     ("0001_initial", m0001_initial),
     ("0002_evidence_indexes_and_append_only", m0002_evidence_indexes_and_append_only),
     ("0003_forecast_runs", m0003_forecast_runs),
     ("0004_questions_as_data", m0004_questions_as_data),
     ("0005_tamper_evidence", m0005_tamper_evidence),
+    ("0006_postgres_jsonb_and_append_only", m0006_postgres_jsonb_and_append_only),
 ]

@@ -12,6 +12,7 @@ from sqlalchemy import Column, LargeBinary
 from sqlmodel import Field, SQLModel
 
 from ..months import utc_now
+from .types import JSONText
 from ..vocab import (  # noqa: F401  (re-exported)
     DATE_PRECISIONS, EXPERT_KINDS, NOT_WITHIN_HORIZON, OBSERVATION_KINDS, QUESTION_STATUSES, QUOTE_KINDS, STRENGTHS,
 )
@@ -74,7 +75,7 @@ class Expert(SQLModel, table=True):
     __tablename__ = "expert"
     id: int | None = Field(default=None, primary_key=True)
     name: str = Field(unique=True)
-    aliases: str = "[]"  # JSON list of alternative names
+    aliases: str = Field(default="[]", sa_type=JSONText)  # JSON list of alternative names
     role: str = ""
     affiliation: str = ""
     kind: str = "other"
@@ -137,19 +138,19 @@ class ForecastRun(SQLModel, table=True):
     kind: str = "full"  # full | backtest
     as_of: dt.date
     known_at: dt.datetime
-    questions: str  # JSON list of slugs fitted jointly
+    questions: str = Field(sa_type=JSONText)  # JSON list of slugs fitted jointly
     seed: int
     sampler: str
-    settings: str  # JSON FitSettings
+    settings: str = Field(sa_type=JSONText)  # JSON FitSettings
     code_version: str
     model_version: str
     config_hash: str
     evidence_fingerprint: str
-    evidence: str  # JSON list of evidence uids used
-    diagnostics: str  # JSON
+    evidence: str = Field(sa_type=JSONText)  # JSON list of evidence uids used
+    diagnostics: str = Field(sa_type=JSONText)  # JSON
     converged: bool
     elapsed_seconds: float
-    reliabilities: str  # JSON list of per-expert summaries
+    reliabilities: str = Field(sa_type=JSONText)  # JSON list of per-expert summaries
     posterior: bytes = Field(sa_column=Column(LargeBinary, nullable=False))
 
 
@@ -160,7 +161,7 @@ class ForecastResult(SQLModel, table=True):
     id: int | None = Field(default=None, primary_key=True)
     run_id: int = Field(foreign_key="forecast_run.id")
     question_id: int = Field(foreign_key="question.id")
-    monthly: str  # JSON list: each horizon month, then "not within the horizon"
-    prior_monthly: str  # JSON list, same layout
-    cdf_bands: str  # JSON {quantile: list} of the cumulative distribution across draws
-    headline: str  # JSON: checkpoints, not_within_horizon, median, intervals
+    monthly: str = Field(sa_type=JSONText)  # JSON list: each horizon month, then "not within the horizon"
+    prior_monthly: str = Field(sa_type=JSONText)  # JSON list, same layout
+    cdf_bands: str = Field(sa_type=JSONText)  # JSON {quantile: list} of the cumulative distribution across draws
+    headline: str = Field(sa_type=JSONText)  # JSON: checkpoints, not_within_horizon, median, intervals
