@@ -191,7 +191,8 @@ def load_posterior(run: ForecastRun):
 
 def latest_run(session: Session, question: str | None = None, run_id: int | None = None,
                as_of: dt.date | None = None) -> ForecastRun:
-    """A run by id, or the latest full run including ``question`` (with ``as_of``: the latest run of any kind then)."""
+    """A run by id, or the latest full run including ``question`` (with ``as_of``, or when the question has only
+    backtest runs: the latest run of any kind)."""
     if run_id is not None:
         run = session.get(ForecastRun, run_id) if validate.row_id(run_id) else None
         if run is None:
@@ -205,5 +206,7 @@ def latest_run(session: Session, question: str | None = None, run_id: int | None
     for run in session.exec(query.order_by(ForecastRun.as_of.desc(), ForecastRun.id.desc())):
         if question is None or question in json.loads(run.questions):
             return run
+    if as_of is None and question is not None:  # a question only ever backtested: its latest backtest run
+        return latest_run(session, question, as_of=dt.date.max)
     scope = (f" for {question!r}" if question else "") + (f" as of {as_of}" if as_of else "")
     raise NotFoundError(f"no forecast run yet{scope}: run `forecast run` first")

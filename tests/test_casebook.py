@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import json
 import tomllib
 from pathlib import Path
 
@@ -86,3 +87,10 @@ def test_one_question_backtested_yearly_and_scored(tmp_path) -> None:
     assert len(ids) == 1 and card["date_scores"] and card["checkpoint_scores"]
     outcomes = {r["checkpoint"]: r["outcome"] for r in card["checkpoint_scores"]}
     assert outcomes["2019-01-01"] == 0 and outcomes["2020-01-01"] == 1  # the exit took effect in 2019-08
+    from .conftest import invoke
+
+    tagged = json.loads(invoke(store.url, "score", "--tag", "casebook", "--json").output)
+    assert {r["question"] for r in tagged["checkpoint_scores"]} == {path.stem}
+    assert json.loads(invoke(store.url, "score", "--tag", "space", "--json").output)["checkpoint_scores"] == []
+    reported = invoke(store.url, "report", "--tag", "casebook", "--out", str(tmp_path / "r"))
+    assert reported.exit_code == 0 and f"{path.stem}-2018-10-01.html" in reported.output

@@ -91,7 +91,7 @@ def runs_command(env, question, as_json) -> None:
 @click.option("--out", "out_dir", type=click.Path(file_okay=False, path_type=Path), default=Path("reports"),
               show_default=True, help="Directory for the report files.")
 @click.option("--open", "open_browser", is_flag=True, help="Open the HTML report in a browser.")
-@click.option("--tag", help="Report every open question with this tag.")
+@click.option("--tag", help="Report every question with this tag that has a stored run (resolved ones too).")
 @click.pass_obj
 def report_command(env, question, run_id, as_of, out_dir, open_browser, tag) -> None:
     """Write HTML and Markdown reports for QUESTION (default: every open question).

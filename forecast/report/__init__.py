@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import datetime as dt
+import json
 from pathlib import Path
 
-from sqlmodel import Session
+from sqlmodel import Session, select
 
 from ..files import write_atomically
 from ..priors import Priors
 from ..runs import latest_run
+from ..store.tables import ForecastRun
 from ..views import list_questions
 from .content import report_content
 from .figures import all_figures
@@ -18,10 +20,15 @@ from .render import to_html, to_markdown
 
 def gather_reports(session: Session, priors: Priors, question: str | None = None, run_id: int | None = None,
                    as_of: dt.date | None = None, tag: str | None = None) -> list[dict]:
-    """The content of each report (``question``, or every open question, with ``tag`` if given), all read in
-    the caller's snapshot."""
-    slugs = [question] if question else [q["slug"] for q in list_questions(session)
-                                          if q["status"] == "open" and (tag is None or tag in q["tags"])]
+    """The content of each report (``question``; or every question with ``tag`` that has a stored run; or every
+    open question), all read in the caller's snapshot."""
+    if question:
+        slugs = [question]
+    elif tag:
+        run_slugs = {slug for run in session.exec(select(ForecastRun)) for slug in json.loads(run.questions)}
+        slugs = [q["slug"] for q in list_questions(session) if tag in q["tags"] and q["slug"] in run_slugs]
+    else:
+        slugs = [q["slug"] for q in list_questions(session) if q["status"] == "open"]
     return [report_content(session, priors, latest_run(session, slug, run_id, as_of), slug) for slug in slugs]
 
 
