@@ -16,13 +16,12 @@ import numpy as np
 from sqlmodel import Session, select
 
 from .dataset import build_dataset
-from .exact import exact_posterior
+from .exact import exact_monthly
 from .months import parse_month
 from .priors import Priors
 from .resolution import checkpoint_outcomes, date_outcome
 from .scoring import bootstrap_difference, brier, log_score, rps, time_average
 from .store.tables import Expert, ForecastResult, ForecastRun, Observation, Question, Statement
-from .summary import on_grid
 
 BASELINE_RELIABILITY = 0.8
 MODEL, PRIOR, POOL, LATEST = "model", "prior", "linear pool", "latest statement"
@@ -44,7 +43,7 @@ def _alone(session, priors, run, question, all_uids: list[str], keep: set[str]) 
     """The exact posterior using only the statements in ``keep`` (all observations), reliability 0.8."""
     data = build_dataset(session, priors, run.as_of, run.known_at, [question], exclude=frozenset(set(all_uids) - keep))
     r = np.full(len(data.experts), BASELINE_RELIABILITY)
-    return on_grid(exact_posterior(data, priors, r)[0], int(data.n_months[0]))
+    return exact_monthly(data, priors, question, r)
 
 
 def run_forecasts(session: Session, priors: Priors, run: ForecastRun, result: ForecastResult, question: str,

@@ -22,6 +22,7 @@ horizon_start = "{start}"
 horizon_end = "{end}"
 criteria = "Synthetic."
 public_event = {public}
+{extra}
 
 [date_prior]
 annual_hazard = {{ value = {hazard}, why = "test" }}
@@ -50,17 +51,18 @@ class World:
 
     def question(self, slug: str, start: str = "2024-01", end: str = "2028-12", hazard: float = 0.15,
                  hazard_sd: float = 0.5, trend: float = 0.0, trend_sd: float = 0.2, compliance: float = 0.8,
-                 public: bool = True) -> None:
+                 public: bool = True, precluded_by: str | None = None) -> None:
+        extra = f'precluded_by = "{precluded_by}"' if precluded_by else ""
         text = QUESTION_TOML.format(slug=slug, start=start, end=end, hazard=hazard, hazard_sd=hazard_sd, trend=trend,
-                                    trend_sd=trend_sd, compliance=compliance, public=str(public).lower())
+                                    trend_sd=trend_sd, compliance=compliance, public=str(public).lower(), extra=extra)
         (self.root / "priors" / "questions" / f"{slug}.toml").write_text(text)
         with self.store.session() as session:
             add_question(session, tomllib.loads(text), slug)
         self.questions[slug] = (start, end)
 
-    def expert(self, name: str, kind: str = "analyst") -> None:
+    def expert(self, name: str, kind: str = "analyst", affiliation: str = "") -> None:
         with self.store.session() as session:
-            add_expert(session, name, kind)
+            add_expert(session, name, kind, affiliation=affiliation)
 
     def say(self, question: str, expert: str, claim: str, on: str = "2024-01-01", strength: str = "firm",
             probability: float | None = None, tag: str = "") -> None:

@@ -9,13 +9,13 @@ from sqlmodel import Session, select
 
 from ..dataset import build_dataset, statement_weight
 from ..evidence import question_by_slug, ref_of
-from ..exact import exact_posterior
+from ..exact import exact_headline
 from ..months import parse_month
 from ..priors import Priors
 from ..run_views import fixed_reliability, run_view
 from ..scorecard import scorecard
 from ..store.tables import Expert, ForecastResult, ForecastRun, Observation, Statement
-from ..summary import BEYOND, headline, on_grid, yearly
+from ..summary import BEYOND, yearly
 from ..track import statuses
 
 
@@ -39,9 +39,7 @@ def headline_sentences(result: dict, event: str) -> list[str]:
 def _exact_headline(session, priors, run, run_record, question, exclude=frozenset()) -> dict:
     """The exact fast path's headline at the run's as-of and known-at, reliabilities fixed at the run's means."""
     data = build_dataset(session, priors, run.as_of, run.known_at, [question], exclude=exclude)
-    reliability = fixed_reliability(data, priors, run_record["reliabilities"])
-    monthly = on_grid(exact_posterior(data, priors, reliability)[0], int(data.n_months[0]))
-    return headline(monthly, int(data.starts[0]), int(data.n_months[0]))
+    return exact_headline(data, priors, question, fixed_reliability(data, priors, run_record["reliabilities"]))
 
 
 def evidence_rows(session: Session, priors: Priors, run: ForecastRun, run_record: dict, question: str) -> list[dict]:
