@@ -130,12 +130,6 @@ def statement_parts(row: Statement, as_of: dt.date, priors: Priors) -> tuple[flo
     return base, recency, flip
 
 
-def statement_weight(row: Statement, as_of: dt.date, priors: Priors) -> tuple[float, bool]:
-    """(weight, flip) of a statement on its own: base weight x recency decay (before the dependence rules)."""
-    base, recency, flip = statement_parts(row, as_of, priors)
-    return base * recency, flip
-
-
 def interval_mask(start: str | None, end: str | None, q_start: int, n: int, bins: int) -> np.ndarray:
     """Bins of one question's grid covered by a claim interval; the beyond bin counts when the claim runs past the horizon."""
     mask = np.zeros(bins, dtype=bool)

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
 import shutil
 import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from forecast.evidence import add_expert, log_observation, log_statement
-from forecast.questions import add_question, store_priors
+from forecast.questions import add_question, set_reliability_priors, store_priors
 from forecast.seed import PROJECT_ROOT
 from forecast.store import open_store
 
@@ -59,6 +60,17 @@ class World:
         with self.store.session() as session:
             add_question(session, tomllib.loads(text), slug)
         self.questions[slug] = (start, end)
+
+    def dependence(self, **values: float) -> None:
+        """Store reliability priors whose [dependence] numbers are replaced by ``values``."""
+        path = self.root / "priors" / "reliability.toml"
+        text = path.read_text()
+        for key, value in values.items():
+            text, count = re.subn(rf"^{key} = {{ value = [^,]+,", f"{key} = {{ value = {value},", text, flags=re.M)
+            assert count == 1, key
+        path.write_text(text)
+        with self.store.session() as session:
+            set_reliability_priors(session, path)
 
     def expert(self, name: str, kind: str = "analyst", affiliation: str = "") -> None:
         with self.store.session() as session:
