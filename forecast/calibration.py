@@ -1,7 +1,7 @@
 """Keeping score: every stored run and the baselines, on every resolved checkpoint and question.
 
-Baselines use the same hard observations and hazard prior as the model, so they differ only in how
-they weigh the statements: "prior" ignores statements; "expert: NAME" uses that expert's statements
+Baselines use the same hard observations and hazard prior as the model (and the same pre-emption by a
+linked question, without its statements), so they differ only in how they weigh the statements: "prior" ignores statements; "expert: NAME" uses that expert's statements
 alone, each trusted at reliability 0.8; "linear pool" averages the experts' distributions with
 equal weight; "latest statement" uses only the most recent statement, trusted at 0.8.
 """
@@ -57,10 +57,13 @@ def run_forecasts(session: Session, priors: Priors, run: ForecastRun, result: Fo
     if not baselines:
         return Forecasts(run.id, run.kind, run.as_of, question, monthly)
     data = build_dataset(session, priors, run.as_of, run.known_at, [question])
-    rows = {s.uid: s for s in session.exec(select(Statement).where(Statement.uid.in_(data.stmt_uids)))}
+    q = data.questions.index(question)  # a linked question's statements are left out of every baseline
+    own = [uid for uid, i in zip(data.stmt_uids, data.stmt_question) if i == q]
+    rows = {s.uid: s for s in session.exec(select(Statement).where(Statement.uid.in_(own)))}
     by_expert: dict[str, set[str]] = {}
     for uid, expert in zip(data.stmt_uids, (data.experts[i] for i in data.stmt_expert)):
-        by_expert.setdefault(expert, set()).add(uid)
+        if uid in rows:
+            by_expert.setdefault(expert, set()).add(uid)
     experts = {f"expert: {name}": _alone(session, priors, run, question, data.stmt_uids, by_expert.get(name, set()))
                for name in sorted(set(speakers) | set(by_expert))}
     monthly |= experts

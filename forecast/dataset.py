@@ -197,11 +197,12 @@ def evidence_fingerprint(uids: list[str]) -> str:
 
 
 def _questions(session: Session, priors: Priors, slugs: list[str] | None) -> list[Question]:
-    """The non-annulled questions (or the named ones and the questions that preclude them), by slug."""
+    """The non-annulled questions (or the named ones and those they preclude or are precluded by), by slug."""
     query = select(Question).where(Question.status != "annulled").order_by(Question.slug)
     found = list(session.exec(query))
     if slugs:
-        wanted = set(slugs) | {priors.questions[s].precluded_by for s in slugs if s in priors.questions}
+        linked = {(slug, spec.precluded_by) for slug, spec in priors.questions.items() if spec.precluded_by}
+        wanted = set(slugs) | {b for a, b in linked if a in slugs} | {a for a, b in linked if b in slugs}
         found = [q for q in found if q.slug in wanted]
     return found
 
@@ -292,7 +293,7 @@ def build_dataset(
 ) -> Dataset:
     """The arrays for all (or the named) non-annulled questions, as of ``as_of`` and ``known_at``.
 
-    Named questions bring the questions that preclude them. ``exclude`` leaves out evidence rows by uid
+    Named questions bring the questions they preclude or are precluded by (fitted jointly). ``exclude`` leaves out evidence rows by uid
     (for leave-one-out influence); ``experts`` fixes the expert list (a superset of those with
     statements), so that datasets at different dates share a shape.
     """

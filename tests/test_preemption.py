@@ -105,9 +105,10 @@ def test_precluding_event_ends_the_question(tmp_path) -> None:
     assert posterior[data.questions.index("b")][:17].sum() == 0 and posterior[data.questions.index("b")][17] > 0
 
 
-def test_naming_a_precluded_question_brings_its_precluder(pair_world) -> None:
+def test_naming_either_question_brings_the_other(pair_world) -> None:
     world = pair_world[0]
     assert world.dataset("2024-07-01", questions=["a"]).questions == ["a", "b"]
+    assert world.dataset("2024-07-01", questions=["b"]).questions == ["a", "b"]
 
 
 @pytest.mark.parametrize(("setup", "message"), [
