@@ -127,11 +127,12 @@ def bench_scale() -> None:
 
 
 def reference_enumeration(data, priors, reliability: np.ndarray) -> np.ndarray:
-    """The plain numpy enumeration: one likelihood term per statement (in logs, so 4,000 terms do not underflow)."""
+    """The plain numpy enumeration: one likelihood term per statement (in logs, so 4,000 terms do not underflow);
+    a question and the one that precludes it by an outer product over their two dates."""
     from forecast.model import PriorArrays
 
     arrays = PriorArrays.from_priors(data, priors)
-    out = []
+    priors_t, likelihoods = [], []
     for q in range(len(data.questions)):
         n = int(data.n_months[q])
         a = np.linspace(arrays.hazard_mu[q] - 5 * arrays.hazard_sd[q], arrays.hazard_mu[q] + 5 * arrays.hazard_sd[q], 101)
@@ -143,15 +144,29 @@ def reference_enumeration(data, priors, reliability: np.ndarray) -> np.ndarray:
         monthly = 1 - (1 - annual) ** (1 / 12)
         alive = np.cumprod(1 - monthly, axis=-1)
         p = np.concatenate([monthly * np.concatenate([np.ones(aa.shape + (1,)), alive[..., :-1]], -1), alive[..., -1:]], -1)
-        prior = (p * weight[..., None]).sum(axis=(0, 1))
+        priors_t.append((p * weight[..., None]).sum(axis=(0, 1)))
         log_like = np.append(arrays.constant_log[q][:n], arrays.constant_log[q][-1])
         for s in np.nonzero(data.stmt_question == q)[0]:
             r, w = reliability[data.stmt_expert[s]], data.stmt_weight[s]
             inside = np.append(data.stmt_in[s][:n], data.stmt_in[s][-1])
             log_like = log_like + w * np.log(np.where(inside, r, 1 - r))
-        post = prior * np.exp(log_like - log_like.max())
-        out.append(post / post.sum())
-    return np.array(out)
+        likelihoods.append(np.exp(log_like - log_like.max()))
+    out = [p * like / (p * like).sum() for p, like in zip(priors_t, likelihoods)]
+    for a, b in enumerate(data.precluded_by if data.precluded_by is not None else []):
+        if b >= 0:
+            out[a], out[b] = _pair(priors_t[a], likelihoods[a], priors_t[b], likelihoods[b],
+                                   int(data.starts[b] - data.starts[a]))
+    return out
+
+
+def _pair(prior_a, like_a, prior_b, like_b, offset: int) -> tuple[np.ndarray, np.ndarray]:
+    """Outcome of a (its month if before b's, else beyond) and b's date, from all pairs of the two dates."""
+    n_a, n_b = len(prior_a) - 1, len(prior_b) - 1
+    s, i = np.arange(n_a + 1)[:, None], np.arange(n_b + 1)[None, :]
+    seen = np.where((s < n_a) & (s < np.where(i < n_b, i + offset, np.inf)), s, n_a)
+    joint = prior_a[:, None] * prior_b[None, :] * like_b[None, :] * like_a[seen]
+    joint /= joint.sum()
+    return np.bincount(seen.ravel(), joint.ravel(), n_a + 1), joint.sum(axis=0)
 
 
 def bench_exact() -> None:

@@ -1,7 +1,7 @@
 """Keeping score: every stored run and the baselines, on every resolved checkpoint and question.
 
-Baselines use the same hard observations and hazard prior as the model, so they differ only in how
-they weigh the statements: "prior" ignores statements; "expert: NAME" uses that expert's statements
+Baselines use the same hard observations and hazard prior as the model (and the same pre-emption by a
+linked question, without its statements), so they differ only in how they weigh the statements: "prior" ignores statements; "expert: NAME" uses that expert's statements
 alone, each trusted at reliability 0.8; "linear pool" averages the experts' distributions with
 equal weight; "latest statement" uses only the most recent statement, trusted at 0.8.
 """
@@ -16,13 +16,12 @@ import numpy as np
 from sqlmodel import Session, select
 
 from .dataset import build_dataset
-from .exact import exact_posterior
+from .exact import exact_monthly
 from .months import parse_month
 from .priors import Priors
 from .resolution import checkpoint_outcomes, date_outcome
 from .scoring import bootstrap_difference, brier, log_score, rps, time_average
 from .store.tables import Expert, ForecastResult, ForecastRun, Observation, Question, Statement
-from .summary import on_grid
 
 BASELINE_RELIABILITY = 0.8
 MODEL, PRIOR, POOL, LATEST = "model", "prior", "linear pool", "latest statement"
@@ -44,7 +43,7 @@ def _alone(session, priors, run, question, all_uids: list[str], keep: set[str]) 
     """The exact posterior using only the statements in ``keep`` (all observations), reliability 0.8."""
     data = build_dataset(session, priors, run.as_of, run.known_at, [question], exclude=frozenset(set(all_uids) - keep))
     r = np.full(len(data.experts), BASELINE_RELIABILITY)
-    return on_grid(exact_posterior(data, priors, r)[0], int(data.n_months[0]))
+    return exact_monthly(data, priors, question, r)
 
 
 def run_forecasts(session: Session, priors: Priors, run: ForecastRun, result: ForecastResult, question: str,
@@ -58,10 +57,13 @@ def run_forecasts(session: Session, priors: Priors, run: ForecastRun, result: Fo
     if not baselines:
         return Forecasts(run.id, run.kind, run.as_of, question, monthly)
     data = build_dataset(session, priors, run.as_of, run.known_at, [question])
-    rows = {s.uid: s for s in session.exec(select(Statement).where(Statement.uid.in_(data.stmt_uids)))}
+    q = data.questions.index(question)  # a linked question's statements are left out of every baseline
+    own = [uid for uid, i in zip(data.stmt_uids, data.stmt_question) if i == q]
+    rows = {s.uid: s for s in session.exec(select(Statement).where(Statement.uid.in_(own)))}
     by_expert: dict[str, set[str]] = {}
     for uid, expert in zip(data.stmt_uids, (data.experts[i] for i in data.stmt_expert)):
-        by_expert.setdefault(expert, set()).add(uid)
+        if uid in rows:
+            by_expert.setdefault(expert, set()).add(uid)
     experts = {f"expert: {name}": _alone(session, priors, run, question, data.stmt_uids, by_expert.get(name, set()))
                for name in sorted(set(speakers) | set(by_expert))}
     monthly |= experts

@@ -1,7 +1,9 @@
 """Exact posterior over T with reliabilities fixed, by quadrature over the hazard parameters.
 
 NumPy only (no PyMC import): this is the fast path behind the instant headline after
-``forecast log``, and it gives the prior's probabilities for every run.
+``forecast log``, and it gives the prior's probabilities for every run. The hazard parameters enter
+only through each question's prior over T, so a question and the one that precludes it are combined
+exactly from their two prior marginals.
 """
 
 from __future__ import annotations
@@ -10,7 +12,9 @@ import numpy as np
 
 from .dataset import Dataset
 from .model import PriorArrays
+from .preemption import NumpyOps, by_precluder, links, star
 from .priors import Priors
+from .summary import headline, on_grid
 
 GRID_POINTS = 101
 GRID_WIDTH_SD = 5.0
@@ -36,22 +40,21 @@ def _grid(mu: float, sd: float) -> tuple[np.ndarray, np.ndarray]:
     return nodes, -0.5 * ((nodes - mu) / sd) ** 2
 
 
-def _posterior_one(log_evidence: np.ndarray, arrays: PriorArrays, q: int, n_months: int) -> np.ndarray:
+def log_prior_marginal(arrays: PriorArrays, q: int, n_months: int, bins: int) -> np.ndarray:
+    """log P(T = bin) under question q's hazard prior, the hazard parameters integrated out by quadrature."""
     alpha, log_wa = _grid(arrays.hazard_mu[q], arrays.hazard_sd[q])
     beta, log_wb = _grid(arrays.trend_mu[q], arrays.trend_sd[q])
-    log_p = log_prior_t(alpha[:, None], beta[None, :], n_months, log_evidence.size)
-    joint = log_p + log_evidence + (log_wa[:, None] + log_wb[None, :])[..., None]
-    flat = joint.reshape(-1, log_evidence.size)
-    peak = flat.max()
-    mass = np.exp(flat - peak).sum(axis=0)
-    return mass / mass.sum()
+    log_w = (log_wa[:, None] + log_wb[None, :]).reshape(-1)
+    log_p = log_prior_t(alpha[:, None], beta[None, :], n_months, bins).reshape(-1, bins)
+    return NumpyOps.lse(log_p + log_w[:, None], 0) - NumpyOps.lse(log_w, 0)
 
 
-def exact_posterior(data: Dataset, priors: Priors, reliability: np.ndarray | None = None,
-                    with_evidence: bool = True) -> np.ndarray:
-    """[Q, bins] posterior over T with reliabilities fixed (default: their prior centres).
+def exact_joint(data: Dataset, priors: Priors, reliability: np.ndarray | None = None,
+                with_evidence: bool = True) -> tuple[np.ndarray, np.ndarray]:
+    """([Q, bins] posterior over T, [Q] P(pre-empted)) with reliabilities fixed (default: their prior centres).
 
-    ``with_evidence=False`` gives the prior's own probabilities (hazard prior only).
+    ``with_evidence=False`` gives the prior's own probabilities (hazard priors and pre-emption only).
+    Decided claims weigh r or 1 - r whatever T is, so with reliabilities fixed they drop out.
     """
     arrays = PriorArrays.from_priors(data, priors)
     evidence = np.where(data.valid, 0.0, -np.inf)
@@ -61,4 +64,36 @@ def exact_posterior(data: Dataset, priors: Priors, reliability: np.ndarray | Non
             r = arrays.prior_mean_reliability() if reliability is None else np.asarray(reliability, dtype=float)
             w_in, w_out = data.sufficient_stats()
             evidence = evidence + np.einsum("e,eqb->qb", np.log(r), w_in) + np.einsum("e,eqb->qb", np.log1p(-r), w_out)
-    return np.stack([_posterior_one(evidence[q], arrays, q, int(data.n_months[q])) for q in range(len(data.questions))])
+    log_prior = np.stack([log_prior_marginal(arrays, q, int(data.n_months[q]), data.bins)
+                          for q in range(len(data.questions))])
+    joint = log_prior + evidence
+    posterior = np.exp(joint - NumpyOps.lse(joint, 1)[:, None])
+    preempted = np.zeros(len(data.questions))
+    for precluder, members in by_precluder(links(data.precluded_by, data.starts, data.n_months, data.bins)).items():
+        _, marginals, pre = star(NumpyOps, log_prior, evidence, precluder, members)
+        for q, log_p in marginals.items():
+            posterior[q] = np.exp(log_p)
+        for q, log_p in pre.items():
+            preempted[q] = np.exp(log_p)
+    return posterior, preempted
+
+
+def exact_posterior(data: Dataset, priors: Priors, reliability: np.ndarray | None = None,
+                    with_evidence: bool = True) -> np.ndarray:
+    """[Q, bins] posterior over T with reliabilities fixed (default: their prior centres); see :func:`exact_joint`."""
+    return exact_joint(data, priors, reliability, with_evidence)[0]
+
+
+def exact_headline(data: Dataset, priors: Priors, question: str, reliability: np.ndarray | None = None) -> dict:
+    """One question's headline from the exact path (with P(pre-empted) for a precluded question)."""
+    q = data.questions.index(question)
+    posterior, preempted = exact_joint(data, priors, reliability)
+    n = int(data.n_months[q])
+    linked = data.precluded_by is not None and data.precluded_by[q] >= 0
+    return headline(on_grid(posterior[q], n), int(data.starts[q]), n, float(preempted[q]) if linked else None)
+
+
+def exact_monthly(data: Dataset, priors: Priors, question: str, reliability: np.ndarray | None = None) -> np.ndarray:
+    """One question's exact posterior on its own grid (its months, then the beyond bin)."""
+    q = data.questions.index(question)
+    return on_grid(exact_posterior(data, priors, reliability)[q], int(data.n_months[q]))

@@ -1,8 +1,9 @@
 """The Bayesian model: a pure function of a :class:`~forecast.dataset.Dataset` and the priors.
 
 T (the event month, or "not within the horizon") is marginalised exactly by log-sum-exp over
-bins; NUTS samples only the continuous parameters (hazard level and trend per question, expert
-reliabilities), and the posterior over T is the average over draws of the exact conditional.
+bins (jointly over the two dates for a question and the question that precludes it); NUTS samples
+only the continuous parameters (hazard level and trend per question, expert reliabilities), and
+the posterior over T is the average over draws of the exact conditional.
 """
 
 from __future__ import annotations
@@ -15,9 +16,10 @@ import numpy as np
 
 from .dataset import Dataset
 from .errors import PriorError
+from .preemption import TensorOps, by_precluder, links, star
 from .priors import Priors
 
-MODEL_VERSION = "1"
+MODEL_VERSION = "2"
 
 
 @dataclass(frozen=True)
@@ -107,8 +109,9 @@ def config_hash(data: Dataset, priors: Priors, fixed_reliability: np.ndarray | N
 def build_model(data: Dataset, priors: Priors, fixed_reliability: np.ndarray | None = None):
     """The PyMC model. With ``fixed_reliability`` the reliabilities are constants, not parameters.
 
-    The evidence enters through three data containers (``w_in``, ``w_out``, ``constant_log``)
-    so that a compiled model can be re-used for another dataset of the same shape.
+    The evidence enters through data containers (``w_in``, ``w_out``, ``record_right``,
+    ``record_wrong``, ``constant_log``) so that a compiled model can be re-used for another dataset
+    of the same shape.
     """
     import pymc as pm
     import pytensor.tensor as pt
@@ -120,22 +123,50 @@ def build_model(data: Dataset, priors: Priors, fixed_reliability: np.ndarray | N
         constant = pm.Data("constant_log", values["constant_log"])
         alpha = pm.Normal("hazard_level", arrays.hazard_mu, arrays.hazard_sd, dims="question")
         beta = pm.Normal("hazard_trend", arrays.trend_mu, arrays.trend_sd, dims="question")
-        joint = _log_prior_t(pt, alpha, beta, data) + constant
+        log_prior = _log_prior_t(pt, alpha, beta, data)
+        evidence = constant
         if data.experts:
-            w_in, w_out = pm.Data("w_in", values["w_in"]), pm.Data("w_out", values["w_out"])
+            containers = {k: pm.Data(k, values[k]) for k in ("w_in", "w_out", "record_right", "record_wrong")}
             reliability = _reliability(pm, pt, arrays, fixed_reliability, centred(data))
-            statements = pt.dot(pt.log(reliability), w_in) + pt.dot(pt.log1p(-reliability), w_out)
-            joint = joint + statements.reshape((len(data.questions), data.bins))
-        pm.Potential("evidence", pt.sum(pt.logsumexp(joint, axis=1)))
-        pm.Deterministic("p_T", pt.special.softmax(joint, axis=1), dims=("question", "bin"))
+            log_r, log_not_r = pt.log(reliability), pt.log1p(-reliability)
+            statements = pt.dot(log_r, containers["w_in"]) + pt.dot(log_not_r, containers["w_out"])
+            evidence = evidence + statements.reshape((len(data.questions), data.bins))
+            # Decided claims: r or 1 - r whatever T is, at full (undecayed) weight.
+            pm.Potential("track_record", pt.dot(log_r, containers["record_right"])
+                         + pt.dot(log_not_r, containers["record_wrong"]))
+        total, p_t, preempted = _marginalise(pt, log_prior, evidence, data)
+        pm.Potential("evidence", total)
+        pm.Deterministic("p_T", p_t, dims=("question", "bin"))
+        pm.Deterministic("p_preempted", preempted, dims="question")
     return model
+
+
+def _marginalise(pt, log_prior, evidence, data: Dataset):
+    """(log evidence, posterior over each question's bins, P(pre-empted) per question), T summed out exactly."""
+    joint = log_prior + evidence
+    per_question = pt.logsumexp(joint, axis=1)
+    p_t = pt.special.softmax(joint, axis=1)
+    preempted = pt.zeros(len(data.questions))
+    linked: set[int] = set()
+    total = 0.0
+    for precluder, members in by_precluder(links(data.precluded_by, data.starts, data.n_months, data.bins)).items():
+        log_z, marginals, pre = star(TensorOps(pt), log_prior, evidence, precluder, members)
+        total = total + log_z
+        for q, log_p in marginals.items():
+            linked.add(q)
+            p_t = pt.set_subtensor(p_t[q], pt.exp(log_p))
+        for q, log_p in pre.items():
+            preempted = pt.set_subtensor(preempted[q], pt.exp(log_p))
+    alone = np.array([q for q in range(len(data.questions)) if q not in linked], dtype=int)
+    return total + pt.sum(per_question[alone]), p_t, preempted
 
 
 def evidence_data(data: Dataset, priors: Priors) -> dict[str, np.ndarray]:
     """The values of the model's data containers for a dataset."""
     w_in, w_out = (w.reshape(len(data.experts), len(data.questions) * data.bins) for w in data.sufficient_stats())
+    right, wrong = data.track_record()
     constant = np.where(data.valid, PriorArrays.from_priors(data, priors).constant_log, -np.inf)
-    return {"w_in": w_in, "w_out": w_out, "constant_log": constant}
+    return {"w_in": w_in, "w_out": w_out, "record_right": right, "record_wrong": wrong, "constant_log": constant}
 
 
 def _log_prior_t(pt, alpha, beta, data: Dataset):
@@ -161,8 +192,7 @@ def centred(data: Dataset) -> bool:
     """
     if not data.experts:
         return False
-    totals = np.bincount(data.stmt_expert, weights=data.stmt_weight, minlength=len(data.experts))
-    return float(np.median(totals)) >= CENTRED_FROM_WEIGHT
+    return float(np.median(data.expert_weights())) >= CENTRED_FROM_WEIGHT
 
 
 def _reliability(pm, pt, arrays: PriorArrays, fixed: np.ndarray | None, centre: bool):

@@ -22,6 +22,19 @@ from .vocab import EXPERT_KINDS, QUESTION_KINDS
 _WEIGHTS = {"firm": (0.0, 10.0), "hedged": (0.0, 10.0), "half_life_years": (0.1, 100.0)}
 _KIND = {"mean": (0.01, 0.99), "mean_sd_logit": (0.01, 5.0), "spread_logit": (0.01, 5.0)}
 _EXPERT = {"mean": (0.01, 0.99), "sd_logit": (0.01, 5.0)}
+_DEPENDENCE = {
+    "restatement_correlation": (0.0, 1.0),
+    "superseded": (0.0, 1.0),
+    "affiliation_correlation": (0.0, 0.99),
+    "affiliation_correlation_sd": (0.0, 0.45),
+}
+# For reliability priors stored before the [dependence] table existed: the bundled file's values.
+_DEPENDENCE_DEFAULTS = {
+    "restatement_correlation": {"value": 0.9, "why": "default"},
+    "superseded": {"value": 0.0, "why": "default"},
+    "affiliation_correlation": {"value": 0.5, "why": "default"},
+    "affiliation_correlation_sd": {"value": 0.2, "why": "default"},
+}
 _DATE_PRIOR = {
     "annual_hazard": (0.001, 0.99),
     "hazard_sd_logit": (0.01, 5.0),
@@ -61,11 +74,13 @@ class QuestionSpec:
 
 @dataclass(frozen=True)
 class ReliabilityPriors:
-    """Statement weights and reliability priors by expert kind, with per-expert overrides."""
+    """Statement weights, dependence between statements, reliability priors by kind and per-expert overrides."""
 
     weights: dict[str, float]
     kinds: dict[str, dict[str, float]]
     experts: dict[str, dict[str, float]] = field(default_factory=dict)
+    dependence: dict[str, float] = field(
+        default_factory=lambda: {k: float(v["value"]) for k, v in _DEPENDENCE_DEFAULTS.items()})
 
 
 @dataclass(frozen=True)
@@ -240,7 +255,7 @@ def load_reliability(path: Path) -> ReliabilityPriors:
 
 def parse_reliability(data: dict[str, Any], path: str) -> ReliabilityPriors:
     """Validate reliability priors given as the tables of ``reliability.toml``."""
-    _expect_keys(data, {"weights", "kinds", "experts"}, str(path))
+    _expect_keys(data, {"weights", "kinds", "experts"}, str(path), {"dependence"})
     kinds = data["kinds"]
     missing = sorted(set(EXPERT_KINDS) - set(kinds))
     if missing:
@@ -252,7 +267,17 @@ def parse_reliability(data: dict[str, Any], path: str) -> ReliabilityPriors:
         weights=_numbers(data["weights"], _WEIGHTS, f"{path}: [weights]"),
         kinds={k: _numbers(v, _KIND, f"{path}: [kinds.{k}]") for k, v in kinds.items()},
         experts={n: _numbers(v, _EXPERT, f"{path}: [experts.{n!r}]") for n, v in data["experts"].items()},
+        dependence=_dependence(data.get("dependence", {}), f"{path}: [dependence]"),
     )
+
+
+def _dependence(table: Any, where: str) -> dict[str, float]:
+    numbers = _numbers(table, _DEPENDENCE, where, _DEPENDENCE_DEFAULTS)
+    mean, sd = numbers["affiliation_correlation"], numbers["affiliation_correlation_sd"]
+    if sd > 0 and sd**2 >= mean * (1 - mean):
+        raise PriorError(f"{where}: affiliation_correlation_sd {sd} is too large for a correlation of mean {mean} "
+                         f"(a Beta needs sd < {math.sqrt(mean * (1 - mean)):.3f})")
+    return numbers
 
 
 def load_priors(directory: Path) -> Priors:

@@ -9,12 +9,12 @@ from sqlmodel import Session, select
 
 from .dataset import build_dataset
 from .errors import NotFoundError
-from .exact import exact_posterior
+from .exact import exact_headline
 from .months import month_label, parse_month
 from .priors import Priors
 from .runs import latest_run
 from .store.tables import ForecastResult, ForecastRun, Question
-from .summary import BEYOND, headline, on_grid
+from .summary import BEYOND
 
 _JSON_FIELDS = ("questions", "settings", "evidence", "diagnostics", "reliabilities")
 
@@ -80,7 +80,7 @@ def fixed_reliability(data, priors: Priors, learned: list[dict]) -> np.ndarray |
 def fast_headline(session: Session, priors: Priors, question: str) -> dict:
     """The exact posterior with reliabilities fixed at the latest run's means (or prior centres)."""
     data = build_dataset(session, priors, questions=[question])
-    if not data.questions:
+    if question not in data.questions:
         raise NotFoundError(f"question {question!r} is not open")
     source = "prior centres"
     reliability = None
@@ -91,6 +91,5 @@ def fast_headline(session: Session, priors: Priors, question: str) -> dict:
     if run is not None and data.experts:
         reliability = fixed_reliability(data, priors, json.loads(run.reliabilities))
         source = f"run {run.id} means"
-    monthly = on_grid(exact_posterior(data, priors, reliability)[0], int(data.n_months[0]))
     return {"question": question, "reliabilities_from": source,
-            "headline": headline(monthly, int(data.starts[0]), int(data.n_months[0]))}
+            "headline": exact_headline(data, priors, question, reliability)}

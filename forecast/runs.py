@@ -36,6 +36,7 @@ class FitSummary:
 
     monthly: np.ndarray  # [Q, bins] Rao-Blackwellised posterior over T
     prior: np.ndarray  # [Q, bins]
+    preempted: np.ndarray  # [Q] P(pre-empted), Rao-Blackwellised (0 for a question nothing precludes)
     cdf_bands: dict[str, np.ndarray]  # quantile -> [Q, bins] cumulative
     reliabilities: list[dict]
     diagnostics: dict
@@ -91,6 +92,7 @@ def summarise_fit(data: Dataset, priors: Priors, idata, settings: FitSettings) -
                                   "q05": float(low), "q95": float(high)})
     return FitSummary(
         monthly=flat.mean(axis=0), prior=exact_posterior(data, priors, with_evidence=False),
+        preempted=idata.posterior["p_preempted"].mean(("chain", "draw")).values,
         cdf_bands={str(q): np.quantile(cdf, q, axis=0) for q in BAND_QUANTILES},
         reliabilities=reliabilities, diagnostics=diagnostics(idata, settings), posterior=_pack_posterior(idata),
     )
@@ -121,11 +123,12 @@ def save_run(session: Session, data: Dataset, config: str, settings: FitSettings
             continue
         n, start = int(data.n_months[q]), int(data.starts[q])
         monthly = on_grid(summary.monthly[q], n)
+        linked = data.precluded_by is not None and data.precluded_by[q] >= 0
         session.add(ForecastResult(
             run_id=run.id, question_id=ids[slug], monthly=json.dumps(_rounded(monthly)),
             prior_monthly=json.dumps(_rounded(on_grid(summary.prior[q], n))),
             cdf_bands=json.dumps({k: _rounded(on_grid(v[q], n)) for k, v in summary.cdf_bands.items()}),
-            headline=json.dumps(headline(monthly, start, n)),
+            headline=json.dumps(headline(monthly, start, n, float(summary.preempted[q]) if linked else None)),
         ))
     session.flush()
     return run

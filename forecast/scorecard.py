@@ -64,7 +64,8 @@ def expert_records(session: Session, priors: Priors, slugs: set[str] | None = No
             history.setdefault(rel["expert"], []).append([run.as_of.isoformat(), run.id, rel["mean"]])
     rows = []
     for e, name in enumerate(data.experts):
-        mine = [status[ref] for ref, who in zip(data.stmt_refs, data.stmt_expert) if who == e]
+        mine = [status[ref] for ref, who, q in zip(data.stmt_refs, data.stmt_expert, data.stmt_question)
+                if who == e and (slugs is None or data.questions[q] in slugs)]
         if not mine:
             continue
         right, wrong = mine.count(BORNE_OUT), mine.count(FALSIFIED)

@@ -28,12 +28,19 @@ def quantile_label(monthly: np.ndarray, start: int, n_months: int, q: float) -> 
     return month_label(start + int(hits[0])) if hits.size else BEYOND
 
 
-def headline(monthly: np.ndarray, start: int, n_months: int) -> dict:
-    """Checkpoints, P(not within the horizon), median and equal-tailed 50/80/95% intervals."""
+def headline(monthly: np.ndarray, start: int, n_months: int, preempted: float | None = None) -> dict:
+    """Checkpoints, P(not within the horizon), median and equal-tailed 50/80/95% intervals.
+
+    For a question precluded by another, ``pre_empted`` is the part of "not within the horizon" in
+    which the precluding event comes first.
+    """
     monthly = np.asarray(monthly, dtype=float)
+    beyond = {"not_within_horizon": float(monthly[-1])}
+    if preempted is not None:
+        beyond["pre_empted"] = float(preempted)
     return {
         "checkpoints": checkpoint_probabilities(monthly, start, n_months),
-        "not_within_horizon": float(monthly[-1]),
+        **beyond,
         "median": quantile_label(monthly, start, n_months, 0.5),
         "intervals": {
             f"{int(level * 100)}%": [quantile_label(monthly, start, n_months, (1 - level) / 2),

@@ -22,21 +22,23 @@ from forecast.store import resolve_url
 
 from .pg import start_server
 
-QUESTION = "russia-iss-withdrawal"
+QUESTION, PRECLUDER = "russia-iss-withdrawal", "iss-retirement"
 PROJECT = Path(__file__).resolve().parent.parent
 
 
 def _article_seed(root: Path) -> list[str]:
     """`init` arguments for the source article's evidence alone (the ISS question, its experts, its 2022 rows).
 
-    Tests pin refs and counts to this fixed seed, so they do not move as evidence is added to observations/.
+    The question that precludes it (iss-retirement) comes without evidence. Tests pin refs and counts to
+    this fixed seed, so they do not move as evidence is added to observations/.
     """
     priors, seed = root / "priors", root / "observations"
     (priors / "questions").mkdir(parents=True)
     seed.mkdir()
     shutil.copy(PROJECT / "priors" / "reliability.toml", priors)
     shutil.copy(PROJECT / "priors" / "recipes.toml", priors)
-    shutil.copy(PROJECT / "priors" / "questions" / f"{QUESTION}.toml", priors / "questions")
+    for question in (QUESTION, PRECLUDER):
+        shutil.copy(PROJECT / "priors" / "questions" / f"{question}.toml", priors / "questions")
     for name in ("experts.toml", f"{QUESTION}.toml"):
         shutil.copy(PROJECT / "observations" / name, seed)
     return ["init", "--priors", str(priors), "--observations", str(seed)]

@@ -18,7 +18,7 @@ from .conftest import INIT, QUESTION, assert_refused, log_args, postgres_only, q
 def test_init_loads_seed_once(run, db: str) -> None:
     first = run(*INIT)
     assert first.exit_code == 0
-    assert first.output.endswith("added 1 question(s), 8 expert(s), 8 statement(s), 9 observation(s).\n")
+    assert first.output.endswith("added 2 question(s), 8 expert(s), 8 statement(s), 9 observation(s).\n")
     before = snapshot(db)
     second = run(*INIT)
     assert second.output.endswith("added 0 question(s), 0 expert(s), 0 statement(s), 0 observation(s).\n")
@@ -27,7 +27,7 @@ def test_init_loads_seed_once(run, db: str) -> None:
 
 def test_question_list_and_show(run, seeded) -> None:
     listed = json.loads(run("question", "list", "--json").output)
-    assert [q["slug"] for q in listed] == [QUESTION]
+    assert [q["slug"] for q in listed] == ["iss-retirement", QUESTION]
     assert listed[0]["horizon_start"] == "2022-07" and listed[0]["horizon_end"] == "2032-12"
     shown = run("question", "show", QUESTION)
     assert "title              When will Russia withdraw from the International Space Station?" in shown.output
@@ -90,11 +90,11 @@ def test_retract_and_supersede_keep_rows(run, seeded) -> None:
 
 def test_export_import_commands(run, seeded, make_db, tmp_path: Path) -> None:
     out = tmp_path / "all.json"
-    assert run("export", str(out)).output == f"Exported 26 rows to {out}.\n"
+    assert run("export", str(out)).output == f"Exported 27 rows to {out}.\n"
     empty = make_db()
     imported = run("import", str(out), db=empty)
     assert imported.exit_code == 0
-    assert imported.output == f"Imported 1 question(s), 8 expert(s), 8 statement(s), 9 observation(s) from {out}.\n"
+    assert imported.output == f"Imported 2 question(s), 8 expert(s), 8 statement(s), 9 observation(s) from {out}.\n"
 
 
 @pytest.mark.parametrize(
@@ -104,7 +104,7 @@ def test_export_import_commands(run, seeded, make_db, tmp_path: Path) -> None:
         (log_args(date="26/07/2022"), "Error: Invalid value for '--date': malformed date '26/07/2022': expected YYYY-MM-DD"),
         (log_args(date="2099-01-01"), "Error: date 2099-01-01 is in the future"),
         (log_args(expert="Nobody"), "Error: unknown expert 'Nobody' (add it first: forecast expert add 'Nobody' --kind KIND)"),
-        (log_args(question="mars-landing"), "Error: unknown question 'mars-landing' (known: russia-iss-withdrawal)"),
+        (log_args(question="mars-landing"), "Error: unknown question 'mars-landing' (known: iss-retirement, russia-iss-withdrawal)"),
         (log_args(claim="sometime soon"), "Error: could not parse claim 'sometime soon': unknown phrase at 'sometime'"),
         (log_args(claim="before 2021"), "Error: claim 'before 2021' (open .. 2020-12) lies outside the horizon 2022-07 to 2032-12"),
         (log_args(claim="after 2040"), "Error: claim 'after 2040' (2041-01 .. open) lies outside the horizon"),
@@ -230,7 +230,7 @@ def test_real_executable_as_subprocess(db: str) -> None:
     ("content", "message"),
     [
         ('record,slug\n"question,q\n', "Error: broken CSV in"),
-        (None, "Error: row 11: duplicate import: this statement is already in the store as S1"),
+        (None, "Error: row 12: duplicate import: this statement is already in the store as S1"),
     ],
 )
 def test_import_errors_through_cli(run, seeded, tmp_path, content, message) -> None:

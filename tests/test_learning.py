@@ -108,3 +108,44 @@ def test_many_experts_converge_across_seeds(tmp_path) -> None:
         p = _mean(idata, "p_T")
         for i, q in enumerate(data.questions):
             assert abs(int(np.argmax(np.cumsum(p[i]) >= 0.5)) - truth[q]) <= 12, (seed, q)
+
+
+@pytest.fixture(scope="module")
+def old_record(tmp_path_factory):
+    """Fal made three different claims in 2020-2021 that the record falsified by 2026-02; Con restated the
+    consensus 'after 2025' ten times (borne out by then) and One said it once. Three kinds, so no pooling across them."""
+    world = World(tmp_path_factory.mktemp("record"))
+    world.question("q", start="2024-01", end="2032-12", public=False)
+    world.expert("Fal", "analyst")
+    world.expert("Con", "journalist")
+    world.expert("One", "advocate")
+    for claim, on in (("by 2024", "2020-03-01"), ("in 2025", "2020-09-01"), ("before 2025-06", "2021-03-01")):
+        world.say("q", "Fal", claim, on=on)
+    for month in range(1, 11):
+        world.say("q", "Con", "after 2025", on=f"2021-{month:02d}-01")
+    world.say("q", "One", "after 2025", on="2021-10-01")
+    world.observe("q", "still-participating", "2026-02-01")
+    return world
+
+
+def test_decided_claims_do_not_fade(old_record) -> None:
+    """The track-record term is the same at any later as-of date: recency decay applies only while a claim is open."""
+    soon, later = old_record.dataset("2026-03-01"), old_record.dataset("2032-01-01")
+    for a, b in zip(soon.track_record(), later.track_record()):
+        np.testing.assert_array_equal(a, b)
+    right, wrong = soon.track_record()
+    fal, con = soon.experts.index("Fal"), soon.experts.index("Con")
+    assert wrong[fal] == pytest.approx(3.0), "three firm falsified claims count in full, five years on"
+    assert right[con] < 1.1, "ten restatements of one borne-out claim count as about one"
+
+
+def test_falsified_record_ends_well_below_prior_and_restating_gains_little(old_record) -> None:
+    from forecast.report.content import kind_prior_interval
+
+    data = old_record.dataset("2026-03-01")
+    idata = DateModel(data, old_record.priors).fit(SETTINGS)
+    r = dict(zip(data.experts, _mean(idata, "reliability")))
+    prior = {e: kind_prior_interval(old_record.priors, k, e)[0] for e, k in zip(data.experts, data.expert_kinds)}
+    assert r["Fal"] < prior["Fal"] - 0.15, (r["Fal"], prior["Fal"])
+    assert r["Con"] - prior["Con"] < r["One"] - prior["One"] + 0.02, (r, prior)
+    assert r["Con"] - prior["Con"] < 0.06, (r["Con"], prior["Con"])

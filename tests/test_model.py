@@ -3,83 +3,51 @@
 from __future__ import annotations
 
 import math
-import tomllib
 
 import numpy as np
 import pytest
 
 from forecast.exact import exact_posterior
 from forecast.model import DateModel, FitSettings
-from forecast.seed import PROJECT_ROOT
 
+from .reference import DEPENDENCE, WEIGHTS, affiliation_share, decay, reference_likelihood, reference_prior, restated
 from .worlds import World
-
-WEIGHTS = {k: v["value"] for k, v in tomllib.loads((PROJECT_ROOT / "priors" / "reliability.toml").read_text())["weights"].items()}
-
-
-def reference_posterior(n: int, hazard: float, hazard_sd: float, trend: float, trend_sd: float,
-                        statements: list[tuple[int, int, float, float]], still_from: int, notice_until: int,
-                        compliance: float) -> np.ndarray:
-    """Posterior over n months + beyond, by brute force: products of probabilities, not sums of logs.
-
-    statements: (first bin, last bin inclusive; n = beyond, weight, reliability).
-    """
-    mu = math.log(hazard / (1 - hazard))
-    alphas = np.linspace(mu - 6 * hazard_sd, mu + 6 * hazard_sd, 241)
-    betas = np.linspace(trend - 6 * trend_sd, trend + 6 * trend_sd, 241)
-    a, b = np.meshgrid(alphas, betas, indexing="ij")
-    prior_weight = np.exp(-0.5 * ((a - mu) / hazard_sd) ** 2 - 0.5 * ((b - trend) / trend_sd) ** 2)
-    annual = 1 / (1 + np.exp(-(a[..., None] + b[..., None] * np.arange(n) / 12)))
-    monthly = 1 - (1 - annual) ** (1 / 12)
-    alive = np.cumprod(1 - monthly, axis=-1)
-    before = np.concatenate([np.ones(a.shape + (1,)), alive[..., :-1]], axis=-1)
-    p = np.concatenate([monthly * before, alive[..., -1:]], axis=-1)
-    marginal = (p * prior_weight[..., None]).sum(axis=(0, 1))
-    likelihood = np.ones(n + 1)
-    for t in range(n + 1):
-        for low, high, weight, r in statements:
-            likelihood[t] *= (r if low <= t <= high else 1 - r) ** weight
-        if t < still_from:
-            likelihood[t] = 0.0
-        if t < notice_until:
-            likelihood[t] *= 1 - compliance
-    post = marginal * likelihood
-    return post / post.sum()
-
-
-def decay(said: str, as_of: str) -> float:
-    import datetime as dt
-
-    days = (dt.date.fromisoformat(as_of) - dt.date.fromisoformat(said)).days
-    return 0.5 ** (days / 365.25 / WEIGHTS["half_life_years"])
 
 
 @pytest.fixture(scope="module")
 def fixed_world(tmp_path_factory):
-    """One question (2024-01..2028-12), three experts, four statements, two observations."""
+    """One question (2024-01..2028-12), four experts (two of one affiliation), six statements, two observations.
+
+    Ann changes position (her first claim is superseded); Bob restates his claim; Bob and Cyd share an
+    affiliation; Dee's claim is already falsified (a reliability-only term, so it does not move T).
+    """
     world = World(tmp_path_factory.mktemp("fixed"))
     world.question("q", hazard=0.2, hazard_sd=0.6, trend=0.1, trend_sd=0.3, compliance=0.8)
-    for name, kind in (("Ann", "analyst"), ("Bob", "journalist"), ("Cyd", "official")):
-        world.expert(name, kind)
+    for name, kind, affiliation in (("Ann", "analyst", ""), ("Bob", "journalist", "Daily"),
+                                    ("Cyd", "official", "daily"), ("Dee", "other", "")):
+        world.expert(name, kind, affiliation)
     world.say("q", "Ann", "after 2025", on="2024-01-01")
     world.say("q", "Bob", "by 2026", on="2024-02-01", strength="hedged")
+    world.say("q", "Bob", "by 2026", on="2024-05-01", strength="hedged", tag="again")
     world.say("q", "Cyd", "between 2026 and 2027", on="2024-03-01", probability=0.7)
     world.say("q", "Ann", "by 2025-06", on="2024-04-01", probability=0.3)
+    world.say("q", "Dee", "by 2024-03", on="2024-01-01")
     world.observe("q", "still-participating", "2024-06-15")
     world.observe("q", "no-formal-notice", "2024-03-01")
     as_of = "2024-07-01"
-    r = {"Ann": 0.8, "Bob": 0.6, "Cyd": 0.7}
-    k = math.log(9.0)
+    r = {"Ann": 0.8, "Bob": 0.6, "Cyd": 0.7, "Dee": 0.3}
+    k, pair = math.log(9.0), affiliation_share(2)
     statements = [
-        (24, 60, WEIGHTS["firm"] * decay("2024-01-01", as_of), r["Ann"]),
-        (0, 35, WEIGHTS["hedged"] * decay("2024-02-01", as_of), r["Bob"]),
-        (24, 47, WEIGHTS["firm"] * decay("2024-03-01", as_of) * math.log(0.7 / 0.3) / k, r["Cyd"]),
+        (24, 60, WEIGHTS["firm"] * decay("2024-01-01", as_of) * DEPENDENCE["superseded"], r["Ann"]),
+        (0, 35, restated([WEIGHTS["hedged"] * decay(d, as_of) for d in ("2024-02-01", "2024-05-01")]) * pair, r["Bob"]),
+        (24, 47, WEIGHTS["firm"] * decay("2024-03-01", as_of) * math.log(0.7 / 0.3) / k * pair, r["Cyd"]),
         (18, 60, WEIGHTS["firm"] * decay("2024-04-01", as_of) * math.log(0.7 / 0.3) / k, r["Ann"]),  # complement of by 2025-06
     ]
     # still_from: the event is public, so as of 2024-07-01 it had not happened before July (bin 6).
-    reference = reference_posterior(60, 0.2, 0.6, 0.1, 0.3, statements, still_from=6, notice_until=14, compliance=0.8)
+    prior = reference_prior(60, 0.2, 0.6, 0.1, 0.3)
+    reference = prior * reference_likelihood(60, statements, still_from=6, notice_until=14, compliance=0.8)
     data = world.dataset(as_of)
-    return world, data, np.array([r[e] for e in data.experts]), reference
+    return world, data, np.array([r[e] for e in data.experts]), reference / reference.sum()
 
 
 def test_exact_fast_path_matches_enumeration(fixed_world) -> None:

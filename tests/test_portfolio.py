@@ -88,7 +88,7 @@ def test_month_precision_resolution_is_known_at_the_end_of_its_month(tmp_path) -
     assert mid.evidence_uids == [] and len(end.evidence_uids) == 1
 
 
-def test_score_with_an_expert_who_first_speaks_late_does_not_crash(run, seeded) -> None:
+def test_score_with_an_expert_who_first_speaks_late_does_not_crash(run, seeded, tmp_path) -> None:
     assert run("expert", "add", "Test Analyst", "--kind", "analyst").exit_code == 0
     assert run(*log_args(expert="Test Analyst", date="2023-06-01"), "--no-update").exit_code == 0
     result = run("backtest", "russia-iss-withdrawal", "--from", "2022-07-01", "--to", "2023-10-01", *TINY_ARGS)
@@ -99,8 +99,8 @@ def test_score_with_an_expert_who_first_speaks_late_does_not_crash(run, seeded) 
     card = json.loads(run("score", "russia-iss-withdrawal", "--json").output)
     late = card["time_averaged"]["expert: Test Analyst"]["checkpoints"]
     assert set(late) == set(card["time_averaged"][MODEL]["checkpoints"])
-    assert run("calibration", "--out", str(seeded.parent / "c.svg")).exit_code == 0
-    reported = run("report", "russia-iss-withdrawal", "--as-of", "2023-01-01", "--out", str(seeded.parent / "r"))
+    assert run("calibration", "--out", str(tmp_path / "c.svg")).exit_code == 0
+    reported = run("report", "russia-iss-withdrawal", "--as-of", "2023-01-01", "--out", str(tmp_path / "r"))
     assert reported.exit_code == 0 and "russia-iss-withdrawal-2023-01-01.html" in reported.output  # a backtest run
 
 

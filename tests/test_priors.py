@@ -43,6 +43,10 @@ EDITS = [
      r"\[weights\].hedged: every number needs a one-line rationale"),
     ("reliability.toml", "[kinds.other]", "[kinds.pundit]", "has no prior for expert kind 'other'"),
     ("reliability.toml", "mean = { value = 0.55", "mean = { value = 1.55", r"\[kinds.other\].mean: value 1.55 is outside"),
+    ("reliability.toml", "affiliation_correlation = { value = 0.5,", "affiliation_correlation = { value = 0.02,",
+     r"\[dependence\]: affiliation_correlation_sd 0.2 is too large for a correlation of mean 0.02"),
+    ("reliability.toml", "superseded = { value = 0.0,", "superseded = { value = 1.5,",
+     r"\[dependence\].superseded: value 1.5 is outside \[0.0, 1.0\]"),
     ("questions/russia-iss-withdrawal.toml", 'horizon_end = "2032-12"', 'horizon_end = "2032-13"',
      r"\[question\] malformed month|\[question\] month 13"),
     ("questions/russia-iss-withdrawal.toml", "trend_sd = { value = 0.3,", "trend_sd = { value = \"x\",",
@@ -76,3 +80,14 @@ def test_init_with_invalid_priors_writes_nothing(run, db_path: Path, priors_copy
 
     with sqlite3.connect(db_path) as conn:
         assert conn.execute("SELECT count(*) FROM question").fetchone() == (0,)
+
+
+def test_reliability_priors_stored_before_the_dependence_table_read_with_its_defaults() -> None:
+    import tomllib
+
+    from forecast.priors import parse_reliability
+
+    raw = tomllib.loads((PROJECT_ROOT / "priors" / "reliability.toml").read_text())
+    bundled = parse_reliability(raw, "bundled").dependence
+    raw.pop("dependence")
+    assert parse_reliability(raw, "old store").dependence == bundled

@@ -83,10 +83,11 @@ def test_changes_that_move_forecasts_are_refused(run, added: Path, db_path: Path
 def test_question_list_shows_the_portfolio(run, seeded, added: Path) -> None:
     table = run("question", "list").output.splitlines()
     assert table[0].split() == ["slug", "status", "headline", "last_change", "evidence", "tags", "title"]
-    assert table[2].startswith("ruritania-exit         open    no run yet")
+    assert table[3].startswith("ruritania-exit         open    no run yet")
     listed = json.loads(run("question", "list", "--json").output)
     assert [(q["slug"], q["evidence"], q["tags"]) for q in listed] == [
-        ("ruritania-exit", 0, ["treaty", "test"]), ("russia-iss-withdrawal", 17, ["space", "iss"])]
+        ("iss-retirement", 0, ["space", "iss"]), ("ruritania-exit", 0, ["treaty", "test"]),
+        ("russia-iss-withdrawal", 17, ["space", "iss"])]
     rows = list(csv.DictReader(io.StringIO(run("question", "list", "--csv", "--tag", "treaty").output)))
     assert [(r["slug"], r["tags"], r["headline"]) for r in rows] == [("ruritania-exit", "treaty;test", "no run yet")]
 

@@ -26,9 +26,9 @@ def reported(fitted, tmp_path_factory):
     """A seeded store, one converged run (on each backend), and its report."""
     db, _ = fitted
     out = tmp_path_factory.mktemp("report") / "reports"
-    result = invoke(db, "report", "--out", str(out))
+    result = invoke(db, "report", QUESTION, "--out", str(out))
     assert result.exit_code == 0, result.output
-    record = json.loads(invoke(db, "show", "--json").output)
+    record = json.loads(invoke(db, "show", QUESTION, "--json").output)
     html_path = Path(re.search(r"Wrote (\S+\.html)", result.output).group(1))
     md_path = html_path.with_suffix(".md")
     return db, out, record, html_path.read_text(), md_path.read_text(), html_path
@@ -55,6 +55,8 @@ def test_headline_numbers_match_the_stored_run(reported) -> None:
     assert f"before 2029-01-01: {100 * head['checkpoints']['2029-01-01']:.0f}% (80% interval " \
            f"{100 * band['0.1'][i]:.0f}%-{100 * band['0.9'][i]:.0f}%)" in html
     assert f"not within the horizon (by 2032-12): {100 * head['not_within_horizon']:.0f}%" in html
+    sentence = f"Pre-empted (The ISS is retired first, within the horizon): {100 * head['pre_empted']:.0f}%"
+    assert sentence in html and sentence in md
     assert f"Median date: {head['median']}." in html
     for level, (low, high) in head["intervals"].items():
         assert f"{level} credible interval: {low} to {high}." in md

@@ -28,6 +28,7 @@ def test_run_prints_headline_reliabilities_and_diagnostics(fitted) -> None:
     assert f"{QUESTION}: When will Russia withdraw from the International Space Station?" in lines
     assert any(line.startswith("  P(before 2029-01-01)") for line in lines)
     assert any(line.startswith("  P(not within the horizon)") for line in lines)
+    assert any(line.startswith("    of which pre-empted") for line in lines)  # the station retired first
     assert any(line.startswith("  median ") for line in lines)
     assert "  year      forecast  prior" in lines  # plain per-year table when not a terminal
     beyond = next(line for line in lines if line.startswith("  beyond"))
@@ -51,6 +52,7 @@ def test_stored_run_is_complete_and_consistent(fitted) -> None:
     cdf = np.cumsum(monthly)
     assert result["headline"]["checkpoints"]["2029-01-01"] == pytest.approx(cdf[77], abs=1e-9)  # 2022-07 + 78 months
     assert result["headline"]["not_within_horizon"] == pytest.approx(monthly[-1])
+    assert 0.05 < result["headline"]["pre_empted"] < result["headline"]["not_within_horizon"]
     assert np.all(monthly[:52] == 0), "still participating on 2026-11-23 rules out earlier months"
     prior = np.array(result["prior_monthly"])
     assert prior.sum() == pytest.approx(1.0) and prior[0] > 0
@@ -89,9 +91,10 @@ def test_runs_lists_and_show_defaults_to_latest(fitted) -> None:
 @pytest.mark.parametrize("table", ["forecast_run", "forecast_result"])
 def test_runs_are_append_only(fitted, table: str) -> None:
     db, _ = fitted
+    before = query(db, f"SELECT count(*) FROM {table}")
     with pytest.raises(sa.exc.IntegrityError, match="forecast runs are append-only"):
         query(db, f"DELETE FROM {table}")
-    assert query(db, f"SELECT count(*) FROM {table}") == [(1,)]
+    assert query(db, f"SELECT count(*) FROM {table}") == before != [(0,)]
 
 
 def test_show_without_runs_is_a_clear_error(run, seeded) -> None:

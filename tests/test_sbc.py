@@ -1,7 +1,8 @@
 """Simulation-based calibration: draw the world from the prior, fit, check the posterior ranks are uniform.
 
 PIT of the true date (randomised for a discrete T) and the ranks of the true reliabilities among
-posterior draws must be uniform; each is tested at the 1% level.
+posterior draws must be uniform; each is tested at the 1% level. Worlds come alone and with the
+question pre-empted by another (both dates drawn, the outcome observed as the model defines it).
 """
 
 from __future__ import annotations
@@ -30,16 +31,41 @@ def _truncated_normal(rng, mu: float, sd: float) -> float:
             return x
 
 
-def simulate(rng, priors) -> tuple[Dataset, int, np.ndarray]:
-    """One world from the prior: (dataset, true bin, true reliabilities)."""
-    spec = priors.questions["q"].date_prior
+def _draw_date(rng, spec: dict) -> int:
+    """A month (or N_MONTHS for "not within the horizon") from a question's hazard prior."""
     alpha = rng.normal(np.log(spec["annual_hazard"] / (1 - spec["annual_hazard"])), spec["hazard_sd_logit"])
     beta = rng.normal(spec["trend_per_year"], spec["trend_sd"])
     annual = 1 / (1 + np.exp(-(alpha + beta * np.arange(N_MONTHS) / 12)))
     monthly = 1 - (1 - annual) ** (1 / 12)
     alive = np.concatenate([[1.0], np.cumprod(1 - monthly)])
     p = np.append(monthly * alive[:-1], alive[-1])
-    t = int(rng.choice(N_MONTHS + 1, p=p / p.sum()))
+    return int(rng.choice(N_MONTHS + 1, p=p / p.sum()))
+
+
+def _observe(rng, t: int) -> np.ndarray:
+    """With probability P_OBSERVED (independently of t): still not happened at a random month, or happened in t."""
+    obs = np.zeros(N_MONTHS + 1)
+    seen = int(rng.integers(0, N_MONTHS))
+    if rng.random() >= P_OBSERVED:
+        pass  # no observation in this world (decided independently of T)
+    elif t >= seen:
+        obs[:seen] = -np.inf  # still participating at month `seen`
+    else:
+        obs[np.arange(N_MONTHS + 1) != t] = -np.inf  # withdrawn in month t
+    return obs
+
+
+def simulate(rng, priors, preempted: bool = False) -> tuple[Dataset, dict[str, int], np.ndarray]:
+    """One world from the prior: (dataset, true bin of each question, true reliabilities).
+
+    With ``preempted``, question q is precluded by b: q's outcome is its date if that comes before
+    b's, else "not within the horizon"; the statements and q's observation speak of the outcome.
+    """
+    t = _draw_date(rng, priors.questions["q"].date_prior)
+    truth = {"q": t}
+    if preempted:
+        truth["b"] = _draw_date(rng, priors.questions["b"].date_prior)
+        truth["q"] = t if t < truth["b"] else N_MONTHS
     logit_r = []
     for kind in sorted(set(KINDS)):
         k = priors.reliability.kinds[kind]
@@ -52,38 +78,37 @@ def simulate(rng, priors) -> tuple[Dataset, int, np.ndarray]:
         for _ in range(PER_EXPERT):
             cut = int(rng.integers(1, N_MONTHS + 1))
             after = np.arange(N_MONTHS + 1) >= cut
-            mask = after if (after[t] == (rng.random() < r_e)) else ~after
+            mask = after if (after[truth["q"]] == (rng.random() < r_e)) else ~after
             masks.append(mask)
             experts.append(e)
-    obs = np.zeros(N_MONTHS + 1)
-    seen = int(rng.integers(0, N_MONTHS))
-    if rng.random() >= P_OBSERVED:
-        pass  # no observation in this world (decided independently of T)
-    elif t >= seen:
-        obs[:seen] = -np.inf  # still participating at month `seen`
-    else:
-        obs[np.arange(N_MONTHS + 1) != t] = -np.inf  # withdrawn in month t
+    questions = sorted(truth)
+    obs = {q: _observe(rng, truth[q]) for q in questions}
     data = Dataset(
-        questions=["q"], starts=np.array([24288]), n_months=np.array([N_MONTHS]), obs_log=obs[None, :],
-        notice_threshold=np.array([-1]), experts=[f"E{i}" for i in range(6)], expert_kinds=KINDS,
-        stmt_question=np.zeros(len(masks), dtype=int), stmt_expert=np.array(experts),
+        questions=questions, starts=np.full(len(questions), 24288), n_months=np.full(len(questions), N_MONTHS),
+        obs_log=np.array([obs[q] for q in questions]), notice_threshold=np.full(len(questions), -1),
+        experts=[f"E{i}" for i in range(6)], expert_kinds=KINDS,
+        stmt_question=np.full(len(masks), questions.index("q")), stmt_expert=np.array(experts),
         stmt_weight=np.ones(len(masks)), stmt_in=np.array(masks), stmt_refs=[], as_of=dt.date(2024, 1, 1),
         known_at=dt.datetime(2024, 1, 1, tzinfo=dt.UTC), fingerprint="sbc",
+        precluded_by=np.array([0 if q == "q" and preempted else -1 for q in questions]),
     )
-    return data, t, r
+    return data, truth, r
 
 
-def _ranks(world_priors, fit_priors, sims: int) -> tuple[list[float], list[float]]:
-    """Randomised PITs of the true dates and ranks of the true reliabilities over ``sims`` worlds."""
+def _ranks(world_priors, fit_priors, sims: int, preempted: bool = False) -> tuple[dict[str, list[float]], list[float]]:
+    """Randomised PITs of the true dates (per question) and ranks of the true reliabilities over ``sims`` worlds."""
     rng = np.random.default_rng(2026)
     model = None
-    pits, ranks = [], []
+    pits: dict[str, list[float]] = {}
+    ranks = []
     for sim in range(sims):
-        data, t, r = simulate(rng, world_priors)
+        data, truth, r = simulate(rng, world_priors, preempted)
         model = model or DateModel(data, fit_priors)
         idata = model.fit(replace(SETTINGS, seed=sim), data)
-        p = idata.posterior["p_T"].mean(("chain", "draw")).values[0]
-        pits.append(p[:t].sum() + rng.random() * p[t])
+        p_t = idata.posterior["p_T"].mean(("chain", "draw")).values
+        for q, t in truth.items():
+            p = p_t[data.questions.index(q)]
+            pits.setdefault(q, []).append(p[:t].sum() + rng.random() * p[t])
         draws = idata.posterior["reliability"].values.reshape(-1, 6)[::10]
         ranks += list((draws < r).mean(axis=0))
     return pits, ranks
@@ -94,13 +119,17 @@ def world(tmp_path) -> World:
     world = World(tmp_path)
     world.question("q", start="2024-01", end="2027-12", hazard=0.2, hazard_sd=0.5, trend=0.0, trend_sd=0.2)
     world.question("wrong", start="2024-01", end="2027-12", hazard=0.5, hazard_sd=0.5, trend=0.0, trend_sd=0.2)
+    world.question("b", start="2024-01", end="2027-12", hazard=0.15, hazard_sd=0.5, trend=0.4, trend_sd=0.2)
     return world
 
 
 @pytest.mark.slow
-def test_simulation_based_calibration(world) -> None:
-    pits, ranks = _ranks(world.priors, world.priors, N_SIMS)
-    assert stats.kstest(pits, "uniform").pvalue > 0.01, np.histogram(pits, bins=10, range=(0, 1))[0]
+@pytest.mark.parametrize("preempted", [False, True], ids=["alone", "pre-empted"])
+def test_simulation_based_calibration(world, preempted: bool) -> None:
+    """Alone, and with q precluded by b (both dates sampled, q's outcome observed): PITs and ranks uniform."""
+    pits, ranks = _ranks(world.priors, world.priors, N_SIMS, preempted)
+    for q, values in pits.items():
+        assert stats.kstest(values, "uniform").pvalue > 0.01, (q, np.histogram(values, bins=10, range=(0, 1))[0])
     counts = np.histogram(ranks, bins=10, range=(0, 1))[0]
     assert stats.chisquare(counts).pvalue > 0.01, counts
 
@@ -111,4 +140,4 @@ def test_calibration_check_has_power_against_a_wrong_prior(world) -> None:
     priors = world.priors
     wrong = replace(priors, questions={"q": priors.questions["wrong"]})
     pits, _ = _ranks(priors, wrong, 80)
-    assert stats.kstest(pits, "uniform").pvalue < 0.001
+    assert stats.kstest(pits["q"], "uniform").pvalue < 0.001

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
 import shutil
 import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from forecast.evidence import add_expert, log_observation, log_statement
-from forecast.questions import add_question, store_priors
+from forecast.questions import add_question, set_reliability_priors, store_priors
 from forecast.seed import PROJECT_ROOT
 from forecast.store import open_store
 
@@ -22,6 +23,7 @@ horizon_start = "{start}"
 horizon_end = "{end}"
 criteria = "Synthetic."
 public_event = {public}
+{extra}
 
 [date_prior]
 annual_hazard = {{ value = {hazard}, why = "test" }}
@@ -52,18 +54,31 @@ class World:
 
     def question(self, slug: str, start: str = "2024-01", end: str = "2028-12", hazard: float = 0.15,
                  hazard_sd: float = 0.5, trend: float = 0.0, trend_sd: float = 0.2, compliance: float = 0.8,
-                 public: bool = True, notice: bool = True, notice_months: int = 12) -> None:
+                 public: bool = True, notice: bool = True, notice_months: int = 12,
+                 precluded_by: str | None = None) -> None:
+        extra = f'precluded_by = "{precluded_by}"' if precluded_by else ""
         text = QUESTION_TOML.format(slug=slug, start=start, end=end, hazard=hazard, hazard_sd=hazard_sd, trend=trend,
-                                    trend_sd=trend_sd, public=str(public).lower(),
+                                    trend_sd=trend_sd, public=str(public).lower(), extra=extra,
                                     notice=NOTICE_TOML.format(compliance=compliance, months=notice_months) if notice else "")
         (self.root / "priors" / "questions" / f"{slug}.toml").write_text(text)
         with self.store.session() as session:
             add_question(session, tomllib.loads(text), slug)
         self.questions[slug] = (start, end)
 
-    def expert(self, name: str, kind: str = "analyst") -> None:
+    def dependence(self, **values: float) -> None:
+        """Store reliability priors whose [dependence] numbers are replaced by ``values``."""
+        path = self.root / "priors" / "reliability.toml"
+        text = path.read_text()
+        for key, value in values.items():
+            text, count = re.subn(rf"^{key} = {{ value = [^,]+,", f"{key} = {{ value = {value},", text, flags=re.M)
+            assert count == 1, key
+        path.write_text(text)
         with self.store.session() as session:
-            add_expert(session, name, kind)
+            set_reliability_priors(session, path)
+
+    def expert(self, name: str, kind: str = "analyst", affiliation: str = "") -> None:
+        with self.store.session() as session:
+            add_expert(session, name, kind, affiliation=affiliation)
 
     def say(self, question: str, expert: str, claim: str, on: str = "2024-01-01", strength: str = "firm",
             probability: float | None = None, tag: str = "") -> None:

@@ -194,7 +194,8 @@ def _updated_headline(env, question: str) -> None:
     low, high = head["intervals"]["80%"]
     click.echo(
         f"Updated headline (exact, reliabilities fixed at {fast['reliabilities_from']}): median {head['median']}; "
-        f"80% interval {low} .. {high}; P(not within the horizon) {100 * head['not_within_horizon']:.1f}%."
+        f"80% interval {low} .. {high}; P(not within the horizon) {100 * head['not_within_horizon']:.1f}%"
+        + (f" (pre-empted {100 * head['pre_empted']:.1f}%)." if "pre_empted" in head else ".")
     )
 
 

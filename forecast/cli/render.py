@@ -67,6 +67,8 @@ def emit_headline(head: dict, title: str = "") -> None:
     for date, p in head["checkpoints"].items():
         click.echo(f"  P(before {date})        {_pct(p)}")
     click.echo(f"  P(not within the horizon) {_pct(head['not_within_horizon'])}")
+    if "pre_empted" in head:
+        click.echo(f"    of which pre-empted     {_pct(head['pre_empted'])}")
     click.echo(f"  median                    {head['median']}")
     for level, (low, high) in head["intervals"].items():
         click.echo(f"  {level:>3} interval              {low} .. {high}")

@@ -7,15 +7,15 @@ import json
 import numpy as np
 from sqlmodel import Session, select
 
-from ..dataset import build_dataset, statement_weight
+from ..dataset import build_dataset, statement_parts
 from ..evidence import question_by_slug, ref_of
-from ..exact import exact_posterior
+from ..exact import exact_headline
 from ..months import parse_month
 from ..priors import Priors
 from ..run_views import fixed_reliability, run_view
 from ..scorecard import scorecard
 from ..store.tables import Expert, ForecastResult, ForecastRun, Observation, Statement
-from ..summary import BEYOND, headline, on_grid, yearly
+from ..summary import BEYOND, yearly
 from ..track import statuses
 
 
@@ -23,8 +23,8 @@ def _month_index(label: str, months: list[str]) -> int | None:
     return months.index(label) if label in months else None
 
 
-def headline_sentences(result: dict, event: str) -> list[str]:
-    """Plain-words checkpoint probabilities with their 80% credible intervals across draws."""
+def headline_sentences(result: dict, event: str, precluder_event: str | None = None) -> list[str]:
+    """Plain-words checkpoint probabilities with their 80% credible intervals across draws (and P(pre-empted))."""
     cdf = result["cdf_bands"]
     out = []
     for date, p in result["headline"]["checkpoints"].items():
@@ -33,15 +33,16 @@ def headline_sentences(result: dict, event: str) -> list[str]:
         out.append(f"{event} before {date}: {100 * p:.0f}%{band}")
     out.append(f"{event} not within the horizon (by {result['months'][-2]}): "
                f"{100 * result['headline']['not_within_horizon']:.0f}%")
+    if "pre_empted" in result["headline"]:
+        out.append(f"Pre-empted ({precluder_event or 'the precluding event'} first, within the horizon): "
+                   f"{100 * result['headline']['pre_empted']:.0f}%")
     return out
 
 
 def _exact_headline(session, priors, run, run_record, question, exclude=frozenset()) -> dict:
     """The exact fast path's headline at the run's as-of and known-at, reliabilities fixed at the run's means."""
     data = build_dataset(session, priors, run.as_of, run.known_at, [question], exclude=exclude)
-    reliability = fixed_reliability(data, priors, run_record["reliabilities"])
-    monthly = on_grid(exact_posterior(data, priors, reliability)[0], int(data.n_months[0]))
-    return headline(monthly, int(data.starts[0]), int(data.n_months[0]))
+    return exact_headline(data, priors, question, fixed_reliability(data, priors, run_record["reliabilities"]))
 
 
 def evidence_rows(session: Session, priors: Priors, run: ForecastRun, run_record: dict, question: str) -> list[dict]:
@@ -49,6 +50,8 @@ def evidence_rows(session: Session, priors: Priors, run: ForecastRun, run_record
     data = build_dataset(session, priors, run.as_of, run.known_at, [question])
     base = _exact_headline(session, priors, run, run_record, question)
     status = statuses(data)
+    record = data.stmt_weight if data.stmt_record_weight is None else data.stmt_record_weight
+    weights = dict(zip(data.stmt_uids, np.where(data.decided == 0, data.stmt_weight, record)))
     names = {e.id: e.name for e in session.exec(select(Expert))}
     qid = question_by_slug(session, question).id
     used = set(json.loads(run.evidence))
@@ -58,16 +61,17 @@ def evidence_rows(session: Session, priors: Priors, run: ForecastRun, run_record
             if row.uid not in used:
                 continue
             without = _exact_headline(session, priors, run, run_record, question, exclude=frozenset({row.uid}))
-            rows.append(_evidence_row(row, names, priors, run, base, without, status))
+            rows.append(_evidence_row(row, names, priors, run, base, without, status, weights))
     return sorted(rows, key=lambda r: (r["date"], r["ref"]))
 
 
-def _evidence_row(row, names, priors, run, base, without, status) -> dict:
+def _evidence_row(row, names, priors, run, base, without, status, weights) -> dict:
     common = {"ref": ref_of(row), "source": row.source,
               "delta_beyond": base["not_within_horizon"] - without["not_within_horizon"],
               "median_without": without["median"]}
     if isinstance(row, Statement):
-        weight, flipped = statement_weight(row, run.as_of, priors)
+        flipped = statement_parts(row, run.as_of, priors)[2]
+        weight = float(weights.get(row.uid, 0.0))
         return {**common, "type": "statement", "date": row.said_on.isoformat(), "who": names[row.expert_id],
                 "text": row.quote, "claim": row.claim_text, "interval": f"{row.claim_start or 'open'} .. {row.claim_end or 'open'}",
                 "strength": row.strength, "weight": weight, "complement": flipped, "status": status.get(ref_of(row), "open")}
@@ -126,6 +130,12 @@ def history(session: Session, question: str, upto: ForecastRun) -> list[dict]:
     return rows
 
 
+def _precluder_event(priors: Priors, spec) -> str | None:
+    """The event sentence of the question that precludes this one, if any."""
+    other = priors.questions.get(spec.precluded_by) if spec and spec.precluded_by else None
+    return other.event if other else None
+
+
 def report_content(session: Session, priors: Priors, run: ForecastRun, question: str) -> dict:
     """All sections of one question's report."""
     record = run_view(session, run, question)
@@ -135,7 +145,7 @@ def report_content(session: Session, priors: Priors, run: ForecastRun, question:
     first, n = parse_month(result["months"][0]), len(result["months"]) - 1
     return {
         "question": question_by_slug(session, question), "run": record, "result": result,
-        "sentences": headline_sentences(result, spec.event if spec else "The event happens"),
+        "sentences": headline_sentences(result, spec.event if spec else "The event happens", _precluder_event(priors, spec)),
         "years": yearly(np.array(result["monthly"]), first, n),
         "prior_years": yearly(np.array(result["prior_monthly"]), first, n),
         "evidence": evidence, "experts": expert_rows(record, evidence, priors),

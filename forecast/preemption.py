@@ -1,0 +1,124 @@
+"""Pre-emption: a question's event can happen in month t only if its precluding event has not happened by t.
+
+For a question a precluded by b, T_a is the month a would happen while b's event is still ahead
+and T_b the month of b's event; the observable outcome of a is T_a when T_a < T_b and "not within
+the horizon" otherwise (pre-empted first), so P(a happens in t) = P(T_a = t, T_b > t). Evidence on a
+speaks of the observable outcome; evidence on b of T_b. Summing over T_b's bins i:
+
+    Z = sum_i g_b(i) prod_a [ C_a(i) + S_a(i) e^{E_a(beyond)} ]
+
+with g_b = prior x evidence of b, C_a(i) = sum over a's months t before T_b of prior x evidence of a,
+and S_a(i) = the prior probability that T_a is at or after T_b (a's own beyond bin included). Every
+term is a masked log-sum-exp over a bins x bins matrix, so the same code runs on numpy (the exact
+path) and on PyTensor (the model): ``ops`` supplies ``lse(x, axis)``, ``logaddexp`` and ``concat``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+MASKED = -np.inf
+
+
+@dataclass(frozen=True)
+class Link:
+    """Question ``dependent`` precluded by question ``precluder``, as masks on the common bins (rows: T_b's bin)."""
+
+    dependent: int
+    precluder: int
+    before: np.ndarray  # [bins, bins] 0 / -inf: a's month t is strictly before T_b = i
+    survive: np.ndarray  # [bins, bins] 0 / -inf: a's latent T_a (month or beyond) is at or after T_b = i
+    within: np.ndarray  # [bins] 0 / -inf: T_b = i falls within a's horizon (a is pre-empted)
+
+
+def links(precluded_by: np.ndarray | None, starts: np.ndarray, n_months: np.ndarray, bins: int) -> list[Link]:
+    """The masks of every precluded question (``precluded_by[q]`` is the precluder's index, or -1)."""
+    if precluded_by is None:
+        return []
+    out = []
+    t = np.arange(bins)
+    for a, b in enumerate(precluded_by):
+        if b < 0:
+            continue
+        n_a, n_b = int(n_months[a]), int(n_months[b])
+        rows = np.arange(bins)
+        j = np.where(rows < n_b, rows + int(starts[b]) - int(starts[a]), np.iinfo(np.int64).max)  # T_b on a's grid
+        a_month = t < n_a
+        before = a_month[None, :] & (t[None, :] < j[:, None])
+        survive = (a_month[None, :] & (t[None, :] >= j[:, None])) | (t[None, :] == bins - 1)
+        within = (rows < n_b) & (j < n_a)
+        out.append(Link(a, int(b), *(np.where(m, 0.0, MASKED) for m in (before, survive, within))))
+    return out
+
+
+def _terms(ops, log_prior, evidence, link: Link):
+    """(term_a per T_b bin, log S_a per T_b bin): a's factor in Z given T_b, and its prior survival."""
+    la, ea = log_prior[link.dependent], evidence[link.dependent]
+    earlier = ops.lse((la + ea)[None, :] + link.before, 1)
+    survive = ops.lse(la[None, :] + link.survive, 1)
+    return ops.logaddexp(earlier, survive + ea[-1]), survive
+
+
+def star(ops, log_prior, evidence, precluder: int, members: list[Link]):
+    """One precluder and the questions it precludes, jointly.
+
+    Returns (log Z, {question: log marginal over its bins}, {dependent: log P(pre-empted)}); the
+    dependents' marginals are of their observable outcome.
+    """
+    own = log_prior[precluder] + evidence[precluder]
+    terms = [_terms(ops, log_prior, evidence, link) for link in members]
+    joint = own + sum(term for term, _ in terms)
+    log_z = ops.lse(joint, 0)
+    marginals, preempted = {precluder: joint - log_z}, {}
+    for k, link in enumerate(members):
+        rest = own + sum(term for m, (term, _) in enumerate(terms) if m != k)
+        survive = terms[k][1]
+        la, ea = log_prior[link.dependent], evidence[link.dependent]
+        months = (la + ea) + ops.lse(rest[:, None] + link.before, 0)
+        beyond = ea[-1] + ops.lse(rest + survive, 0)
+        marginals[link.dependent] = ops.concat([months[:-1], beyond[None]]) - log_z
+        preempted[link.dependent] = ea[-1] + ops.lse(rest + survive + link.within, 0) - log_z
+    return log_z, marginals, preempted
+
+
+def by_precluder(all_links: list[Link]) -> dict[int, list[Link]]:
+    """Links grouped by their precluding question."""
+    grouped: dict[int, list[Link]] = {}
+    for link in all_links:
+        grouped.setdefault(link.precluder, []).append(link)
+    return grouped
+
+
+class NumpyOps:
+    """The numpy side of ``star``: log-sum-exp that returns -inf for an all -inf slice."""
+
+    @staticmethod
+    def lse(x, axis):
+        x = np.asarray(x)
+        peak = np.max(x, axis=axis, keepdims=True)
+        peak = np.where(np.isfinite(peak), peak, 0.0)
+        with np.errstate(divide="ignore"):
+            return np.squeeze(peak, axis) + np.log(np.sum(np.exp(x - peak), axis=axis))
+
+    logaddexp = staticmethod(np.logaddexp)
+    concat = staticmethod(np.concatenate)
+
+
+class TensorOps:
+    """The PyTensor side of ``star``: a floor of -1e30 keeps gradients finite where every entry is -inf."""
+
+    def __init__(self, pt) -> None:
+        self.pt = pt
+
+    def lse(self, x, axis):
+        shape = [1 if d == axis else x.shape[d] for d in range(x.ndim)]
+        floor = self.pt.alloc(np.float64(-1e30), *shape)
+        return self.pt.logsumexp(self.pt.concatenate([x, floor], axis=axis), axis=axis)
+
+    def logaddexp(self, x, y):
+        return self.pt.logaddexp(x, y)
+
+    def concat(self, parts):
+        return self.pt.concatenate(parts)

@@ -1,0 +1,67 @@
+"""Brute-force references for the model tests: products of probabilities over explicit grids, not sums of logs."""
+
+from __future__ import annotations
+
+import math
+import tomllib
+
+import numpy as np
+
+from forecast.seed import PROJECT_ROOT
+
+RELIABILITY = tomllib.loads((PROJECT_ROOT / "priors" / "reliability.toml").read_text())
+WEIGHTS = {k: v["value"] for k, v in RELIABILITY["weights"].items()}
+DEPENDENCE = {k: v["value"] for k, v in RELIABILITY["dependence"].items()}
+
+
+def reference_prior(n: int, hazard: float, hazard_sd: float, trend: float, trend_sd: float) -> np.ndarray:
+    """P(T = bin) over n months + beyond under the hazard prior, by brute force over a 241 x 241 grid of products."""
+    mu = math.log(hazard / (1 - hazard))
+    alphas = np.linspace(mu - 6 * hazard_sd, mu + 6 * hazard_sd, 241)
+    betas = np.linspace(trend - 6 * trend_sd, trend + 6 * trend_sd, 241)
+    a, b = np.meshgrid(alphas, betas, indexing="ij")
+    prior_weight = np.exp(-0.5 * ((a - mu) / hazard_sd) ** 2 - 0.5 * ((b - trend) / trend_sd) ** 2)
+    annual = 1 / (1 + np.exp(-(a[..., None] + b[..., None] * np.arange(n) / 12)))
+    monthly = 1 - (1 - annual) ** (1 / 12)
+    alive = np.cumprod(1 - monthly, axis=-1)
+    before = np.concatenate([np.ones(a.shape + (1,)), alive[..., :-1]], axis=-1)
+    p = np.concatenate([monthly * before, alive[..., -1:]], axis=-1)
+    marginal = (p * prior_weight[..., None]).sum(axis=(0, 1))
+    return marginal / marginal.sum()
+
+
+def reference_likelihood(n: int, statements: list[tuple[int, int, float, float]], still_from: int = 0,
+                         notice_until: int = 0, compliance: float = 0.0) -> np.ndarray:
+    """Likelihood of each of n months + beyond. statements: (first bin, last bin inclusive; n = beyond, weight, reliability)."""
+    likelihood = np.ones(n + 1)
+    for t in range(n + 1):
+        for low, high, weight, r in statements:
+            likelihood[t] *= (r if low <= t <= high else 1 - r) ** weight
+        if t < still_from:
+            likelihood[t] = 0.0
+        if t < notice_until:
+            likelihood[t] *= 1 - compliance
+    return likelihood
+
+
+def affiliation_share(k: int) -> float:
+    """E[1 / (1 + (k - 1) rho)] for rho ~ Beta with the priors' mean and sd, by adaptive quadrature."""
+    from scipy import integrate, stats
+
+    mean, sd = DEPENDENCE["affiliation_correlation"], DEPENDENCE["affiliation_correlation_sd"]
+    nu = mean * (1 - mean) / sd**2 - 1
+    rho = stats.beta(mean * nu, (1 - mean) * nu)
+    return integrate.quad(lambda x: rho.pdf(x) / (1 + (k - 1) * x), 0, 1)[0]
+
+
+def restated(weights: list[float]) -> float:
+    """k restatements of one claim: the strongest in full, each other at (1 - rho) / (1 + (k - 1) rho)."""
+    k, rho = len(weights), DEPENDENCE["restatement_correlation"]
+    return max(weights) + (sum(weights) - max(weights)) * (1 - rho) / (1 + (k - 1) * rho)
+
+
+def decay(said: str, as_of: str) -> float:
+    import datetime as dt
+
+    days = (dt.date.fromisoformat(as_of) - dt.date.fromisoformat(said)).days
+    return 0.5 ** (days / 365.25 / WEIGHTS["half_life_years"])
