@@ -284,7 +284,8 @@ class CachedModel:
     prior: dict[str, np.ndarray]
 
 
-def compile_cached(key: str, build: Callable[[], Any], values: dict[str, np.ndarray]) -> CachedModel:
+def compile_cached(key: str, build: Callable[[], Any], values: dict[str, np.ndarray],
+                   on_compile: Callable[[], None] = lambda: None) -> CachedModel:
     """The compiled model for ``key``, from the on-disk cache (compiled into it first when missing).
 
     ``key`` must change whenever anything compiled into the model changes; ``build`` (picklable) makes
@@ -294,6 +295,7 @@ def compile_cached(key: str, build: Callable[[], Any], values: dict[str, np.ndar
     layout = _read_layout(layout_path)
     callbacks = _load(key, layout) if layout is not None else None
     if callbacks is None:
+        on_compile()
         _compile_in_child(key, build)
         layout = _read_layout(layout_path)
         callbacks = _load(key, layout) if layout is not None else None

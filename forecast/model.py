@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from functools import partial
 
@@ -19,9 +18,9 @@ from .dataset import Dataset
 from .draws import Draws
 from .errors import PriorError
 from .priors import Priors
+from .progress import SILENT, Progress
 
 MODEL_VERSION = "1"
-Progress = Callable[[int, int, bool], None]  # (draws done, draws in all, still tuning)
 
 
 @dataclass(frozen=True)
@@ -202,14 +201,14 @@ class DateModel:
             self._model = build_model(self.data, self.priors, self.fixed_reliability)
         return self._model
 
-    def fit(self, settings: FitSettings, data: Dataset | None = None, progress: Progress | None = None):
+    def fit(self, settings: FitSettings, data: Dataset | None = None, progress: Progress = SILENT):
         """Sample (optionally with another dataset's evidence); returns ArviZ's DataTree."""
         return self.fit_draws(settings, data, progress).to_datatree()
 
-    def fit_draws(self, settings: FitSettings, data: Dataset | None = None, progress: Progress | None = None) -> Draws:
+    def fit_draws(self, settings: FitSettings, data: Dataset | None = None, progress: Progress = SILENT) -> Draws:
         """Sample; returns the draws as arrays (posterior, sample statistics and prior), without ArviZ.
 
-        ``progress(done, total, tuning)`` is called while nutpie samples, with draws summed over chains.
+        ``progress`` hears of a compile and of nutpie's draws (summed over chains) as they are made.
         """
         values = evidence_data(data, self.priors) if data is not None else None
         if settings.sampler == "nutpie":
@@ -231,7 +230,7 @@ class DateModel:
         draws.prior = prior_draws(self.model)
         return draws
 
-    def _fit_nutpie(self, settings: FitSettings, values: dict | None, progress: Progress | None) -> Draws:
+    def _fit_nutpie(self, settings: FitSettings, values: dict | None, progress: Progress) -> Draws:
         from .compiled import compile_cached, compile_key, import_nutpie
         from .draws import from_nutpie_trace
 
@@ -240,13 +239,15 @@ class DateModel:
             initial = evidence_data(self.data, self.priors)
             key = compile_key(self.config_hash, self.data, initial)
             build = partial(build_model, self.data, self.priors, self.fixed_reliability)
-            self._compiled = compile_cached(key, build, initial)
+            self._compiled = compile_cached(key, build, initial, lambda: progress.stage("compiling the model"))
         compiled = self._compiled.compiled
         if values is not None:
             names = set(compiled.shared_data)
             compiled = compiled.with_data(**{k: v for k, v in values.items() if k in names})
-        report = None if progress is None else lambda chains: progress(
-            sum(c.finished_draws for c in chains), sum(c.total_draws for c in chains), any(c.tuning for c in chains))
+        def report(chains) -> None:
+            progress.sampling(sum(c.finished_draws for c in chains), sum(c.total_draws for c in chains),
+                              any(c.tuning for c in chains))
+
         trace = nutpie.sample(
             compiled, draws=settings.draws, tune=settings.tune, chains=settings.chains, cores=settings.cores,
             seed=settings.seed, progress_bar=False, save_warmup=False, target_accept=settings.target_accept,

@@ -20,8 +20,9 @@ from .dataset import Dataset
 from .draws import Draws, pack, unpack
 from .errors import ForecastError, NotFoundError
 from .exact import exact_posterior
-from .model import MODEL_VERSION, DateModel, FitSettings, Progress
+from .model import MODEL_VERSION, DateModel, FitSettings
 from .priors import Priors
+from .progress import SILENT, Progress
 from .store.tables import ForecastResult, ForecastRun, Question
 from .summary import headline, on_grid
 
@@ -117,7 +118,7 @@ def save_run(session: Session, data: Dataset, config: str, settings: FitSettings
 
 
 def fit_and_store(store, data: Dataset, priors: Priors, settings: FitSettings, kind: str = "full", model=None,
-                  only: list[str] | None = None, progress: Progress | None = None) -> int:
+                  only: list[str] | None = None, progress: Progress = SILENT) -> int:
     """Fit (re-using ``model`` when given) and store (results for ``only``, when given); returns the run id."""
     if not data.questions:
         raise ForecastError("no open questions to forecast")
@@ -132,7 +133,7 @@ def fit_and_store(store, data: Dataset, priors: Priors, settings: FitSettings, k
 
 def run_forecast(store, priors: Priors, settings: FitSettings, question: str | None = None,
                  as_of: dt.date | None = None, known_at: dt.datetime | None = None,
-                 progress: Progress | None = None) -> int:
+                 progress: Progress = SILENT) -> int:
     """Build the dataset (all open questions, jointly), fit, and store the run; returns its id."""
     from .dataset import build_dataset
     from .evidence import question_by_slug

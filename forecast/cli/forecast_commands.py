@@ -7,6 +7,7 @@ from pathlib import Path
 import click
 
 from . import RANGE_END, TIMESTAMP, cli
+from .progress import progress_for, quiet_option
 from .render import emit_json, emit_run, emit_table
 
 def stored_priors(store):
@@ -26,8 +27,9 @@ def stored_priors(store):
 @click.option("--chains", type=click.IntRange(1), default=4, show_default=True)
 @click.option("--seed", type=int, default=20220726, show_default=True)
 @click.option("--sampler", type=click.Choice(["nutpie", "pymc"]), default="nutpie", show_default=True)
+@quiet_option
 @click.pass_obj
-def run_command(env, question, as_of, known_at, draws, tune, chains, seed, sampler) -> None:
+def run_command(env, question, as_of, known_at, draws, tune, chains, seed, sampler, quiet) -> None:
     """Fit all open questions jointly and store the run; print QUESTION's forecast (default: all).
 
     Example: forecast run russia-iss-withdrawal --as-of 2023-01-01 --seed 7
@@ -38,7 +40,8 @@ def run_command(env, question, as_of, known_at, draws, tune, chains, seed, sampl
 
     settings = FitSettings(draws=draws, tune=tune, chains=chains, seed=seed, sampler=sampler, cores=min(chains, 2))
     store = env.store()
-    run_id = run_forecast(store, stored_priors(store), settings, question, as_of, known_at)
+    with progress_for(quiet) as progress:
+        run_id = run_forecast(store, stored_priors(store), settings, question, as_of, known_at, progress)
     with store.session() as session:
         emit_run(run_view(session, latest_run(session, run_id=run_id), question))
 

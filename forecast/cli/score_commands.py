@@ -10,6 +10,7 @@ import click
 
 from . import RANGE_END, RANGE_START, cli
 from .forecast_commands import stored_priors
+from .progress import progress_for, quiet_option
 from .render import emit_json, emit_table
 
 tag_option = click.option("--tag", help="Only questions with this tag.")
@@ -44,8 +45,9 @@ def resolve_command(env, question, month, not_within_horizon, annul, source) -> 
 @click.option("--tune", type=click.IntRange(10), default=1000, show_default=True)
 @click.option("--chains", type=click.IntRange(1), default=4, show_default=True)
 @click.option("--seed", type=int, default=20220726, show_default=True)
+@quiet_option
 @click.pass_obj
-def backtest_command(env, question, start, end, every, draws, tune, chains, seed) -> None:
+def backtest_command(env, question, start, end, every, draws, tune, chains, seed, quiet) -> None:
     """Re-run the forecast as of each date from --from (evidence said by then, however late logged), store and score it.
 
     Example: forecast backtest russia-iss-withdrawal --from 2022-07-01 --every quarter
@@ -62,7 +64,7 @@ def backtest_command(env, question, start, end, every, draws, tune, chains, seed
         question_by_slug(session, question)
     settings = FitSettings(draws=draws, tune=tune, chains=chains, seed=seed, sampler="nutpie", cores=min(chains, 2))
 
-    def progress(day, run_id):
+    def on_run(day, run_id):
         with store.session() as session:
             run = latest_run(session, run_id=run_id)
             head = run_view(session, run, question)["results"][0]["headline"]
@@ -70,7 +72,8 @@ def backtest_command(env, question, start, end, every, draws, tune, chains, seed
         click.echo(f"as of {day}: run {run_id}, P(not within the horizon) {100 * head['not_within_horizon']:.1f}%, "
                    f"median {head['median']}, {run.elapsed_seconds:.1f} s{flag}")
 
-    ids = backtest(store, priors, question, start, every, end, settings, progress)
+    with progress_for(quiet) as progress:
+        ids = backtest(store, priors, question, start, every, end, settings, on_run, progress)
     click.echo(f"Stored {len(ids)} backtest runs ({ids[0]}..{ids[-1]}). Scores: forecast score {question}")
 
 
