@@ -47,6 +47,17 @@ def _posterior_one(log_evidence: np.ndarray, arrays: PriorArrays, q: int, n_mont
     return mass / mass.sum()
 
 
+def log_evidence(data: Dataset, priors: Priors, reliability: np.ndarray | None = None) -> np.ndarray:
+    """[Q, bins] log-likelihood of all the evidence for each T (-inf on padding), reliabilities fixed."""
+    arrays = PriorArrays.from_priors(data, priors)
+    evidence = np.where(data.valid, 0.0, -np.inf) + arrays.constant_log
+    if data.experts:
+        r = arrays.prior_mean_reliability() if reliability is None else np.asarray(reliability, dtype=float)
+        w_in, w_out = data.sufficient_stats()
+        evidence = evidence + np.einsum("e,eqb->qb", np.log(r), w_in) + np.einsum("e,eqb->qb", np.log1p(-r), w_out)
+    return evidence
+
+
 def exact_posterior(data: Dataset, priors: Priors, reliability: np.ndarray | None = None,
                     with_evidence: bool = True) -> np.ndarray:
     """[Q, bins] posterior over T with reliabilities fixed (default: their prior centres).
@@ -54,11 +65,5 @@ def exact_posterior(data: Dataset, priors: Priors, reliability: np.ndarray | Non
     ``with_evidence=False`` gives the prior's own probabilities (hazard prior only).
     """
     arrays = PriorArrays.from_priors(data, priors)
-    evidence = np.where(data.valid, 0.0, -np.inf)
-    if with_evidence:
-        evidence = evidence + arrays.constant_log
-        if data.experts:
-            r = arrays.prior_mean_reliability() if reliability is None else np.asarray(reliability, dtype=float)
-            w_in, w_out = data.sufficient_stats()
-            evidence = evidence + np.einsum("e,eqb->qb", np.log(r), w_in) + np.einsum("e,eqb->qb", np.log1p(-r), w_out)
+    evidence = log_evidence(data, priors, reliability) if with_evidence else np.where(data.valid, 0.0, -np.inf)
     return np.stack([_posterior_one(evidence[q], arrays, q, int(data.n_months[q])) for q in range(len(data.questions))])

@@ -93,8 +93,9 @@ def runs_command(env, question, as_json) -> None:
               show_default=True, help="Directory for the report files.")
 @click.option("--open", "open_browser", is_flag=True, help="Open the HTML report in a browser.")
 @click.option("--tag", help="Report every open question with this tag.")
+@quiet_option
 @click.pass_obj
-def report_command(env, question, run_id, as_of, out_dir, open_browser, tag) -> None:
+def report_command(env, question, run_id, as_of, out_dir, open_browser, tag, quiet) -> None:
     """Write HTML and Markdown reports for QUESTION (default: every open question).
 
     Example: forecast report russia-iss-withdrawal --out reports
@@ -106,7 +107,12 @@ def report_command(env, question, run_id, as_of, out_dir, open_browser, tag) -> 
     with env.store().session() as session:
         slugs = [question] if question else [q["slug"] for q in list_questions(session)
                                               if q["status"] == "open" and (tag is None or tag in q["tags"])]
-        written = [write_report(session, priors, slug, out_dir, run_id, as_of) for slug in slugs]
+        with progress_for(quiet) as progress:
+            progress.steps("reports", len(slugs))
+            written = []
+            for k, slug in enumerate(slugs, start=1):
+                progress.step(f"report {k} of {len(slugs)}: {slug}")
+                written.append(write_report(session, priors, slug, out_dir, run_id, as_of, progress))
     for html_path, md_path in written:
         click.echo(f"Wrote {html_path} and {md_path}")
     if open_browser and written:

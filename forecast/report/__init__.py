@@ -8,6 +8,7 @@ from pathlib import Path
 from sqlmodel import Session
 
 from ..priors import Priors
+from ..progress import SILENT, Progress
 from ..runs import latest_run
 from .content import report_content
 from .figures import all_figures
@@ -15,10 +16,12 @@ from .render import to_html, to_markdown
 
 
 def write_report(session: Session, priors: Priors, question: str, out_dir: Path, run_id: int | None = None,
-                 as_of: dt.date | None = None) -> tuple[Path, Path]:
+                 as_of: dt.date | None = None, progress: Progress = SILENT) -> tuple[Path, Path]:
     """Write ``<question>-<date>.html`` and ``.md`` (figures in ``<question>-<date>_files/``)."""
     run = latest_run(session, question, run_id, as_of)
+    progress.stage(f"{question}: evidence, influence, history and scores")
     content = report_content(session, priors, run, question)
+    progress.stage(f"{question}: figures")
     figures = all_figures(content)
     stem = f"{question}-{run.as_of.isoformat()}"
     out_dir.mkdir(parents=True, exist_ok=True)

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import html
 import re
+from collections.abc import Callable
 
 _CSS = """
 body{font-family:system-ui,-apple-system,"Segoe UI",sans-serif;margin:0 auto;max-width:60rem;padding:1rem;
 line-height:1.45;color:#1a1a1a}
 h1{font-size:1.5rem;margin-bottom:.2rem}h2{font-size:1.2rem;border-bottom:1px solid #ddd;margin-top:2rem}
 .meta{color:#555;font-size:.9rem}.alert{background:#fde8e8;border:2px solid #c0392b;padding:.8rem;margin:1rem 0}
-.headline li{margin:.15rem 0}.figure svg{max-width:100%;height:auto}
+.headline li{margin:.15rem 0}.lead{font-size:1.1rem;font-weight:600}.figure svg{max-width:100%;height:auto}
 .scroll{overflow-x:auto}table{border-collapse:collapse;font-size:.85rem;width:100%}
 th,td{border-bottom:1px solid #e3e3e3;padding:.3rem .4rem;text-align:left;vertical-align:top}
 th{background:#f4f6f8}td.num{text-align:right;white-space:nowrap}
@@ -46,15 +47,25 @@ def _table(headers: list[str], rows: list[list[str]], numeric: set[int] = frozen
     return f'<div class="scroll"><table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table></div>'
 
 
-def _evidence_cells(e: dict, source: callable, esc: callable) -> list[str]:
+def _evidence_cells(e: dict, source: Callable[[str], str], esc: Callable[[object], str]) -> list[str]:
     claim = f"{esc(e['claim'])} ({esc(e['interval'])}{', complement' if e['complement'] else ''})" if e["claim"] else ""
     weight = f"{e['weight']:.2f}" if e["weight"] is not None else "hard"
+    delta = "" if e["delta_pp"] is None else f"{e['delta_pp']:+.1f} pp"
+    interval = "0" if e["low_shift"] == e["high_shift"] == "0" else f"{e['low_shift']} / {e['high_shift']}"
     return [esc(e["ref"]), esc(e["date"]), esc(e["who"]), esc(e["text"]), source(e["source"]), claim,
-            esc(e["status"]), weight, _signed(e["delta_beyond"]), esc(e["median_without"])]
+            esc(e["status"]), weight, delta, esc(e["median_shift"]), esc(interval)]
 
 
 EVIDENCE_HEADERS = ["ref", "date", "who / kind", "quote or note", "source", "encoded claim", "status", "weight",
-                    "influence on P(not within horizon)", "median without it"]
+                    "probability", "median", "80% interval (low / high)"]
+NEGLIGIBLE = "{n} more items with negligible influence (under 0.05 pp, no shift of the median or the 80% interval)"
+
+
+def _influence_note(c: dict) -> str:
+    last = c["result"]["months"][-2]
+    return (f"Each item's influence is how the forecast moves with it rather than without it (exact fast path, "
+            f"reliabilities fixed at this run's means): the probability of the event by {last} in percentage points, "
+            "and the median and the ends of the 80% interval in months. Largest first.")
 
 
 def _provenance(run: dict) -> list[tuple[str, str]]:
@@ -117,6 +128,11 @@ def _summary_lines(c: dict) -> list[str]:
     return lines
 
 
+def _split_negligible(evidence: list[dict]) -> tuple[list[dict], list[dict]]:
+    """Rows with a visible influence, and the rest (collapsed)."""
+    return [e for e in evidence if not e["negligible"]], [e for e in evidence if e["negligible"]]
+
+
 def to_html(c: dict, figures: dict[str, str], generated_at: str) -> str:
     """One self-contained page: inline CSS and SVG, no scripts, no external resources."""
     run, q = c["run"], c["question"]
@@ -125,14 +141,20 @@ def to_html(c: dict, figures: dict[str, str], generated_at: str) -> str:
              f"&middot; run {run['id']} &middot; generated {_e(generated_at)}</p>"]
     if alert := _alert(run):
         parts.append(f'<div class="alert" role="alert"><strong>Not converged.</strong> {_e(alert)}</div>')
-    parts.append("<h2>Headline</h2><ul class=\"headline\">" + "".join(f"<li>{_e(s)}</li>" for s in c["sentences"]) + "</ul>")
-    parts.append("<p>" + " ".join(_e(s) for s in _summary_lines(c)) + "</p>")
+    parts.append(f'<h2>Headline</h2><p class="lead">{_e(c["headline"])}</p>')
+    if c["checkpoints"]:
+        parts.append('<ul class="headline">' + "".join(f"<li>{_e(x)}</li>" for x in c["checkpoints"]) + "</ul>")
+    parts.append("<p>" + " ".join(_e(x) for x in [c["resolved"], *_summary_lines(c)] if x) + "</p>")
     parts.append(f"<details><summary>Resolution criteria</summary><p>{_e(q.criteria)}</p></details>")
     parts.append("<h2>Date distribution</h2>")
     parts += [f'<figure class="figure" id="fig-{name}">{figures[name]}</figure>' for name in ("years", "cumulative")]
-    parts.append("<h2>Evidence</h2><p>Influence: how much P(not within the horizon) moves with this item in "
-                 "(exact fast path, reliabilities fixed at this run's means), and the median without it.</p>")
-    parts.append(_table(EVIDENCE_HEADERS, [_evidence_cells(e, _source, _e) for e in c["evidence"]], {7, 8}))
+    parts.append(f"<h2>Evidence</h2><p>{_e(_influence_note(c))}</p>")
+    shown, quiet = _split_negligible(c["evidence"])
+    parts.append(_table(EVIDENCE_HEADERS, [_evidence_cells(e, _source, _e) for e in shown], {7, 8, 9}))
+    if quiet:
+        parts.append(f"<details><summary>{_e(NEGLIGIBLE.format(n=len(quiet)))}</summary>"
+                     + _table(EVIDENCE_HEADERS, [_evidence_cells(e, _source, _e) for e in quiet], {7, 8, 9})
+                     + "</details>")
     parts.append("<h2>Experts</h2>")
     if figures.get("experts"):
         parts.append(f'<figure class="figure" id="fig-experts">{figures["experts"]}</figure>')
@@ -169,11 +191,15 @@ def to_markdown(c: dict, figure_paths: dict[str, str], generated_at: str) -> str
     out = [f"# {q.title}", "", f"Question `{q.slug}` · forecast as of {run['as_of']} · run {run['id']} · generated {generated_at}", ""]
     if alert := _alert(run):
         out += [f"> **Not converged.** {alert}", ""]
-    out += ["## Headline", ""] + [f"- {s}" for s in c["sentences"]] + ["", " ".join(_summary_lines(c)), ""]
+    out += ["## Headline", "", c["headline"], ""] + [f"- {x}" for x in c["checkpoints"]]
+    out += ["", " ".join(x for x in [c["resolved"], *_summary_lines(c)] if x), ""]
     out += ["## Date distribution", ""] + [f"![{name}]({figure_paths[name]})" for name in ("years", "cumulative")] + [""]
-    out += ["## Evidence", "", "Influence: how much P(not within the horizon) moves with this item in (exact fast path, "
-            "reliabilities fixed at this run's means), and the median without it.", ""]
-    out += _md_table(EVIDENCE_HEADERS, [_evidence_cells(e, _md, _md) for e in c["evidence"]]) + [""]
+    shown, quiet = _split_negligible(c["evidence"])
+    out += ["## Evidence", "", _influence_note(c), ""]
+    out += _md_table(EVIDENCE_HEADERS, [_evidence_cells(e, _md, _md) for e in shown]) + [""]
+    if quiet:
+        out += [NEGLIGIBLE.format(n=len(quiet)) + ":", ""]
+        out += _md_table(EVIDENCE_HEADERS, [_evidence_cells(e, _md, _md) for e in quiet]) + [""]
     out += ["## Experts", ""] + ([f"![experts]({figure_paths['experts']})", ""] if "experts" in figure_paths else [])
     out += _md_table(["expert", "kind", "learned reliability (90%)", "prior (90%)", "claims"], [[
         _md(x["expert"]), x["kind"], f"{x['mean']:.2f} ({x['q05']:.2f}-{x['q95']:.2f})",
