@@ -52,12 +52,14 @@ def _evidence_cells(e: dict, source: Callable[[str], str], esc: Callable[[object
     weight = f"{e['weight']:.2f}" if e["weight"] is not None else "hard"
     delta = "" if e["delta_pp"] is None else f"{e['delta_pp']:+.1f} pp"
     interval = "0" if e["low_shift"] == e["high_shift"] == "0" else f"{e['low_shift']} / {e['high_shift']}"
-    return [esc(e["ref"]), esc(e["date"]), esc(e["who"]), esc(e["text"]), source(e["source"]), claim,
-            esc(e["status"]), weight, delta, esc(e["median_shift"]), esc(interval)]
+    return [esc(e["ref"]), esc(e["date"]), esc(e["who"]), delta, esc(e["median_shift"]), esc(interval), claim,
+            esc(e["status"]), weight, esc(e["text"]), source(e["source"])]
 
 
-EVIDENCE_HEADERS = ["ref", "date", "who / kind", "quote or note", "source", "encoded claim", "status", "weight",
-                    "probability", "median", "80% interval (low / high)"]
+# Influence first: the table is sorted by it, and on a phone the first columns are the ones in view.
+EVIDENCE_HEADERS = ["ref", "date", "who / kind", "probability", "median", "80% interval (low / high)", "encoded claim",
+                    "status", "weight", "quote or note", "source"]
+EVIDENCE_NUMERIC = {3, 4, 8}
 NEGLIGIBLE = "{n} more items with negligible influence (under 0.05 pp, no shift of the median or the 80% interval)"
 
 
@@ -144,16 +146,18 @@ def to_html(c: dict, figures: dict[str, str], generated_at: str) -> str:
     parts.append(f'<h2>Headline</h2><p class="lead">{_e(c["headline"])}</p>')
     if c["checkpoints"]:
         parts.append('<ul class="headline">' + "".join(f"<li>{_e(x)}</li>" for x in c["checkpoints"]) + "</ul>")
-    parts.append("<p>" + " ".join(_e(x) for x in [c["resolved"], *_summary_lines(c)] if x) + "</p>")
+    if c["resolved"]:
+        parts.append(f'<p class="meta">{_e(c["resolved"])}</p>')
+    parts.append("<p>" + " ".join(_e(x) for x in _summary_lines(c)) + "</p>")
     parts.append(f"<details><summary>Resolution criteria</summary><p>{_e(q.criteria)}</p></details>")
     parts.append("<h2>Date distribution</h2>")
     parts += [f'<figure class="figure" id="fig-{name}">{figures[name]}</figure>' for name in ("years", "cumulative")]
     parts.append(f"<h2>Evidence</h2><p>{_e(_influence_note(c))}</p>")
     shown, quiet = _split_negligible(c["evidence"])
-    parts.append(_table(EVIDENCE_HEADERS, [_evidence_cells(e, _source, _e) for e in shown], {7, 8, 9}))
+    parts.append(_table(EVIDENCE_HEADERS, [_evidence_cells(e, _source, _e) for e in shown], EVIDENCE_NUMERIC))
     if quiet:
         parts.append(f"<details><summary>{_e(NEGLIGIBLE.format(n=len(quiet)))}</summary>"
-                     + _table(EVIDENCE_HEADERS, [_evidence_cells(e, _source, _e) for e in quiet], {7, 8, 9})
+                     + _table(EVIDENCE_HEADERS, [_evidence_cells(e, _source, _e) for e in quiet], EVIDENCE_NUMERIC)
                      + "</details>")
     parts.append("<h2>Experts</h2>")
     if figures.get("experts"):
@@ -192,7 +196,7 @@ def to_markdown(c: dict, figure_paths: dict[str, str], generated_at: str) -> str
     if alert := _alert(run):
         out += [f"> **Not converged.** {alert}", ""]
     out += ["## Headline", "", c["headline"], ""] + [f"- {x}" for x in c["checkpoints"]]
-    out += ["", " ".join(x for x in [c["resolved"], *_summary_lines(c)] if x), ""]
+    out += [""] + ([c["resolved"], ""] if c["resolved"] else []) + [" ".join(_summary_lines(c)), ""]
     out += ["## Date distribution", ""] + [f"![{name}]({figure_paths[name]})" for name in ("years", "cumulative")] + [""]
     shown, quiet = _split_negligible(c["evidence"])
     out += ["## Evidence", "", _influence_note(c), ""]
