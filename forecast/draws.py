@@ -8,7 +8,9 @@ from __future__ import annotations
 
 import io
 import json
+import warnings
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -120,3 +122,22 @@ def unpack(blob: bytes) -> Draws:
         group, name = key.split("/", 1)
         groups[group][name] = value
     return Draws(groups["posterior"], groups["sample_stats"], groups["prior"], meta["dims"], meta["coords"])
+
+
+def write_datatree(tree: Any, path: Path) -> Path:
+    """Write an ArviZ DataTree as NetCDF (``.nc``, through h5netcdf) or Zarr (``.zarr``); refuses other names."""
+    from .errors import InputError
+
+    suffix = path.suffix.lower()
+    if suffix not in (".nc", ".zarr"):
+        raise InputError(f"cannot tell the format of {str(path)!r}: use a .nc or .zarr name")
+    if path.exists():
+        raise InputError(f"{str(path)!r} exists; choose another name")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    if suffix == ".nc":
+        tree.to_netcdf(path, engine="h5netcdf")
+        return path
+    with warnings.catch_warnings():  # xarray consolidates Zarr metadata, which Zarr 3 flags as outside its spec
+        warnings.filterwarnings("ignore", message="Consolidated metadata", category=UserWarning)
+        tree.to_zarr(path)
+    return path

@@ -1,6 +1,7 @@
 """Export and import the whole store as one long table (CSV or JSON, through pandas).
 
-Each row has a ``record`` column (question, expert, statement, observation); every value
+Each row has a ``record`` column (question, expert, statement, observation; with runs, run and
+result: see :mod:`forecast.run_transfer`); every value
 is a string, and a missing value is empty (CSV) or null (JSON). Export then import into an
 empty store reproduces the store exactly; an import is validated in full before anything is
 written and runs in the caller's single transaction.
@@ -19,10 +20,11 @@ from sqlmodel import Session, select
 from .errors import DuplicateError, ForecastError, InputError
 from .evidence import add_expert, log_observation, log_statement
 from .questions import add_question
+from .run_transfer import RESULT_FIELDS, RUN_FIELDS, import_result, import_run, run_records
 from .months import parse_date
 from .store.tables import Expert, Observation, Question, Statement
 
-RECORDS = ("question", "expert", "statement", "observation")
+RECORDS = ("question", "expert", "statement", "observation", "run", "result")
 FIELDS = {
     "question": ["slug", "title", "criteria", "kind", "horizon_start", "horizon_end", "status", "resolution",
                  "resolution_source", "resolved_at", "created_at", "event", "tags", "definition", "version"],
@@ -32,8 +34,14 @@ FIELDS = {
                   "retracted_at", "retraction_reason", "superseded_by", "quote_kind", "url"],
     "observation": ["uid", "question", "observed_on", "date_precision", "kind", "source", "note", "logged_at",
                     "retracted_at", "retraction_reason", "superseded_by", "url", "effective_on"],
+    "run": RUN_FIELDS,
+    "result": RESULT_FIELDS,
 }
-COLUMNS = ["record"] + list(dict.fromkeys(f for fields in FIELDS.values() for f in fields))
+
+
+def columns(records: tuple[str, ...]) -> list[str]:
+    """The export's columns: ``record``, then every field of the included record types."""
+    return ["record"] + list(dict.fromkeys(f for r in records for f in FIELDS[r]))
 
 
 def _text(value: object) -> str | None:
@@ -64,10 +72,12 @@ def _records(session: Session) -> list[dict]:
     return [{k: _text(v) for k, v in row.items()} for row in rows]
 
 
-def export_store(session: Session, path: Path, fmt: str | None = None) -> int:
-    """Write every row of the store to ``path``; return the number of rows."""
+def export_store(session: Session, path: Path, fmt: str | None = None, runs: bool = False) -> int:
+    """Write every row of the store to ``path`` (with ``runs``, stored runs and results too); return the row count."""
     fmt = _format(path, fmt)
-    frame = pd.DataFrame(_records(session), columns=COLUMNS)
+    records = RECORDS if runs else RECORDS[:4]
+    rows = _records(session) + ([{k: _text(v) for k, v in r.items()} for r in run_records(session)] if runs else [])
+    frame = pd.DataFrame(rows, columns=columns(records))
     if fmt == "csv":
         frame.to_csv(path, index=False)
     else:
@@ -179,6 +189,7 @@ def import_store(session: Session, path: Path, fmt: str | None = None) -> dict[s
     frame = _read_frame(path, _format(path, fmt))
     added = dict.fromkeys(RECORDS, 0)
     pending: list[tuple[Statement | Observation, str]] = []
+    run_ids: dict[str, int] = {}
     for line, row in enumerate(frame.to_dict(orient="records"), start=2):
         record = row["record"]
         try:
@@ -187,6 +198,10 @@ def import_store(session: Session, path: Path, fmt: str | None = None) -> dict[s
                 _import_question(session, row)
             elif record == "expert":
                 _import_expert(session, row)
+            elif record == "run":
+                import_run(session, row, run_ids)
+            elif record == "result":
+                import_result(session, row, run_ids)
             else:
                 created = _import_evidence(session, row, record)
                 if row["superseded_by"]:

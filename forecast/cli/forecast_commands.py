@@ -8,7 +8,8 @@ import click
 
 from . import RANGE_END, TIMESTAMP, cli
 from .progress import progress_for, quiet_option
-from .render import emit_json, emit_run, emit_table
+from .output import csv_option, machine_output
+from .render import emit_run, emit_table
 
 def stored_priors(store):
     """The question definitions and reliability priors kept in the store."""
@@ -50,25 +51,28 @@ def run_command(env, question, as_of, known_at, draws, tune, chains, seed, sampl
 @click.argument("question", required=False)
 @click.option("--run", "run_id", type=int, help="A stored run id (default: the latest).")
 @click.option("--json", "as_json", is_flag=True, help="The whole stored run as JSON, monthly probabilities included.")
+@click.option("--csv", "as_csv", is_flag=True, help="The run's distribution as CSV: one row per question and month.")
 @click.pass_obj
-def show_command(env, question, run_id, as_json) -> None:
+def show_command(env, question, run_id, as_json, as_csv) -> None:
     """Show the latest stored forecast (or run ID) for QUESTION (default: all in the run).
 
     Example: forecast show russia-iss-withdrawal --json
     """
-    from ..run_views import run_view
+    from ..run_views import MONTHLY_COLUMNS, monthly_rows, run_view
     from ..runs import latest_run
 
     with env.store().session() as session:
         record = run_view(session, latest_run(session, question, run_id), question)
-    emit_json(record) if as_json else emit_run(record)
+    if not machine_output(as_json, as_csv, record, lambda: monthly_rows(record), MONTHLY_COLUMNS):
+        emit_run(record)
 
 
 @cli.command(name="runs")
 @click.option("--question", help="Only runs that include this question.")
 @click.option("--json", "as_json", is_flag=True, help="Print JSON instead of a table.")
+@csv_option
 @click.pass_obj
-def runs_command(env, question, as_json) -> None:
+def runs_command(env, question, as_json, as_csv) -> None:
     """List stored forecast runs, oldest first.
 
     Example: forecast runs --question russia-iss-withdrawal
@@ -77,8 +81,7 @@ def runs_command(env, question, as_json) -> None:
 
     with env.store().session() as session:
         rows = list_runs(session, question)
-    if as_json:
-        emit_json(rows)
+    if machine_output(as_json, as_csv, rows, lambda: rows, list(rows[0]) if rows else ["id"]):
         return
     for row in rows:
         row["P(beyond)"] = f"{row['not_within_horizon']:.3f}" if row["not_within_horizon"] is not None else ""
@@ -119,3 +122,22 @@ def report_command(env, question, run_id, as_of, out_dir, open_browser, tag, qui
         import webbrowser
 
         webbrowser.open(written[0][0].resolve().as_uri())
+
+
+@cli.command(name="draws")
+@click.argument("run_id", metavar="RUN", type=int)
+@click.option("--out", "out_path", required=True, type=click.Path(path_type=Path),
+              help="FILE.nc (NetCDF) or FILE.zarr (Zarr); must not exist yet.")
+@click.pass_obj
+def draws_command(env, run_id, out_path) -> None:
+    """Write run RUN's draws (posterior, sample_stats and prior) for ArviZ.
+
+    Example: forecast draws 3 --out run-3.nc
+    """
+    from ..draws import write_datatree
+    from ..runs import latest_run, load_posterior
+
+    with env.store().session() as session:
+        tree = load_posterior(latest_run(session, run_id=run_id))
+    write_datatree(tree, out_path)
+    click.echo(f"Wrote run {run_id}'s draws ({', '.join(tree.children)}) to {out_path}.")
