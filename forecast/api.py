@@ -69,7 +69,7 @@ class ForecastStore:
         from .seed import initialise
 
         with self.store.session() as session:
-            report = initialise(session, with_casebook=casebook)
+            report = initialise(session, casebook=casebook)
         return {"questions": len(report.questions), "experts": len(report.experts),
                 "statements": report.statements, "observations": report.observations}
 

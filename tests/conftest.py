@@ -75,3 +75,21 @@ def log_args(**overrides: str) -> list[str]:
     for key, value in fields.items():
         args += [f"--{key}", value]
     return args
+
+
+@pytest.fixture(scope="session")
+def fitted_db(tmp_path_factory) -> Path:
+    """The article's seed with one stored run (shared: copy it with :func:`copy_store` before writing)."""
+    db = tmp_path_factory.mktemp("fitted") / "fitted.db"
+    runner = CliRunner()
+    assert runner.invoke(cli, ["--db", str(db), *INIT]).exit_code == 0
+    result = runner.invoke(cli, ["--db", str(db), "run", "--draws", "300", "--tune", "300", "--chains", "2", "--seed", "4"])
+    assert result.exit_code == 0, result.output
+    return db
+
+
+def copy_store(source: Path, target: Path) -> Path:
+    """A copy of a SQLite store, including what is still in its write-ahead log."""
+    with sqlite3.connect(source) as old, sqlite3.connect(target) as new:
+        old.backup(new)
+    return target

@@ -2,18 +2,18 @@
 
 from __future__ import annotations
 
-import csv
-import sys
 from pathlib import Path
 
 import click
 
 from . import RANGE_END, RANGE_START, cli
 from .forecast_commands import stored_priors
+from .output import machine_output
 from .progress import progress_for, quiet_option
 from .render import emit_json, emit_table
 
 tag_option = click.option("--tag", help="Only questions with this tag.")
+SCORE_COLUMNS = ["run", "kind", "as_of", "question", "checkpoint", "until", "forecaster", "p", "outcome", "brier", "log"]
 
 
 @cli.command(name="resolve")
@@ -92,14 +92,8 @@ def score_command(env, question, as_json, as_csv, tag) -> None:
 
     with env.store().session() as session:
         card = scorecard(session, stored_priors(env.store()), question, tag=tag)
-    if as_json:
-        emit_json(card)
-    elif as_csv:
-        rows = card["checkpoint_scores"]
-        writer = csv.DictWriter(sys.stdout, fieldnames=list(rows[0]) if rows else ["run"], lineterminator="\n")
-        writer.writeheader()
-        writer.writerows(rows)
-    else:
+    rows = card["checkpoint_scores"]
+    if not machine_output(as_json, as_csv, card, lambda: rows, list(rows[0]) if rows else SCORE_COLUMNS):
         _emit_scores(card)
 
 
