@@ -9,7 +9,7 @@ from __future__ import annotations
 from importlib.metadata import PackageNotFoundError, version
 from typing import TYPE_CHECKING, Any
 
-DISTRIBUTION = "forecast"
+DISTRIBUTION = "policy-forecast"  # "forecast" is taken on PyPI; the import name and command stay "forecast"
 
 try:
     __version__ = version(DISTRIBUTION)

@@ -21,7 +21,8 @@ def as_of_dates(start: dt.date, end: dt.date, every: str) -> list[dt.date]:
         raise InputError(f"unknown step {every!r} (expected one of: {', '.join(STEPS)})")
     if end < start:
         raise InputError(f"--from {start} is after --to {end}")
-    dates, k = [], 0
+    dates: list[dt.date] = []
+    k = 0
     while True:
         months = start.month - 1 + k * STEPS[every]
         day = dt.date(start.year + months // 12, months % 12 + 1, min(start.day, 28))

@@ -148,7 +148,8 @@ def _unpack(slots: list[SharedSlot], used: list[list]) -> tuple[str, str]:
     return "\n".join(lines), ", ".join(args)
 
 
-def _callbacks(key: str, layout: dict[str, Any], logp_fn: Callable | None, expand_fn: Callable | None):
+def _callbacks(key: str, layout: dict[str, Any], logp_fn: Callable[..., Any] | None,
+               expand_fn: Callable[..., Any] | None) -> list[Any]:
     """Both C callbacks, loaded from numba's cache or compiled into it."""
     import numba
     from nutpie.compile_pymc import address_as_void_pointer
@@ -226,8 +227,9 @@ def prior_draws(model: Any, draws: int = PRIOR_DRAWS, seed: int = 0) -> dict[str
 
 
 def _save_npz(path: Path, arrays: dict[str, np.ndarray]) -> None:
+    save: Any = np.savez  # its stubs do not take array names as keywords
     with open(path, "wb") as file:
-        np.savez(file, **arrays)
+        save(file, **arrays)
 
 
 def import_nutpie() -> Any:
@@ -240,7 +242,7 @@ def import_nutpie() -> Any:
     return nutpie
 
 
-def _write_atomic(path: Path, write: Callable[[Path], None]) -> None:
+def _write_atomic(path: Path, write: Callable[[Path], object]) -> None:
     partial = path.with_name(f"{path.name}.{os.getpid()}.tmp")
     write(partial)
     partial.replace(path)
@@ -299,8 +301,8 @@ def compile_cached(key: str, build: Callable[[], Any], values: dict[str, np.ndar
         _compile_in_child(key, build)
         layout = _read_layout(layout_path)
         callbacks = _load(key, layout) if layout is not None else None
-        if callbacks is None:
-            raise ForecastError(f"the compiled model did not reach the cache in {cache_dir()}")
+    if layout is None or callbacks is None:
+        raise ForecastError(f"the compiled model did not reach the cache in {cache_dir()}")
     with np.load(cache_dir() / f"prior-{key}.npz") as npz:
         prior = {name: npz[name] for name in npz.files}
     return CachedModel(_nutpie_model(layout, callbacks, values), prior)

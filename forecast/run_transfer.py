@@ -12,7 +12,7 @@ import binascii
 import datetime as dt
 import json
 
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from .errors import DuplicateError, InputError
 from .store.tables import ForecastResult, ForecastRun, Question
@@ -21,18 +21,18 @@ RUN_FIELDS = ["run", "created_at", "kind", "as_of", "known_at", "questions", "se
               "code_version", "model_version", "config_hash", "evidence_fingerprint", "evidence", "diagnostics",
               "converged", "elapsed_seconds", "reliabilities", "posterior"]
 RESULT_FIELDS = ["run", "question", "monthly", "prior_monthly", "cdf_bands", "headline"]
-_TEXT = ("kind", "questions", "sampler", "settings", "code_version", "model_version", "config_hash",
-         "evidence_fingerprint", "evidence", "diagnostics", "reliabilities")
+_TEXT = ("kind", "questions", "sampler", "settings", "code_version", "model_version", "config_hash", "evidence",
+         "diagnostics", "reliabilities")
 
 
 def run_records(session: Session) -> list[dict]:
     """Every run, then every result, as export rows (values not yet turned into text)."""
     slugs = {q.id: q.slug for q in session.exec(select(Question))}
     rows: list[dict] = []
-    for run in session.exec(select(ForecastRun).order_by(ForecastRun.id)):
+    for run in session.exec(select(ForecastRun).order_by(col(ForecastRun.id))):
         fields = {f: getattr(run, f) for f in RUN_FIELDS if f not in ("run", "posterior")}
         rows.append({"record": "run", "run": run.id, **fields, "posterior": base64.b64encode(run.posterior).decode()})
-    for result in session.exec(select(ForecastResult).order_by(ForecastResult.id)):
+    for result in session.exec(select(ForecastResult).order_by(col(ForecastResult.id))):
         rows.append({"record": "result", "run": result.run_id, "question": slugs[result.question_id],
                      **{f: getattr(result, f) for f in RESULT_FIELDS[2:]}})
     return rows
@@ -63,10 +63,14 @@ def import_run(session: Session, row: dict, ids: dict[str, int]) -> None:
         created_at=created, as_of=dt.date.fromisoformat(_required(row, "as_of")),
         known_at=dt.datetime.fromisoformat(_required(row, "known_at")), seed=seed,
         converged=_required(row, "converged") == "True", elapsed_seconds=float(_required(row, "elapsed_seconds")),
-        posterior=posterior, **{name: _required(row, name) for name in _TEXT},
+        posterior=posterior, questions="", sampler="", settings="", code_version="", model_version="", config_hash="",
+        evidence_fingerprint=fingerprint, evidence="", diagnostics="", reliabilities="",
     )
+    for name in _TEXT:
+        setattr(run, name, _required(row, name))
     session.add(run)
     session.flush()
+    assert run.id is not None  # set by the flush
     ids[_required(row, "run")] = run.id
 
 
@@ -80,5 +84,7 @@ def import_result(session: Session, row: dict, ids: dict[str, int]) -> None:
         raise InputError(f"result for unknown question {row['question']!r}")
     for name in RESULT_FIELDS[2:]:
         json.loads(_required(row, name))
-    session.add(ForecastResult(run_id=run_id, question_id=question.id,
-                               **{name: _required(row, name) for name in RESULT_FIELDS[2:]}))
+    assert question.id is not None
+    session.add(ForecastResult(run_id=run_id, question_id=question.id, monthly=_required(row, "monthly"),
+                               prior_monthly=_required(row, "prior_monthly"), cdf_bands=_required(row, "cdf_bands"),
+                               headline=_required(row, "headline")))

@@ -15,6 +15,7 @@ import numpy as np
 
 from ..dataset import Dataset, observation_terms
 from ..exact import exact_posterior, log_evidence
+from ..model import PriorArrays
 from ..months import month_label
 from ..priors import Priors
 from ..store.tables import Observation, Question
@@ -67,6 +68,8 @@ def leave_one_out(data: Dataset, priors: Priors, reliability: np.ndarray | None,
     ``data`` holds one question; ``observations`` are the question's observations that ``data`` used.
     """
     n = int(data.n_months[0])
+    if reliability is None:
+        reliability = PriorArrays.from_priors(data, priors).prior_mean_reliability()
     log_prior = np.log(exact_posterior(data, priors, with_evidence=False)[0])
     evidence = log_evidence(data, priors, reliability)[0]
     rows = [evidence]
