@@ -151,14 +151,16 @@ class ForecastStore:
             return ref_of(row)
 
     def run(self, question: str | None = None, *, as_of: DateLike | None = None, known_at: str | None = None,
-            draws: int = 1000, tune: int = 1000, chains: int = 4, seed: int = 20220726,
+            draws: int = 1000, tune: int | None = None, chains: int = 4, seed: int = 20220726,
             sampler: str = "nutpie") -> RunSummary:
-        """Fit every open question jointly and store the run, as `forecast run` does; returns it."""
-        from .model import FitSettings
-        from .questions import store_priors
-        from .runs import run_forecast
+        """Fit every open question jointly and store the run, as `forecast run` does; returns it.
 
-        settings = FitSettings(draws=draws, tune=tune, chains=chains, seed=seed, sampler=sampler, cores=min(chains, 2))
+        ``tune=None`` tunes adaptively: 300 steps, re-sampled once with 1000 if the fit fails its diagnostics.
+        """
+        from .questions import store_priors
+        from .runs import fit_settings, run_forecast
+
+        settings = fit_settings(draws, tune, chains, seed, sampler)
         with self.store.session() as session:
             priors = store_priors(session)
         run_id = run_forecast(self.store, priors, settings, question, _day(as_of, month_end=True),

@@ -34,6 +34,7 @@ class FitSettings:
     sampler: str = "nutpie"
     cores: int = 2
     target_accept: float = 0.9
+    retry_tune: int | None = None  # when set: a fit that fails its diagnostics is re-sampled once with this tuning
 
 
 def _logit(p: float) -> float:

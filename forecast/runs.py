@@ -9,7 +9,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import time
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from typing import Any
 
 import numpy as np
@@ -29,6 +29,14 @@ from .summary import headline, on_grid
 PARAMETERS = ("hazard_level", "hazard_trend", "z", "logit_reliability", "kind_mean", "kind_spread", "reliability")
 BAND_QUANTILES = (0.025, 0.1, 0.25, 0.5, 0.75, 0.9, 0.975)
 RHAT_MAX = 1.01
+AUTO_TUNE, RETRY_TUNE = 300, 1000  # adaptive tuning: nutpie's usual 300 steps, and 1000 if that fails diagnostics
+
+
+def fit_settings(draws: int = 1000, tune: int | None = None, chains: int = 4, seed: int = 20220726,
+                 sampler: str = "nutpie") -> FitSettings:
+    """Sampler settings as `run` and `backtest` take them; ``tune=None`` tunes adaptively (see AUTO_TUNE)."""
+    return FitSettings(draws=draws, tune=tune or AUTO_TUNE, chains=chains, seed=seed, sampler=sampler,
+                       cores=min(chains, 2), retry_tune=RETRY_TUNE if tune is None else None)
 
 
 @dataclass
@@ -126,6 +134,13 @@ def fit_and_store(store, data: Dataset, priors: Priors, settings: FitSettings, k
     started = time.perf_counter()
     draws = model.fit_draws(settings, data, progress)
     summary = summarise_fit(data, priors, draws, settings)
+    if summary.diagnostics["problems"] and settings.retry_tune:
+        first = f"{settings.tune} tuning steps: {'; '.join(summary.diagnostics['problems'])}"
+        settings = replace(settings, tune=settings.retry_tune, retry_tune=None)
+        progress.stage(f"re-sampling with {settings.tune} tuning steps")
+        draws = model.fit_draws(settings, data, progress)
+        summary = summarise_fit(data, priors, draws, settings)
+        summary.diagnostics["retried_after"] = first
     elapsed = time.perf_counter() - started
     with store.session() as session:
         return save_run(session, data, model.config_hash, settings, summary, elapsed, kind, only).id

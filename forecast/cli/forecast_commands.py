@@ -24,7 +24,7 @@ def stored_priors(store):
 @click.option("--as-of", type=RANGE_END, help="Use evidence said or observed on or before this date (default today).")
 @click.option("--known-at", type=TIMESTAMP, help="Use only evidence logged (and not retracted) by then (default now).")
 @click.option("--draws", type=click.IntRange(10), default=1000, show_default=True)
-@click.option("--tune", type=click.IntRange(10), default=1000, show_default=True)
+@click.option("--tune", type=click.IntRange(10), help="Tuning steps per chain (default: 300, and the fit re-sampled once with 1000 if it fails its diagnostics).")
 @click.option("--chains", type=click.IntRange(1), default=4, show_default=True)
 @click.option("--seed", type=int, default=20220726, show_default=True)
 @click.option("--sampler", type=click.Choice(["nutpie", "pymc"]), default="nutpie", show_default=True)
@@ -35,11 +35,10 @@ def run_command(env, question, as_of, known_at, draws, tune, chains, seed, sampl
 
     Example: forecast run russia-iss-withdrawal --as-of 2023-01-01 --seed 7
     """
-    from ..model import FitSettings
     from ..run_views import run_view
-    from ..runs import latest_run, run_forecast
+    from ..runs import fit_settings, latest_run, run_forecast
 
-    settings = FitSettings(draws=draws, tune=tune, chains=chains, seed=seed, sampler=sampler, cores=min(chains, 2))
+    settings = fit_settings(draws, tune, chains, seed, sampler)
     store = env.store()
     with progress_for(quiet) as progress:
         run_id = run_forecast(store, stored_priors(store), settings, question, as_of, known_at, progress)

@@ -42,7 +42,7 @@ def resolve_command(env, question, month, not_within_horizon, annul, source) -> 
 @click.option("--to", "end", type=RANGE_END, help="Last as-of date (default today).")
 @click.option("--every", type=click.Choice(["month", "quarter", "year"]), default="quarter", show_default=True)
 @click.option("--draws", type=click.IntRange(10), default=1000, show_default=True)
-@click.option("--tune", type=click.IntRange(10), default=1000, show_default=True)
+@click.option("--tune", type=click.IntRange(10), help="Tuning steps per chain (default: 300, and the fit re-sampled once with 1000 if it fails its diagnostics).")
 @click.option("--chains", type=click.IntRange(1), default=4, show_default=True)
 @click.option("--seed", type=int, default=20220726, show_default=True)
 @quiet_option
@@ -54,15 +54,14 @@ def backtest_command(env, question, start, end, every, draws, tune, chains, seed
     """
     from ..backtest import backtest
     from ..evidence import question_by_slug
-    from ..model import FitSettings
     from ..run_views import run_view
-    from ..runs import latest_run
+    from ..runs import fit_settings, latest_run
 
     priors = stored_priors(env.store())
     store = env.store()
     with store.session() as session:
         question_by_slug(session, question)
-    settings = FitSettings(draws=draws, tune=tune, chains=chains, seed=seed, sampler="nutpie", cores=min(chains, 2))
+    settings = fit_settings(draws, tune, chains, seed)
 
     def on_run(day, run_id):
         with store.session() as session:

@@ -78,6 +78,7 @@ def _provenance(run: dict) -> list[tuple[str, str]]:
         ("seed", str(run["seed"])), ("max R-hat", f"{d['max_rhat']:.4f}"),
         ("min ESS (bulk / tail)", f"{d['min_ess_bulk']:.0f} / {d['min_ess_tail']:.0f}"),
         ("divergences", str(d["divergences"])), ("converged", "yes" if run["converged"] else "NO: " + "; ".join(d["problems"])),
+        *([("re-sampled", f"after a first fit with {d['retried_after']}")] if d.get("retried_after") else []),
         ("code version", run["code_version"]), ("model version", run["model_version"]),
         ("config hash", run["config_hash"]), ("evidence fingerprint", run["evidence_fingerprint"]),
         ("run created", run["created_at"]),
