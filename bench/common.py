@@ -32,9 +32,9 @@ def forecast(db: Path, *args: str, **kwargs: Any) -> subprocess.CompletedProcess
                           cwd=ROOT, text=True, **kwargs)
 
 
-def timed(args: Sequence[str], repeat: int = 3) -> float:
+def timed(args: Sequence[str], repeat: int = 3, env: dict[str, str] | None = None) -> float:
     """Fastest wall time of a fresh process running ``args``."""
-    return best(lambda: subprocess.run(list(args), check=True, capture_output=True, cwd=ROOT), repeat)[0]
+    return best(lambda: subprocess.run(list(args), check=True, capture_output=True, cwd=ROOT, env=env), repeat)[0]
 
 
 def grow(db: Path, statements: int, seed: int = 1) -> None:

@@ -15,10 +15,17 @@ import types
 from typing import Any
 
 
+# Attributes that tools probe on every module in sys.modules (inspect.getmodule, warnings): answering
+# them must not import the real module, least of all in the middle of importing one of its dependencies.
+_PROBES = frozenset({"__file__", "__cached__", "__warningregistry__", "__builtins__"})
+
+
 class _StandIn(types.ModuleType):
     """A module that imports the real one the first time anything is read from it."""
 
     def __getattr__(self, attr: str) -> Any:
+        if attr in _PROBES:
+            raise AttributeError(attr)
         if sys.modules.get(self.__name__) is self:
             del sys.modules[self.__name__]
         real = importlib.import_module(self.__name__)

@@ -109,3 +109,23 @@ def test_the_key_follows_the_priors_not_the_evidence(seeded: Path) -> None:
     assert compile_key(DateModel(data, other).config_hash, data, evidence_data(data, other)) != key
     fewer = replace(data, stmt_weight=data.stmt_weight * 0.5)
     assert compile_key(DateModel(fewer, priors).config_hash, fewer, evidence_data(fewer, priors)) == key
+
+
+DEFERRED = """
+import sys
+from forecast._deferred import defer_import
+defer_import("arviz")
+import arviz_base  # probes every module's __file__ while it imports (lazy_loader, inspect.getmodule)
+assert type(sys.modules["arviz"]).__name__ == "_StandIn"
+import arviz
+import numpy
+tree = arviz.from_dict({"posterior": {"x": numpy.zeros((1, 2))}})
+assert type(sys.modules["arviz"]).__name__ == "module" and arviz.from_dict is sys.modules["arviz"].from_dict
+print(list(tree.children))
+"""
+
+
+def test_deferred_arviz_survives_introspection_and_loads_on_use() -> None:
+    done = subprocess.run([sys.executable, "-c", DEFERRED], capture_output=True, text=True, cwd=PROJECT)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == "['posterior']"
