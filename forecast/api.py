@@ -155,7 +155,7 @@ class ForecastStore:
             sampler: str = "nutpie") -> RunSummary:
         """Fit every open question jointly and store the run, as `forecast run` does; returns it.
 
-        ``tune=None`` tunes adaptively: 300 steps, re-sampled once with 1000 if the fit fails its diagnostics.
+        ``tune=None`` tunes adaptively: 500 steps, re-sampled once with 1000 if the fit fails its diagnostics.
         """
         from .questions import store_priors
         from .runs import fit_settings, run_forecast

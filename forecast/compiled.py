@@ -18,6 +18,7 @@ import os
 import pickle
 import subprocess
 import sys
+import warnings
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -222,7 +223,9 @@ def prior_draws(model: Any, draws: int = PRIOR_DRAWS, seed: int = 0) -> dict[str
     import pymc as pm
 
     names = [v.name for v in model.free_RVs] + [n for n in ("reliability",) if n in model.named_vars]
-    values = pm.draw([model[n] for n in names], draws=draws, random_seed=seed)
+    with warnings.catch_warnings():  # PyTensor's numba backend draws truncated normals in object mode, and says so
+        warnings.filterwarnings("ignore", message="Numba will use object mode", category=UserWarning)
+        values = pm.draw([model[n] for n in names], draws=draws, random_seed=seed)
     return {name: np.asarray(v)[None] for name, v in zip(names, values)}
 
 

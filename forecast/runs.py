@@ -29,7 +29,7 @@ from .summary import headline, on_grid
 PARAMETERS = ("hazard_level", "hazard_trend", "z", "logit_reliability", "kind_mean", "kind_spread", "reliability")
 BAND_QUANTILES = (0.025, 0.1, 0.25, 0.5, 0.75, 0.9, 0.975)
 RHAT_MAX = 1.01
-AUTO_TUNE, RETRY_TUNE = 300, 1000  # adaptive tuning: nutpie's usual 300 steps, and 1000 if that fails diagnostics
+AUTO_TUNE, RETRY_TUNE = 500, 1000  # adaptive tuning: 500 steps, and 1000 if that fails diagnostics
 
 
 def fit_settings(draws: int = 1000, tune: int | None = None, chains: int = 4, seed: int = 20220726,
@@ -125,6 +125,22 @@ def save_run(session: Session, data: Dataset, config: str, settings: FitSettings
     return run
 
 
+def fit_checked(model: DateModel, data: Dataset, priors: Priors, settings: FitSettings,
+                progress: Progress = SILENT) -> tuple[FitSummary, FitSettings]:
+    """Fit and summarise; with ``settings.retry_tune``, a fit that fails its diagnostics is re-sampled once.
+
+    Returns the summary and the settings it was made with.
+    """
+    summary = summarise_fit(data, priors, model.fit_draws(settings, data, progress), settings)
+    if summary.diagnostics["problems"] and settings.retry_tune:
+        first = f"{settings.tune} tuning steps: {'; '.join(summary.diagnostics['problems'])}"
+        settings = replace(settings, tune=settings.retry_tune, retry_tune=None)
+        progress.stage(f"re-sampling with {settings.tune} tuning steps")
+        summary = summarise_fit(data, priors, model.fit_draws(settings, data, progress), settings)
+        summary.diagnostics["retried_after"] = first
+    return summary, settings
+
+
 def fit_and_store(store, data: Dataset, priors: Priors, settings: FitSettings, kind: str = "full", model=None,
                   only: list[str] | None = None, progress: Progress = SILENT) -> int:
     """Fit (re-using ``model`` when given) and store (results for ``only``, when given); returns the run id."""
@@ -132,15 +148,7 @@ def fit_and_store(store, data: Dataset, priors: Priors, settings: FitSettings, k
         raise ForecastError("no open questions to forecast")
     model = model or DateModel(data, priors)
     started = time.perf_counter()
-    draws = model.fit_draws(settings, data, progress)
-    summary = summarise_fit(data, priors, draws, settings)
-    if summary.diagnostics["problems"] and settings.retry_tune:
-        first = f"{settings.tune} tuning steps: {'; '.join(summary.diagnostics['problems'])}"
-        settings = replace(settings, tune=settings.retry_tune, retry_tune=None)
-        progress.stage(f"re-sampling with {settings.tune} tuning steps")
-        draws = model.fit_draws(settings, data, progress)
-        summary = summarise_fit(data, priors, draws, settings)
-        summary.diagnostics["retried_after"] = first
+    summary, settings = fit_checked(model, data, priors, settings, progress)
     elapsed = time.perf_counter() - started
     with store.session() as session:
         return save_run(session, data, model.config_hash, settings, summary, elapsed, kind, only).id

@@ -159,7 +159,7 @@ def test_adaptive_tuning_re_samples_a_failed_fit_once(seeded) -> None:
     from forecast.model import FitSettings
     from forecast.runs import fit_and_store, fit_settings
 
-    assert (fit_settings().tune, fit_settings().retry_tune) == (300, 1000)
+    assert (fit_settings().tune, fit_settings().retry_tune) == (500, 1000)
     assert fit_settings(tune=1000).retry_tune is None  # an explicit --tune is kept as given
     store = open_store(str(seeded))
     with store.session() as session:

@@ -24,7 +24,7 @@ def stored_priors(store):
 @click.option("--as-of", type=RANGE_END, help="Use evidence said or observed on or before this date (default today).")
 @click.option("--known-at", type=TIMESTAMP, help="Use only evidence logged (and not retracted) by then (default now).")
 @click.option("--draws", type=click.IntRange(10), default=1000, show_default=True)
-@click.option("--tune", type=click.IntRange(10), help="Tuning steps per chain (default: 300, and the fit re-sampled once with 1000 if it fails its diagnostics).")
+@click.option("--tune", type=click.IntRange(10), help="Tuning steps per chain (default: 500, and the fit re-sampled once with 1000 if it fails its diagnostics).")
 @click.option("--chains", type=click.IntRange(1), default=4, show_default=True)
 @click.option("--seed", type=int, default=20220726, show_default=True)
 @click.option("--sampler", type=click.Choice(["nutpie", "pymc"]), default="nutpie", show_default=True)

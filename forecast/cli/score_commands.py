@@ -42,7 +42,7 @@ def resolve_command(env, question, month, not_within_horizon, annul, source) -> 
 @click.option("--to", "end", type=RANGE_END, help="Last as-of date (default today).")
 @click.option("--every", type=click.Choice(["month", "quarter", "year"]), default="quarter", show_default=True)
 @click.option("--draws", type=click.IntRange(10), default=1000, show_default=True)
-@click.option("--tune", type=click.IntRange(10), help="Tuning steps per chain (default: 300, and the fit re-sampled once with 1000 if it fails its diagnostics).")
+@click.option("--tune", type=click.IntRange(10), help="Tuning steps per chain (default: 500, and the fit re-sampled once with 1000 if it fails its diagnostics).")
 @click.option("--chains", type=click.IntRange(1), default=4, show_default=True)
 @click.option("--seed", type=int, default=20220726, show_default=True)
 @quiet_option
