@@ -283,4 +283,5 @@ def import_command(env, path: Path, fmt: str | None) -> None:
 
     with env.store().session() as session:
         added = transfer.import_store(session, path, fmt)
-    click.echo("Imported " + ", ".join(f"{n} {record}(s)" for record, n in added.items()) + f" from {path}.")
+    shown = {record: n for record, n in added.items() if n or record not in ("run", "result")}  # runs: only if any
+    click.echo("Imported " + ", ".join(f"{n} {record}(s)" for record, n in shown.items()) + f" from {path}.")
