@@ -197,6 +197,19 @@ def _observation_log(rows: list[Observation], q_start: int, n: int, bins: int, n
     return log, threshold
 
 
+def observation_terms(q: Question, rows: list[Observation], spec, bins: int, as_of: dt.date) -> tuple[np.ndarray, int]:
+    """One question's observation log-likelihood over its bins, and its no-notice threshold bin, from its rows."""
+    start = parse_month(q.horizon_start)
+    n = parse_month(q.horizon_end) - start + 1
+    log, threshold = _observation_log(rows, start, n, bins, spec.notice)
+    if spec.public_event and not any(r.kind == "event" for r in rows):
+        # A public event that no observation reports had not happened by the as-of month.
+        log[: max(min(date_month(as_of) - start, n), 0)] = NEG_INF
+    if q.resolution == NOT_WITHIN_HORIZON and q.resolved_at is not None and q.resolved_at.date() <= as_of:
+        log[:-1] = NEG_INF
+    return log, threshold
+
+
 def evidence_fingerprint(uids: list[str]) -> str:
     """A short hash of the evidence rows used."""
     return hashlib.sha256(json.dumps(sorted(uids)).encode()).hexdigest()[:16]
@@ -274,13 +287,7 @@ def _observations(priors: Priors, chosen: list[Question], rows_by_id: dict, as_o
     for i, q in enumerate(chosen):
         rows = rows_by_id.get(q.id, [])
         uids += [r.uid for r in rows]
-        spec = priors.questions[q.slug]
-        obs_log[i], thresholds[i] = _observation_log(rows, starts[i], n_months[i], bins, spec.notice)
-        if spec.public_event and not any(r.kind == "event" for r in rows):
-            # A public event that no observation reports had not happened by the as-of month.
-            obs_log[i, : max(min(date_month(as_of) - starts[i], n_months[i]), 0)] = NEG_INF
-        if q.resolution == NOT_WITHIN_HORIZON and q.resolved_at is not None and q.resolved_at.date() <= as_of:
-            obs_log[i, :-1] = NEG_INF
+        obs_log[i], thresholds[i] = observation_terms(q, rows, priors.questions[q.slug], bins, as_of)
     return obs_log, thresholds, starts, n_months, uids
 
 
