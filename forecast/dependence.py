@@ -128,3 +128,17 @@ def _discount_affiliations(facts: list[StatementFacts], open_w: np.ndarray, depe
 def affiliation_group(affiliation: str) -> str:
     """The group key of an affiliation: case and spacing ignored; empty for none."""
     return " ".join(affiliation.split()).casefold()
+
+
+def entangled(facts: list[StatementFacts]) -> np.ndarray:
+    """[S] whether leaving a statement out could change another statement's weight: its expert said
+    something else on the question (restatements, the latest position), or another expert of its
+    affiliation spoke on the question too."""
+    cells: dict[tuple[int, int], int] = defaultdict(int)
+    speakers: dict[tuple[int, str], set[int]] = defaultdict(set)
+    for f in facts:
+        cells[(f.expert, f.question)] += 1
+        if f.group:
+            speakers[(f.question, f.group)].add(f.expert)
+    return np.array([cells[(f.expert, f.question)] > 1 or (bool(f.group) and len(speakers[(f.question, f.group)]) > 1)
+                     for f in facts], dtype=bool)

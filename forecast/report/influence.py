@@ -1,10 +1,13 @@
-"""Leave-one-out influence of each evidence item, in one vectorised pass on the exact path.
+"""Leave-one-out influence of each evidence item on the exact path, statements in one vectorised pass.
 
 With reliabilities fixed, the posterior over T is the hazard prior times exp(evidence log-likelihood),
 and a statement adds its own term to that log-likelihood (weight x log r or log(1 - r) per bin). So the
-forecast without statement s is one subtraction away: every statement's leave-one-out posterior comes
-from one [statements x bins] array. An observation's term is not additive (the latest notice binds,
-say), so each is re-derived from the question's other observations, which is cheap.
+forecast without statement s is one subtraction away: every such statement's leave-one-out posterior
+comes from one [statements x bins] array. An observation's term is not additive (the latest notice
+binds, say), so each is re-derived from the question's other observations, which is cheap. Where that
+does not hold, the dataset is rebuilt without the item: a statement whose weight the dependence rules
+tie to others (restatements, one affiliation), an observation that decides a claim, and an observation
+of a question tied to another by pre-emption.
 """
 
 from __future__ import annotations
@@ -88,12 +91,14 @@ def _linked(data: Dataset, q: int) -> bool:
 
 def leave_one_out(data: Dataset, priors: Priors, reliability: np.ndarray | None, question: Question,
                   observations: list[Observation],
-                  rebuild: Callable[[str], Dataset] | None = None) -> tuple[Summary, dict[str, Summary]]:
+                  rebuild: Callable[[str], Dataset]) -> tuple[Summary, dict[str, Summary]]:
     """The headline summary with everything, and without each statement and each observation (by uid).
 
     ``data`` holds the question (and any question linked to it by pre-emption); ``observations`` are the
-    question's observations that ``data`` used. An observation of a linked question also bears on its
-    partner, so it is left out by ``rebuild(uid)`` (the dataset without it) when given.
+    question's observations that ``data`` used; ``rebuild(uid)`` is the dataset without one item (the same
+    experts). A statement whose removal changes no other weight is subtracted, all of them in one pass;
+    a restated or affiliated one (see :func:`forecast.dependence.entangled`) and an observation of a
+    question tied to another by pre-emption are left out by rebuilding the dataset.
     """
     q = data.questions.index(question.slug)
     n = int(data.n_months[q])
@@ -101,11 +106,18 @@ def leave_one_out(data: Dataset, priors: Priors, reliability: np.ndarray | None,
         reliability = PriorArrays.from_priors(data, priors).prior_mean_reliability()
     evidence = log_evidence(data, priors, reliability)
     mine = np.flatnonzero(data.stmt_question == q) if data.stmt_refs else np.zeros(0, dtype=int)
-    rows = [evidence[q], *(evidence[q][None, :] - statement_terms(data, reliability)[mine])]
+    tied = data.stmt_entangled if data.stmt_entangled is not None else np.zeros(len(data.stmt_refs), dtype=bool)
+    alone, rebuilt = mine[~tied[mine]], mine[tied[mine]]
+    rows = [evidence[q], *(evidence[q][None, :] - statement_terms(data, reliability)[alone])]
     posteriors = list(_question_posteriors(data, priors, q, evidence, np.array(rows)))
+    uids = [data.stmt_uids[i] for i in alone]
+    for i in rebuilt:
+        posteriors.append(exact_posterior(rebuild(data.stmt_uids[i]), priors, reliability)[q])
+        uids.append(data.stmt_uids[i])
     spec = priors.questions[question.slug]
     for obs in observations:
-        if _linked(data, q) and rebuild is not None:
+        uids.append(obs.uid)
+        if _linked(data, q):
             posteriors.append(exact_posterior(rebuild(obs.uid), priors, reliability)[q])
             continue
         log, threshold = observation_terms(question, [o for o in observations if o.uid != obs.uid], spec,
@@ -113,10 +125,12 @@ def leave_one_out(data: Dataset, priors: Priors, reliability: np.ndarray | None,
         obs_log, thresholds = data.obs_log.copy(), np.array(data.notice_threshold).copy()
         obs_log[q], thresholds[q] = log, threshold
         without = replace(data, obs_log=obs_log, notice_threshold=thresholds)
+        if not np.array_equal(without.decided, data.decided):  # it decides a claim: the weights change
+            posteriors.append(exact_posterior(rebuild(obs.uid), priors, reliability)[q])
+            continue
         posteriors.append(_question_posteriors(data, priors, q, evidence,
                                                log_evidence(without, priors, reliability)[q][None, :])[0])
     summaries = summarise(np.array(posteriors), n)
-    uids = [data.stmt_uids[i] for i in mine] + [o.uid for o in observations]
     return summaries[0], dict(zip(uids, summaries[1:]))
 
 
