@@ -38,7 +38,7 @@ def test_csv_and_json(run, fitted_db: Path, args: list[str], first_column: str) 
 
 
 def test_show_csv_is_the_stored_distribution(run, fitted_db: Path) -> None:
-    record = json.loads(run("show", "--json", db=fitted_db).output)["results"][0]
+    (record,) = [r for r in json.loads(run("show", "--json", db=fitted_db).output)["results"] if r["question"] == QUESTION]
     rows = [r for r in csv.DictReader(io.StringIO(run("show", "--csv", db=fitted_db).output)) if r["question"] == QUESTION]
     assert [r["month"] for r in rows] == record["months"]
     assert [float(r["forecast"]) for r in rows] == pytest.approx(record["monthly"])
@@ -71,7 +71,7 @@ def test_export_with_runs_round_trips(run, fitted_db: Path, tmp_path: Path, suff
     assert run("export", "--runs", str(first), db=fitted_db).exit_code == 0
     copy = tmp_path / "copy.db"
     imported = run("import", str(first), db=copy)
-    assert imported.exit_code == 0 and "1 run(s), 1 result(s)" in imported.output, imported.output
+    assert imported.exit_code == 0 and "1 run(s), 2 result(s)" in imported.output, imported.output
     second = tmp_path / f"second.{suffix}"
     assert run("export", "--runs", str(second), db=copy).exit_code == 0
     assert second.read_bytes() == first.read_bytes()
