@@ -21,6 +21,7 @@ data (a smaller exponent always raises a tempered likelihood), so rho is set a p
 
 from __future__ import annotations
 
+import datetime as dt
 from collections import defaultdict
 from dataclasses import dataclass
 
@@ -35,7 +36,7 @@ class StatementFacts:
 
     expert: int
     question: int
-    said_on: object  # a date: only compared
+    said_on: dt.date  # only compared
     claim: bytes  # the statement's bins on its question's grid, as a hashable key
     base: float  # strength x stated-probability factor
     recency: float  # recency decay at the as-of date
