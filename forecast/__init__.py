@@ -1,8 +1,31 @@
-"""forecast: Bayesian policy forecasting and prediction tracking."""
+"""forecast: Bayesian policy forecasting and prediction tracking.
+
+The Python API (``forecast.open_store`` and what it returns) lives in :mod:`forecast.api`; it is
+imported on first use, so that ``import forecast`` (and the command line) stay fast.
+"""
+
+from __future__ import annotations
 
 from importlib.metadata import PackageNotFoundError, version
+from typing import TYPE_CHECKING, Any
+
+DISTRIBUTION = "policy-forecast"  # "forecast" is taken on PyPI; the import name and command stay "forecast"
 
 try:
-    __version__ = version("forecast")
+    __version__ = version(DISTRIBUTION)
 except PackageNotFoundError:  # running from a source tree without installation
     __version__ = "0.0.0"
+
+if TYPE_CHECKING:
+    from .api import ForecastStore, RunSummary, open_store
+
+__all__ = ["ForecastStore", "RunSummary", "__version__", "open_store"]
+_API = ("ForecastStore", "RunSummary", "open_store")
+
+
+def __getattr__(name: str) -> Any:
+    if name in _API:
+        from . import api
+
+        return getattr(api, name)
+    raise AttributeError(f"module 'forecast' has no attribute {name!r}")

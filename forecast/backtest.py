@@ -10,6 +10,7 @@ from .dataset import build_dataset
 from .errors import InputError
 from .model import DateModel, FitSettings
 from .priors import Priors
+from .progress import SILENT, Progress
 from .runs import fit_and_store
 
 STEPS = {"month": 1, "quarter": 3, "year": 12}
@@ -21,7 +22,8 @@ def as_of_dates(start: dt.date, end: dt.date, every: str) -> list[dt.date]:
         raise InputError(f"unknown step {every!r} (expected one of: {', '.join(STEPS)})")
     if end < start:
         raise InputError(f"--from {start} is after --to {end}")
-    dates, k = [], 0
+    dates: list[dt.date] = []
+    k = 0
     while True:
         months = start.month - 1 + k * STEPS[every]
         day = dt.date(start.year + months // 12, months % 12 + 1, min(start.day, 28))
@@ -32,23 +34,28 @@ def as_of_dates(start: dt.date, end: dt.date, every: str) -> list[dt.date]:
 
 
 def backtest(store, priors: Priors, question: str, start: dt.date, every: str, end: dt.date | None = None,
-             settings: FitSettings = FitSettings(), progress: Callable[[dt.date, int], None] | None = None) -> list[int]:
+             settings: FitSettings = FitSettings(), on_run: Callable[[dt.date, int], None] | None = None,
+             progress: Progress = SILENT) -> list[int]:
     """Fit and store one `backtest` run of ``question`` per as-of date, re-using one compiled model; returns run ids.
 
     Every question is fitted jointly (track records carry across questions), but only ``question``'s
     results are stored, so the runs count for it alone. The seed and the dates (1900-01-01 to today)
-    are checked before anything is compiled.
+    are checked before anything is compiled. ``on_run(date, run_id)`` follows each stored run.
     """
     validate.seed(settings.seed)
     end = validate.past_date(end or dt.date.today(), "--to date")
     dates = as_of_dates(validate.past_date(start, "--from date"), end, every)
+    progress.stage("building the datasets")
     with store.reader() as session:
         final = build_dataset(session, priors, dates[-1])
         datasets = [build_dataset(session, priors, day, experts=final.experts) for day in dates]
     model = DateModel(final, priors)
-    ids = []
-    for day, data in zip(dates, datasets):
-        ids.append(fit_and_store(store, data, priors, settings, kind="backtest", model=model, only=[question]))
-        if progress:
-            progress(day, ids[-1])
+    ids: list[int] = []
+    progress.steps("backtest", len(dates))
+    for k, (day, data) in enumerate(zip(dates, datasets), start=1):
+        progress.step(f"date {k} of {len(dates)} (as of {day})")
+        ids.append(fit_and_store(store, data, priors, settings, kind="backtest", model=model, only=[question],
+                                 progress=progress))
+        if on_run:
+            on_run(day, ids[-1])
     return ids

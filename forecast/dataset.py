@@ -18,7 +18,7 @@ import numpy as np
 from sqlmodel import Session, select
 
 from .consistency import pending_notice
-from .dependence import StatementFacts, affiliation_group, dependence_weights
+from .dependence import StatementFacts, affiliation_group, dependence_weights, entangled
 from .errors import InputError, PriorError
 from .months import date_month, parse_month, utc_now
 from .priors import Priors
@@ -51,6 +51,7 @@ class Dataset:
     stmt_uids: list[str] = field(default_factory=list)
     stmt_record_weight: np.ndarray | None = None  # [S] weight in the track record once decided (None: stmt_weight)
     precluded_by: np.ndarray | None = None  # [Q] index of the precluding question, -1 for none (None: no links)
+    stmt_entangled: np.ndarray | None = None  # [S] leaving it out may change other weights (see dependence.entangled)
 
     @property
     def bins(self) -> int:
@@ -197,6 +198,19 @@ def _observation_log(rows: list[Observation], q_start: int, n: int, bins: int, n
     return log, threshold
 
 
+def observation_terms(q: Question, rows: list[Observation], spec, bins: int, as_of: dt.date) -> tuple[np.ndarray, int]:
+    """One question's observation log-likelihood over its bins, and its no-notice threshold bin, from its rows."""
+    start = parse_month(q.horizon_start)
+    n = parse_month(q.horizon_end) - start + 1
+    log, threshold = _observation_log(rows, start, n, bins, spec.notice)
+    if spec.public_event and not any(r.kind == "event" for r in rows):
+        # A public event that no observation reports had not happened by the as-of month.
+        log[: max(min(date_month(as_of) - start, n), 0)] = NEG_INF
+    if q.resolution == NOT_WITHIN_HORIZON and q.resolved_at is not None and q.resolved_at.date() <= as_of:
+        log[:-1] = NEG_INF
+    return log, threshold
+
+
 def evidence_fingerprint(uids: list[str]) -> str:
     """A short hash of the evidence rows used."""
     return hashlib.sha256(json.dumps(sorted(uids)).encode()).hexdigest()[:16]
@@ -274,13 +288,7 @@ def _observations(priors: Priors, chosen: list[Question], rows_by_id: dict, as_o
     for i, q in enumerate(chosen):
         rows = rows_by_id.get(q.id, [])
         uids += [r.uid for r in rows]
-        spec = priors.questions[q.slug]
-        obs_log[i], thresholds[i] = _observation_log(rows, starts[i], n_months[i], bins, spec.notice)
-        if spec.public_event and not any(r.kind == "event" for r in rows):
-            # A public event that no observation reports had not happened by the as-of month.
-            obs_log[i, : max(min(date_month(as_of) - starts[i], n_months[i]), 0)] = NEG_INF
-        if q.resolution == NOT_WITHIN_HORIZON and q.resolved_at is not None and q.resolved_at.date() <= as_of:
-            obs_log[i, :-1] = NEG_INF
+        obs_log[i], thresholds[i] = observation_terms(q, rows, priors.questions[q.slug], bins, as_of)
     return obs_log, thresholds, starts, n_months, uids
 
 
@@ -339,7 +347,7 @@ def build_dataset(
         expert_kinds=[experts_by_id[i].kind for i in used],
         stmt_question=np.array([f.question for f in facts], dtype=int),
         stmt_expert=np.array([f.expert for f in facts], dtype=int),
-        stmt_weight=open_w, stmt_record_weight=record_w,
+        stmt_weight=open_w, stmt_record_weight=record_w, stmt_entangled=entangled(facts),
         stmt_in=stmt_in,
         stmt_refs=[f"S{s.id}" for s in statements], stmt_uids=[s.uid for s in statements], as_of=as_of,
         known_at=known_at, fingerprint=evidence_fingerprint(uids), evidence_uids=sorted(uids), precluded_by=precluded_by,

@@ -21,6 +21,7 @@ data (a smaller exponent always raises a tempered likelihood), so rho is set a p
 
 from __future__ import annotations
 
+import datetime as dt
 from collections import defaultdict
 from dataclasses import dataclass
 
@@ -35,7 +36,7 @@ class StatementFacts:
 
     expert: int
     question: int
-    said_on: object  # a date: only compared
+    said_on: dt.date  # only compared
     claim: bytes  # the statement's bins on its question's grid, as a hashable key
     base: float  # strength x stated-probability factor
     recency: float  # recency decay at the as-of date
@@ -128,3 +129,17 @@ def _discount_affiliations(facts: list[StatementFacts], open_w: np.ndarray, depe
 def affiliation_group(affiliation: str) -> str:
     """The group key of an affiliation: case and spacing ignored; empty for none."""
     return " ".join(affiliation.split()).casefold()
+
+
+def entangled(facts: list[StatementFacts]) -> np.ndarray:
+    """[S] whether leaving a statement out could change another statement's weight: its expert said
+    something else on the question (restatements, the latest position), or another expert of its
+    affiliation spoke on the question too."""
+    cells: dict[tuple[int, int], int] = defaultdict(int)
+    speakers: dict[tuple[int, str], set[int]] = defaultdict(set)
+    for f in facts:
+        cells[(f.expert, f.question)] += 1
+        if f.group:
+            speakers[(f.question, f.group)].add(f.expert)
+    return np.array([cells[(f.expert, f.question)] > 1 or (bool(f.group) and len(speakers[(f.question, f.group)]) > 1)
+                     for f in facts], dtype=bool)

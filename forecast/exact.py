@@ -49,6 +49,17 @@ def log_prior_marginal(arrays: PriorArrays, q: int, n_months: int, bins: int) ->
     return NumpyOps.lse(log_p + log_w[:, None], 0) - NumpyOps.lse(log_w, 0)
 
 
+def log_evidence(data: Dataset, priors: Priors, reliability: np.ndarray | None = None) -> np.ndarray:
+    """[Q, bins] log-likelihood of all the evidence for each T (-inf on padding), reliabilities fixed."""
+    arrays = PriorArrays.from_priors(data, priors)
+    evidence = np.where(data.valid, 0.0, -np.inf) + arrays.constant_log
+    if data.experts:
+        r = arrays.prior_mean_reliability() if reliability is None else np.asarray(reliability, dtype=float)
+        w_in, w_out = data.sufficient_stats()
+        evidence = evidence + np.einsum("e,eqb->qb", np.log(r), w_in) + np.einsum("e,eqb->qb", np.log1p(-r), w_out)
+    return evidence
+
+
 def exact_joint(data: Dataset, priors: Priors, reliability: np.ndarray | None = None,
                 with_evidence: bool = True) -> tuple[np.ndarray, np.ndarray]:
     """([Q, bins] posterior over T, [Q] P(pre-empted)) with reliabilities fixed (default: their prior centres).
@@ -56,14 +67,13 @@ def exact_joint(data: Dataset, priors: Priors, reliability: np.ndarray | None = 
     ``with_evidence=False`` gives the prior's own probabilities (hazard priors and pre-emption only).
     Decided claims weigh r or 1 - r whatever T is, so with reliabilities fixed they drop out.
     """
+    evidence = log_evidence(data, priors, reliability) if with_evidence else np.where(data.valid, 0.0, -np.inf)
+    return joint_given(data, priors, evidence)
+
+
+def joint_given(data: Dataset, priors: Priors, evidence: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """:func:`exact_joint` for a given [Q, bins] evidence log-likelihood (pre-emption links applied)."""
     arrays = PriorArrays.from_priors(data, priors)
-    evidence = np.where(data.valid, 0.0, -np.inf)
-    if with_evidence:
-        evidence = evidence + arrays.constant_log
-        if data.experts:
-            r = arrays.prior_mean_reliability() if reliability is None else np.asarray(reliability, dtype=float)
-            w_in, w_out = data.sufficient_stats()
-            evidence = evidence + np.einsum("e,eqb->qb", np.log(r), w_in) + np.einsum("e,eqb->qb", np.log1p(-r), w_out)
     log_prior = np.stack([log_prior_marginal(arrays, q, int(data.n_months[q]), data.bins)
                           for q in range(len(data.questions))])
     joint = log_prior + evidence

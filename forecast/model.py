@@ -11,13 +11,16 @@ from __future__ import annotations
 import hashlib
 import json
 from dataclasses import asdict, dataclass
+from functools import partial
 
 import numpy as np
 
 from .dataset import Dataset
+from .draws import Draws
 from .errors import PriorError
 from .preemption import TensorOps, by_precluder, links, star
 from .priors import Priors
+from .progress import SILENT, Progress
 
 MODEL_VERSION = "2"
 
@@ -33,6 +36,7 @@ class FitSettings:
     sampler: str = "nutpie"
     cores: int = 2
     target_accept: float = 0.9
+    retry_tune: int | None = None  # when set: a fit that fails its diagnostics is re-sampled once with this tuning
 
 
 def _logit(p: float) -> float:
@@ -216,37 +220,70 @@ class DateModel:
     """Build once, fit many times: a compiled model re-used for datasets of the same shape."""
 
     def __init__(self, data: Dataset, priors: Priors, fixed_reliability: np.ndarray | None = None) -> None:
-        self.priors = priors
-        self.model = build_model(data, priors, fixed_reliability)
+        self.data, self.priors, self.fixed_reliability = data, priors, fixed_reliability
         self.config_hash = config_hash(data, priors, fixed_reliability)
+        self._model = None
         self._compiled = None
 
-    def fit(self, settings: FitSettings, data: Dataset | None = None):
+    @property
+    def model(self):
+        """The PyMC model, built on first use (a cached nutpie compile does not need it)."""
+        if self._model is None:
+            self._model = build_model(self.data, self.priors, self.fixed_reliability)
+        return self._model
+
+    def fit(self, settings: FitSettings, data: Dataset | None = None, progress: Progress = SILENT):
         """Sample (optionally with another dataset's evidence); returns ArviZ's DataTree."""
+        return self.fit_draws(settings, data, progress).to_datatree()
+
+    def fit_draws(self, settings: FitSettings, data: Dataset | None = None, progress: Progress = SILENT) -> Draws:
+        """Sample; returns the draws as arrays (posterior, sample statistics and prior), without ArviZ.
+
+        ``progress`` hears of a compile and of nutpie's draws (summed over chains) as they are made.
+        """
         values = evidence_data(data, self.priors) if data is not None else None
         if settings.sampler == "nutpie":
-            return self._fit_nutpie(settings, values)
+            return self._fit_nutpie(settings, values, progress)
         import pymc as pm
+
+        from .compiled import prior_draws
 
         with self.model:
             if values is not None:
                 pm.set_data({k: v for k, v in values.items() if k in self.model.named_vars})
-            return pm.sample(
+            idata = pm.sample(
                 draws=settings.draws, tune=settings.tune, chains=settings.chains, cores=settings.cores,
                 random_seed=settings.seed, nuts_sampler="pymc", progressbar=False,
                 compute_convergence_checks=False, target_accept=settings.target_accept,
                 mp_ctx="forkserver",
             )
+        draws = Draws.from_datatree(idata)
+        draws.prior = prior_draws(self.model)
+        return draws
 
-    def _fit_nutpie(self, settings: FitSettings, values: dict | None):
-        import nutpie
+    def _fit_nutpie(self, settings: FitSettings, values: dict | None, progress: Progress) -> Draws:
+        from .compiled import compile_cached, compile_key, import_nutpie
+        from .draws import from_nutpie_trace
 
+        nutpie = import_nutpie()
         if self._compiled is None:
-            self._compiled = nutpie.compile_pymc_model(self.model)
-        compiled = self._compiled
+            initial = evidence_data(self.data, self.priors)
+            key = compile_key(self.config_hash, self.data, initial)
+            build = partial(build_model, self.data, self.priors, self.fixed_reliability)
+            self._compiled = compile_cached(key, build, initial, lambda: progress.stage("compiling the model"))
+        compiled = self._compiled.compiled
         if values is not None:
-            compiled = compiled.with_data(**{k: v for k, v in values.items() if k in self.model.named_vars})
-        return nutpie.sample(
+            names = set(compiled.shared_data)
+            compiled = compiled.with_data(**{k: v for k, v in values.items() if k in names})
+        def report(chains) -> None:
+            progress.sampling(sum(c.finished_draws for c in chains), sum(c.total_draws for c in chains),
+                              any(c.tuning for c in chains))
+
+        trace = nutpie.sample(
             compiled, draws=settings.draws, tune=settings.tune, chains=settings.chains, cores=settings.cores,
             seed=settings.seed, progress_bar=False, save_warmup=False, target_accept=settings.target_accept,
+            return_raw_trace=True, progress_callback=report, progress_rate=100,
         )
+        draws = from_nutpie_trace(trace, compiled.dims, compiled.coords, compiled.reparameterized_names)
+        draws.prior = self._compiled.prior
+        return draws

@@ -66,6 +66,39 @@ def list_runs(session: Session, question: str | None = None) -> list[dict]:
     return rows
 
 
+MONTHLY_COLUMNS = ["question", "month", "forecast", "prior", "cdf_0.025", "cdf_0.1", "cdf_0.25", "cdf_0.5", "cdf_0.75",
+                   "cdf_0.9", "cdf_0.975"]
+
+
+def monthly_rows(record: dict) -> list[dict]:
+    """A run view's distributions as rows: question, month, forecast, prior and quantiles of the cumulative bands."""
+    rows = []
+    for result in record["results"]:
+        bands = result["cdf_bands"]
+        for i, month in enumerate(result["months"]):
+            rows.append({"question": result["question"], "month": month, "forecast": result["monthly"][i],
+                         "prior": result["prior_monthly"][i],
+                         **{f"cdf_{q}": values[i] for q, values in bands.items()}})
+    return rows
+
+
+def forecast_rows(session: Session, question: str) -> list[dict]:
+    """One row per stored run of ``question``, oldest first: checkpoints, P(not within the horizon), median, intervals."""
+    query = (select(ForecastRun, ForecastResult).join(ForecastResult, ForecastResult.run_id == ForecastRun.id)
+             .join(Question, Question.id == ForecastResult.question_id).where(Question.slug == question)
+             .order_by(ForecastRun.as_of, ForecastRun.id))
+    rows = []
+    for run, result in session.exec(query):
+        head = json.loads(result.headline)
+        intervals = {f"{which}_{level[:-1]}": bounds[i] for level, bounds in head["intervals"].items()
+                     for i, which in enumerate(("low", "high"))}
+        rows.append({"run": run.id, "kind": run.kind, "as_of": run.as_of, "created_at": run.created_at,
+                     "converged": run.converged, "median": head["median"],
+                     "not_within_horizon": head["not_within_horizon"], **intervals,
+                     **{f"before_{d}": p for d, p in head["checkpoints"].items()}})
+    return rows
+
+
 def fixed_reliability(data, priors: Priors, learned: list[dict]) -> np.ndarray | None:
     """Reliabilities for the exact path: a run's posterior means by expert name, else prior centres."""
     if not data.experts:

@@ -7,27 +7,37 @@ with no session open, and the summary is stored in another transaction.
 from __future__ import annotations
 
 import datetime as dt
-import io
 import json
 import time
 from collections.abc import Callable
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
+from typing import Any
 
 import numpy as np
 from sqlmodel import Session, select
 
 from . import __version__, validate
 from .dataset import Dataset
+from .draws import Draws, pack, unpack
 from .errors import ForecastError, NotFoundError
 from .exact import exact_posterior
 from .model import MODEL_VERSION, DateModel, FitSettings
 from .priors import Priors
+from .progress import SILENT, Progress
 from .store.tables import ForecastResult, ForecastRun, Question
 from .summary import headline, on_grid
 
 PARAMETERS = ("hazard_level", "hazard_trend", "z", "logit_reliability", "kind_mean", "kind_spread", "reliability")
 BAND_QUANTILES = (0.025, 0.1, 0.25, 0.5, 0.75, 0.9, 0.975)
 RHAT_MAX = 1.01
+AUTO_TUNE, RETRY_TUNE = 500, 1000  # adaptive tuning: 500 steps, and 1000 if that fails diagnostics
+
+
+def fit_settings(draws: int = 1000, tune: int | None = None, chains: int = 4, seed: int = 20220726,
+                 sampler: str = "nutpie") -> FitSettings:
+    """Sampler settings as `run` and `backtest` take them; ``tune=None`` tunes adaptively (see AUTO_TUNE)."""
+    return FitSettings(draws=draws, tune=tune or AUTO_TUNE, chains=chains, seed=seed, sampler=sampler,
+                       cores=min(chains, 2), retry_tune=RETRY_TUNE if tune is None else None)
 
 
 @dataclass
@@ -43,21 +53,15 @@ class FitSummary:
     posterior: bytes
 
 
-def diagnostics(idata, settings: FitSettings) -> dict:
-    """Max R-hat, min bulk/tail ESS, divergences, and whether the run passes."""
-    import arviz as az
+def diagnostics(draws: Draws | Any, settings: FitSettings) -> dict:
+    """Max R-hat, min bulk/tail ESS, divergences, and whether the run passes (draws or an ArviZ DataTree)."""
+    from .diagnostics import summary
 
-    names = [n for n in PARAMETERS[:-1] if n in idata.posterior]
-    table = az.summary(idata, var_names=names, round_to="none")
-    divergences = int(idata.sample_stats["diverging"].sum())
+    draws = draws if isinstance(draws, Draws) else Draws.from_datatree(draws)
+    result: dict[str, Any] = summary({n: draws.posterior[n] for n in PARAMETERS[:-1] if n in draws.posterior})
+    divergences = int(draws.sample_stats["diverging"].sum())
     ess_floor = min(400, 100 * settings.chains)
-    result = {
-        "max_rhat": float(table["r_hat"].max()),
-        "min_ess_bulk": float(table["ess_bulk"].min()),
-        "min_ess_tail": float(table["ess_tail"].min()),
-        "divergences": divergences,
-        "ess_floor": ess_floor,
-    }
+    result |= {"divergences": divergences, "ess_floor": ess_floor}
     problems = []
     if not result["max_rhat"] <= RHAT_MAX:
         problems.append(f"R-hat {result['max_rhat']:.3f} > {RHAT_MAX}")
@@ -69,32 +73,23 @@ def diagnostics(idata, settings: FitSettings) -> dict:
     return result
 
 
-def _pack_posterior(idata) -> bytes:
-    arrays = {n: np.asarray(idata.posterior[n].values) for n in PARAMETERS if n in idata.posterior}
-    dims = {n: list(idata.posterior[n].dims) for n in arrays}
-    coords = {d: [str(v) for v in idata.posterior[d].values] for d in idata.posterior.dims if d not in ("chain", "draw")}
-    buffer = io.BytesIO()
-    np.savez_compressed(buffer, **arrays, _meta=np.array(json.dumps({"dims": dims, "coords": coords})))
-    return buffer.getvalue()
-
-
-def summarise_fit(data: Dataset, priors: Priors, idata, settings: FitSettings) -> FitSummary:
+def summarise_fit(data: Dataset, priors: Priors, draws: Draws, settings: FitSettings) -> FitSummary:
     """Everything stored with a run, from the draws (no re-sampling needed later)."""
-    p_t = idata.posterior["p_T"].values  # (chain, draw, question, bin)
+    p_t = draws.posterior["p_T"]  # (chain, draw, question, bin)
     flat = p_t.reshape(-1, *p_t.shape[2:])
     cdf = np.cumsum(flat, axis=-1)
     reliabilities = []
-    if "reliability" in idata.posterior:
-        draws = idata.posterior["reliability"].values.reshape(-1, len(data.experts))
+    if "reliability" in draws.posterior:
+        samples = draws.posterior["reliability"].reshape(-1, len(data.experts))
         for i, name in enumerate(data.experts):
-            low, high = np.quantile(draws[:, i], [0.05, 0.95])
-            reliabilities.append({"expert": name, "kind": data.expert_kinds[i], "mean": float(draws[:, i].mean()),
+            low, high = np.quantile(samples[:, i], [0.05, 0.95])
+            reliabilities.append({"expert": name, "kind": data.expert_kinds[i], "mean": float(samples[:, i].mean()),
                                   "q05": float(low), "q95": float(high)})
     return FitSummary(
         monthly=flat.mean(axis=0), prior=exact_posterior(data, priors, with_evidence=False),
-        preempted=idata.posterior["p_preempted"].mean(("chain", "draw")).values,
+        preempted=draws.posterior["p_preempted"].reshape(-1, len(data.questions)).mean(axis=0),
         cdf_bands={str(q): np.quantile(cdf, q, axis=0) for q in BAND_QUANTILES},
-        reliabilities=reliabilities, diagnostics=diagnostics(idata, settings), posterior=_pack_posterior(idata),
+        reliabilities=reliabilities, diagnostics=diagnostics(draws, settings), posterior=pack(draws.only(PARAMETERS)),
     )
 
 
@@ -134,15 +129,30 @@ def save_run(session: Session, data: Dataset, config: str, settings: FitSettings
     return run
 
 
+def fit_checked(model: DateModel, data: Dataset, priors: Priors, settings: FitSettings,
+                progress: Progress = SILENT) -> tuple[FitSummary, FitSettings]:
+    """Fit and summarise; with ``settings.retry_tune``, a fit that fails its diagnostics is re-sampled once.
+
+    Returns the summary and the settings it was made with.
+    """
+    summary = summarise_fit(data, priors, model.fit_draws(settings, data, progress), settings)
+    if summary.diagnostics["problems"] and settings.retry_tune:
+        first = f"{settings.tune} tuning steps: {'; '.join(summary.diagnostics['problems'])}"
+        settings = replace(settings, tune=settings.retry_tune, retry_tune=None)
+        progress.stage(f"re-sampling with {settings.tune} tuning steps")
+        summary = summarise_fit(data, priors, model.fit_draws(settings, data, progress), settings)
+        summary.diagnostics["retried_after"] = first
+    return summary, settings
+
+
 def fit_and_store(store, data: Dataset, priors: Priors, settings: FitSettings, kind: str = "full", model=None,
-                  only: list[str] | None = None) -> int:
+                  only: list[str] | None = None, progress: Progress = SILENT) -> int:
     """Fit (re-using ``model`` when given) and store (results for ``only``, when given); returns the run id."""
     if not data.questions:
         raise ForecastError("no open questions to forecast")
     model = model or DateModel(data, priors)
     started = time.perf_counter()
-    idata = model.fit(settings, data)
-    summary = summarise_fit(data, priors, idata, settings)
+    summary, settings = fit_checked(model, data, priors, settings, progress)
     elapsed = time.perf_counter() - started
     with store.session() as session:
         return save_run(session, data, model.config_hash, settings, summary, elapsed, kind, only).id
@@ -150,7 +160,8 @@ def fit_and_store(store, data: Dataset, priors: Priors, settings: FitSettings, k
 
 def run_forecast(store, priors: Priors, settings: FitSettings, question: str | None = None,
                  as_of: dt.date | None = None, known_at: dt.datetime | None = None,
-                 allow_tampered: bool = False, warn: Callable[[str], None] | None = None) -> int:
+                 allow_tampered: bool = False, warn: Callable[[str], None] | None = None,
+                 progress: Progress = SILENT) -> int:
     """Verify the store, build the dataset (all open questions, jointly), fit, and store the run; returns its id.
 
     The seed, ``as_of`` (a date up to today) and ``known_at`` (up to the end of today, UTC) are
@@ -174,22 +185,24 @@ def run_forecast(store, priors: Priors, settings: FitSettings, question: str | N
         data = build_dataset(session, priors, as_of, known_at)
     for problem in problems if warn else ():
         warn(problem)
-    return fit_and_store(store, data, priors, settings)
+    return fit_and_store(store, data, priors, settings, progress=progress)
 
 
 def load_posterior(run: ForecastRun):
-    """The stored draws as an ArviZ DataTree; refuses draws written by another model version."""
-    import arviz as az
+    """The stored draws as an ArviZ DataTree (posterior, and for newer runs sample_stats and prior).
 
+    Draws written by another model version are refused.
+    """
+    return load_draws(run).to_datatree()
+
+
+def load_draws(run: ForecastRun) -> Draws:
+    """The stored draws as arrays; refuses draws written by another model version."""
     if run.model_version != MODEL_VERSION:
         raise ForecastError(
             f"run {run.id} was made by model version {run.model_version}, this is {MODEL_VERSION}: re-run it"
         )
-    with np.load(io.BytesIO(run.posterior)) as npz:
-        meta = json.loads(str(npz["_meta"]))
-        arrays = {k: npz[k] for k in npz.files if k != "_meta"}
-    dims = {k: v[2:] for k, v in meta["dims"].items()}
-    return az.from_dict({"posterior": arrays}, dims=dims, coords=meta["coords"])
+    return unpack(run.posterior)
 
 
 def latest_run(session: Session, question: str | None = None, run_id: int | None = None,

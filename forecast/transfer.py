@@ -1,6 +1,7 @@
 """Export and import the whole store as one long table (CSV or JSON, through pandas).
 
-Each row has a ``record`` column (question, expert, statement, observation); every value
+Each row has a ``record`` column (question, expert, statement, observation; with runs, run and
+result: see :mod:`forecast.run_transfer`); every value
 is a string, and a missing value is empty (CSV) or null (JSON). Export then import into an
 empty store reproduces the store exactly; an import is validated in full before anything is
 written and runs in the caller's single transaction.
@@ -26,10 +27,11 @@ from .evidence import add_expert, log_observation, log_statement
 from .files import write_atomically
 from .months import parse_date, parse_month, utc_now
 from .questions import add_question
+from .run_transfer import RESULT_FIELDS, RUN_FIELDS, import_result, import_run, run_records
 from .store.tables import NOT_WITHIN_HORIZON, QUESTION_STATUSES, Expert, Observation, Question, Statement
 from .text import neutralise_cell, restore_cell
 
-RECORDS = ("question", "expert", "statement", "observation")
+RECORDS = ("question", "expert", "statement", "observation", "run", "result")
 FIELDS = {
     "question": ["slug", "title", "criteria", "kind", "horizon_start", "horizon_end", "status", "resolution",
                  "resolution_source", "resolved_at", "created_at", "event", "tags", "definition", "version"],
@@ -39,8 +41,14 @@ FIELDS = {
                   "retracted_at", "retraction_reason", "superseded_by", "quote_kind", "url"],
     "observation": ["uid", "question", "observed_on", "date_precision", "kind", "source", "note", "logged_at",
                     "retracted_at", "retraction_reason", "superseded_by", "url", "effective_on"],
+    "run": RUN_FIELDS,
+    "result": RESULT_FIELDS,
 }
-COLUMNS = ["record"] + list(dict.fromkeys(f for fields in FIELDS.values() for f in fields))
+
+
+def columns(records: tuple[str, ...]) -> list[str]:
+    """The export's columns: ``record``, then every field of the included record types."""
+    return ["record"] + list(dict.fromkeys(f for r in records for f in FIELDS[r]))
 
 
 def _text(value: object) -> str | None:
@@ -71,9 +79,12 @@ def _records(session: Session) -> list[dict]:
     return [{k: _text(v) for k, v in row.items()} for row in rows]
 
 
-def export_frame(session: Session) -> pd.DataFrame:
-    """Every row of the store as one long table (read in the caller's snapshot)."""
-    return pd.DataFrame(_records(session), columns=COLUMNS)
+def export_frame(session: Session, runs: bool = False) -> pd.DataFrame:
+    """Every row of the store as one long table (with ``runs``, stored runs and results too), read in the
+    caller's snapshot."""
+    records = RECORDS if runs else RECORDS[:4]
+    rows = _records(session) + ([{k: _text(v) for k, v in r.items()} for r in run_records(session)] if runs else [])
+    return pd.DataFrame(rows, columns=columns(records))
 
 
 def write_export(frame: pd.DataFrame, path: Path, fmt: str | None = None) -> int:
@@ -87,10 +98,10 @@ def write_export(frame: pd.DataFrame, path: Path, fmt: str | None = None) -> int
     return len(frame)
 
 
-def export_store(session: Session, path: Path, fmt: str | None = None) -> int:
-    """Write every row of the store to ``path``; return the number of rows."""
+def export_store(session: Session, path: Path, fmt: str | None = None, runs: bool = False) -> int:
+    """Write every row of the store to ``path`` (with ``runs``, stored runs and results too); return the row count."""
     _format(path, fmt)
-    return write_export(export_frame(session), path, fmt)
+    return write_export(export_frame(session, runs), path, fmt)
 
 
 def _format(path: Path, fmt: str | None) -> str:
@@ -290,6 +301,7 @@ def import_store(session: Session, path: Path, fmt: str | None = None) -> dict[s
     floor = _latest_logged_at(session)
     added = dict.fromkeys(RECORDS, 0)
     pending: list[tuple[int, Statement | Observation, str]] = []
+    run_ids: dict[str, int] = {}
     for line, row in enumerate(frame.to_dict(orient="records"), start=2):
         record = row["record"]
         try:
@@ -298,6 +310,10 @@ def import_store(session: Session, path: Path, fmt: str | None = None) -> dict[s
                 _import_question(session, row)
             elif record == "expert":
                 _import_expert(session, row)
+            elif record == "run":
+                import_run(session, row, run_ids)
+            elif record == "result":
+                import_result(session, row, run_ids)
             else:
                 created = _import_evidence(session, row, record, floor)
                 if row["superseded_by"]:

@@ -42,8 +42,8 @@ def _table(name: str, *columns: str) -> sa.TableClause:
 
 
 def _evidence_problems(conn: sa.Connection, table: str) -> list[str]:
-    slugs = dict(conn.execute(sa.select(*_table("question", "id", "slug").c)).all())
-    names = dict(conn.execute(sa.select(*_table("expert", "id", "name").c)).all())
+    slugs: dict[int | None, str] = dict(conn.execute(sa.select(*_table("question", "id", "slug").c)).all())
+    names: dict[int | None, str] = dict(conn.execute(sa.select(*_table("expert", "id", "name").c)).all())
     links = ("question_id", "superseded_by_id") + (("expert_id",) if table == "statement" else ())
     source = _table(table, "id", "uid", *links, *(c for c in UID_CONTENT[table] if c not in ("question", "expert")))
     rows = list(conn.execute(sa.select(source).order_by(source.c.id)))

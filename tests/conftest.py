@@ -221,3 +221,21 @@ def store_exact_run(db: Path) -> None:
                          diagnostics=diagnostics, posterior=b"no draws")
     with store.session() as session:
         save_run(session, data, "exact", FitSettings(), summary, 0.0)
+
+
+@pytest.fixture(scope="session")
+def fitted_db(tmp_path_factory) -> Path:
+    """A SQLite file of the article's seed with one quick stored run (shared: copy it with :func:`copy_store`
+    before writing)."""
+    db = tmp_path_factory.mktemp("fitted-sqlite") / "fitted.db"
+    assert invoke(db, *INIT).exit_code == 0
+    result = invoke(db, "run", "--draws", "300", "--tune", "300", "--chains", "2", "--seed", "4", "--quiet")
+    assert result.exit_code == 0, result.output
+    return db
+
+
+def copy_store(source: Path, target: Path) -> Path:
+    """A copy of a SQLite store, including what is still in its write-ahead log."""
+    with sqlite3.connect(source) as old, sqlite3.connect(target) as new:
+        old.backup(new)
+    return target

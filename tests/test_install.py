@@ -26,6 +26,7 @@ def installed(tmp_path_factory) -> Path:
     root = tmp_path_factory.mktemp("install")
     _sh("uv", "build", "--wheel", "--out-dir", str(root / "dist"), cwd=PROJECT)
     (wheel,) = (root / "dist").glob("*.whl")
+    assert wheel.name.startswith("policy_forecast-")  # the distribution name; the package and command stay "forecast"
     _sh("uv", "export", "--frozen", "--no-dev", "--no-emit-project", "--no-hashes", "-o", str(root / "req.txt"),
         cwd=PROJECT)
     _sh("uv", "venv", "--python", "3.12", str(root / "venv"), cwd=root)
@@ -42,6 +43,7 @@ def test_installed_tool_inits_logs_runs_and_reports_outside_the_repository(insta
     def forecast(*args: str) -> str:
         return _sh(str(installed / "forecast"), "--db", "my.db", *args, cwd=work, env=env).stdout
 
+    assert forecast("--version") == "forecast, version 0.1.0\n"  # read from the policy-forecast metadata
     assert "added 2 question(s)" in forecast("init")
     assert "added 22 question(s)" in forecast("init", "--casebook")
     logged = forecast("log", "statement", "--question", QUESTION, "--expert", "Zak", "--date", "2026-01",

@@ -92,9 +92,14 @@ def test_markdown_renders_nothing_executable(hostile, renderer: str) -> None:
     assert "https://example.org/ok_(1" in links  # the source's http(s) URL is the one link it makes
 
 
+QUOTE, SOURCE_COLUMN, WHO = (EVIDENCE_HEADERS.index(h) for h in ("quote or note", "source", "who / kind"))
+
+
 def _evidence_rows(tree) -> list[list[str]]:
-    table = next(t for t in tree.iter("table") if [th.text for th in t.iter("th")] == EVIDENCE_HEADERS)
-    return [["".join(td.itertext()) for td in tr.iter("td")] for tr in table.find("tbody").iter("tr")]
+    """The rows of the evidence tables (those with a visible influence, then the collapsed ones)."""
+    tables = [t for t in tree.iter("table") if [th.text for th in t.iter("th")] == EVIDENCE_HEADERS]
+    assert tables
+    return [["".join(td.itertext()) for td in tr.iter("td")] for t in tables for tr in t.find("tbody").iter("tr")]
 
 
 @pytest.mark.parametrize("renderer", sorted(RENDERERS))
@@ -104,11 +109,11 @@ def test_markdown_shows_evidence_text_verbatim_one_row_each(hostile, renderer: s
     html_rows = _evidence_rows(html5lib.parse(html, namespaceHTMLElements=False))
     assert [row[0] for row in rows] == [row[0] for row in html_rows]  # one row per evidence item, none split
     assert all(len(row) == len(EVIDENCE_HEADERS) for row in rows)
-    quotes = {row[3] for row in rows}
+    quotes = {row[QUOTE] for row in rows}
     assert MARKUP in quotes
     assert SHOWN in quotes  # the carriage return did not split the row; escape sequences are gone
-    assert SOURCE in {row[4] for row in rows}
-    assert any(row[2] == EVIL for row in rows)
+    assert SOURCE in {row[SOURCE_COLUMN] for row in rows}
+    assert any(row[WHO] == EVIL for row in rows)
 
 
 def test_html_report_escapes_hostile_evidence(hostile) -> None:
@@ -117,7 +122,7 @@ def test_html_report_escapes_hostile_evidence(hostile) -> None:
     tags = {str(element.tag).rsplit("}", 1)[-1] for element in tree.iter()}
     assert not tags & (EXECUTABLE - {"svg", "style", "meta"}), tags & EXECUTABLE  # the page's own are allowed
     rows = _evidence_rows(tree)
-    assert {MARKUP, SHOWN.replace("line ", "line\n", 1)} <= {row[3] for row in rows}  # HTML keeps the line break
+    assert {MARKUP, SHOWN.replace("line ", "line\n", 1)} <= {row[QUOTE] for row in rows}  # HTML keeps the line break
     assert all(re.match(r"https?://", a.get("href")) for a in tree.iter("a"))
 
 

@@ -45,21 +45,38 @@ def test_report_files_are_named_by_question_and_date(reported) -> None:
 def test_headline_numbers_match_the_stored_run(reported) -> None:
     _, _, record, html, md, _ = reported
     result = record["results"][0]
-    head = result["headline"]
-    for date, p in head["checkpoints"].items():
-        sentence = f"Russia withdraws before {date}: {100 * p:.0f}%"
-        assert sentence in html and sentence in md
-    months = result["months"]
-    band = result["cdf_bands"]
+    head, months, band = result["headline"], result["months"], result["cdf_bands"]
+    last = months.index("2032-12")
+    sentence = (f"Russia withdraws by 2032-12 with probability {100 * (1 - head['not_within_horizon']):.0f}% "
+                f"(80% interval {100 * band['0.1'][last]:.0f}%-{100 * band['0.9'][last]:.0f}%); median date ")
+    assert sentence in html and sentence in md
+    assert html.count("with probability") == 1  # one sentence, then the open checkpoints
     i = months.index("2028-12")
     assert f"before 2029-01-01: {100 * head['checkpoints']['2029-01-01']:.0f}% (80% interval " \
            f"{100 * band['0.1'][i]:.0f}%-{100 * band['0.9'][i]:.0f}%)" in html
     assert f"not within the horizon (by 2032-12): {100 * head['not_within_horizon']:.0f}%" in html
     sentence = f"Pre-empted (The ISS is retired first, within the horizon): {100 * head['pre_empted']:.0f}%"
     assert sentence in html and sentence in md
+    resolved = [d for d in head["checkpoints"] if d <= "2026-11-23"]  # the seed's last 'still participating'
+    assert f"Resolved checkpoints (before {', '.join(resolved)}): all NO." in md
+    for date, p in head["checkpoints"].items():
+        assert (f"Russia withdraws before {date}: " in md) == (date not in resolved)
     assert f"Median date: {head['median']}." in html
     for level, (low, high) in head["intervals"].items():
         assert f"{level} credible interval: {low} to {high}." in md
+
+
+def test_evidence_is_sorted_by_influence_and_negligible_rows_collapse(reported) -> None:
+    *_, html, md, _ = reported
+    table = md[md.index("## Evidence"):md.index("## Experts")]
+    shown = table.split("more items with negligible influence")[0]
+    deltas = [float(m) for m in re.findall(r"\| ([+-]\d+\.\d) pp \|", shown)]
+    assert deltas and all(abs(d) >= 0.1 for d in deltas)
+    assert [abs(d) for d in deltas] == sorted((abs(d) for d in deltas), reverse=True)
+    if "more items with negligible influence" in table:
+        quiet = table.split("more items with negligible influence")[1]
+        assert set(re.findall(r"\| ([+-]\d+\.\d) pp \|", quiet)) <= {"+0.0", "-0.0"}
+        assert "<details><summary>" in html
 
 
 def test_provenance_and_reliabilities_match(reported) -> None:

@@ -139,3 +139,22 @@ def test_known_at_uses_only_what_was_logged_and_in_force_then(seeded) -> None:
     assert "S9" in between.stmt_refs and "S1" in between.stmt_refs
     later = _dataset(seeded, known_at=then + dt.timedelta(days=31))
     assert "S9" in later.stmt_refs and "S1" not in later.stmt_refs
+
+
+def test_adaptive_tuning_re_samples_a_failed_fit_once(seeded) -> None:
+    from forecast.dataset import build_dataset
+    from forecast.model import FitSettings
+    from forecast.runs import fit_and_store, fit_settings
+
+    assert (fit_settings().tune, fit_settings().retry_tune) == (500, 1000)
+    assert fit_settings(tune=1000).retry_tune is None  # an explicit --tune is kept as given
+    store = open_store(str(seeded))
+    with store.session() as session:
+        priors = store_priors(session)
+        data = build_dataset(session, priors)
+    run_id = fit_and_store(store, data, priors, FitSettings(draws=20, tune=10, chains=2, retry_tune=30))
+    with store.session() as session:
+        stored = session.get(ForecastRun, run_id)
+        settings, diag = json.loads(stored.settings), json.loads(stored.diagnostics)
+    assert (settings["tune"], settings["retry_tune"]) == (30, None)
+    assert diag["retried_after"].startswith("10 tuning steps: ") and not stored.converged

@@ -18,7 +18,7 @@ from forecast.cli import cli
 from forecast.errors import DuplicateError, InputError, OutputError
 from forecast.store import open_store
 from forecast.text import FORMULA_STARTS, neutralise_cell, restore_cell
-from forecast.transfer import _read_frame, export_store, import_store, write_export
+from forecast.transfer import RECORDS, _read_frame, export_store, import_store, write_export
 
 from .conftest import QUESTION, log_args, snapshot, sqlite_only
 
@@ -112,7 +112,7 @@ def test_empty_store_exports_and_imports_as_nothing(tmp_path: Path, suffix: str)
     target = str(tmp_path / "other.db")
     open_store(target)
     before = snapshot(target)
-    assert _import(target, export) == dict.fromkeys(("question", "expert", "statement", "observation"), 0)
+    assert _import(target, export) == dict.fromkeys(RECORDS, 0)  # runs and results too
     assert snapshot(target) == before
 
 

@@ -131,7 +131,7 @@ class Env:
 @click.group(cls=ForecastGroup)
 @click.option("--db", envvar="FORECAST_DB", metavar="PATH|URL",
               help="Store: a SQLite path or SQLAlchemy URL (default ./forecast.db, or $FORECAST_DB).")
-@click.version_option(package_name="forecast")
+@click.version_option(package_name="policy-forecast", prog_name="forecast")
 @click.pass_context
 def cli(ctx: click.Context, db: str | None) -> None:
     """Bayesian forecasts of policy events from dated expert evidence.

@@ -8,11 +8,16 @@ import click
 
 from ..vocab import DATE_PRECISIONS, EXPERT_KINDS, OBSERVATION_INPUTS, OBSERVATION_KINDS, STRENGTHS
 from . import DATE, EVIDENCE_DATE, RANGE_END, RANGE_START, cli
-from .render import emit_json, emit_record, emit_table, terminal_text
+from .output import csv_option, machine_output
+from .render import emit_record, emit_table, terminal_text
 
 update_option = click.option("--update/--no-update", default=True, show_default=True,
                              help="Print the updated headline from the exact fast path.")
 json_option = click.option("--json", "as_json", is_flag=True, help="Print JSON instead of a table.")
+EXPERT_COLUMNS = ["name", "kind", "role", "affiliation", "aliases", "notes"]
+EVIDENCE_COLUMNS = ["ref", "type", "question", "date", "date_precision", "expert", "claim", "interval", "strength",
+                    "probability", "quote", "quote_kind", "kind", "note", "effective_on", "source", "url", "rationale",
+                    "logged_at", "status", "retraction_reason"]
 precision_option = click.option("--date-precision", type=click.Choice(DATE_PRECISIONS),
                                 help="How exact --date is  [default: day, or month for a YYYY-MM date]")
 
@@ -55,8 +60,9 @@ def expert() -> None:
 @expert.command(name="list")
 @click.option("--kind", type=click.Choice(EXPERT_KINDS), help="Only experts of this kind.")
 @json_option
+@csv_option
 @click.pass_obj
-def expert_list(env, kind: str | None, as_json: bool) -> None:
+def expert_list(env, kind: str | None, as_json: bool, as_csv: bool) -> None:
     """List experts.
 
     Example: forecast expert list --kind official
@@ -65,14 +71,16 @@ def expert_list(env, kind: str | None, as_json: bool) -> None:
 
     with env.store().reader() as session:
         rows = views.list_experts(session, kind)
-    emit_json(rows) if as_json else emit_table(rows, ["name", "kind", "affiliation", "role"], wide=["role"])
+    if not machine_output(as_json, as_csv, rows, lambda: rows, EXPERT_COLUMNS):
+        emit_table(rows, ["name", "kind", "affiliation", "role"], wide=["role"])
 
 
 @expert.command(name="show")
 @click.argument("name")
 @json_option
+@click.option("--csv", "as_csv", is_flag=True, help="Print the expert's statements as CSV.")
 @click.pass_obj
-def expert_show(env, name: str, as_json: bool) -> None:
+def expert_show(env, name: str, as_json: bool, as_csv: bool) -> None:
     """Show one expert (by name or alias) and their statements.
 
     Example: forecast expert show Zak
@@ -82,8 +90,7 @@ def expert_show(env, name: str, as_json: bool) -> None:
     with env.store().reader() as session:
         record = views.expert_view(evidence.expert_by_name(session, name))
         record["statements"] = views.list_evidence(session, expert=record["name"], include_inactive=True)
-    if as_json:
-        emit_json(record)
+    if machine_output(as_json, as_csv, record, lambda: record["statements"], EVIDENCE_COLUMNS):
         return
     statements = record.pop("statements")
     emit_record(record)
@@ -211,8 +218,9 @@ def evidence_group() -> None:
 @click.option("--until", type=RANGE_END, help="Said or observed on or before this date.")
 @click.option("--all", "include_inactive", is_flag=True, help="Include retracted and superseded rows.")
 @json_option
+@csv_option
 @click.pass_obj
-def evidence_list(env, as_json: bool, **filters) -> None:
+def evidence_list(env, as_json: bool, as_csv: bool, **filters) -> None:
     """List statements and observations by date.
 
     Example: forecast evidence list --question russia-iss-withdrawal --since 2022-07-01
@@ -221,8 +229,7 @@ def evidence_list(env, as_json: bool, **filters) -> None:
 
     with env.store().reader() as session:
         rows = views.list_evidence(session, **filters)
-    if as_json:
-        emit_json(rows)
+    if machine_output(as_json, as_csv, rows, lambda: rows, EVIDENCE_COLUMNS):
         return
     for row in rows:
         row["who"] = row.get("expert") or f"[{row['kind']}]"
@@ -272,8 +279,9 @@ format_option = click.option("--format", "fmt", type=click.Choice(["csv", "json"
 @cli.command(name="export")
 @click.argument("path", type=click.Path(dir_okay=False, path_type=Path))
 @format_option
+@click.option("--runs", is_flag=True, help="Include stored runs and their results (draws as base64 text).")
 @click.pass_obj
-def export_command(env, path: Path, fmt: str | None) -> None:
+def export_command(env, path: Path, fmt: str | None, runs: bool) -> None:
     """Export the whole store to CSV or JSON.
 
     Example: forecast export evidence.csv
@@ -281,7 +289,7 @@ def export_command(env, path: Path, fmt: str | None) -> None:
     from .. import transfer
 
     with env.store().reader() as session:  # one snapshot, released before the file is written
-        frame = transfer.export_frame(session)
+        frame = transfer.export_frame(session, runs)
     count = transfer.write_export(frame, path, fmt)
     click.echo(f"Exported {count} rows to {path}.")
 
@@ -299,4 +307,5 @@ def import_command(env, path: Path, fmt: str | None) -> None:
 
     with env.store().session() as session:
         added = transfer.import_store(session, path, fmt)
-    click.echo("Imported " + ", ".join(f"{n} {record}(s)" for record, n in added.items()) + f" from {path}.")
+    shown = {record: n for record, n in added.items() if n or record not in ("run", "result")}  # runs: only if any
+    click.echo("Imported " + ", ".join(f"{n} {record}(s)" for record, n in shown.items()) + f" from {path}.")

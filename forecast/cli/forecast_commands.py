@@ -7,7 +7,10 @@ from pathlib import Path
 import click
 
 from . import RANGE_END, TIMESTAMP, cli
-from .render import emit_json, emit_run, emit_table
+from .output import csv_option, machine_output
+from .progress import progress_for, quiet_option
+from .render import emit_run, emit_table
+
 
 def stored_priors(store):
     """The question definitions and reliability priors kept in the store."""
@@ -22,25 +25,28 @@ def stored_priors(store):
 @click.option("--as-of", type=RANGE_END, help="Use evidence said or observed on or before this date (default today).")
 @click.option("--known-at", type=TIMESTAMP, help="Use only evidence logged (and not retracted) by then (default now).")
 @click.option("--draws", type=click.IntRange(10), default=1000, show_default=True)
-@click.option("--tune", type=click.IntRange(10), default=1000, show_default=True)
+@click.option("--tune", type=click.IntRange(10), help="Tuning steps per chain (default: 500, and the fit re-sampled once with 1000 if it fails its diagnostics).")
 @click.option("--chains", type=click.IntRange(1), default=4, show_default=True)
 @click.option("--seed", type=int, default=20220726, show_default=True)
 @click.option("--sampler", type=click.Choice(["nutpie", "pymc"]), default="nutpie", show_default=True)
 @click.option("--allow-tampered", is_flag=True, help="Fit even if `forecast verify` finds rows changed outside forecast.")
+@quiet_option
 @click.pass_obj
-def run_command(env, question, as_of, known_at, draws, tune, chains, seed, sampler, allow_tampered) -> None:
+def run_command(env, question, as_of, known_at, draws, tune, chains, seed, sampler, allow_tampered, quiet) -> None:
     """Fit all open questions jointly and store the run; print QUESTION's forecast (default: all).
 
     Example: forecast run russia-iss-withdrawal --as-of 2023-01-01 --seed 7
     """
-    from ..model import FitSettings
     from ..run_views import run_view
-    from ..runs import latest_run, run_forecast
+    from ..runs import fit_settings, latest_run, run_forecast
 
-    settings = FitSettings(draws=draws, tune=tune, chains=chains, seed=seed, sampler=sampler, cores=min(chains, 2))
+    settings = fit_settings(draws, tune, chains, seed, sampler)
     store = env.store()
-    run_id = run_forecast(store, stored_priors(store), settings, question, as_of, known_at, allow_tampered,
-                          warn=lambda problem: click.echo(f"Warning (fitted anyway, --allow-tampered): {problem}", err=True))
+    with progress_for(quiet) as progress:
+        run_id = run_forecast(store, stored_priors(store), settings, question, as_of, known_at, allow_tampered,
+                              warn=lambda problem: click.echo(f"Warning (fitted anyway, --allow-tampered): {problem}",
+                                                              err=True),
+                              progress=progress)
     with store.reader() as session:
         emit_run(run_view(session, latest_run(session, run_id=run_id), question))
 
@@ -49,25 +55,28 @@ def run_command(env, question, as_of, known_at, draws, tune, chains, seed, sampl
 @click.argument("question", required=False)
 @click.option("--run", "run_id", type=int, help="A stored run id (default: the latest).")
 @click.option("--json", "as_json", is_flag=True, help="The whole stored run as JSON, monthly probabilities included.")
+@click.option("--csv", "as_csv", is_flag=True, help="The run's distribution as CSV: one row per question and month.")
 @click.pass_obj
-def show_command(env, question, run_id, as_json) -> None:
+def show_command(env, question, run_id, as_json, as_csv) -> None:
     """Show the latest stored forecast (or run ID) for QUESTION (default: all in the run).
 
     Example: forecast show russia-iss-withdrawal --json
     """
-    from ..run_views import run_view
+    from ..run_views import MONTHLY_COLUMNS, monthly_rows, run_view
     from ..runs import latest_run
 
     with env.store().reader() as session:
         record = run_view(session, latest_run(session, question, run_id), question)
-    emit_json(record) if as_json else emit_run(record)
+    if not machine_output(as_json, as_csv, record, lambda: monthly_rows(record), MONTHLY_COLUMNS):
+        emit_run(record)
 
 
 @cli.command(name="runs")
 @click.option("--question", help="Only runs that include this question.")
 @click.option("--json", "as_json", is_flag=True, help="Print JSON instead of a table.")
+@csv_option
 @click.pass_obj
-def runs_command(env, question, as_json) -> None:
+def runs_command(env, question, as_json, as_csv) -> None:
     """List stored forecast runs, oldest first.
 
     Example: forecast runs --question russia-iss-withdrawal
@@ -76,8 +85,7 @@ def runs_command(env, question, as_json) -> None:
 
     with env.store().reader() as session:
         rows = list_runs(session, question)
-    if as_json:
-        emit_json(rows)
+    if machine_output(as_json, as_csv, rows, lambda: rows, list(rows[0]) if rows else ["id"]):
         return
     for row in rows:
         row["P(beyond)"] = f"{row['not_within_horizon']:.3f}" if row["not_within_horizon"] is not None else ""
@@ -92,8 +100,9 @@ def runs_command(env, question, as_json) -> None:
               show_default=True, help="Directory for the report files.")
 @click.option("--open", "open_browser", is_flag=True, help="Open the HTML report in a browser.")
 @click.option("--tag", help="Report every question with this tag that has a stored run (resolved ones too).")
+@quiet_option
 @click.pass_obj
-def report_command(env, question, run_id, as_of, out_dir, open_browser, tag) -> None:
+def report_command(env, question, run_id, as_of, out_dir, open_browser, tag, quiet) -> None:
     """Write HTML and Markdown reports for QUESTION (default: every open question).
 
     Example: forecast report russia-iss-withdrawal --out reports
@@ -101,12 +110,32 @@ def report_command(env, question, run_id, as_of, out_dir, open_browser, tag) -> 
     from ..questions import store_priors
     from ..report import gather_reports, write_report
 
-    with env.store().reader() as session:  # one snapshot, released before figures are drawn and files written
-        contents = gather_reports(session, store_priors(session), question, run_id, as_of, tag)
-    written = [write_report(content, out_dir) for content in contents]
+    with progress_for(quiet) as progress:
+        with env.store().reader() as session:  # one snapshot, released before figures are drawn and files written
+            contents = gather_reports(session, store_priors(session), question, run_id, as_of, tag, progress)
+        written = [write_report(content, out_dir, progress) for content in contents]
     for html_path, md_path in written:
         click.echo(f"Wrote {html_path} and {md_path}")
     if open_browser and written:
         import webbrowser
 
         webbrowser.open(written[0][0].resolve().as_uri())
+
+
+@cli.command(name="draws")
+@click.argument("run_id", metavar="RUN", type=int)
+@click.option("--out", "out_path", required=True, type=click.Path(path_type=Path),
+              help="FILE.nc (NetCDF) or FILE.zarr (Zarr); must not exist yet.")
+@click.pass_obj
+def draws_command(env, run_id, out_path) -> None:
+    """Write run RUN's draws (posterior, sample_stats and prior) for ArviZ.
+
+    Example: forecast draws 3 --out run-3.nc
+    """
+    from ..draws import write_datatree
+    from ..runs import latest_run, load_posterior
+
+    with env.store().session() as session:
+        tree = load_posterior(latest_run(session, run_id=run_id))
+    write_datatree(tree, out_path)
+    click.echo(f"Wrote run {run_id}'s draws ({', '.join(tree.children)}) to {out_path}.")

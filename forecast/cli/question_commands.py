@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import click
 
 from . import cli
-from .render import emit_csv, emit_json, emit_record, emit_table
+from .output import machine_output
+from .render import emit_record, emit_table
 
 json_option = click.option("--json", "as_json", is_flag=True, help="Print JSON instead of a table.")
 
@@ -78,19 +80,22 @@ def question_list(env, tag: str | None, as_json: bool, as_csv: bool) -> None:
     with env.store().reader() as session:
         rows = views.portfolio(session, tag)
     columns = ["slug", "status", "headline", "last_change", "evidence", "tags", "title"]
-    if as_json:
-        emit_json(rows)
-    elif as_csv:
-        emit_csv(rows, columns + ["kind", "resolution", "run"])
-    else:
+    if not machine_output(as_json, as_csv, rows, lambda: rows, columns + ["kind", "resolution", "run"]):
         emit_table([{**r, "tags": ",".join(r["tags"])} for r in rows], columns, wide=["title", "headline"])
+
+
+def _field_rows(record: dict) -> list[dict]:
+    """A record as (field, value) rows; structured values as JSON text."""
+    return [{"field": k, "value": v if isinstance(v, str | int | float | None) else json.dumps(v, default=str)}
+            for k, v in record.items()]
 
 
 @question.command(name="show")
 @click.argument("slug")
 @json_option
+@click.option("--csv", "as_csv", is_flag=True, help="Print the definition as CSV, one field per row.")
 @click.pass_obj
-def question_show(env, slug: str, as_json: bool) -> None:
+def question_show(env, slug: str, as_json: bool, as_csv: bool) -> None:
     """Show one question's full definition: criteria, horizon, priors, notice rule, tags and versions.
 
     Example: forecast question show russia-iss-withdrawal
@@ -105,8 +110,8 @@ def question_show(env, slug: str, as_json: bool) -> None:
     spec = definition["spec"]
     record |= {"date_prior": spec["date_prior"], "notice": spec["notice"], "public_event": spec["public_event"],
                "precluded_by": spec["precluded_by"], "trigger": spec["trigger"]}
-    if as_json:
-        emit_json(record | {"definition": definition["file"]})
+    if machine_output(as_json, as_csv, record | {"definition": definition["file"]}, lambda: _field_rows(record),
+                      ["field", "value"]):
         return
     versions = record.pop("versions")
     record["date_prior"] = ", ".join(f"{k} {v:g}" for k, v in spec["date_prior"].items())

@@ -2,17 +2,18 @@
 
 from __future__ import annotations
 
-import csv
-import sys
 from pathlib import Path
 
 import click
 
 from . import RANGE_END, RANGE_START, cli
 from .forecast_commands import stored_priors
-from .render import emit_json, emit_table, terminal_text
+from .output import machine_output
+from .progress import progress_for, quiet_option
+from .render import emit_json, emit_table
 
 tag_option = click.option("--tag", help="Only questions with this tag.")
+SCORE_COLUMNS = ["run", "kind", "as_of", "question", "checkpoint", "until", "forecaster", "p", "outcome", "brier", "log"]
 
 
 @cli.command(name="resolve")
@@ -41,28 +42,28 @@ def resolve_command(env, question, month, not_within_horizon, annul, source) -> 
 @click.option("--to", "end", type=RANGE_END, help="Last as-of date (default today).")
 @click.option("--every", type=click.Choice(["month", "quarter", "year"]), default="quarter", show_default=True)
 @click.option("--draws", type=click.IntRange(10), default=1000, show_default=True)
-@click.option("--tune", type=click.IntRange(10), default=1000, show_default=True)
+@click.option("--tune", type=click.IntRange(10), help="Tuning steps per chain (default: 500, and the fit re-sampled once with 1000 if it fails its diagnostics).")
 @click.option("--chains", type=click.IntRange(1), default=4, show_default=True)
 @click.option("--seed", type=int, default=20220726, show_default=True)
+@quiet_option
 @click.pass_obj
-def backtest_command(env, question, start, end, every, draws, tune, chains, seed) -> None:
+def backtest_command(env, question, start, end, every, draws, tune, chains, seed, quiet) -> None:
     """Re-run the forecast as of each date from --from (evidence said by then, however late logged), store and score it.
 
     Example: forecast backtest russia-iss-withdrawal --from 2022-07-01 --every quarter
     """
     from ..backtest import backtest
     from ..evidence import question_by_slug
-    from ..model import FitSettings
     from ..run_views import run_view
-    from ..runs import latest_run
+    from ..runs import fit_settings, latest_run
 
     priors = stored_priors(env.store())
     store = env.store()
     with store.reader() as session:
         question_by_slug(session, question)
-    settings = FitSettings(draws=draws, tune=tune, chains=chains, seed=seed, sampler="nutpie", cores=min(chains, 2))
+    settings = fit_settings(draws, tune, chains, seed)
 
-    def progress(day, run_id):
+    def on_run(day, run_id):
         with store.reader() as session:
             run = latest_run(session, run_id=run_id)
             head = run_view(session, run, question)["results"][0]["headline"]
@@ -70,7 +71,8 @@ def backtest_command(env, question, start, end, every, draws, tune, chains, seed
         click.echo(f"as of {day}: run {run_id}, P(not within the horizon) {100 * head['not_within_horizon']:.1f}%, "
                    f"median {head['median']}, {run.elapsed_seconds:.1f} s{flag}")
 
-    ids = backtest(store, priors, question, start, every, end, settings, progress)
+    with progress_for(quiet) as progress:
+        ids = backtest(store, priors, question, start, every, end, settings, on_run, progress)
     click.echo(f"Stored {len(ids)} backtest runs ({ids[0]}..{ids[-1]}). Scores: forecast score {question}")
 
 
@@ -90,16 +92,8 @@ def score_command(env, question, as_json, as_csv, tag) -> None:
 
     with env.store().reader() as session:
         card = scorecard(session, store_priors(session), question, tag=tag)
-    if as_json:
-        emit_json(card)
-    elif as_csv:
-        from ..text import neutralise_cell
-
-        rows = [{k: neutralise_cell(terminal_text(v)) for k, v in row.items()} for row in card["checkpoint_scores"]]
-        writer = csv.DictWriter(sys.stdout, fieldnames=list(rows[0]) if rows else ["run"], lineterminator="\n")
-        writer.writeheader()
-        writer.writerows(rows)
-    else:
+    rows = card["checkpoint_scores"]
+    if not machine_output(as_json, as_csv, card, lambda: rows, list(rows[0]) if rows else SCORE_COLUMNS):
         _emit_scores(card)
 
 

@@ -10,6 +10,7 @@ from sqlmodel import Session, select
 
 from ..files import write_atomically
 from ..priors import Priors
+from ..progress import SILENT, Progress
 from ..runs import latest_run
 from ..store.tables import ForecastRun
 from ..views import list_questions
@@ -19,7 +20,7 @@ from .render import to_html, to_markdown
 
 
 def gather_reports(session: Session, priors: Priors, question: str | None = None, run_id: int | None = None,
-                   as_of: dt.date | None = None, tag: str | None = None) -> list[dict]:
+                   as_of: dt.date | None = None, tag: str | None = None, progress: Progress = SILENT) -> list[dict]:
     """The content of each report (``question``; or every question with ``tag`` that has a stored run; or every
     open question), all read in the caller's snapshot."""
     if question:
@@ -29,12 +30,20 @@ def gather_reports(session: Session, priors: Priors, question: str | None = None
         slugs = [q["slug"] for q in list_questions(session) if tag in q["tags"] and q["slug"] in run_slugs]
     else:
         slugs = [q["slug"] for q in list_questions(session) if q["status"] == "open"]
-    return [report_content(session, priors, latest_run(session, slug, run_id, as_of), slug) for slug in slugs]
+    progress.steps("reports", len(slugs))
+    contents = []
+    for k, slug in enumerate(slugs, start=1):
+        progress.step(f"report {k} of {len(slugs)}: {slug}")
+        run = latest_run(session, slug, run_id, as_of)
+        progress.stage(f"{slug}: evidence, influence, history and scores")
+        contents.append(report_content(session, priors, run, slug))
+    return contents
 
 
-def write_report(content: dict, out_dir: Path) -> tuple[Path, Path]:
+def write_report(content: dict, out_dir: Path, progress: Progress = SILENT) -> tuple[Path, Path]:
     """Write ``<question>-<date>.html`` and ``.md`` (figures in ``<question>-<date>_files/``), each file
     replaced whole (written beside it, then renamed)."""
+    progress.stage(f"{content['question'].slug}: figures")
     figures = all_figures(content)
     stem = f"{content['question'].slug}-{content['run']['as_of']}"
     out_dir.mkdir(parents=True, exist_ok=True)

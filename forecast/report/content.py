@@ -9,66 +9,106 @@ from sqlmodel import Session, select
 
 from ..dataset import build_dataset, statement_parts
 from ..evidence import question_by_slug, ref_of
-from ..exact import exact_headline
 from ..months import parse_month
 from ..priors import Priors
+from ..resolution import checkpoint_outcomes
 from ..run_views import fixed_reliability, run_view
 from ..scorecard import scorecard
 from ..store.tables import Expert, ForecastResult, ForecastRun, Observation, Statement
 from ..summary import BEYOND, yearly
 from ..track import statuses
+from .influence import effect, leave_one_out
 
 
 def _month_index(label: str, months: list[str]) -> int | None:
     return months.index(label) if label in months else None
 
 
-def headline_sentences(result: dict, event: str, precluder_event: str | None = None) -> list[str]:
-    """Plain-words checkpoint probabilities with their 80% credible intervals across draws (and P(pre-empted))."""
-    cdf = result["cdf_bands"]
-    out = []
+def _percent_band(result: dict, index: int) -> str:
+    band = result["cdf_bands"]
+    return f"{100 * band['0.1'][index]:.0f}%-{100 * band['0.9'][index]:.0f}%"
+
+
+def _after(label: str, last: str) -> str:
+    return f"after {last}" if label == BEYOND else label
+
+
+def headline_sentence(result: dict, event: str) -> str:
+    """One plain sentence: P(event by the horizon end) with its 80% interval across draws, median and 80% interval."""
+    head, months = result["headline"], result["months"]
+    last = months[-2]
+    low, high = head["intervals"]["80%"]
+    return (f"{event} by {last} with probability {100 * (1 - head['not_within_horizon']):.0f}% "
+            f"(80% interval {_percent_band(result, len(months) - 2)}); median date {_after(head['median'], last)} "
+            f"(80% interval {_after(low, last)} to {_after(high, last)}).")
+
+
+def checkpoint_lines(result: dict, event: str, outcomes: dict[str, bool | None],
+                     precluder_event: str | None = None) -> tuple[list[str], str]:
+    """Open checkpoints in plain words with their 80% intervals, P(not within the horizon) and P(pre-empted);
+    and one line for the resolved checkpoints."""
+    open_lines, resolved = [], []
     for date, p in result["headline"]["checkpoints"].items():
+        if outcomes.get(date) is not None:
+            resolved.append((date, outcomes[date]))
+            continue
         index = _month_index(f"{int(date[:4]) - 1}-12", result["months"])
-        band = f" (80% interval {100 * cdf['0.1'][index]:.0f}%-{100 * cdf['0.9'][index]:.0f}%)" if index is not None else ""
-        out.append(f"{event} before {date}: {100 * p:.0f}%{band}")
-    out.append(f"{event} not within the horizon (by {result['months'][-2]}): "
-               f"{100 * result['headline']['not_within_horizon']:.0f}%")
+        band = f" (80% interval {_percent_band(result, index)})" if index is not None else ""
+        open_lines.append(f"{event} before {date}: {100 * p:.0f}%{band}")
+    open_lines.append(f"{event} not within the horizon (by {result['months'][-2]}): "
+                      f"{100 * result['headline']['not_within_horizon']:.0f}%")
     if "pre_empted" in result["headline"]:
-        out.append(f"Pre-empted ({precluder_event or 'the precluding event'} first, within the horizon): "
-                   f"{100 * result['headline']['pre_empted']:.0f}%")
-    return out
+        open_lines.append(f"Pre-empted ({precluder_event or 'the precluding event'} first, within the horizon): "
+                          f"{100 * result['headline']['pre_empted']:.0f}%")
+    if not resolved:
+        return open_lines, ""
+    verdicts = {"YES" if o else "NO" for _, o in resolved}
+    dates = ", ".join(d for d, _ in resolved)
+    verdict = f"all {verdicts.pop()}" if len(verdicts) == 1 else ", ".join(f"{d}: {'YES' if o else 'NO'}" for d, o in resolved)
+    return open_lines, f"Resolved checkpoints (before {dates}): {verdict}."
 
 
-def _exact_headline(session, priors, run, run_record, question, exclude=frozenset()) -> dict:
-    """The exact fast path's headline at the run's as-of and known-at, reliabilities fixed at the run's means."""
-    data = build_dataset(session, priors, run.as_of, run.known_at, [question], exclude=exclude)
-    return exact_headline(data, priors, question, fixed_reliability(data, priors, run_record["reliabilities"]))
+def resolved_checkpoints(session: Session, question: str, as_of) -> dict[str, bool | None]:
+    """Each checkpoint's outcome as known now, for checkpoints on or before the run's as-of date."""
+    outcomes = checkpoint_outcomes(session, question_by_slug(session, question))
+    return {c.isoformat(): (o if c <= as_of else None) for c, o in outcomes.items()}
 
 
 def evidence_rows(session: Session, priors: Priors, run: ForecastRun, run_record: dict, question: str) -> list[dict]:
-    """Every statement and observation the run used for this question, with weight, status and influence."""
+    """Every statement and observation the run used for this question, with weight, status and influence.
+
+    Influence is leave-one-out on the exact path (reliabilities fixed at the run's means), the statements in one
+    pass; rows are sorted by it, largest first.
+    """
     data = build_dataset(session, priors, run.as_of, run.known_at, [question])
-    base = _exact_headline(session, priors, run, run_record, question)
+
+    def rebuild(uid: str):
+        return build_dataset(session, priors, run.as_of, run.known_at, [question], exclude=frozenset({uid}),
+                             experts=data.experts)
+
+    q = question_by_slug(session, question)
+    used = set(json.loads(run.evidence))
+    statements = [r for r in session.exec(select(Statement).where(Statement.question_id == q.id)) if r.uid in used]
+    observations = [r for r in session.exec(select(Observation).where(Observation.question_id == q.id))
+                    if r.uid in used]
+    reliability = fixed_reliability(data, priors, run_record["reliabilities"])
+    base, without = leave_one_out(data, priors, reliability, q, observations, rebuild)
+    index = data.questions.index(question)
+    start, n = int(data.starts[index]), int(data.n_months[index])
     status = statuses(data)
     record = data.stmt_weight if data.stmt_record_weight is None else data.stmt_record_weight
     weights = dict(zip(data.stmt_uids, np.where(data.decided == 0, data.stmt_weight, record)))
     names = {e.id: e.name for e in session.exec(select(Expert))}
-    qid = question_by_slug(session, question).id
-    used = set(json.loads(run.evidence))
-    rows = []
-    for table in (Statement, Observation):
-        for row in session.exec(select(table).where(table.question_id == qid)):
-            if row.uid not in used:
-                continue
-            without = _exact_headline(session, priors, run, run_record, question, exclude=frozenset({row.uid}))
-            rows.append(_evidence_row(row, names, priors, run, base, without, status, weights))
-    return sorted(rows, key=lambda r: (r["date"], r["ref"]))
+    rows = [_evidence_row(row, names, priors, run, status, weights,
+                          effect(base, without[row.uid], start, n) if row.uid in without else None)
+            for row in [*statements, *observations]]
+    return sorted(rows, key=lambda r: (tuple(-x for x in r["order"]), r["date"], r["ref"]))
 
 
-def _evidence_row(row, names, priors, run, base, without, status, weights) -> dict:
+def _evidence_row(row, names, priors, run, status, weights, moved: dict | None) -> dict:
     common = {"ref": ref_of(row), "source": row.source,
-              "delta_beyond": base["not_within_horizon"] - without["not_within_horizon"],
-              "median_without": without["median"]}
+              **(moved or {"delta_pp": None, "median_shift": "", "low_shift": "", "high_shift": "",
+                           "median_without": "", "negligible": True, "order": (0, 0)})}
     if isinstance(row, Statement):
         flipped = statement_parts(row, run.as_of, priors)[2]
         weight = float(weights.get(row.uid, 0.0))
@@ -143,9 +183,12 @@ def report_content(session: Session, priors: Priors, run: ForecastRun, question:
     spec = priors.questions.get(question)
     evidence = evidence_rows(session, priors, run, record, question)
     first, n = parse_month(result["months"][0]), len(result["months"]) - 1
+    event = spec.event if spec else "The event happens"
+    open_lines, resolved_line = checkpoint_lines(result, event, resolved_checkpoints(session, question, run.as_of),
+                                                 _precluder_event(priors, spec))
     return {
         "question": question_by_slug(session, question), "run": record, "result": result,
-        "sentences": headline_sentences(result, spec.event if spec else "The event happens", _precluder_event(priors, spec)),
+        "headline": headline_sentence(result, event), "checkpoints": open_lines, "resolved": resolved_line,
         "years": yearly(np.array(result["monthly"]), first, n),
         "prior_years": yearly(np.array(result["prior_monthly"]), first, n),
         "evidence": evidence, "experts": expert_rows(record, evidence, priors),

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import html
 import re
+from collections.abc import Callable
 from urllib.parse import quote
 
 from ..text import displayable
@@ -13,7 +14,7 @@ body{font-family:system-ui,-apple-system,"Segoe UI",sans-serif;margin:0 auto;max
 line-height:1.45;color:#1a1a1a}
 h1{font-size:1.5rem;margin-bottom:.2rem}h2{font-size:1.2rem;border-bottom:1px solid #ddd;margin-top:2rem}
 .meta{color:#555;font-size:.9rem}.alert{background:#fde8e8;border:2px solid #c0392b;padding:.8rem;margin:1rem 0}
-.headline li{margin:.15rem 0}.figure svg{max-width:100%;height:auto}
+.headline li{margin:.15rem 0}.lead{font-size:1.1rem;font-weight:600}.figure svg{max-width:100%;height:auto}
 .scroll{overflow-x:auto}table{border-collapse:collapse;font-size:.85rem;width:100%}
 th,td{border-bottom:1px solid #e3e3e3;padding:.3rem .4rem;text-align:left;vertical-align:top}
 th{background:#f4f6f8}td.num{text-align:right;white-space:nowrap}
@@ -50,15 +51,27 @@ def _table(headers: list[str], rows: list[list[str]], numeric: set[int] = frozen
     return f'<div class="scroll"><table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table></div>'
 
 
-def _evidence_cells(e: dict, source: callable, esc: callable) -> list[str]:
+def _evidence_cells(e: dict, source: Callable[[str], str], esc: Callable[[object], str]) -> list[str]:
     claim = f"{esc(e['claim'])} ({esc(e['interval'])}{', complement' if e['complement'] else ''})" if e["claim"] else ""
     weight = f"{e['weight']:.2f}" if e["weight"] is not None else "hard"
-    return [esc(e["ref"]), esc(e["date"]), esc(e["who"]), esc(e["text"]), source(e["source"]), claim,
-            esc(e["status"]), weight, _signed(e["delta_beyond"]), esc(e["median_without"])]
+    delta = "" if e["delta_pp"] is None else f"{e['delta_pp']:+.1f} pp"
+    interval = "0" if e["low_shift"] == e["high_shift"] == "0" else f"{e['low_shift']} / {e['high_shift']}"
+    return [esc(e["ref"]), esc(e["date"]), esc(e["who"]), delta, esc(e["median_shift"]), esc(interval), claim,
+            esc(e["status"]), weight, esc(e["text"]), source(e["source"])]
 
 
-EVIDENCE_HEADERS = ["ref", "date", "who / kind", "quote or note", "source", "encoded claim", "status", "weight",
-                    "influence on P(not within horizon)", "median without it"]
+# Influence first: the table is sorted by it, and on a phone the first columns are the ones in view.
+EVIDENCE_HEADERS = ["ref", "date", "who / kind", "probability", "median", "80% interval (low / high)", "encoded claim",
+                    "status", "weight", "quote or note", "source"]
+EVIDENCE_NUMERIC = {3, 4, 8}
+NEGLIGIBLE = "{n} more items with negligible influence (under 0.05 pp, no shift of the median or the 80% interval)"
+
+
+def _influence_note(c: dict) -> str:
+    last = c["result"]["months"][-2]
+    return (f"Each item's influence is how the forecast moves with it rather than without it (exact fast path, "
+            f"reliabilities fixed at this run's means): the probability of the event by {last} in percentage points, "
+            "and the median and the ends of the 80% interval in months. Largest first.")
 
 
 def _provenance(run: dict) -> list[tuple[str, str]]:
@@ -69,6 +82,7 @@ def _provenance(run: dict) -> list[tuple[str, str]]:
         ("seed", str(run["seed"])), ("max R-hat", f"{d['max_rhat']:.4f}"),
         ("min ESS (bulk / tail)", f"{d['min_ess_bulk']:.0f} / {d['min_ess_tail']:.0f}"),
         ("divergences", str(d["divergences"])), ("converged", "yes" if run["converged"] else "NO: " + "; ".join(d["problems"])),
+        *([("re-sampled", f"after a first fit with {d['retried_after']}")] if d.get("retried_after") else []),
         ("code version", run["code_version"]), ("model version", run["model_version"]),
         ("config hash", run["config_hash"]), ("evidence fingerprint", run["evidence_fingerprint"]),
         ("run created", run["created_at"]),
@@ -121,6 +135,11 @@ def _summary_lines(c: dict) -> list[str]:
     return lines
 
 
+def _split_negligible(evidence: list[dict]) -> tuple[list[dict], list[dict]]:
+    """Rows with a visible influence, and the rest (collapsed)."""
+    return [e for e in evidence if not e["negligible"]], [e for e in evidence if e["negligible"]]
+
+
 def to_html(c: dict, figures: dict[str, str], generated_at: str) -> str:
     """One self-contained page: inline CSS and SVG, no scripts, no external resources."""
     run, q = c["run"], c["question"]
@@ -129,14 +148,22 @@ def to_html(c: dict, figures: dict[str, str], generated_at: str) -> str:
              f"&middot; run {run['id']} &middot; generated {_e(generated_at)}</p>"]
     if alert := _alert(run):
         parts.append(f'<div class="alert" role="alert"><strong>Not converged.</strong> {_e(alert)}</div>')
-    parts.append("<h2>Headline</h2><ul class=\"headline\">" + "".join(f"<li>{_e(s)}</li>" for s in c["sentences"]) + "</ul>")
-    parts.append("<p>" + " ".join(_e(s) for s in _summary_lines(c)) + "</p>")
+    parts.append(f'<h2>Headline</h2><p class="lead">{_e(c["headline"])}</p>')
+    if c["checkpoints"]:
+        parts.append('<ul class="headline">' + "".join(f"<li>{_e(x)}</li>" for x in c["checkpoints"]) + "</ul>")
+    if c["resolved"]:
+        parts.append(f'<p class="meta">{_e(c["resolved"])}</p>')
+    parts.append("<p>" + " ".join(_e(x) for x in _summary_lines(c)) + "</p>")
     parts.append(f"<details><summary>Resolution criteria</summary><p>{_e(q.criteria)}</p></details>")
     parts.append("<h2>Date distribution</h2>")
     parts += [f'<figure class="figure" id="fig-{name}">{figures[name]}</figure>' for name in ("years", "cumulative")]
-    parts.append("<h2>Evidence</h2><p>Influence: how much P(not within the horizon) moves with this item in "
-                 "(exact fast path, reliabilities fixed at this run's means), and the median without it.</p>")
-    parts.append(_table(EVIDENCE_HEADERS, [_evidence_cells(e, _source, _e) for e in c["evidence"]], {7, 8}))
+    parts.append(f"<h2>Evidence</h2><p>{_e(_influence_note(c))}</p>")
+    shown, quiet = _split_negligible(c["evidence"])
+    parts.append(_table(EVIDENCE_HEADERS, [_evidence_cells(e, _source, _e) for e in shown], EVIDENCE_NUMERIC))
+    if quiet:
+        parts.append(f"<details><summary>{_e(NEGLIGIBLE.format(n=len(quiet)))}</summary>"
+                     + _table(EVIDENCE_HEADERS, [_evidence_cells(e, _source, _e) for e in quiet], EVIDENCE_NUMERIC)
+                     + "</details>")
     parts.append("<h2>Experts</h2>")
     if figures.get("experts"):
         parts.append(f'<figure class="figure" id="fig-experts">{figures["experts"]}</figure>')
@@ -221,11 +248,15 @@ def to_markdown(c: dict, figure_paths: dict[str, str], generated_at: str) -> str
            f"· generated {_md(generated_at)}", ""]
     if alert := _alert(run):
         out += [f"> **Not converged.** {_md(alert)}", ""]
-    out += ["## Headline", ""] + [f"- {_md(s)}" for s in c["sentences"]] + ["", _md(" ".join(_summary_lines(c))), ""]
+    out += ["## Headline", "", _md(c["headline"]), ""] + [f"- {_md(x)}" for x in c["checkpoints"]]
+    out += [""] + ([_md(c["resolved"]), ""] if c["resolved"] else []) + [_md(" ".join(_summary_lines(c))), ""]
     out += ["## Date distribution", ""] + [_md_image(name, figure_paths[name]) for name in ("years", "cumulative")] + [""]
-    out += ["## Evidence", "", "Influence: how much P(not within the horizon) moves with this item in (exact fast path, "
-            "reliabilities fixed at this run's means), and the median without it.", ""]
-    out += _md_table(EVIDENCE_HEADERS, [_evidence_cells(e, _md_source, _md) for e in c["evidence"]]) + [""]
+    shown, quiet = _split_negligible(c["evidence"])
+    out += ["## Evidence", "", _md(_influence_note(c)), ""]
+    out += _md_table(EVIDENCE_HEADERS, [_evidence_cells(e, _md_source, _md) for e in shown]) + [""]
+    if quiet:
+        out += [_md(NEGLIGIBLE.format(n=len(quiet))) + ":", ""]
+        out += _md_table(EVIDENCE_HEADERS, [_evidence_cells(e, _md_source, _md) for e in quiet]) + [""]
     out += ["## Experts", ""] + ([_md_image("experts", figure_paths["experts"]), ""] if "experts" in figure_paths else [])
     out += _experts_md(c["experts"]) + [""]
     out += ["## How the forecast has moved", "", _md_image("history", figure_paths["history"]), ""]

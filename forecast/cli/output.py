@@ -1,0 +1,35 @@
+"""--json and --csv for list and show commands: one option pair, one rule for choosing between them."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Sequence
+from typing import Any
+
+import click
+
+from ..errors import InputError
+from .render import emit_csv, emit_json
+
+csv_option = click.option("--csv", "as_csv", is_flag=True, help="Print CSV instead of a table (lists joined with ';').")
+
+
+def machine_output(as_json: bool, as_csv: bool, data: Any, rows: Callable[[], Sequence[dict]],
+                   columns: Sequence[str]) -> bool:
+    """Print ``data`` as JSON or ``rows()`` as CSV when asked; False when the caller should print its table."""
+    if as_json and as_csv:
+        raise InputError("give --json or --csv, not both")
+    if as_json:
+        emit_json(data)
+    elif as_csv:
+        emit_csv([{k: _cell(v) for k, v in row.items()} for row in rows()], columns)
+    return as_json or as_csv
+
+
+def _cell(value: Any) -> Any:
+    """Lists joined with ';' (an open end of an interval is empty), nested records as JSON."""
+    if isinstance(value, list | tuple):
+        return ";".join("" if v is None else str(v) for v in value)
+    if isinstance(value, dict):
+        return json.dumps(value, ensure_ascii=False, default=str)
+    return value

@@ -1,0 +1,68 @@
+"""The Python API: the README's notebook session runs as written; DataFrames, runs and draws match the store."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+import forecast
+from forecast.errors import NotFoundError
+
+from .conftest import PROJECT, QUESTION
+
+
+def readme_session() -> str:
+    """The first Python block of the README's "Python API" section, exactly as printed."""
+    text = (PROJECT / "README.md").read_text(encoding="utf-8")
+    section = text[text.index("## Python API"):]
+    return section.split("```python\n", 1)[1].split("```", 1)[0]
+
+
+def test_readme_notebook_session_runs(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("MPLBACKEND", "Agg")
+    namespace: dict = {}
+    exec(compile(readme_session(), "README.md", "exec"), namespace)  # noqa: S102  (the README's own example)
+    run, history, tree = namespace["run"], namespace["history"], namespace["tree"]
+    assert (tmp_path / "notebook.db").exists()
+    assert list(history["run"]) == [run.id] and history["median"].iloc[0] == run.headlines[QUESTION]["median"]
+    assert set(tree.children) == {"posterior", "sample_stats", "prior"}
+    assert "plot" in namespace and namespace["plot"] is not None
+
+
+def test_import_forecast_stays_light() -> None:
+    code = "import forecast, sys; print(sorted(m for m in ('pandas', 'pymc', 'sqlmodel', 'numpy') if m in sys.modules))"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert out.strip() == "[]"
+    assert forecast.open_store is forecast.api.open_store
+
+
+def test_frames_match_the_store(fitted_db: Path) -> None:
+    fc = forecast.open_store(str(fitted_db))
+    questions = fc.questions()
+    assert QUESTION in set(questions["slug"]) and {"status", "headline", "evidence", "tags"} <= set(questions.columns)
+    evidence = fc.evidence(QUESTION)
+    assert len(evidence) == 17 and set(evidence["type"]) == {"statement", "observation"}
+    forecasts = fc.forecasts(QUESTION)
+    assert list(forecasts["run"]) == [1] and {"median", "not_within_horizon", "low_80", "before_2029-01-01"} <= set(
+        forecasts.columns)
+    monthly = fc.monthly(QUESTION)
+    assert monthly["forecast"].sum() == pytest.approx(1.0, abs=1e-6) and monthly["month"].iloc[-1] == "not within the horizon"
+    assert isinstance(fc.scores(), pd.DataFrame) and fc.scores().empty  # nothing resolved after a forecast yet
+    assert list(fc.runs()["id"]) == [1]
+
+
+def test_run_summary_and_draws(fitted_db: Path) -> None:
+    fc = forecast.open_store(str(fitted_db))
+    summary = fc.get_run(1)
+    assert summary.id == 1 and summary.kind == "full" and QUESTION in summary.headlines
+    tree = fc.draws(1)
+    assert set(tree.children) == {"posterior", "sample_stats", "prior"}
+    assert tree["posterior"]["reliability"].shape[:2] == (2, 300)
+    assert bool(tree["sample_stats"]["diverging"].sum() == summary.diagnostics["divergences"])
+    with pytest.raises(NotFoundError, match="no forecast run 99"):
+        fc.draws(99)
