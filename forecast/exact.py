@@ -66,11 +66,12 @@ def exact_joint(data: Dataset, priors: Priors, reliability: np.ndarray | None = 
             evidence = evidence + np.einsum("e,eqb->qb", np.log(r), w_in) + np.einsum("e,eqb->qb", np.log1p(-r), w_out)
     log_prior = np.stack([log_prior_marginal(arrays, q, int(data.n_months[q]), data.bins)
                           for q in range(len(data.questions))])
+    log_survival = np.logaddexp.accumulate(log_prior[:, ::-1], axis=1)[:, ::-1]
     joint = log_prior + evidence
     posterior = np.exp(joint - NumpyOps.lse(joint, 1)[:, None])
     preempted = np.zeros(len(data.questions))
     for precluder, members in by_precluder(links(data.precluded_by, data.starts, data.n_months, data.bins)).items():
-        _, marginals, pre = star(NumpyOps, log_prior, evidence, precluder, members)
+        _, marginals, pre = star(NumpyOps, log_prior, log_survival, evidence, precluder, members)
         for q, log_p in marginals.items():
             posterior[q] = np.exp(log_p)
         for q, log_p in pre.items():
