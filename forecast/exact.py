@@ -76,11 +76,12 @@ def joint_given(data: Dataset, priors: Priors, evidence: np.ndarray) -> tuple[np
     arrays = PriorArrays.from_priors(data, priors)
     log_prior = np.stack([log_prior_marginal(arrays, q, int(data.n_months[q]), data.bins)
                           for q in range(len(data.questions))])
+    log_survival = np.logaddexp.accumulate(log_prior[:, ::-1], axis=1)[:, ::-1]
     joint = log_prior + evidence
     posterior = np.exp(joint - NumpyOps.lse(joint, 1)[:, None])
     preempted = np.zeros(len(data.questions))
     for precluder, members in by_precluder(links(data.precluded_by, data.starts, data.n_months, data.bins)).items():
-        _, marginals, pre = star(NumpyOps, log_prior, evidence, precluder, members)
+        _, marginals, pre = star(NumpyOps, log_prior, log_survival, evidence, precluder, members)
         for q, log_p in marginals.items():
             posterior[q] = np.exp(log_p)
         for q, log_p in pre.items():

@@ -127,7 +127,7 @@ def build_model(data: Dataset, priors: Priors, fixed_reliability: np.ndarray | N
         constant = pm.Data("constant_log", values["constant_log"])
         alpha = pm.Normal("hazard_level", arrays.hazard_mu, arrays.hazard_sd, dims="question")
         beta = pm.Normal("hazard_trend", arrays.trend_mu, arrays.trend_sd, dims="question")
-        log_prior = _log_prior_t(pt, alpha, beta, data)
+        log_prior, log_survival = _log_prior_t(pt, alpha, beta, data)
         evidence = constant
         if data.experts:
             containers = {k: pm.Data(k, values[k]) for k in ("w_in", "w_out", "record_right", "record_wrong")}
@@ -138,14 +138,14 @@ def build_model(data: Dataset, priors: Priors, fixed_reliability: np.ndarray | N
             # Decided claims: r or 1 - r whatever T is, at full (undecayed) weight.
             pm.Potential("track_record", pt.dot(log_r, containers["record_right"])
                          + pt.dot(log_not_r, containers["record_wrong"]))
-        total, p_t, preempted = _marginalise(pt, log_prior, evidence, data)
+        total, p_t, preempted = _marginalise(pt, log_prior, log_survival, evidence, data)
         pm.Potential("evidence", total)
         pm.Deterministic("p_T", p_t, dims=("question", "bin"))
         pm.Deterministic("p_preempted", preempted, dims="question")
     return model
 
 
-def _marginalise(pt, log_prior, evidence, data: Dataset):
+def _marginalise(pt, log_prior, log_survival, evidence, data: Dataset):
     """(log evidence, posterior over each question's bins, P(pre-empted) per question), T summed out exactly."""
     joint = log_prior + evidence
     per_question = pt.logsumexp(joint, axis=1)
@@ -154,7 +154,7 @@ def _marginalise(pt, log_prior, evidence, data: Dataset):
     linked: set[int] = set()
     total = 0.0
     for precluder, members in by_precluder(links(data.precluded_by, data.starts, data.n_months, data.bins)).items():
-        log_z, marginals, pre = star(TensorOps(pt), log_prior, evidence, precluder, members)
+        log_z, marginals, pre = star(TensorOps(pt), log_prior, log_survival, evidence, precluder, members)
         total = total + log_z
         for q, log_p in marginals.items():
             linked.add(q)
@@ -174,7 +174,10 @@ def evidence_data(data: Dataset, priors: Priors) -> dict[str, np.ndarray]:
 
 
 def _log_prior_t(pt, alpha, beta, data: Dataset):
-    """log P(T = bin) under the discrete-time hazard, per question; padding bins are -inf."""
+    """(log P(T = bin), log P(T >= bin)) under the discrete-time hazard, per question; padding bins of the first are -inf.
+
+    P(T >= k) is the survival to month k; from the horizon's end on it is P(not within the horizon).
+    """
     years = np.arange(data.bins) / 12.0
     months = np.arange(data.bins)[None, :] < data.n_months[:, None]
     log_survive_year = -pt.softplus(alpha[:, None] + beta[:, None] * years[None, :])
@@ -182,7 +185,7 @@ def _log_prior_t(pt, alpha, beta, data: Dataset):
     log_hazard = pt.log(-pt.expm1(log_survive_year / 12.0))
     before = pt.cumsum(log_survive, axis=1) - log_survive
     log_p = pt.switch(months, log_hazard + before, -np.inf)
-    return pt.set_subtensor(log_p[:, -1], pt.sum(log_survive, axis=1))
+    return pt.set_subtensor(log_p[:, -1], pt.sum(log_survive, axis=1)), before
 
 
 CENTRED_FROM_WEIGHT = 20.0

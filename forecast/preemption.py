@@ -8,9 +8,11 @@ speaks of the observable outcome; evidence on b of T_b. Summing over T_b's bins 
     Z = sum_i g_b(i) prod_a [ C_a(i) + S_a(i) e^{E_a(beyond)} ]
 
 with g_b = prior x evidence of b, C_a(i) = sum over a's months t before T_b of prior x evidence of a,
-and S_a(i) = the prior probability that T_a is at or after T_b (a's own beyond bin included). Every
-term is a masked log-sum-exp over a bins x bins matrix, so the same code runs on numpy (the exact
-path) and on PyTensor (the model): ``ops`` supplies ``lse(x, axis)``, ``logaddexp`` and ``concat``.
+and S_a(i) = the prior probability that T_a is at or after T_b (a's own beyond bin included).
+C_a and S_a are cumulative log-sum-exps gathered where T_b falls on a's grid, linear in the bins;
+a's marginal uses a masked bins x bins matrix, outside the sampler's gradient. The same code runs
+on numpy (the exact path) and on PyTensor (the model): ``ops`` supplies ``lse``, ``lcse``,
+``logaddexp``, ``concat`` and ``empty`` (the log of an empty sum).
 """
 
 from __future__ import annotations
@@ -24,51 +26,52 @@ MASKED = -np.inf
 
 @dataclass(frozen=True)
 class Link:
-    """Question ``dependent`` precluded by question ``precluder``, as masks on the common bins (rows: T_b's bin)."""
+    """Question ``dependent`` precluded by question ``precluder``, on the common bins (rows: T_b's bin i)."""
 
     dependent: int
     precluder: int
-    before: np.ndarray  # [bins, bins] 0 / -inf: a's month t is strictly before T_b = i
-    survive: np.ndarray  # [bins, bins] 0 / -inf: a's latent T_a (month or beyond) is at or after T_b = i
+    cut: np.ndarray  # [bins] int: T_b = i on a's grid, clipped to [0, n_a]: a's months before it can still happen
+    before: np.ndarray  # [bins, bins] 0 / -inf: a's month t is strictly before T_b = i (for the marginals only)
     within: np.ndarray  # [bins] 0 / -inf: T_b = i falls within a's horizon (a is pre-empted)
 
 
 def links(precluded_by: np.ndarray | None, starts: np.ndarray, n_months: np.ndarray, bins: int) -> list[Link]:
-    """The masks of every precluded question (``precluded_by[q]`` is the precluder's index, or -1)."""
+    """The links of every precluded question (``precluded_by[q]`` is the precluder's index, or -1)."""
     if precluded_by is None:
         return []
     out = []
-    t = np.arange(bins)
+    rows = np.arange(bins)
     for a, b in enumerate(precluded_by):
         if b < 0:
             continue
         n_a, n_b = int(n_months[a]), int(n_months[b])
-        rows = np.arange(bins)
-        j = np.where(rows < n_b, rows + int(starts[b]) - int(starts[a]), np.iinfo(np.int64).max)  # T_b on a's grid
-        a_month = t < n_a
-        before = a_month[None, :] & (t[None, :] < j[:, None])
-        survive = (a_month[None, :] & (t[None, :] >= j[:, None])) | (t[None, :] == bins - 1)
-        within = (rows < n_b) & (j < n_a)
-        out.append(Link(a, int(b), *(np.where(m, 0.0, MASKED) for m in (before, survive, within))))
+        cut = np.where(rows < n_b, np.clip(rows + int(starts[b]) - int(starts[a]), 0, n_a), n_a)  # b's beyond: never
+        before = (rows[None, :] < n_a) & (rows[None, :] < cut[:, None])
+        within = np.where(cut < n_a, 0.0, MASKED)
+        out.append(Link(a, int(b), cut, np.where(before, 0.0, MASKED), within))
     return out
 
 
-def _terms(ops, log_prior, evidence, link: Link):
-    """(term_a per T_b bin, log S_a per T_b bin): a's factor in Z given T_b, and its prior survival."""
+def _terms(ops, log_prior, log_survival, evidence, link: Link):
+    """(term_a per T_b bin, log S_a per T_b bin): a's factor in Z given T_b, and a's prior survival to T_b.
+
+    A cumulative sum and the survival, gathered at ``cut`` (linear in the bins, so cheap inside the sampler).
+    """
     la, ea = log_prior[link.dependent], evidence[link.dependent]
-    earlier = ops.lse((la + ea)[None, :] + link.before, 1)
-    survive = ops.lse(la[None, :] + link.survive, 1)
-    return ops.logaddexp(earlier, survive + ea[-1]), survive
+    earlier = ops.concat([ops.empty, ops.lcse((la + ea)[:-1])])  # [k]: log sum over a's months t < k
+    survive = log_survival[link.dependent][link.cut]
+    return ops.logaddexp(earlier[link.cut], survive + ea[-1]), survive
 
 
-def star(ops, log_prior, evidence, precluder: int, members: list[Link]):
+def star(ops, log_prior, log_survival, evidence, precluder: int, members: list[Link]):
     """One precluder and the questions it precludes, jointly.
 
-    Returns (log Z, {question: log marginal over its bins}, {dependent: log P(pre-empted)}); the
-    dependents' marginals are of their observable outcome.
+    ``log_survival[q, k]`` is log P(T_q >= k) under q's prior (its beyond bin included). Returns
+    (log Z, {question: log marginal over its bins}, {dependent: log P(pre-empted)}); the dependents'
+    marginals are of their observable outcome.
     """
     own = log_prior[precluder] + evidence[precluder]
-    terms = [_terms(ops, log_prior, evidence, link) for link in members]
+    terms = [_terms(ops, log_prior, log_survival, evidence, link) for link in members]
     joint = own + sum(term for term, _ in terms)
     log_z = ops.lse(joint, 0)
     marginals, preempted = {precluder: joint - log_z}, {}
@@ -92,7 +95,9 @@ def by_precluder(all_links: list[Link]) -> dict[int, list[Link]]:
 
 
 class NumpyOps:
-    """The numpy side of ``star``: log-sum-exp that returns -inf for an all -inf slice."""
+    """The numpy side of ``star``: log-sum-exp that returns -inf for an all -inf slice, exact cumulative sums."""
+
+    empty = np.array([-np.inf])
 
     @staticmethod
     def lse(x, axis):
@@ -102,20 +107,31 @@ class NumpyOps:
         with np.errstate(divide="ignore"):
             return np.squeeze(peak, axis) + np.log(np.sum(np.exp(x - peak), axis=axis))
 
+    @staticmethod
+    def lcse(x):
+        return np.logaddexp.accumulate(x)
+
     logaddexp = staticmethod(np.logaddexp)
     concat = staticmethod(np.concatenate)
 
 
 class TensorOps:
-    """The PyTensor side of ``star``: a floor of -1e30 keeps gradients finite where every entry is -inf."""
+    """The PyTensor side of ``star``: finite logs of empty sums, so no -inf reaches a gradient."""
+
+    empty = np.array([-1e30])
 
     def __init__(self, pt) -> None:
         self.pt = pt
 
+    def lcse(self, x):
+        """Cumulative log-sum-exp; terms below 1e-300 of the largest are dropped (no -inf, so no NaN gradients)."""
+        from pytensor.gradient import disconnected_grad
+
+        peak = disconnected_grad(self.pt.maximum(self.pt.max(x), -1e30))
+        return self.pt.log(self.pt.cumsum(self.pt.exp(x - peak)) + 1e-300) + peak
+
     def lse(self, x, axis):
-        shape = [1 if d == axis else x.shape[d] for d in range(x.ndim)]
-        floor = self.pt.alloc(np.float64(-1e30), *shape)
-        return self.pt.logsumexp(self.pt.concatenate([x, floor], axis=axis), axis=axis)
+        return self.pt.logsumexp(x, axis=axis)
 
     def logaddexp(self, x, y):
         return self.pt.logaddexp(x, y)
