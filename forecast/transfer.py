@@ -51,6 +51,9 @@ def columns(records: tuple[str, ...]) -> list[str]:
     return ["record"] + list(dict.fromkeys(f for r in records for f in FIELDS[r]))
 
 
+COLUMNS = columns(RECORDS[:4])  # the columns of an export without runs
+
+
 def _text(value: object) -> str | None:
     if value is None:
         return None

@@ -20,7 +20,7 @@ SHORT, SOURCE, LONG = 200, 2_000, 10_000
 MAX_LENGTH = {
     "slug": 100, "name": SHORT, "alias": SHORT, "role": SHORT, "affiliation": SHORT, "claim": SHORT,
     "title": SHORT, "question": 100, "expert": SHORT, "reference": 40,
-    "source": SOURCE, "resolution source": SOURCE,
+    "source": SOURCE, "resolution source": SOURCE, "url": SOURCE,
     "quote": LONG, "rationale": LONG, "note": LONG, "notes": LONG, "reason": LONG, "criteria": LONG,
     "trigger": LONG, "event": SHORT, "definition": 100_000,
 }  # any other text field (dates, months, uids) is limited to SHORT

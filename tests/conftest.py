@@ -205,18 +205,19 @@ def store_exact_run(db: Path) -> None:
     from forecast.dataset import build_dataset
     from forecast.exact import exact_posterior
     from forecast.model import FitSettings
-    from forecast.priors import load_priors
+    from forecast.questions import store_priors
     from forecast.runs import BAND_QUANTILES, FitSummary, save_run
-    from forecast.seed import PROJECT_ROOT
     from forecast.store import open_store
 
-    store, priors = open_store(str(db)), load_priors(PROJECT_ROOT / "priors")
+    store = open_store(str(db))
     with store.reader() as session:
+        priors = store_priors(session)
         data = build_dataset(session, priors)
     monthly = exact_posterior(data, priors)
     diagnostics = {"max_rhat": 1.0, "min_ess_bulk": 4000.0, "min_ess_tail": 4000.0, "divergences": 0, "ess_floor": 400,
                    "problems": []}
     summary = FitSummary(monthly=monthly, prior=exact_posterior(data, priors, with_evidence=False),
+                         preempted=np.zeros(len(data.questions)),
                          cdf_bands={str(q): np.cumsum(monthly, axis=-1) for q in BAND_QUANTILES}, reliabilities=[],
                          diagnostics=diagnostics, posterior=b"no draws")
     with store.session() as session:

@@ -192,7 +192,7 @@ def test_missing_postgres_driver_names_the_extra() -> None:
     assert (result.returncode, result.stdout) == (2, "")
     assert result.stderr == ("Error: no database driver for postgresql+psycopg://team:***@db.example/forecast "
                              "(No module named 'psycopg'); for PostgreSQL, install forecast with the postgres extra "
-                             "(pip install 'forecast[postgres]') and use a postgresql:// URL\n")
+                             "(pip install 'policy-forecast[postgres]') and use a postgresql:// URL\n")
 
 
 def test_unreachable_server_is_one_line(tmp_path: Path) -> None:

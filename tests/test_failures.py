@@ -13,7 +13,7 @@ import pytest
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
 
-from .conftest import QUESTION, assert_refused, log_args, snapshot
+from .conftest import INIT, QUESTION, assert_refused, log_args, snapshot
 
 BIG = "x" * 9_000  # needs new pages, whatever free space the store has
 CORRUPT = "Error: the store is corrupt (database disk image is malformed); restore it from a backup"
@@ -38,16 +38,16 @@ def _checkpointed(path: Path) -> bytes:
 
 
 @pytest.fixture
-def corrupt(seeded: Path) -> Path:
+def corrupt(seeded: str, db_path: Path) -> str:
     """The seed store with garbage over the statement table's page: it opens, and fails when read."""
-    _checkpointed(seeded)
-    with sqlite3.connect(seeded) as conn:
+    _checkpointed(db_path)
+    with sqlite3.connect(db_path) as conn:
         root = conn.execute("SELECT rootpage FROM sqlite_schema WHERE name = 'statement'").fetchone()[0]
         size = conn.execute("PRAGMA page_size").fetchone()[0]
-    with seeded.open("r+b") as db:
+    with db_path.open("r+b") as db:
         db.seek((root - 1) * size)
         db.write(b"\xa5" * size)
-    return seeded
+    return db_path
 
 
 @pytest.mark.parametrize("case", READS_STATEMENTS)
@@ -66,13 +66,13 @@ def test_garbage_header_is_one_line(run, db_path: Path) -> None:
 
 
 @pytest.fixture
-def immutable(seeded: Path):
+def immutable(seeded: str, db_path: Path):
     """The seed store made immutable with ``chattr +i`` (root ignores file modes, not this flag)."""
-    _checkpointed(seeded)
-    if shutil.which("chattr") is None or subprocess.run(["chattr", "+i", str(seeded)], capture_output=True).returncode:
+    _checkpointed(db_path)
+    if shutil.which("chattr") is None or subprocess.run(["chattr", "+i", str(db_path)], capture_output=True).returncode:
         pytest.skip("chattr +i is not available here (the ?mode=ro variant still runs)")
-    yield seeded
-    subprocess.run(["chattr", "-i", str(seeded)], check=True)
+    yield db_path
+    subprocess.run(["chattr", "-i", str(db_path)], check=True)
 
 
 @pytest.mark.parametrize("case", ["log statement", "retract"])
@@ -91,14 +91,14 @@ def test_immutable_store_refuses_writes_in_one_line(immutable: Path, case: str) 
 
 
 @pytest.mark.parametrize("case", list(WRITES))
-def test_read_only_store_refuses_writes_in_one_line(run, seeded: Path, case: str) -> None:
+def test_read_only_store_refuses_writes_in_one_line(run, seeded: str, db_path: Path, case: str) -> None:
     before = snapshot(seeded)
     assert_refused(run(*WRITES[case], db=f"sqlite:///file:{seeded}?mode=ro&uri=true"), READ_ONLY)
     assert snapshot(seeded) == before
 
 
 @pytest.fixture
-def full_disk(seeded: Path):
+def full_disk(seeded: str, db_path: Path):
     """A full disk, simulated: every connection may not grow the store beyond its current pages
     (SQLite's ``max_page_count``; a real 600 kB tmpfs gives the same error, see the README)."""
     def cap(dbapi_conn, _record) -> None:
@@ -117,9 +117,9 @@ def test_full_disk_is_one_line_and_writes_nothing(run, full_disk: Path, case: st
     assert snapshot(full_disk) == before
 
 
-def test_full_disk_during_import_writes_nothing(run, seeded: Path, tmp_path: Path, request) -> None:
+def test_full_disk_during_import_writes_nothing(run, seeded: str, db_path: Path, tmp_path: Path, request) -> None:
     other, export = tmp_path / "other.db", tmp_path / "new.json"
-    assert run("init", db=other).exit_code == 0
+    assert run(*INIT, db=other).exit_code == 0
     assert run(*WRITES["log statement"], db=other).exit_code == 0
     assert run("export", str(export), db=other).exit_code == 0
     rows = json.loads(export.read_text())
@@ -130,15 +130,7 @@ def test_full_disk_during_import_writes_nothing(run, seeded: Path, tmp_path: Pat
     assert snapshot(seeded) == before
 
 
-@pytest.mark.parametrize("url", ["postgresql://forecast@localhost/db", "postgresql+psycopg://forecast@localhost/db"])
-def test_missing_postgres_driver_names_the_extra(run, monkeypatch, url: str) -> None:
-    for driver in ("psycopg", "psycopg2"):
-        monkeypatch.setitem(sys.modules, driver, None)  # as if not installed
-    assert_refused(run("evidence", "list", db=url),
-                   "Error: no PostgreSQL driver: install the postgres extra: pip install 'forecast[postgres]'")
-
-
-def test_missing_directory_and_os_errors_are_one_line(run, seeded: Path, tmp_path: Path) -> None:
+def test_missing_directory_and_os_errors_are_one_line(run, seeded: str, db_path: Path, tmp_path: Path) -> None:
     assert_refused(run("evidence", "list", db=tmp_path / "no" / "such" / "dir.db"),
                    "Error: cannot open store sqlite:///")
     not_a_dir = tmp_path / "file.txt"

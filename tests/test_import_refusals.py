@@ -92,7 +92,7 @@ CASES = {
     "question unlike its definition": (_set("question", slug="mars-landing"),
                                        "question 'mars-landing': its definition does not match the row"),
     "horizon unlike its definition": (_set("question", horizon_end="2031-12"),
-                                      "question 'russia-iss-withdrawal': its definition does not match the row"),
+                                      "question 'iss-retirement': its definition does not match the row"),
     "resolution outside the horizon": (_set("question", status="resolved", resolution="2040-01"),
                                        "resolution 2040-01 is outside the horizon"),
     "open with a resolution": (_set("question", resolution="2030-01"), "status 'open' cannot have a resolution"),

@@ -81,7 +81,7 @@ def _engine(url: str) -> Engine:
         return sa.create_engine(url, poolclass=NullPool)
     except ModuleNotFoundError as exc:
         raise StoreError(f"no database driver for {_shown(url)} ({exc.msg}); for PostgreSQL, install forecast "
-                         f"with the postgres extra (pip install 'forecast[postgres]') and use a postgresql:// URL") \
+                         f"with the postgres extra (pip install 'policy-forecast[postgres]') and use a postgresql:// URL") \
             from None
 
 

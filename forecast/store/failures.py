@@ -24,7 +24,7 @@ def failure_message(exc: BaseException) -> str | None:
     """One line for an OS or database failure, or None when ``exc`` is a bug (left as a traceback)."""
     if isinstance(exc, ModuleNotFoundError):
         if exc.name in POSTGRES_DRIVERS:
-            return "no PostgreSQL driver: install the postgres extra: pip install 'forecast[postgres]'"
+            return "no PostgreSQL driver: install the postgres extra: pip install 'policy-forecast[postgres]'"
         return None
     if isinstance(exc, OSError):
         return f"{exc.strerror or exc}" + (f": {exc.filename}" if exc.filename else "")
