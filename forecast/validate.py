@@ -15,7 +15,7 @@ from .months import utc_now
 
 EARLIEST_DATE = dt.date(1900, 1, 1)
 SEED_MAX = 2**32 - 1  # the samplers take a 32-bit unsigned seed
-ROW_ID_MAX = 2**63 - 1  # SQLite's and PostgreSQL's largest integer key
+ROW_ID_MAX = 2**31 - 1  # the largest INTEGER key on PostgreSQL (SQLite allows more; no store gets near it)
 SHORT, SOURCE, LONG = 200, 2_000, 10_000
 MAX_LENGTH = {
     "slug": 100, "name": SHORT, "alias": SHORT, "role": SHORT, "affiliation": SHORT, "claim": SHORT,
