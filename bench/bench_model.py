@@ -30,7 +30,6 @@ from common import best, timed  # noqa: E402  (bench/ is on the path when run as
 
 STAGES = """
 import sys, time
-from functools import partial
 start = time.perf_counter()
 marks = []
 def mark(name):
@@ -44,14 +43,12 @@ with store.session() as session:
     priors = store_priors(session)
     data = build_dataset(session, priors)
 mark("command line, store and dataset")
-from forecast.compiled import compile_cached, compile_key, import_nutpie
-from forecast.model import DateModel, build_model, evidence_data
+from forecast.compiled import import_nutpie
+from forecast.model import DateModel
 nutpie = import_nutpie()
 mark("import nutpie (ArviZ deferred)")
 model = DateModel(data, priors)
-values = evidence_data(data, priors)
-build = partial(build_model, data, priors, None)
-model._compiled = compile_cached(compile_key(model.config_hash, data, values), build, values)  # timed here, re-used
+model._compiled = model.compile()  # timed here, re-used by the fit
 mark("load the compiled model")
 from forecast.runs import fit_settings, summarise_fit
 settings = fit_settings()

@@ -252,10 +252,21 @@ def _write_atomic(path: Path, write: Callable[[Path], object]) -> None:
 
 
 def compile_job(payload: bytes) -> None:
-    """In a child process: build the model, compile both callbacks into the cache, save its prior draws and layout."""
-    key, build = pickle.loads(payload)  # noqa: S301  (written by the parent process, below)
+    """In a child process: build the model, compile both callbacks into the cache, save its prior draws and layout.
+
+    With ``hand_layout`` (the parameters as :mod:`forecast.density` lays them out), the log density is the
+    hand-written one; the expansion to every traced variable stays PyTensor's.
+    """
+    key, build, hand_layout = pickle.loads(payload)  # noqa: S301  (written by the parent process, below)
     model = build()
     layout, logp_fn, expand_fn = _layout(model)
+    if hand_layout is not None:
+        from . import density
+
+        laid_out = [[n, *s] for n, s in zip(layout["names"], layout["slices"]) if s[1] <= layout["n_dim"]]
+        if laid_out != hand_layout:
+            raise ForecastError(f"the model's parameters {laid_out} are not laid out as the density's {hand_layout}")
+        logp_fn, layout["logp_shared"] = density.logp_grad, [list(slot) for slot in density.SLOTS]
     _callbacks(key, layout, logp_fn, expand_fn)
     folder = cache_dir()
     folder.mkdir(parents=True, exist_ok=True)
@@ -264,7 +275,7 @@ def compile_job(payload: bytes) -> None:
     _write_atomic(folder / f"model-{key}.json", lambda path: path.write_text(json.dumps(layout), encoding="utf-8"))
 
 
-def _compile_in_child(key: str, build: Callable[[], Any]) -> None:
+def _compile_in_child(key: str, build: Callable[[], Any], hand_layout: list[list] | None) -> None:
     """Compile in a fresh process, so that this one loads exactly the cached code a later process will load.
 
     (A compile and a later load of the same model can differ in the last bits, which would make the
@@ -274,7 +285,7 @@ def _compile_in_child(key: str, build: Callable[[], Any]) -> None:
     env = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [package_parent, os.environ.get("PYTHONPATH")]))}
     done = subprocess.run(
         [sys.executable, "-c", "import sys; from forecast.compiled import compile_job; compile_job(sys.stdin.buffer.read())"],
-        input=pickle.dumps((key, build)), capture_output=True, env=env, check=False,
+        input=pickle.dumps((key, build, hand_layout)), capture_output=True, env=env, check=False,
     )
     if done.returncode != 0:
         tail = done.stderr.decode(errors="replace").strip().splitlines()[-1:] or ["no output"]
@@ -290,18 +301,19 @@ class CachedModel:
 
 
 def compile_cached(key: str, build: Callable[[], Any], values: dict[str, np.ndarray],
-                   on_compile: Callable[[], None] = lambda: None) -> CachedModel:
+                   on_compile: Callable[[], None] = lambda: None, hand_layout: list[list] | None = None) -> CachedModel:
     """The compiled model for ``key``, from the on-disk cache (compiled into it first when missing).
 
     ``key`` must change whenever anything compiled into the model changes; ``build`` (picklable) makes
-    the PyMC model; ``values`` are the data containers' current arrays, which stay outside the compiled code.
+    the PyMC model; ``values`` are the data containers' current arrays, which stay outside the compiled
+    code; ``hand_layout`` selects the hand-written log density (see :func:`compile_job`).
     """
     layout_path = cache_dir() / f"model-{key}.json"
     layout = _read_layout(layout_path)
     callbacks = _load(key, layout) if layout is not None else None
     if callbacks is None:
         on_compile()
-        _compile_in_child(key, build)
+        _compile_in_child(key, build, hand_layout)
         layout = _read_layout(layout_path)
         callbacks = _load(key, layout) if layout is not None else None
     if layout is None or callbacks is None:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from functools import partial
 
@@ -244,9 +245,9 @@ class DateModel:
 
         ``progress`` hears of a compile and of nutpie's draws (summed over chains) as they are made.
         """
-        values = evidence_data(data, self.priors) if data is not None else None
         if settings.sampler == "nutpie":
-            return self._fit_nutpie(settings, values, progress)
+            return self._fit_nutpie(settings, data, progress)
+        values = evidence_data(data, self.priors) if data is not None else None
         import pymc as pm
 
         from .compiled import prior_draws
@@ -264,20 +265,45 @@ class DateModel:
         draws.prior = prior_draws(self.model)
         return draws
 
-    def _fit_nutpie(self, settings: FitSettings, values: dict | None, progress: Progress) -> Draws:
-        from .compiled import compile_cached, compile_key, import_nutpie
+    @property
+    def hand_density(self) -> bool:
+        """Whether nutpie samples with the hand-written log density (:mod:`forecast.density`)."""
+        from . import density
+
+        return density.applies(self.data, self.fixed_reliability)
+
+    def sampler_data(self, data: Dataset) -> dict[str, np.ndarray]:
+        """The arrays nutpie's compiled model reads: the evidence containers and, for the hand-written density,
+        the model's structure."""
+        values = evidence_data(data, self.priors)
+        if self.hand_density:
+            from . import density
+
+            values |= density.structure_arrays(data, self.priors)
+        return values
+
+    def compile(self, on_compile: Callable[[], None] = lambda: None):
+        """The compiled model for nutpie, from the on-disk cache (compiled into it first when missing)."""
+        from . import density
+        from .compiled import compile_cached, compile_key
+
+        values = self.sampler_data(self.data)
+        key = compile_key(self.config_hash, self.data, values)
+        build = partial(build_model, self.data, self.priors, self.fixed_reliability)
+        layout = density.value_layout(self.data, self.priors) if self.hand_density else None
+        return compile_cached(key, build, values, on_compile, layout)
+
+    def _fit_nutpie(self, settings: FitSettings, data: Dataset | None, progress: Progress) -> Draws:
+        from .compiled import import_nutpie
         from .draws import from_nutpie_trace
 
         nutpie = import_nutpie()
         if self._compiled is None:
-            initial = evidence_data(self.data, self.priors)
-            key = compile_key(self.config_hash, self.data, initial)
-            build = partial(build_model, self.data, self.priors, self.fixed_reliability)
-            self._compiled = compile_cached(key, build, initial, lambda: progress.stage("compiling the model"))
+            self._compiled = self.compile(lambda: progress.stage("compiling the model"))
         compiled = self._compiled.compiled
-        if values is not None:
+        if data is not None:
             names = set(compiled.shared_data)
-            compiled = compiled.with_data(**{k: v for k, v in values.items() if k in names})
+            compiled = compiled.with_data(**{k: v for k, v in self.sampler_data(data).items() if k in names})
         def report(chains) -> None:
             progress.sampling(sum(c.finished_draws for c in chains), sum(c.total_draws for c in chains),
                               any(c.tuning for c in chains))

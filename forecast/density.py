@@ -1,0 +1,330 @@
+"""The model's log density and its gradient, written out by hand for the sampler.
+
+The same density as :func:`forecast.model.build_model` on its unconstrained scale (up to a
+constant): PyTensor's generated code for it spends most of its time between small array
+operations, so the sampler calls this one instead. ``tests/test_density.py`` checks it against
+PyTensor's log density and automatic gradient at random points. Every input is a float64 array,
+so the function fits nutpie's user-data record unchanged: the evidence containers of
+:func:`forecast.model.evidence_data` and the model's structure from :func:`structure_arrays`.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from numba import njit
+
+from .dataset import Dataset
+from .errors import ForecastError
+from .model import PriorArrays, centred
+from .preemption import links
+from .priors import Priors
+
+SLOTS = (("w_in", 2), ("w_out", 2), ("record_right", 1), ("record_wrong", 1), ("constant_log", 2),
+         ("question_consts", 2), ("kind_consts", 2), ("expert_consts", 2), ("link_consts", 2), ("layout_consts", 1))
+NEG_INF = -np.inf
+
+
+def applies(data: Dataset, fixed_reliability: np.ndarray | None) -> bool:
+    """Whether the hand-written density covers this model (experts with free reliabilities)."""
+    return bool(data.experts) and fixed_reliability is None
+
+
+def value_layout(data: Dataset, priors: Priors) -> list[list]:
+    """The model's unconstrained parameters as PyMC lays them out: [name, start, stop] each."""
+    arrays = PriorArrays.from_priors(data, priors)
+    n_q, n_k = len(data.questions), len(arrays.kinds)
+    sizes = [("hazard_level", n_q), ("hazard_trend", n_q)]
+    if n_k:
+        sizes += [("kind_mean_interval__", n_k), ("kind_spread_log__", n_k)]
+    sizes.append(("logit_reliability" if centred(data) else "z", len(data.experts)))
+    starts = np.cumsum([0] + [size for _, size in sizes])
+    return [[name, int(start), int(start + size)] for (name, size), start in zip(sizes, starts)]
+
+
+def structure_arrays(data: Dataset, priors: Priors) -> dict[str, np.ndarray]:
+    """The model's priors and layout as float arrays (empty tables padded to one row, with counts in the layout).
+
+    The density reads w_out as each question's statement weight less w_in; this checks that it is.
+    """
+    w_in, w_out = data.sufficient_stats()
+    if not np.allclose(w_in + w_out, (w_in + w_out)[:, :, :1]):
+        raise ForecastError("w_in + w_out must be constant across a question's bins for the hand-written density")
+    arrays = PriorArrays.from_priors(data, priors)
+    n_q, n_k, n_e, bins = len(data.questions), len(arrays.kinds), len(data.experts), data.bins
+    kinds = np.column_stack([arrays.kind_mu, arrays.kind_sd, arrays.kind_spread]) if n_k else np.ones((1, 3))
+    all_links = sorted(links(data.precluded_by, data.starts, data.n_months, bins), key=lambda link: link.precluder)
+    link_rows = [np.concatenate([[link.dependent, link.precluder], link.cut]) for link in all_links]
+    offsets = [0, n_q, 2 * n_q, 2 * n_q + n_k, 2 * n_q + 2 * n_k]
+    return {
+        "question_consts": np.column_stack([arrays.hazard_mu, arrays.hazard_sd, arrays.trend_mu, arrays.trend_sd,
+                                            data.n_months]).astype(float),
+        "kind_consts": kinds.astype(float),
+        "expert_consts": np.column_stack([arrays.expert_kind, arrays.pooled, arrays.own_mu, arrays.own_sd]).astype(float),
+        "link_consts": np.array(link_rows, dtype=float) if link_rows else np.zeros((1, 2 + bins)),
+        "layout_consts": np.array([*offsets, float(centred(data)), n_k, len(link_rows), n_e], dtype=float),
+    }
+
+
+@njit(cache=False)
+def _lae(a: float, b: float) -> float:
+    """log(exp(a) + exp(b)), -inf when both are."""
+    if a == NEG_INF:
+        return b
+    if b == NEG_INF:
+        return a
+    return max(a, b) + np.log1p(np.exp(-abs(a - b)))
+
+
+@njit(cache=False)
+def _lae_share(a: float, b: float):
+    """(log(exp(a) + exp(b)), exp(a) / (exp(a) + exp(b))); (-inf, 0) when both are -inf."""
+    if a == NEG_INF:
+        return b, 0.0
+    if b == NEG_INF:
+        return a, 1.0
+    e = np.exp(-abs(a - b))
+    return max(a, b) + np.log1p(e), (1.0 if a >= b else e) / (1.0 + e)
+
+
+@njit(cache=False)
+def _softplus(x: float) -> float:
+    return max(x, 0.0) + np.log1p(np.exp(-abs(x)))
+
+
+@njit(cache=False)
+def _log_prior_t(alpha, beta, n, log_p, before, slope):
+    """log P(T = bin) and log P(T >= bin) under one question's hazard (as ``model._log_prior_t``).
+
+    ``slope`` keeps what the gradient needs per month: d log P(T = t) / d(log monthly survival) is
+    ``slope[t, 0]`` and d(log monthly survival) / d(logit yearly hazard) is ``slope[t, 1]``.
+    """
+    bins = log_p.size
+    total = 0.0
+    for t in range(bins):
+        before[t] = total
+        if t < n:
+            h = alpha + beta * t / 12.0
+            e = np.exp(-abs(h))
+            u = -(max(h, 0.0) + np.log1p(e)) / 12.0  # log(1 - monthly hazard)
+            em1 = np.expm1(u)
+            log_p[t] = np.log(-em1) + total
+            slope[t, 0] = (em1 + 1.0) / em1
+            slope[t, 1] = -(1.0 / (1.0 + e) if h >= 0 else e / (1.0 + e)) / 12.0
+            total += u
+        else:
+            log_p[t] = NEG_INF
+    log_p[bins - 1] = total
+
+
+@njit(cache=False)
+def _hazard_backward(n, slope, d_log_p, d_before):
+    """(d alpha, d beta) from the gradients of log P(T = bin) and log P(T >= bin)."""
+    bins = d_log_p.size
+    d_alpha = d_beta = 0.0
+    later = d_log_p[bins - 1]  # the beyond bin is the sum of every month's log survival
+    for t in range(bins - 1, -1, -1):
+        if t < n:
+            d_h = (later + d_log_p[t] * slope[t, 0]) * slope[t, 1]
+            d_alpha += d_h
+            d_beta += d_h * t / 12.0
+            later += d_log_p[t]
+        later += d_before[t]
+    return d_alpha, d_beta
+
+
+@njit(cache=False)
+def _lse_into(row, d_row) -> float:
+    """log-sum-exp of a row; adds its softmax to ``d_row``."""
+    top = row.max()
+    if top == NEG_INF:
+        return NEG_INF
+    shifted = np.exp(row - top)
+    total = shifted.sum()
+    d_row += shifted / total
+    return top + np.log(total)
+
+
+@njit(cache=False)
+def _earlier(row):
+    """[k]: log of the sum of exp(row[t]) over t < k, for k up to the last bin (the beyond bin excluded)."""
+    out = np.full(row.size, NEG_INF)
+    for k in range(1, row.size):
+        out[k] = _lae(out[k - 1], row[k - 1])
+    return out
+
+
+@njit(cache=False)
+def _earlier_backward(row, earlier, d_earlier, d_row) -> None:
+    """Adds to ``d_row`` the gradient of sum_k d_earlier[k] x earlier[k], in log space (no overflow)."""
+    run = NEG_INF  # log sum over k > t of d_earlier[k] / exp(earlier[k])
+    for k in range(row.size - 1, 0, -1):
+        if d_earlier[k] > 0.0:
+            run = _lae(run, np.log(d_earlier[k]) - earlier[k])
+        t = k - 1
+        if run > NEG_INF and row[t] > NEG_INF:
+            d_row[t] += np.exp(row[t] + run)
+
+
+@njit(cache=False)
+def _star(b, joint, ls, ev, deps, cuts, d_joint, d_ls, d_ev) -> float:
+    """log Z of precluder ``b`` and its dependents, as ``preemption.star``; accumulates its gradients.
+
+    ``joint``, ``ls``, ``ev`` are [Q, bins] log prior + evidence, log survival and evidence;
+    ``d_joint`` gets the gradient for log prior + evidence, ``d_ls`` for the log survival and
+    ``d_ev`` the extra gradient of the dependents' beyond bins (through their survival).
+    """
+    bins = joint.shape[1]
+    last = bins - 1
+    earlier = np.empty((deps.size, bins))
+    share = np.empty((deps.size, bins))  # the share of a's months before T_b in a's term
+    total = joint[b].copy()
+    for m in range(deps.size):
+        a = deps[m]
+        earlier[m] = _earlier(joint[a])
+        for i in range(bins):
+            c = cuts[m, i]
+            term, share[m, i] = _lae_share(earlier[m, c], ls[a, c] + ev[a, last])
+            total[i] += term
+    weights = np.zeros(bins)
+    log_z = _lse_into(total, weights)
+    d_joint[b] += weights
+    for m in range(deps.size):
+        a = deps[m]
+        d_earlier = np.zeros(bins)
+        for i in range(bins):
+            if weights[i] > 0.0:
+                c = cuts[m, i]
+                d_earlier[c] += weights[i] * share[m, i]
+                through_survival = weights[i] * (1.0 - share[m, i])
+                d_ls[a, c] += through_survival
+                d_ev[a, last] += through_survival
+        _earlier_backward(joint[a], earlier[m], d_earlier, d_joint[a])
+    return log_z
+
+
+@njit(cache=False)
+def _marginal(joint, ls, ev, link_consts, n_links, d_joint, d_ls, d_ev) -> float:
+    """log P(evidence | parameters), T summed out per question (pre-empted pairs jointly)."""
+    n_q = joint.shape[0]
+    linked = np.zeros(n_q, dtype=np.bool_)
+    total = 0.0
+    start = 0
+    while start < n_links:
+        b = int(link_consts[start, 1])
+        stop = start
+        while stop < n_links and int(link_consts[stop, 1]) == b:
+            stop += 1
+        deps = link_consts[start:stop, 0].astype(np.int64)
+        cuts = link_consts[start:stop, 2:].astype(np.int64)
+        total += _star(b, joint, ls, ev, deps, cuts, d_joint, d_ls, d_ev)
+        linked[b] = True
+        linked[deps] = True
+        start = stop
+    for q in range(n_q):
+        if not linked[q]:
+            total += _lse_into(joint[q], d_joint[q])
+    return total
+
+
+@njit(cache=False)
+def _normal(x, mu, sd):
+    """(log N(x; mu, sd) up to a constant, d/dx, d/dsd)."""
+    z = (x - mu) / sd
+    return -0.5 * z * z - np.log(sd), -z / sd, (z * z - 1.0) / sd
+
+
+@njit(cache=False)
+def _reliability_prior(x, kind_consts, expert_consts, layout_consts, grad, log_r, log_not_r, d_logit_r):
+    """Log priors of the kind means, spreads and logit reliabilities (their gradients go to ``grad``).
+
+    Fills log r and log (1 - r); returns the log prior and what :func:`_reliability_backward` needs.
+    """
+    n_e, n_k = expert_consts.shape[0], int(layout_consts[6])
+    o_mean, o_spread, o_rel, is_centred = int(layout_consts[2]), int(layout_consts[3]), int(layout_consts[4]), layout_consts[5] > 0
+    total = 0.0
+    means, spreads = np.empty(max(n_k, 1)), np.empty(max(n_k, 1))
+    for k in range(n_k):
+        means[k], spreads[k] = np.exp(x[o_mean + k]), np.exp(x[o_spread + k])
+        z = (means[k] - kind_consts[k, 0]) / kind_consts[k, 1]
+        total += -0.5 * z * z + x[o_mean + k]  # truncated normal (its normaliser is constant) + log Jacobian
+        grad[o_mean + k] += -z / kind_consts[k, 1] * means[k] + 1.0
+        z = spreads[k] / kind_consts[k, 2]
+        total += -0.5 * z * z + x[o_spread + k]  # half-normal + log Jacobian
+        grad[o_spread + k] += -z * z + 1.0
+    mu, sd, raw = np.empty(n_e), np.empty(n_e), np.empty(n_e)
+    for e in range(n_e):
+        kind, pooled = int(expert_consts[e, 0]), expert_consts[e, 1] > 0
+        mu[e] = means[kind] if pooled else expert_consts[e, 2]
+        sd[e] = spreads[kind] if pooled else expert_consts[e, 3]
+        raw[e] = x[o_rel + e]
+        logit_r = raw[e] if is_centred else mu[e] + sd[e] * raw[e]
+        log_r[e], log_not_r[e] = -_softplus(-logit_r), -_softplus(logit_r)
+        total += _normal(raw[e], mu[e], sd[e])[0] if is_centred else -0.5 * raw[e] * raw[e]
+    return total, mu, sd, raw, means, spreads
+
+
+@njit(cache=False)
+def _reliability_backward(d_logit_r, mu, sd, raw, means, spreads, expert_consts, layout_consts, grad) -> None:
+    """Chains d/d logit r (likelihood and, when centred, the prior) to the unconstrained parameters."""
+    o_mean, o_spread, o_rel, is_centred = int(layout_consts[2]), int(layout_consts[3]), int(layout_consts[4]), layout_consts[5] > 0
+    for e in range(expert_consts.shape[0]):
+        kind, pooled = int(expert_consts[e, 0]), expert_consts[e, 1] > 0
+        if is_centred:
+            _, d_x, d_sd = _normal(raw[e], mu[e], sd[e])
+            grad[o_rel + e] += d_logit_r[e] + d_x
+            d_mu = -d_x
+        else:
+            grad[o_rel + e] += -raw[e] + d_logit_r[e] * sd[e]
+            d_mu, d_sd = d_logit_r[e], d_logit_r[e] * raw[e]
+        if pooled:
+            grad[o_mean + kind] += d_mu * means[kind]
+            grad[o_spread + kind] += d_sd * spreads[kind]
+
+
+@njit(cache=False)
+def logp_grad(x, w_in, w_out, record_right, record_wrong, constant_log, question_consts, kind_consts,
+              expert_consts, link_consts, layout_consts):
+    """(log density up to a constant, its gradient) at the unconstrained point ``x``."""
+    n_q, bins = constant_log.shape
+    n_e = expert_consts.shape[0]
+    grad = np.zeros(x.size)
+    log_r, log_not_r, d_logit_r = np.empty(n_e), np.empty(n_e), np.zeros(n_e)
+    total, mu, sd, raw, means, spreads = _reliability_prior(x, kind_consts, expert_consts, layout_consts, grad,
+                                                            log_r, log_not_r, d_logit_r)
+    flat_ev = constant_log.copy().reshape(n_q * bins)
+    d_log_r, d_log_not_r = record_right.copy(), record_wrong.copy()
+    total += np.dot(log_r, record_right) + np.dot(log_not_r, record_wrong)
+    # Every open statement counts in w_in or w_out at each bin, so w_out = (its weight per question) - w_in:
+    # one matrix-vector product each way instead of two.
+    weight = np.empty((n_e, n_q))
+    for q in range(n_q):
+        weight[:, q] = w_in[:, q * bins] + w_out[:, q * bins]
+    flat_ev += np.dot(log_r - log_not_r, w_in)
+    per_question = np.dot(log_not_r, weight)
+    for q in range(n_q):
+        flat_ev[q * bins:(q + 1) * bins] += per_question[q]
+    ev = flat_ev.reshape((n_q, bins))
+    lp, ls, slope = np.empty((n_q, bins)), np.empty((n_q, bins)), np.empty((n_q, bins, 2))
+    o_alpha, o_beta = int(layout_consts[0]), int(layout_consts[1])
+    for q in range(n_q):
+        mu_a, sd_a, mu_b, sd_b = question_consts[q, 0], question_consts[q, 1], question_consts[q, 2], question_consts[q, 3]
+        a, b = x[o_alpha + q], x[o_beta + q]
+        total += -0.5 * ((a - mu_a) / sd_a) ** 2 - 0.5 * ((b - mu_b) / sd_b) ** 2
+        grad[o_alpha + q] += -(a - mu_a) / sd_a**2
+        grad[o_beta + q] += -(b - mu_b) / sd_b**2
+        _log_prior_t(a, b, int(question_consts[q, 4]), lp[q], ls[q], slope[q])
+    d_joint, d_ls, d_ev = np.zeros((n_q, bins)), np.zeros((n_q, bins)), np.zeros((n_q, bins))
+    total += _marginal(lp + ev, ls, ev, link_consts, int(layout_consts[7]), d_joint, d_ls, d_ev)
+    for q in range(n_q):
+        d_a, d_b = _hazard_backward(int(question_consts[q, 4]), slope[q], d_joint[q], d_ls[q])
+        grad[o_alpha + q] += d_a
+        grad[o_beta + q] += d_b
+    d_flat = (d_joint + d_ev).reshape(n_q * bins)
+    through_in = np.dot(w_in, d_flat)
+    d_log_r += through_in
+    d_log_not_r += np.dot(weight, d_flat.reshape((n_q, bins)).sum(axis=1)) - through_in
+    for e in range(n_e):
+        r = np.exp(log_r[e])
+        d_logit_r[e] = d_log_r[e] * (1.0 - r) - d_log_not_r[e] * r
+    _reliability_backward(d_logit_r, mu, sd, raw, means, spreads, expert_consts, layout_consts, grad)
+    return total, grad

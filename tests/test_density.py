@@ -1,0 +1,78 @@
+"""The hand-written log density against PyTensor's, with its automatic gradient, at random points."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+import numpy as np
+import pytest
+
+from forecast import density
+from forecast.model import build_model, centred, evidence_data
+
+from .worlds import World
+
+
+def _world(root, shape: str) -> tuple:
+    world = World(root)
+    if shape in ("pair", "star"):
+        world.question("a", start="2024-01", end="2028-12", hazard=0.3, trend=0.1, precluded_by="b")
+        world.question("b", start="2023-07", end="2029-12", hazard=0.1, trend=0.5)
+        if shape == "star":
+            world.question("c", start="2024-06", end="2027-12", hazard=0.2, precluded_by="b", notice=False)
+    else:
+        world.question("a", start="2024-01", end="2028-12", hazard=0.3, trend=0.1)
+        world.question("c", start="2022-01", end="2031-12", hazard=0.05, notice=False)
+    for name, kind in (("Ann", "analyst"), ("Bob", "official"), ("Dmitry Rogozin", "official"), ("Cyd", "analyst")):
+        world.expert(name, kind)
+    world.say("a", "Ann", "by 2026", on="2024-06-01")
+    world.say("a", "Dmitry Rogozin", "not within the horizon", on="2024-06-01")
+    world.say("a", "Cyd", "between 2025 and 2026", on="2024-05-01", strength="hedged")
+    other = "b" if shape in ("pair", "star") else "c"
+    world.say(other, "Bob", "between 2025 and 2026", on="2024-06-01")
+    world.say(other, "Cyd", "after 2027", on="2024-06-01")
+    if shape == "star":
+        world.say("c", "Ann", "by 2025", on="2024-06-01")
+        world.observe("c", "event-not-yet", on="2024-09-30")
+    world.observe("a", "event-not-yet", on="2024-08-15")
+    return world.dataset("2024-10-01"), world.priors
+
+
+def _pytensor(data, priors):
+    model = build_model(data, priors)
+    function = model.logp_dlogp_function(ravel_inputs=True)
+    function.set_extra_values({})
+    assert [v.name for v in model.value_vars] == [name for name, _, _ in density.value_layout(data, priors)]
+    return function, sum(int(np.prod(v.shape)) for v in model.initial_point().values())
+
+
+def _hand(data, priors):
+    arrays = evidence_data(data, priors) | density.structure_arrays(data, priors)
+    return lambda x: density.logp_grad(x, *(np.ascontiguousarray(arrays[name]) for name, _ in density.SLOTS))
+
+
+@pytest.mark.parametrize("shape", ["alone", "pair", "star", "centred"])
+def test_matches_pytensor_log_density_and_gradient(tmp_path, shape):
+    data, priors = _world(tmp_path, "alone" if shape == "centred" else shape)
+    if shape == "centred":  # many statements per expert: the centred parameterisation
+        data = replace(data, stmt_weight=data.stmt_weight * 40)
+        assert centred(data)
+    reference, size = _pytensor(data, priors)
+    hand = _hand(data, priors)
+    rng = np.random.default_rng(7)
+    points = [rng.normal(0.0, 1.0, size) for _ in range(6)]
+    values = []
+    for x in points:
+        expected_logp, expected_grad = reference(x)
+        logp, grad = hand(x)
+        np.testing.assert_allclose(grad, expected_grad, rtol=1e-7, atol=1e-9)
+        values.append((logp, float(expected_logp)))
+    differences = np.array([[a - values[0][0], b - values[0][1]] for a, b in values[1:]])
+    np.testing.assert_allclose(differences[:, 0], differences[:, 1], rtol=1e-9, atol=1e-9)  # equal up to a constant
+
+
+def test_applies_only_to_free_reliabilities(tmp_path):
+    data, _ = _world(tmp_path, "alone")
+    assert density.applies(data, None)
+    assert not density.applies(data, np.full(len(data.experts), 0.7))
+    assert not density.applies(replace(data, experts=[]), None)
