@@ -254,8 +254,8 @@ def _write_atomic(path: Path, write: Callable[[Path], object]) -> None:
 def compile_job(payload: bytes) -> None:
     """In a child process: build the model, compile both callbacks into the cache, save its prior draws and layout.
 
-    With ``hand_layout`` (the parameters as :mod:`forecast.density` lays them out), the log density is the
-    hand-written one; the expansion to every traced variable stays PyTensor's.
+    With ``hand_layout`` (every traced variable as :mod:`forecast.density` lays them out), the log density
+    and the expansion are the hand-written ones; PyTensor then only lays out the model and draws its prior.
     """
     key, build, hand_layout = pickle.loads(payload)  # noqa: S301  (written by the parent process, below)
     model = build()
@@ -263,10 +263,11 @@ def compile_job(payload: bytes) -> None:
     if hand_layout is not None:
         from . import density
 
-        laid_out = [[n, *s] for n, s in zip(layout["names"], layout["slices"]) if s[1] <= layout["n_dim"]]
+        laid_out = [[name, *where] for name, where in zip(layout["names"], layout["slices"])]
         if laid_out != hand_layout:
-            raise ForecastError(f"the model's parameters {laid_out} are not laid out as the density's {hand_layout}")
-        logp_fn, layout["logp_shared"] = density.logp_grad, [list(slot) for slot in density.SLOTS]
+            raise ForecastError(f"the model's variables {laid_out} are not laid out as the density's {hand_layout}")
+        logp_fn, expand_fn = density.logp_grad, density.expand
+        layout["logp_shared"] = layout["expand_shared"] = [list(slot) for slot in density.SLOTS]
     _callbacks(key, layout, logp_fn, expand_fn)
     folder = cache_dir()
     folder.mkdir(parents=True, exist_ok=True)

@@ -41,6 +41,18 @@ def value_layout(data: Dataset, priors: Priors) -> list[list]:
     return [[name, int(start), int(start + size)] for (name, size), start in zip(sizes, starts)]
 
 
+def expanded_layout(data: Dataset, priors: Priors) -> list[list]:
+    """What :func:`expand` returns, as PyMC lays it out: [name, start, stop] each."""
+    values = value_layout(data, priors)
+    n_q, n_e, n_k, at = len(data.questions), len(data.experts), len(PriorArrays.from_priors(data, priors).kinds), values[-1][2]
+    traced = [("kind_mean", n_k), ("kind_spread", n_k)] if n_k else []
+    traced += [("reliability", n_e), ("p_T", n_q * data.bins), ("p_preempted", n_q)]
+    for name, size in traced:
+        values.append([name, at, at + size])
+        at += size
+    return values
+
+
 def structure_arrays(data: Dataset, priors: Priors) -> dict[str, np.ndarray]:
     """The model's priors and layout as float arrays (empty tables padded to one row, with counts in the layout).
 
@@ -234,7 +246,7 @@ def _normal(x, mu, sd):
 
 
 @njit(cache=False)
-def _reliability_prior(x, kind_consts, expert_consts, layout_consts, grad, log_r, log_not_r, d_logit_r):
+def _reliability_prior(x, kind_consts, expert_consts, layout_consts, grad, log_r, log_not_r):
     """Log priors of the kind means, spreads and logit reliabilities (their gradients go to ``grad``).
 
     Fills log r and log (1 - r); returns the log prior and what :func:`_reliability_backward` needs.
@@ -282,15 +294,20 @@ def _reliability_backward(d_logit_r, mu, sd, raw, means, spreads, expert_consts,
 
 
 @njit(cache=False)
-def logp_grad(x, w_in, w_out, record_right, record_wrong, constant_log, question_consts, kind_consts,
+def _evaluate(x, w_in, w_out, record_right, record_wrong, constant_log, question_consts, kind_consts,
               expert_consts, link_consts, layout_consts):
-    """(log density up to a constant, its gradient) at the unconstrained point ``x``."""
+    """The log density up to a constant, its gradient, and on the way the posterior over T given ``x``.
+
+    The gradient of log Z with respect to a bin's log potential is that bin's posterior probability,
+    so ``d_flat`` ([Q x bins]) is p_T (the dependents' beyond bins included) and ``d_ls`` holds each
+    dependent's pre-empted mass at the survival bins it was gathered from.
+    """
     n_q, bins = constant_log.shape
     n_e = expert_consts.shape[0]
     grad = np.zeros(x.size)
     log_r, log_not_r, d_logit_r = np.empty(n_e), np.empty(n_e), np.zeros(n_e)
     total, mu, sd, raw, means, spreads = _reliability_prior(x, kind_consts, expert_consts, layout_consts, grad,
-                                                            log_r, log_not_r, d_logit_r)
+                                                            log_r, log_not_r)
     flat_ev = constant_log.copy().reshape(n_q * bins)
     d_log_r, d_log_not_r = record_right.copy(), record_wrong.copy()
     total += np.dot(log_r, record_right) + np.dot(log_not_r, record_wrong)
@@ -327,4 +344,29 @@ def logp_grad(x, w_in, w_out, record_right, record_wrong, constant_log, question
         r = np.exp(log_r[e])
         d_logit_r[e] = d_log_r[e] * (1.0 - r) - d_log_not_r[e] * r
     _reliability_backward(d_logit_r, mu, sd, raw, means, spreads, expert_consts, layout_consts, grad)
-    return total, grad
+    return total, grad, d_flat, d_ls, log_r, means, spreads
+
+
+@njit(cache=False)
+def logp_grad(x, w_in, w_out, record_right, record_wrong, constant_log, question_consts, kind_consts,
+              expert_consts, link_consts, layout_consts):
+    """(log density up to a constant, its gradient) at the unconstrained point ``x``."""
+    out = _evaluate(x, w_in, w_out, record_right, record_wrong, constant_log, question_consts, kind_consts,
+                    expert_consts, link_consts, layout_consts)
+    return out[0], out[1]
+
+
+@njit(cache=False)
+def expand(x, w_in, w_out, record_right, record_wrong, constant_log, question_consts, kind_consts,
+           expert_consts, link_consts, layout_consts):
+    """Every traced variable at ``x``, as PyMC lays them out (see :func:`expanded_layout`), in a 1-tuple."""
+    _, _, p_t, d_ls, log_r, means, spreads = _evaluate(
+        x, w_in, w_out, record_right, record_wrong, constant_log, question_consts, kind_consts, expert_consts,
+        link_consts, layout_consts)
+    n_q, n_k = question_consts.shape[0], int(layout_consts[6])
+    preempted = np.zeros(n_q)
+    for m in range(int(layout_consts[7])):
+        a = int(link_consts[m, 0])
+        preempted[a] = d_ls[a, :int(question_consts[a, 4])].sum()
+    values = np.concatenate((x, means[:n_k], spreads[:n_k], np.exp(log_r), p_t, preempted))
+    return (values,)

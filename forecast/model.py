@@ -290,7 +290,7 @@ class DateModel:
         values = self.sampler_data(self.data)
         key = compile_key(self.config_hash, self.data, values)
         build = partial(build_model, self.data, self.priors, self.fixed_reliability)
-        layout = density.value_layout(self.data, self.priors) if self.hand_density else None
+        layout = density.expanded_layout(self.data, self.priors) if self.hand_density else None
         return compile_cached(key, build, values, on_compile, layout)
 
     def _fit_nutpie(self, settings: FitSettings, data: Dataset | None, progress: Progress) -> Draws:

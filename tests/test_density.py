@@ -8,6 +8,7 @@ import numpy as np
 import pytest
 
 from forecast import density
+from forecast.compiled import _layout
 from forecast.model import build_model, centred, evidence_data
 
 from .worlds import World
@@ -46,9 +47,25 @@ def _pytensor(data, priors):
     return function, sum(int(np.prod(v.shape)) for v in model.initial_point().values())
 
 
-def _hand(data, priors):
+def _hand(data, priors, function=density.logp_grad):
     arrays = evidence_data(data, priors) | density.structure_arrays(data, priors)
-    return lambda x: density.logp_grad(x, *(np.ascontiguousarray(arrays[name]) for name, _ in density.SLOTS))
+    return lambda x: function(x, *(np.ascontiguousarray(arrays[name]) for name, _ in density.SLOTS))
+
+
+@pytest.mark.parametrize("shape", ["alone", "pair", "star"])
+def test_expansion_matches_pytensor(tmp_path, shape):
+    """Every traced variable (reliabilities, the posterior over T given the parameters, P(pre-empted))."""
+    data, priors = _world(tmp_path, shape)
+    model = build_model(data, priors)
+    layout, _, expand_fn = _layout(model)
+    assert [[n, *s] for n, s in zip(layout["names"], layout["slices"])] == density.expanded_layout(data, priors)
+    values = evidence_data(data, priors)
+    reference = lambda x: expand_fn(x, *(values[name] for name, _ in layout["expand_shared"]))[0]  # noqa: E731
+    hand = _hand(data, priors, density.expand)
+    rng = np.random.default_rng(11)
+    for _ in range(4):
+        x = rng.normal(0.0, 1.0, layout["n_dim"])
+        np.testing.assert_allclose(hand(x)[0], reference(x), rtol=1e-7, atol=1e-10)
 
 
 @pytest.mark.parametrize("shape", ["alone", "pair", "star", "centred"])
