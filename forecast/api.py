@@ -121,7 +121,7 @@ class ForecastStore:
     def scores(self, question: str | None = None, tag: str | None = None) -> pd.DataFrame:
         """Every scored forecast of a resolved checkpoint: model, prior and baselines (as `forecast score --csv`)."""
         from .questions import store_priors
-        from .scorecard import scorecard
+        from .scoring.scorecard import scorecard
 
         with self.store.reader() as session:
             card = scorecard(session, store_priors(session), question, tag=tag)

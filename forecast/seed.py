@@ -124,7 +124,7 @@ def _load_evidence(session: Session, path: Path, report: InitReport) -> None:
 
 def load_casebook_file(session: Session, path: Path, report: InitReport) -> None:
     """One casebook file: its question (priors by the default recipe unless given), evidence and resolution."""
-    from .resolution import resolve
+    from .scoring.resolution import resolve
 
     data = _read_toml(path)
     _check_keys(data, _FILE_KEYS, str(path))

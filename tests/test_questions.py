@@ -143,7 +143,7 @@ def test_a_question_without_notice_rule_and_a_binary_one(run, tmp_path: Path) ->
     assert run("question", "add", str(binary)).exit_code == 0
     shown = run("question", "show", "summit-held").output
     assert "notice             none" in shown
-    from forecast.resolution import checkpoints
+    from forecast.scoring.resolution import checkpoints
     from forecast.store import open_store
     from forecast.evidence import question_by_slug
     import datetime as dt
