@@ -22,7 +22,6 @@ from .questions import add_question, set_reliability_priors
 from .store.tables import Observation, Statement
 from .vocab import canonical_observation_kind
 
-PROJECT_ROOT = Path(__file__).resolve().parent.parent
 _STATEMENT_KEYS = {"expert", "said_on", "date_precision", "quote", "quote_kind", "source", "url", "claim", "encoded",
                    "strength", "rationale", "probability"}
 _OBSERVATION_KEYS = {"kind", "observed_on", "date_precision", "source", "url", "note", "effective_on"}
