@@ -14,14 +14,15 @@ from collections.abc import Sequence
 
 import click
 
-from ..text import CONTROL, neutralise_cell
+from ..text import HIDDEN, neutralise_cell
 from ..text import displayable as terminal_text  # what stored text becomes on its way to the terminal
 
 
 def emit_json(data: object) -> None:
-    """Print data as indented JSON (control characters escaped as ``\\uXXXX``, C1 and DEL included)."""
+    """Print data as indented JSON (control and invisible format characters escaped as ``\\uXXXX``, C1 and DEL
+    included)."""
     text = json.dumps(data, indent=2, ensure_ascii=False, default=str)
-    click.echo(CONTROL.sub(lambda m: f"\\u{ord(m.group()):04x}", text))
+    click.echo(HIDDEN.sub(lambda m: f"\\u{ord(m.group()):04x}", text))
 
 
 def _joined(value: object) -> object:
