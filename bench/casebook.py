@@ -47,11 +47,11 @@ def _per_question(card: dict) -> dict[str, dict[str, float]]:
 
 def backtest_question(path: Path, settings) -> dict:
     """Backtest one casebook question in a fresh store and return its scores and raw rows."""
-    from forecast.backtest import backtest
+    from forecast.scoring.backtest import backtest
     from forecast.casebook import backtest_span, half, load
-    from forecast.calibration import MODEL
+    from forecast.scoring.calibration import MODEL
     from forecast.questions import store_priors
-    from forecast.scorecard import scorecard
+    from forecast.scoring.scorecard import scorecard
     from forecast.store import open_store
 
     with tempfile.TemporaryDirectory() as tmp:
@@ -80,7 +80,7 @@ def backtest_question(path: Path, settings) -> dict:
 
 def summarise(results: list[dict]) -> dict:
     """Per forecaster: mean scores over questions, and the paired model-minus-baseline difference with its interval."""
-    from forecast.scoring import bootstrap_difference, murphy, reliability_diagram
+    from forecast.scoring.rules import bootstrap_difference, murphy, reliability_diagram
 
     out: dict = {"questions": len(results), "forecasters": {}}
     for metric in ("rps", "brier"):

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -121,7 +122,7 @@ class ForecastStore:
     def scores(self, question: str | None = None, tag: str | None = None) -> pd.DataFrame:
         """Every scored forecast of a resolved checkpoint: model, prior and baselines (as `forecast score --csv`)."""
         from .questions import store_priors
-        from .scorecard import scorecard
+        from .scoring.scorecard import scorecard
 
         with self.store.reader() as session:
             card = scorecard(session, store_priors(session), question, tag=tag)
@@ -152,10 +153,13 @@ class ForecastStore:
 
     def run(self, question: str | None = None, *, as_of: DateLike | None = None, known_at: str | None = None,
             draws: int = 1000, tune: int | None = None, chains: int = 4, seed: int = 20220726,
-            sampler: str = "nutpie") -> RunSummary:
+            sampler: str = "nutpie", allow_tampered: bool = False) -> RunSummary:
         """Fit every open question jointly and store the run, as `forecast run` does; returns it.
 
         ``tune=None`` tunes adaptively: 500 steps, re-sampled once with 1000 if the fit fails its diagnostics.
+        A store changed outside forecast raises :class:`~forecast.errors.TamperError`; with ``allow_tampered``
+        (as ``forecast run --allow-tampered``) it is fitted anyway, each problem issued as a
+        :class:`~forecast.errors.TamperWarning`.
         """
         from .questions import store_priors
         from .runs import fit_settings, run_forecast
@@ -164,7 +168,7 @@ class ForecastStore:
         with self.store.reader() as session:
             priors = store_priors(session)
         run_id = run_forecast(self.store, priors, settings, question, _day(as_of, month_end=True),
-                              parse_datetime(known_at) if known_at else None)
+                              parse_datetime(known_at) if known_at else None, allow_tampered, warn=_warn_tampered)
         return self.get_run(run_id)
 
     def get_run(self, run_id: int) -> RunSummary:
@@ -187,6 +191,13 @@ class ForecastStore:
         from .draws import write_datatree
 
         return write_datatree(self.draws(run_id), Path(path))
+
+
+def _warn_tampered(problem: str) -> None:
+    from .errors import TamperWarning
+
+    # stacklevel 4: this function, run_forecast, ForecastStore.run, then the caller's line
+    warnings.warn(f"fitted anyway (allow_tampered): {problem}", TamperWarning, stacklevel=4)
 
 
 def _summary(session: Any, run: Any) -> RunSummary:

@@ -1,4 +1,5 @@
-"""Impossible evidence is refused: an observation must fit the question's horizon, notice rule and the others.
+"""Impossible evidence is refused: an observation must fit the question's horizon (not dated before it; an event
+not after it), notice rule and the others.
 
 Notice observations are allowed on a question without a notice rule (an exit at the end of a calendar year,
 say); they then constrain the date only through their ``effective_on`` date.
@@ -38,6 +39,9 @@ def pending_notice(rows: list[Observation], before: dt.date | None = None) -> Ob
 
 def _check_rules(spec: QuestionSpec, new: Observation) -> None:
     end, month = parse_month(spec.horizon_end), date_month(new.observed_on)
+    if month < parse_month(spec.horizon_start):
+        raise InputError(f"observation date {new.observed_on.isoformat()} is before the horizon of {spec.slug!r} "
+                         f"(from {spec.horizon_start})")
     if new.kind == "event" and month > end:
         raise InputError(f"an event on {new.observed_on} is after the horizon of {spec.slug!r} (to {spec.horizon_end}): "
                          "resolve the question as not within the horizon instead")

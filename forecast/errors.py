@@ -33,5 +33,9 @@ class TamperError(StoreError):
     """The store was changed outside forecast (found by `forecast verify`)."""
 
 
+class TamperWarning(UserWarning):
+    """A problem `forecast verify` found in a store fitted anyway (``run(..., allow_tampered=True)`` in the API)."""
+
+
 class OutputError(ForecastError):
     """A file cannot be written: a full disk, no permission, a missing directory."""

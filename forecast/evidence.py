@@ -85,16 +85,6 @@ def add_expert(
     return expert
 
 
-def _check_observation_date(day: dt.date, question: Question, today: dt.date | None) -> dt.date:
-    """An observation is dated from the first day of its question's horizon to today."""
-    validate.past_date(day, today=today)
-    year, index = divmod(parse_month(question.horizon_start), 12)
-    if day < dt.date(year, index + 1, 1):
-        raise InputError(f"observation date {day.isoformat()} is before the horizon of {question.slug!r} "
-                         f"(from {question.horizon_start})")
-    return day
-
-
 def _check_new(session: Session, table: type, uid: str, what: str) -> None:
     existing = session.exec(select(table).where(table.uid == uid)).first()
     if existing is not None:
@@ -158,7 +148,7 @@ def log_observation(
     q = question_by_slug(session, question)
     kind = _choice(canonical_observation_kind(kind), OBSERVATION_KINDS, "observation kind")
     _choice(date_precision, DATE_PRECISIONS, "date precision")
-    _check_observation_date(observed_on, q, today)
+    validate.past_date(observed_on, today=today)  # the question's horizon is checked with the other rules
     source, note = validate.text(source, "source"), validate.text(note, "note")
     if not source.strip():
         raise InputError("an observation needs a source")

@@ -15,6 +15,7 @@ from .priors import Priors
 from .runs import latest_run
 from .store.tables import ForecastResult, ForecastRun, Question
 from .summary import BEYOND
+from .views import run_results
 
 _JSON_FIELDS = ("questions", "settings", "evidence", "diagnostics", "reliabilities")
 
@@ -84,11 +85,8 @@ def monthly_rows(record: dict) -> list[dict]:
 
 def forecast_rows(session: Session, question: str) -> list[dict]:
     """One row per stored run of ``question``, oldest first: checkpoints, P(not within the horizon), median, intervals."""
-    query = (select(ForecastRun, ForecastResult).join(ForecastResult, ForecastResult.run_id == ForecastRun.id)
-             .join(Question, Question.id == ForecastResult.question_id).where(Question.slug == question)
-             .order_by(ForecastRun.as_of, ForecastRun.id))
     rows = []
-    for run, result in session.exec(query):
+    for run, result in session.exec(run_results(question)):
         head = json.loads(result.headline)
         intervals = {f"{which}_{level[:-1]}": bounds[i] for level, bounds in head["intervals"].items()
                      for i, which in enumerate(("low", "high"))}

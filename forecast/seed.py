@@ -22,7 +22,6 @@ from .questions import add_question, set_reliability_priors
 from .store.tables import Observation, Statement
 from .vocab import canonical_observation_kind
 
-PROJECT_ROOT = Path(__file__).resolve().parent.parent
 _STATEMENT_KEYS = {"expert", "said_on", "date_precision", "quote", "quote_kind", "source", "url", "claim", "encoded",
                    "strength", "rationale", "probability"}
 _OBSERVATION_KEYS = {"kind", "observed_on", "date_precision", "source", "url", "note", "effective_on"}
@@ -124,7 +123,7 @@ def _load_evidence(session: Session, path: Path, report: InitReport) -> None:
 
 def load_casebook_file(session: Session, path: Path, report: InitReport) -> None:
     """One casebook file: its question (priors by the default recipe unless given), evidence and resolution."""
-    from .resolution import resolve
+    from .scoring.resolution import resolve
 
     data = _read_toml(path)
     _check_keys(data, _FILE_KEYS, str(path))

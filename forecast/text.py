@@ -2,7 +2,9 @@
 
 Escape sequences (which a terminal would act on, also when a report is read with ``cat`` or
 ``less -R``) are removed whole, other control characters dropped, and a carriage return becomes a
-line break, so that text can neither rewrite what is already shown nor plant a hyperlink. CSV
+line break, so that text can neither rewrite what is already shown nor plant a hyperlink. Invisible
+format characters are dropped too, so that text cannot reorder what is shown around it (bidirectional
+overrides) nor pass for other text (zero-width characters). CSV
 cells that a spreadsheet would run as a formula get a leading ``'`` (OWASP's advice), reversibly.
 """
 
@@ -18,12 +20,18 @@ _ESCAPE_SEQUENCE = re.compile(
     r"|\x1b[ -/]*[0-~]?"
 )
 CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")  # C0 but tab and newline, DEL, C1
+# Bidirectional embeddings and overrides (U+202A-U+202E) and isolates (U+2066-U+2069), the "Trojan Source"
+# set; the directional marks (U+200E, U+200F, U+061C); zero-width space, non-joiner and joiner
+# (U+200B-U+200D), word joiner (U+2060) and zero-width no-break space (U+FEFF).
+INVISIBLE = re.compile("[\u061c\u200b-\u200f\u202a-\u202e\u2060\u2066-\u2069\ufeff]")
+HIDDEN = re.compile(f"{CONTROL.pattern}|{INVISIBLE.pattern}")  # what JSON output shows as \\uXXXX escapes
 
 
 def displayable(value: object) -> str:
-    """``value`` as text with escape sequences and control characters (but tab and newline) removed."""
+    """``value`` as text with escape sequences, control characters (but tab and newline) and invisible
+    format characters removed."""
     text = re.sub(r"\r\n?", "\n", "" if value is None else str(value))
-    return CONTROL.sub("", _ESCAPE_SEQUENCE.sub("", text))
+    return INVISIBLE.sub("", CONTROL.sub("", _ESCAPE_SEQUENCE.sub("", text)))
 
 
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")

@@ -6,6 +6,7 @@ import datetime as dt
 import json
 
 from sqlmodel import Session, select
+from sqlmodel.sql.expression import Select
 
 from .evidence import expert_by_name, question_by_slug, ref_of
 from .store.tables import Expert, ForecastResult, ForecastRun, Observation, Question, Statement
@@ -34,11 +35,19 @@ def _headline_text(question: Question, head: dict | None) -> str:
     return f"median {head['median']}; P(not within horizon) {100 * head['not_within_horizon']:.0f}%"
 
 
-def _latest_result(session: Session, question: Question) -> tuple[ForecastRun | None, dict | None]:
+def run_results(question: str, *, kind: str | None = None, newest_first: bool = False) -> Select:
+    """The query for one question's (run, result) pairs, by as-of date then run id; ``kind`` keeps one kind of run."""
     query = (select(ForecastRun, ForecastResult).join(ForecastResult, ForecastResult.run_id == ForecastRun.id)
-             .where(ForecastResult.question_id == question.id, ForecastRun.kind == "full")
-             .order_by(ForecastRun.as_of.desc(), ForecastRun.id.desc()))
-    found = session.exec(query).first()
+             .join(Question, Question.id == ForecastResult.question_id).where(Question.slug == question))
+    if kind is not None:
+        query = query.where(ForecastRun.kind == kind)
+    if newest_first:
+        return query.order_by(ForecastRun.as_of.desc(), ForecastRun.id.desc())
+    return query.order_by(ForecastRun.as_of, ForecastRun.id)
+
+
+def _latest_result(session: Session, question: Question) -> tuple[ForecastRun | None, dict | None]:
+    found = session.exec(run_results(question.slug, kind="full", newest_first=True)).first()
     return (found[0], json.loads(found[1].headline)) if found else (None, None)
 
 

@@ -7,9 +7,9 @@ import tomllib
 
 import numpy as np
 
-from forecast.seed import PROJECT_ROOT
+from forecast.priors import data_dir
 
-RELIABILITY = tomllib.loads((PROJECT_ROOT / "priors" / "reliability.toml").read_text())
+RELIABILITY = tomllib.loads((data_dir("priors") / "reliability.toml").read_text())
 WEIGHTS = {k: v["value"] for k, v in RELIABILITY["weights"].items()}
 DEPENDENCE = {k: v["value"] for k, v in RELIABILITY["dependence"].items()}
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sqlite3
 import subprocess
 import sys
 from pathlib import Path
@@ -10,9 +11,9 @@ import pandas as pd
 import pytest
 
 import forecast
-from forecast.errors import NotFoundError
+from forecast.errors import NotFoundError, TamperError, TamperWarning
 
-from .conftest import PROJECT, QUESTION
+from .conftest import PROJECT, QUESTION, store_exact_run
 
 
 def readme_session() -> str:
@@ -66,3 +67,29 @@ def test_run_summary_and_draws(fitted_db: Path) -> None:
     assert bool(tree["sample_stats"]["diverging"].sum() == summary.diagnostics["divergences"])
     with pytest.raises(NotFoundError, match="no forecast run 99"):
         fc.draws(99)
+
+
+def test_run_refuses_a_tampered_store_unless_allowed(seeded: str, db_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    store_exact_run(seeded)
+    conn = sqlite3.connect(db_path, isolation_level=None)  # a hostile edit, made without forecast
+    conn.execute("DROP TRIGGER statement_immutable")
+    conn.execute("UPDATE statement SET quote = 'forged' WHERE id = 3")
+    conn.close()
+    fits: list[int] = []
+
+    def fit_and_store(*_args: object, **_kwargs: object) -> int:
+        fits.append(1)
+        return 1  # the exact run stored above stands in for the fit
+    monkeypatch.setattr("forecast.runs.fit_and_store", fit_and_store)
+    fc = forecast.open_store(seeded)
+    with pytest.raises(TamperError, match=r"changed outside forecast .*`forecast run --allow-tampered` fits it anyway"):
+        fc.run(draws=10, tune=10, chains=1)
+    assert fits == []
+    with pytest.warns(TamperWarning) as caught:
+        summary = fc.run(draws=10, tune=10, chains=1, allow_tampered=True)
+    assert [str(w.message) for w in caught] == [
+        "fitted anyway (allow_tampered): S3 was changed outside forecast",
+        "fitted anyway (allow_tampered): S3: its uid does not match its content "
+        "(question, expert, said_on, claim_text, quote, source)"]
+    assert {w.filename for w in caught} == {__file__}  # reported at the caller's line
+    assert fits == [1] and summary.id == 1 and QUESTION in summary.headlines

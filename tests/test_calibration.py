@@ -14,13 +14,13 @@ from click.testing import CliRunner
 import sqlalchemy as sa
 from sqlmodel import SQLModel, select
 
-from forecast.backtest import as_of_dates, backtest
-from forecast.calibration import LATEST, MODEL, PRIOR
 from forecast.cli import cli
 from forecast.errors import InputError
 from forecast.model import FitSettings
-from forecast.resolution import checkpoint_outcomes, date_outcome
-from forecast.scorecard import scorecard
+from forecast.scoring.backtest import as_of_dates, backtest
+from forecast.scoring.calibration import LATEST, MODEL, PRIOR
+from forecast.scoring.resolution import checkpoint_outcomes, date_outcome
+from forecast.scoring.scorecard import scorecard
 from forecast.store import open_store
 from forecast.store.tables import Question
 

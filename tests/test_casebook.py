@@ -70,10 +70,10 @@ def test_backtest_span() -> None:
 
 
 def test_one_question_backtested_yearly_and_scored(tmp_path) -> None:
-    from forecast.backtest import backtest
+    from forecast.scoring.backtest import backtest
     from forecast.model import FitSettings
     from forecast.questions import store_priors
-    from forecast.scorecard import scorecard
+    from forecast.scoring.scorecard import scorecard
 
     store = open_store(str(tmp_path / "one.db"))
     path = next(p for p in FILES if p.stem == "us-inf-treaty-withdrawal")

@@ -17,8 +17,7 @@ from forecast.claims.scales import IPCC, KENT, LIKELIHOODS
 from forecast.dataset import build_dataset, interval_mask
 from forecast.errors import ClaimError, InputError
 from forecast.months import parse_day_or_month
-from forecast.priors import load_priors
-from forecast.seed import PROJECT_ROOT
+from forecast.priors import data_dir, load_priors
 from forecast.store import open_store
 from forecast.months import month_ordinal as m
 
@@ -447,7 +446,7 @@ def test_log_stores_verbal_probability_and_beyond_horizon(run, seeded) -> None:
     assert [(_stored(run, r)["probability"], _stored(run, r)["interval"]) for r in ("S9", "S10", "S11")] == [
         (0.83, ["2028-01", None]), (0.6, [None, "2028-12"]), (None, ["2033-01", None])]
     with open_store(str(seeded)).session() as session:
-        data = build_dataset(session, load_priors(PROJECT_ROOT / "priors"), as_of=dt.date(2023, 4, 1))
+        data = build_dataset(session, load_priors(data_dir("priors")), as_of=dt.date(2023, 4, 1))
     beyond_bins = data.stmt_in[data.stmt_refs.index("S11")]
     assert beyond_bins[-1] and beyond_bins.sum() == 1  # the model reads it as the "not within the horizon" bin only
 

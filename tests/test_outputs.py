@@ -23,8 +23,9 @@ from forecast.evidence import content_uid
 from forecast.report.figures import experts_figure
 from forecast.report.render import EVIDENCE_HEADERS
 from forecast.store import Expert, Question, Statement, open_store
+from forecast.text import displayable
 
-from .conftest import QUESTION
+from .conftest import QUESTION, log_args, sqlite_only
 
 EVIL = "Dr $\\frac{$ Evil"
 OSC8 = "\x1b]8;;http://evil\x1b\\x\x1b]8;;\x1b\\"
@@ -186,3 +187,32 @@ def test_error_messages_carry_no_raw_control_characters(run, seeded) -> None:
     result = run("retract", "S1", "--reason", "again")
     assert result.exit_code == 2 and "(misquoted " in result.stderr and result.stderr.count("\n") == 1
     _assert_terminal_safe(result.stderr)
+
+
+# Bidirectional embeddings, overrides and isolates; directional marks; zero-width characters.
+INVISIBLE = [*map(chr, range(0x202A, 0x202F)), *map(chr, range(0x2066, 0x206A)), "\u200e", "\u200f", "\u061c",
+             "\u200b", "\u200c", "\u200d", "\u2060", "\ufeff"]
+
+
+@pytest.mark.parametrize("char", INVISIBLE, ids=lambda char: f"U+{ord(char):04X}")
+def test_shown_text_drops_bidi_and_zero_width_characters(char: str) -> None:
+    assert displayable(f"{char}Zak{char} said: by {char}2030{char}") == "Zak said: by 2030"
+
+
+@sqlite_only  # the text shown, not the store, is under test
+def test_terminal_output_hides_no_bidi_or_zero_width_characters(run, seeded) -> None:
+    hidden = "".join(INVISIBLE)
+    name, quote, source = f"Ev{hidden}e", f"stays{hidden} until 2028", f"https://example.org/{hidden}q"
+    assert run("expert", "add", name, "--kind", "analyst").output == "Added expert Eve (analyst).\n"
+    assert run(*log_args(expert=name, quote=quote, source=source), "--no-update").exit_code == 0
+    shown = {" ".join(args): run(*args).output for args in (["evidence", "list"], ["evidence", "list", "--csv"],
+                                                             ["expert", "list"], ["expert", "show", name])}
+    assert {args: set(output) & set(INVISIBLE) for args, output in shown.items()} == dict.fromkeys(shown, set())
+    assert all("Eve" in output for output in shown.values())
+    assert "https://example.org/q" in shown["evidence list"] and "stays until 2028" in shown["evidence list --csv"]
+    listed = run("evidence", "list", "--json")
+    assert not set(listed.output) & set(INVISIBLE) and "\\u202e" in listed.output
+    assert {(r.get("expert"), r.get("quote"), r["source"]) for r in json.loads(listed.output)} >= {(name, quote, source)}
+    assert run("retract", "S1", "--reason", f"mis{hidden}quoted").exit_code == 0
+    again = run("retract", "S1", "--reason", "again")  # the error repeats the stored reason
+    assert again.exit_code == 2 and not set(again.stderr) & set(INVISIBLE) and "(mis\\u202a" in again.stderr

@@ -8,12 +8,12 @@ import json
 import pytest
 from click.testing import CliRunner
 
-from forecast.backtest import backtest
-from forecast.calibration import MODEL
 from forecast.cli import cli
 from forecast.dataset import build_dataset
 from forecast.model import FitSettings
-from forecast.scorecard import scorecard
+from forecast.scoring.backtest import backtest
+from forecast.scoring.calibration import MODEL
+from forecast.scoring.scorecard import scorecard
 
 from .conftest import INIT, log_args
 from .worlds import World
@@ -77,7 +77,7 @@ def test_late_and_silent_experts_are_scored_over_the_model_s_checkpoints(three) 
 def test_month_precision_resolution_is_known_at_the_end_of_its_month(tmp_path) -> None:
     w = World(tmp_path)
     w.question("q", start="2019-01", end="2021-12", public=False)
-    from forecast.resolution import resolve
+    from forecast.scoring.resolution import resolve
 
     with w.store.session() as session:
         resolve(session, "q", month="2020-01", source="archive")

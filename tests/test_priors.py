@@ -8,13 +8,12 @@ from pathlib import Path
 import pytest
 
 from forecast.errors import PriorError
-from forecast.priors import load_priors
-from forecast.seed import PROJECT_ROOT
+from forecast.priors import data_dir, load_priors
 from forecast.store.tables import EXPERT_KINDS
 
 
 def test_project_priors_load() -> None:
-    priors = load_priors(PROJECT_ROOT / "priors")
+    priors = load_priors(data_dir("priors"))
     spec = priors.questions["russia-iss-withdrawal"]
     assert (spec.horizon_start, spec.horizon_end) == ("2022-07", "2032-12")
     assert spec.notice["months"] == 12 and spec.notice["earliest"] is None
@@ -23,7 +22,7 @@ def test_project_priors_load() -> None:
 
 
 def test_every_number_has_a_rationale() -> None:
-    for path in (PROJECT_ROOT / "priors").rglob("*.toml"):
+    for path in (data_dir("priors")).rglob("*.toml"):
         for line in path.read_text().splitlines():
             if "value =" in line:
                 assert 'why = "' in line, f"{path.name}: {line}"
@@ -32,7 +31,7 @@ def test_every_number_has_a_rationale() -> None:
 @pytest.fixture
 def priors_copy(tmp_path: Path) -> Path:
     target = tmp_path / "priors"
-    shutil.copytree(PROJECT_ROOT / "priors", target)
+    shutil.copytree(data_dir("priors"), target)
     return target
 
 
@@ -87,7 +86,7 @@ def test_reliability_priors_stored_before_the_dependence_table_read_with_its_def
 
     from forecast.priors import parse_reliability
 
-    raw = tomllib.loads((PROJECT_ROOT / "priors" / "reliability.toml").read_text())
+    raw = tomllib.loads((data_dir("priors") / "reliability.toml").read_text())
     bundled = parse_reliability(raw, "bundled").dependence
     raw.pop("dependence")
     assert parse_reliability(raw, "old store").dependence == bundled

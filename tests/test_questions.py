@@ -84,6 +84,7 @@ def test_question_list_shows_the_portfolio(run, seeded, added: Path) -> None:
     table = run("question", "list").output.splitlines()
     assert table[0].split() == ["slug", "status", "headline", "last_change", "evidence", "tags", "title"]
     assert table[3].startswith("ruritania-exit         open    no run yet")
+    assert "  treaty, test  " in table[3]  # lists in tables read as in `show` records
     listed = json.loads(run("question", "list", "--json").output)
     assert [(q["slug"], q["evidence"], q["tags"]) for q in listed] == [
         ("iss-retirement", 0, ["space", "iss"]), ("ruritania-exit", 0, ["treaty", "test"]),
@@ -143,7 +144,7 @@ def test_a_question_without_notice_rule_and_a_binary_one(run, tmp_path: Path) ->
     assert run("question", "add", str(binary)).exit_code == 0
     shown = run("question", "show", "summit-held").output
     assert "notice             none" in shown
-    from forecast.resolution import checkpoints
+    from forecast.scoring.resolution import checkpoints
     from forecast.store import open_store
     from forecast.evidence import question_by_slug
     import datetime as dt

@@ -89,7 +89,7 @@ def no_fit(monkeypatch):
         raise AssertionError("the model was built before the input was checked")
 
     monkeypatch.setattr("forecast.runs.DateModel", compile_model)
-    monkeypatch.setattr("forecast.backtest.DateModel", compile_model)
+    monkeypatch.setattr("forecast.scoring.backtest.DateModel", compile_model)
 
 
 @pytest.mark.parametrize("case", list(RUN_CASES))

@@ -15,7 +15,6 @@ from forecast.evidence import log_statement, retract
 from forecast.model import MODEL_VERSION
 from forecast.questions import store_priors
 from forecast.runs import load_posterior
-from forecast.seed import PROJECT_ROOT
 from forecast.store import open_store
 from forecast.store.tables import ForecastRun
 

@@ -10,7 +10,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 from sklearn.metrics import brier_score_loss, log_loss
 
-from forecast.scoring import brier, log_score, murphy, reliability_diagram, rps, time_average
+from forecast.scoring.rules import brier, log_score, murphy, reliability_diagram, rps, time_average
 
 RNG = np.random.default_rng(42)
 RANDOM = (RNG.random(500), (RNG.random(500) < 0.4).astype(float))

@@ -9,11 +9,11 @@ from pathlib import Path
 import pytest
 
 from forecast.claims import parse_claim
-from forecast.seed import PROJECT_ROOT
+from forecast.priors import data_dir
 
 from .conftest import snapshot
 
-SEED = tomllib.loads((PROJECT_ROOT / "observations" / "russia-iss-withdrawal.toml").read_text())
+SEED = tomllib.loads((data_dir("observations") / "russia-iss-withdrawal.toml").read_text())
 
 
 def test_seed_covers_the_article_experts() -> None:
@@ -36,7 +36,7 @@ def test_seed_observations_include_no_notice_and_still_participating() -> None:
 
 def test_mismatched_encoding_is_refused(run, db_path: Path, tmp_path: Path) -> None:
     seed = tmp_path / "observations"
-    shutil.copytree(PROJECT_ROOT / "observations", seed)
+    shutil.copytree(data_dir("observations"), seed)
     path = seed / "russia-iss-withdrawal.toml"
     path.write_text(path.read_text().replace('encoded = ["2025-01", ""]', 'encoded = ["2024-01", ""]', 1))
     result = run("init", "--observations", str(seed))

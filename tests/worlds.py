@@ -10,8 +10,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from forecast.evidence import add_expert, log_observation, log_statement
+from forecast.priors import data_dir
 from forecast.questions import add_question, set_reliability_priors, store_priors
-from forecast.seed import PROJECT_ROOT
 from forecast.store import open_store
 
 QUESTION_TOML = """
@@ -49,7 +49,7 @@ class World:
 
     def __post_init__(self) -> None:
         (self.root / "priors" / "questions").mkdir(parents=True)
-        shutil.copy(PROJECT_ROOT / "priors" / "reliability.toml", self.root / "priors" / "reliability.toml")
+        shutil.copy(data_dir("priors") / "reliability.toml", self.root / "priors" / "reliability.toml")
         self.store = open_store(str(self.root / "world.db"))
 
     def question(self, slug: str, start: str = "2024-01", end: str = "2028-12", hazard: float = 0.15,

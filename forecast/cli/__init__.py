@@ -12,6 +12,7 @@ import click
 
 from ..errors import ForecastError, InputError
 from ..months import parse_date, parse_datetime, parse_day_or_month
+from ..text import INVISIBLE
 
 
 class ForecastGroup(click.Group):
@@ -47,12 +48,12 @@ def _database_error() -> type[Exception]:
     return DBAPIError
 
 
-_CONTROL_RE = re.compile(r"[\x00-\x08\x0a-\x1f\x7f-\x9f]")
+_ESCAPED_RE = re.compile(rf"[\x00-\x08\x0a-\x1f\x7f-\x9f]|{INVISIBLE.pattern}")  # control characters, newline too
 
 
 def one_line(message: str) -> str:
-    """``message`` on one line: control characters and stray surrogates shown as escapes."""
-    escaped = _CONTROL_RE.sub(lambda m: m.group().encode("unicode_escape").decode("ascii"), message)
+    """``message`` on one line: control and invisible format characters and stray surrogates shown as escapes."""
+    escaped = _ESCAPED_RE.sub(lambda m: m.group().encode("unicode_escape").decode("ascii"), message)
     return escaped.encode("utf-8", "backslashreplace").decode("utf-8")
 
 

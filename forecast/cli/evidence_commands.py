@@ -8,12 +8,11 @@ import click
 
 from ..vocab import DATE_PRECISIONS, EXPERT_KINDS, OBSERVATION_INPUTS, OBSERVATION_KINDS, STRENGTHS
 from . import DATE, EVIDENCE_DATE, RANGE_END, RANGE_START, cli
-from .output import csv_option, machine_output
-from .render import emit_record, emit_table, terminal_text
+from .output import csv_option, emit_detail, emit_listing, json_option, machine_output
+from .render import terminal_text
 
 update_option = click.option("--update/--no-update", default=True, show_default=True,
                              help="Print the updated headline from the exact fast path.")
-json_option = click.option("--json", "as_json", is_flag=True, help="Print JSON instead of a table.")
 EXPERT_COLUMNS = ["name", "kind", "role", "affiliation", "aliases", "notes"]
 EVIDENCE_COLUMNS = ["ref", "type", "question", "date", "date_precision", "expert", "claim", "interval", "strength",
                     "probability", "quote", "quote_kind", "kind", "note", "effective_on", "source", "url", "rationale",
@@ -71,8 +70,7 @@ def expert_list(env, kind: str | None, as_json: bool, as_csv: bool) -> None:
 
     with env.store().reader() as session:
         rows = views.list_experts(session, kind)
-    if not machine_output(as_json, as_csv, rows, lambda: rows, EXPERT_COLUMNS):
-        emit_table(rows, ["name", "kind", "affiliation", "role"], wide=["role"])
+    emit_listing(as_json, as_csv, rows, ["name", "kind", "affiliation", "role"], csv_columns=EXPERT_COLUMNS, wide=["role"])
 
 
 @expert.command(name="show")
@@ -93,9 +91,7 @@ def expert_show(env, name: str, as_json: bool, as_csv: bool) -> None:
     if machine_output(as_json, as_csv, record, lambda: record["statements"], EVIDENCE_COLUMNS):
         return
     statements = record.pop("statements")
-    emit_record(record)
-    click.echo()
-    emit_table(statements, ["ref", "date", "question", "claim", "strength", "status", "quote"], wide=["quote"])
+    emit_detail(record, statements, ["ref", "date", "question", "claim", "strength", "status", "quote"], wide=["quote"])
 
 
 @expert.command(name="add")
@@ -229,12 +225,13 @@ def evidence_list(env, as_json: bool, as_csv: bool, **filters) -> None:
 
     with env.store().reader() as session:
         rows = views.list_evidence(session, **filters)
-    if machine_output(as_json, as_csv, rows, lambda: rows, EVIDENCE_COLUMNS):
-        return
-    for row in rows:
-        row["who"] = row.get("expert") or f"[{row['kind']}]"
-        row["says"] = row.get("claim") or row.get("note")
-    emit_table(rows, ["ref", "date", "who", "says", "status", "source"], wide=["says", "source"])
+    emit_listing(as_json, as_csv, rows, ["ref", "date", "who", "says", "status", "source"], csv_columns=EVIDENCE_COLUMNS,
+                 wide=["says", "source"], shown=_who_says)
+
+
+def _who_says(row: dict) -> dict:
+    """An evidence row with who said or observed it and what, for the table."""
+    return {**row, "who": row.get("expert") or f"[{row['kind']}]", "says": row.get("claim") or row.get("note")}
 
 
 @cli.command()

@@ -7,9 +7,11 @@ from pathlib import Path
 import click
 
 from . import RANGE_END, TIMESTAMP, cli
-from .output import csv_option, machine_output
+from .output import csv_option, emit_listing, json_option, machine_output
 from .progress import progress_for, quiet_option
-from .render import emit_run, emit_table
+from .render import emit_run
+
+RUN_COLUMNS = ["id", "created_at", "kind", "as_of", "sampler", "draws", "seed", "converged", "median", "P(beyond)"]
 
 
 def stored_priors(store):
@@ -73,7 +75,7 @@ def show_command(env, question, run_id, as_json, as_csv) -> None:
 
 @cli.command(name="runs")
 @click.option("--question", help="Only runs that include this question.")
-@click.option("--json", "as_json", is_flag=True, help="Print JSON instead of a table.")
+@json_option
 @csv_option
 @click.pass_obj
 def runs_command(env, question, as_json, as_csv) -> None:
@@ -85,11 +87,13 @@ def runs_command(env, question, as_json, as_csv) -> None:
 
     with env.store().reader() as session:
         rows = list_runs(session, question)
-    if machine_output(as_json, as_csv, rows, lambda: rows, list(rows[0]) if rows else ["id"]):
-        return
-    for row in rows:
-        row["P(beyond)"] = f"{row['not_within_horizon']:.3f}" if row["not_within_horizon"] is not None else ""
-    emit_table(rows, ["id", "created_at", "kind", "as_of", "sampler", "draws", "seed", "converged", "median", "P(beyond)"])
+    emit_listing(as_json, as_csv, rows, RUN_COLUMNS, csv_columns=list(rows[0]) if rows else ["id"], shown=_with_beyond)
+
+
+def _with_beyond(row: dict) -> dict:
+    """A run row with P(not within the horizon) to three places, for the table."""
+    beyond = row["not_within_horizon"]
+    return {**row, "P(beyond)": "" if beyond is None else f"{beyond:.3f}"}
 
 
 @cli.command(name="report")

@@ -1,4 +1,5 @@
-"""--json and --csv for list and show commands: one option pair, one rule for choosing between them."""
+"""--json and --csv for list and show commands: one option pair, one rule for choosing between them, and the
+tables a list or show command prints otherwise."""
 
 from __future__ import annotations
 
@@ -9,8 +10,9 @@ from typing import Any
 import click
 
 from ..errors import InputError
-from .render import emit_csv, emit_json
+from .render import emit_csv, emit_json, emit_record, emit_table
 
+json_option = click.option("--json", "as_json", is_flag=True, help="Print JSON instead of a table.")
 csv_option = click.option("--csv", "as_csv", is_flag=True, help="Print CSV instead of a table (lists joined with ';').")
 
 
@@ -24,6 +26,22 @@ def machine_output(as_json: bool, as_csv: bool, data: Any, rows: Callable[[], Se
     elif as_csv:
         emit_csv([{k: _cell(v) for k, v in row.items()} for row in rows()], columns)
     return as_json or as_csv
+
+
+def emit_listing(as_json: bool, as_csv: bool, rows: list[dict], columns: Sequence[str], *,
+                 csv_columns: Sequence[str] | None = None, wide: Sequence[str] = (),
+                 shown: Callable[[dict], dict] | None = None) -> None:
+    """A list command's output: ``rows`` as JSON, or as CSV with ``csv_columns`` (default ``columns``), when asked;
+    else a table of ``columns``, each row first passed through ``shown`` when the table words it differently."""
+    if not machine_output(as_json, as_csv, rows, lambda: rows, csv_columns or columns):
+        emit_table([shown(row) for row in rows] if shown else rows, columns, wide)
+
+
+def emit_detail(record: dict, rows: Sequence[dict], columns: Sequence[str], wide: Sequence[str] = ()) -> None:
+    """A show command's table output: the record as ``key: value`` lines, a blank line, then its rows."""
+    emit_record(record)
+    click.echo()
+    emit_table(rows, columns, wide)
 
 
 def _cell(value: Any) -> Any:

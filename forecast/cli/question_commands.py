@@ -8,10 +8,7 @@ from pathlib import Path
 import click
 
 from . import cli
-from .output import machine_output
-from .render import emit_record, emit_table
-
-json_option = click.option("--json", "as_json", is_flag=True, help="Print JSON instead of a table.")
+from .output import csv_option, emit_detail, emit_listing, json_option, machine_output
 
 
 @cli.group()
@@ -68,7 +65,7 @@ def question_edit(env, slug: str, tags: tuple[str, ...], note: str, **changes) -
 @question.command(name="list")
 @click.option("--tag", help="Only questions with this tag.")
 @json_option
-@click.option("--csv", "as_csv", is_flag=True, help="Print CSV instead of a table.")
+@csv_option
 @click.pass_obj
 def question_list(env, tag: str | None, as_json: bool, as_csv: bool) -> None:
     """List questions with their status, current headline, last change, evidence count and tags.
@@ -80,8 +77,8 @@ def question_list(env, tag: str | None, as_json: bool, as_csv: bool) -> None:
     with env.store().reader() as session:
         rows = views.portfolio(session, tag)
     columns = ["slug", "status", "headline", "last_change", "evidence", "tags", "title"]
-    if not machine_output(as_json, as_csv, rows, lambda: rows, columns + ["kind", "resolution", "run"]):
-        emit_table([{**r, "tags": ",".join(r["tags"])} for r in rows], columns, wide=["title", "headline"])
+    emit_listing(as_json, as_csv, rows, columns, csv_columns=columns + ["kind", "resolution", "run"],
+                 wide=["title", "headline"])
 
 
 def _field_rows(record: dict) -> list[dict]:
@@ -117,6 +114,4 @@ def question_show(env, slug: str, as_json: bool, as_csv: bool) -> None:
     record["date_prior"] = ", ".join(f"{k} {v:g}" for k, v in spec["date_prior"].items())
     record["notice"] = "none" if spec["notice"] is None else ", ".join(
         f"{k} {v:g}" if isinstance(v, float) else f"{k} {v}" for k, v in spec["notice"].items() if v is not None)
-    emit_record(record)
-    click.echo()
-    emit_table(versions, ["version", "created_at", "note", "title"], wide=["title"])
+    emit_detail(record, versions, ["version", "created_at", "note", "title"], wide=["title"])

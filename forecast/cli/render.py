@@ -14,18 +14,24 @@ from collections.abc import Sequence
 
 import click
 
-from ..text import CONTROL, neutralise_cell
+from ..text import HIDDEN, neutralise_cell
 from ..text import displayable as terminal_text  # what stored text becomes on its way to the terminal
 
 
 def emit_json(data: object) -> None:
-    """Print data as indented JSON (control characters escaped as ``\\uXXXX``, C1 and DEL included)."""
+    """Print data as indented JSON (control and invisible format characters escaped as ``\\uXXXX``, C1 and DEL
+    included)."""
     text = json.dumps(data, indent=2, ensure_ascii=False, default=str)
-    click.echo(CONTROL.sub(lambda m: f"\\u{ord(m.group()):04x}", text))
+    click.echo(HIDDEN.sub(lambda m: f"\\u{ord(m.group()):04x}", text))
+
+
+def _joined(value: object) -> object:
+    """A list as ``a, b`` (an open end of an interval shown as ``open``); anything else unchanged."""
+    return ", ".join("open" if v is None else str(v) for v in value) if isinstance(value, list) else value
 
 
 def _cell(value: object, width: int) -> str:
-    text = terminal_text(value).replace("\n", " ").replace("\t", " ")
+    text = terminal_text(_joined(value)).replace("\n", " ").replace("\t", " ")
     return text if len(text) <= width else text[: max(width - 1, 0)] + "…"
 
 
@@ -50,9 +56,7 @@ def emit_record(record: dict) -> None:
     """Print one record as ``key: value`` lines."""
     width = max(len(k) for k in record)
     for key, value in record.items():
-        if isinstance(value, list):
-            value = ", ".join("open" if v is None else str(v) for v in value)
-        click.echo(f"{key.ljust(width)}  {terminal_text(value)}")
+        click.echo(f"{key.ljust(width)}  {terminal_text(_joined(value))}")
 
 
 def _pct(p: float) -> str:

@@ -28,7 +28,7 @@ def resolve_command(env, question, month, not_within_horizon, annul, source) -> 
 
     Example: forecast resolve russia-iss-withdrawal --date 2028-06 --source "Roscosmos statement"
     """
-    from ..resolution import describe, resolve
+    from ..scoring.resolution import describe, resolve
 
     with env.store().session() as session:
         resolved = resolve(session, question, month=month, not_within_horizon=not_within_horizon, annul=annul,
@@ -52,7 +52,7 @@ def backtest_command(env, question, start, end, every, draws, tune, chains, seed
 
     Example: forecast backtest russia-iss-withdrawal --from 2022-07-01 --every quarter
     """
-    from ..backtest import backtest
+    from ..scoring.backtest import backtest
     from ..evidence import question_by_slug
     from ..run_views import run_view
     from ..runs import fit_settings, latest_run
@@ -88,7 +88,7 @@ def score_command(env, question, as_json, as_csv, tag) -> None:
     Example: forecast score russia-iss-withdrawal
     """
     from ..questions import store_priors
-    from ..scorecard import scorecard
+    from ..scoring.scorecard import scorecard
 
     with env.store().reader() as session:
         card = scorecard(session, store_priors(session), question, tag=tag)
@@ -141,7 +141,7 @@ def calibration_command(env, question, out_path, as_json, tag) -> None:
     """
     from ..errors import InputError
     from ..questions import store_priors
-    from ..scorecard import scorecard
+    from ..scoring.scorecard import scorecard
 
     if out_path.suffix.lower() not in (".svg", ".png"):
         raise InputError(f"--out must end in .svg or .png, not {out_path.name!r}")

@@ -11,12 +11,12 @@ from ..dataset import build_dataset, statement_parts
 from ..evidence import question_by_slug, ref_of
 from ..months import parse_month
 from ..priors import Priors
-from ..resolution import checkpoint_outcomes
 from ..run_views import fixed_reliability, run_view
-from ..scorecard import scorecard
+from ..scoring.resolution import checkpoint_outcomes
+from ..scoring.scorecard import scorecard
+from ..scoring.track import statuses
 from ..store.tables import Expert, ForecastResult, ForecastRun, Observation, Statement
 from ..summary import BEYOND, yearly
-from ..track import statuses
 from .influence import effect, leave_one_out
 
 

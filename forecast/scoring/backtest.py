@@ -5,13 +5,13 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Callable
 
-from . import validate
-from .dataset import build_dataset
-from .errors import InputError
-from .model import DateModel, FitSettings
-from .priors import Priors
-from .progress import SILENT, Progress
-from .runs import fit_and_store
+from .. import validate
+from ..dataset import build_dataset
+from ..errors import InputError
+from ..model import DateModel, FitSettings
+from ..priors import Priors
+from ..progress import SILENT, Progress
+from ..runs import fit_and_store
 
 STEPS = {"month": 1, "quarter": 3, "year": 12}
 

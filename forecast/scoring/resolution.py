@@ -7,11 +7,11 @@ import datetime as dt
 
 from sqlmodel import Session, select
 
-from . import validate
-from .errors import InputError
-from .evidence import log_observation, question_by_slug
-from .months import date_month, month_label, parse_month, utc_now
-from .store.tables import NOT_WITHIN_HORIZON, Observation, Question
+from .. import validate
+from ..errors import InputError
+from ..evidence import log_observation, question_by_slug
+from ..months import date_month, month_label, parse_month, utc_now
+from ..store.tables import NOT_WITHIN_HORIZON, Observation, Question
 
 
 def resolve(session: Session, slug: str, *, month: str | None = None, not_within_horizon: bool = False,

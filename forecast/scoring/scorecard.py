@@ -7,13 +7,13 @@ import json
 import numpy as np
 from sqlmodel import Session, select
 
+from ..dataset import build_dataset
+from ..months import date_month, parse_month
+from ..priors import Priors
+from ..store.tables import ForecastResult, ForecastRun, Observation, Question
 from .calibration import MODEL, all_forecasts, checkpoint_scores, comparison, date_scores, time_averaged
-from .dataset import build_dataset
-from .months import date_month, parse_month
-from .priors import Priors
 from .resolution import date_outcome
-from .scoring import murphy, reliability_diagram
-from .store.tables import ForecastResult, ForecastRun, Observation, Question
+from .rules import murphy, reliability_diagram
 from .track import BORNE_OUT, FALSIFIED, OPEN, statuses
 
 
