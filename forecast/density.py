@@ -77,7 +77,7 @@ def structure_arrays(data: Dataset, priors: Priors) -> dict[str, np.ndarray]:
     }
 
 
-@njit(cache=False)
+@njit(cache=True)
 def _lae(a: float, b: float) -> float:
     """log(exp(a) + exp(b)), -inf when both are."""
     if a == NEG_INF:
@@ -87,7 +87,7 @@ def _lae(a: float, b: float) -> float:
     return max(a, b) + np.log1p(np.exp(-abs(a - b)))
 
 
-@njit(cache=False)
+@njit(cache=True)
 def _lae_share(a: float, b: float):
     """(log(exp(a) + exp(b)), exp(a) / (exp(a) + exp(b))); (-inf, 0) when both are -inf."""
     if a == NEG_INF:
@@ -98,12 +98,12 @@ def _lae_share(a: float, b: float):
     return max(a, b) + np.log1p(e), (1.0 if a >= b else e) / (1.0 + e)
 
 
-@njit(cache=False)
+@njit(cache=True)
 def _softplus(x: float) -> float:
     return max(x, 0.0) + np.log1p(np.exp(-abs(x)))
 
 
-@njit(cache=False)
+@njit(cache=True)
 def _log_prior_t(alpha, beta, n, log_p, before, slope):
     """log P(T = bin) and log P(T >= bin) under one question's hazard (as ``model._log_prior_t``).
 
@@ -128,7 +128,7 @@ def _log_prior_t(alpha, beta, n, log_p, before, slope):
     log_p[bins - 1] = total
 
 
-@njit(cache=False)
+@njit(cache=True)
 def _hazard_backward(n, slope, d_log_p, d_before):
     """(d alpha, d beta) from the gradients of log P(T = bin) and log P(T >= bin)."""
     bins = d_log_p.size
@@ -144,7 +144,7 @@ def _hazard_backward(n, slope, d_log_p, d_before):
     return d_alpha, d_beta
 
 
-@njit(cache=False)
+@njit(cache=True)
 def _lse_into(row, d_row) -> float:
     """log-sum-exp of a row; adds its softmax to ``d_row``."""
     top = row.max()
@@ -156,7 +156,7 @@ def _lse_into(row, d_row) -> float:
     return top + np.log(total)
 
 
-@njit(cache=False)
+@njit(cache=True)
 def _earlier(row):
     """[k]: log of the sum of exp(row[t]) over t < k, for k up to the last bin (the beyond bin excluded)."""
     out = np.full(row.size, NEG_INF)
@@ -165,7 +165,7 @@ def _earlier(row):
     return out
 
 
-@njit(cache=False)
+@njit(cache=True)
 def _earlier_backward(row, earlier, d_earlier, d_row) -> None:
     """Adds to ``d_row`` the gradient of sum_k d_earlier[k] x earlier[k], in log space (no overflow)."""
     run = NEG_INF  # log sum over k > t of d_earlier[k] / exp(earlier[k])
@@ -177,7 +177,7 @@ def _earlier_backward(row, earlier, d_earlier, d_row) -> None:
             d_row[t] += np.exp(row[t] + run)
 
 
-@njit(cache=False)
+@njit(cache=True)
 def _star(b, joint, ls, ev, deps, cuts, d_joint, d_ls, d_ev) -> float:
     """log Z of precluder ``b`` and its dependents, as ``preemption.star``; accumulates its gradients.
 
@@ -214,7 +214,7 @@ def _star(b, joint, ls, ev, deps, cuts, d_joint, d_ls, d_ev) -> float:
     return log_z
 
 
-@njit(cache=False)
+@njit(cache=True)
 def _marginal(joint, ls, ev, link_consts, n_links, d_joint, d_ls, d_ev) -> float:
     """log P(evidence | parameters), T summed out per question (pre-empted pairs jointly)."""
     n_q = joint.shape[0]
@@ -238,14 +238,14 @@ def _marginal(joint, ls, ev, link_consts, n_links, d_joint, d_ls, d_ev) -> float
     return total
 
 
-@njit(cache=False)
+@njit(cache=True)
 def _normal(x, mu, sd):
     """(log N(x; mu, sd) up to a constant, d/dx, d/dsd)."""
     z = (x - mu) / sd
     return -0.5 * z * z - np.log(sd), -z / sd, (z * z - 1.0) / sd
 
 
-@njit(cache=False)
+@njit(cache=True)
 def _reliability_prior(x, kind_consts, expert_consts, layout_consts, grad, log_r, log_not_r):
     """Log priors of the kind means, spreads and logit reliabilities (their gradients go to ``grad``).
 
@@ -275,7 +275,7 @@ def _reliability_prior(x, kind_consts, expert_consts, layout_consts, grad, log_r
     return total, mu, sd, raw, means, spreads
 
 
-@njit(cache=False)
+@njit(cache=True)
 def _reliability_backward(d_logit_r, mu, sd, raw, means, spreads, expert_consts, layout_consts, grad) -> None:
     """Chains d/d logit r (likelihood and, when centred, the prior) to the unconstrained parameters."""
     o_mean, o_spread, o_rel, is_centred = int(layout_consts[2]), int(layout_consts[3]), int(layout_consts[4]), layout_consts[5] > 0
@@ -293,7 +293,7 @@ def _reliability_backward(d_logit_r, mu, sd, raw, means, spreads, expert_consts,
             grad[o_spread + kind] += d_sd * spreads[kind]
 
 
-@njit(cache=False)
+@njit(cache=True)
 def _evaluate(x, w_in, w_out, record_right, record_wrong, constant_log, question_consts, kind_consts,
               expert_consts, link_consts, layout_consts):
     """The log density up to a constant, its gradient, and on the way the posterior over T given ``x``.
@@ -347,7 +347,7 @@ def _evaluate(x, w_in, w_out, record_right, record_wrong, constant_log, question
     return total, grad, d_flat, d_ls, log_r, means, spreads
 
 
-@njit(cache=False)
+@njit(cache=True)
 def logp_grad(x, w_in, w_out, record_right, record_wrong, constant_log, question_consts, kind_consts,
               expert_consts, link_consts, layout_consts):
     """(log density up to a constant, its gradient) at the unconstrained point ``x``."""
@@ -356,7 +356,7 @@ def logp_grad(x, w_in, w_out, record_right, record_wrong, constant_log, question
     return out[0], out[1]
 
 
-@njit(cache=False)
+@njit(cache=True)
 def expand(x, w_in, w_out, record_right, record_wrong, constant_log, question_consts, kind_consts,
            expert_consts, link_consts, layout_consts):
     """Every traced variable at ``x``, as PyMC lays them out (see :func:`expanded_layout`), in a 1-tuple."""

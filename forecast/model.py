@@ -228,6 +228,7 @@ class DateModel:
         self.config_hash = config_hash(data, priors, fixed_reliability)
         self._model = None
         self._compiled = None
+        self._prior_monthly: np.ndarray | None = None
 
     @property
     def model(self):
@@ -264,6 +265,15 @@ class DateModel:
         draws = Draws.from_datatree(idata)
         draws.prior = prior_draws(self.model)
         return draws
+
+    @property
+    def prior_monthly(self) -> np.ndarray:
+        """The prior's own [Q, bins] probabilities (hazard priors and pre-emption; the same for every as-of date)."""
+        if self._prior_monthly is None:
+            from .exact import exact_posterior
+
+            self._prior_monthly = exact_posterior(self.data, self.priors, with_evidence=False)
+        return self._prior_monthly
 
     @property
     def hand_density(self) -> bool:
