@@ -24,37 +24,45 @@ SLOTS = (("w_in", 2), ("w_out", 2), ("record_right", 1), ("record_wrong", 1), ("
 NEG_INF = -np.inf
 
 
-def applies(data: Dataset, fixed_reliability: np.ndarray | None) -> bool:
-    """Whether the hand-written density covers this model (experts with free reliabilities)."""
-    return bool(data.experts) and fixed_reliability is None
+def applies(data: Dataset) -> bool:
+    """Whether the hand-written density covers this model (one with experts)."""
+    return bool(data.experts)
 
 
-def value_layout(data: Dataset, priors: Priors) -> list[list]:
+def _free_kinds(data: Dataset, priors: Priors, fixed: np.ndarray | None) -> int:
+    """How many kinds have their mean and spread as parameters (none when reliabilities are fixed)."""
+    return 0 if fixed is not None else len(PriorArrays.from_priors(data, priors).kinds)
+
+
+def value_layout(data: Dataset, priors: Priors, fixed: np.ndarray | None = None) -> list[list]:
     """The model's unconstrained parameters as PyMC lays them out: [name, start, stop] each."""
-    arrays = PriorArrays.from_priors(data, priors)
-    n_q, n_k = len(data.questions), len(arrays.kinds)
+    n_q, n_k = len(data.questions), _free_kinds(data, priors, fixed)
     sizes = [("hazard_level", n_q), ("hazard_trend", n_q)]
     if n_k:
         sizes += [("kind_mean_interval__", n_k), ("kind_spread_log__", n_k)]
-    sizes.append(("logit_reliability" if centred(data) else "z", len(data.experts)))
+    if fixed is None:
+        sizes.append(("logit_reliability" if centred(data) else "z", len(data.experts)))
     starts = np.cumsum([0] + [size for _, size in sizes])
     return [[name, int(start), int(start + size)] for (name, size), start in zip(sizes, starts)]
 
 
-def expanded_layout(data: Dataset, priors: Priors) -> list[list]:
+def expanded_layout(data: Dataset, priors: Priors, fixed: np.ndarray | None = None) -> list[list]:
     """What :func:`expand` returns, as PyMC lays it out: [name, start, stop] each."""
-    values = value_layout(data, priors)
-    n_q, n_e, n_k, at = len(data.questions), len(data.experts), len(PriorArrays.from_priors(data, priors).kinds), values[-1][2]
+    values = value_layout(data, priors, fixed)
+    n_q, n_e, n_k, at = len(data.questions), len(data.experts), _free_kinds(data, priors, fixed), values[-1][2]
     traced = [("kind_mean", n_k), ("kind_spread", n_k)] if n_k else []
-    traced += [("reliability", n_e), ("p_T", n_q * data.bins), ("p_preempted", n_q)]
+    traced += [("reliability", n_e)] if fixed is None else []
+    traced += [("p_T", n_q * data.bins), ("p_preempted", n_q)]
     for name, size in traced:
         values.append([name, at, at + size])
         at += size
     return values
 
 
-def structure_arrays(data: Dataset, priors: Priors) -> dict[str, np.ndarray]:
+def structure_arrays(data: Dataset, priors: Priors, fixed: np.ndarray | None = None) -> dict[str, np.ndarray]:
     """The model's priors and layout as float arrays (empty tables padded to one row, with counts in the layout).
+
+    With ``fixed`` reliabilities, these are constants and the only parameters are the hazards'.
 
     The density reads w_out as each question's statement weight less w_in; this checks that it is.
     """
@@ -62,7 +70,7 @@ def structure_arrays(data: Dataset, priors: Priors) -> dict[str, np.ndarray]:
     if not np.allclose(w_in + w_out, (w_in + w_out)[:, :, :1]):
         raise ForecastError("w_in + w_out must be constant across a question's bins for the hand-written density")
     arrays = PriorArrays.from_priors(data, priors)
-    n_q, n_k, n_e, bins = len(data.questions), len(arrays.kinds), len(data.experts), data.bins
+    n_q, n_k, n_e, bins = len(data.questions), _free_kinds(data, priors, fixed), len(data.experts), data.bins
     kinds = np.column_stack([arrays.kind_mu, arrays.kind_sd, arrays.kind_spread]) if n_k else np.ones((1, 3))
     all_links = sorted(links(data.precluded_by, data.starts, data.n_months, bins), key=lambda link: link.precluder)
     link_rows = [np.concatenate([[link.dependent, link.precluder], link.cut]) for link in all_links]
@@ -71,9 +79,11 @@ def structure_arrays(data: Dataset, priors: Priors) -> dict[str, np.ndarray]:
         "question_consts": np.column_stack([arrays.hazard_mu, arrays.hazard_sd, arrays.trend_mu, arrays.trend_sd,
                                             data.n_months]).astype(float),
         "kind_consts": kinds.astype(float),
-        "expert_consts": np.column_stack([arrays.expert_kind, arrays.pooled, arrays.own_mu, arrays.own_sd]).astype(float),
+        "expert_consts": np.column_stack([arrays.expert_kind, arrays.pooled, arrays.own_mu, arrays.own_sd,
+                                          np.zeros(n_e) if fixed is None else fixed]).astype(float),
         "link_consts": np.array(link_rows, dtype=float) if link_rows else np.zeros((1, 2 + bins)),
-        "layout_consts": np.array([*offsets, float(centred(data)), n_k, len(link_rows), n_e], dtype=float),
+        "layout_consts": np.array([*offsets, float(centred(data)), n_k, len(link_rows), float(fixed is not None)],
+                                  dtype=float),
     }
 
 
@@ -255,6 +265,11 @@ def _reliability_prior(x, kind_consts, expert_consts, layout_consts, grad, log_r
     o_mean, o_spread, o_rel, is_centred = int(layout_consts[2]), int(layout_consts[3]), int(layout_consts[4]), layout_consts[5] > 0
     total = 0.0
     means, spreads = np.empty(max(n_k, 1)), np.empty(max(n_k, 1))
+    mu, sd, raw = np.empty(n_e), np.empty(n_e), np.empty(n_e)
+    if layout_consts[8] > 0:  # fixed reliabilities: constants, no prior
+        for e in range(n_e):
+            log_r[e], log_not_r[e] = np.log(expert_consts[e, 4]), np.log1p(-expert_consts[e, 4])
+        return total, mu, sd, raw, means, spreads
     for k in range(n_k):
         means[k], spreads[k] = np.exp(x[o_mean + k]), np.exp(x[o_spread + k])
         z = (means[k] - kind_consts[k, 0]) / kind_consts[k, 1]
@@ -263,7 +278,6 @@ def _reliability_prior(x, kind_consts, expert_consts, layout_consts, grad, log_r
         z = spreads[k] / kind_consts[k, 2]
         total += -0.5 * z * z + x[o_spread + k]  # half-normal + log Jacobian
         grad[o_spread + k] += -z * z + 1.0
-    mu, sd, raw = np.empty(n_e), np.empty(n_e), np.empty(n_e)
     for e in range(n_e):
         kind, pooled = int(expert_consts[e, 0]), expert_consts[e, 1] > 0
         mu[e] = means[kind] if pooled else expert_consts[e, 2]
@@ -278,6 +292,8 @@ def _reliability_prior(x, kind_consts, expert_consts, layout_consts, grad, log_r
 @njit(cache=True)
 def _reliability_backward(d_logit_r, mu, sd, raw, means, spreads, expert_consts, layout_consts, grad) -> None:
     """Chains d/d logit r (likelihood and, when centred, the prior) to the unconstrained parameters."""
+    if layout_consts[8] > 0:
+        return
     o_mean, o_spread, o_rel, is_centred = int(layout_consts[2]), int(layout_consts[3]), int(layout_consts[4]), layout_consts[5] > 0
     for e in range(expert_consts.shape[0]):
         kind, pooled = int(expert_consts[e, 0]), expert_consts[e, 1] > 0
@@ -368,5 +384,7 @@ def expand(x, w_in, w_out, record_right, record_wrong, constant_log, question_co
     for m in range(int(layout_consts[7])):
         a = int(link_consts[m, 0])
         preempted[a] = d_ls[a, :int(question_consts[a, 4])].sum()
+    if layout_consts[8] > 0:
+        return (np.concatenate((x, p_t, preempted)),)
     values = np.concatenate((x, means[:n_k], spreads[:n_k], np.exp(log_r), p_t, preempted))
     return (values,)

@@ -280,7 +280,7 @@ class DateModel:
         """Whether nutpie samples with the hand-written log density (:mod:`forecast.density`)."""
         from . import density
 
-        return density.applies(self.data, self.fixed_reliability)
+        return density.applies(self.data)
 
     def sampler_data(self, data: Dataset) -> dict[str, np.ndarray]:
         """The arrays nutpie's compiled model reads: the evidence containers and, for the hand-written density,
@@ -289,7 +289,7 @@ class DateModel:
         if self.hand_density:
             from . import density
 
-            values |= density.structure_arrays(data, self.priors)
+            values |= density.structure_arrays(data, self.priors, self.fixed_reliability)
         return values
 
     def compile(self, on_compile: Callable[[], None] = lambda: None):
@@ -300,7 +300,7 @@ class DateModel:
         values = self.sampler_data(self.data)
         key = compile_key(self.config_hash, self.data, values)
         build = partial(build_model, self.data, self.priors, self.fixed_reliability)
-        layout = density.expanded_layout(self.data, self.priors) if self.hand_density else None
+        layout = density.expanded_layout(self.data, self.priors, self.fixed_reliability) if self.hand_density else None
         return compile_cached(key, build, values, on_compile, layout)
 
     def _fit_nutpie(self, settings: FitSettings, data: Dataset | None, progress: Progress) -> Draws:

@@ -39,43 +39,50 @@ def _world(root, shape: str) -> tuple:
     return world.dataset("2024-10-01"), world.priors
 
 
-def _pytensor(data, priors):
-    model = build_model(data, priors)
+def _pytensor(data, priors, fixed=None):
+    model = build_model(data, priors, fixed)
     function = model.logp_dlogp_function(ravel_inputs=True)
     function.set_extra_values({})
-    assert [v.name for v in model.value_vars] == [name for name, _, _ in density.value_layout(data, priors)]
+    assert [v.name for v in model.value_vars] == [name for name, _, _ in density.value_layout(data, priors, fixed)]
     return function, sum(int(np.prod(v.shape)) for v in model.initial_point().values())
 
 
-def _hand(data, priors, function=density.logp_grad):
-    arrays = evidence_data(data, priors) | density.structure_arrays(data, priors)
+def _hand(data, priors, function=density.logp_grad, fixed=None):
+    arrays = evidence_data(data, priors) | density.structure_arrays(data, priors, fixed)
     return lambda x: function(x, *(np.ascontiguousarray(arrays[name]) for name, _ in density.SLOTS))
 
 
-@pytest.mark.parametrize("shape", ["alone", "pair", "star"])
+def _fixed(data):
+    return np.linspace(0.55, 0.85, len(data.experts))
+
+
+@pytest.mark.parametrize("shape", ["alone", "pair", "star", "fixed"])
 def test_expansion_matches_pytensor(tmp_path, shape):
     """Every traced variable (reliabilities, the posterior over T given the parameters, P(pre-empted))."""
-    data, priors = _world(tmp_path, shape)
-    model = build_model(data, priors)
+    data, priors = _world(tmp_path, "pair" if shape == "fixed" else shape)
+    fixed = _fixed(data) if shape == "fixed" else None
+    model = build_model(data, priors, fixed)
     layout, _, expand_fn = _layout(model)
-    assert [[n, *s] for n, s in zip(layout["names"], layout["slices"])] == density.expanded_layout(data, priors)
+    laid_out = [[n, *s] for n, s in zip(layout["names"], layout["slices"])]
+    assert laid_out == density.expanded_layout(data, priors, fixed)
     values = evidence_data(data, priors)
     reference = lambda x: expand_fn(x, *(values[name] for name, _ in layout["expand_shared"]))[0]  # noqa: E731
-    hand = _hand(data, priors, density.expand)
+    hand = _hand(data, priors, density.expand, fixed)
     rng = np.random.default_rng(11)
     for _ in range(4):
         x = rng.normal(0.0, 1.0, layout["n_dim"])
         np.testing.assert_allclose(hand(x)[0], reference(x), rtol=1e-7, atol=1e-10)
 
 
-@pytest.mark.parametrize("shape", ["alone", "pair", "star", "centred"])
+@pytest.mark.parametrize("shape", ["alone", "pair", "star", "centred", "fixed"])
 def test_matches_pytensor_log_density_and_gradient(tmp_path, shape):
-    data, priors = _world(tmp_path, "alone" if shape == "centred" else shape)
+    data, priors = _world(tmp_path, {"centred": "alone", "fixed": "star"}.get(shape, shape))
     if shape == "centred":  # many statements per expert: the centred parameterisation
         data = replace(data, stmt_weight=data.stmt_weight * 40)
         assert centred(data)
-    reference, size = _pytensor(data, priors)
-    hand = _hand(data, priors)
+    fixed = _fixed(data) if shape == "fixed" else None
+    reference, size = _pytensor(data, priors, fixed)
+    hand = _hand(data, priors, fixed=fixed)
     rng = np.random.default_rng(7)
     points = [rng.normal(0.0, 1.0, size) for _ in range(6)]
     values = []
@@ -88,8 +95,7 @@ def test_matches_pytensor_log_density_and_gradient(tmp_path, shape):
     np.testing.assert_allclose(differences[:, 0], differences[:, 1], rtol=1e-9, atol=1e-9)  # equal up to a constant
 
 
-def test_applies_only_to_free_reliabilities(tmp_path):
+def test_applies_to_models_with_experts(tmp_path):
     data, _ = _world(tmp_path, "alone")
-    assert density.applies(data, None)
-    assert not density.applies(data, np.full(len(data.experts), 0.7))
-    assert not density.applies(replace(data, experts=[]), None)
+    assert density.applies(data)
+    assert not density.applies(replace(data, experts=[]))
