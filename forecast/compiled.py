@@ -204,7 +204,15 @@ def _initial_point(base: np.ndarray) -> Callable[[int], np.ndarray]:
 
 
 def _load(key: str, layout: dict[str, Any]) -> list | None:
-    """Both callbacks from numba's cache, or None when they are not there (never compiled, or stale)."""
+    """Both callbacks from numba's cache, or None when they are not there (never compiled, or stale).
+
+    The hand-written density's callbacks serve every model shape; numba compiles them into its cache
+    on their first import (in the child process that compiles a model).
+    """
+    if layout.get("hand"):
+        from .density.kernel import callbacks
+
+        return list(callbacks())
     try:
         return _callbacks(key, layout, None, None)
     except Exception:  # without the cached code, numba tries to compile the placeholder and fails
@@ -254,21 +262,23 @@ def _write_atomic(path: Path, write: Callable[[Path], object]) -> None:
 def compile_job(payload: bytes) -> None:
     """In a child process: build the model, compile both callbacks into the cache, save its prior draws and layout.
 
-    With ``hand_layout`` (every traced variable as :mod:`forecast.density` lays them out), the log density
+    With ``hand_layout`` (every traced variable as :mod:`forecast.density.layout` lays them out), the log density
     and the expansion are the hand-written ones; PyTensor then only lays out the model and draws its prior.
     """
     key, build, hand_layout = pickle.loads(payload)  # noqa: S301  (written by the parent process, below)
     model = build()
     layout, logp_fn, expand_fn = _layout(model)
     if hand_layout is not None:
-        from . import density
+        from .density.layout import SLOTS
 
         laid_out = [[name, *where] for name, where in zip(layout["names"], layout["slices"])]
         if laid_out != hand_layout:
             raise ForecastError(f"the model's variables {laid_out} are not laid out as the density's {hand_layout}")
-        logp_fn, expand_fn = density.logp_grad, density.expand
-        layout["logp_shared"] = layout["expand_shared"] = [list(slot) for slot in density.SLOTS]
-    _callbacks(key, layout, logp_fn, expand_fn)
+        layout["logp_shared"] = layout["expand_shared"] = [list(slot) for slot in SLOTS]
+        layout["hand"] = True
+        _load(key, layout)  # the first import compiles the shared callbacks into numba's cache
+    else:
+        _callbacks(key, layout, logp_fn, expand_fn)
     folder = cache_dir()
     folder.mkdir(parents=True, exist_ok=True)
     prior = prior_draws(model)

@@ -277,30 +277,30 @@ class DateModel:
 
     @property
     def hand_density(self) -> bool:
-        """Whether nutpie samples with the hand-written log density (:mod:`forecast.density`)."""
-        from . import density
+        """Whether nutpie samples with the hand-written log density (:mod:`forecast.density.kernel`)."""
+        from .density.layout import applies
 
-        return density.applies(self.data)
+        return applies(self.data)
 
     def sampler_data(self, data: Dataset) -> dict[str, np.ndarray]:
         """The arrays nutpie's compiled model reads: the evidence containers and, for the hand-written density,
         the model's structure."""
         values = evidence_data(data, self.priors)
         if self.hand_density:
-            from . import density
+            from .density.layout import structure_arrays
 
-            values |= density.structure_arrays(data, self.priors, self.fixed_reliability)
+            values |= structure_arrays(data, self.priors, self.fixed_reliability)
         return values
 
     def compile(self, on_compile: Callable[[], None] = lambda: None):
         """The compiled model for nutpie, from the on-disk cache (compiled into it first when missing)."""
-        from . import density
         from .compiled import compile_cached, compile_key
+        from .density.layout import expanded_layout
 
         values = self.sampler_data(self.data)
         key = compile_key(self.config_hash, self.data, values)
         build = partial(build_model, self.data, self.priors, self.fixed_reliability)
-        layout = density.expanded_layout(self.data, self.priors, self.fixed_reliability) if self.hand_density else None
+        layout = expanded_layout(self.data, self.priors, self.fixed_reliability) if self.hand_density else None
         return compile_cached(key, build, values, on_compile, layout)
 
     def _fit_nutpie(self, settings: FitSettings, data: Dataset | None, progress: Progress) -> Draws:

@@ -7,7 +7,7 @@ from dataclasses import replace
 import numpy as np
 import pytest
 
-from forecast import density
+from forecast.density import kernel, layout as density
 from forecast.compiled import _layout
 from forecast.model import build_model, centred, evidence_data
 
@@ -47,7 +47,7 @@ def _pytensor(data, priors, fixed=None):
     return function, sum(int(np.prod(v.shape)) for v in model.initial_point().values())
 
 
-def _hand(data, priors, function=density.logp_grad, fixed=None):
+def _hand(data, priors, function=kernel.logp_grad, fixed=None):
     arrays = evidence_data(data, priors) | density.structure_arrays(data, priors, fixed)
     return lambda x: function(x, *(np.ascontiguousarray(arrays[name]) for name, _ in density.SLOTS))
 
@@ -67,7 +67,7 @@ def test_expansion_matches_pytensor(tmp_path, shape):
     assert laid_out == density.expanded_layout(data, priors, fixed)
     values = evidence_data(data, priors)
     reference = lambda x: expand_fn(x, *(values[name] for name, _ in layout["expand_shared"]))[0]  # noqa: E731
-    hand = _hand(data, priors, density.expand, fixed)
+    hand = _hand(data, priors, kernel.expand, fixed)
     rng = np.random.default_rng(11)
     for _ in range(4):
         x = rng.normal(0.0, 1.0, layout["n_dim"])

@@ -1,90 +1,26 @@
-"""The model's log density and its gradient, written out by hand for the sampler.
+"""The model's log density, its gradient and the expansion to every traced variable, in numba.
 
 The same density as :func:`forecast.model.build_model` on its unconstrained scale (up to a
 constant): PyTensor's generated code for it spends most of its time between small array
 operations, so the sampler calls this one instead. ``tests/test_density.py`` checks it against
-PyTensor's log density and automatic gradient at random points. Every input is a float64 array,
-so the function fits nutpie's user-data record unchanged: the evidence containers of
-:func:`forecast.model.evidence_data` and the model's structure from :func:`structure_arrays`.
+PyTensor's log density, automatic gradient and expansion at random points. nutpie's two C
+callbacks live here too (:func:`callbacks`), so numba's on-disk cache of them, keyed by this
+file, goes stale whenever any of this code changes.
 """
 
 from __future__ import annotations
 
+from functools import cache
+from typing import Any
+
 import numpy as np
-from numba import njit
+from numba import carray, cfunc, njit, types
+from numba.core import cgutils
+from numba.extending import intrinsic
 
-from .dataset import Dataset
-from .errors import ForecastError
-from .model import PriorArrays, centred
-from .preemption import links
-from .priors import Priors
+from .layout import SLOTS
 
-SLOTS = (("w_in", 2), ("w_out", 2), ("record_right", 1), ("record_wrong", 1), ("constant_log", 2),
-         ("question_consts", 2), ("kind_consts", 2), ("expert_consts", 2), ("link_consts", 2), ("layout_consts", 1))
 NEG_INF = -np.inf
-
-
-def applies(data: Dataset) -> bool:
-    """Whether the hand-written density covers this model (one with experts)."""
-    return bool(data.experts)
-
-
-def _free_kinds(data: Dataset, priors: Priors, fixed: np.ndarray | None) -> int:
-    """How many kinds have their mean and spread as parameters (none when reliabilities are fixed)."""
-    return 0 if fixed is not None else len(PriorArrays.from_priors(data, priors).kinds)
-
-
-def value_layout(data: Dataset, priors: Priors, fixed: np.ndarray | None = None) -> list[list]:
-    """The model's unconstrained parameters as PyMC lays them out: [name, start, stop] each."""
-    n_q, n_k = len(data.questions), _free_kinds(data, priors, fixed)
-    sizes = [("hazard_level", n_q), ("hazard_trend", n_q)]
-    if n_k:
-        sizes += [("kind_mean_interval__", n_k), ("kind_spread_log__", n_k)]
-    if fixed is None:
-        sizes.append(("logit_reliability" if centred(data) else "z", len(data.experts)))
-    starts = np.cumsum([0] + [size for _, size in sizes])
-    return [[name, int(start), int(start + size)] for (name, size), start in zip(sizes, starts)]
-
-
-def expanded_layout(data: Dataset, priors: Priors, fixed: np.ndarray | None = None) -> list[list]:
-    """What :func:`expand` returns, as PyMC lays it out: [name, start, stop] each."""
-    values = value_layout(data, priors, fixed)
-    n_q, n_e, n_k, at = len(data.questions), len(data.experts), _free_kinds(data, priors, fixed), values[-1][2]
-    traced = [("kind_mean", n_k), ("kind_spread", n_k)] if n_k else []
-    traced += [("reliability", n_e)] if fixed is None else []
-    traced += [("p_T", n_q * data.bins), ("p_preempted", n_q)]
-    for name, size in traced:
-        values.append([name, at, at + size])
-        at += size
-    return values
-
-
-def structure_arrays(data: Dataset, priors: Priors, fixed: np.ndarray | None = None) -> dict[str, np.ndarray]:
-    """The model's priors and layout as float arrays (empty tables padded to one row, with counts in the layout).
-
-    With ``fixed`` reliabilities, these are constants and the only parameters are the hazards'.
-
-    The density reads w_out as each question's statement weight less w_in; this checks that it is.
-    """
-    w_in, w_out = data.sufficient_stats()
-    if not np.allclose(w_in + w_out, (w_in + w_out)[:, :, :1]):
-        raise ForecastError("w_in + w_out must be constant across a question's bins for the hand-written density")
-    arrays = PriorArrays.from_priors(data, priors)
-    n_q, n_k, n_e, bins = len(data.questions), _free_kinds(data, priors, fixed), len(data.experts), data.bins
-    kinds = np.column_stack([arrays.kind_mu, arrays.kind_sd, arrays.kind_spread]) if n_k else np.ones((1, 3))
-    all_links = sorted(links(data.precluded_by, data.starts, data.n_months, bins), key=lambda link: link.precluder)
-    link_rows = [np.concatenate([[link.dependent, link.precluder], link.cut]) for link in all_links]
-    offsets = [0, n_q, 2 * n_q, 2 * n_q + n_k, 2 * n_q + 2 * n_k]
-    return {
-        "question_consts": np.column_stack([arrays.hazard_mu, arrays.hazard_sd, arrays.trend_mu, arrays.trend_sd,
-                                            data.n_months]).astype(float),
-        "kind_consts": kinds.astype(float),
-        "expert_consts": np.column_stack([arrays.expert_kind, arrays.pooled, arrays.own_mu, arrays.own_sd,
-                                          np.zeros(n_e) if fixed is None else fixed]).astype(float),
-        "link_consts": np.array(link_rows, dtype=float) if link_rows else np.zeros((1, 2 + bins)),
-        "layout_consts": np.array([*offsets, float(centred(data)), n_k, len(link_rows), float(fixed is not None)],
-                                  dtype=float),
-    }
 
 
 @njit(cache=True)
@@ -388,3 +324,76 @@ def expand(x, w_in, w_out, record_right, record_wrong, constant_log, question_co
         return (np.concatenate((x, p_t, preempted)),)
     values = np.concatenate((x, means[:n_k], spreads[:n_k], np.exp(log_r), p_t, preempted))
     return (values,)
+
+
+RECORD_LENGTH = 2 * len(SLOTS) + sum(ndim for _, ndim in SLOTS)  # nutpie's record: addresses, sizes, shapes
+_SHAPES_AT = [2 * len(SLOTS) + sum(ndim for _, ndim in SLOTS[:k]) for k in range(len(SLOTS))]
+W_IN, W_OUT, RIGHT, WRONG, CONSTANT, QUESTIONS, KINDS, EXPERTS, LINKS, LAYOUT = _SHAPES_AT
+
+
+def _void_pointer_typing(typingctx, address):
+    """The address held in a uint64, as a pointer."""
+
+    def codegen(context, builder, signature, args):
+        return builder.inttoptr(args[0], cgutils.voidptr_t)
+
+    return types.voidptr(address), codegen
+
+
+_void_pointer: Any = intrinsic(_void_pointer_typing)
+
+
+@njit(cache=True)
+def _inputs(user_data_):
+    """The ten input arrays, viewed through nutpie's user-data record."""
+    record = carray(user_data_, (RECORD_LENGTH,), np.uint64)
+    return (carray(_void_pointer(record[0]), (record[W_IN], record[W_IN + 1]), np.float64),
+            carray(_void_pointer(record[1]), (record[W_OUT], record[W_OUT + 1]), np.float64),
+            carray(_void_pointer(record[2]), (record[RIGHT],), np.float64),
+            carray(_void_pointer(record[3]), (record[WRONG],), np.float64),
+            carray(_void_pointer(record[4]), (record[CONSTANT], record[CONSTANT + 1]), np.float64),
+            carray(_void_pointer(record[5]), (record[QUESTIONS], record[QUESTIONS + 1]), np.float64),
+            carray(_void_pointer(record[6]), (record[KINDS], record[KINDS + 1]), np.float64),
+            carray(_void_pointer(record[7]), (record[EXPERTS], record[EXPERTS + 1]), np.float64),
+            carray(_void_pointer(record[8]), (record[LINKS], record[LINKS + 1]), np.float64),
+            carray(_void_pointer(record[9]), (record[LAYOUT],), np.float64))
+
+
+def _logp_callback(dim, x_, out_, logp_, user_data_):
+    try:
+        i = _inputs(user_data_)
+        value, grad = logp_grad(carray(x_, (dim,)), i[0], i[1], i[2], i[3], i[4], i[5], i[6], i[7], i[8], i[9])
+        carray(logp_, ())[()] = value
+        carray(out_, (dim,))[...] = grad
+        if not np.all(np.isfinite(grad)):
+            return 3
+        if not np.isfinite(value):
+            return 4
+    except Exception:
+        return 1
+    return 0
+
+
+def _expand_callback(dim, expanded, x_, out_, user_data_):
+    try:
+        i = _inputs(user_data_)
+        (values,) = expand(carray(x_, (dim,)), i[0], i[1], i[2], i[3], i[4], i[5], i[6], i[7], i[8], i[9])
+        if values.size != expanded:
+            return -1
+        carray(out_, (expanded,))[...] = values
+    except Exception:
+        return -2
+    return 0
+
+
+@cache
+def callbacks() -> tuple:
+    """nutpie's (log density with gradient, expansion) C callbacks: one pair for every model shape.
+
+    They read each array's address and shape from the record and the parameter count from nutpie's
+    call, so a new model shape needs no numba compile; numba keeps them in its cache beside this file.
+    """
+    logp = cfunc(types.int64(types.uint64, *[types.CPointer(types.double)] * 3, types.voidptr), cache=True)
+    expanded = cfunc(types.int64(types.uint64, types.uint64, *[types.CPointer(types.double)] * 2, types.voidptr),
+                     cache=True)
+    return logp(_logp_callback), expanded(_expand_callback)
