@@ -52,6 +52,7 @@ class Dataset:
     stmt_record_weight: np.ndarray | None = None  # [S] weight in the track record once decided (None: stmt_weight)
     precluded_by: np.ndarray | None = None  # [Q] index of the precluding question, -1 for none (None: no links)
     stmt_entangled: np.ndarray | None = None  # [S] leaving it out may change other weights (see dependence.entangled)
+    stmt_facts: list[StatementFacts] | None = None  # [S] what the dependence rules weighed (for leave-one-out)
 
     @property
     def bins(self) -> int:
@@ -347,7 +348,7 @@ def build_dataset(
         expert_kinds=[experts_by_id[i].kind for i in used],
         stmt_question=np.array([f.question for f in facts], dtype=int),
         stmt_expert=np.array([f.expert for f in facts], dtype=int),
-        stmt_weight=open_w, stmt_record_weight=record_w, stmt_entangled=entangled(facts),
+        stmt_weight=open_w, stmt_record_weight=record_w, stmt_entangled=entangled(facts), stmt_facts=facts,
         stmt_in=stmt_in,
         stmt_refs=[f"S{s.id}" for s in statements], stmt_uids=[s.uid for s in statements], as_of=as_of,
         known_at=known_at, fingerprint=evidence_fingerprint(uids), evidence_uids=sorted(uids), precluded_by=precluded_by,

@@ -73,10 +73,21 @@ def exact_joint(data: Dataset, priors: Priors, reliability: np.ndarray | None = 
 
 def joint_given(data: Dataset, priors: Priors, evidence: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """:func:`exact_joint` for a given [Q, bins] evidence log-likelihood (pre-emption links applied)."""
+    return joint_from(data, prior_terms(data, priors), evidence)
+
+
+def prior_terms(data: Dataset, priors: Priors) -> tuple[np.ndarray, np.ndarray]:
+    """([Q, bins] log P(T = bin), log P(T >= bin)) with the hazard parameters integrated out; the same for any
+    evidence, so callers that vary the evidence compute them once."""
     arrays = PriorArrays.from_priors(data, priors)
     log_prior = np.stack([log_prior_marginal(arrays, q, int(data.n_months[q]), data.bins)
                           for q in range(len(data.questions))])
-    log_survival = np.logaddexp.accumulate(log_prior[:, ::-1], axis=1)[:, ::-1]
+    return log_prior, np.logaddexp.accumulate(log_prior[:, ::-1], axis=1)[:, ::-1]
+
+
+def joint_from(data: Dataset, terms: tuple[np.ndarray, np.ndarray], evidence: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """:func:`joint_given` from the prior terms of :func:`prior_terms`."""
+    log_prior, log_survival = terms
     joint = log_prior + evidence
     posterior = np.exp(joint - NumpyOps.lse(joint, 1)[:, None])
     preempted = np.zeros(len(data.questions))

@@ -1,26 +1,29 @@
-"""Leave-one-out influence of each evidence item on the exact path, statements in one vectorised pass.
+"""Leave-one-out influence of each evidence item on the exact path, without refitting.
 
 With reliabilities fixed, the posterior over T is the hazard prior times exp(evidence log-likelihood),
 and a statement adds its own term to that log-likelihood (weight x log r or log(1 - r) per bin). So the
-forecast without statement s is one subtraction away: every such statement's leave-one-out posterior
-comes from one [statements x bins] array. An observation's term is not additive (the latest notice
-binds, say), so each is re-derived from the question's other observations, which is cheap. Where that
-does not hold, the dataset is rebuilt without the item: a statement whose weight the dependence rules
-tie to others (restatements, one affiliation), an observation that decides a claim, and an observation
-of a question tied to another by pre-emption.
+forecast without statement s is one subtraction away. Where the dependence rules tie a statement's
+weight to others (restatements, one affiliation), the rules are re-applied in memory to the statements
+it touches. An observation's term is not additive (the latest notice binds, say), so each is re-derived
+from the question's other observations. Only an observation that decides a claim rebuilds the dataset.
+The prior terms are computed once; a question tied to another by pre-emption goes through the joint
+exact path row by row, an unlinked one in one vectorised pass.
 """
 
 from __future__ import annotations
 
+from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 
 import numpy as np
 
 from ..dataset import Dataset, observation_terms
-from ..exact import exact_posterior, joint_given, log_evidence
+from ..dependence import dependence_weights
+from ..exact import exact_posterior, joint_from, log_evidence, prior_terms
 from ..model import PriorArrays
 from ..months import month_label
+from ..preemption import NumpyOps
 from ..priors import Priors
 from ..store.tables import Observation, Question
 from ..summary import BEYOND
@@ -67,19 +70,20 @@ def summarise(posteriors: np.ndarray, n_months: int) -> list[Summary]:
     return [Summary(float(p), int(m), int(lo), int(hi)) for p, m, lo, hi in zip(probability, median, low, high)]
 
 
-def _question_posteriors(data: Dataset, priors: Priors, q: int, evidence: np.ndarray, rows: np.ndarray) -> np.ndarray:
+def _question_posteriors(data: Dataset, terms: tuple[np.ndarray, np.ndarray], q: int, evidence: np.ndarray,
+                         rows: np.ndarray) -> np.ndarray:
     """Question q's posterior for each row of its evidence, the other questions' evidence as in ``evidence``.
 
     A question linked by pre-emption is coupled to its partner, so each row goes through the joint exact
-    path; an unlinked one is one vectorised pass."""
+    path (the prior terms computed once); an unlinked one is one vectorised pass."""
     if not _linked(data, q):
-        log_prior = np.log(exact_posterior(data, priors, with_evidence=False)[q])
+        log_prior = terms[0][q] - NumpyOps.lse(terms[0][q], 0)
         return _posteriors(log_prior, rows)
     out = []
     for row in rows:
         varied = evidence.copy()
         varied[q] = row
-        out.append(joint_given(data, priors, varied)[0][q])
+        out.append(joint_from(data, terms, varied)[0][q])
     return np.array(out)
 
 
@@ -89,6 +93,39 @@ def _linked(data: Dataset, q: int) -> bool:
     return bool(links[q] >= 0 or (links == q).any())
 
 
+def _statement_changes(data: Dataset, priors: Priors, reliability: np.ndarray, q: int) -> dict[str, np.ndarray]:
+    """For each statement on question q (by uid): how question q's evidence changes without it.
+
+    A statement whose removal changes no other weight takes its own term away. For a restated or
+    affiliated one (see :func:`forecast.dependence.entangled`) the dependence rules are re-applied, in
+    memory, to the statements whose weights it touches: its expert's on the question and those of its
+    affiliation's experts.
+    """
+    mine = np.flatnonzero(data.stmt_question == q) if data.stmt_refs else np.zeros(0, dtype=int)
+    r = np.asarray(reliability, dtype=float)[data.stmt_expert][:, None]
+    units = np.where(data.stmt_in, np.log(r), np.log1p(-r))
+    weights = np.where(data.decided == 0, data.stmt_weight, 0.0)
+    tied = data.stmt_entangled if data.stmt_entangled is not None else np.zeros(len(data.stmt_refs), dtype=bool)
+    facts = data.stmt_facts
+    by_expert: dict[int, list[int]] = defaultdict(list)
+    by_group: dict[str, list[int]] = defaultdict(list)
+    for i in mine:
+        if facts is not None:
+            by_expert[facts[i].expert].append(int(i))
+            if facts[i].group:
+                by_group[facts[i].group].append(int(i))
+    changes = {}
+    for i in mine:
+        change = -weights[i] * units[i]
+        if tied[i] and facts is not None:
+            touched = sorted((set(by_expert[facts[i].expert]) | set(by_group.get(facts[i].group, []))) - {int(i)})
+            if touched:
+                reweighted, _ = dependence_weights([facts[j] for j in touched], priors.reliability.dependence)
+                change = change + (reweighted - weights[touched]) @ units[touched]
+        changes[data.stmt_uids[i]] = change
+    return changes
+
+
 def leave_one_out(data: Dataset, priors: Priors, reliability: np.ndarray | None, question: Question,
                   observations: list[Observation],
                   rebuild: Callable[[str], Dataset]) -> tuple[Summary, dict[str, Summary]]:
@@ -96,42 +133,30 @@ def leave_one_out(data: Dataset, priors: Priors, reliability: np.ndarray | None,
 
     ``data`` holds the question (and any question linked to it by pre-emption); ``observations`` are the
     question's observations that ``data`` used; ``rebuild(uid)`` is the dataset without one item (the same
-    experts). A statement whose removal changes no other weight is subtracted, all of them in one pass;
-    a restated or affiliated one (see :func:`forecast.dependence.entangled`) and an observation of a
-    question tied to another by pre-emption are left out by rebuilding the dataset.
+    experts), used only for an observation that decides a claim (the weights change with it). Every other
+    item's posterior comes from question q's evidence with that item's change applied.
     """
     q = data.questions.index(question.slug)
     n = int(data.n_months[q])
     if reliability is None:
         reliability = PriorArrays.from_priors(data, priors).prior_mean_reliability()
+    terms = prior_terms(data, priors)
     evidence = log_evidence(data, priors, reliability)
-    mine = np.flatnonzero(data.stmt_question == q) if data.stmt_refs else np.zeros(0, dtype=int)
-    tied = data.stmt_entangled if data.stmt_entangled is not None else np.zeros(len(data.stmt_refs), dtype=bool)
-    alone, rebuilt = mine[~tied[mine]], mine[tied[mine]]
-    rows = [evidence[q], *(evidence[q][None, :] - statement_terms(data, reliability)[alone])]
-    posteriors = list(_question_posteriors(data, priors, q, evidence, np.array(rows)))
-    uids = [data.stmt_uids[i] for i in alone]
-    for i in rebuilt:
-        posteriors.append(exact_posterior(rebuild(data.stmt_uids[i]), priors, reliability)[q])
-        uids.append(data.stmt_uids[i])
-    spec = priors.questions[question.slug]
+    rows = {uid: evidence[q] + change for uid, change in _statement_changes(data, priors, reliability, q).items()}
+    spec, rebuilt = priors.questions[question.slug], {}
     for obs in observations:
-        uids.append(obs.uid)
-        if _linked(data, q):
-            posteriors.append(exact_posterior(rebuild(obs.uid), priors, reliability)[q])
-            continue
         log, threshold = observation_terms(question, [o for o in observations if o.uid != obs.uid], spec,
                                            data.bins, data.as_of)
         obs_log, thresholds = data.obs_log.copy(), np.array(data.notice_threshold).copy()
         obs_log[q], thresholds[q] = log, threshold
         without = replace(data, obs_log=obs_log, notice_threshold=thresholds)
         if not np.array_equal(without.decided, data.decided):  # it decides a claim: the weights change
-            posteriors.append(exact_posterior(rebuild(obs.uid), priors, reliability)[q])
-            continue
-        posteriors.append(_question_posteriors(data, priors, q, evidence,
-                                               log_evidence(without, priors, reliability)[q][None, :])[0])
-    summaries = summarise(np.array(posteriors), n)
-    return summaries[0], dict(zip(uids, summaries[1:]))
+            rebuilt[obs.uid] = exact_posterior(rebuild(obs.uid), priors, reliability)[q]
+        else:
+            rows[obs.uid] = log_evidence(without, priors, reliability)[q]
+    posteriors = _question_posteriors(data, terms, q, evidence, np.array([evidence[q], *rows.values()]))
+    summaries = summarise(np.array([*posteriors, *rebuilt.values()]), n)
+    return summaries[0], dict(zip([*rows, *rebuilt], summaries[1:]))
 
 
 def _label(index: int, start: int, n_months: int) -> str:
