@@ -59,7 +59,6 @@ INIT = _article_seed(Path(tempfile.mkdtemp(prefix="forecast-article-seed-")))
 
 
 BACKENDS = ("sqlite", "postgres")
-every_backend = pytest.mark.every_backend  # the test's subject is the backend: run it on SQLite and PostgreSQL
 postgres_only = pytest.mark.parametrize("backend", ["postgres"], indirect=True)
 sqlite_only = pytest.mark.parametrize("backend", ["sqlite"], indirect=True)
 
