@@ -8,6 +8,8 @@ exactly from their two prior marginals.
 
 from __future__ import annotations
 
+from functools import lru_cache
+
 import numpy as np
 
 from .dataset import Dataset
@@ -42,11 +44,22 @@ def _grid(mu: float, sd: float) -> tuple[np.ndarray, np.ndarray]:
 
 def log_prior_marginal(arrays: PriorArrays, q: int, n_months: int, bins: int) -> np.ndarray:
     """log P(T = bin) under question q's hazard prior, the hazard parameters integrated out by quadrature."""
-    alpha, log_wa = _grid(arrays.hazard_mu[q], arrays.hazard_sd[q])
-    beta, log_wb = _grid(arrays.trend_mu[q], arrays.trend_sd[q])
+    prior = (float(arrays.hazard_mu[q]), float(arrays.hazard_sd[q]), float(arrays.trend_mu[q]), float(arrays.trend_sd[q]))
+    return _log_prior_marginal(*prior, n_months, bins)
+
+
+@lru_cache(maxsize=64)
+def _log_prior_marginal(hazard_mu: float, hazard_sd: float, trend_mu: float, trend_sd: float, n_months: int,
+                        bins: int) -> np.ndarray:
+    """:func:`log_prior_marginal` by value, kept: scoring asks for the same prior once per run and baseline
+    (the quadrature is 10,000 hazard curves; read-only, so no caller can change a kept result)."""
+    alpha, log_wa = _grid(hazard_mu, hazard_sd)
+    beta, log_wb = _grid(trend_mu, trend_sd)
     log_w = (log_wa[:, None] + log_wb[None, :]).reshape(-1)
     log_p = log_prior_t(alpha[:, None], beta[None, :], n_months, bins).reshape(-1, bins)
-    return NumpyOps.lse(log_p + log_w[:, None], 0) - NumpyOps.lse(log_w, 0)
+    marginal = NumpyOps.lse(log_p + log_w[:, None], 0) - NumpyOps.lse(log_w, 0)
+    marginal.flags.writeable = False
+    return marginal
 
 
 def log_evidence(data: Dataset, priors: Priors, reliability: np.ndarray | None = None) -> np.ndarray:

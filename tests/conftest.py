@@ -1,8 +1,19 @@
 """Shared fixtures: a real store per test, on SQLite and on PostgreSQL, and the real CLI through click's runner.
 
-A test that uses a store (``db``, ``run``, ``seeded``, ``make_db``) runs once per backend: SQLite in a
-file, PostgreSQL in its own database on a server the session starts (see ``tests/pg.py``). A test
-that opens the SQLite file itself asks for ``db_path`` and so runs on SQLite only.
+Which backend a store test runs on (a test uses a store through ``db``, ``run``, ``seeded``, ``make_db``
+or ``fitted``):
+
+- A test whose subject is the backend is marked ``every_backend`` (a test, or a whole module with
+  ``pytestmark``) and runs twice: SQLite in a file, and PostgreSQL in its own database on a server the
+  session starts (see ``tests/pg.py``). Its subject is the backend when it checks what the database
+  does: migrations, types and JSON, triggers and append-only rules, constraints and transactions
+  (nothing half-written), integrity and verify, concurrency, sorting and time zones, row-id ranges,
+  and the CLI's write/read round trips, import/export and one run, report and score end to end.
+- Every other store test runs on SQLite only: model statistics, claim parsing, rendering, input
+  validation and refusals decided before the database is asked, fuzzing. Running those twice proves
+  nothing more and doubled the suite's time.
+- A test that opens the SQLite file itself asks for ``db_path`` and so runs on SQLite only, marked or not;
+  ``postgres_only`` and ``sqlite_only`` pick one backend explicitly.
 """
 
 from __future__ import annotations
@@ -61,10 +72,11 @@ def _parametrized(metafunc, name: str) -> bool:
 
 
 def pytest_generate_tests(metafunc) -> None:
-    """Run store tests on both backends, unless the test reads the SQLite file (asks for ``db_path``)."""
-    if "backend" in metafunc.fixturenames and not _parametrized(metafunc, "backend"):
-        backends = ["sqlite"] if "db_path" in metafunc.fixturenames else list(BACKENDS)
-        metafunc.parametrize("backend", backends, indirect=True)
+    """Run store tests marked ``every_backend`` on both backends, all others on SQLite (see the module's docstring)."""
+    on_every = metafunc.definition.get_closest_marker("every_backend") and "db_path" not in metafunc.fixturenames
+    for name in ("backend", "fitted"):
+        if name in metafunc.fixturenames and not _parametrized(metafunc, name):
+            metafunc.parametrize(name, list(BACKENDS) if on_every else ["sqlite"], indirect=True)
 
 
 @pytest.fixture(scope="session")
@@ -134,9 +146,9 @@ def seeded(run, db: str) -> str:
     return db
 
 
-@pytest.fixture(scope="session", params=BACKENDS)
+@pytest.fixture(scope="session")
 def fitted(request, tmp_path_factory):
-    """A seeded store with one converged run, on each backend: one fit per backend for all read-only tests."""
+    """A seeded store with one converged run, on the test's backend: one fit per backend for all read-only tests."""
     db = new_db(request.param, request, tmp_path_factory.mktemp("fitted"), "fitted.db")
     assert invoke(db, *INIT).exit_code == 0
     result = invoke(db, "run", QUESTION, "--draws", "1000", "--tune", "1000", "--chains", "4", "--seed", "5")
@@ -204,7 +216,7 @@ def store_exact_run(db: Path) -> None:
 
     from forecast.dataset import build_dataset
     from forecast.exact import exact_posterior
-    from forecast.model import FitSettings
+    from forecast.model import FitSettings, PriorArrays
     from forecast.questions import store_priors
     from forecast.runs import BAND_QUANTILES, FitSummary, save_run
     from forecast.store import open_store
@@ -214,11 +226,14 @@ def store_exact_run(db: Path) -> None:
         priors = store_priors(session)
         data = build_dataset(session, priors)
     monthly = exact_posterior(data, priors)
+    centres = PriorArrays.from_priors(data, priors).prior_mean_reliability() if data.experts else []
+    reliabilities = [{"expert": name, "kind": kind, "mean": float(r), "q05": float(r), "q95": float(r)}
+                     for name, kind, r in zip(data.experts, data.expert_kinds, centres)]
     diagnostics = {"max_rhat": 1.0, "min_ess_bulk": 4000.0, "min_ess_tail": 4000.0, "divergences": 0, "ess_floor": 400,
                    "problems": []}
     summary = FitSummary(monthly=monthly, prior=exact_posterior(data, priors, with_evidence=False),
                          preempted=np.zeros(len(data.questions)),
-                         cdf_bands={str(q): np.cumsum(monthly, axis=-1) for q in BAND_QUANTILES}, reliabilities=[],
+                         cdf_bands={str(q): np.cumsum(monthly, axis=-1) for q in BAND_QUANTILES}, reliabilities=reliabilities,
                          diagnostics=diagnostics, posterior=b"no draws")
     with store.session() as session:
         save_run(session, data, "exact", FitSettings(), summary, 0.0)

@@ -15,6 +15,7 @@ import pytest
 from .conftest import INIT, QUESTION, assert_refused, log_args, postgres_only, query, snapshot
 
 
+@pytest.mark.every_backend
 def test_init_loads_seed_once(run, db: str) -> None:
     first = run(*INIT)
     assert first.exit_code == 0
@@ -25,6 +26,7 @@ def test_init_loads_seed_once(run, db: str) -> None:
     assert snapshot(db) == before
 
 
+@pytest.mark.every_backend
 def test_question_list_and_show(run, seeded) -> None:
     listed = json.loads(run("question", "list", "--json").output)
     assert [q["slug"] for q in listed] == ["iss-retirement", QUESTION]
@@ -35,6 +37,7 @@ def test_question_list_and_show(run, seeded) -> None:
     assert "russia-iss-withdrawal  open" in run("question", "list").output
 
 
+@pytest.mark.every_backend
 def test_expert_commands(run, seeded) -> None:
     added = run("expert", "add", "Jeff Foust", "--kind", "journalist", "--affiliation", "SpaceNews", "--alias", "Foust")
     assert added.exit_code == 0 and added.output == "Added expert Jeff Foust (journalist).\n"
@@ -48,6 +51,7 @@ def test_expert_commands(run, seeded) -> None:
     assert "after 2024" in run("expert", "show", "Yuri Borisov").output
 
 
+@pytest.mark.every_backend
 def test_log_statement_and_observation(run, seeded) -> None:
     logged = run(*log_args(probability="0.8", strength="hedged"))
     assert logged.exit_code == 0
@@ -65,6 +69,7 @@ def test_log_statement_and_observation(run, seeded) -> None:
     assert (rows[1]["probability"], rows[1]["strength"], rows[1]["expert"]) == (0.8, "hedged", "Anatoly Zak")
 
 
+@pytest.mark.every_backend
 def test_evidence_list_filters(run, seeded) -> None:
     everything = json.loads(run("evidence", "list", "--json").output)
     assert len(everything) == 17
@@ -76,6 +81,7 @@ def test_evidence_list_filters(run, seeded) -> None:
     assert table.splitlines()[0].split() == ["ref", "date", "who", "says", "status", "source"]
 
 
+@pytest.mark.every_backend
 def test_retract_and_supersede_keep_rows(run, seeded) -> None:
     assert run("retract", "S2", "--reason", "paraphrase, not Logsdon's words").output == "Retracted S2.\n"
     corrected = run(*log_args(expert="Logsdon", claim="by 2025", supersedes="S3"))
@@ -88,6 +94,7 @@ def test_retract_and_supersede_keep_rows(run, seeded) -> None:
     assert len(all_rows) == 18
 
 
+@pytest.mark.every_backend
 def test_export_import_commands(run, seeded, make_db, tmp_path: Path) -> None:
     out = tmp_path / "all.json"
     assert run("export", str(out)).output == f"Exported 27 rows to {out}.\n"
@@ -128,6 +135,7 @@ def test_bad_input_is_one_line_exit_2_and_writes_nothing(run, seeded, args, mess
     assert snapshot(seeded) == before
 
 
+@pytest.mark.every_backend
 def test_duplicate_statement_is_refused(run, seeded) -> None:
     assert run(*log_args()).exit_code == 0
     before = snapshot(seeded)
@@ -136,6 +144,7 @@ def test_duplicate_statement_is_refused(run, seeded) -> None:
     assert snapshot(seeded) == before
 
 
+@pytest.mark.every_backend
 def test_newer_store_is_refused_by_the_cli(run, seeded) -> None:
     query(seeded, "INSERT INTO schema_migration VALUES ('0999_future', '2030-01-01 00:00:00')")
     before = snapshot(seeded)
@@ -157,6 +166,7 @@ def test_db_resolved_from_environment(tmp_path: Path, monkeypatch) -> None:
     assert f"Store sqlite:///{tmp_path / 'env.db'}" in result.output
 
 
+@pytest.mark.every_backend
 def test_experts_sort_bytewise_on_every_backend(run, seeded) -> None:
     """As SQLite does, whatever the PostgreSQL server's locale (the test server sorts like en-US)."""
     for name in ("anna Ek", "Bob Li", "b-c Ode", "bb Oz", "Émile Roux"):
@@ -207,6 +217,7 @@ def test_unreachable_server_is_one_line(tmp_path: Path) -> None:
     assert result.stderr.count("\n") == 1 and "pw" not in result.stderr
 
 
+@pytest.mark.every_backend
 def test_real_executable_as_subprocess(db: str) -> None:
     exe = shutil.which("forecast")
     assert exe, "the forecast console script is installed with the project"

@@ -47,11 +47,16 @@ def test_track_record_separates_reliable_from_unreliable(two_question_world) -> 
 
 
 def test_track_record_on_one_question_moves_another(two_question_world) -> None:
+    """'next' with the record on 'past' against without it: past's statements left out, so no track record
+    (the same arrays' shapes, so the compiled model of the first fit serves both)."""
     with_record = two_question_world.dataset("2025-07-01")
-    alone = two_question_world.dataset("2025-07-01", questions=["next"])
+    past, nxt = with_record.questions.index("past"), with_record.questions.index("next")
+    record = frozenset(uid for uid, q in zip(with_record.stmt_uids, with_record.stmt_question) if q == past)
+    alone = two_question_world.dataset("2025-07-01", exclude=record)
+    assert alone.track_record()[0].sum() == alone.track_record()[1].sum() == 0
     priors = two_question_world.priors
-    p_with = _mean(DateModel(with_record, priors).fit(SETTINGS), "p_T")[with_record.questions.index("next")]
-    p_alone = _mean(DateModel(alone, priors).fit(SETTINGS), "p_T")[0]
+    p_with = _mean(DateModel(with_record, priors).fit(SETTINGS), "p_T")[nxt]
+    p_alone = _mean(DateModel(alone, priors).fit(SETTINGS), "p_T")[nxt]
     by_2026 = slice(0, 36)  # 2024-01 .. 2026-12, Good's claim
     assert p_with[by_2026].sum() > p_alone[by_2026].sum() + 0.1
 

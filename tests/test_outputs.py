@@ -25,7 +25,7 @@ from forecast.report.render import EVIDENCE_HEADERS
 from forecast.store import Expert, Question, Statement, open_store
 from forecast.text import displayable
 
-from .conftest import QUESTION, log_args, sqlite_only
+from .conftest import QUESTION, log_args, sqlite_only, store_exact_run
 
 EVIL = "Dr $\\frac{$ Evil"
 OSC8 = "\x1b]8;;http://evil\x1b\\x\x1b]8;;\x1b\\"
@@ -54,7 +54,10 @@ def _legacy_rows(db: Path) -> None:
 
 @pytest.fixture(scope="module")
 def hostile(tmp_path_factory):
-    """A seeded store with hostile evidence by an expert named like mathtext, one short run, and its report."""
+    """A seeded store with hostile evidence by an expert named like mathtext, one run, and its report.
+
+    The run comes from the exact path: what is shown is the subject here, not the model (and a sampled run
+    of this store's experts would compile a model for this test alone)."""
     root = tmp_path_factory.mktemp("hostile")
     db = root / "f.db"
     runner = CliRunner()
@@ -68,7 +71,7 @@ def hostile(tmp_path_factory):
     _legacy_rows(db)
     call("log", "statement", "--question", QUESTION, "--expert", EVIL, "--date", "2023-04-01", "--claim", "by 2027",
          "--quote", MARKUP, "--source", SOURCE, "--rationale", "| fake | row |", "--no-update")
-    call("run", "--draws", "50", "--tune", "50", "--chains", "2", "--seed", "1")
+    store_exact_run(db)
     report = call("report", QUESTION, "--out", str(root / "reports"))
     html_path = Path(re.search(r"Wrote (\S+\.html)", report.output).group(1))
     return db, html_path.read_text(), html_path.with_suffix(".md").read_text(), html_path

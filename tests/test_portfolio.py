@@ -15,11 +15,9 @@ from forecast.scoring.backtest import backtest
 from forecast.scoring.calibration import MODEL
 from forecast.scoring.scorecard import scorecard
 
-from .conftest import INIT, log_args
 from .worlds import World
 
 TINY = FitSettings(draws=100, tune=100, chains=2, seed=3)
-TINY_ARGS = ["--draws", "100", "--tune", "100", "--chains", "2"]
 
 
 @pytest.fixture(scope="module")
@@ -88,20 +86,23 @@ def test_month_precision_resolution_is_known_at_the_end_of_its_month(tmp_path) -
     assert mid.evidence_uids == [] and len(end.evidence_uids) == 1
 
 
-def test_score_with_an_expert_who_first_speaks_late_does_not_crash(run, seeded, tmp_path) -> None:
-    assert run("expert", "add", "Test Analyst", "--kind", "analyst").exit_code == 0
-    assert run(*log_args(expert="Test Analyst", date="2023-06-01"), "--no-update").exit_code == 0
-    result = run("backtest", "russia-iss-withdrawal", "--from", "2022-07-01", "--to", "2023-10-01", *TINY_ARGS)
-    assert result.exit_code == 0, result.output
-    for extra in ([], ["--json"], ["--csv"]):
-        scored = run("score", "russia-iss-withdrawal", *extra)
+def test_score_with_an_expert_who_first_speaks_late_does_not_crash(three, tmp_path) -> None:
+    """Through the CLI: Late first speaks on alpha after two of its checkpoints resolved."""
+    w, _ = three
+    runner = CliRunner()
+
+    def run(*args: str):
+        return runner.invoke(cli, ["--db", w.store.url, *args])
+
+    for extra in (["--csv"], [], ["--json"]):
+        scored = run("score", "alpha", *extra)
         assert scored.exit_code == 0, scored.output
-    card = json.loads(run("score", "russia-iss-withdrawal", "--json").output)
-    late = card["time_averaged"]["expert: Test Analyst"]["checkpoints"]
+    card = json.loads(scored.output)
+    late = card["time_averaged"]["expert: Late"]["checkpoints"]
     assert set(late) == set(card["time_averaged"][MODEL]["checkpoints"])
     assert run("calibration", "--out", str(tmp_path / "c.svg")).exit_code == 0
-    reported = run("report", "russia-iss-withdrawal", "--as-of", "2023-01-01", "--out", str(tmp_path / "r"))
-    assert reported.exit_code == 0 and "russia-iss-withdrawal-2023-01-01.html" in reported.output  # a backtest run
+    reported = run("report", "alpha", "--as-of", "2020-01-15", "--out", str(tmp_path / "r"))
+    assert reported.exit_code == 0 and "alpha-2020-01-15.html" in reported.output  # a backtest run
 
 
 def test_reports_show_only_their_question_s_evidence_and_experts(three, tmp_path) -> None:

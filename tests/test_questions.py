@@ -51,6 +51,7 @@ def added(run, tmp_path: Path) -> Path:
     return tmp_path
 
 
+@pytest.mark.every_backend
 def test_add_then_re_add_is_versioned_never_silently_ignored(run, added: Path) -> None:
     same = run("question", "add", str(question_file(added)))
     assert same.output == "Question ruritania-exit is unchanged (version 1).\n"
@@ -80,6 +81,7 @@ def test_changes_that_move_forecasts_are_refused(run, added: Path, db_path: Path
     assert snapshot(db_path) == before
 
 
+@pytest.mark.every_backend
 def test_question_list_shows_the_portfolio(run, seeded, added: Path) -> None:
     table = run("question", "list").output.splitlines()
     assert table[0].split() == ["slug", "status", "headline", "last_change", "evidence", "tags", "title"]

@@ -37,10 +37,6 @@ EVIDENCE_CASES = {
     "expert name with escape": (["expert", "add", "Eve\x1b[2J", "--kind", "other"], "Error: name contains control character U+001B"),
     "blank alias": (["expert", "add", "Eve", "--kind", "other", "--alias", " "], "Error: aliases contains a blank name"),
     "role too long": (["expert", "add", "Eve", "--kind", "other", "--role", "r" * 201], "Error: role is 201 characters long"),
-    "retract S99999999999999999999": (["retract", "S99999999999999999999", "--reason", "r"],
-                                      "Error: no evidence 'S99999999999999999999' in the store"),
-    "retract the largest row id": (["retract", "S9223372036854775807", "--reason", "r"],
-                                   "Error: no evidence 'S9223372036854775807'"),
     "retraction reason with NUL": (["retract", "S1", "--reason", "typo\x00"], "Error: reason contains control character U+0000"),
     "not within the horizon before it ends": (
         ["resolve", QUESTION, "--not-within-horizon", "--source", "s"],
@@ -69,6 +65,16 @@ RUN_CASES = {
     "backtest --from before 1900": (["backtest", QUESTION, "--from", "1899-01-01"],
                                     "Error: --from date 1899-01-01 is before 1900-01-01"),
     "backtest --seed -1": (["backtest", QUESTION, "--from", "2023-01-01", "--seed", "-1"], "Error: seed -1 is outside"),
+}
+
+# Row references past PostgreSQL's INTEGER keys (SQLite's go further): not found, asked of either database.
+ROW_REFERENCE_CASES = {
+    "retract S99999999999999999999": (["retract", "S99999999999999999999", "--reason", "r"],
+                                      "Error: no evidence 'S99999999999999999999' in the store"),
+    "retract the largest row id": (["retract", "S9223372036854775807", "--reason", "r"],
+                                   "Error: no evidence 'S9223372036854775807'"),
+    "retract one past PostgreSQL's largest INTEGER": (["retract", "O2147483648", "--reason", "r"],
+                                                      "Error: no evidence 'O2147483648'"),
     "show --run 99999999999999999999": (["show", "--run", "99999999999999999999"],
                                         "Error: no forecast run 99999999999999999999"),
 }
@@ -100,6 +106,15 @@ def test_bad_run_inputs_are_refused_before_compiling(run, seeded: Path, no_fit, 
     assert snapshot(seeded) == before
 
 
+@pytest.mark.every_backend
+@pytest.mark.parametrize("case", list(ROW_REFERENCE_CASES))
+def test_row_references_beyond_the_integer_keys_are_not_found(run, seeded: Path, case: str) -> None:
+    args, message = ROW_REFERENCE_CASES[case]
+    before = snapshot(seeded)
+    assert_refused(run(*args), message)
+    assert snapshot(seeded) == before
+
+
 def test_latin1_argument_from_a_real_shell_is_refused(seeded: Path) -> None:
     """The bytes a Latin-1 terminal sends arrive as a surrogate escape in the real executable."""
     exe = shutil.which("forecast")
@@ -120,6 +135,7 @@ def test_windows_newlines_are_stored_as_newlines(run, seeded: Path) -> None:
     assert rows[-1]["quote"] == "line one\nline two\tend"
 
 
+@pytest.mark.every_backend
 def test_longest_allowed_text_is_accepted(run, seeded: Path) -> None:
     logged = run(*log_args(quote="q" * 10_000, source="s" * 2_000, claim="after 2025" + " " * 190), "--no-update")
     assert logged.exit_code == 0, logged.stderr

@@ -18,12 +18,10 @@ from forecast.cli import cli
 from .browser import render
 from .conftest import INIT, QUESTION, invoke, query
 
-ON_SQLITE = pytest.mark.parametrize("fitted", ["sqlite"], indirect=True)  # the page is the same on both backends
-
 
 @pytest.fixture(scope="module")
 def reported(fitted, tmp_path_factory):
-    """A seeded store, one converged run (on each backend), and its report."""
+    """A seeded store, one converged run (on the test's backend), and its report."""
     db, _ = fitted
     out = tmp_path_factory.mktemp("report") / "reports"
     result = invoke(db, "report", QUESTION, "--out", str(out))
@@ -34,6 +32,7 @@ def reported(fitted, tmp_path_factory):
     return db, out, record, html_path.read_text(), md_path.read_text(), html_path
 
 
+@pytest.mark.every_backend
 def test_report_files_are_named_by_question_and_date(reported) -> None:
     _, out, record, *_ = reported
     stem = f"{QUESTION}-{record['as_of']}"
@@ -42,6 +41,7 @@ def test_report_files_are_named_by_question_and_date(reported) -> None:
         "cumulative.svg", "experts.svg", "history.svg", "years.svg"]
 
 
+@pytest.mark.every_backend
 def test_headline_numbers_match_the_stored_run(reported) -> None:
     _, _, record, html, md, _ = reported
     result = record["results"][0]
@@ -116,7 +116,6 @@ def test_html_is_valid_and_self_contained(reported) -> None:
     assert html.count("<svg") == 4
 
 
-@ON_SQLITE
 def test_chromium_renders_the_report(reported, tmp_path) -> None:
     *_, html_path = reported
     page = render(html_path, tmp_path / "report.png")
@@ -127,14 +126,12 @@ def test_chromium_renders_the_report(reported, tmp_path) -> None:
     assert (tmp_path / "report.png").stat().st_size > 50_000
 
 
-@ON_SQLITE
 def test_report_fits_a_phone_screen(reported, tmp_path) -> None:
     *_, html_path = reported
     page = render(html_path, tmp_path / "phone.png", width=390, full_page=False)
     assert page.errors == [] and page.scroll_width <= page.viewport_width
 
 
-@ON_SQLITE
 def test_unconverged_run_is_flagged_at_the_top(reported, tmp_path) -> None:
     db, *_ = reported
     runner = CliRunner()

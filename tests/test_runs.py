@@ -20,6 +20,7 @@ from forecast.store.tables import ForecastRun
 
 from .conftest import QUESTION, invoke, query, sqlite_only
 
+@pytest.mark.every_backend
 def test_run_prints_headline_reliabilities_and_diagnostics(fitted) -> None:
     _, result = fitted
     lines = result.output.splitlines()
@@ -36,6 +37,7 @@ def test_run_prints_headline_reliabilities_and_diagnostics(fitted) -> None:
     assert lines[-1].startswith("Diagnostics: max R-hat ")
 
 
+@pytest.mark.every_backend
 def test_stored_run_is_complete_and_consistent(fitted) -> None:
     db, _ = fitted
     record = json.loads(invoke(db, "show", QUESTION, "--json").output)
@@ -62,6 +64,7 @@ def test_stored_run_is_complete_and_consistent(fitted) -> None:
         "Robyn Gatens", "Joel Montalbano"}
 
 
+@pytest.mark.every_backend
 def test_stored_draws_reload_and_refuse_another_model_version(fitted) -> None:
     db, _ = fitted
     store = open_store(db)
@@ -78,6 +81,7 @@ def test_stored_draws_reload_and_refuse_another_model_version(fitted) -> None:
         session.rollback()
 
 
+@pytest.mark.every_backend
 def test_runs_lists_and_show_defaults_to_latest(fitted) -> None:
     db, _ = fitted
     rows = json.loads(invoke(db, "runs", "--json").output)
@@ -87,6 +91,7 @@ def test_runs_lists_and_show_defaults_to_latest(fitted) -> None:
     assert invoke(db, "show").output.splitlines()[0].startswith("Run 1 (full)")
 
 
+@pytest.mark.every_backend
 @pytest.mark.parametrize("table", ["forecast_run", "forecast_result"])
 def test_runs_are_append_only(fitted, table: str) -> None:
     db, _ = fitted
@@ -125,6 +130,7 @@ def test_as_of_uses_evidence_said_by_then_however_late_logged(seeded) -> None:
     assert _dataset(seeded, as_of=dt.date(2022, 7, 27)).fingerprint != early.fingerprint
 
 
+@pytest.mark.every_backend
 def test_known_at_uses_only_what_was_logged_and_in_force_then(seeded) -> None:
     store = open_store(seeded)
     then = dt.datetime.now(dt.UTC) + dt.timedelta(hours=1)  # after the seed rows were logged

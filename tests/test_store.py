@@ -27,6 +27,8 @@ from forecast.verify import verify_store
 
 from .conftest import QUESTION, postgres_only, query, snapshot, sqlite_only, store_exact_run
 
+pytestmark = pytest.mark.every_backend  # the store is the backend: every test here runs on both
+
 
 def _store_at(db: str, upto: int, *rows: str) -> None:
     """A store as an earlier release wrote it: its first ``upto`` migrations, then ``rows`` (SQL)."""

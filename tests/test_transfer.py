@@ -61,6 +61,7 @@ def _import(db: str, source: Path) -> dict:
         return import_store(session, source)
 
 
+@pytest.mark.every_backend
 @pytest.mark.parametrize("suffix", ["csv", "json"])
 def test_round_trip_into_empty_store_is_exact(formula_store: str, make_db, tmp_path: Path, suffix: str) -> None:
     first = _export(formula_store, tmp_path / f"first.{suffix}")
@@ -155,6 +156,7 @@ def test_failed_export_leaves_the_old_file_intact(busy_store: str, db_path: Path
     assert target.read_text().startswith(("[", '"record"')) and target.stat().st_mode & 0o777 == 0o640
 
 
+@pytest.mark.every_backend
 def test_duplicate_import_is_refused_and_store_unchanged(busy_store: str, tmp_path: Path) -> None:
     export = _export(busy_store, tmp_path / "all.csv")
     before = snapshot(busy_store)
@@ -183,6 +185,7 @@ def test_broken_csv_is_refused_and_store_unchanged(seeded: str, tmp_path: Path, 
     assert snapshot(seeded) == before
 
 
+@pytest.mark.every_backend
 def test_bad_row_late_in_file_writes_nothing(busy_store: str, make_db, tmp_path: Path) -> None:
     export = _export(busy_store, tmp_path / "all.csv")
     lines = export.read_text().splitlines()

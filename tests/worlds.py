@@ -97,8 +97,9 @@ class World:
         with self.store.session() as session:
             return store_priors(session)
 
-    def dataset(self, as_of: str = "2024-01-01", questions: list[str] | None = None):
+    def dataset(self, as_of: str = "2024-01-01", questions: list[str] | None = None,
+                exclude: frozenset[str] = frozenset()):
         from forecast.dataset import build_dataset
 
         with self.store.session() as session:
-            return build_dataset(session, self.priors, dt.date.fromisoformat(as_of), questions=questions)
+            return build_dataset(session, self.priors, dt.date.fromisoformat(as_of), questions=questions, exclude=exclude)
