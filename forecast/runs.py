@@ -93,7 +93,7 @@ def summarise_fit(data: Dataset, priors: Priors, draws: Draws, settings: FitSett
     return FitSummary(
         monthly=flat.mean(axis=0), prior=exact_posterior(data, priors, with_evidence=False) if prior is None else prior,
         preempted=draws.posterior["p_preempted"].reshape(-1, len(data.questions)).mean(axis=0),
-        cdf_bands={str(q): np.quantile(cdf, q, axis=0) for q in BAND_QUANTILES},
+        cdf_bands=dict(zip(map(str, BAND_QUANTILES), np.quantile(cdf, BAND_QUANTILES, axis=0))),  # one partition
         reliabilities=reliabilities, diagnostics=diagnostics(draws, settings), posterior=pack(draws.only(PARAMETERS)),
     )
 
