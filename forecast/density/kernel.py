@@ -246,6 +246,24 @@ def _reliability_backward(d_logit_r, mu, sd, raw, means, spreads, expert_consts,
 
 
 @njit(cache=True)
+def _statements(log_r, log_not_r, w_in, w_out, constant_log):
+    """([Q, bins] evidence: observations plus every open statement's term, [E, Q] each expert's open weight).
+
+    Every open statement counts in w_in or w_out at each bin, so w_out = (its weight on the question)
+    - w_in: one matrix-vector product instead of two (and one back in :func:`_evaluate`).
+    """
+    n_q, bins = constant_log.shape
+    weight = np.empty((log_r.size, n_q))
+    for q in range(n_q):
+        weight[:, q] = w_in[:, q * bins] + w_out[:, q * bins]
+    flat = constant_log.copy().reshape(n_q * bins) + np.dot(log_r - log_not_r, w_in)
+    per_question = np.dot(log_not_r, weight)
+    for q in range(n_q):
+        flat[q * bins:(q + 1) * bins] += per_question[q]
+    return flat.reshape((n_q, bins)), weight
+
+
+@njit(cache=True)
 def _evaluate(x, w_in, w_out, record_right, record_wrong, constant_log, question_consts, kind_consts,
               expert_consts, link_consts, layout_consts):
     """The log density up to a constant, its gradient, and on the way the posterior over T given ``x``.
@@ -260,19 +278,8 @@ def _evaluate(x, w_in, w_out, record_right, record_wrong, constant_log, question
     log_r, log_not_r, d_logit_r = np.empty(n_e), np.empty(n_e), np.zeros(n_e)
     total, mu, sd, raw, means, spreads = _reliability_prior(x, kind_consts, expert_consts, layout_consts, grad,
                                                             log_r, log_not_r)
-    flat_ev = constant_log.copy().reshape(n_q * bins)
-    d_log_r, d_log_not_r = record_right.copy(), record_wrong.copy()
     total += np.dot(log_r, record_right) + np.dot(log_not_r, record_wrong)
-    # Every open statement counts in w_in or w_out at each bin, so w_out = (its weight per question) - w_in:
-    # one matrix-vector product each way instead of two.
-    weight = np.empty((n_e, n_q))
-    for q in range(n_q):
-        weight[:, q] = w_in[:, q * bins] + w_out[:, q * bins]
-    flat_ev += np.dot(log_r - log_not_r, w_in)
-    per_question = np.dot(log_not_r, weight)
-    for q in range(n_q):
-        flat_ev[q * bins:(q + 1) * bins] += per_question[q]
-    ev = flat_ev.reshape((n_q, bins))
+    ev, weight = _statements(log_r, log_not_r, w_in, w_out, constant_log)
     lp, ls, slope = np.empty((n_q, bins)), np.empty((n_q, bins)), np.empty((n_q, bins, 2))
     o_alpha, o_beta = int(layout_consts[0]), int(layout_consts[1])
     for q in range(n_q):
@@ -290,8 +297,8 @@ def _evaluate(x, w_in, w_out, record_right, record_wrong, constant_log, question
         grad[o_beta + q] += d_b
     d_flat = (d_joint + d_ev).reshape(n_q * bins)
     through_in = np.dot(w_in, d_flat)
-    d_log_r += through_in
-    d_log_not_r += np.dot(weight, d_flat.reshape((n_q, bins)).sum(axis=1)) - through_in
+    d_log_r = record_right + through_in
+    d_log_not_r = record_wrong + np.dot(weight, d_flat.reshape((n_q, bins)).sum(axis=1)) - through_in
     for e in range(n_e):
         r = np.exp(log_r[e])
         d_logit_r[e] = d_log_r[e] * (1.0 - r) - d_log_not_r[e] * r
