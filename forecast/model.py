@@ -228,7 +228,6 @@ class DateModel:
         self.config_hash = config_hash(data, priors, fixed_reliability)
         self._model = None
         self._compiled = None
-        self._prior_monthly: np.ndarray | None = None
 
     @property
     def model(self):
@@ -267,15 +266,6 @@ class DateModel:
         return draws
 
     @property
-    def prior_monthly(self) -> np.ndarray:
-        """The prior's own [Q, bins] probabilities (hazard priors and pre-emption; the same for every as-of date)."""
-        if self._prior_monthly is None:
-            from .exact import exact_posterior
-
-            self._prior_monthly = exact_posterior(self.data, self.priors, with_evidence=False)
-        return self._prior_monthly
-
-    @property
     def hand_density(self) -> bool:
         """Whether nutpie samples with the hand-written log density (:mod:`forecast.density.kernel`)."""
         from .density.layout import applies
@@ -289,7 +279,7 @@ class DateModel:
         if self.hand_density:
             from .density.layout import structure_arrays
 
-            values |= structure_arrays(data, self.priors, self.fixed_reliability)
+            values |= structure_arrays(data, self.priors, values, self.fixed_reliability)
         return values
 
     def compile(self, on_compile: Callable[[], None] = lambda: None):

@@ -73,13 +73,8 @@ def diagnostics(draws: Draws | Any, settings: FitSettings) -> dict:
     return result
 
 
-def summarise_fit(data: Dataset, priors: Priors, draws: Draws, settings: FitSettings,
-                  prior: np.ndarray | None = None) -> FitSummary:
-    """Everything stored with a run, from the draws (no re-sampling needed later).
-
-    ``prior`` is the prior's own [Q, bins] probabilities when already known (they depend on the
-    priors and the grid, not on the evidence).
-    """
+def summarise_fit(data: Dataset, priors: Priors, draws: Draws, settings: FitSettings) -> FitSummary:
+    """Everything stored with a run, from the draws (no re-sampling needed later)."""
     p_t = draws.posterior["p_T"]  # (chain, draw, question, bin)
     flat = p_t.reshape(-1, *p_t.shape[2:])
     cdf = np.cumsum(flat, axis=-1)
@@ -91,7 +86,7 @@ def summarise_fit(data: Dataset, priors: Priors, draws: Draws, settings: FitSett
             reliabilities.append({"expert": name, "kind": data.expert_kinds[i], "mean": float(samples[:, i].mean()),
                                   "q05": float(low), "q95": float(high)})
     return FitSummary(
-        monthly=flat.mean(axis=0), prior=exact_posterior(data, priors, with_evidence=False) if prior is None else prior,
+        monthly=flat.mean(axis=0), prior=exact_posterior(data, priors, with_evidence=False),
         preempted=draws.posterior["p_preempted"].reshape(-1, len(data.questions)).mean(axis=0),
         cdf_bands=dict(zip(map(str, BAND_QUANTILES), np.quantile(cdf, BAND_QUANTILES, axis=0))),  # one partition
         reliabilities=reliabilities, diagnostics=diagnostics(draws, settings), posterior=pack(draws.only(PARAMETERS)),
@@ -140,12 +135,12 @@ def fit_checked(model: DateModel, data: Dataset, priors: Priors, settings: FitSe
 
     Returns the summary and the settings it was made with.
     """
-    summary = summarise_fit(data, priors, model.fit_draws(settings, data, progress), settings, model.prior_monthly)
+    summary = summarise_fit(data, priors, model.fit_draws(settings, data, progress), settings)
     if summary.diagnostics["problems"] and settings.retry_tune:
         first = f"{settings.tune} tuning steps: {'; '.join(summary.diagnostics['problems'])}"
         settings = replace(settings, tune=settings.retry_tune, retry_tune=None)
         progress.stage(f"re-sampling with {settings.tune} tuning steps")
-        summary = summarise_fit(data, priors, model.fit_draws(settings, data, progress), settings, model.prior_monthly)
+        summary = summarise_fit(data, priors, model.fit_draws(settings, data, progress), settings)
         summary.diagnostics["retried_after"] = first
     return summary, settings
 

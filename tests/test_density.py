@@ -48,7 +48,8 @@ def _pytensor(data, priors, fixed=None):
 
 
 def _hand(data, priors, function=kernel.logp_grad, fixed=None):
-    arrays = evidence_data(data, priors) | density.structure_arrays(data, priors, fixed)
+    evidence = evidence_data(data, priors)
+    arrays = evidence | density.structure_arrays(data, priors, evidence, fixed)
     return lambda x: function(x, *(np.ascontiguousarray(arrays[name]) for name, _ in density.SLOTS))
 
 

@@ -54,15 +54,16 @@ def expanded_layout(data: Dataset, priors: Priors, fixed: np.ndarray | None = No
     return values
 
 
-def structure_arrays(data: Dataset, priors: Priors, fixed: np.ndarray | None = None) -> dict[str, np.ndarray]:
+def structure_arrays(data: Dataset, priors: Priors, evidence: dict[str, np.ndarray],
+                     fixed: np.ndarray | None = None) -> dict[str, np.ndarray]:
     """The model's priors and layout as float arrays (empty tables padded to one row, with counts in the layout).
 
-    With ``fixed`` reliabilities, these are constants and the only parameters are the hazards'.
-
-    The density reads w_out as each question's statement weight less w_in; this checks that it is.
+    With ``fixed`` reliabilities, these are constants and the only parameters are the hazards'. The
+    density reads w_out as each question's statement weight less w_in; this checks that it is, on the
+    ``evidence`` containers of :func:`forecast.model.evidence_data`.
     """
-    w_in, w_out = data.sufficient_stats()
-    if not np.allclose(w_in + w_out, (w_in + w_out)[:, :, :1]):
+    both = (evidence["w_in"] + evidence["w_out"]).reshape(len(data.experts), len(data.questions), data.bins)
+    if not np.allclose(both, both[:, :, :1]):
         raise ForecastError("w_in + w_out must be constant across a question's bins for the hand-written density")
     arrays = PriorArrays.from_priors(data, priors)
     n_q, n_k, n_e, bins = len(data.questions), _free_kinds(data, priors, fixed), len(data.experts), data.bins
