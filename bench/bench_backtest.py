@@ -24,18 +24,19 @@ QUESTION = "russia-iss-withdrawal"
 
 
 def main() -> None:
-    from forecast.scoring.backtest import backtest
-    from forecast.scoring.calibration import MODEL
-    from forecast.dataset import build_dataset
-    from forecast.evidence import question_by_slug
-    from forecast.model import DateModel
-    from forecast.priors import load_priors
+    from forecast.domain.priors import load_priors
+    from forecast.domain.questions import question_by_slug
+    from forecast.inference.dataset import build_dataset
+    from forecast.inference.model import DateModel
+    from forecast.io.seed import initialise
     from forecast.report.content import history
     from forecast.report.figures import backtest_figure
+    from forecast.runs.fitting import fit_settings
+    from forecast.runs.views import latest_run
+    from forecast.scoring.backtest import backtest
+    from forecast.scoring.calibration import MODEL
     from forecast.scoring.resolution import checkpoint_outcomes
-    from forecast.runs import fit_settings, latest_run
     from forecast.scoring.scorecard import scorecard
-    from forecast.seed import initialise
     from forecast.store import open_store
     from forecast.store.tables import ForecastRun
 

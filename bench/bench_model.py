@@ -35,22 +35,22 @@ marks = []
 def mark(name):
     marks.append((name, time.perf_counter()))
 from forecast.cli import cli
-from forecast.questions import store_priors
-from forecast.dataset import build_dataset
+from forecast.domain.questions import store_priors
+from forecast.inference.dataset import build_dataset
 from forecast.store import open_store
 store = open_store(sys.argv[1])
 with store.session() as session:
     priors = store_priors(session)
     data = build_dataset(session, priors)
 mark("command line, store and dataset")
-from forecast.compiled import import_nutpie
-from forecast.model import DateModel
+from forecast.inference.compiled import import_nutpie
+from forecast.inference.model import DateModel
 nutpie = import_nutpie()
 mark("import nutpie (ArviZ deferred)")
 model = DateModel(data, priors)
 model._compiled = model.compile()  # timed here, re-used by the fit
 mark("load the compiled model")
-from forecast.runs import fit_settings, summarise_fit
+from forecast.runs.fitting import fit_settings, summarise_fit
 settings = fit_settings()
 draws = model.fit_draws(settings)
 mark(f"sample 4 x ({settings.tune} + 1000)")
@@ -87,7 +87,7 @@ def bench_cold() -> None:
 
 
 def _seed_store(path: Path) -> None:
-    from forecast.seed import initialise
+    from forecast.io.seed import initialise
     from forecast.store import open_store
 
     with open_store(str(path)).session() as session:
@@ -95,8 +95,8 @@ def _seed_store(path: Path) -> None:
 
 
 def _seed_dataset(path: Path):
-    from forecast.dataset import build_dataset
-    from forecast.priors import load_priors
+    from forecast.domain.priors import load_priors
+    from forecast.inference.dataset import build_dataset
     from forecast.store import open_store
 
     priors = load_priors(ROOT / "priors")
@@ -106,7 +106,7 @@ def _seed_dataset(path: Path):
 
 def bench_seed() -> None:
     """In-process fits of the seed: the first (loading or compiling the model) and compiled re-fits."""
-    from forecast.model import DateModel, FitSettings
+    from forecast.inference.model import DateModel, FitSettings
 
     with tempfile.TemporaryDirectory() as tmp:
         db = Path(tmp) / "seed.db"
@@ -125,7 +125,7 @@ def bench_seed() -> None:
 
 def scale_dataset(experts: int = 200, statements: int = 20_000, questions: int = 5, months: int = 130, seed: int = 1):
     """A synthetic dataset of the target size (claims generated from known reliabilities)."""
-    from forecast.dataset import Dataset
+    from forecast.inference.dataset import Dataset
 
     rng = np.random.default_rng(seed)
     truth = rng.integers(0, months + 1, size=questions)
@@ -151,7 +151,7 @@ def scale_dataset(experts: int = 200, statements: int = 20_000, questions: int =
 def _scale_priors(questions: int):
     from dataclasses import replace
 
-    from forecast.priors import load_priors
+    from forecast.domain.priors import load_priors
 
     priors = load_priors(ROOT / "priors")
     spec = priors.questions["russia-iss-withdrawal"]
@@ -163,8 +163,8 @@ def bench_scale() -> None:
 
     Fits as `forecast run` does: adaptive tuning, re-sampled with 1000 tuning steps if diagnostics fail.
     """
-    from forecast.model import DateModel
-    from forecast.runs import fit_checked, fit_settings
+    from forecast.inference.model import DateModel
+    from forecast.runs.fitting import fit_checked, fit_settings
 
     data, priors = scale_dataset(), _scale_priors(5)
     start = time.perf_counter()
@@ -187,7 +187,7 @@ def bench_scale() -> None:
 def reference_enumeration(data, priors, reliability: np.ndarray) -> np.ndarray:
     """The plain numpy enumeration: one likelihood term per statement (in logs, so 4,000 terms do not underflow);
     a question and the one that precludes it by an outer product over their two dates."""
-    from forecast.model import PriorArrays
+    from forecast.inference.parameters import PriorArrays
 
     arrays = PriorArrays.from_priors(data, priors)
     priors_t, likelihoods = [], []
@@ -228,8 +228,8 @@ def _pair(prior_a, like_a, prior_b, like_b, offset: int) -> tuple[np.ndarray, np
 
 
 def bench_exact() -> None:
-    from forecast.exact import _log_prior_marginal, exact_posterior
-    from forecast.summary import on_grid
+    from forecast.inference.exact import _log_prior_marginal, exact_posterior
+    from forecast.inference.summary import on_grid
 
     def cold_exact(data, priors, r):  # the prior's quadrature is kept between calls; time it every time
         _log_prior_marginal.cache_clear()

@@ -21,11 +21,11 @@ TARGET_S = 5.0
 
 
 def steps(db: Path) -> str:
-    from forecast.questions import store_priors
+    from forecast.domain.questions import store_priors
     from forecast.report.content import report_content
     from forecast.report.figures import all_figures
     from forecast.report.render import to_html, to_markdown
-    from forecast.runs import latest_run
+    from forecast.runs.views import latest_run
     from forecast.store import open_store
 
     with open_store(str(db)).session() as session:

@@ -47,10 +47,10 @@ def _per_question(card: dict) -> dict[str, dict[str, float]]:
 
 def backtest_question(path: Path, settings) -> dict:
     """Backtest one casebook question in a fresh store and return its scores and raw rows."""
+    from forecast.domain.questions import store_priors
+    from forecast.io.casebook import backtest_span, half, load
     from forecast.scoring.backtest import backtest
-    from forecast.casebook import backtest_span, half, load
     from forecast.scoring.calibration import MODEL
-    from forecast.questions import store_priors
     from forecast.scoring.scorecard import scorecard
     from forecast.store import open_store
 
@@ -62,7 +62,7 @@ def backtest_question(path: Path, settings) -> dict:
         slug = next(iter(priors.questions))
         spec = priors.questions[slug]
         with store.session() as session:
-            from forecast.evidence import question_by_slug
+            from forecast.domain.questions import question_by_slug
 
             resolution = question_by_slug(session, slug).resolution
         start, end = backtest_span(spec.horizon_start, resolution, spec.horizon_end)
@@ -133,8 +133,8 @@ def main() -> None:
     parser.add_argument("--chains", type=int, default=2)
     parser.add_argument("--out", type=Path, default=ROOT / "bench" / "casebook-results.json")
     args = parser.parse_args()
-    from forecast.casebook import DEVELOPMENT, TEST, casebook_files, half
-    from forecast.model import FitSettings
+    from forecast.inference.model import FitSettings
+    from forecast.io.casebook import DEVELOPMENT, TEST, casebook_files, half
 
     settings = FitSettings(draws=args.draws, tune=args.draws, chains=args.chains, seed=20220726, cores=2)
     paths = [p for p in casebook_files() if args.half == "all" or half(p.stem) == args.half]

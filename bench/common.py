@@ -41,10 +41,11 @@ def grow(db: Path, statements: int, seed: int = 1) -> None:
     """Add ``statements`` synthetic statements on the Russia-ISS question, spread over the seed's experts."""
     import random
 
-    from forecast.evidence import log_statement
+    from sqlmodel import select
+
+    from forecast.domain.evidence import log_statement
     from forecast.store import open_store
     from forecast.store.tables import Expert
-    from sqlmodel import select
 
     rng = random.Random(seed)
     with open_store(str(db)).session() as session:

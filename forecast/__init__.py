@@ -6,20 +6,14 @@ imported on first use, so that ``import forecast`` (and the command line) stay f
 
 from __future__ import annotations
 
-from importlib.metadata import PackageNotFoundError, version
 from typing import TYPE_CHECKING, Any
 
-DISTRIBUTION = "policy-forecast"  # "forecast" is taken on PyPI; the import name and command stay "forecast"
-
-try:
-    __version__ = version(DISTRIBUTION)
-except PackageNotFoundError:  # running from a source tree without installation
-    __version__ = "0.0.0"
+from .basics.version import DISTRIBUTION, __version__
 
 if TYPE_CHECKING:
     from .api import ForecastStore, RunSummary, open_store
 
-__all__ = ["ForecastStore", "RunSummary", "__version__", "open_store"]
+__all__ = ["DISTRIBUTION", "ForecastStore", "RunSummary", "__version__", "open_store"]
 _API = ("ForecastStore", "RunSummary", "open_store")
 
 

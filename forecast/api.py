@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from .months import parse_datetime, parse_day_or_month
+from .basics.months import parse_datetime, parse_day_or_month
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -67,7 +67,7 @@ class ForecastStore:
 
     def init(self, casebook: bool = False) -> dict[str, int]:
         """Load the bundled questions, priors and seed evidence (and the casebook); safe to repeat."""
-        from .seed import initialise
+        from .io.seed import initialise
 
         with self.store.session() as session:
             report = initialise(session, casebook=casebook)
@@ -76,36 +76,35 @@ class ForecastStore:
 
     def questions(self, tag: str | None = None) -> pd.DataFrame:
         """Every question: status, current headline, last change, evidence count, tags."""
-        from .views import portfolio
+        from .domain.views import portfolio
 
         with self.store.reader() as session:
             return _frame(portfolio(session, tag))
 
     def experts(self) -> pd.DataFrame:
         """Every expert: name, kind, role, affiliation, aliases."""
-        from .views import list_experts
+        from .domain.views import list_experts
 
         with self.store.reader() as session:
             return _frame(list_experts(session))
 
     def evidence(self, question: str | None = None, include_inactive: bool = False) -> pd.DataFrame:
         """Statements and observations by date (active only, unless ``include_inactive``)."""
-        from .views import list_evidence
+        from .domain.views import list_evidence
 
         with self.store.reader() as session:
             return _frame(list_evidence(session, question, include_inactive=include_inactive))
 
     def forecasts(self, question: str) -> pd.DataFrame:
         """One row per stored run of ``question``: headline probabilities, median and intervals, oldest first."""
-        from .run_views import forecast_rows
+        from .runs.views import forecast_rows
 
         with self.store.reader() as session:
             return _frame(forecast_rows(session, question))
 
     def monthly(self, question: str, run_id: int | None = None) -> pd.DataFrame:
         """A run's distribution over months (default: the latest run), beside the prior."""
-        from .run_views import run_view
-        from .runs import latest_run
+        from .runs.views import latest_run, run_view
 
         with self.store.reader() as session:
             (result,) = run_view(session, latest_run(session, question, run_id), question)["results"]
@@ -114,14 +113,14 @@ class ForecastStore:
 
     def runs(self, question: str | None = None) -> pd.DataFrame:
         """Every stored run, oldest first."""
-        from .run_views import list_runs
+        from .runs.views import list_runs
 
         with self.store.reader() as session:
             return _frame(list_runs(session, question))
 
     def scores(self, question: str | None = None, tag: str | None = None) -> pd.DataFrame:
         """Every scored forecast of a resolved checkpoint: model, prior and baselines (as `forecast score --csv`)."""
-        from .questions import store_priors
+        from .domain.questions import store_priors
         from .scoring.scorecard import scorecard
 
         with self.store.reader() as session:
@@ -131,7 +130,7 @@ class ForecastStore:
     def log_statement(self, question: str, expert: str, date: DateLike, claim: str, quote: str, source: str,
                       **fields: Any) -> str:
         """Log what an expert said (fields as `forecast log statement` takes them); returns its reference, e.g. S67."""
-        from .evidence import log_statement, ref_of
+        from .domain.evidence import log_statement, ref_of
 
         said_on, precision = (date, "day") if isinstance(date, dt.date) else parse_day_or_month(date)
         fields.setdefault("date_precision", precision)
@@ -142,7 +141,7 @@ class ForecastStore:
 
     def log_observation(self, question: str, kind: str, date: DateLike, source: str, **fields: Any) -> str:
         """Log a hard observation (event-not-yet, event, notice-given, ...); returns its reference, e.g. O30."""
-        from .evidence import log_observation, ref_of
+        from .domain.evidence import log_observation, ref_of
 
         observed_on, precision = (date, "day") if isinstance(date, dt.date) else parse_day_or_month(date)
         fields.setdefault("date_precision", precision)
@@ -161,8 +160,8 @@ class ForecastStore:
         (as ``forecast run --allow-tampered``) it is fitted anyway, each problem issued as a
         :class:`~forecast.errors.TamperWarning`.
         """
-        from .questions import store_priors
-        from .runs import fit_settings, run_forecast
+        from .domain.questions import store_priors
+        from .runs.fitting import fit_settings, run_forecast
 
         settings = fit_settings(draws, tune, chains, seed, sampler)
         with self.store.reader() as session:
@@ -173,7 +172,7 @@ class ForecastStore:
 
     def get_run(self, run_id: int) -> RunSummary:
         """A stored run by id."""
-        from .runs import latest_run
+        from .runs.views import latest_run
 
         with self.store.reader() as session:
             run = latest_run(session, run_id=run_id)
@@ -181,14 +180,14 @@ class ForecastStore:
 
     def draws(self, run_id: int) -> xr.DataTree:
         """The run's draws as an ArviZ DataTree: posterior, sample_stats and prior (older runs: posterior only)."""
-        from .runs import latest_run, load_posterior
+        from .runs.views import latest_run, load_posterior
 
         with self.store.reader() as session:
             return load_posterior(latest_run(session, run_id=run_id))
 
     def save_draws(self, run_id: int, path: str | Path) -> Path:
         """Write the run's draws to ``path``: NetCDF (``.nc``) or Zarr (``.zarr``)."""
-        from .draws import write_datatree
+        from .inference.draws import write_datatree
 
         return write_datatree(self.draws(run_id), Path(path))
 

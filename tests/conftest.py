@@ -214,11 +214,12 @@ def store_exact_run(db: Path) -> None:
     store, not the model): complete, converged, with prior-centre reliabilities."""
     import numpy as np
 
-    from forecast.dataset import build_dataset
-    from forecast.exact import exact_posterior
-    from forecast.model import FitSettings, PriorArrays
-    from forecast.questions import store_priors
-    from forecast.runs import BAND_QUANTILES, FitSummary, save_run
+    from forecast.domain.questions import store_priors
+    from forecast.inference.dataset import build_dataset
+    from forecast.inference.exact import exact_posterior
+    from forecast.inference.model import FitSettings
+    from forecast.inference.parameters import PriorArrays
+    from forecast.runs.fitting import BAND_QUANTILES, FitSummary, save_run
     from forecast.store import open_store
 
     store = open_store(str(db))

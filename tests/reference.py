@@ -7,7 +7,7 @@ import tomllib
 
 import numpy as np
 
-from forecast.priors import data_dir
+from forecast.domain.priors import data_dir
 
 RELIABILITY = tomllib.loads((data_dir("priors") / "reliability.toml").read_text())
 WEIGHTS = {k: v["value"] for k, v in RELIABILITY["weights"].items()}

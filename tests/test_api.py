@@ -80,7 +80,7 @@ def test_run_refuses_a_tampered_store_unless_allowed(seeded: str, db_path: Path,
     def fit_and_store(*_args: object, **_kwargs: object) -> int:
         fits.append(1)
         return 1  # the exact run stored above stands in for the fit
-    monkeypatch.setattr("forecast.runs.fit_and_store", fit_and_store)
+    monkeypatch.setattr("forecast.runs.fitting.fit_and_store", fit_and_store)
     fc = forecast.open_store(seeded)
     with pytest.raises(TamperError, match=r"changed outside forecast .*`forecast run --allow-tampered` fits it anyway"):
         fc.run(draws=10, tune=10, chains=1)

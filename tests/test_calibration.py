@@ -10,13 +10,13 @@ import json
 import numpy as np
 import pytest
 import scoringrules as sr
-from click.testing import CliRunner
 import sqlalchemy as sa
+from click.testing import CliRunner
 from sqlmodel import SQLModel, select
 
 from forecast.cli import cli
 from forecast.errors import InputError
-from forecast.model import FitSettings
+from forecast.inference.model import FitSettings
 from forecast.scoring.backtest import as_of_dates, backtest
 from forecast.scoring.calibration import LATEST, MODEL, PRIOR
 from forecast.scoring.resolution import checkpoint_outcomes, date_outcome
@@ -59,7 +59,7 @@ def test_as_of_dates() -> None:
 def test_backtest_stores_runs_with_only_the_evidence_of_each_date(world) -> None:
     w, ids = world
     assert len(ids) == 7
-    from forecast.run_views import list_runs
+    from forecast.runs.views import list_runs
 
     with w.store.session() as session:
         runs = list_runs(session)
@@ -95,8 +95,7 @@ def test_scores_are_what_the_stored_forecasts_and_truth_imply(world) -> None:
     np.testing.assert_allclose([r["log"] for r in rows], sr.log_score(y, p), atol=1e-9)
     dates = [r for r in card["date_scores"] if r["forecaster"] == MODEL]
     assert len(dates) == 6
-    from forecast.runs import latest_run
-    from forecast.run_views import run_view
+    from forecast.runs.views import latest_run, run_view
 
     with w.store.session() as session:
         monthly = np.array(run_view(session, latest_run(session, run_id=ids[0]))["results"][0]["monthly"])

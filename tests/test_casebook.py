@@ -10,8 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from forecast.casebook import DEVELOPMENT, TEST, backtest_span, casebook_files, half, load
 from forecast.claims import parse_claim
+from forecast.io.casebook import DEVELOPMENT, TEST, backtest_span, casebook_files, half, load
 from forecast.store import open_store
 
 FILES = casebook_files()
@@ -28,7 +28,7 @@ def casebook_store(tmp_path_factory):
 def test_the_whole_casebook_loads_and_every_question_resolves(casebook_store) -> None:
     store, report = casebook_store
     assert len(FILES) >= 20 and len(report.questions) == len(FILES)
-    from forecast.views import portfolio
+    from forecast.domain.views import portfolio
 
     with store.session() as session:
         rows = portfolio(session, "casebook")
@@ -70,9 +70,9 @@ def test_backtest_span() -> None:
 
 
 def test_one_question_backtested_yearly_and_scored(tmp_path) -> None:
+    from forecast.domain.questions import store_priors
+    from forecast.inference.model import FitSettings
     from forecast.scoring.backtest import backtest
-    from forecast.model import FitSettings
-    from forecast.questions import store_priors
     from forecast.scoring.scorecard import scorecard
 
     store = open_store(str(tmp_path / "one.db"))

@@ -11,15 +11,15 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from forecast.basics.months import month_ordinal as m
+from forecast.basics.months import parse_day_or_month
 from forecast.claims import Claim, check_within_horizon, claim_mask, describe_claim, parse_claim
 from forecast.claims.grammar import BEYOND_HORIZON, NEGATED_TERMS, PHRASES, SUFFIXES
 from forecast.claims.scales import IPCC, KENT, LIKELIHOODS
-from forecast.dataset import build_dataset, interval_mask
+from forecast.domain.priors import data_dir, load_priors
 from forecast.errors import ClaimError, InputError
-from forecast.months import parse_day_or_month
-from forecast.priors import data_dir, load_priors
+from forecast.inference.dataset import build_dataset, interval_mask
 from forecast.store import open_store
-from forecast.months import month_ordinal as m
 
 from .conftest import QUESTION, log_args, snapshot
 

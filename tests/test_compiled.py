@@ -15,20 +15,20 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from forecast.compiled import compile_cached, compile_key
-from forecast.dataset import build_dataset
-from forecast.model import DateModel, build_model, evidence_data
-from forecast.questions import store_priors
+from forecast.domain.questions import store_priors
+from forecast.inference.compiled import compile_cached, compile_key
+from forecast.inference.dataset import build_dataset
+from forecast.inference.model import DateModel, build_model, evidence_data
 from forecast.store import open_store
 
 from .conftest import PROJECT
 
 FIT = """
 import json, sys
-from forecast.dataset import build_dataset
-from forecast.model import DateModel, FitSettings
-from forecast.progress import Silent
-from forecast.questions import store_priors
+from forecast.inference.dataset import build_dataset
+from forecast.inference.model import DateModel, FitSettings
+from forecast.basics.progress import Silent
+from forecast.domain.questions import store_priors
 from forecast.store import open_store
 
 class Heard(Silent):
@@ -115,7 +115,7 @@ def test_the_key_follows_the_priors_not_the_evidence(seeded: Path) -> None:
 
 DEFERRED = """
 import sys
-from forecast._deferred import defer_import
+from forecast.basics.deferred import defer_import
 defer_import("arviz")
 import arviz_base  # probes every module's __file__ while it imports (lazy_loader, inspect.getmodule)
 assert type(sys.modules["arviz"]).__name__ == "_StandIn"

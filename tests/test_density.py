@@ -7,9 +7,11 @@ from dataclasses import replace
 import numpy as np
 import pytest
 
-from forecast.density import kernel, layout as density
-from forecast.compiled import _layout
-from forecast.model import build_model, centred, evidence_data
+from forecast.inference.compiled import _layout
+from forecast.inference.density import kernel
+from forecast.inference.density import layout as density
+from forecast.inference.model import build_model, evidence_data
+from forecast.inference.parameters import centred
 
 from .worlds import World
 

@@ -13,8 +13,8 @@ import math
 import numpy as np
 import pytest
 
-from forecast.exact import exact_posterior
-from forecast.model import DateModel, FitSettings
+from forecast.inference.exact import exact_posterior
+from forecast.inference.model import DateModel, FitSettings
 
 from .worlds import World
 

@@ -6,7 +6,7 @@ import arviz as az
 import numpy as np
 import pytest
 
-from forecast import diagnostics
+from forecast.inference import diagnostics
 
 RNG = np.random.default_rng(0)
 CASES = {

@@ -21,8 +21,8 @@ from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
 from forecast.cli import cli
-from forecast.transfer import COLUMNS, FIELDS
-from forecast.vocab import EXPERT_KINDS, OBSERVATION_KINDS
+from forecast.io.transfer import COLUMNS, FIELDS
+from forecast.store.vocab import EXPERT_KINDS, OBSERVATION_KINDS
 
 from .conftest import QUESTION
 

@@ -11,8 +11,8 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
+from forecast.io.transfer import COLUMNS
 from forecast.store import open_store
-from forecast.transfer import COLUMNS
 
 from .conftest import assert_refused, log_args, snapshot
 

@@ -6,16 +6,15 @@ import numpy as np
 import pytest
 from sqlmodel import select
 
-from forecast.dataset import build_dataset
-from forecast.evidence import question_by_slug
-from forecast.exact import exact_posterior, log_evidence
-from forecast.questions import store_priors
+from forecast.domain.questions import question_by_slug, store_priors
+from forecast.inference.dataset import build_dataset
+from forecast.inference.exact import exact_posterior, log_evidence
+from forecast.inference.summary import on_grid
 from forecast.report.content import checkpoint_lines
 from forecast.report.influence import leave_one_out, statement_terms, summarise
-from forecast.run_views import fixed_reliability
+from forecast.runs.views import fixed_reliability
 from forecast.store import open_store
 from forecast.store.tables import Observation, Statement
-from forecast.summary import on_grid
 
 from .conftest import QUESTION
 

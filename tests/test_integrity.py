@@ -138,7 +138,7 @@ def test_run_refuses_a_tampered_store_unless_allowed(run, kept: Path, monkeypatc
 
     def fit_and_store(*_args, **_kwargs):
         raise ForecastError("the fit was reached")
-    monkeypatch.setattr("forecast.runs.fit_and_store", fit_and_store)
+    monkeypatch.setattr("forecast.runs.fitting.fit_and_store", fit_and_store)
     allowed = run("run", "--allow-tampered", db=kept)
     assert allowed.stderr.splitlines() == [
         "Warning (fitted anyway, --allow-tampered): S3 was changed outside forecast",

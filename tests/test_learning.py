@@ -5,8 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from forecast.model import DateModel, FitSettings
-from forecast.runs import diagnostics
+from forecast.inference.model import DateModel, FitSettings
+from forecast.runs.fitting import diagnostics
 
 from .worlds import World
 

@@ -7,8 +7,8 @@ import math
 import numpy as np
 import pytest
 
-from forecast.exact import exact_posterior
-from forecast.model import DateModel, FitSettings
+from forecast.inference.exact import exact_posterior
+from forecast.inference.model import DateModel, FitSettings
 
 from .reference import DEPENDENCE, WEIGHTS, affiliation_share, decay, reference_likelihood, reference_prior, restated
 from .worlds import World

@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 import xarray as xr
 
-from forecast.runs import load_draws
+from forecast.runs.views import load_draws
 from forecast.store import open_store
 from forecast.store.tables import ForecastRun
 

@@ -18,12 +18,12 @@ from click.testing import CliRunner
 from markdown_it import MarkdownIt
 from sqlmodel import select
 
+from forecast.basics.text import displayable
 from forecast.cli import cli
-from forecast.evidence import content_uid
+from forecast.domain.evidence import content_uid
 from forecast.report.figures import experts_figure
 from forecast.report.render import EVIDENCE_HEADERS
 from forecast.store import Expert, Question, Statement, open_store
-from forecast.text import displayable
 
 from .conftest import QUESTION, log_args, sqlite_only, store_exact_run
 

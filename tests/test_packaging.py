@@ -1,13 +1,11 @@
-"""Packaging: distribution metadata, licence, typing marker, shell completion, the type check and layering."""
+"""Packaging: distribution metadata, licence, typing marker, shell completion and the type check (layers: test_layers.py)."""
 
 from __future__ import annotations
 
-import ast
 import os
 import subprocess
 import sys
 from importlib.metadata import distribution
-from pathlib import Path
 
 from .conftest import PROJECT
 
@@ -37,30 +35,3 @@ def test_shell_completion() -> None:
 def test_mypy_passes() -> None:
     done = subprocess.run([sys.executable, "-m", "mypy"], capture_output=True, text=True, cwd=PROJECT)
     assert done.returncode == 0, done.stdout
-
-
-BELOW_SCORING = ["store/*.py", "dataset.py", "exact.py", "model.py", "density/*.py", "preemption.py", "compiled.py", "draws.py", "runs.py", "run_views.py"]
-
-
-def _imported_modules(path: Path) -> set[str]:
-    """Absolute names of the modules a source file imports (relative imports resolved)."""
-    package = ".".join(path.relative_to(PROJECT).with_suffix("").parts[:-1])
-    names: set[str] = set()
-    for node in ast.walk(ast.parse(path.read_text())):
-        if isinstance(node, ast.Import):
-            names.update(alias.name for alias in node.names)
-        elif isinstance(node, ast.ImportFrom):
-            base = package.rsplit(".", node.level - 1)[0] if node.level else ""
-            module = ".".join(part for part in (base, node.module) if part)
-            names.update([module, *(f"{module}.{alias.name}" for alias in node.names)])
-    return names
-
-
-def test_nothing_below_the_scoring_package_imports_it() -> None:
-    paths = [path for pattern in BELOW_SCORING for path in (PROJECT / "forecast").glob(pattern)]
-    assert len(paths) > len(BELOW_SCORING)
-    upward = {str(path.relative_to(PROJECT)): sorted(name for name in _imported_modules(path)
-                                                     if name.startswith(("forecast.scoring", "forecast.report", "forecast.cli")))
-              for path in paths}
-    assert {path: names for path, names in upward.items() if names} == {}
-    assert "forecast.scoring.resolution" in _imported_modules(PROJECT / "forecast" / "report" / "content.py")

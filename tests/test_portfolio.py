@@ -9,8 +9,8 @@ import pytest
 from click.testing import CliRunner
 
 from forecast.cli import cli
-from forecast.dataset import build_dataset
-from forecast.model import FitSettings
+from forecast.inference.dataset import build_dataset
+from forecast.inference.model import FitSettings
 from forecast.scoring.backtest import backtest
 from forecast.scoring.calibration import MODEL
 from forecast.scoring.scorecard import scorecard
@@ -108,7 +108,7 @@ def test_score_with_an_expert_who_first_speaks_late_does_not_crash(three, tmp_pa
 def test_reports_show_only_their_question_s_evidence_and_experts(three, tmp_path) -> None:
     w, ids = three
     from forecast.report.content import report_content
-    from forecast.runs import latest_run
+    from forecast.runs.views import latest_run
 
     priors = w.priors
     with w.store.session() as session:

@@ -6,8 +6,8 @@ import numpy as np
 import pytest
 
 from forecast.errors import PriorError
-from forecast.exact import exact_joint
-from forecast.model import DateModel, FitSettings
+from forecast.inference.exact import exact_joint
+from forecast.inference.model import DateModel, FitSettings
 
 from .reference import decay, reference_likelihood, reference_prior
 from .worlds import World

@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
+from forecast.domain.priors import data_dir, load_priors
 from forecast.errors import PriorError
-from forecast.priors import data_dir, load_priors
 from forecast.store.tables import EXPERT_KINDS
 
 
@@ -84,7 +84,7 @@ def test_init_with_invalid_priors_writes_nothing(run, db_path: Path, priors_copy
 def test_reliability_priors_stored_before_the_dependence_table_read_with_its_defaults() -> None:
     import tomllib
 
-    from forecast.priors import parse_reliability
+    from forecast.domain.priors import parse_reliability
 
     raw = tomllib.loads((data_dir("priors") / "reliability.toml").read_text())
     bundled = parse_reliability(raw, "bundled").dependence

@@ -112,11 +112,12 @@ def test_impossible_observations_are_refused(run, tmp_path: Path, db_path: Path,
 
 
 def _monthly(run, slug: str) -> list[float]:
-    from forecast.exact import exact_posterior
-    from forecast.questions import store_priors
-    from forecast.store import open_store
-    from forecast.dataset import build_dataset
     import datetime as dt
+
+    from forecast.domain.questions import store_priors
+    from forecast.inference.dataset import build_dataset
+    from forecast.inference.exact import exact_posterior
+    from forecast.store import open_store
 
     store = open_store(run.db)
     with store.session() as session:
@@ -146,10 +147,11 @@ def test_a_question_without_notice_rule_and_a_binary_one(run, tmp_path: Path) ->
     assert run("question", "add", str(binary)).exit_code == 0
     shown = run("question", "show", "summit-held").output
     assert "notice             none" in shown
+    import datetime as dt
+
+    from forecast.domain.questions import question_by_slug
     from forecast.scoring.resolution import checkpoints
     from forecast.store import open_store
-    from forecast.evidence import question_by_slug
-    import datetime as dt
 
     with open_store(run.db).session() as session:
         assert checkpoints(question_by_slug(session, "deal-by-2021")) == [dt.date(2021, 1, 1)]

@@ -94,7 +94,7 @@ def no_fit(monkeypatch):
     def compile_model(*_args, **_kwargs):
         raise AssertionError("the model was built before the input was checked")
 
-    monkeypatch.setattr("forecast.runs.DateModel", compile_model)
+    monkeypatch.setattr("forecast.runs.fitting.DateModel", compile_model)
     monkeypatch.setattr("forecast.scoring.backtest.DateModel", compile_model)
 
 

@@ -16,7 +16,7 @@ from markdown_it import MarkdownIt
 from forecast.cli import cli
 
 from .browser import render
-from .conftest import INIT, QUESTION, invoke, query
+from .conftest import QUESTION, invoke, query
 
 
 @pytest.fixture(scope="module")

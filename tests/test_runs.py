@@ -10,15 +10,16 @@ import pytest
 import sqlalchemy as sa
 
 from forecast import __version__
+from forecast.domain.evidence import log_statement, retract
+from forecast.domain.questions import store_priors
 from forecast.errors import ForecastError
-from forecast.evidence import log_statement, retract
-from forecast.model import MODEL_VERSION
-from forecast.questions import store_priors
-from forecast.runs import load_posterior
+from forecast.inference.model import MODEL_VERSION
+from forecast.runs.views import load_posterior
 from forecast.store import open_store
 from forecast.store.tables import ForecastRun
 
 from .conftest import QUESTION, invoke, query, sqlite_only
+
 
 @pytest.mark.every_backend
 def test_run_prints_headline_reliabilities_and_diagnostics(fitted) -> None:
@@ -117,7 +118,7 @@ def test_unconverged_run_is_stored_but_flagged(run, seeded) -> None:
 
 
 def _dataset(db, **kwargs):
-    from forecast.dataset import build_dataset
+    from forecast.inference.dataset import build_dataset
 
     with open_store(db).session() as session:
         return build_dataset(session, store_priors(session), **kwargs)
@@ -147,9 +148,9 @@ def test_known_at_uses_only_what_was_logged_and_in_force_then(seeded) -> None:
 
 
 def test_adaptive_tuning_re_samples_a_failed_fit_once(seeded) -> None:
-    from forecast.dataset import build_dataset
-    from forecast.model import FitSettings
-    from forecast.runs import fit_and_store, fit_settings
+    from forecast.inference.dataset import build_dataset
+    from forecast.inference.model import FitSettings
+    from forecast.runs.fitting import fit_and_store, fit_settings
 
     assert (fit_settings().tune, fit_settings().retry_tune) == (500, 1000)
     assert fit_settings(tune=1000).retry_tune is None  # an explicit --tune is kept as given

@@ -14,8 +14,8 @@ import numpy as np
 import pytest
 from scipy import stats
 
-from forecast.dataset import Dataset
-from forecast.model import DateModel, FitSettings
+from forecast.inference.dataset import Dataset
+from forecast.inference.model import DateModel, FitSettings
 
 from .worlds import World
 

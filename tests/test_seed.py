@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from forecast.claims import parse_claim
-from forecast.priors import data_dir
+from forecast.domain.priors import data_dir
 
 from .conftest import snapshot
 

@@ -17,13 +17,13 @@ import sqlalchemy as sa
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlmodel import SQLModel, select
 
+from forecast.domain.evidence import add_expert, content_uid, log_statement
+from forecast.domain.verify import verify_store
 from forecast.errors import StoreError
-from forecast.evidence import add_expert, content_uid, log_statement
 from forecast.store import Expert, Question, open_store, resolve_url
 from forecast.store.migrations import MIGRATIONS
 from forecast.store.tables import ForecastRun
 from forecast.store.types import JSONText
-from forecast.verify import verify_store
 
 from .conftest import QUESTION, postgres_only, query, snapshot, sqlite_only, store_exact_run
 
@@ -72,7 +72,7 @@ def test_first_schema_store_upgrades_with_data_intact(db: str) -> None:
     renamed = query(db, "SELECT kind, uid FROM observation")
     assert renamed == [("event-not-yet", content_uid("q", "event-not-yet", "2023-02-01", "src", "n"))]
     with store.session() as session:
-        from forecast.views import expert_view, list_evidence
+        from forecast.domain.views import expert_view, list_evidence
 
         rows = list_evidence(session, question="q")
         assert expert_view(session.get(Expert, 1))["aliases"] == ["Анна"]

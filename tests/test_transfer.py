@@ -13,12 +13,12 @@ from click.testing import CliRunner
 from hypothesis import given
 from hypothesis import strategies as st
 
-from forecast import files
+from forecast.basics import files
+from forecast.basics.text import FORMULA_STARTS, neutralise_cell, restore_cell
 from forecast.cli import cli
 from forecast.errors import DuplicateError, InputError, OutputError
+from forecast.io.transfer import RECORDS, _read_frame, export_store, import_store, write_export
 from forecast.store import open_store
-from forecast.text import FORMULA_STARTS, neutralise_cell, restore_cell
-from forecast.transfer import RECORDS, _read_frame, export_store, import_store, write_export
 
 from .conftest import QUESTION, log_args, snapshot, sqlite_only
 

@@ -9,9 +9,9 @@ import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from forecast.evidence import add_expert, log_observation, log_statement
-from forecast.priors import data_dir
-from forecast.questions import add_question, set_reliability_priors, store_priors
+from forecast.domain.evidence import add_expert, log_observation, log_statement
+from forecast.domain.priors import data_dir
+from forecast.domain.questions import add_question, set_reliability_priors, store_priors
 from forecast.store import open_store
 
 QUESTION_TOML = """
@@ -99,7 +99,7 @@ class World:
 
     def dataset(self, as_of: str = "2024-01-01", questions: list[str] | None = None,
                 exclude: frozenset[str] = frozenset()):
-        from forecast.dataset import build_dataset
+        from forecast.inference.dataset import build_dataset
 
         with self.store.session() as session:
             return build_dataset(session, self.priors, dt.date.fromisoformat(as_of), questions=questions, exclude=exclude)

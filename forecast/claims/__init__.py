@@ -1,6 +1,6 @@
 """The claim language: what people say about the month T of an event, turned into a :class:`Claim`.
 
-A claim bounds T by an interval of months (inclusive ordinals, see :mod:`forecast.months`; ``None``
+A claim bounds T by an interval of months (inclusive ordinals, see :mod:`forecast.basics.months`; ``None``
 on either side is an open end) or says T is not within the horizon; it may carry a verbal
 probability and be approximate. The grammar is documented in the README ("Claim language").
 

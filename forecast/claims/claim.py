@@ -6,8 +6,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from ..basics.months import month_label
 from ..errors import ClaimError
-from ..months import month_label
 
 BEYOND_LABEL = "not within the horizon"
 _AUXILIARIES = frozenset({"is", "was", "will", "can", "may", "would", "could"})

@@ -1,6 +1,6 @@
 """Periods in claims: years, months, quarters, halves, early/mid/late, month names, approximate dates.
 
-A period is a run of months ``[first, last]`` (ordinals, see :mod:`forecast.months`). An
+A period is a run of months ``[first, last]`` (ordinals, see :mod:`forecast.basics.months`). An
 approximate marker (``around 2028``) keeps the period and records how far the claim's bounds
 widen: 6 months for a year, 3 for anything shorter.
 """
@@ -11,8 +11,8 @@ import calendar
 import re
 from dataclasses import dataclass
 
+from ..basics.months import month_label, month_ordinal
 from ..errors import ClaimError
-from ..months import month_label, month_ordinal
 
 YEAR_WIDENING = 6
 SHORT_WIDENING = 3

@@ -6,9 +6,10 @@ from pathlib import Path
 
 import click
 
-from ..vocab import DATE_PRECISIONS, EXPERT_KINDS, OBSERVATION_INPUTS, OBSERVATION_KINDS, STRENGTHS
-from . import DATE, EVIDENCE_DATE, RANGE_END, RANGE_START, cli
+from ..store.vocab import DATE_PRECISIONS, EXPERT_KINDS, OBSERVATION_INPUTS, OBSERVATION_KINDS, STRENGTHS
+from .group import cli
 from .output import csv_option, emit_detail, emit_listing, json_option, machine_output
+from .params import DATE, EVIDENCE_DATE, RANGE_END, RANGE_START
 from .render import terminal_text
 
 update_option = click.option("--update/--no-update", default=True, show_default=True,
@@ -39,8 +40,8 @@ def init(env, priors: Path | None, observations: Path | None, with_casebook: boo
 
     Example: forecast init --casebook
     """
-    from .. import seed
-    from ..verify import require_intact
+    from ..domain.verify import require_intact
+    from ..io import seed
 
     with env.store().session() as session:
         require_intact(session)
@@ -66,7 +67,7 @@ def expert_list(env, kind: str | None, as_json: bool, as_csv: bool) -> None:
 
     Example: forecast expert list --kind official
     """
-    from .. import views
+    from ..domain import views
 
     with env.store().reader() as session:
         rows = views.list_experts(session, kind)
@@ -83,7 +84,7 @@ def expert_show(env, name: str, as_json: bool, as_csv: bool) -> None:
 
     Example: forecast expert show Zak
     """
-    from .. import evidence, views
+    from ..domain import evidence, views
 
     with env.store().reader() as session:
         record = views.expert_view(evidence.expert_by_name(session, name))
@@ -107,7 +108,7 @@ def expert_add(env, name: str, kind: str, role: str, affiliation: str, aliases: 
 
     Example: forecast expert add "Yury Borisov" --kind official --affiliation Roscosmos --alias Borisov
     """
-    from .. import evidence
+    from ..domain import evidence
 
     with env.store().session() as session:
         added = evidence.add_expert(session, name, kind, role, affiliation, list(aliases), notes)
@@ -144,12 +145,12 @@ def log_statement(env, update: bool, **fields) -> None:
     --date 2022-07-26 --claim "after 2024" --quote "the decision to leave ... after 2024 has been made"
     --source "Kremlin transcript"
     """
-    from .. import evidence
+    from ..domain import evidence, questions
 
     with env.store().session() as session:
         row = evidence.log_statement(session, **_dated(fields, "said_on"))
         label = f"{row.claim_start or 'open'} .. {row.claim_end or 'open'}"
-        reading = evidence.statement_reading(row, evidence.question_by_slug(session, fields["question"]).event)
+        reading = evidence.statement_reading(row, questions.question_by_slug(session, fields["question"]).event)
     click.echo(terminal_text(f"Logged {evidence.ref_of(row)}: {fields['expert']} on {row.said_on}, {row.claim_text!r} -> {label}."))
     click.echo(terminal_text(f"Reads: {reading}."))
     if update:
@@ -176,7 +177,7 @@ def log_observation(env, update: bool, **fields) -> None:
     Example: forecast log observation --question russia-iss-withdrawal --kind event-not-yet
     --date 2026-11-23 --source "Roscosmos crew on board"
     """
-    from .. import evidence
+    from ..domain import evidence
 
     with env.store().session() as session:
         row = evidence.log_observation(session, **_dated(fields, "observed_on"))
@@ -187,7 +188,7 @@ def log_observation(env, update: bool, **fields) -> None:
 
 def _updated_headline(env, question: str) -> None:
     """The instant headline from the exact fast path (reliabilities fixed), after a log."""
-    from ..run_views import fast_headline
+    from ..runs.views import fast_headline
     from .forecast_commands import stored_priors
 
     priors = stored_priors(env.store())
@@ -221,7 +222,7 @@ def evidence_list(env, as_json: bool, as_csv: bool, **filters) -> None:
 
     Example: forecast evidence list --question russia-iss-withdrawal --since 2022-07-01
     """
-    from .. import views
+    from ..domain import views
 
     with env.store().reader() as session:
         rows = views.list_evidence(session, **filters)
@@ -243,7 +244,7 @@ def retract(env, ref: str, reason: str) -> None:
 
     Example: forecast retract S12 --reason "misattributed quote"
     """
-    from .. import evidence
+    from ..domain import evidence
 
     with env.store().session() as session:
         row = evidence.retract(session, ref, reason)
@@ -257,8 +258,8 @@ def verify(env) -> None:
 
     Example: forecast verify
     """
+    from ..domain.verify import verify_store
     from ..errors import TamperError
-    from ..verify import verify_store
 
     with env.store().reader() as session:
         result = verify_store(session)
@@ -283,7 +284,7 @@ def export_command(env, path: Path, fmt: str | None, runs: bool) -> None:
 
     Example: forecast export evidence.csv
     """
-    from .. import transfer
+    from ..io import transfer
 
     with env.store().reader() as session:  # one snapshot, released before the file is written
         frame = transfer.export_frame(session, runs)
@@ -300,7 +301,7 @@ def import_command(env, path: Path, fmt: str | None) -> None:
 
     Example: forecast import evidence.csv
     """
-    from .. import transfer
+    from ..io import transfer
 
     with env.store().session() as session:
         added = transfer.import_store(session, path, fmt)

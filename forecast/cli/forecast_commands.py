@@ -6,8 +6,9 @@ from pathlib import Path
 
 import click
 
-from . import RANGE_END, TIMESTAMP, cli
+from .group import cli
 from .output import csv_option, emit_listing, json_option, machine_output
+from .params import RANGE_END, TIMESTAMP
 from .progress import progress_for, quiet_option
 from .render import emit_run
 
@@ -16,7 +17,7 @@ RUN_COLUMNS = ["id", "created_at", "kind", "as_of", "sampler", "draws", "seed", 
 
 def stored_priors(store):
     """The question definitions and reliability priors kept in the store."""
-    from ..questions import store_priors
+    from ..domain.questions import store_priors
 
     with store.reader() as session:
         return store_priors(session)
@@ -39,8 +40,8 @@ def run_command(env, question, as_of, known_at, draws, tune, chains, seed, sampl
 
     Example: forecast run russia-iss-withdrawal --as-of 2023-01-01 --seed 7
     """
-    from ..run_views import run_view
-    from ..runs import fit_settings, latest_run, run_forecast
+    from ..runs.fitting import fit_settings, run_forecast
+    from ..runs.views import latest_run, run_view
 
     settings = fit_settings(draws, tune, chains, seed, sampler)
     store = env.store()
@@ -64,8 +65,7 @@ def show_command(env, question, run_id, as_json, as_csv) -> None:
 
     Example: forecast show russia-iss-withdrawal --json
     """
-    from ..run_views import MONTHLY_COLUMNS, monthly_rows, run_view
-    from ..runs import latest_run
+    from ..runs.views import MONTHLY_COLUMNS, latest_run, monthly_rows, run_view
 
     with env.store().reader() as session:
         record = run_view(session, latest_run(session, question, run_id), question)
@@ -83,7 +83,7 @@ def runs_command(env, question, as_json, as_csv) -> None:
 
     Example: forecast runs --question russia-iss-withdrawal
     """
-    from ..run_views import list_runs
+    from ..runs.views import list_runs
 
     with env.store().reader() as session:
         rows = list_runs(session, question)
@@ -111,7 +111,7 @@ def report_command(env, question, run_id, as_of, out_dir, open_browser, tag, qui
 
     Example: forecast report russia-iss-withdrawal --out reports
     """
-    from ..questions import store_priors
+    from ..domain.questions import store_priors
     from ..report import gather_reports, write_report
 
     with progress_for(quiet) as progress:
@@ -136,8 +136,8 @@ def draws_command(env, run_id, out_path) -> None:
 
     Example: forecast draws 3 --out run-3.nc
     """
-    from ..draws import write_datatree
-    from ..runs import latest_run, load_posterior
+    from ..inference.draws import write_datatree
+    from ..runs.views import latest_run, load_posterior
 
     with env.store().session() as session:
         tree = load_posterior(latest_run(session, run_id=run_id))

@@ -9,7 +9,7 @@ from typing import Any
 
 import click
 
-from ..progress import SILENT, Progress
+from ..basics.progress import SILENT, Progress
 
 quiet_option = click.option("--quiet", "-q", is_flag=True, help="Show no progress (it shows only on a terminal anyway).")
 
@@ -20,7 +20,13 @@ class TerminalProgress:
     def __init__(self) -> None:
         from rich.console import Console
         from rich.progress import (
-            BarColumn, MofNCompleteColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn, TimeRemainingColumn,
+            BarColumn,
+            MofNCompleteColumn,
+            Progress,
+            SpinnerColumn,
+            TextColumn,
+            TimeElapsedColumn,
+            TimeRemainingColumn,
         )
 
         self.bars = Progress(SpinnerColumn(), TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
@@ -65,7 +71,7 @@ class TerminalProgress:
 
 @contextmanager
 def progress_for(quiet: bool) -> Iterator[Progress]:
-    """Terminal progress while the block runs, or :data:`~forecast.progress.SILENT`."""
+    """Terminal progress while the block runs, or :data:`~forecast.basics.progress.SILENT`."""
     if quiet or not sys.stderr.isatty():
         yield SILENT
         return

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import click
 
-from . import cli
+from .group import cli
 from .output import csv_option, emit_detail, emit_listing, json_option, machine_output
 
 
@@ -25,9 +25,9 @@ def question_add(env, path: Path, note: str) -> None:
 
     Example: forecast question add my-question.toml
     """
+    from ..domain.priors import read_toml
+    from ..domain.questions import add_question
     from ..errors import InputError
-    from ..priors import read_toml
-    from ..questions import add_question
 
     data = read_toml(path)
     unknown = sorted(set(data) - {"question", "date_prior", "notice", "treaty"})
@@ -55,7 +55,7 @@ def question_edit(env, slug: str, tags: tuple[str, ...], note: str, **changes) -
 
     Example: forecast question edit russia-iss-withdrawal --tag space --tag iss --note "tags"
     """
-    from ..questions import edit_question
+    from ..domain.questions import edit_question
 
     with env.store().session() as session:
         edited = edit_question(session, slug, note, tags=tags or None, **changes)
@@ -72,7 +72,7 @@ def question_list(env, tag: str | None, as_json: bool, as_csv: bool) -> None:
 
     Example: forecast question list --tag casebook --csv
     """
-    from .. import views
+    from ..domain import views
 
     with env.store().reader() as session:
         rows = views.portfolio(session, tag)
@@ -97,10 +97,10 @@ def question_show(env, slug: str, as_json: bool, as_csv: bool) -> None:
 
     Example: forecast question show russia-iss-withdrawal
     """
-    from .. import evidence, questions, views
+    from ..domain import questions, views
 
     with env.store().reader() as session:
-        row = evidence.question_by_slug(session, slug)
+        row = questions.question_by_slug(session, slug)
         record = views.question_view(row)
         definition = questions.definition_view(row)
         record["versions"] = questions.versions(session, row)

@@ -14,8 +14,8 @@ from collections.abc import Sequence
 
 import click
 
-from ..text import HIDDEN, neutralise_cell
-from ..text import displayable as terminal_text  # what stored text becomes on its way to the terminal
+from ..basics.text import HIDDEN, neutralise_cell
+from ..basics.text import displayable as terminal_text  # what stored text becomes on its way to the terminal
 
 
 def emit_json(data: object) -> None:

@@ -6,9 +6,10 @@ from pathlib import Path
 
 import click
 
-from . import RANGE_END, RANGE_START, cli
 from .forecast_commands import stored_priors
+from .group import cli
 from .output import machine_output
+from .params import RANGE_END, RANGE_START
 from .progress import progress_for, quiet_option
 from .render import emit_json, emit_table
 
@@ -52,10 +53,10 @@ def backtest_command(env, question, start, end, every, draws, tune, chains, seed
 
     Example: forecast backtest russia-iss-withdrawal --from 2022-07-01 --every quarter
     """
+    from ..domain.questions import question_by_slug
+    from ..runs.fitting import fit_settings
+    from ..runs.views import latest_run, run_view
     from ..scoring.backtest import backtest
-    from ..evidence import question_by_slug
-    from ..run_views import run_view
-    from ..runs import fit_settings, latest_run
 
     priors = stored_priors(env.store())
     store = env.store()
@@ -87,7 +88,7 @@ def score_command(env, question, as_json, as_csv, tag) -> None:
 
     Example: forecast score russia-iss-withdrawal
     """
-    from ..questions import store_priors
+    from ..domain.questions import store_priors
     from ..scoring.scorecard import scorecard
 
     with env.store().reader() as session:
@@ -139,8 +140,8 @@ def calibration_command(env, question, out_path, as_json, tag) -> None:
 
     Example: forecast calibration --out reports/calibration.png
     """
+    from ..domain.questions import store_priors
     from ..errors import InputError
-    from ..questions import store_priors
     from ..scoring.scorecard import scorecard
 
     if out_path.suffix.lower() not in (".svg", ".png"):

@@ -8,12 +8,12 @@ from pathlib import Path
 
 from sqlmodel import Session, select
 
-from ..files import write_atomically
-from ..priors import Priors
-from ..progress import SILENT, Progress
-from ..runs import latest_run
+from ..basics.files import write_atomically
+from ..basics.progress import SILENT, Progress
+from ..domain.priors import Priors
+from ..domain.views import list_questions
+from ..runs.views import latest_run
 from ..store.tables import ForecastRun
-from ..views import list_questions
 from .content import report_content
 from .figures import all_figures
 from .render import to_html, to_markdown

@@ -7,16 +7,17 @@ import json
 import numpy as np
 from sqlmodel import Session, select
 
-from ..dataset import build_dataset, statement_parts
-from ..evidence import question_by_slug, ref_of
-from ..months import parse_month
-from ..priors import Priors
-from ..run_views import fixed_reliability, run_view
+from ..basics.months import parse_month
+from ..domain.evidence import ref_of
+from ..domain.priors import Priors
+from ..domain.questions import question_by_slug
+from ..inference.dataset import build_dataset, statement_parts
+from ..inference.summary import BEYOND, yearly
+from ..runs.views import fixed_reliability, run_view
 from ..scoring.resolution import checkpoint_outcomes
 from ..scoring.scorecard import scorecard
 from ..scoring.track import statuses
 from ..store.tables import Expert, ForecastResult, ForecastRun, Observation, Statement
-from ..summary import BEYOND, yearly
 from .influence import effect, leave_one_out
 
 

@@ -10,7 +10,7 @@ import io
 
 import numpy as np
 
-from ..text import displayable
+from ..basics.text import displayable
 
 POSTERIOR, PRIOR, BAND = "#1f5f8b", "#b0b0b0", "#7fb2d5"
 

@@ -18,15 +18,15 @@ from dataclasses import dataclass, replace
 
 import numpy as np
 
-from ..dataset import Dataset, observation_terms
-from ..dependence import dependence_weights
-from ..exact import exact_posterior, joint_from, log_evidence, prior_terms
-from ..model import PriorArrays
-from ..months import month_label
-from ..preemption import NumpyOps
-from ..priors import Priors
+from ..basics.months import month_label
+from ..domain.priors import Priors
+from ..inference.dataset import Dataset, observation_terms
+from ..inference.dependence import dependence_weights
+from ..inference.exact import exact_posterior, joint_from, log_evidence, prior_terms
+from ..inference.parameters import PriorArrays
+from ..inference.preemption import NumpyOps
+from ..inference.summary import BEYOND
 from ..store.tables import Observation, Question
-from ..summary import BEYOND
 
 NEGLIGIBLE_PP = 0.05  # a change that rounds to 0.0 pp
 
@@ -59,7 +59,7 @@ def _posteriors(log_prior: np.ndarray, evidence: np.ndarray) -> np.ndarray:
 
 
 def summarise(posteriors: np.ndarray, n_months: int) -> list[Summary]:
-    """The headline numbers of each row (quantiles as in :func:`forecast.summary.quantile_label`)."""
+    """The headline numbers of each row (quantiles as in :func:`forecast.inference.summary.quantile_label`)."""
     cdf = np.cumsum(posteriors[:, :n_months], axis=1)
 
     def index(q: float) -> np.ndarray:
@@ -97,7 +97,7 @@ def _statement_changes(data: Dataset, priors: Priors, reliability: np.ndarray, q
     """For each statement on question q (by uid): how question q's evidence changes without it.
 
     A statement whose removal changes no other weight takes its own term away. For a restated or
-    affiliated one (see :func:`forecast.dependence.entangled`) the dependence rules are re-applied, in
+    affiliated one (see :func:`forecast.inference.dependence.entangled`) the dependence rules are re-applied, in
     memory, to the statements whose weights it touches: its expert's on the question and those of its
     affiliation's experts.
     """

@@ -7,7 +7,7 @@ import re
 from collections.abc import Callable
 from urllib.parse import quote
 
-from ..text import displayable
+from ..basics.text import displayable
 
 _CSS = """
 body{font-family:system-ui,-apple-system,"Segoe UI",sans-serif;margin:0 auto;max-width:60rem;padding:1rem;

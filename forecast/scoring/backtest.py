@@ -5,13 +5,13 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Callable
 
-from .. import validate
-from ..dataset import build_dataset
+from ..basics import validate
+from ..basics.progress import SILENT, Progress
+from ..domain.priors import Priors
 from ..errors import InputError
-from ..model import DateModel, FitSettings
-from ..priors import Priors
-from ..progress import SILENT, Progress
-from ..runs import fit_and_store
+from ..inference.dataset import build_dataset
+from ..inference.model import DateModel, FitSettings
+from ..runs.fitting import fit_and_store
 
 STEPS = {"month": 1, "quarter": 3, "year": 12}
 

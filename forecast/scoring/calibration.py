@@ -15,10 +15,10 @@ from dataclasses import dataclass
 import numpy as np
 from sqlmodel import Session, select
 
-from ..dataset import build_dataset
-from ..exact import exact_monthly
-from ..months import parse_month
-from ..priors import Priors
+from ..basics.months import parse_month
+from ..domain.priors import Priors
+from ..inference.dataset import build_dataset
+from ..inference.exact import exact_monthly
 from ..store.tables import Expert, ForecastResult, ForecastRun, Observation, Question, Statement
 from .resolution import checkpoint_outcomes, date_outcome
 from .rules import bootstrap_difference, brier, log_score, rps, time_average
@@ -86,7 +86,7 @@ def probability_before(monthly: np.ndarray, question: Question, checkpoint: dt.d
 
 def scored_window(session: Session, question: Question) -> tuple[dt.date, dt.date]:
     """The as-of dates whose forecasts count for a question: from its horizon start until its outcome is known."""
-    from ..dataset import known_on
+    from ..inference.dataset import known_on
 
     year, index = divmod(parse_month(question.horizon_start), 12)
     end_year, end_index = divmod(parse_month(question.horizon_end) + 1, 12)

@@ -7,10 +7,11 @@ import datetime as dt
 
 from sqlmodel import Session, select
 
-from .. import validate
+from ..basics import validate
+from ..basics.months import date_month, month_label, parse_month, utc_now
+from ..domain.evidence import log_observation
+from ..domain.questions import question_by_slug
 from ..errors import InputError
-from ..evidence import log_observation, question_by_slug
-from ..months import date_month, month_label, parse_month, utc_now
 from ..store.tables import NOT_WITHIN_HORIZON, Observation, Question
 
 

@@ -7,9 +7,9 @@ import json
 import numpy as np
 from sqlmodel import Session, select
 
-from ..dataset import build_dataset
-from ..months import date_month, parse_month
-from ..priors import Priors
+from ..basics.months import date_month, parse_month
+from ..domain.priors import Priors
+from ..inference.dataset import build_dataset
 from ..store.tables import ForecastResult, ForecastRun, Observation, Question
 from .calibration import MODEL, all_forecasts, checkpoint_scores, comparison, date_scores, time_averaged
 from .resolution import date_outcome

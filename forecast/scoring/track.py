@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from ..dataset import Dataset
+from ..inference.dataset import Dataset
 
 BORNE_OUT, FALSIFIED, OPEN = "borne out", "falsified", "open"
 _STATUS = {1: BORNE_OUT, -1: FALSIFIED, 0: OPEN}

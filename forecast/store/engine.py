@@ -14,8 +14,8 @@ from sqlalchemy.exc import DBAPIError, SQLAlchemyError
 from sqlalchemy.pool import NullPool
 from sqlmodel import Session
 
+from ..basics.months import utc_now
 from ..errors import StoreError
-from ..months import utc_now
 from . import integrity
 from .failures import failure_message
 from .migrations import MIGRATIONS

@@ -11,10 +11,16 @@ import datetime as dt
 from sqlalchemy import Column, LargeBinary
 from sqlmodel import Field, SQLModel
 
-from ..months import utc_now
+from ..basics.months import utc_now
 from .types import JSONText
-from ..vocab import (  # noqa: F401  (re-exported)
-    DATE_PRECISIONS, EXPERT_KINDS, NOT_WITHIN_HORIZON, OBSERVATION_KINDS, QUESTION_STATUSES, QUOTE_KINDS, STRENGTHS,
+from .vocab import (  # noqa: F401  (re-exported)
+    DATE_PRECISIONS,
+    EXPERT_KINDS,
+    NOT_WITHIN_HORIZON,
+    OBSERVATION_KINDS,
+    QUESTION_STATUSES,
+    QUOTE_KINDS,
+    STRENGTHS,
 )
 
 

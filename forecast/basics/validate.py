@@ -1,0 +1,141 @@
+"""Checks shared by every write path (CLI, seed and import): text, dates, timestamps, numbers, ids.
+
+Each check raises :class:`~forecast.errors.InputError` with a one-line reason and returns the
+value to store. The limits are documented in the README ("Store").
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+import re
+
+from ..errors import InputError
+from .months import utc_now
+
+EARLIEST_DATE = dt.date(1900, 1, 1)
+SEED_MAX = 2**32 - 1  # the samplers take a 32-bit unsigned seed
+ROW_ID_MAX = 2**31 - 1  # the largest INTEGER key on PostgreSQL (SQLite allows more; no store gets near it)
+SHORT, SOURCE, LONG = 200, 2_000, 10_000
+MAX_LENGTH = {
+    "slug": 100, "name": SHORT, "alias": SHORT, "role": SHORT, "affiliation": SHORT, "claim": SHORT,
+    "title": SHORT, "question": 100, "expert": SHORT, "reference": 40,
+    "source": SOURCE, "resolution source": SOURCE, "url": SOURCE,
+    "quote": LONG, "rationale": LONG, "note": LONG, "notes": LONG, "reason": LONG, "criteria": LONG,
+    "trigger": LONG, "event": SHORT, "definition": 100_000,
+}  # any other text field (dates, months, uids) is limited to SHORT
+SLUG_RE = re.compile(r"[a-z0-9][a-z0-9-]*")  # matched whole (fullmatch)
+_CONTROL_RE = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")  # Unicode Cc, except tab and newline
+_KIND_OF = {bool: "true/false", int: "a number", float: "a number", str: "text", list: "a list", dict: "an object"}
+
+
+def _kind_of(value: object) -> str:
+    return _KIND_OF.get(type(value), type(value).__name__)
+
+
+def text(value: object, field: str) -> str:
+    """``value`` as storable text: a str of valid UTF-8, no control characters but newline and tab,
+    within the field's length limit. ``\\r\\n`` becomes ``\\n``; a lone ``\\r`` is refused."""
+    if value is None:
+        raise InputError(f"{field} is missing")
+    if not isinstance(value, str):
+        raise InputError(f"{field} must be text, not {_kind_of(value)}")
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError as exc:
+        raise InputError(f"{field} is not valid UTF-8: {_bad_character(value[exc.start], exc.start + 1)}") from None
+    value = value.replace("\r\n", "\n")
+    control = _CONTROL_RE.search(value)
+    if control:
+        raise InputError(f"{field} contains control character U+{ord(control.group()):04X} at character "
+                         f"{control.start() + 1}; only newline and tab are allowed")
+    limit = MAX_LENGTH.get(field, SHORT)
+    if len(value) > limit:
+        raise InputError(f"{field} is {len(value)} characters long; the limit is {limit}")
+    return value
+
+
+def _bad_character(char: str, position: int) -> str:
+    if 0xDC80 <= ord(char) <= 0xDCFF:  # how Python carries an undecodable byte (surrogateescape)
+        return f"byte 0x{ord(char) - 0xDC00:02X} at character {position} (Latin-1? re-encode the text as UTF-8)"
+    return f"unpaired surrogate U+{ord(char):04X} at character {position}"
+
+
+def optional_text(value: object, field: str) -> str:
+    """Like :func:`text`, with None (a missing value) read as empty text."""
+    return "" if value is None else text(value, field)
+
+
+def slug(value: object) -> str:
+    """A question slug: lower-case letters, digits and hyphens, starting with a letter or digit."""
+    value = text(value, "slug")
+    if not SLUG_RE.fullmatch(value):
+        raise InputError(f"malformed slug {value!r}: use lower-case letters, digits and '-' (e.g. mars-landing)")
+    return value
+
+
+def names(value: object, field: str = "aliases") -> list[str]:
+    """A list of non-blank names (expert aliases)."""
+    if not isinstance(value, list | tuple):
+        raise InputError(f"{field} must be a list of names, not {_kind_of(value)}")
+    cleaned = [text(item, "alias").strip() for item in value]
+    if not all(cleaned):
+        raise InputError(f"{field} contains a blank name")
+    return cleaned
+
+
+def probability(value: object) -> float | None:
+    """A stated probability: None, or a real number (or its text) in [0, 1]."""
+    if value is None or value == "":
+        return None
+    if isinstance(value, bool) or not isinstance(value, int | float | str):
+        raise InputError(f"probability must be a number, not {_kind_of(value)}")
+    try:
+        number = float(value)
+    except ValueError:
+        raise InputError(f"probability {value!r} is not a number") from None
+    if not (math.isfinite(number) and 0.0 <= number <= 1.0):
+        raise InputError(f"stated probability {value} is not between 0 and 1")
+    return number
+
+
+def past_date(day: dt.date, field: str = "date", today: dt.date | None = None) -> dt.date:
+    """A date from 1900-01-01 to today."""
+    today = today or dt.date.today()
+    if day > today:
+        raise InputError(f"{field} {day.isoformat()} is in the future (today is {today.isoformat()})")
+    _not_too_early(day, day.isoformat(), field)
+    return day
+
+
+def _not_too_early(day: dt.date, shown: str, field: str) -> None:
+    if day < EARLIEST_DATE:
+        raise InputError(f"{field} {shown} is before {EARLIEST_DATE.isoformat()}, the earliest the store accepts")
+
+
+def as_utc(stamp: dt.datetime) -> dt.datetime:
+    """An aware UTC timestamp (the store keeps naive UTC on SQLite)."""
+    return stamp.replace(tzinfo=dt.UTC) if stamp.tzinfo is None else stamp.astimezone(dt.UTC)
+
+
+def past_timestamp(stamp: dt.datetime, field: str, now: dt.datetime | None = None) -> dt.datetime:
+    """A timestamp from 1900-01-01 to the end of the current UTC day."""
+    now = as_utc(now or utc_now())
+    latest = dt.datetime.combine(now.date(), dt.time.max, tzinfo=dt.UTC)
+    stamp = as_utc(stamp)
+    if stamp > latest:
+        raise InputError(f"{field} {stamp.isoformat()} is in the future (now is {now:%Y-%m-%dT%H:%M}Z)")
+    _not_too_early(stamp.date(), stamp.isoformat(), field)
+    return stamp
+
+
+def seed(value: int) -> int:
+    """A sampler seed: 0 to 2**32 - 1."""
+    if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= SEED_MAX:
+        raise InputError(f"seed {value!r} is outside 0 to {SEED_MAX}")
+    return value
+
+
+def row_id(value: int) -> int | None:
+    """``value`` if it can be a row id, else None (no row has it)."""
+    return value if 0 < value <= ROW_ID_MAX else None

@@ -1,0 +1,88 @@
+"""The one click group, its per-invocation state and how it turns every error into one line."""
+
+from __future__ import annotations
+
+import re
+import sqlite3
+import sys
+from typing import NoReturn
+
+import click
+
+from ..basics.text import INVISIBLE
+from ..errors import ForecastError
+
+
+class ForecastGroup(click.Group):
+    """A group that reports every error as one line on stderr: exit 2 for bad input and for OS and
+    database failures (a full disk, a read-only or corrupt store, a missing driver)."""
+
+    def main(self, *args, **kwargs):
+        kwargs["standalone_mode"] = False
+        try:
+            result = super().main(*args, **kwargs)
+        except ForecastError as exc:
+            _fail(str(exc), 2)
+        except (OSError, sqlite3.Error, ModuleNotFoundError, _database_error()) as exc:
+            from ..store.failures import failure_message
+
+            message = failure_message(exc)
+            if message is None:
+                raise
+            _fail(message, 2)
+        except click.exceptions.NoArgsIsHelpError as exc:
+            click.echo(exc.ctx.get_help() if exc.ctx else exc.format_message())
+            sys.exit(0)
+        except click.ClickException as exc:
+            _fail(exc.format_message(), exc.exit_code)
+        except click.Abort:
+            _fail("aborted", 1)
+        sys.exit(result if isinstance(result, int) else 0)
+
+
+def _database_error() -> type[Exception]:
+    from sqlalchemy.exc import DBAPIError
+
+    return DBAPIError
+
+
+_ESCAPED_RE = re.compile(rf"[\x00-\x08\x0a-\x1f\x7f-\x9f]|{INVISIBLE.pattern}")  # control characters, newline too
+
+
+def one_line(message: str) -> str:
+    """``message`` on one line: control and invisible format characters and stray surrogates shown as escapes."""
+    escaped = _ESCAPED_RE.sub(lambda m: m.group().encode("unicode_escape").decode("ascii"), message)
+    return escaped.encode("utf-8", "backslashreplace").decode("utf-8")
+
+
+def _fail(message: str, code: int) -> NoReturn:
+    click.echo(f"Error: {one_line(message)}", err=True)
+    sys.exit(code)
+
+
+class Env:
+    """Per-invocation state: where the store is, opened on first use."""
+
+    def __init__(self, db: str | None) -> None:
+        self.db = db
+        self._store = None
+
+    def store(self):
+        if self._store is None:
+            from ..store import open_store
+
+            self._store = open_store(self.db)
+        return self._store
+
+
+@click.group(cls=ForecastGroup)
+@click.option("--db", envvar="FORECAST_DB", metavar="PATH|URL",
+              help="Store: a SQLite path or SQLAlchemy URL (default ./forecast.db, or $FORECAST_DB).")
+@click.version_option(package_name="policy-forecast", prog_name="forecast")
+@click.pass_context
+def cli(ctx: click.Context, db: str | None) -> None:
+    """Bayesian forecasts of policy events from dated expert evidence.
+
+    Example: forecast init && forecast evidence list --question russia-iss-withdrawal
+    """
+    ctx.obj = Env(db)

@@ -1,0 +1,62 @@
+"""Click parameter types shared by the sub-commands: dates, months and timestamps, parsed by the domain's parsers."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import click
+
+from ..basics.months import parse_date, parse_datetime, parse_day_or_month
+from ..errors import InputError
+
+
+class DateType(click.ParamType):
+    """A ``YYYY-MM-DD`` date."""
+
+    name = "YYYY-MM-DD"
+
+    def convert(self, value, param, ctx):
+        try:
+            return parse_date(value)
+        except InputError as exc:
+            self.fail(str(exc), param, ctx)
+
+
+class TimestampType(click.ParamType):
+    """A date or ISO timestamp (a bare date means the end of that day, UTC)."""
+
+    name = "TIMESTAMP"
+
+    def convert(self, value, param, ctx):
+        try:
+            return parse_datetime(value)
+        except InputError as exc:
+            self.fail(str(exc), param, ctx)
+
+
+class DayOrMonthType(click.ParamType):
+    """A date ``YYYY-MM-DD`` or a month ``YYYY-MM`` (its first day, or its last with ``month_end``).
+
+    With ``with_precision`` the value is ``(date, "day" | "month")``, for evidence dates.
+    """
+
+    name = "YYYY-MM-DD|YYYY-MM"
+
+    def __init__(self, month_end: bool = False, with_precision: bool = False) -> None:
+        self.month_end, self.with_precision = month_end, with_precision
+
+    def convert(self, value, param, ctx):
+        if isinstance(value, dt.date | tuple):
+            return value
+        try:
+            day, precision = parse_day_or_month(value, month_end=self.month_end)
+        except InputError as exc:
+            self.fail(str(exc), param, ctx)
+        return (day, precision) if self.with_precision else day
+
+
+DATE = DateType()
+TIMESTAMP = TimestampType()
+EVIDENCE_DATE = DayOrMonthType(with_precision=True)  # a month: its first day, precision "month"
+RANGE_START = DayOrMonthType()  # --from, --since: a month is its first day
+RANGE_END = DayOrMonthType(month_end=True)  # --to, --until, --as-of: a month is its last day

@@ -1,0 +1,223 @@
+"""Domain operations on the store: questions, experts and append-only evidence.
+
+Every function takes an open session and raises :mod:`forecast.errors` on bad input
+before writing anything; the caller's transaction makes each operation all-or-nothing.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+import re
+from dataclasses import replace
+
+from sqlmodel import Session, func, select
+
+from ..basics import validate
+from ..basics.months import parse_month, utc_now
+from ..claims import check_within_horizon, describe_claim, parse_claim
+from ..errors import DuplicateError, InputError, NotFoundError
+from ..store.tables import (
+    DATE_PRECISIONS,
+    EXPERT_KINDS,
+    OBSERVATION_KINDS,
+    QUOTE_KINDS,
+    STRENGTHS,
+    Expert,
+    Observation,
+    Question,
+    Statement,
+)
+from ..store.vocab import canonical_observation_kind
+from .questions import question_by_slug, stored_spec
+
+_REF_RE = re.compile(r"^([SsOo])(\d+)$")
+
+
+def _choice(value: str, allowed: tuple[str, ...], what: str) -> str:
+    if value not in allowed:
+        raise InputError(f"unknown {what} {value!r} (expected one of: {', '.join(allowed)})")
+    return value
+
+
+def content_uid(*parts: object) -> str:
+    """A stable identity for an evidence row, from the content that makes it distinct."""
+    text = json.dumps([str(part) for part in parts], ensure_ascii=False)
+    return hashlib.sha256(text.encode()).hexdigest()[:16]
+
+
+def expert_by_name(session: Session, name: str) -> Expert:
+    """The expert with this name or alias (case-insensitive)."""
+    wanted = validate.text(name, "expert").strip().casefold()
+    experts = session.exec(select(Expert)).all()
+    for expert in experts:
+        if expert.name.casefold() == wanted or wanted in (a.casefold() for a in json.loads(expert.aliases)):
+            return expert
+    raise NotFoundError(f"unknown expert {name!r} (add it first: forecast expert add {name!r} --kind KIND)")
+
+
+def add_expert(
+    session: Session, name: str, kind: str, role: str = "", affiliation: str = "",
+    aliases: list[str] | None = None, notes: str = "",
+) -> Expert:
+    """Add an expert; names and aliases must not clash with existing ones."""
+    name = validate.text(name, "name").strip()
+    if not name:
+        raise InputError("an expert needs a name")
+    _choice(kind, EXPERT_KINDS, "expert kind")
+    aliases = validate.names(aliases or [])
+    role, affiliation = validate.text(role, "role"), validate.text(affiliation, "affiliation")
+    notes = validate.text(notes, "notes")
+    for candidate in [name, *aliases]:
+        try:
+            existing = expert_by_name(session, candidate)
+        except NotFoundError:
+            continue
+        raise DuplicateError(f"expert {candidate!r} already exists (as {existing.name!r})")
+    expert = Expert(
+        name=name, kind=kind, role=role, affiliation=affiliation,
+        aliases=json.dumps(aliases, ensure_ascii=False), notes=notes,
+    )
+    session.add(expert)
+    session.flush()
+    return expert
+
+
+def _check_new(session: Session, table: type, uid: str, what: str) -> None:
+    existing = session.exec(select(table).where(table.uid == uid)).first()
+    if existing is not None:
+        prefix = "S" if table is Statement else "O"
+        raise DuplicateError(f"this {what} is already in the store as {prefix}{existing.id}")
+
+
+def log_statement(
+    session: Session, *, question: str, expert: str, said_on: dt.date, claim: str, quote: str,
+    source: str, strength: str = "firm", probability: float | None = None, rationale: str = "",
+    date_precision: str = "day", supersedes: str | None = None, logged_at: dt.datetime | None = None,
+    today: dt.date | None = None, quote_kind: str = "verbatim", url: str = "",
+) -> Statement:
+    """Validate and store one expert statement."""
+    q = question_by_slug(session, question)
+    who = expert_by_name(session, expert)
+    validate.past_date(said_on, today=today)
+    _choice(strength, STRENGTHS, "strength")
+    _choice(quote_kind, QUOTE_KINDS, "quote kind")
+    _choice(date_precision, DATE_PRECISIONS, "date precision")
+    probability = validate.probability(probability)
+    claim, quote, source = (validate.text(claim, "claim"), validate.text(quote, "quote"),
+                            validate.text(source, "source"))
+    rationale = validate.text(rationale, "rationale")
+    if not quote.strip() or not source.strip():
+        raise InputError("a statement needs a quote and a source")
+    interval = parse_claim(claim)
+    horizon_end = parse_month(q.horizon_end)
+    check_within_horizon(interval, parse_month(q.horizon_start), horizon_end, claim)
+    uid = content_uid(q.slug, who.name, said_on.isoformat(), claim.strip(), quote.strip(), source.strip())
+    _check_new(session, Statement, uid, "statement")
+    start, end = interval.bounds(horizon_end)
+    if probability is None:
+        probability = interval.probability  # a verbal probability ("likely by 2028") when none is given
+    row = Statement(
+        uid=uid, question_id=q.id, expert_id=who.id, said_on=said_on, date_precision=date_precision,
+        quote=quote.strip(), source=source.strip(), claim_text=claim.strip(), claim_start=start, claim_end=end,
+        probability=probability, strength=strength, rationale=rationale.strip(), logged_at=logged_at or utc_now(),
+        quote_kind=quote_kind, url=validate.optional_text(url, "url").strip(),
+    )
+    return _store_superseding(session, row, supersedes)
+
+
+def statement_reading(row: Statement, event: str) -> str:
+    """The statement's claim in plain words about ``event``, with the probability it was stored with."""
+    claim = parse_claim(row.claim_text)
+    if row.probability != claim.probability:
+        claim = replace(claim, probability=row.probability, likelihood=None)
+    return describe_claim(claim, event)
+
+
+def log_observation(
+    session: Session, *, question: str, kind: str, observed_on: dt.date, source: str, note: str = "",
+    date_precision: str = "day", supersedes: str | None = None, logged_at: dt.datetime | None = None,
+    today: dt.date | None = None, url: str = "", effective_on: dt.date | None = None,
+) -> Observation:
+    """Validate and store one observation; one that contradicts the question or the active observations is refused."""
+    from .consistency import check_observation
+
+    q = question_by_slug(session, question)
+    kind = _choice(canonical_observation_kind(kind), OBSERVATION_KINDS, "observation kind")
+    _choice(date_precision, DATE_PRECISIONS, "date precision")
+    validate.past_date(observed_on, today=today)  # the question's horizon is checked with the other rules
+    source, note = validate.text(source, "source"), validate.text(note, "note")
+    if not source.strip():
+        raise InputError("an observation needs a source")
+    uid = content_uid(q.slug, kind, observed_on.isoformat(), source.strip(), note.strip())
+    _check_new(session, Observation, uid, "observation")
+    row = Observation(
+        uid=uid, question_id=q.id, observed_on=observed_on, date_precision=date_precision, kind=kind,
+        source=source.strip(), note=note.strip(), logged_at=logged_at or utc_now(), url=validate.optional_text(url, "url").strip(),
+        effective_on=effective_on,
+    )
+    replaced = evidence_by_ref(session, supersedes).id if supersedes else None
+    active = [o for o in session.exec(select(Observation).where(Observation.question_id == q.id,
+                                                                Observation.retracted_at.is_(None)))
+              if o.id != replaced]
+    check_observation(stored_spec(q), active, row)
+    return _store_superseding(session, row, supersedes)
+
+
+def _store_superseding[T: (Statement, Observation)](session: Session, row: T, supersedes: str | None) -> T:
+    old = evidence_by_ref(session, supersedes) if supersedes is not None else None
+    if old is not None and type(old) is not type(row):
+        raise InputError(f"{supersedes} is not the same type of evidence as the new row")
+    if old is not None and old.retracted_at is not None:
+        raise InputError(f"{supersedes} was already retracted or superseded")
+    session.add(row)
+    session.flush()
+    if old is not None:
+        old.retracted_at = row.logged_at
+        old.retraction_reason = f"superseded by {ref_of(row)}"
+        old.superseded_by_id = row.id
+        session.add(old)
+        session.flush()
+    return row
+
+
+def ref_of(row: Statement | Observation) -> str:
+    """The short reference shown to users: ``S12`` or ``O3``."""
+    return f"{'S' if isinstance(row, Statement) else 'O'}{row.id}"
+
+
+def evidence_by_ref(session: Session, ref: str) -> Statement | Observation:
+    """The statement (``S12``) or observation (``O3``) with this reference."""
+    match = _REF_RE.match(validate.text(ref, "reference").strip())
+    if not match:
+        raise InputError(f"malformed evidence reference {ref!r}: expected S<number> or O<number>")
+    table = Statement if match.group(1).upper() == "S" else Observation
+    row_id = validate.row_id(int(match.group(2)))
+    row = session.get(table, row_id) if row_id is not None else None
+    if row is None:
+        raise NotFoundError(f"no evidence {ref.upper()!r} in the store")
+    return row
+
+
+def retract(session: Session, ref: str, reason: str, at: dt.datetime | None = None) -> Statement | Observation:
+    """Mark a row retracted (it stays in the store, out of forecasts from now on)."""
+    reason = validate.text(reason, "reason")
+    if not reason.strip():
+        raise InputError("a retraction needs a reason")
+    row = evidence_by_ref(session, ref)
+    if row.retracted_at is not None:
+        raise InputError(f"{ref_of(row)} was already retracted at {row.retracted_at:%Y-%m-%d %H:%M} ({row.retraction_reason})")
+    row.retracted_at = at or utc_now()
+    row.retraction_reason = reason.strip()
+    session.add(row)
+    session.flush()
+    return row
+
+
+def counts(session: Session) -> dict[str, int]:
+    """Row counts per table, for summaries."""
+    return {
+        table.__tablename__: session.exec(select(func.count()).select_from(table)).one()
+        for table in (Question, Expert, Statement, Observation)
+    }

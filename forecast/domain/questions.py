@@ -1,0 +1,175 @@
+"""Questions as data: add, re-version and read question definitions (with their priors) in the store.
+
+A question's definition (the validated question file: criteria, horizon, date prior, notice rule,
+tags) is stored with it, so every later command reads priors from the store, not from files.
+Changing what a forecast depends on (horizon, kind, priors, notice rule) needs a new question;
+title, criteria, event wording and tags may change, each change recorded as a new version.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict, replace
+from pathlib import Path
+from typing import Any
+
+from sqlmodel import Session, select
+
+from ..basics import validate
+from ..errors import InputError, NotFoundError, PriorError
+from ..store.tables import Question, QuestionVersion, StoreSetting
+from .priors import (
+    Priors,
+    QuestionSpec,
+    data_dir,
+    load_question,
+    load_reliability,
+    parse_question,
+    parse_reliability,
+    read_toml,
+)
+
+EDITABLE = ("title", "criteria", "event", "tags", "trigger")
+RELIABILITY_KEY = "reliability_priors"
+
+
+def question_by_slug(session: Session, slug: str) -> Question:
+    """The question with this slug, or a NotFoundError naming the known ones."""
+    slug = validate.text(slug, "question")
+    question = session.exec(select(Question).where(Question.slug == slug)).first()
+    if question is None:
+        known = ", ".join(session.exec(select(Question.slug).order_by(Question.slug))) or "none yet"
+        raise NotFoundError(f"unknown question {slug!r} (known: {known})")
+    return question
+
+
+def _definition(spec: QuestionSpec, raw: dict[str, Any]) -> str:
+    return json.dumps({"spec": {k: v for k, v in asdict(spec).items() if k != "source"}, "file": raw},
+                      ensure_ascii=False, sort_keys=True, default=str)
+
+
+def _spec(question: Question) -> QuestionSpec | None:
+    if question.definition is None:
+        return None
+    spec = json.loads(question.definition)["spec"]
+    return QuestionSpec(**{**spec, "tags": tuple(spec.get("tags", ())), "source": f"store: {question.slug}"})
+
+
+def _forecast_fields(spec: QuestionSpec) -> dict[str, Any]:
+    return {k: v for k, v in asdict(spec).items() if k not in (*EDITABLE, "source")}
+
+
+def _apply(question: Question, spec: QuestionSpec, raw: dict[str, Any]) -> None:
+    question.title, question.criteria, question.kind = spec.title, spec.criteria, spec.kind
+    question.horizon_start, question.horizon_end, question.event = spec.horizon_start, spec.horizon_end, spec.event
+    question.tags = json.dumps(list(spec.tags))
+    question.definition = _definition(spec, raw)
+
+
+def add_question(session: Session, raw: dict[str, Any], where: str, note: str = "") -> tuple[Question, str]:
+    """Store a validated question definition; returns the row and what happened (added, updated, unchanged)."""
+    spec = parse_question(raw, where)
+    existing = session.exec(select(Question).where(Question.slug == spec.slug)).first()
+    if existing is None:
+        question = Question(slug=spec.slug, title=spec.title, criteria=spec.criteria, horizon_start=spec.horizon_start,
+                            horizon_end=spec.horizon_end)
+        _apply(question, spec, raw)
+        outcome = "added"
+    else:
+        question, outcome = existing, _update(existing, spec, raw, where)
+        if outcome == "unchanged":
+            return question, outcome
+    session.add(question)
+    session.flush()
+    session.add(QuestionVersion(question_id=question.id, version=question.version, definition=question.definition,
+                                note=note.strip()))
+    session.flush()
+    return question, outcome
+
+
+def _update(question: Question, spec: QuestionSpec, raw: dict[str, Any], where: str) -> str:
+    old = _spec(question)
+    if (question.horizon_start, question.horizon_end) != (spec.horizon_start, spec.horizon_end):
+        raise InputError(f"{where}: the horizon of {spec.slug!r} differs from the store's "
+                         f"({question.horizon_start} to {question.horizon_end}); add a new question instead")
+    if old is not None and _forecast_fields(old) != _forecast_fields(spec):
+        changed = sorted(k for k, v in _forecast_fields(spec).items() if _forecast_fields(old)[k] != v)
+        raise InputError(f"{where}: {', '.join(changed)} of {spec.slug!r} differ from the store's; forecasts depend "
+                         "on them, so add a new question instead")
+    if old is not None and old == replace(spec, source=old.source):
+        return "unchanged"
+    if old is not None:
+        question.version += 1
+    _apply(question, spec, raw)
+    return "updated" if old is not None else "defined"
+
+
+def edit_question(session: Session, slug: str, note: str = "", **changes: Any) -> Question:
+    """A new version of a question with new wording (title, criteria, event, tags, trigger)."""
+    question = question_by_slug(session, slug)
+    spec = stored_spec(question)
+    changes = {k: v for k, v in changes.items() if v is not None}
+    unknown = sorted(set(changes) - set(EDITABLE))
+    if unknown:
+        raise InputError(f"{unknown[0]!r} cannot be edited (editable: {', '.join(EDITABLE)})")
+    if not changes:
+        raise InputError("nothing to change: give --title, --criteria, --event, --tag or --trigger")
+    raw = json.loads(question.definition)["file"] if question.definition else {}
+    raw = {**raw, "question": {**raw.get("question", {}), **{k: list(v) if k == "tags" else v for k, v in changes.items()}}}
+    parse_question(raw, f"edit of {slug}")  # validates the new wording
+    new = replace(spec, **{k: tuple(v) if k == "tags" else v for k, v in changes.items()})
+    if new == spec:
+        raise InputError(f"{slug}: the new wording is the same as version {question.version}")
+    question.version += 1
+    _apply(question, new, raw)
+    session.add(question)
+    session.flush()
+    session.add(QuestionVersion(question_id=question.id, version=question.version, definition=question.definition,
+                                note=note.strip()))
+    session.flush()
+    return question
+
+
+def stored_spec(question: Question) -> QuestionSpec:
+    """The definition stored with a question (a store from before 0.2 falls back to the bundled file)."""
+    spec = _spec(question)
+    if spec is not None:
+        return spec
+    path = data_dir("priors") / "questions" / f"{question.slug}.toml"
+    if not path.exists():
+        raise PriorError(f"question {question.slug!r} has no stored definition: run `forecast question add FILE.toml`")
+    return load_question(path)
+
+
+def set_reliability_priors(session: Session, path: Path) -> None:
+    """Store the reliability priors of a ``reliability.toml`` (validated first)."""
+    raw = read_toml(path)
+    parse_reliability(raw, str(path))
+    row = session.get(StoreSetting, RELIABILITY_KEY) or StoreSetting(key=RELIABILITY_KEY, value="{}")
+    row.value = json.dumps(raw, ensure_ascii=False, sort_keys=True)
+    session.add(row)
+    session.flush()
+
+
+def store_priors(session: Session) -> Priors:
+    """Every question's definition and the reliability priors, as stored."""
+    questions = {q.slug: stored_spec(q) for q in session.exec(select(Question).order_by(Question.slug))}
+    row = session.get(StoreSetting, RELIABILITY_KEY)
+    reliability = (parse_reliability(json.loads(row.value), "store: reliability priors") if row is not None
+                   else load_reliability(data_dir("priors") / "reliability.toml"))
+    return Priors(questions=questions, reliability=reliability)
+
+
+def definition_view(question: Question) -> dict[str, Any]:
+    """The full stored definition, as given in its question file (rationales included), and its versions."""
+    if question.definition is None:
+        return {"spec": asdict(stored_spec(question)), "file": None}
+    return json.loads(question.definition)
+
+
+def versions(session: Session, question: Question) -> list[dict[str, Any]]:
+    """Each version of a question: number, time, note, title."""
+    rows = session.exec(select(QuestionVersion).where(QuestionVersion.question_id == question.id)
+                        .order_by(QuestionVersion.version))
+    return [{"version": r.version, "created_at": r.created_at.isoformat(timespec="seconds"), "note": r.note,
+             "title": json.loads(r.definition)["spec"]["title"]} for r in rows]

@@ -1,0 +1,81 @@
+"""`forecast verify`: is every expert, evidence and run row exactly as forecast wrote it?
+
+Recomputes each evidence row's uid from its content (as :mod:`forecast.domain.evidence` does when logging),
+checks that what it refers to exists, and checks every row against its recorded digest and the
+per-table hash chains (:mod:`forecast.store.integrity`).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import sqlalchemy as sa
+from sqlmodel import Session
+
+from ..errors import TamperError
+from ..store import integrity
+from .evidence import content_uid
+
+# The content each uid is made of, in order, as logged (``question`` and ``expert`` are looked up by id).
+UID_CONTENT = {
+    "statement": ("question", "expert", "said_on", "claim_text", "quote", "source"),
+    "observation": ("question", "kind", "observed_on", "source", "note"),
+}
+
+
+@dataclass
+class Verification:
+    """What `forecast verify` found: problems (empty when intact), row counts and the chain head."""
+
+    problems: list[str]
+    counts: dict[str, int]
+    head: str
+
+    def summary(self, hint: str = "") -> str:
+        """The one-line error for a tampered store."""
+        return (f"the store was changed outside forecast ({len(self.problems)} problem(s), first: {self.problems[0]}); "
+                f"`forecast verify` lists them all{hint}")
+
+
+def _table(name: str, *columns: str) -> sa.TableClause:
+    return sa.table(name, *(sa.column(c) for c in columns))
+
+
+def _evidence_problems(conn: sa.Connection, table: str) -> list[str]:
+    slugs: dict[int | None, str] = dict(conn.execute(sa.select(*_table("question", "id", "slug").c)).all())
+    names: dict[int | None, str] = dict(conn.execute(sa.select(*_table("expert", "id", "name").c)).all())
+    links = ("question_id", "superseded_by_id") + (("expert_id",) if table == "statement" else ())
+    source = _table(table, "id", "uid", *links, *(c for c in UID_CONTENT[table] if c not in ("question", "expert")))
+    rows = list(conn.execute(sa.select(source).order_by(source.c.id)))
+    ids = {row.id for row in rows}
+    problems = []
+    for row in rows:
+        values = dict(row._mapping)
+        name = integrity.ref(table, row.id)
+        values["question"], values["expert"] = slugs.get(row.question_id), names.get(values.get("expert_id"))
+        dangling = [f"{what} #{values[f'{what}_id']}" for what in ("question", "expert")
+                    if f"{what}_id" in values and values[what] is None]
+        if row.superseded_by_id is not None and row.superseded_by_id not in ids:
+            dangling.append(integrity.ref(table, row.superseded_by_id))
+        if dangling:
+            problems.append(f"{name} refers to {', '.join(dangling)}, which does not exist")
+        elif row.uid != content_uid(*(values[c] for c in UID_CONTENT[table])):
+            problems.append(f"{name}: its uid does not match its content ({', '.join(UID_CONTENT[table])})")
+    return problems
+
+
+def verify_store(session: Session) -> Verification:
+    """Check the whole store in the caller's transaction (a reader's snapshot, or a writer's lock)."""
+    conn = session.connection()
+    problems = integrity.check(conn) + [p for table in UID_CONTENT for p in _evidence_problems(conn, table)]
+    counts = {table: conn.execute(sa.select(sa.func.count()).select_from(sa.table(table))).scalar_one()
+              for table in integrity.CHAINED}
+    return Verification(problems, counts, integrity.head(conn))
+
+
+def require_intact(session: Session, allow_tampered: bool = False, hint: str = "") -> Verification:
+    """Verify the store; raise :class:`TamperError` on any problem unless ``allow_tampered``."""
+    verification = verify_store(session)
+    if verification.problems and not allow_tampered:
+        raise TamperError(verification.summary(hint))
+    return verification

@@ -1,0 +1,153 @@
+"""Read-only views of the store as plain dicts, for listings and JSON output."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+
+from sqlmodel import Session, select
+from sqlmodel.sql.expression import Select
+
+from ..store.tables import Expert, ForecastResult, ForecastRun, Observation, Question, Statement
+from .evidence import expert_by_name, ref_of
+from .questions import question_by_slug
+
+
+def _iso(value: dt.date | dt.datetime | None) -> str | None:
+    return value.isoformat() if value is not None else None
+
+
+def question_view(question: Question) -> dict:
+    """A question as a dict."""
+    return {
+        "slug": question.slug, "title": question.title, "kind": question.kind, "event": question.event,
+        "horizon_start": question.horizon_start, "horizon_end": question.horizon_end,
+        "status": question.status, "resolution": question.resolution,
+        "resolution_source": question.resolution_source, "criteria": question.criteria,
+        "tags": json.loads(question.tags), "version": question.version,
+    }
+
+
+def _headline_text(question: Question, head: dict | None) -> str:
+    if head is None:
+        return "no run yet"
+    if question.kind == "binary":
+        return f"P(yes) {100 * (1 - head['not_within_horizon']):.0f}%"
+    return f"median {head['median']}; P(not within horizon) {100 * head['not_within_horizon']:.0f}%"
+
+
+def run_results(question: str, *, kind: str | None = None, newest_first: bool = False) -> Select:
+    """The query for one question's (run, result) pairs, by as-of date then run id; ``kind`` keeps one kind of run."""
+    query = (select(ForecastRun, ForecastResult).join(ForecastResult, ForecastResult.run_id == ForecastRun.id)
+             .join(Question, Question.id == ForecastResult.question_id).where(Question.slug == question))
+    if kind is not None:
+        query = query.where(ForecastRun.kind == kind)
+    if newest_first:
+        return query.order_by(ForecastRun.as_of.desc(), ForecastRun.id.desc())
+    return query.order_by(ForecastRun.as_of, ForecastRun.id)
+
+
+def _latest_result(session: Session, question: Question) -> tuple[ForecastRun | None, dict | None]:
+    found = session.exec(run_results(question.slug, kind="full", newest_first=True)).first()
+    return (found[0], json.loads(found[1].headline)) if found else (None, None)
+
+
+def portfolio(session: Session, tag: str | None = None) -> list[dict]:
+    """Every question (optionally with a tag): status, current headline, last change, evidence count, tags."""
+    rows = []
+    for q in session.exec(select(Question).order_by(Question.slug)):
+        tags = json.loads(q.tags)
+        if tag and tag not in tags:
+            continue
+        run, head = _latest_result(session, q)
+        active = [*session.exec(select(Statement.logged_at).where(Statement.question_id == q.id,
+                                                                  Statement.retracted_at.is_(None))),
+                  *session.exec(select(Observation.logged_at).where(Observation.question_id == q.id,
+                                                                    Observation.retracted_at.is_(None)))]
+        changes = [q.created_at, q.resolved_at, run.created_at if run else None, *active]
+        last = max(c for c in changes if c is not None)
+        rows.append({"slug": q.slug, "kind": q.kind, "status": q.status, "resolution": q.resolution,
+                     "horizon_start": q.horizon_start, "horizon_end": q.horizon_end,
+                     "headline": _headline_text(q, head), "run": run.id if run else None,
+                     "last_change": last.date().isoformat(), "evidence": len(active), "tags": tags,
+                     "title": q.title})
+    return rows
+
+
+def expert_view(expert: Expert) -> dict:
+    """An expert as a dict."""
+    return {
+        "name": expert.name, "kind": expert.kind, "role": expert.role, "affiliation": expert.affiliation,
+        "aliases": json.loads(expert.aliases), "notes": expert.notes,
+    }
+
+
+def _status(row: Statement | Observation) -> str:
+    if row.superseded_by_id is not None:
+        return f"superseded by {'S' if isinstance(row, Statement) else 'O'}{row.superseded_by_id}"
+    return "retracted" if row.retracted_at is not None else "active"
+
+
+def statement_view(row: Statement, question: str, expert: str) -> dict:
+    """A statement as a dict."""
+    return {
+        "ref": ref_of(row), "type": "statement", "question": question, "date": _iso(row.said_on),
+        "date_precision": row.date_precision, "expert": expert, "claim": row.claim_text,
+        "interval": [row.claim_start, row.claim_end], "strength": row.strength,
+        "probability": row.probability, "quote": row.quote, "quote_kind": row.quote_kind, "source": row.source,
+        "url": row.url,
+        "rationale": row.rationale, "logged_at": _iso(row.logged_at), "status": _status(row),
+        "retraction_reason": row.retraction_reason,
+    }
+
+
+def observation_view(row: Observation, question: str) -> dict:
+    """An observation as a dict."""
+    return {
+        "ref": ref_of(row), "type": "observation", "question": question, "date": _iso(row.observed_on),
+        "date_precision": row.date_precision, "kind": row.kind, "note": row.note, "source": row.source,
+        "url": row.url, "effective_on": _iso(row.effective_on),
+        "logged_at": _iso(row.logged_at), "status": _status(row), "retraction_reason": row.retraction_reason,
+    }
+
+
+def list_questions(session: Session) -> list[dict]:
+    """All questions, by slug."""
+    return [question_view(q) for q in session.exec(select(Question).order_by(Question.slug))]
+
+
+def list_experts(session: Session, kind: str | None = None) -> list[dict]:
+    """All experts (optionally of one kind), by name."""
+    query = select(Expert).order_by(Expert.name)
+    if kind:
+        query = query.where(Expert.kind == kind)
+    return [expert_view(e) for e in session.exec(query)]
+
+
+def list_evidence(
+    session: Session, question: str | None = None, expert: str | None = None,
+    since: dt.date | None = None, until: dt.date | None = None, include_inactive: bool = False,
+) -> list[dict]:
+    """Statements and observations, by date, filtered by question, expert and date range."""
+    slugs = {q.id: q.slug for q in session.exec(select(Question))}
+    names = {e.id: e.name for e in session.exec(select(Expert))}
+    statements = select(Statement)
+    observations = select(Observation)
+    if question:
+        qid = question_by_slug(session, question).id
+        statements = statements.where(Statement.question_id == qid)
+        observations = observations.where(Observation.question_id == qid)
+    if expert:
+        statements = statements.where(Statement.expert_id == expert_by_name(session, expert).id)
+    if since:
+        statements = statements.where(Statement.said_on >= since)
+        observations = observations.where(Observation.observed_on >= since)
+    if until:
+        statements = statements.where(Statement.said_on <= until)
+        observations = observations.where(Observation.observed_on <= until)
+    rows = [statement_view(s, slugs[s.question_id], names[s.expert_id]) for s in session.exec(statements)]
+    if not expert:
+        rows += [observation_view(o, slugs[o.question_id]) for o in session.exec(observations)]
+    if not include_inactive:
+        rows = [r for r in rows if r["status"] == "active"]
+    return sorted(rows, key=lambda r: (r["date"], r["type"], int(r["ref"][1:])))

@@ -1,0 +1,170 @@
+"""Stored runs read back: a run by id or the latest, its draws, plain dicts, and the instant headline."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+
+import numpy as np
+from sqlmodel import Session, select
+
+from ..basics import validate
+from ..basics.months import month_label, parse_month
+from ..domain.priors import Priors
+from ..domain.views import run_results
+from ..errors import ForecastError, NotFoundError
+from ..inference.dataset import build_dataset
+from ..inference.draws import Draws, unpack
+from ..inference.exact import exact_headline
+from ..inference.model import MODEL_VERSION
+from ..inference.summary import BEYOND
+from ..store.tables import ForecastResult, ForecastRun, Question
+
+
+def load_posterior(run: ForecastRun):
+    """The stored draws as an ArviZ DataTree (posterior, and for newer runs sample_stats and prior).
+
+    Draws written by another model version are refused.
+    """
+    return load_draws(run).to_datatree()
+
+
+def load_draws(run: ForecastRun) -> Draws:
+    """The stored draws as arrays; refuses draws written by another model version."""
+    if run.model_version != MODEL_VERSION:
+        raise ForecastError(
+            f"run {run.id} was made by model version {run.model_version}, this is {MODEL_VERSION}: re-run it"
+        )
+    return unpack(run.posterior)
+
+
+def latest_run(session: Session, question: str | None = None, run_id: int | None = None,
+               as_of: dt.date | None = None) -> ForecastRun:
+    """A run by id, or the latest full run including ``question`` (with ``as_of``, or when the question has only
+    backtest runs: the latest run of any kind)."""
+    if run_id is not None:
+        run = session.get(ForecastRun, run_id) if validate.row_id(run_id) else None
+        if run is None:
+            raise NotFoundError(f"no forecast run {run_id}")
+        return run
+    query = select(ForecastRun)
+    if as_of is None:
+        query = query.where(ForecastRun.kind == "full")
+    else:
+        query = query.where(ForecastRun.as_of <= as_of)
+    for run in session.exec(query.order_by(ForecastRun.as_of.desc(), ForecastRun.id.desc())):
+        if question is None or question in json.loads(run.questions):
+            return run
+    if as_of is None and question is not None:  # a question only ever backtested: its latest backtest run
+        return latest_run(session, question, as_of=dt.date.max)
+    scope = (f" for {question!r}" if question else "") + (f" as of {as_of}" if as_of else "")
+    raise NotFoundError(f"no forecast run yet{scope}: run `forecast run` first")
+
+
+_JSON_FIELDS = ("questions", "settings", "evidence", "diagnostics", "reliabilities")
+
+
+def _result_view(result: ForecastResult, question: Question) -> dict:
+    start = parse_month(question.horizon_start)
+    labels = [month_label(start + i) for i in range(parse_month(question.horizon_end) - start + 1)] + [BEYOND]
+    return {
+        "question": question.slug, "title": question.title, "months": labels,
+        "monthly": json.loads(result.monthly), "prior_monthly": json.loads(result.prior_monthly),
+        "cdf_bands": json.loads(result.cdf_bands), "headline": json.loads(result.headline),
+    }
+
+
+def run_view(session: Session, run: ForecastRun, question: str | None = None) -> dict:
+    """The whole stored run (draws excepted) with its per-question results."""
+    record = {k: getattr(run, k) for k in ForecastRun.model_fields if k != "posterior"}
+    for key in _JSON_FIELDS:
+        record[key] = json.loads(record[key])
+    record["as_of"], record["known_at"] = run.as_of.isoformat(), run.known_at.isoformat()
+    record["created_at"] = run.created_at.isoformat()
+    questions = {q.id: q for q in session.exec(select(Question))}
+    results = session.exec(select(ForecastResult).where(ForecastResult.run_id == run.id).order_by(ForecastResult.id))
+    record["results"] = [_result_view(r, questions[r.question_id]) for r in results
+                         if question is None or questions[r.question_id].slug == question]
+    record["posterior_bytes"] = len(run.posterior)
+    return record
+
+
+def list_runs(session: Session, question: str | None = None) -> list[dict]:
+    """One summary line per stored run, oldest first."""
+    rows = []
+    for run in session.exec(select(ForecastRun).order_by(ForecastRun.id)):
+        slugs = json.loads(run.questions)
+        if question and question not in slugs:
+            continue
+        results = select(ForecastResult).where(ForecastResult.run_id == run.id)
+        if question:
+            results = results.join(Question, Question.id == ForecastResult.question_id).where(Question.slug == question)
+        first = session.exec(results).first()
+        head = json.loads(first.headline) if first else {}
+        rows.append({
+            "id": run.id, "created_at": run.created_at.isoformat(timespec="seconds"), "kind": run.kind,
+            "as_of": run.as_of.isoformat(), "questions": ",".join(slugs), "sampler": run.sampler,
+            "draws": json.loads(run.settings)["draws"], "seed": run.seed, "converged": run.converged,
+            "median": head.get("median"), "not_within_horizon": head.get("not_within_horizon"),
+            "fingerprint": run.evidence_fingerprint,
+        })
+    return rows
+
+
+MONTHLY_COLUMNS = ["question", "month", "forecast", "prior", "cdf_0.025", "cdf_0.1", "cdf_0.25", "cdf_0.5", "cdf_0.75",
+                   "cdf_0.9", "cdf_0.975"]
+
+
+def monthly_rows(record: dict) -> list[dict]:
+    """A run view's distributions as rows: question, month, forecast, prior and quantiles of the cumulative bands."""
+    rows = []
+    for result in record["results"]:
+        bands = result["cdf_bands"]
+        for i, month in enumerate(result["months"]):
+            rows.append({"question": result["question"], "month": month, "forecast": result["monthly"][i],
+                         "prior": result["prior_monthly"][i],
+                         **{f"cdf_{q}": values[i] for q, values in bands.items()}})
+    return rows
+
+
+def forecast_rows(session: Session, question: str) -> list[dict]:
+    """One row per stored run of ``question``, oldest first: checkpoints, P(not within the horizon), median, intervals."""
+    rows = []
+    for run, result in session.exec(run_results(question)):
+        head = json.loads(result.headline)
+        intervals = {f"{which}_{level[:-1]}": bounds[i] for level, bounds in head["intervals"].items()
+                     for i, which in enumerate(("low", "high"))}
+        rows.append({"run": run.id, "kind": run.kind, "as_of": run.as_of, "created_at": run.created_at,
+                     "converged": run.converged, "median": head["median"],
+                     "not_within_horizon": head["not_within_horizon"], **intervals,
+                     **{f"before_{d}": p for d, p in head["checkpoints"].items()}})
+    return rows
+
+
+def fixed_reliability(data, priors: Priors, learned: list[dict]) -> np.ndarray | None:
+    """Reliabilities for the exact path: a run's posterior means by expert name, else prior centres."""
+    if not data.experts:
+        return None
+    from ..inference.parameters import PriorArrays
+
+    means = {r["expert"]: r["mean"] for r in learned}
+    centres = PriorArrays.from_priors(data, priors).prior_mean_reliability()
+    return np.array([means.get(e, c) for e, c in zip(data.experts, centres)])
+
+
+def fast_headline(session: Session, priors: Priors, question: str) -> dict:
+    """The exact posterior with reliabilities fixed at the latest run's means (or prior centres)."""
+    data = build_dataset(session, priors, questions=[question])
+    if question not in data.questions:
+        raise NotFoundError(f"question {question!r} is not open")
+    source = "prior centres"
+    reliability = None
+    try:
+        run = latest_run(session, question)
+    except NotFoundError:
+        run = None
+    if run is not None and data.experts:
+        reliability = fixed_reliability(data, priors, json.loads(run.reliabilities))
+        source = f"run {run.id} means"
+    return {"question": question, "reliabilities_from": source,
+            "headline": exact_headline(data, priors, question, reliability)}
