@@ -27,6 +27,7 @@ from typing import Any
 import numpy as np
 
 from ..errors import ForecastError
+from . import internals
 
 CACHE_FORMAT = "1"
 PRIOR_DRAWS = 500
@@ -108,6 +109,7 @@ def library_versions() -> dict[str, str]:
 
 def _layout(model: Any) -> tuple[dict[str, Any], Any, Any]:
     """Trace a PyMC model once: its layout (JSON-able) and the PyTensor-generated numba functions."""
+    internals.require(internals.TRACING)
     from nutpie.compile_pymc import _make_functions, _prepare_dims_and_coords
     from pymc.initial_point import make_initial_point_fn
 
@@ -337,6 +339,8 @@ def compile_cached(key: str, build: Callable[[], Any], values: dict[str, np.ndar
 
 def _nutpie_model(layout: dict[str, Any], callbacks: list, values: dict[str, np.ndarray]) -> Any:
     import pandas as pd
+
+    internals.require(internals.SAMPLING)
     from nutpie.compile_pymc import CompiledPyMCModel
 
     slots = _slots(layout)
