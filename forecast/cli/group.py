@@ -5,12 +5,15 @@ from __future__ import annotations
 import re
 import sqlite3
 import sys
-from typing import NoReturn
+from typing import TYPE_CHECKING, NoReturn
 
 import click
 
 from ..basics.text import INVISIBLE
 from ..errors import ForecastError
+
+if TYPE_CHECKING:
+    from ..store import Store
 
 
 class ForecastGroup(click.Group):
@@ -65,9 +68,9 @@ class Env:
 
     def __init__(self, db: str | None) -> None:
         self.db = db
-        self._store = None
+        self._store: Store | None = None
 
-    def store(self):
+    def store(self) -> Store:
         if self._store is None:
             from ..store import open_store
 
