@@ -55,6 +55,7 @@ def _article_seed(root: Path) -> list[str]:
     return ["init", "--priors", str(priors), "--observations", str(seed)]
 
 
+EMPTY = ("init", "--empty")  # a store for one's own questions: reliability priors only
 INIT = _article_seed(Path(tempfile.mkdtemp(prefix="forecast-article-seed-")))
 
 

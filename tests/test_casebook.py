@@ -91,6 +91,7 @@ def test_one_question_backtested_yearly_and_scored(tmp_path) -> None:
 
     tagged = json.loads(invoke(store.url, "score", "--tag", "casebook", "--json").output)
     assert {r["question"] for r in tagged["checkpoint_scores"]} == {path.stem}
-    assert json.loads(invoke(store.url, "score", "--tag", "space", "--json").output)["checkpoint_scores"] == []
+    unknown = invoke(store.url, "score", "--tag", "space", "--json")  # no question here carries it
+    assert unknown.exit_code == 2 and unknown.stderr.startswith("Error: unknown tag 'space'; known: ")
     reported = invoke(store.url, "report", "--tag", "casebook", "--out", str(tmp_path / "r"))
     assert reported.exit_code == 0 and f"{path.stem}-2018-10-01.html" in reported.output

@@ -38,7 +38,7 @@ def _checkpointed(path: Path) -> bytes:
 
 @pytest.fixture
 def corrupt(seeded: str, db_path: Path) -> str:
-    """The seed store with garbage over the statement table's page: it opens, and fails when read."""
+    """The seed store with garbage over the statement table's page."""
     _checkpointed(db_path)
     with sqlite3.connect(db_path) as conn:
         root = conn.execute("SELECT rootpage FROM sqlite_schema WHERE name = 'statement'").fetchone()[0]
@@ -50,11 +50,12 @@ def corrupt(seeded: str, db_path: Path) -> str:
 
 
 @pytest.mark.parametrize("case", READS_STATEMENTS)
-def test_corruption_found_mid_run_is_one_line(run, corrupt: Path, case: str) -> None:
+def test_corruption_is_found_on_opening_in_one_line(run, corrupt: Path, case: str) -> None:
     args = {"evidence list": ["evidence", "list"], "export": ["export", "out.json"], "run": ["run"], **WRITES}[case]
     before = corrupt.read_bytes()
-    assert run("expert", "list").exit_code == 0  # the damage is only found when the statements are read
-    assert_refused(run(*args), CORRUPT)
+    found = f"Error: cannot open store sqlite:///{corrupt}: {CORRUPT.removeprefix('Error: ')}"
+    assert_refused(run("expert", "list"), found)  # SQLite's quick check finds the damage when the store is opened
+    assert_refused(run(*args), found)
     assert corrupt.read_bytes() == before
 
 
@@ -89,10 +90,14 @@ def test_immutable_store_refuses_writes_in_one_line(immutable: Path, case: str) 
     assert immutable.read_bytes() == before
 
 
+@pytest.mark.parametrize("url", ["sqlite:///file:{path}?mode=ro&uri=true", "sqlite:///{path}?mode=ro"],
+                         ids=["uri-form", "mode-ro"])
 @pytest.mark.parametrize("case", list(WRITES))
-def test_read_only_store_refuses_writes_in_one_line(run, seeded: str, db_path: Path, case: str) -> None:
+def test_read_only_store_refuses_writes_in_one_line(run, seeded: str, db_path: Path, case: str, url: str) -> None:
     before = snapshot(seeded)
-    assert_refused(run(*WRITES[case], db=f"sqlite:///file:{seeded}?mode=ro&uri=true"), READ_ONLY)
+    read_only = url.format(path=db_path)
+    assert run("evidence", "list", db=read_only).exit_code == 0
+    assert_refused(run(*WRITES[case], db=read_only), "Error: the store is read-only (opened with ?mode=ro): nothing was written")
     assert snapshot(seeded) == before
 
 
@@ -131,7 +136,8 @@ def test_full_disk_during_import_writes_nothing(run, seeded: str, db_path: Path,
 
 def test_missing_directory_and_os_errors_are_one_line(run, seeded: str, db_path: Path, tmp_path: Path) -> None:
     assert_refused(run("evidence", "list", db=tmp_path / "no" / "such" / "dir.db"),
-                   "Error: cannot open store sqlite:///")
+                   f"Error: no store at {tmp_path / 'no' / 'such' / 'dir.db'}: `forecast init` creates one")
+    assert_refused(run("init", db=tmp_path / "no" / "such" / "dir.db"), "Error: cannot open store sqlite:///")
     not_a_dir = tmp_path / "file.txt"
     not_a_dir.write_text("x")
     assert_refused(run("export", str(not_a_dir / "out.json")), f"Error: cannot write '{not_a_dir / 'out.json'}': Not a directory")

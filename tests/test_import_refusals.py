@@ -73,7 +73,7 @@ CASES = {
     "escape sequence in a source": (_set("observation", source="\x1b]8;;http://x\x1b\\"),
                                     "source contains control character U+001B"),
     "probability true": (_set("statement", probability=True), "probability must be a number, not true/false"),
-    "probability nan": (_set("statement", probability="nan"), "stated probability nan is not between 0 and 1"),
+    "probability nan": (_set("statement", probability="nan"), "probability 'nan' is not a number"),
     "aliases as a string": (_set("expert", aliases="Zak"), "aliases 'Zak' are not a JSON list of names"),
     "aliases as a JSON string": (_set("expert", aliases='"Zak"'), "aliases must be a list of names, not text"),
     "alias that is a number": (_set("expert", aliases="[1]"), "alias must be text, not a number"),

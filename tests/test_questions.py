@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from .conftest import assert_refused, snapshot
+from .conftest import EMPTY, assert_refused, snapshot
 
 TREATY = """
 [question]
@@ -46,6 +46,7 @@ def question_file(tmp_path: Path, slug: str = "ruritania-exit", *, title: str = 
 
 @pytest.fixture
 def added(run, tmp_path: Path) -> Path:
+    assert run(*EMPTY).exit_code == 0
     result = run("question", "add", str(question_file(tmp_path)))
     assert (result.exit_code, result.output) == (0, "Added question ruritania-exit (version 1).\n")
     return tmp_path
@@ -104,6 +105,7 @@ def test_question_list_shows_the_portfolio(run, seeded, added: Path) -> None:
      "Error: effective date 2019-01-01 is before the observation date 2019-03-01"),
 ])
 def test_impossible_observations_are_refused(run, tmp_path: Path, db_path: Path, kind, date, extra, message) -> None:
+    assert run(*EMPTY).exit_code == 0
     assert run("question", "add", str(question_file(tmp_path, earliest='earliest = "2018-06"'))).exit_code == 0
     before = snapshot(db_path)
     args = ["log", "observation", "--question", "ruritania-exit", "--kind", kind, "--date", date, "--source", "s"]
@@ -127,6 +129,7 @@ def _monthly(run, slug: str) -> list[float]:
 
 
 def test_notice_given_revoked_and_extended(run, tmp_path: Path) -> None:
+    assert run(*EMPTY).exit_code == 0
     assert run("question", "add", str(question_file(tmp_path))).exit_code == 0
     observe = ["log", "observation", "--no-update", "--question", "ruritania-exit", "--source", "s", "--kind"]
     assert run(*observe, "notice-given", "--date", "2018-05-10").exit_code == 0
@@ -143,6 +146,7 @@ def test_notice_given_revoked_and_extended(run, tmp_path: Path) -> None:
 def test_a_question_without_notice_rule_and_a_binary_one(run, tmp_path: Path) -> None:
     plain = question_file(tmp_path, slug="summit-held", months=None, tags='"diplomacy"')
     binary = question_file(tmp_path, slug="deal-by-2021", kind="binary", end="2020-12", months=None)
+    assert run(*EMPTY).exit_code == 0
     assert run("question", "add", str(plain)).exit_code == 0
     assert run("question", "add", str(binary)).exit_code == 0
     shown = run("question", "show", "summit-held").output

@@ -56,15 +56,15 @@ RUN_CASES = {
                                    "Error: known-at time 1800-01-01T23:59:59.999999+00:00 is before"),
     "run --known-at in the future": (["run", "--known-at", "2099-01-01T00:00:00Z"],
                                      "Error: known-at time 2099-01-01T00:00:00+00:00 is in the future"),
-    "run --seed -1": (["run", "--seed", "-1"], "Error: seed -1 is outside 0 to 4294967295"),
-    "run --seed 2**32": (["run", "--seed", str(2**32)], "Error: seed 4294967296 is outside 0 to 4294967295"),
+    "run --seed -1": (["run", "--seed", "-1"], "Error: seed -1 is less than 0, the smallest allowed"),
+    "run --seed 2**32": (["run", "--seed", str(2**32)], "Error: seed 4294967296 is more than 4,294,967,295, the largest allowed"),
     "backtest --from 9999-12-01": (["backtest", QUESTION, "--from", "9999-12-01"],
                                    "Error: --from date 9999-12-01 is in the future"),
     "backtest --to 9999-12-31": (["backtest", QUESTION, "--from", "2023-01-01", "--to", "9999-12-31"],
                                  "Error: --to date 9999-12-31 is in the future"),
     "backtest --from before 1900": (["backtest", QUESTION, "--from", "1899-01-01"],
                                     "Error: --from date 1899-01-01 is before 1900-01-01"),
-    "backtest --seed -1": (["backtest", QUESTION, "--from", "2023-01-01", "--seed", "-1"], "Error: seed -1 is outside"),
+    "backtest --seed -1": (["backtest", QUESTION, "--from", "2023-01-01", "--seed", "-1"], "Error: seed -1 is less than 0"),
 }
 
 # Row references past PostgreSQL's INTEGER keys (SQLite's go further): not found, asked of either database.

@@ -11,9 +11,10 @@ import datetime as dt
 import re
 
 from ..errors import InputError
+from .numbers import refuse_foreign_digits
 
-_MONTH_RE = re.compile(r"^(\d{4})-(\d{2})$")
-_DATE_RE = re.compile(r"^(\d{4})-(\d{2})-(\d{2})$")
+_MONTH_RE = re.compile(r"^([0-9]{4})-([0-9]{2})$")
+_DATE_RE = re.compile(r"^([0-9]{4})-([0-9]{2})-([0-9]{2})$")
 
 
 def month_ordinal(year: int, month: int) -> int:
@@ -31,7 +32,7 @@ def month_label(ordinal: int) -> str:
 
 def parse_month(text: str) -> int:
     """Parse ``YYYY-MM`` into a month ordinal."""
-    match = _MONTH_RE.match(text.strip())
+    match = _MONTH_RE.match(refuse_foreign_digits(str(text), "month").strip())
     if not match:
         raise InputError(f"malformed month {text!r}: expected YYYY-MM")
     return month_ordinal(int(match.group(1)), int(match.group(2)))
@@ -39,7 +40,7 @@ def parse_month(text: str) -> int:
 
 def parse_date(text: str) -> dt.date:
     """Parse an ISO calendar date ``YYYY-MM-DD``; anything else is an error."""
-    raw = str(text).strip()
+    raw = refuse_foreign_digits(str(text), "date").strip()
     match = _DATE_RE.match(raw)
     if not match:
         raise InputError(f"malformed date {text!r}: expected YYYY-MM-DD")
@@ -55,7 +56,7 @@ def parse_day_or_month(text: str, *, month_end: bool = False) -> tuple[dt.date, 
     A month stands for its first day, or with ``month_end`` for its last: evidence dates and the
     start of a range take the first day; as-of dates and the end of a range take the last.
     """
-    raw = str(text).strip()
+    raw = refuse_foreign_digits(str(text), "date").strip()
     match = _MONTH_RE.match(raw)
     if not match:
         if _DATE_RE.match(raw):
@@ -72,7 +73,7 @@ def parse_day_or_month(text: str, *, month_end: bool = False) -> tuple[dt.date, 
 
 def parse_datetime(text: str) -> dt.datetime:
     """Parse a date or an ISO timestamp into aware UTC; a bare date means the end of that day (UTC)."""
-    raw = str(text).strip()
+    raw = refuse_foreign_digits(str(text), "timestamp").strip()
     if _DATE_RE.match(raw):
         return dt.datetime.combine(parse_date(raw), dt.time.max, tzinfo=dt.UTC)
     try:

@@ -50,3 +50,13 @@ def restore_cell(value: object) -> object:
     if isinstance(value, str) and value.startswith("'") and value.lstrip("'").startswith(FORMULA_STARTS):
         return value[1:]
     return value
+
+
+_URL_PASSWORD = re.compile(r"(://[^/@:\s]*:)[^@/\s]*@")
+_SECRET_PARAMETER = re.compile(r"([?&][^=&\s]*(?:pass|secret|token|key)[^=&\s]*=)[^&\s]*?(?=[:,;'\"]?(?:\s|$)|&)",
+                               re.IGNORECASE)
+
+
+def mask_secrets(text: str) -> str:
+    """``text`` with passwords in URLs (``user:PASSWORD@``) and secret query parameters (``?password=``) as ``***``."""
+    return _SECRET_PARAMETER.sub(r"\1***", _URL_PASSWORD.sub(r"\1***@", text))

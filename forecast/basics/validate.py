@@ -7,15 +7,17 @@ value to store. The limits are documented in the README ("Store").
 from __future__ import annotations
 
 import datetime as dt
-import math
 import re
 
-from ..errors import InputError
+from ..errors import InputError, NotFoundError
 from .months import utc_now
+from .numbers import parse_int, parse_number
 
 EARLIEST_DATE = dt.date(1900, 1, 1)
 SEED_MAX = 2**32 - 1  # the samplers take a 32-bit unsigned seed
-ROW_ID_MAX = 2**31 - 1  # the largest INTEGER key on PostgreSQL (SQLite allows more; no store gets near it)
+DRAWS_MIN, DRAWS_MAX, TUNE_MAX, CHAINS_MAX = 10, 100_000, 100_000, 16
+TOTAL_DRAWS_MAX = 100_000  # draws x chains: 25 times the default fit, about 250 MB of draws for the seed questions
+VERSION_MAX = ROW_ID_MAX = 2**31 - 1  # the largest INTEGER key on PostgreSQL (SQLite allows more; no store gets near it)
 SHORT, SOURCE, LONG = 200, 2_000, 10_000
 MAX_LENGTH = {
     "slug": 100, "name": SHORT, "alias": SHORT, "role": SHORT, "affiliation": SHORT, "claim": SHORT,
@@ -85,17 +87,17 @@ def names(value: object, field: str = "aliases") -> list[str]:
 
 
 def probability(value: object) -> float | None:
-    """A stated probability: None, or a real number (or its text) in [0, 1]."""
+    """A stated probability: None, or a number in [0, 1], or a percentage: ``80%``, or ``80`` (above 1, up to 100)."""
     if value is None or value == "":
         return None
     if isinstance(value, bool) or not isinstance(value, int | float | str):
         raise InputError(f"probability must be a number, not {_kind_of(value)}")
-    try:
-        number = float(value)
-    except ValueError:
-        raise InputError(f"probability {value!r} is not a number") from None
-    if not (math.isfinite(number) and 0.0 <= number <= 1.0):
-        raise InputError(f"stated probability {value} is not between 0 and 1")
+    percent = isinstance(value, str) and value.strip().endswith("%")
+    number = parse_number(value.strip()[:-1] if isinstance(value, str) and percent else value, "probability")
+    if percent or 1.0 < number <= 100.0:
+        number /= 100.0
+    if not 0.0 <= number <= 1.0:
+        raise InputError(f"stated probability {value} is not between 0 and 1 (or 0% and 100%)")
     return number
 
 
@@ -129,13 +131,36 @@ def past_timestamp(stamp: dt.datetime, field: str, now: dt.datetime | None = Non
     return stamp
 
 
-def seed(value: int) -> int:
+def seed(value: object) -> int:
     """A sampler seed: 0 to 2**32 - 1."""
-    if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= SEED_MAX:
-        raise InputError(f"seed {value!r} is outside 0 to {SEED_MAX}")
-    return value
+    return parse_int(value, "seed", low=0, high=SEED_MAX)
+
+
+def sampler_counts(draws: object, tune: object, chains: object) -> tuple[int, int, int]:
+    """Draws and tuning steps per chain and the number of chains, each bounded, and all draws together too
+    (the draws are held in memory and stored with the run)."""
+    counts = (parse_int(draws, "draws", low=DRAWS_MIN, high=DRAWS_MAX), parse_int(tune, "tune", low=DRAWS_MIN, high=TUNE_MAX),
+              parse_int(chains, "chains", low=1, high=CHAINS_MAX))
+    if counts[0] * counts[2] > TOTAL_DRAWS_MAX:
+        raise InputError(f"{counts[0]:,} draws x {counts[2]} chains is more than {TOTAL_DRAWS_MAX:,} draws in all")
+    return counts
 
 
 def row_id(value: int) -> int | None:
     """``value`` if it can be a row id, else None (no row has it)."""
     return value if 0 < value <= ROW_ID_MAX else None
+
+
+def suggestion(name: str, known: list[str]) -> str:
+    """`` (did you mean 'x'?)`` for the closest known name (case-insensitive), or empty text."""
+    import difflib
+
+    folded = {k.casefold(): k for k in known}
+    close = difflib.get_close_matches(name.strip().casefold(), list(folded), n=1, cutoff=0.6)
+    return f" (did you mean {folded[close[0]]!r}?)" if close else ""
+
+
+def unknown(what: str, name: str, known: list[str], hint: str = "") -> NotFoundError:
+    """The error for a name that is not there: did-you-mean, and a few of the known names."""
+    shown = ", ".join(sorted(known)[:12]) + (", ..." if len(known) > 12 else "") if known else "none yet"
+    return NotFoundError(f"unknown {what} {name!r}{suggestion(name, known)}; known: {shown}{hint}")

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import replace
 
 from ..errors import ClaimError
+from ..basics.numbers import foreign_digit
 from .claim import Claim
 from .periods import PERIOD_EXAMPLES, Period, read_period, starts_with_period
 from .scales import LIKELIHOODS, TERMS_LONGEST_FIRST
@@ -199,6 +200,9 @@ def _qualified(term: str | None, body: str, normal: str, text: str) -> Claim:
 
 def parse_claim(text: str) -> Claim:
     """Parse a claim such as ``after 2024`` or ``likely by Q3 2028`` into a :class:`Claim`, or raise :class:`ClaimError`."""
+    digit = foreign_digit(text)
+    if digit:
+        raise ClaimError(f"claim {text!r} contains the digit {digit}: type digits as 0-9")
     normal = _normalise(text)
     if not normal:
         raise ClaimError(f"empty claim: expected a phrase such as {EXAMPLES}")

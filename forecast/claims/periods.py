@@ -30,12 +30,12 @@ _END = r"(?=$|\s|-|–|—|\.\.)"
 _APPROX_RE = re.compile(r"(?:(?:approximately|around|roughly|about|circa) |~ ?)")
 _NAMES = "|".join(sorted(MONTH_NAMES, key=len, reverse=True))
 _PATTERNS = [
-    ("quarter", re.compile(r"q([1-4]) (\d{4})" + _END)),
-    ("half", re.compile(r"h([12]) (\d{4})" + _END)),
-    ("third", re.compile(r"(early|mid|late)[- ]?(\d{4})" + _END)),
-    ("named", re.compile(rf"({_NAMES}) (\d{{4}})" + _END)),
-    ("month", re.compile(r"(\d{4})-(\d{1,2})(?!\d)" + _END)),
-    ("year", re.compile(r"(\d{4})(?!\d)" + _END)),
+    ("quarter", re.compile(r"q([1-4]) ([0-9]{4})" + _END)),
+    ("half", re.compile(r"h([12]) ([0-9]{4})" + _END)),
+    ("third", re.compile(r"(early|mid|late)[- ]?([0-9]{4})" + _END)),
+    ("named", re.compile(rf"({_NAMES}) ([0-9]{{4}})" + _END)),
+    ("month", re.compile(r"([0-9]{4})-([0-9]{1,2})(?![0-9])" + _END)),
+    ("year", re.compile(r"([0-9]{4})(?![0-9])" + _END)),
 ]
 
 

@@ -7,9 +7,10 @@ from pathlib import Path
 import click
 
 from ..store.vocab import DATE_PRECISIONS, EXPERT_KINDS, OBSERVATION_INPUTS, OBSERVATION_KINDS, STRENGTHS
+from ..errors import InputError
 from .group import cli
 from .output import csv_option, emit_detail, emit_listing, json_option, machine_output
-from .params import DATE, EVIDENCE_DATE, RANGE_END, RANGE_START
+from .params import DATE, EVIDENCE_DATE, OutputPath, RANGE_END, RANGE_START
 from .render import terminal_text
 
 update_option = click.option("--update/--no-update", default=True, show_default=True,
@@ -24,8 +25,10 @@ precision_option = click.option("--date-precision", type=click.Choice(DATE_PRECI
 
 def _dated(fields: dict, key: str) -> dict:
     """Split an evidence --date into the day and, unless --date-precision says otherwise, its precision."""
-    fields[key], precision = fields[key]
-    fields["date_precision"] = fields["date_precision"] or precision
+    (day, precision), given = fields[key], fields["date_precision"]
+    if precision == "month" and given == "day":
+        raise InputError(f"--date {day:%Y-%m} names a month; --date-precision day needs a day (YYYY-MM-DD)")
+    fields[key], fields["date_precision"] = day, given or precision
     return fields
 
 
@@ -34,18 +37,20 @@ def _dated(fields: dict, key: str) -> dict:
 @click.option("--observations", type=click.Path(file_okay=False, path_type=Path), help="Seed evidence directory (default: the bundled observations/).")
 @click.option("--casebook", "with_casebook", is_flag=True, help="Also load the bundled casebook of resolved questions.")
 @click.option("--casebook-dir", type=click.Path(file_okay=False, path_type=Path), help="Load casebook files from this directory.")
+@click.option("--empty", is_flag=True, help="Only the reliability priors: no bundled questions or evidence (for your own).")
 @click.pass_obj
-def init(env, priors: Path | None, observations: Path | None, with_casebook: bool, casebook_dir: Path | None) -> None:
+def init(env, priors: Path | None, observations: Path | None, with_casebook: bool, casebook_dir: Path | None,
+         empty: bool) -> None:
     """Create the store and load questions, priors, experts and seed evidence (safe to repeat).
 
-    Example: forecast init --casebook
+    Examples: forecast init --casebook; forecast init --empty (then: forecast question add my-question.toml)
     """
     from ..domain.verify import require_intact
     from ..io import seed
 
     with env.store().session() as session:
         require_intact(session)
-        report = seed.initialise(session, priors, observations, casebook_dir, with_casebook)
+        report = seed.initialise(session, priors, observations, casebook_dir, with_casebook, empty)
     click.echo(
         f"Store {env.store().shown_url}: added {len(report.questions)} question(s), {len(report.experts)} expert(s), "
         f"{report.statements} statement(s), {report.observations} observation(s)."
@@ -131,8 +136,9 @@ def log_group() -> None:
 @click.option("--source", required=True, help="URL or citation.")
 @click.option("--url", default="", help="Where the source can be read.")
 @click.option("--strength", type=click.Choice(STRENGTHS), default="firm", show_default=True)
-@click.option("--probability", type=float,
-              help="Probability the speaker attached to the claim (default: its verbal probability, e.g. likely = 0.83).")
+@click.option("--probability", metavar="P",
+              help="Probability the speaker attached to the claim: 0.8, 80% or 80 (default: its verbal probability, "
+                   "e.g. likely = 0.83).")
 @click.option("--rationale", default="", help="Why the claim was encoded this way.")
 @precision_option
 @click.option("--supersedes", metavar="REF", help="Statement this one corrects (e.g. S12).")
@@ -275,7 +281,7 @@ format_option = click.option("--format", "fmt", type=click.Choice(["csv", "json"
 
 
 @cli.command(name="export")
-@click.argument("path", type=click.Path(dir_okay=False, path_type=Path))
+@click.argument("path", type=OutputPath(dir_okay=False, path_type=Path))
 @format_option
 @click.option("--runs", is_flag=True, help="Include stored runs and their results (draws as base64 text).")
 @click.pass_obj

@@ -7,8 +7,8 @@ from pathlib import Path
 import click
 
 from .group import cli
-from .output import csv_option, emit_listing, json_option, machine_output
-from .params import RANGE_END, TIMESTAMP
+from .output import csv_option, emit_listing, json_option, machine_output, one_format
+from .params import OutputPath, RANGE_END, TIMESTAMP, WHOLE
 from .progress import progress_for, quiet_option
 from .render import emit_run
 
@@ -27,10 +27,10 @@ def stored_priors(store):
 @click.argument("question", required=False)
 @click.option("--as-of", type=RANGE_END, help="Use evidence said or observed on or before this date (default today).")
 @click.option("--known-at", type=TIMESTAMP, help="Use only evidence logged (and not retracted) by then (default now).")
-@click.option("--draws", type=click.IntRange(10), default=1000, show_default=True)
-@click.option("--tune", type=click.IntRange(10), help="Tuning steps per chain (default: 500, and the fit re-sampled once with 1000 if it fails its diagnostics).")
-@click.option("--chains", type=click.IntRange(1), default=4, show_default=True)
-@click.option("--seed", type=int, default=20220726, show_default=True)
+@click.option("--draws", type=WHOLE, default=1000, show_default=True)
+@click.option("--tune", type=WHOLE, help="Tuning steps per chain (default: 500, and the fit re-sampled once with 1000 if it fails its diagnostics).")
+@click.option("--chains", type=WHOLE, default=4, show_default=True)
+@click.option("--seed", type=WHOLE, default=20220726, show_default=True)
 @click.option("--sampler", type=click.Choice(["nutpie", "pymc"]), default="nutpie", show_default=True)
 @click.option("--allow-tampered", is_flag=True, help="Fit even if `forecast verify` finds rows changed outside forecast.")
 @quiet_option
@@ -56,7 +56,7 @@ def run_command(env, question, as_of, known_at, draws, tune, chains, seed, sampl
 
 @cli.command(name="show")
 @click.argument("question", required=False)
-@click.option("--run", "run_id", type=int, help="A stored run id (default: the latest).")
+@click.option("--run", "run_id", type=WHOLE, help="A stored run id (default: the latest).")
 @click.option("--json", "as_json", is_flag=True, help="The whole stored run as JSON, monthly probabilities included.")
 @click.option("--csv", "as_csv", is_flag=True, help="The run's distribution as CSV: one row per question and month.")
 @click.pass_obj
@@ -67,6 +67,7 @@ def show_command(env, question, run_id, as_json, as_csv) -> None:
     """
     from ..runs.views import MONTHLY_COLUMNS, latest_run, monthly_rows, run_view
 
+    one_format(as_json, as_csv)
     with env.store().reader() as session:
         record = run_view(session, latest_run(session, question, run_id), question)
     if not machine_output(as_json, as_csv, record, lambda: monthly_rows(record), MONTHLY_COLUMNS):
@@ -98,9 +99,9 @@ def _with_beyond(row: dict) -> dict:
 
 @cli.command(name="report")
 @click.argument("question", required=False)
-@click.option("--run", "run_id", type=int, help="Report this stored run (default: the latest).")
+@click.option("--run", "run_id", type=WHOLE, help="Report this stored run (default: the latest).")
 @click.option("--as-of", type=RANGE_END, help="Report the latest run as of this date or earlier.")
-@click.option("--out", "out_dir", type=click.Path(file_okay=False, path_type=Path), default=Path("reports"),
+@click.option("--out", "out_dir", type=OutputPath(file_okay=False, path_type=Path), default=Path("reports"),
               show_default=True, help="Directory for the report files.")
 @click.option("--open", "open_browser", is_flag=True, help="Open the HTML report in a browser.")
 @click.option("--tag", help="Report every question with this tag that has a stored run (resolved ones too).")
@@ -112,8 +113,9 @@ def report_command(env, question, run_id, as_of, out_dir, open_browser, tag, qui
     Example: forecast report russia-iss-withdrawal --out reports
     """
     from ..domain.questions import store_priors
-    from ..report import gather_reports, write_report
+    from ..report import gather_reports, report_folder, write_report
 
+    report_folder(out_dir, create=False)  # a mistyped --out is refused before any work
     with progress_for(quiet) as progress:
         with env.store().reader() as session:  # one snapshot, released before figures are drawn and files written
             contents = gather_reports(session, store_priors(session), question, run_id, as_of, tag, progress)
@@ -127,8 +129,8 @@ def report_command(env, question, run_id, as_of, out_dir, open_browser, tag, qui
 
 
 @cli.command(name="draws")
-@click.argument("run_id", metavar="RUN", type=int)
-@click.option("--out", "out_path", required=True, type=click.Path(path_type=Path),
+@click.argument("run_id", metavar="RUN", type=WHOLE)
+@click.option("--out", "out_path", required=True, type=OutputPath(path_type=Path),
               help="FILE.nc (NetCDF) or FILE.zarr (Zarr); must not exist yet.")
 @click.pass_obj
 def draws_command(env, run_id, out_path) -> None:

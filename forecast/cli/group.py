@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, NoReturn
 
 import click
 
-from ..basics.text import INVISIBLE
+from ..basics.text import INVISIBLE, mask_secrets
 from ..errors import ForecastError
 
 if TYPE_CHECKING:
@@ -59,22 +59,25 @@ def one_line(message: str) -> str:
 
 
 def _fail(message: str, code: int) -> NoReturn:
-    click.echo(f"Error: {one_line(message)}", err=True)
+    click.echo(f"Error: {one_line(mask_secrets(message))}", err=True)
     sys.exit(code)
+
+
+CREATING = ("init", "import")  # the commands that may create the store; the others refuse a missing one
 
 
 class Env:
     """Per-invocation state: where the store is, opened on first use."""
 
-    def __init__(self, db: str | None) -> None:
-        self.db = db
+    def __init__(self, db: str | None, create: bool = False) -> None:
+        self.db, self.create = db, create
         self._store: Store | None = None
 
     def store(self) -> Store:
         if self._store is None:
             from ..store import open_store
 
-            self._store = open_store(self.db)
+            self._store = open_store(self.db, create=self.create)
         return self._store
 
 
@@ -88,4 +91,4 @@ def cli(ctx: click.Context, db: str | None) -> None:
 
     Example: forecast init && forecast evidence list --question russia-iss-withdrawal
     """
-    ctx.obj = Env(db)
+    ctx.obj = Env(db, create=ctx.invoked_subcommand in CREATING)

@@ -19,13 +19,18 @@ csv_option = click.option("--csv", "as_csv", is_flag=True, help="Print CSV inste
 def machine_output(as_json: bool, as_csv: bool, data: Any, rows: Callable[[], Sequence[dict]],
                    columns: Sequence[str]) -> bool:
     """Print ``data`` as JSON or ``rows()`` as CSV when asked; False when the caller should print its table."""
-    if as_json and as_csv:
-        raise InputError("give --json or --csv, not both")
+    one_format(as_json, as_csv)
     if as_json:
         emit_json(data)
     elif as_csv:
         emit_csv([{k: _cell(v) for k, v in row.items()} for row in rows()], columns)
     return as_json or as_csv
+
+
+def one_format(as_json: bool, as_csv: bool) -> None:
+    """Refuse --json with --csv (commands that do work before printing call this first)."""
+    if as_json and as_csv:
+        raise InputError("give --json or --csv, not both")
 
 
 def emit_listing(as_json: bool, as_csv: bool, rows: list[dict], columns: Sequence[str], *,

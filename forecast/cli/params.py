@@ -7,6 +7,7 @@ import datetime as dt
 import click
 
 from ..basics.months import parse_date, parse_datetime, parse_day_or_month
+from ..basics.numbers import parse_int
 from ..errors import InputError
 
 
@@ -55,7 +56,29 @@ class DayOrMonthType(click.ParamType):
         return (day, precision) if self.with_precision else day
 
 
+class WholeNumberType(click.ParamType):
+    """A whole number in ASCII digits (bounds are the domain's: the command passes it on and the domain checks)."""
+
+    name = "INTEGER"
+
+    def convert(self, value, param, ctx):
+        try:
+            return parse_int(value, "number")
+        except InputError as exc:
+            self.fail(str(exc), param, ctx)
+
+
+class OutputPath(click.Path):
+    """A path to write to: refused when empty (``--out ""`` would otherwise mean the current folder)."""
+
+    def convert(self, value, param, ctx):
+        if isinstance(value, str) and not value.strip():
+            self.fail("an empty path names no file or folder", param, ctx)
+        return super().convert(value, param, ctx)
+
+
 DATE = DateType()
+WHOLE = WholeNumberType()
 TIMESTAMP = TimestampType()
 EVIDENCE_DATE = DayOrMonthType(with_precision=True)  # a month: its first day, precision "month"
 RANGE_START = DayOrMonthType()  # --from, --since: a month is its first day

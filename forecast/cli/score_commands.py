@@ -9,10 +9,11 @@ import click
 from .forecast_commands import stored_priors
 from .group import cli
 from .output import machine_output
-from .params import RANGE_END, RANGE_START
+from .params import OutputPath, RANGE_END, RANGE_START, WHOLE
 from .progress import progress_for, quiet_option
 from .render import emit_json, emit_table
 
+CALIBRATION_DEFAULT = Path("reports/calibration.svg")
 tag_option = click.option("--tag", help="Only questions with this tag.")
 SCORE_COLUMNS = ["run", "kind", "as_of", "question", "checkpoint", "until", "forecaster", "p", "outcome", "brier", "log"]
 
@@ -42,10 +43,10 @@ def resolve_command(env, question, month, not_within_horizon, annul, source) -> 
 @click.option("--from", "start", type=RANGE_START, required=True, help="First as-of date.")
 @click.option("--to", "end", type=RANGE_END, help="Last as-of date (default today).")
 @click.option("--every", type=click.Choice(["month", "quarter", "year"]), default="quarter", show_default=True)
-@click.option("--draws", type=click.IntRange(10), default=1000, show_default=True)
-@click.option("--tune", type=click.IntRange(10), help="Tuning steps per chain (default: 500, and the fit re-sampled once with 1000 if it fails its diagnostics).")
-@click.option("--chains", type=click.IntRange(1), default=4, show_default=True)
-@click.option("--seed", type=int, default=20220726, show_default=True)
+@click.option("--draws", type=WHOLE, default=1000, show_default=True)
+@click.option("--tune", type=WHOLE, help="Tuning steps per chain (default: 500, and the fit re-sampled once with 1000 if it fails its diagnostics).")
+@click.option("--chains", type=WHOLE, default=4, show_default=True)
+@click.option("--seed", type=WHOLE, default=20220726, show_default=True)
 @quiet_option
 @click.pass_obj
 def backtest_command(env, question, start, end, every, draws, tune, chains, seed, quiet) -> None:
@@ -130,7 +131,7 @@ def _emit_scores(card: dict) -> None:
 
 @cli.command(name="calibration")
 @click.argument("question", required=False)
-@click.option("--out", "out_path", type=click.Path(dir_okay=False, path_type=Path), default=Path("reports/calibration.svg"),
+@click.option("--out", "out_path", type=OutputPath(dir_okay=False, path_type=Path), default=CALIBRATION_DEFAULT,
               show_default=True, help="Reliability diagram: .svg or .png.")
 @click.option("--json", "as_json", is_flag=True, help="Print the numbers as JSON.")
 @tag_option
@@ -161,10 +162,11 @@ def calibration_command(env, question, out_path, as_json, tag) -> None:
 
 
 def _save_reliability(diagram: list[dict], path: Path) -> None:
+    from ..basics.files import write_atomically
+    from ..report import report_folder
     from ..report.figures import reliability_figure
 
-    path.parent.mkdir(parents=True, exist_ok=True)
-    if path.suffix.lower() == ".svg":
-        path.write_text(reliability_figure(diagram), encoding="utf-8")
-    else:
-        path.write_bytes(reliability_figure(diagram, fmt="png"))
+    if path == CALIBRATION_DEFAULT:  # the default folder is made; a folder the user names must exist
+        report_folder(path.parent)
+    write_atomically(path, reliability_figure(diagram) if path.suffix.lower() == ".svg" else
+                     reliability_figure(diagram, fmt="png"))

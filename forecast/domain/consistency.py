@@ -53,6 +53,8 @@ def _check_rules(spec: QuestionSpec, new: Observation) -> None:
         raise InputError("a notice-extended observation needs --effective DATE (the new date the exit can take effect)")
     if new.effective_on is not None and new.effective_on < new.observed_on:
         raise InputError(f"effective date {new.effective_on} is before the observation date {new.observed_on}")
+    if new.effective_on is not None and new.kind not in ("notice-given", "notice-extended"):
+        raise InputError(f"--effective is only for notice-given and notice-extended, not {new.kind}")
 
 
 def check_observation(spec: QuestionSpec, active: list[Observation], new: Observation) -> None:

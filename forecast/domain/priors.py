@@ -14,9 +14,13 @@ from pathlib import Path
 from typing import Any
 
 from ..basics import validate
+from ..basics.files import read_bounded
 from ..basics.months import parse_month
 from ..errors import InputError, PriorError
 from ..store.vocab import EXPERT_KINDS, QUESTION_KINDS
+
+HORIZON_EARLIEST, HORIZON_LATEST = "1900-01", "2199-12"  # evidence dates start in 1900 too
+QUESTION_FILE_MAX_BYTES = 1024 * 1024  # a question or priors file (the largest casebook file is ~25 kB)
 
 # key -> (low, high) inclusive bounds for numbers
 _WEIGHTS = {"firm": (0.0, 10.0), "hedged": (0.0, 10.0), "half_life_years": (0.1, 100.0)}
@@ -122,10 +126,12 @@ def _number(entry: Any, bounds: tuple[float, float], where: str) -> float:
 def read_toml(path: Path) -> dict[str, Any]:
     """A TOML file as a dict; unreadable or invalid files are a PriorError naming the file."""
     try:
-        return tomllib.loads(path.read_text(encoding="utf-8"))
+        return tomllib.loads(read_bounded(path, "file", QUESTION_FILE_MAX_BYTES).decode("utf-8"))
+    except InputError as exc:
+        raise PriorError(str(exc)) from None
     except tomllib.TOMLDecodeError as exc:
         raise PriorError(f"{path}: invalid TOML: {exc}") from None
-    except (OSError, UnicodeDecodeError) as exc:
+    except UnicodeDecodeError as exc:
         raise PriorError(f"{path}: cannot read: {getattr(exc, 'strerror', None) or exc}") from None
 
 
@@ -172,6 +178,10 @@ def _question_fields(question: Any, where: str) -> dict[str, Any]:
         raise PriorError(f"{where}: [question] horizon ends before it starts")
     if end - start > 12 * 100:
         raise PriorError(f"{where}: [question] a horizon longer than 100 years is not supported")
+    if start < parse_month(HORIZON_EARLIEST) or end > parse_month(HORIZON_LATEST):
+        raise PriorError(f"{where}: [question] the horizon must lie between {HORIZON_EARLIEST} and {HORIZON_LATEST}")
+    if question.get("precluded_by") == question["slug"]:
+        raise PriorError(f"{where}: [question] precluded_by names the question itself")
     return question
 
 

@@ -34,13 +34,25 @@ RELIABILITY_KEY = "reliability_priors"
 
 
 def question_by_slug(session: Session, slug: str) -> Question:
-    """The question with this slug, or a NotFoundError naming the known ones."""
+    """The question with this slug, or a NotFoundError with the closest known slug."""
     slug = validate.text(slug, "question")
     question = session.exec(select(Question).where(Question.slug == slug)).first()
     if question is None:
-        known = ", ".join(session.exec(select(Question.slug).order_by(Question.slug))) or "none yet"
-        raise NotFoundError(f"unknown question {slug!r} (known: {known})")
+        raise validate.unknown("question", slug, list(session.exec(select(Question.slug))))
     return question
+
+
+def known_tags(session: Session) -> list[str]:
+    """Every tag some question carries."""
+    return sorted({tag for tags in session.exec(select(Question.tags)) for tag in json.loads(tags)})
+
+
+def require_scope(session: Session, question: str | None = None, tag: str | None = None) -> None:
+    """Refuse an unknown question or a tag no question carries (read commands would otherwise show nothing)."""
+    if question is not None:
+        question_by_slug(session, question)
+    if tag is not None and validate.text(tag, "tag") not in (tags := known_tags(session)):
+        raise validate.unknown("tag", tag, tags)
 
 
 def _definition(spec: QuestionSpec, raw: dict[str, Any]) -> str:
@@ -69,6 +81,7 @@ def _apply(question: Question, spec: QuestionSpec, raw: dict[str, Any]) -> None:
 def add_question(session: Session, raw: dict[str, Any], where: str, note: str = "") -> tuple[Question, str]:
     """Store a validated question definition; returns the row and what happened (added, updated, unchanged)."""
     spec = parse_question(raw, where)
+    _check_precluder(session, spec, where)
     existing = session.exec(select(Question).where(Question.slug == spec.slug)).first()
     if existing is None:
         question = Question(slug=spec.slug, title=spec.title, criteria=spec.criteria, horizon_start=spec.horizon_start,
@@ -85,6 +98,21 @@ def add_question(session: Session, raw: dict[str, Any], where: str, note: str = 
                                 note=note.strip()))
     session.flush()
     return question, outcome
+
+
+def _check_precluder(session: Session, spec: QuestionSpec, where: str) -> None:
+    """The question named by ``precluded_by`` must be in the store already, and the chain must not come back."""
+    seen, slug = {spec.slug}, spec.precluded_by
+    while slug is not None:
+        row = session.exec(select(Question).where(Question.slug == slug)).first()
+        if row is None:
+            known = list(session.exec(select(Question.slug)))
+            raise InputError(f"{where}: precluded_by {slug!r} is not in the store{validate.suggestion(slug, known)}: "
+                             "add that question first")
+        if slug in seen:
+            raise InputError(f"{where}: precluded_by makes a cycle through {slug!r}")
+        seen.add(slug)
+        slug = stored_spec(row).precluded_by
 
 
 def _update(question: Question, spec: QuestionSpec, raw: dict[str, Any], where: str) -> str:

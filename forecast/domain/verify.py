@@ -13,7 +13,7 @@ import sqlalchemy as sa
 from sqlmodel import Session
 
 from ..errors import TamperError
-from ..store import integrity
+from ..store import integrity, migrations
 from .evidence import content_uid
 
 # The content each uid is made of, in order, as logged (``question`` and ``expert`` are looked up by id).
@@ -64,10 +64,39 @@ def _evidence_problems(conn: sa.Connection, table: str) -> list[str]:
     return problems
 
 
+def _page_problems(conn: sa.Connection) -> list[str]:
+    """SQLite's full integrity check (every page and index entry); PostgreSQL: amcheck on the store's b-tree
+    indexes where the extension is installed."""
+    if conn.dialect.name == "sqlite":
+        found = [row[0] for row in conn.exec_driver_sql("PRAGMA integrity_check(20)")]
+        return [] if found == ["ok"] else [f"SQLite's integrity check: {line}" for line in found]
+    if conn.execute(sa.text("SELECT 1 FROM pg_extension WHERE extname = 'amcheck'")).first() is None:
+        return []
+    indexes = conn.execute(sa.text(
+        "SELECT c.relname FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid JOIN pg_am a ON a.oid = c.relam "
+        "JOIN pg_namespace n ON n.oid = c.relnamespace WHERE a.amname = 'btree' AND n.nspname = current_schema()"))
+    problems = []
+    for (name,) in indexes.all():
+        try:
+            with conn.begin_nested():
+                conn.execute(sa.text("SELECT bt_index_check(CAST(:name AS regclass))"), {"name": name})
+        except sa.exc.DBAPIError as exc:
+            problems.append(f"index {name}: {str(exc.orig).splitlines()[0]}")
+    return problems
+
+
+def _trigger_problems(conn: sa.Connection) -> list[str]:
+    present = {name for kind, name in migrations.schema_objects(conn) if kind == "trigger"}
+    return [f"trigger {name} is missing (dropped outside forecast): the store no longer refuses edits it should"
+            for name in migrations.TRIGGERS.get(conn.dialect.name, ()) if name not in present]
+
+
 def verify_store(session: Session) -> Verification:
-    """Check the whole store in the caller's transaction (a reader's snapshot, or a writer's lock)."""
+    """Check the whole store in the caller's transaction (a reader's snapshot, or a writer's lock): pages and
+    indexes, triggers, every row's digest and chain, questions' and settings' states, and evidence uids."""
     conn = session.connection()
-    problems = integrity.check(conn) + [p for table in UID_CONTENT for p in _evidence_problems(conn, table)]
+    problems = (_page_problems(conn) + _trigger_problems(conn) + integrity.check(conn)
+                + [p for table in UID_CONTENT for p in _evidence_problems(conn, table)])
     counts = {table: conn.execute(sa.select(sa.func.count()).select_from(sa.table(table))).scalar_one()
               for table in integrity.CHAINED}
     return Verification(problems, counts, integrity.head(conn))

@@ -8,9 +8,10 @@ import json
 from sqlmodel import Session, select
 from sqlmodel.sql.expression import Select
 
+from ..errors import InputError
 from ..store.tables import Expert, ForecastResult, ForecastRun, Observation, Question, Statement
 from .evidence import expert_by_name, ref_of
-from .questions import question_by_slug
+from .questions import question_by_slug, require_scope
 
 
 def _iso(value: dt.date | dt.datetime | None) -> str | None:
@@ -54,6 +55,7 @@ def _latest_result(session: Session, question: Question) -> tuple[ForecastRun | 
 
 def portfolio(session: Session, tag: str | None = None) -> list[dict]:
     """Every question (optionally with a tag): status, current headline, last change, evidence count, tags."""
+    require_scope(session, tag=tag)
     rows = []
     for q in session.exec(select(Question).order_by(Question.slug)):
         tags = json.loads(q.tags)
@@ -129,6 +131,8 @@ def list_evidence(
     since: dt.date | None = None, until: dt.date | None = None, include_inactive: bool = False,
 ) -> list[dict]:
     """Statements and observations, by date, filtered by question, expert and date range."""
+    if since and until and since > until:
+        raise InputError(f"--since {since} is after --until {until}: the range is empty")
     slugs = {q.id: q.slug for q in session.exec(select(Question))}
     names = {e.id: e.name for e in session.exec(select(Expert))}
     statements = select(Statement)

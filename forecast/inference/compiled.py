@@ -26,6 +26,7 @@ from typing import Any
 
 import numpy as np
 
+from ..basics.files import write_with
 from ..errors import ForecastError
 from . import internals
 
@@ -256,12 +257,6 @@ def import_nutpie() -> Any:
     return nutpie
 
 
-def _write_atomic(path: Path, write: Callable[[Path], object]) -> None:
-    partial = path.with_name(f"{path.name}.{os.getpid()}.tmp")
-    write(partial)
-    partial.replace(path)
-
-
 def compile_job(payload: bytes) -> None:
     """In a child process: build the model, compile both callbacks into the cache, save its prior draws and layout.
 
@@ -285,8 +280,8 @@ def compile_job(payload: bytes) -> None:
     folder = cache_dir()
     folder.mkdir(parents=True, exist_ok=True)
     prior = prior_draws(model)
-    _write_atomic(folder / f"prior-{key}.npz", lambda path: _save_npz(path, prior))
-    _write_atomic(folder / f"model-{key}.json", lambda path: path.write_text(json.dumps(layout), encoding="utf-8"))
+    write_with(folder / f"prior-{key}.npz", lambda path: _save_npz(path, prior))
+    write_with(folder / f"model-{key}.json", lambda path: path.write_text(json.dumps(layout), encoding="utf-8"))
 
 
 def _compile_in_child(key: str, build: Callable[[], Any], hand_layout: list[list] | None) -> None:

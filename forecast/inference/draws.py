@@ -126,19 +126,22 @@ def unpack(blob: bytes) -> Draws:
 
 
 def write_datatree(tree: Any, path: Path) -> Path:
-    """Write an ArviZ DataTree as NetCDF (``.nc``, through h5netcdf) or Zarr (``.zarr``); refuses other names."""
+    """Write an ArviZ DataTree as NetCDF (``.nc``, through h5netcdf) or Zarr (``.zarr``), whole or not at all,
+    to a new name; refuses other names."""
+    from ..basics.files import write_with
     from ..errors import InputError
 
     suffix = path.suffix.lower()
     if suffix not in (".nc", ".zarr"):
         raise InputError(f"cannot tell the format of {str(path)!r}: use a .nc or .zarr name")
-    if path.exists():
-        raise InputError(f"{str(path)!r} exists; choose another name")
-    path.parent.mkdir(parents=True, exist_ok=True)
     if suffix == ".nc":
-        tree.to_netcdf(path, engine="h5netcdf")
+        write_with(path, lambda temporary: tree.to_netcdf(temporary, engine="h5netcdf"), may_exist=False)
         return path
-    with warnings.catch_warnings():  # xarray consolidates Zarr metadata, which Zarr 3 flags as outside its spec
-        warnings.filterwarnings("ignore", message="Consolidated metadata", category=UserWarning)
-        tree.to_zarr(path)
+
+    def zarr(temporary: Path) -> None:
+        with warnings.catch_warnings():  # xarray consolidates Zarr metadata, which Zarr 3 flags as outside its spec
+            warnings.filterwarnings("ignore", message="Consolidated metadata", category=UserWarning)
+            tree.to_zarr(temporary, mode="w")
+
+    write_with(path, zarr, folder=True)
     return path

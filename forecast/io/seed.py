@@ -146,12 +146,29 @@ def load_casebook_file(session: Session, path: Path, report: InitReport) -> None
 
 
 def initialise(session: Session, priors_dir: Path | None = None, observations_dir: Path | None = None,
-               casebook_dir: Path | None = None, casebook: bool = False) -> InitReport:
-    """Store the bundled questions and priors, load the seed evidence and, optionally, the casebook (idempotent)."""
+               casebook_dir: Path | None = None, casebook: bool = False, empty: bool = False) -> InitReport:
+    """Store the bundled priors and questions, load the seed evidence and, optionally, the casebook (idempotent).
+
+    With ``empty``: the reliability priors only (and the casebook if asked), for a store of one's own questions.
+    """
+    if empty and observations_dir is not None:
+        raise InputError("give --empty or --observations, not both: an empty store loads no seed evidence")
     priors = priors_dir or data_dir("priors")
     seed = observations_dir or data_dir("observations")
     report = InitReport()
     set_reliability_priors(session, priors / "reliability.toml")
+    if not empty:
+        _load_seed(session, priors, seed, report)
+    if casebook or casebook_dir:
+        files = sorted((casebook_dir or data_dir("casebook")).glob("*.toml"))
+        if not files:
+            raise InputError(f"no casebook files (*.toml) in {str(casebook_dir)!r}")
+        for path in files:
+            load_casebook_file(session, path, report)
+    return report
+
+
+def _load_seed(session: Session, priors: Path, seed: Path, report: InitReport) -> None:
     for path in sorted((priors / "questions").glob("*.toml")):
         question, outcome = add_question(session, _read_toml(path), str(path))
         if outcome == "added":
@@ -161,7 +178,3 @@ def initialise(session: Session, priors_dir: Path | None = None, observations_di
     for path in sorted(seed.glob("*.toml")):
         if path.name != "experts.toml":
             _load_evidence(session, path, report)
-    if casebook or casebook_dir:
-        for path in sorted((casebook_dir or data_dir("casebook")).glob("*.toml")):
-            load_casebook_file(session, path, report)
-    return report

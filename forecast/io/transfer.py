@@ -22,13 +22,15 @@ import pandas as pd
 from sqlmodel import Session, func, select
 
 from ..basics import validate
-from ..basics.files import write_atomically
+from ..basics.files import read_bounded, write_atomically
 from ..basics.months import parse_date, parse_month, utc_now
+from ..basics.numbers import parse_int
 from ..basics.text import neutralise_cell, restore_cell
-from ..domain.evidence import add_expert, log_observation, log_statement
+from ..domain.evidence import add_expert, content_uid, log_observation, log_statement
 from ..domain.questions import add_question
 from ..errors import DuplicateError, ForecastError, InputError
 from ..runs.transfer import RESULT_FIELDS, RUN_FIELDS, import_result, import_run, run_records
+from ..store.vocab import OBSERVATION_ALIASES
 from ..store.tables import NOT_WITHIN_HORIZON, QUESTION_STATUSES, Expert, Observation, Question, Statement
 
 RECORDS = ("question", "expert", "statement", "observation", "run", "result")
@@ -108,30 +110,60 @@ def export_store(session: Session, path: Path, fmt: str | None = None, runs: boo
 
 
 def _format(path: Path, fmt: str | None) -> str:
-    fmt = fmt or path.suffix.lstrip(".").lower()
+    named = path.suffix.lstrip(".").lower()
+    if fmt and named in ("csv", "json") and named != fmt:
+        raise InputError(f"--format {fmt} does not match the file name {path.name!r}: drop --format or rename the file")
+    fmt = fmt or named
     if fmt not in ("csv", "json"):
         raise InputError(f"cannot tell the format of {str(path)!r}: use a .csv or .json name or --format")
     return fmt
 
 
 def _read_frame(path: Path, fmt: str) -> pd.DataFrame:
+    data = read_bounded(path, "import file")
     try:
         if fmt == "csv":
-            frame = pd.read_csv(path, dtype=str, keep_default_na=False, na_values=[])
+            frame = pd.read_csv(io.BytesIO(data), dtype=str, keep_default_na=False, na_values=[], encoding="utf-8")
             frame = frame.map(restore_cell).replace({"": None})
         else:
-            text = path.read_text(encoding="utf-8")
-            frame = pd.read_json(io.StringIO(text), orient="records", dtype=False)
+            frame = pd.DataFrame(_json_rows(data.decode("utf-8")))
             if frame.empty and not len(frame.columns):  # `[]`: an empty store's export
                 frame = pd.DataFrame(columns=["record"])
-    except FileNotFoundError:
-        raise InputError(f"no such file {str(path)!r}") from None
     except (ValueError, pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as exc:
         raise InputError(f"broken {fmt.upper()} in {str(path)!r}: {str(exc).splitlines()[0]}") from None
     missing = [c for c in ("record",) if c not in frame.columns]
     if missing:
         raise InputError(f"broken {fmt.upper()} in {str(path)!r}: no 'record' column")
     return frame.astype(object).where(frame.notna(), None)
+
+
+def _json_rows(text: str) -> list[dict]:
+    """An export's JSON rows: a list of objects, each without repeated keys, NaN or infinities, or lone surrogates."""
+    def unique(pairs: list[tuple[str, object]]) -> dict:
+        keys = [key for key, _ in pairs]
+        repeated = sorted({key for key in keys if keys.count(key) > 1})
+        if repeated:
+            raise ValueError(f"key {repeated[0]!r} appears twice in one object")
+        return dict(pairs)
+
+    def refuse_constant(name: str) -> None:
+        raise ValueError(f"{name} is not a JSON number")
+
+    rows = json.loads(text, object_pairs_hook=unique, parse_constant=refuse_constant)
+    if not isinstance(rows, list):
+        raise ValueError("expected a list of rows")
+    for line, row in enumerate(rows, start=1):
+        if not isinstance(row, dict):
+            raise ValueError(f"row {line} is {'null' if row is None else type(row).__name__}, not an object")
+        for key, value in row.items():
+            for part in (key, value):
+                if isinstance(part, str):
+                    try:
+                        part.encode("utf-8")
+                    except UnicodeEncodeError:
+                        raise ValueError(f"row {line}, {key!r}: a lone surrogate (\\u{ord(part[0]) if part else 0:04x}...) "
+                                         "is not text") from None
+    return rows
 
 
 def _required(row: dict, record: str, line: int) -> None:
@@ -179,17 +211,30 @@ def _check_resolution(row: dict, start: int, end: int) -> None:
         raise InputError(f"resolution {resolution} is outside the horizon {row['horizon_start']} to {row['horizon_end']}")
 
 
+def _definition_of_early_export(row: dict) -> dict:
+    """A question row from a release before definitions were stored: its own fields, and the default recipe's
+    priors (as a casebook question gets), since the export does not carry the priors it was forecast with."""
+    fields = {key: row[key] for key in ("slug", "title", "horizon_start", "horizon_end", "criteria") if row.get(key)}
+    fields["kind"] = row.get("kind") or "date"
+    if row.get("event"):
+        fields["event"] = row["event"]
+    if row.get("tags"):
+        fields["tags"] = json.loads(row["tags"]) if isinstance(row["tags"], str) else row["tags"]
+    return {"question": fields}
+
+
 def _import_question(session: Session, row: dict) -> None:
     """A question row is validated like `question add` (its definition holds the question file's tables)."""
     slug = validate.slug(row["slug"])
     validate.text(row["title"], "title"), validate.text(row["criteria"], "criteria")
     _horizon(row)
     if not row.get("definition"):
-        raise InputError(f"question {slug!r} has no definition (exports from before 0.2 need `question add`)")
-    try:
-        raw = json.loads(validate.text(row["definition"], "definition"))["file"]
-    except (ValueError, KeyError, TypeError):
-        raise InputError(f"question {slug!r}: malformed definition") from None
+        raw = _definition_of_early_export(row)
+    else:
+        try:
+            raw = json.loads(validate.text(row["definition"], "definition"))["file"]
+        except (ValueError, KeyError, TypeError):
+            raise InputError(f"question {slug!r}: malformed definition") from None
     existing = session.exec(select(Question).where(Question.slug == slug)).first()
     question, _ = add_question(session, raw, f"question {slug!r}")
     mirrored = ("slug", "title", "horizon_start", "horizon_end")
@@ -202,7 +247,8 @@ def _import_question(session: Session, row: dict) -> None:
         question.resolution_source = validate.optional_text(row["resolution_source"], "resolution source") or None
         question.resolved_at = _stamp(row["resolved_at"], "resolved_at")
         question.created_at = _stamp(row["created_at"], "created_at")
-        question.version = int(row["version"] or 1)
+        question.version = parse_int(1 if row["version"] in (None, "") else row["version"], "question version",
+                                     low=1, high=validate.VERSION_MAX)
         session.add(question)
         session.flush()
 
@@ -244,6 +290,15 @@ def _check_not_backdated(row: Statement | Observation, floor: dt.datetime | None
                          "(import into an empty store instead)")
 
 
+def _uid_of_renamed_kind(created: Statement | Observation, row: dict) -> bool:
+    """Whether an observation of an earlier release carries the uid of its kind's old name (`still-participating`,
+    ...): the uid was computed before the kinds were renamed, as migration 0004 recomputes it in a store."""
+    if not isinstance(created, Observation) or row.get("kind") not in OBSERVATION_ALIASES:
+        return False
+    return row["uid"] == content_uid(row["question"], row["kind"], created.observed_on.isoformat(),
+                                     created.source.strip(), created.note.strip())
+
+
 def _import_evidence(session: Session, row: dict, record: str, floor: dt.datetime | None) -> Statement | Observation:
     logged_at, retracted_at = _evidence_times(row)
     common = dict(question=row["question"], source=_blank(row["source"]), date_precision=row["date_precision"],
@@ -260,7 +315,7 @@ def _import_evidence(session: Session, row: dict, record: str, floor: dt.datetim
         created = log_observation(session, kind=row["kind"], observed_on=parse_date(row["observed_on"]),
                                   note=_blank(row["note"]), url=_blank(row["url"]),
                                   effective_on=parse_date(row["effective_on"]) if row["effective_on"] else None, **common)
-    if created.uid != row["uid"]:
+    if created.uid != row["uid"] and not _uid_of_renamed_kind(created, row):
         raise InputError(f"uid {row['uid']!r} does not match the row's content")
     _check_not_backdated(created, floor)
     created.retracted_at = retracted_at

@@ -36,8 +36,10 @@ AUTO_TUNE, RETRY_TUNE = 500, 1000  # adaptive tuning: 500 steps, and 1000 if tha
 
 def fit_settings(draws: int = 1000, tune: int | None = None, chains: int = 4, seed: int = 20220726,
                  sampler: str = "nutpie") -> FitSettings:
-    """Sampler settings as `run` and `backtest` take them; ``tune=None`` tunes adaptively (see AUTO_TUNE)."""
-    return FitSettings(draws=draws, tune=tune or AUTO_TUNE, chains=chains, seed=seed, sampler=sampler,
+    """Sampler settings as `run` and `backtest` take them, bounded (see :func:`validate.sampler_counts`);
+    ``tune=None`` tunes adaptively (see AUTO_TUNE)."""
+    draws, tuned, chains = validate.sampler_counts(draws, AUTO_TUNE if tune is None else tune, chains)
+    return FitSettings(draws=draws, tune=tuned, chains=chains, seed=validate.seed(seed), sampler=sampler,
                        cores=min(chains, 2), retry_tune=RETRY_TUNE if tune is None else None)
 
 

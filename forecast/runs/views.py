@@ -11,6 +11,7 @@ from sqlmodel import Session, select
 from ..basics import validate
 from ..basics.months import month_label, parse_month
 from ..domain.priors import Priors
+from ..domain.questions import require_scope
 from ..domain.views import run_results
 from ..errors import ForecastError, NotFoundError
 from ..inference.dataset import build_dataset
@@ -42,6 +43,8 @@ def latest_run(session: Session, question: str | None = None, run_id: int | None
                as_of: dt.date | None = None) -> ForecastRun:
     """A run by id, or the latest full run including ``question`` (with ``as_of``, or when the question has only
     backtest runs: the latest run of any kind)."""
+    if question is not None:
+        require_scope(session, question)
     if run_id is not None:
         run = session.get(ForecastRun, run_id) if validate.row_id(run_id) else None
         if run is None:
@@ -91,6 +94,7 @@ def run_view(session: Session, run: ForecastRun, question: str | None = None) ->
 
 def list_runs(session: Session, question: str | None = None) -> list[dict]:
     """One summary line per stored run, oldest first."""
+    require_scope(session, question)
     rows = []
     for run in session.exec(select(ForecastRun).order_by(ForecastRun.id)):
         slugs = json.loads(run.questions)

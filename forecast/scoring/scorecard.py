@@ -9,6 +9,7 @@ from sqlmodel import Session, select
 
 from ..basics.months import date_month, parse_month
 from ..domain.priors import Priors
+from ..domain.questions import require_scope
 from ..inference.dataset import build_dataset
 from ..store.tables import ForecastResult, ForecastRun, Observation, Question
 from .calibration import MODEL, all_forecasts, checkpoint_scores, comparison, date_scores, time_averaged
@@ -78,6 +79,7 @@ def expert_records(session: Session, priors: Priors, slugs: set[str] | None = No
 def scorecard(session: Session, priors: Priors, question: str | None = None, baselines: bool = True,
               tag: str | None = None) -> dict:
     """Everything `forecast score` and `forecast calibration` report (without ``baselines``: model and prior only)."""
+    require_scope(session, question, tag)
     forecasts = all_forecasts(session, priors, question, baselines, tag)
     slugs = None if question is None and tag is None else {
         q.slug for q in session.exec(select(Question))

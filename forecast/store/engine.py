@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import sqlite3
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -15,10 +16,11 @@ from sqlalchemy.pool import NullPool
 from sqlmodel import Session
 
 from ..basics.months import utc_now
+from ..basics.text import mask_secrets
 from ..errors import StoreError
 from . import integrity
-from .failures import failure_message
-from .migrations import MIGRATIONS
+from .failures import CORRUPT, failure_message
+from .migrations import MIGRATIONS, rolled_back
 
 DEFAULT_DB = "forecast.db"
 ENV_VAR = "FORECAST_DB"
@@ -35,19 +37,56 @@ _MIGRATION_TABLE = sa.Table(
 def resolve_url(db: str | None = None) -> str:
     """The store's SQLAlchemy URL from ``--db``, else ``$FORECAST_DB``, else ``./forecast.db``.
 
-    A path means SQLite; ``postgresql://`` (or ``postgres://``) URLs use psycopg 3.
+    A path means SQLite; ``postgresql://`` (or ``postgres://``) URLs use psycopg 3. A malformed URL, another
+    kind of database, or a URL option the driver would ignore is refused (the URL shown without secrets).
     """
     value = db or os.environ.get(ENV_VAR) or DEFAULT_DB
     if "://" not in value:
         return f"sqlite:///{Path(value).expanduser().resolve()}"
     scheme, rest = value.split("://", 1)
-    if scheme in ("postgres", "postgresql"):  # PostgreSQL's own URL form: use psycopg 3, the `postgres` extra
-        return f"postgresql+psycopg://{rest}"
-    return value
+    if scheme in ("postgres", "postgresql", "postgresql+psycopg"):  # psycopg 3, the `postgres` extra
+        url = f"postgresql+psycopg://{rest}"
+    elif scheme == "sqlite":
+        url = value
+    else:
+        raise StoreError(f"unknown kind of store {mask_secrets(value)!r}: give a file path, sqlite:///PATH or "
+                         "postgresql://USER@HOST/DATABASE")
+    try:
+        parsed = sa.engine.make_url(url)
+    except (sa.exc.ArgumentError, ValueError) as exc:
+        raise StoreError(f"malformed store URL {mask_secrets(value)!r}: {mask_secrets(str(exc))}") from None
+    if parsed.drivername == "sqlite":
+        _check_sqlite_options(parsed, value)
+    return url
+
+
+def _check_sqlite_options(url: sa.URL, shown: str) -> None:
+    """Only read-only opening: ``?mode=ro``, or SQLAlchemy's URI form ``sqlite:///file:PATH?mode=ro&uri=true``."""
+    unknown = sorted(set(url.query) - {"mode", "uri"})
+    if unknown or url.query.get("mode", "ro") != "ro" or url.query.get("uri", "true") != "true":
+        raise StoreError(f"store URL {mask_secrets(shown)!r}: SQLite stores take only ?mode=ro (read-only), "
+                         f"not {', '.join(unknown) or 'mode=' + str(url.query['mode'])}")
+    if not url.database:
+        raise StoreError(f"store URL {mask_secrets(shown)!r} names no file: use sqlite:///PATH")
+
+
+def _sqlite_path(url: str) -> Path:
+    database = sa.engine.make_url(url).database or ""
+    return Path(database.removeprefix("file:"))
+
+
+def _read_only(url: str) -> bool:
+    return sa.engine.make_url(url).query.get("mode") == "ro"
 
 
 def _sqlite_engine(url: str) -> Engine:
-    engine = sa.create_engine(url, connect_args={"timeout": BUSY_TIMEOUT_MS / 1000})
+    read_only = _read_only(url)
+    if read_only:  # SQLite opens the file itself read-only: no write can happen, whatever the code asks
+        path = _sqlite_path(url).expanduser().resolve()
+        engine = sa.create_engine("sqlite://", creator=lambda: sqlite3.connect(
+            f"{path.as_uri()}?mode=ro", uri=True, timeout=BUSY_TIMEOUT_MS / 1000, check_same_thread=False))
+    else:
+        engine = sa.create_engine(url, connect_args={"timeout": BUSY_TIMEOUT_MS / 1000})
 
     @event.listens_for(engine, "connect")
     def _on_connect(dbapi_conn, _record) -> None:
@@ -55,7 +94,8 @@ def _sqlite_engine(url: str) -> Engine:
         cursor = dbapi_conn.cursor()
         cursor.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
         cursor.execute("PRAGMA foreign_keys = ON")
-        cursor.execute("PRAGMA journal_mode = WAL")
+        if not read_only:
+            cursor.execute("PRAGMA journal_mode = WAL")
         cursor.close()
 
     @event.listens_for(engine, "begin")
@@ -86,7 +126,7 @@ def _engine(url: str) -> Engine:
 
 
 def _shown(url: str) -> str:
-    return sa.engine.make_url(url).render_as_string(hide_password=True)
+    return mask_secrets(sa.engine.make_url(url).render_as_string(hide_password=True))
 
 
 def _lock_for_migration(conn: Connection) -> None:
@@ -122,6 +162,8 @@ def migrate(engine: Engine) -> list[str]:
         _MIGRATION_TABLE.create(conn, checkfirst=True)
         applied = set(_applied(conn))
     unknown = sorted(applied - set(known))
+    if not unknown and (problem := _rolled_back(engine, applied)):
+        raise StoreError(problem)
     if unknown:
         raise StoreError(
             f"the store was written by a newer version of forecast (unknown schema migration "
@@ -141,6 +183,11 @@ def migrate(engine: Engine) -> list[str]:
     return done
 
 
+def _rolled_back(engine: Engine, applied: set[str]) -> str | None:
+    with _reading(engine).connect() as conn:
+        return rolled_back(conn, applied)
+
+
 class Store:
     """An open, up-to-date store."""
 
@@ -152,6 +199,8 @@ class Store:
     def session(self) -> Iterator[Session]:
         """A write session in one transaction, holding the write lock from its start: committed (with
         its rows added to the integrity chains) on success, rolled back on any error."""
+        if _read_only(self.url):
+            raise StoreError("the store is read-only (opened with ?mode=ro): nothing was written")
         with Session(self.engine, expire_on_commit=False) as session:
             integrity.track(session)
             try:
@@ -184,15 +233,47 @@ class Store:
             return sorted(_applied(conn))
 
 
-def open_store(db: str | None = None) -> Store:
-    """Open (creating if needed) and upgrade the store named by ``db`` (see :func:`resolve_url`)."""
+def open_store(db: str | None = None, *, create: bool = True) -> Store:
+    """Open and upgrade the store named by ``db`` (see :func:`resolve_url`); with ``create``, make it if it is
+    not there. A SQLite file that fails SQLite's quick check is refused as corrupt, and a file that holds no
+    forecast store (an empty file, another database) as not a store."""
     url = resolve_url(db)
     try:
+        if url.startswith("sqlite") and not create:
+            _require_sqlite_store(_sqlite_path(url))
         engine = _engine(url)
+        if engine.dialect.name == "sqlite":
+            _quick_check(engine)
         migrate(engine)
     except StoreError:
         raise
-    except (DBAPIError, SQLAlchemyError) as exc:
+    except (DBAPIError, SQLAlchemyError, sqlite3.Error) as exc:
         reason = failure_message(exc) or str(getattr(exc, "orig", None) or exc).splitlines()[0]
-        raise StoreError(f"cannot open store {_shown(url)}: {reason}") from None
+        raise StoreError(f"cannot open store {_shown(url)}: {mask_secrets(reason)}") from None
     return Store(url, engine)
+
+
+def _require_sqlite_store(path: Path) -> None:
+    path = path.expanduser()
+    if not path.exists():
+        raise StoreError(f"no store at {path}: `forecast init` creates one (or check --db and $FORECAST_DB)")
+    if not path.is_file():
+        raise StoreError(f"{path} is not a forecast store (not a regular file)")
+    with path.open("rb") as handle:
+        header = handle.read(16)
+    if header != b"SQLite format 3\x00":
+        what = "an empty file" if not header else "not an SQLite database"
+        raise StoreError(f"{path} is not a forecast store ({what}); `forecast init --db NEW` creates one")
+    with sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True) as conn:
+        tables = {name for (name,) in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+    conn.close()
+    if "schema_migration" not in tables:
+        raise StoreError(f"{path} is not a forecast store (an SQLite database without forecast's tables)")
+
+
+def _quick_check(engine: Engine) -> None:
+    """Refuse a store whose pages SQLite finds damaged (PRAGMA quick_check: structure, not every index entry)."""
+    with _reading(engine).connect() as conn:
+        found = [row[0] for row in conn.exec_driver_sql("PRAGMA quick_check(3)")]
+    if found != ["ok"]:
+        raise StoreError(CORRUPT.format(reason=f"quick_check: {'; '.join(found)[:300]}"))

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import sqlite3
 
-_CORRUPT = "the store is corrupt ({reason}); restore it from a backup, or import an earlier export into a new store"
+CORRUPT = "the store is corrupt ({reason}); restore it from a backup, or import an earlier export into a new store"
 _FULL = "the disk is full ({reason}): nothing was written; free some space and retry"
 _READ_ONLY = "the store is read-only ({reason}): nothing was written; check the file's permissions and attributes"
 _KNOWN = (  # (words in the driver's message, what to tell the user)
-    ("malformed", _CORRUPT),
-    ("not a database", _CORRUPT),
+    ("malformed", CORRUPT),
+    ("not a database", CORRUPT),
     ("disk is full", _FULL),
     ("no space left", _FULL),
     ("readonly", _READ_ONLY),

@@ -1,11 +1,14 @@
-"""Tamper evidence: a digest of every expert, evidence, question-version and run row, and a hash chain per table.
+"""Tamper evidence: a digest of every expert, evidence, question-version and run row, and a hash chain per table;
+and a digest of the current state of every question and store setting (the prior sets).
 
 Every write session records the digest of each row it adds in ``integrity_row`` and extends that
 table's hash chain, whose head (with the order-free sum of the retraction digests) is kept in
-``integrity_chain``; setting a retraction updates the row's retraction digest and the sum.
+``integrity_chain``; setting a retraction updates the row's retraction digest and the sum. Questions and
+settings change legitimately (a new version, a resolution), so ``integrity_state`` keeps one digest per
+row, rewritten when forecast changes the row, after checking that the row was as recorded before.
 :func:`check` recomputes all of it from the tables and names every row changed, added or deleted
-outside forecast. The column lists are fixed here as of migration 0005: a later migration that
-changes these tables must extend them and call :func:`seal` itself.
+outside forecast. The column lists are fixed here as of migrations 0005 and 0007: a later migration that
+changes these tables must extend them and call :func:`seal` / :func:`seal_state` itself.
 """
 
 from __future__ import annotations
@@ -34,10 +37,17 @@ CHAINED: dict[str, tuple[str, ...]] = {
                      "converged", "elapsed_seconds", "reliabilities", "posterior"),
     "forecast_result": ("run_id", "question_id", "monthly", "prior_monthly", "cdf_bands", "headline"),
 }
+# Tables whose rows forecast changes: (key column, digested columns).
+STATE: dict[str, tuple[str, tuple[str, ...]]] = {
+    "question": ("id", ("slug", "title", "criteria", "kind", "horizon_start", "horizon_end", "status", "resolution",
+                        "resolution_source", "resolved_at", "created_at", "event", "tags", "definition", "version")),
+    "store_setting": ("key", ("value",)),
+}
 EVIDENCE = ("statement", "observation")
 RETRACTIONS = "retractions"
 _MODULUS = 2**256
 _TOUCHED = "forecast_integrity_touched"
+_TOUCHED_STATE = "forecast_integrity_touched_state"
 _PREFIX = {"expert": "expert #", "statement": "S", "observation": "O", "question_version": "question version #",
            "forecast_run": "run ", "forecast_result": "run result #"}
 
@@ -48,6 +58,12 @@ ROWS = sa.Table(
     sa.Column("row_id", sa.Integer, primary_key=True),
     sa.Column("content", sa.String, nullable=False),
     sa.Column("retraction", sa.String, nullable=True),
+)
+STATES = sa.Table(
+    "integrity_state", _META,
+    sa.Column("tbl", sa.String, primary_key=True),
+    sa.Column("row_key", sa.String, primary_key=True),
+    sa.Column("digest", sa.String, nullable=False),
 )
 CHAINS = sa.Table(
     "integrity_chain", _META,
@@ -126,19 +142,75 @@ def seal(conn: Connection) -> None:
 
 
 def track(session: Session) -> None:
-    """Note the existing evidence rows a session changes, so that :func:`extend` re-digests their retraction."""
+    """Note the rows a session changes: existing evidence (to re-digest its retraction), and questions and
+    settings (each checked against its recorded state before it is changed, and re-digested after)."""
     @event.listens_for(session, "before_flush")
     def _note(flushing: Session, _context, _instances) -> None:
         touched = flushing.info.setdefault(_TOUCHED, set())
-        for obj in flushing.dirty:
+        state = flushing.info.setdefault(_TOUCHED_STATE, set())
+        for obj in (*flushing.dirty, *flushing.deleted):
             table = getattr(obj, "__tablename__", None)
             if table in EVIDENCE and obj.id is not None:
                 touched.add((table, obj.id))
+            elif table in STATE and (key := _key_of(obj, table)) is not None and (table, key) not in state:
+                _require_recorded(flushing.connection(), table, key)
+                state.add((table, key))
+
+    @event.listens_for(session, "after_flush")
+    def _note_new(flushing: Session, _context) -> None:
+        state = flushing.info.setdefault(_TOUCHED_STATE, set())
+        state.update((obj.__tablename__, _key_of(obj, obj.__tablename__)) for obj in flushing.new
+                     if getattr(obj, "__tablename__", None) in STATE)
+
+
+def _key_of(obj: object, table: str) -> str | None:
+    value = getattr(obj, STATE[table][0], None)
+    return None if value is None else str(value)
+
+
+def _state_source(table: str) -> sa.TableClause:
+    key, columns = STATE[table]
+    return sa.table(table, *(sa.column(c) for c in dict.fromkeys((key, *columns))))
+
+
+def _state_digest(table: str, row) -> str:
+    key, columns = STATE[table]
+    return _digest([table, str(row._mapping[key]), *(row._mapping[c] for c in columns)])
+
+
+def _current_state(conn: Connection, table: str, key: str) -> str | None:
+    source = _state_source(table)
+    row = conn.execute(sa.select(source).where(sa.cast(source.c[STATE[table][0]], sa.String) == key)).first()
+    return None if row is None else _state_digest(table, row)
+
+
+def _require_recorded(conn: Connection, table: str, key: str) -> None:
+    recorded = conn.execute(sa.select(STATES.c.digest).where((STATES.c.tbl == table) & (STATES.c.row_key == key)))
+    if recorded.scalar_one_or_none() != _current_state(conn, table, key):
+        raise TamperError(f"{table.replace('_', ' ')} {key} was changed outside forecast, so forecast will not change "
+                          "it further; `forecast verify` lists what else was")
+
+
+def seal_state(conn: Connection) -> None:
+    """Record the state digest of every question and setting as it is now (the store is trusted as it stands)."""
+    conn.execute(STATES.delete())
+    records = [{"tbl": table, "row_key": str(row._mapping[STATE[table][0]]), "digest": _state_digest(table, row)}
+               for table in STATE for row in conn.execute(sa.select(_state_source(table)))]
+    if records:
+        conn.execute(STATES.insert(), records)
 
 
 def extend(session: Session) -> None:
-    """Add the session's new rows to the chains and its retractions to the sum, before it commits."""
-    _extend(session.connection(), session.info.pop(_TOUCHED, set()))
+    """Add the session's new rows to the chains and its retractions to the sum, and record the new state of the
+    questions and settings it changed, before it commits."""
+    conn = session.connection()
+    _extend(conn, session.info.pop(_TOUCHED, set()))
+    for table, key in sorted(session.info.pop(_TOUCHED_STATE, set())):
+        where = (STATES.c.tbl == table) & (STATES.c.row_key == key)
+        conn.execute(STATES.delete().where(where))
+        digest = _current_state(conn, table, key)
+        if digest is not None:
+            conn.execute(STATES.insert().values(tbl=table, row_key=key, digest=digest))
 
 
 def _state(conn: Connection) -> dict[str, sa.Row]:
@@ -200,7 +272,23 @@ def check(conn: Connection) -> list[str]:
         total = _plus(total, record.retraction)
     if total != state[RETRACTIONS].head:
         problems.append("the integrity records of retractions were edited outside forecast (their sum does not match)")
-    return problems
+    return problems + _check_states(conn)
+
+
+def _check_states(conn: Connection) -> list[str]:
+    recorded = {(r.tbl, r.row_key): r.digest for r in conn.execute(sa.select(STATES))}
+    problems, seen = [], set()
+    for table in STATE:
+        for row in conn.execute(sa.select(_state_source(table))):
+            key = (table, str(row._mapping[STATE[table][0]]))
+            seen.add(key)
+            shown = f"question {row.slug!r} (#{key[1]})" if table == "question" else f"setting {key[1]!r}"
+            if key not in recorded:
+                problems.append(f"{shown} was added outside forecast")
+            elif recorded[key] != _state_digest(table, row):
+                problems.append(f"{shown} was changed outside forecast")
+    return problems + [f"{'question #' if t == 'question' else 'setting '}{k} was deleted outside forecast"
+                       for t, k in sorted(set(recorded) - seen)]
 
 
 def _check_table(conn: Connection, table: str, recorded: dict) -> list[str]:

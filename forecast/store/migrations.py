@@ -275,6 +275,13 @@ def m0006_postgres_jsonb_and_append_only(conn: Connection) -> None:
             ))
 
 
+def m0007_question_and_setting_digests(conn: Connection) -> None:
+    """A digest of each question's and store setting's current state (status, resolution, definition, priors),
+    sealing them as they stand; forecast rewrites a digest only after checking the row against it."""
+    integrity.STATES.create(conn)
+    integrity.seal_state(conn)
+
+
 MIGRATIONS: list[tuple[str, Callable[[Connection], None]]] = [
     ("0001_initial", m0001_initial),
     ("0002_evidence_indexes_and_append_only", m0002_evidence_indexes_and_append_only),
@@ -282,4 +289,53 @@ MIGRATIONS: list[tuple[str, Callable[[Connection], None]]] = [
     ("0004_questions_as_data", m0004_questions_as_data),
     ("0005_tamper_evidence", m0005_tamper_evidence),
     ("0006_postgres_jsonb_and_append_only", m0006_postgres_jsonb_and_append_only),
+    ("0007_question_and_setting_digests", m0007_question_and_setting_digests),
 ]
+
+# What each migration creates that a store could not have without it: a store holding one of these without the
+# migration's record has had its record rolled back (to have it re-sealed), and is refused.
+CREATES: dict[str, dict[str, tuple[tuple[str, str], ...]]] = {
+    "sqlite": {
+        "0005_tamper_evidence": (("table", "integrity_row"), ("table", "integrity_chain"),
+                                 *(("trigger", f"{t}_immutable") for t in (*integrity.EVIDENCE, "forecast_run",
+                                                                           "forecast_result", "question_version"))),
+        "0007_question_and_setting_digests": (("table", "integrity_state"),),
+    },
+    "postgresql": {
+        "0005_tamper_evidence": (("table", "integrity_row"), ("table", "integrity_chain")),
+        "0006_postgres_jsonb_and_append_only": tuple(("trigger", f"{t}_append_only_{e}") for t in _POSTGRES_APPEND_ONLY
+                                                     for e in ("delete", "truncate")),
+        "0007_question_and_setting_digests": (("table", "integrity_state"),),
+    },
+}
+# The triggers that keep evidence, runs and question versions append-only, by dialect (`forecast verify` checks them).
+TRIGGERS: dict[str, tuple[str, ...]] = {
+    "sqlite": (*(f"{t}_append_only" for t in (*integrity.EVIDENCE, "forecast_run", "forecast_result", "question_version")),
+               *(f"{t}_immutable" for t in (*integrity.EVIDENCE, "forecast_run", "forecast_result", "question_version"))),
+    "postgresql": tuple(f"{t}_append_only_{e}" for t in _POSTGRES_APPEND_ONLY for e in ("delete", "truncate")),
+}
+
+
+def schema_objects(conn: Connection) -> set[tuple[str, str]]:
+    """The store's tables and triggers as (kind, name)."""
+    if conn.dialect.name == "sqlite":
+        rows = conn.execute(sa.text("SELECT type, name FROM sqlite_master WHERE type IN ('table', 'trigger')"))
+        return {(kind, name) for kind, name in rows}
+    tables = conn.execute(sa.text("SELECT 'table', table_name FROM information_schema.tables "
+                                  "WHERE table_schema = current_schema()"))
+    triggers = conn.execute(sa.text("SELECT 'trigger', tgname FROM pg_trigger t JOIN pg_class c ON c.oid = t.tgrelid "
+                                    "JOIN pg_namespace n ON n.oid = c.relnamespace "
+                                    "WHERE NOT t.tgisinternal AND n.nspname = current_schema()"))
+    return {(kind, name) for kind, name in (*tables, *triggers)}
+
+
+def rolled_back(conn: Connection, applied: set[str]) -> str | None:
+    """A line naming a migration whose record is missing although what it creates is there, or None."""
+    found = schema_objects(conn)
+    for name, objects in CREATES.get(conn.dialect.name, {}).items():
+        present = [f"{kind} {obj}" for kind, obj in objects if (kind, obj) in found]
+        if name not in applied and present:
+            return (f"the store's migration record is older than its tables: it lacks {name!r} but has {present[0]} "
+                    "(the record was rolled back outside forecast, which would re-seal changed rows); restore the "
+                    "store from a backup")
+    return None
