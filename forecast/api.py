@@ -160,13 +160,10 @@ class ForecastStore:
         (as ``forecast run --allow-tampered``) it is fitted anyway, each problem issued as a
         :class:`~forecast.errors.TamperWarning`.
         """
-        from .domain.questions import store_priors
         from .runs.fitting import fit_settings, run_forecast
 
         settings = fit_settings(draws, tune, chains, seed, sampler)
-        with self.store.reader() as session:
-            priors = store_priors(session)
-        run_id = run_forecast(self.store, priors, settings, question, _day(as_of, month_end=True),
+        run_id = run_forecast(self.store, settings, question, _day(as_of, month_end=True),
                               parse_datetime(known_at) if known_at else None, allow_tampered, warn=_warn_tampered)
         return self.get_run(run_id)
 

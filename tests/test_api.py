@@ -88,6 +88,8 @@ def test_run_refuses_a_tampered_store_unless_allowed(seeded: str, db_path: Path,
     with pytest.warns(TamperWarning) as caught:
         summary = fc.run(draws=10, tune=10, chains=1, allow_tampered=True)
     assert [str(w.message) for w in caught] == [
+        "fitted anyway (allow_tampered): trigger statement_immutable is missing (dropped outside forecast): "
+        "the store no longer refuses edits it should",
         "fitted anyway (allow_tampered): S3 was changed outside forecast",
         "fitted anyway (allow_tampered): S3: its uid does not match its content "
         "(question, expert, said_on, claim_text, quote, source)"]

@@ -29,10 +29,15 @@ def kept(run, seeded: str, db_path: Path) -> str:  # hostile edits go through sq
 
 
 def _sql(db: Path, *statements: str) -> None:
-    """Edit the store as a hostile editor would, with the sqlite3 library and no forecast code."""
+    """Edit the store as a careful hostile editor would, with the sqlite3 library and no forecast code: triggers
+    dropped for the edit are put back after it (dropped triggers are seen by themselves: test_hostile_store)."""
     conn = sqlite3.connect(db, isolation_level=None)
+    triggers = dict(conn.execute("SELECT name, sql FROM sqlite_master WHERE type = 'trigger'").fetchall())
     for statement in statements:
         conn.execute(statement)
+    present = {name for (name,) in conn.execute("SELECT name FROM sqlite_master WHERE type = 'trigger'")}
+    for name in sorted(set(triggers) - present):
+        conn.execute(triggers[name])
     conn.close()
 
 

@@ -113,7 +113,6 @@ def test_naming_either_question_brings_the_other(pair_world) -> None:
 
 @pytest.mark.parametrize(("setup", "message"), [
     (lambda w: w.question("a", precluded_by="missing"), "'a' is precluded by 'missing', which is not in the store"),
-    (lambda w: w.question("a", precluded_by="a"), "which is not another question"),
     (lambda w: (w.question("a", precluded_by="b"), w.question("b", precluded_by="c"), w.question("c")),
      "which is itself precluded: chains are not supported"),
     (lambda w: (w.question("a", precluded_by="b"), w.question("b", end="2027-12")), "whose horizon ends before"),
@@ -123,3 +122,8 @@ def test_impossible_preclusions_are_refused(tmp_path, setup, message: str) -> No
     setup(world)
     with pytest.raises(PriorError, match=message):
         world.dataset("2024-07-01")
+
+
+def test_a_question_cannot_preclude_itself(tmp_path) -> None:
+    with pytest.raises(PriorError, match=r"\[question\] precluded_by names the question itself"):
+        World(tmp_path).question("a", precluded_by="a")

@@ -62,7 +62,7 @@ class World:
                                     notice=NOTICE_TOML.format(compliance=compliance, months=notice_months) if notice else "")
         (self.root / "priors" / "questions" / f"{slug}.toml").write_text(text)
         with self.store.session() as session:
-            add_question(session, tomllib.loads(text), slug)
+            add_question(session, tomllib.loads(text), slug, precluder_later=True)  # the dataset checks the pair
         self.questions[slug] = (start, end)
 
     def dependence(self, **values: float) -> None:

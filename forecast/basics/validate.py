@@ -25,6 +25,7 @@ MAX_LENGTH = {
     "source": SOURCE, "resolution source": SOURCE, "url": SOURCE,
     "quote": LONG, "rationale": LONG, "note": LONG, "notes": LONG, "reason": LONG, "criteria": LONG,
     "trigger": LONG, "event": SHORT, "definition": 100_000,
+    **{f"run {name}": 10_000_000 for name in ("questions", "settings", "evidence", "diagnostics", "reliabilities")},
 }  # any other text field (dates, months, uids) is limited to SHORT
 SLUG_RE = re.compile(r"[a-z0-9][a-z0-9-]*")  # matched whole (fullmatch)
 _CONTROL_RE = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")  # Unicode Cc, except tab and newline

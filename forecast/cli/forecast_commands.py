@@ -46,7 +46,7 @@ def run_command(env, question, as_of, known_at, draws, tune, chains, seed, sampl
     settings = fit_settings(draws, tune, chains, seed, sampler)
     store = env.store()
     with progress_for(quiet) as progress:
-        run_id = run_forecast(store, stored_priors(store), settings, question, as_of, known_at, allow_tampered,
+        run_id = run_forecast(store, settings, question, as_of, known_at, allow_tampered,
                               warn=lambda problem: click.echo(f"Warning (fitted anyway, --allow-tampered): {problem}",
                                                               err=True),
                               progress=progress)

@@ -78,10 +78,16 @@ def _apply(question: Question, spec: QuestionSpec, raw: dict[str, Any]) -> None:
     question.definition = _definition(spec, raw)
 
 
-def add_question(session: Session, raw: dict[str, Any], where: str, note: str = "") -> tuple[Question, str]:
-    """Store a validated question definition; returns the row and what happened (added, updated, unchanged)."""
+def add_question(session: Session, raw: dict[str, Any], where: str, note: str = "",
+                 precluder_later: bool = False) -> tuple[Question, str]:
+    """Store a validated question definition; returns the row and what happened (added, updated, unchanged).
+
+    The question named by ``precluded_by`` must be stored already, unless ``precluder_later``: a batch then
+    calls `check_precluders` once all its questions are in.
+    """
     spec = parse_question(raw, where)
-    _check_precluder(session, spec, where)
+    if not precluder_later:
+        _check_precluder(session, spec, where)
     existing = session.exec(select(Question).where(Question.slug == spec.slug)).first()
     if existing is None:
         question = Question(slug=spec.slug, title=spec.title, criteria=spec.criteria, horizon_start=spec.horizon_start,
@@ -98,6 +104,12 @@ def add_question(session: Session, raw: dict[str, Any], where: str, note: str = 
                                 note=note.strip()))
     session.flush()
     return question, outcome
+
+
+def check_precluders(session: Session, slugs: list[str]) -> None:
+    """After a batch (seed, casebook, import) whose questions may name each other in any order."""
+    for slug in slugs:
+        _check_precluder(session, stored_spec(question_by_slug(session, slug)), f"question {slug!r}")
 
 
 def _check_precluder(session: Session, spec: QuestionSpec, where: str) -> None:

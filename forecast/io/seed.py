@@ -17,7 +17,7 @@ from ..basics.months import parse_date, parse_month
 from ..claims import parse_claim
 from ..domain.evidence import add_expert, content_uid, log_observation, log_statement
 from ..domain.priors import data_dir, read_toml
-from ..domain.questions import add_question, question_by_slug, set_reliability_priors
+from ..domain.questions import add_question, check_precluders, question_by_slug, set_reliability_priors
 from ..errors import DuplicateError, ForecastError, InputError, NotFoundError, PriorError
 from ..store.tables import Observation, Statement
 from ..store.vocab import canonical_observation_kind
@@ -128,7 +128,7 @@ def load_casebook_file(session: Session, path: Path, report: InitReport) -> None
     data = _read_toml(path)
     _check_keys(data, _FILE_KEYS, str(path))
     raw = {k: data[k] for k in ("question", "notice", "date_prior") if k in data}
-    question, outcome = add_question(session, raw, str(path), note="casebook")
+    question, outcome = add_question(session, raw, str(path), note="casebook", precluder_later=True)
     if outcome == "added":
         report.questions.append(question.slug)
     _load_rows(session, question.slug, data, path, report)
@@ -165,12 +165,13 @@ def initialise(session: Session, priors_dir: Path | None = None, observations_di
             raise InputError(f"no casebook files (*.toml) in {str(casebook_dir)!r}")
         for path in files:
             load_casebook_file(session, path, report)
+    check_precluders(session, report.questions)
     return report
 
 
 def _load_seed(session: Session, priors: Path, seed: Path, report: InitReport) -> None:
     for path in sorted((priors / "questions").glob("*.toml")):
-        question, outcome = add_question(session, _read_toml(path), str(path))
+        question, outcome = add_question(session, _read_toml(path), str(path), precluder_later=True)
         if outcome == "added":
             report.questions.append(question.slug)
     if (seed / "experts.toml").exists():

@@ -27,7 +27,7 @@ from ..basics.months import parse_date, parse_month, utc_now
 from ..basics.numbers import parse_int
 from ..basics.text import neutralise_cell, restore_cell
 from ..domain.evidence import add_expert, content_uid, log_observation, log_statement
-from ..domain.questions import add_question
+from ..domain.questions import add_question, check_precluders
 from ..errors import DuplicateError, ForecastError, InputError
 from ..runs.transfer import RESULT_FIELDS, RUN_FIELDS, import_result, import_run, run_records
 from ..store.vocab import OBSERVATION_ALIASES
@@ -46,6 +46,10 @@ FIELDS = {
     "run": RUN_FIELDS,
     "result": RESULT_FIELDS,
 }
+
+# Columns that exports of release 2026-11-24 do not have; blank means the default (as the store's migrations give)
+LATER_COLUMNS = {"question": ("event", "tags", "definition", "version"), "statement": ("quote_kind", "url"),
+                 "observation": ("url", "effective_on")}
 
 
 def columns(records: tuple[str, ...]) -> list[str]:
@@ -170,6 +174,8 @@ def _required(row: dict, record: str, line: int) -> None:
     unknown = row["record"] not in RECORDS
     if unknown:
         raise InputError(f"row {line}: unknown record type {row['record']!r} (expected {', '.join(RECORDS)})")
+    for name in LATER_COLUMNS.get(record, ()):
+        row.setdefault(name, "")
     missing = [f for f in FIELDS[record] if f not in row]
     if missing:
         raise InputError(f"row {line}: {record} lacks column {missing[0]!r}")
@@ -236,7 +242,7 @@ def _import_question(session: Session, row: dict) -> None:
         except (ValueError, KeyError, TypeError):
             raise InputError(f"question {slug!r}: malformed definition") from None
     existing = session.exec(select(Question).where(Question.slug == slug)).first()
-    question, _ = add_question(session, raw, f"question {slug!r}")
+    question, _ = add_question(session, raw, f"question {slug!r}", precluder_later=True)
     mirrored = ("slug", "title", "horizon_start", "horizon_end")
     if any(getattr(question, f) != row[f] for f in mirrored):
         raise InputError(f"question {slug!r}: its definition does not match the row (slug, title or horizon)")
@@ -384,5 +390,6 @@ def import_store(session: Session, path: Path, fmt: str | None = None) -> dict[s
             raise InputError(f"row {line}: {exc}") from None
         added[record] += 1
     _link_supersessions(session, pending)
+    check_precluders(session, [row["slug"] for row in frame.to_dict(orient="records") if row["record"] == "question"])
     session.flush()
     return added

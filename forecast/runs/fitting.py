@@ -161,18 +161,19 @@ def fit_and_store(store, data: Dataset, priors: Priors, settings: FitSettings, k
         return save_run(session, data, model.config_hash, settings, summary, elapsed, kind, only).id
 
 
-def run_forecast(store, priors: Priors, settings: FitSettings, question: str | None = None,
+def run_forecast(store, settings: FitSettings, question: str | None = None,
                  as_of: dt.date | None = None, known_at: dt.datetime | None = None,
                  allow_tampered: bool = False, warn: Callable[[str], None] | None = None,
                  progress: Progress = SILENT) -> int:
-    """Verify the store, build the dataset (all open questions, jointly), fit, and store the run; returns its id.
+    """Verify the store, read its priors, build the dataset (all open questions, jointly), fit, and store the
+    run; returns its id.
 
     The seed, ``as_of`` (a date up to today) and ``known_at`` (up to the end of today, UTC) are
     checked before anything is compiled. A store changed outside forecast raises
     :class:`~forecast.errors.TamperError`, unless ``allow_tampered``: then each problem goes to
     ``warn`` before the fit.
     """
-    from ..domain.questions import question_by_slug
+    from ..domain.questions import question_by_slug, store_priors
     from ..domain.verify import require_intact
     from ..inference.dataset import build_dataset
 
@@ -185,6 +186,7 @@ def run_forecast(store, priors: Priors, settings: FitSettings, question: str | N
         problems = require_intact(session, allow_tampered, "; `forecast run --allow-tampered` fits it anyway").problems
         if question:
             question_by_slug(session, question)
+        priors = store_priors(session)
         data = build_dataset(session, priors, as_of, known_at)
     for problem in problems if warn else ():
         warn(problem)

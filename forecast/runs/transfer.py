@@ -81,7 +81,7 @@ def import_run(session: Session, row: dict, ids: dict[str, int]) -> None:
     ids[_required(row, "run")] = run.id
 
 
-_JSON_KINDS = {"questions": list, "settings": dict, "evidence": dict, "diagnostics": dict, "reliabilities": list}
+_JSON_KINDS = {"questions": list, "settings": dict, "evidence": list, "diagnostics": dict, "reliabilities": list}
 _HEADLINE_KEYS = {"checkpoints": dict, "not_within_horizon": float, "median": str, "intervals": dict}
 
 

@@ -262,8 +262,10 @@ def _require_sqlite_store(path: Path) -> None:
     with path.open("rb") as handle:
         header = handle.read(16)
     if header != b"SQLite format 3\x00":
-        what = "an empty file" if not header else "not an SQLite database"
-        raise StoreError(f"{path} is not a forecast store ({what}); `forecast init --db NEW` creates one")
+        if not header:
+            raise StoreError(f"{path} is not a forecast store (an empty file); `forecast init` makes one there")
+        raise StoreError(f"{path} is not a forecast store (not an SQLite database); "
+                         "`forecast init --db NEW` creates one elsewhere")
     with sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True) as conn:
         tables = {name for (name,) in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
     conn.close()
