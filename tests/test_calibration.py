@@ -18,8 +18,9 @@ from forecast.cli import cli
 from forecast.errors import InputError
 from forecast.inference.model import FitSettings
 from forecast.scoring.backtest import as_of_dates, backtest
-from forecast.scoring.calibration import LATEST, MODEL, PRIOR
+from forecast.scoring.calibration import LATEST, MODEL, PRIOR, probability_before
 from forecast.scoring.resolution import checkpoint_outcomes, date_outcome
+from forecast.scoring.rules import log_score
 from forecast.scoring.scorecard import scorecard
 from forecast.store import open_store
 from forecast.store.tables import Question
@@ -105,6 +106,18 @@ def test_scores_are_what_the_stored_forecasts_and_truth_imply(world) -> None:
     assert sum(card["pit_histogram"]) == 6
 
 
+@pytest.mark.filterwarnings("error")
+def test_a_rounded_distribution_gives_a_probability_and_a_log_score() -> None:
+    """Stored distributions are rounded to 10 places; six months at 1/6 then sum to 1.0000000002, and a plain
+    sum made P(before) exceed 1, so the log score of an outcome of NO warned and came out NaN."""
+    monthly = np.array([round(1 / 6, 10)] * 6 + [0.0])
+    assert monthly.sum() > 1
+    question = Question(slug="q", title="", criteria="", horizon_start="2020-01", horizon_end="2020-06")
+    p = probability_before(monthly, question, dt.date(2021, 1, 1))
+    assert p == 1.0 and log_score(p, 0) == np.inf and log_score(p, 1) == 0.0
+    assert probability_before(monthly, question, dt.date(2020, 4, 1)) == pytest.approx(0.5, abs=1e-12)
+
+
 def test_model_beats_the_prior_and_learns_who_is_right(world) -> None:
     w, _ = world
     with w.store.session() as session:
@@ -115,7 +128,8 @@ def test_model_beats_the_prior_and_learns_who_is_right(world) -> None:
     # show the model weighs a proven expert above a disproven one and the latest statement alone.
     assert averaged[MODEL]["mean"] < min(averaged["expert: Bad"]["mean"], averaged[LATEST]["mean"])
     versus_prior = next(c for c in card["comparison"] if c["baseline"] == PRIOR)
-    assert versus_prior["checkpoints"] == 4 and versus_prior["interval"] is None  # four checkpoints: too few to bootstrap
+    # Four checkpoints of one question: an interval over questions needs MIN_QUESTIONS_FOR_BOOTSTRAP of them.
+    assert (versus_prior["checkpoints"], versus_prior["questions"], versus_prior["interval"]) == (4, 1, None)
     assert averaged["expert: Good"]["mean"] < averaged["expert: Bad"]["mean"]
     records = {e["expert"]: e for e in card["experts"]}
     assert (records["Good"]["borne_out"], records["Good"]["falsified"]) == (2, 0)
@@ -123,7 +137,9 @@ def test_model_beats_the_prior_and_learns_who_is_right(world) -> None:
     good = [r[2] for r in records["Good"]["reliability_over_time"]]
     bad = [r[2] for r in records["Bad"]["reliability_over_time"]]
     assert good[-1] > bad[-1] and good[-1] > good[0] and bad[-1] < bad[0]
-    assert card["coverage"]["80%"]["contained"] + card["coverage"]["80%"]["missed"] == 7  # every stored run
+    # Coverage counts the 6 scored runs; the run as of 2025-08-01, made once the event was known, is left out.
+    assert [sum(card["coverage"][level].values()) for level in ("50%", "80%")] == [6, 6]
+    assert card["coverage"]["80%"]["undetermined"] == 0
 
 
 def test_score_and_calibration_commands(world, tmp_path) -> None:
@@ -133,7 +149,23 @@ def test_score_and_calibration_commands(world, tmp_path) -> None:
     priors: list[str] = []
     table = runner.invoke(cli, [*db, "score", *priors])
     assert table.exit_code == 0, table.output
-    assert "Model versus baselines (time-averaged Brier, paired over checkpoints):" in table.output
+    assert "Model versus baselines (time-averaged Brier, paired over checkpoints; 90% interval resampling questions):" \
+        in table.output
+    card = json.loads(runner.invoke(cli, [*db, "score", "--json"]).output)
+    header, *lines = table.output.splitlines()[1:]
+    assert header.split() == ["forecaster", "n", "mean", "Brier", "mean", "log", "time-averaged", "Brier", "dates",
+                              "mean", "RPS"]
+    model = next(r for r in card["by_forecaster"] if r["forecaster"] == MODEL)
+    rps = np.mean([d["rps"] for d in card["date_scores"] if d["forecaster"] == MODEL])
+    assert model["dates"] == 6 and model["rps"] == pytest.approx(rps)
+    assert any(line.split()[0] == MODEL and line.split()[-2:] == ["6", f"{rps:.3f}"] for line in lines)
+    m = card["murphy"]
+    assert (f"Brier {m['brier']:.4f} = reliability {m['reliability']:.4f} - resolution {m['resolution']:.4f} + "
+            f"uncertainty {m['uncertainty']:.4f} + within-bin variance {m['within_bin_variance']:.4f} - within-bin "
+            f"covariance {m['within_bin_covariance']:.4f} (10 probability bins") in table.output
+    cov = card["coverage"]["50%"]
+    assert (f"Interval coverage (scored runs): 50%: {cov['contained']} contained, {cov['missed']} missed, 0 undetermined"
+            in table.output)
     as_json = json.loads(runner.invoke(cli, [*db, "score", "q", "--json", *priors]).output)
     assert {r["forecaster"] for r in as_json["by_forecaster"]} >= {MODEL, PRIOR, "linear pool", "latest statement"}
     rows = list(csv.DictReader(io.StringIO(runner.invoke(cli, [*db, "score", "--csv", *priors]).output)))
