@@ -247,3 +247,50 @@ def test_backtest_command(tmp_path) -> None:
     lines = result.output.splitlines()
     assert lines[0].startswith("as of 2023-01-01: run 1, P(not within the horizon) ")
     assert lines[-1] == "Stored 1 backtest runs (1..1). Scores: forecast score russia-iss-withdrawal"
+
+
+def _truth_world(root):
+    """The module's world again (same shape, so the same compiled model), with its question still open."""
+    w = World(root)
+    w.question("q", start="2024-01", end="2027-12", hazard=0.2, hazard_sd=0.5)
+    w.expert("Good", "analyst")
+    w.expert("Bad", "journalist")
+    for expert, claim, on in [("Good", "in 2025", "2024-01-10"), ("Good", "after 2024", "2024-03-01"),
+                              ("Bad", "by 2024", "2024-01-10"), ("Bad", "after 2026", "2024-03-01")]:
+        w.say("q", expert, claim, on=on)
+    w.observe("q", "still-participating", "2024-06-01")
+    w.observe("q", "still-participating", "2024-12-01")
+    w.observe("q", "withdrawn", "2025-06-15")
+    return w
+
+
+def test_backtests_stop_at_the_outcome_and_show_the_last_run_before_it(tmp_path) -> None:
+    """The event (2025-06-15) is logged before `resolve`: a backtest without --to stops the day before it; after
+    `resolve`, `show` and `question list` show the last run made before it, and say so, not a later run."""
+    w = _truth_world(tmp_path)
+    fit = ["--every", "quarter", "--draws", "100", "--tune", "100", "--chains", "2"]
+    result = invoke(w.store.url, "backtest", "q", "--from", "2024-02-01", *fit)
+    assert result.exit_code == 0, result.output
+    assert [line.split(":")[0] for line in result.output.splitlines()[:-1]] == [
+        "as of 2024-02-01", "as of 2024-05-01", "as of 2024-08-01", "as of 2024-11-01", "as of 2025-02-01",
+        "as of 2025-05-01"]
+    listed = json.loads(invoke(w.store.url, "question", "list", "--json").output)
+    assert listed[0]["run"] == 6 and listed[0]["headline"].startswith("median ")  # backtests only: not "no run yet"
+    late = invoke(w.store.url, "backtest", "q", "--from", "2025-08-01", "--to", "2025-08-31", *fit)
+    assert late.output.startswith("as of 2025-08-01: run 7,")  # an explicit --to may pass the outcome
+    refused = invoke(w.store.url, "backtest", "q", "--from", "2025-07-01", *fit)
+    assert (refused.exit_code, refused.stderr) == (2, "Error: --from 2025-07-01 is after the default --to 2025-06-14 "
+                                                      "(the day before the outcome of 'q' became known); give --to\n")
+    assert "\nRun 7 (backtest), as of 2025-08-01" in "\n" + invoke(w.store.url, "show", "q").output  # still open
+    assert invoke(w.store.url, "resolve", "q", "--date", "2025-06", "--source", "test").exit_code == 0
+    shown = invoke(w.store.url, "show", "q").output  # a WARNING line may follow if the short fit failed diagnostics
+    assert shown.startswith("q resolved (2025-06, known from 2025-06-15): run 6, as of 2025-05-01, is its last run "
+                            "made before the outcome was known.\n")
+    assert "\nRun 6 (backtest), as of 2025-05-01" in shown and "Run 7" not in shown
+    assert json.loads(invoke(w.store.url, "show", "q", "--json").output)["id"] == 6
+    assert json.loads(invoke(w.store.url, "show", "q", "--run", "7", "--json").output)["id"] == 7
+    listed = json.loads(invoke(w.store.url, "question", "list", "--json").output)
+    assert listed[0]["run"] == 6
+    assert listed[0]["headline"].endswith("% (run 6 as of 2025-05-01, the last before the outcome)")
+    rows = list(csv.DictReader(io.StringIO(invoke(w.store.url, "question", "list", "--csv").output)))
+    assert rows[0]["run"] == "6" and rows[0]["headline"] == listed[0]["headline"]

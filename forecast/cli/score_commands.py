@@ -40,7 +40,8 @@ def resolve_command(env, question, month, not_within_horizon, annul, source) -> 
 @cli.command(name="backtest")
 @click.argument("question")
 @click.option("--from", "start", type=RANGE_START, required=True, help="First as-of date.")
-@click.option("--to", "end", type=RANGE_END, help="Last as-of date (default today).")
+@click.option("--to", "end", type=RANGE_END,
+              help="Last as-of date (default: today, or the day before the outcome became known if earlier).")
 @click.option("--every", type=click.Choice(["month", "quarter", "year"]), default="quarter", show_default=True)
 @click.option("--draws", type=click.IntRange(10), default=1000, show_default=True)
 @click.option("--tune", type=click.IntRange(10), help="Tuning steps per chain (default: 500, and the fit re-sampled once with 1000 if it fails its diagnostics).")

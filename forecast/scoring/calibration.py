@@ -17,9 +17,10 @@ from sqlmodel import Session, select
 
 from ..basics.months import parse_month
 from ..domain.priors import Priors
+from ..domain.questions import last_day_before_outcome
 from ..inference.dataset import build_dataset
 from ..inference.exact import exact_monthly
-from ..store.tables import Expert, ForecastResult, ForecastRun, Observation, Question, Statement
+from ..store.tables import Expert, ForecastResult, ForecastRun, Question, Statement
 from .resolution import checkpoint_outcomes, date_outcome
 from .rules import bootstrap_difference, brier, log_score, rps, time_average
 
@@ -95,15 +96,8 @@ def probability_before(monthly: np.ndarray, question: Question, checkpoint: dt.d
 
 def scored_window(session: Session, question: Question) -> tuple[dt.date, dt.date]:
     """The as-of dates whose forecasts count for a question: from its horizon start until its outcome is known."""
-    from ..inference.dataset import known_on
-
     year, index = divmod(parse_month(question.horizon_start), 12)
-    end_year, end_index = divmod(parse_month(question.horizon_end) + 1, 12)
-    last = dt.date(end_year, end_index + 1, 1) - dt.timedelta(days=1)
-    events = session.exec(select(Observation).where(Observation.question_id == question.id,
-                                                    Observation.kind == "event", Observation.retracted_at.is_(None)))
-    known = [known_on(o.observed_on, o.date_precision) for o in events]
-    return dt.date(year, index + 1, 1), min([last, *[k - dt.timedelta(days=1) for k in known]])
+    return dt.date(year, index + 1, 1), last_day_before_outcome(session, question)
 
 
 def _speakers(session: Session, question: Question) -> list[str]:
