@@ -210,9 +210,10 @@ def assert_refused(result, message: str) -> None:
     assert result.stderr.count("\n") == 1 and "Traceback" not in result.stderr
 
 
-def store_exact_run(db: Path) -> None:
+def store_exact_run(db: Path | str, as_of=None, kind: str = "full", only: list[str] | None = None) -> None:
     """Store a run whose numbers come from the exact fast path instead of sampling (for tests about the
-    store, not the model): complete, converged, with prior-centre reliabilities."""
+    store, not the model): complete, converged, with prior-centre reliabilities; optionally as of a past date,
+    of another kind (``backtest``) and for some questions only."""
     import numpy as np
 
     from forecast.domain.questions import store_priors
@@ -226,7 +227,7 @@ def store_exact_run(db: Path) -> None:
     store = open_store(str(db))
     with store.reader() as session:
         priors = store_priors(session)
-        data = build_dataset(session, priors)
+        data = build_dataset(session, priors, as_of)
     monthly = exact_posterior(data, priors)
     centres = PriorArrays.from_priors(data, priors).prior_mean_reliability() if data.experts else []
     reliabilities = [{"expert": name, "kind": kind, "mean": float(r), "q05": float(r), "q95": float(r)}
@@ -238,7 +239,7 @@ def store_exact_run(db: Path) -> None:
                          cdf_bands={str(q): np.cumsum(monthly, axis=-1) for q in BAND_QUANTILES}, reliabilities=reliabilities,
                          diagnostics=diagnostics, posterior=b"no draws")
     with store.session() as session:
-        save_run(session, data, "exact", FitSettings(), summary, 0.0)
+        save_run(session, data, "exact", FitSettings(), summary, 0.0, kind=kind, only=only)
 
 
 @pytest.fixture(scope="session")

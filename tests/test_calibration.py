@@ -18,8 +18,9 @@ from forecast.cli import cli
 from forecast.errors import InputError
 from forecast.inference.model import FitSettings
 from forecast.scoring.backtest import as_of_dates, backtest
-from forecast.scoring.calibration import LATEST, MODEL, PRIOR
+from forecast.scoring.calibration import LATEST, MODEL, PRIOR, probability_before
 from forecast.scoring.resolution import checkpoint_outcomes, date_outcome
+from forecast.scoring.rules import log_score
 from forecast.scoring.scorecard import scorecard
 from forecast.store import open_store
 from forecast.store.tables import Question
@@ -105,6 +106,18 @@ def test_scores_are_what_the_stored_forecasts_and_truth_imply(world) -> None:
     assert sum(card["pit_histogram"]) == 6
 
 
+@pytest.mark.filterwarnings("error")
+def test_a_rounded_distribution_gives_a_probability_and_a_log_score() -> None:
+    """Stored distributions are rounded to 10 places; six months at 1/6 then sum to 1.0000000002, and a plain
+    sum made P(before) exceed 1, so the log score of an outcome of NO warned and came out NaN."""
+    monthly = np.array([round(1 / 6, 10)] * 6 + [0.0])
+    assert monthly.sum() > 1
+    question = Question(slug="q", title="", criteria="", horizon_start="2020-01", horizon_end="2020-06")
+    p = probability_before(monthly, question, dt.date(2021, 1, 1))
+    assert p == 1.0 and log_score(p, 0) == np.inf and log_score(p, 1) == 0.0
+    assert probability_before(monthly, question, dt.date(2020, 4, 1)) == pytest.approx(0.5, abs=1e-12)
+
+
 def test_model_beats_the_prior_and_learns_who_is_right(world) -> None:
     w, _ = world
     with w.store.session() as session:
@@ -115,7 +128,8 @@ def test_model_beats_the_prior_and_learns_who_is_right(world) -> None:
     # show the model weighs a proven expert above a disproven one and the latest statement alone.
     assert averaged[MODEL]["mean"] < min(averaged["expert: Bad"]["mean"], averaged[LATEST]["mean"])
     versus_prior = next(c for c in card["comparison"] if c["baseline"] == PRIOR)
-    assert versus_prior["checkpoints"] == 4 and versus_prior["interval"] is None  # four checkpoints: too few to bootstrap
+    # Four checkpoints of one question: an interval over questions needs MIN_QUESTIONS_FOR_BOOTSTRAP of them.
+    assert (versus_prior["checkpoints"], versus_prior["questions"], versus_prior["interval"]) == (4, 1, None)
     assert averaged["expert: Good"]["mean"] < averaged["expert: Bad"]["mean"]
     records = {e["expert"]: e for e in card["experts"]}
     assert (records["Good"]["borne_out"], records["Good"]["falsified"]) == (2, 0)
@@ -123,7 +137,9 @@ def test_model_beats_the_prior_and_learns_who_is_right(world) -> None:
     good = [r[2] for r in records["Good"]["reliability_over_time"]]
     bad = [r[2] for r in records["Bad"]["reliability_over_time"]]
     assert good[-1] > bad[-1] and good[-1] > good[0] and bad[-1] < bad[0]
-    assert card["coverage"]["80%"]["contained"] + card["coverage"]["80%"]["missed"] == 7  # every stored run
+    # Coverage counts the 6 scored runs; the run as of 2025-08-01, made once the event was known, is left out.
+    assert [sum(card["coverage"][level].values()) for level in ("50%", "80%")] == [6, 6]
+    assert card["coverage"]["80%"]["undetermined"] == 0
 
 
 def test_score_and_calibration_commands(world, tmp_path) -> None:
@@ -133,7 +149,23 @@ def test_score_and_calibration_commands(world, tmp_path) -> None:
     priors: list[str] = []
     table = runner.invoke(cli, [*db, "score", *priors])
     assert table.exit_code == 0, table.output
-    assert "Model versus baselines (time-averaged Brier, paired over checkpoints):" in table.output
+    assert "Model versus baselines (time-averaged Brier, paired over checkpoints; 90% interval resampling questions):" \
+        in table.output
+    card = json.loads(runner.invoke(cli, [*db, "score", "--json"]).output)
+    header, *lines = table.output.splitlines()[1:]
+    assert header.split() == ["forecaster", "n", "mean", "Brier", "mean", "log", "time-averaged", "Brier", "dates",
+                              "mean", "RPS"]
+    model = next(r for r in card["by_forecaster"] if r["forecaster"] == MODEL)
+    rps = np.mean([d["rps"] for d in card["date_scores"] if d["forecaster"] == MODEL])
+    assert model["dates"] == 6 and model["rps"] == pytest.approx(rps)
+    assert any(line.split()[0] == MODEL and line.split()[-2:] == ["6", f"{rps:.3f}"] for line in lines)
+    m = card["murphy"]
+    assert (f"Brier {m['brier']:.4f} = reliability {m['reliability']:.4f} - resolution {m['resolution']:.4f} + "
+            f"uncertainty {m['uncertainty']:.4f} + within-bin variance {m['within_bin_variance']:.4f} - within-bin "
+            f"covariance {m['within_bin_covariance']:.4f} (10 probability bins") in table.output
+    cov = card["coverage"]["50%"]
+    assert (f"Interval coverage (scored runs): 50%: {cov['contained']} contained, {cov['missed']} missed, 0 undetermined"
+            in table.output)
     as_json = json.loads(runner.invoke(cli, [*db, "score", "q", "--json", *priors]).output)
     assert {r["forecaster"] for r in as_json["by_forecaster"]} >= {MODEL, PRIOR, "linear pool", "latest statement"}
     rows = list(csv.DictReader(io.StringIO(runner.invoke(cli, [*db, "score", "--csv", *priors]).output)))
@@ -215,3 +247,50 @@ def test_backtest_command(tmp_path) -> None:
     lines = result.output.splitlines()
     assert lines[0].startswith("as of 2023-01-01: run 1, P(not within the horizon) ")
     assert lines[-1] == "Stored 1 backtest runs (1..1). Scores: forecast score russia-iss-withdrawal"
+
+
+def _truth_world(root):
+    """The module's world again (same shape, so the same compiled model), with its question still open."""
+    w = World(root)
+    w.question("q", start="2024-01", end="2027-12", hazard=0.2, hazard_sd=0.5)
+    w.expert("Good", "analyst")
+    w.expert("Bad", "journalist")
+    for expert, claim, on in [("Good", "in 2025", "2024-01-10"), ("Good", "after 2024", "2024-03-01"),
+                              ("Bad", "by 2024", "2024-01-10"), ("Bad", "after 2026", "2024-03-01")]:
+        w.say("q", expert, claim, on=on)
+    w.observe("q", "still-participating", "2024-06-01")
+    w.observe("q", "still-participating", "2024-12-01")
+    w.observe("q", "withdrawn", "2025-06-15")
+    return w
+
+
+def test_backtests_stop_at_the_outcome_and_show_the_last_run_before_it(tmp_path) -> None:
+    """The event (2025-06-15) is logged before `resolve`: a backtest without --to stops the day before it; after
+    `resolve`, `show` and `question list` show the last run made before it, and say so, not a later run."""
+    w = _truth_world(tmp_path)
+    fit = ["--every", "quarter", "--draws", "100", "--tune", "100", "--chains", "2"]
+    result = invoke(w.store.url, "backtest", "q", "--from", "2024-02-01", *fit)
+    assert result.exit_code == 0, result.output
+    assert [line.split(":")[0] for line in result.output.splitlines()[:-1]] == [
+        "as of 2024-02-01", "as of 2024-05-01", "as of 2024-08-01", "as of 2024-11-01", "as of 2025-02-01",
+        "as of 2025-05-01"]
+    listed = json.loads(invoke(w.store.url, "question", "list", "--json").output)
+    assert listed[0]["run"] == 6 and listed[0]["headline"].startswith("median ")  # backtests only: not "no run yet"
+    late = invoke(w.store.url, "backtest", "q", "--from", "2025-08-01", "--to", "2025-08-31", *fit)
+    assert late.output.startswith("as of 2025-08-01: run 7,")  # an explicit --to may pass the outcome
+    refused = invoke(w.store.url, "backtest", "q", "--from", "2025-07-01", *fit)
+    assert (refused.exit_code, refused.stderr) == (2, "Error: --from 2025-07-01 is after the default --to 2025-06-14 "
+                                                      "(the day before the outcome of 'q' became known); give --to\n")
+    assert "\nRun 7 (backtest), as of 2025-08-01" in "\n" + invoke(w.store.url, "show", "q").output  # still open
+    assert invoke(w.store.url, "resolve", "q", "--date", "2025-06", "--source", "test").exit_code == 0
+    shown = invoke(w.store.url, "show", "q").output  # a WARNING line may follow if the short fit failed diagnostics
+    assert shown.startswith("q resolved (2025-06, known from 2025-06-15): run 6, as of 2025-05-01, is its last run "
+                            "made before the outcome was known.\n")
+    assert "\nRun 6 (backtest), as of 2025-05-01" in shown and "Run 7" not in shown
+    assert json.loads(invoke(w.store.url, "show", "q", "--json").output)["id"] == 6
+    assert json.loads(invoke(w.store.url, "show", "q", "--run", "7", "--json").output)["id"] == 7
+    listed = json.loads(invoke(w.store.url, "question", "list", "--json").output)
+    assert listed[0]["run"] == 6
+    assert listed[0]["headline"].endswith("% (run 6 as of 2025-05-01, the last before the outcome)")
+    rows = list(csv.DictReader(io.StringIO(invoke(w.store.url, "question", "list", "--csv").output)))
+    assert rows[0]["run"] == "6" and rows[0]["headline"] == listed[0]["headline"]

@@ -95,3 +95,29 @@ def test_one_question_backtested_yearly_and_scored(tmp_path) -> None:
     assert unknown.exit_code == 2 and unknown.stderr.startswith("Error: unknown tag 'space'; known: ")
     reported = invoke(store.url, "report", "--tag", "casebook", "--out", str(tmp_path / "r"))
     assert reported.exit_code == 0 and f"{path.stem}-2018-10-01.html" in reported.output
+
+
+@pytest.mark.filterwarnings("error")
+def test_a_revoked_withdrawal_scores_without_a_nan_log_score(tmp_path) -> None:
+    """The input that made the log score warn "invalid value encountered in log": The Gambia's ICC withdrawal,
+    revoked in 2017, forecast as of 2017-01-01. Barrow's statements alone put P(before 2021-01-01) at
+    1 + 2^-52 (an exact distribution sums to 1 only to rounding), so 1 - p was negative for an outcome of NO."""
+    from forecast.domain.questions import store_priors
+    from forecast.scoring.calibration import MODEL
+    from forecast.scoring.scorecard import scorecard
+
+    from .conftest import store_exact_run
+
+    store = open_store(str(tmp_path / "gambia.db"))
+    slug = "gambia-icc-withdrawal"
+    with store.session() as session:
+        load(session, [next(p for p in FILES if p.stem == slug)])
+    store_exact_run(store.url, as_of=dt.date(2017, 1, 1), kind="backtest", only=[slug])
+    with store.reader() as session:
+        card = scorecard(session, store_priors(session), slug)
+    barrow = [r for r in card["checkpoint_scores"] if r["forecaster"] == "expert: Adama Barrow"]
+    assert barrow and all(0 <= r["p"] <= 1 and r["outcome"] == 0 for r in barrow)
+    late = next(r for r in barrow if r["checkpoint"] == "2021-01-01")
+    assert late["p"] == 1.0 and late["log"] == float("inf") and late["brier"] == 1.0  # certain, and wrong
+    assert all(r["log"] == r["log"] for r in card["checkpoint_scores"])  # no NaN
+    assert any(r["forecaster"] == MODEL for r in card["checkpoint_scores"])

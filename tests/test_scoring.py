@@ -10,7 +10,8 @@ from hypothesis import given
 from hypothesis import strategies as st
 from sklearn.metrics import brier_score_loss, log_loss
 
-from forecast.scoring.rules import brier, log_score, murphy, reliability_diagram, rps, time_average
+from forecast.scoring.rules import (
+    bootstrap_difference, brier, cluster_bootstrap, log_score, murphy, reliability_diagram, rps, time_average)
 
 RNG = np.random.default_rng(42)
 RANDOM = (RNG.random(500), (RNG.random(500) < 0.4).astype(float))
@@ -59,11 +60,85 @@ def test_rps_is_crps_of_the_discrete_date_distribution() -> None:
         assert rps(probabilities, outcome) == pytest.approx(ps.crps_ensemble(float(outcome), members), abs=1e-9)
 
 
+def _terms_sum(parts: dict) -> float:
+    return (parts["reliability"] - parts["resolution"] + parts["uncertainty"] + parts["within_bin_variance"]
+            - parts["within_bin_covariance"])
+
+
+def test_murphy_decomposition_by_hand() -> None:
+    """Stephenson, Coelho and Jolliffe (2008), worked by hand with two bins, [0, 0.5) and [0.5, 1].
+
+    Forecasts 0.1, 0.3 (bin 1: mean 0.2, outcomes 0, 1: frequency 0.5) and 0.6, 1.0 (bin 2: mean 0.8,
+    outcomes 1, 1: frequency 1); base rate 3/4.
+      Brier = (0.01 + 0.49 + 0.16 + 0) / 4 = 0.165
+      reliability = (2 (0.2 - 0.5)^2 + 2 (0.8 - 1)^2) / 4 = (0.18 + 0.08) / 4 = 0.065
+      resolution = (2 (0.5 - 0.75)^2 + 2 (1 - 0.75)^2) / 4 = 0.25 / 4 = 0.0625
+      uncertainty = 0.75 x 0.25 = 0.1875
+      within-bin variance = ((-0.1)^2 + 0.1^2 + (-0.2)^2 + 0.2^2) / 4 = 0.1 / 4 = 0.025
+      within-bin covariance = 2 ((-0.1)(-0.5) + (0.1)(0.5) + (-0.2)(0) + (0.2)(0)) / 4 = 0.05
+      0.065 - 0.0625 + 0.1875 + 0.025 - 0.05 = 0.165
+    Grouped by distinct values instead (the old decomposition), reliability would be the Brier score itself.
+    """
+    parts = murphy(np.array([0.1, 0.3, 0.6, 1.0]), np.array([0.0, 1.0, 1.0, 1.0]), bins=2)
+    expected = {"brier": 0.165, "reliability": 0.065, "resolution": 0.0625, "uncertainty": 0.1875,
+                "within_bin_variance": 0.025, "within_bin_covariance": 0.05}
+    assert {k: parts[k] for k in expected} == pytest.approx(expected, abs=1e-15)
+    assert parts["reliability"] < parts["brier"]
+
+
 @pytest.mark.parametrize(("p", "y"), [RANDOM, *EDGES])
-def test_murphy_decomposition_adds_up(p, y) -> None:
+def test_murphy_terms_add_up_to_the_brier_score(p, y) -> None:
     parts = murphy(p, y)
-    assert parts["brier"] == pytest.approx(parts["reliability"] - parts["resolution"] + parts["uncertainty"], abs=1e-12)
+    assert _terms_sum(parts) == pytest.approx(parts["brier"], abs=1e-12)
     assert parts["brier"] == pytest.approx(brier_score_loss(y, p, labels=[0, 1]), abs=1e-12)
+
+
+@given(st.lists(st.tuples(st.floats(0, 1), st.booleans()), min_size=1, max_size=200), st.integers(1, 20))
+def test_murphy_terms_add_up_on_any_data(pairs, bins: int) -> None:
+    p, y = np.array([a for a, _ in pairs]), np.array([float(b) for _, b in pairs])
+    parts = murphy(p, y, bins=bins)
+    assert _terms_sum(parts) == pytest.approx(parts["brier"], abs=1e-12)
+    assert min(parts["reliability"], parts["resolution"], parts["within_bin_variance"]) >= 0
+
+
+def test_murphy_binned_terms_match_sklearn_calibration_curve() -> None:
+    """Reliability and resolution from scikit-learn's bins (its mean forecast and frequency per bin, with counts)."""
+    from sklearn.calibration import calibration_curve
+
+    p, y = RANDOM
+    observed, forecast = calibration_curve(y, p, n_bins=10, strategy="uniform")
+    counts = np.histogram(p, bins=10, range=(0, 1))[0]
+    counts = counts[counts > 0]
+    parts = murphy(p, y, bins=10)
+    assert parts["reliability"] == pytest.approx(np.sum(counts * (forecast - observed) ** 2) / len(p), abs=1e-12)
+    assert parts["resolution"] == pytest.approx(np.sum(counts * (observed - y.mean()) ** 2) / len(p), abs=1e-12)
+    assert parts["reliability"] < parts["brier"] / 2  # 500 distinct forecasts: no longer the Brier score itself
+
+
+def test_cluster_bootstrap_resamples_questions_not_their_checkpoints() -> None:
+    """Repeating every value of a question 50 times (its checkpoints, which move together) must not narrow the
+    interval; resampling the values one by one would narrow it about sevenfold."""
+    rng = np.random.default_rng(3)
+    per_question = rng.normal(0.0, 1.0, size=12)
+    alone = cluster_bootstrap(per_question)
+    repeated, questions = np.repeat(per_question, 50), np.repeat(np.arange(12), 50)
+    clustered = cluster_bootstrap(repeated, questions)
+    naive = cluster_bootstrap(repeated)
+    assert clustered[0] == pytest.approx(alone[0]) and clustered[1:] == pytest.approx(alone[1:], abs=1e-12)
+    assert (naive[2] - naive[1]) < 0.3 * (clustered[2] - clustered[1])
+    a, b = rng.normal(size=30), rng.normal(size=30)
+    assert bootstrap_difference(a, b) == pytest.approx(cluster_bootstrap(a - b))
+
+
+def test_cluster_bootstrap_matches_scipy_on_one_value_per_question() -> None:
+    from scipy import stats
+
+    values = np.random.default_rng(4).exponential(size=40)
+    mean, low, high = cluster_bootstrap(values, draws=20_000)
+    theirs = stats.bootstrap((values,), np.mean, confidence_level=0.9, n_resamples=20_000, method="percentile",
+                             random_state=1).confidence_interval
+    assert mean == pytest.approx(values.mean())
+    assert (low, high) == pytest.approx((theirs.low, theirs.high), abs=0.02)
 
 
 def test_reliability_diagram_matches_sklearn_calibration_curve() -> None:

@@ -90,6 +90,16 @@ def date_month(day: dt.date) -> int:
     return month_ordinal(day.year, day.month)
 
 
+def known_on(day: dt.date, precision: str) -> dt.date:
+    """When a dated row became knowable: its day, or the last day of its month or year for coarser precision."""
+    if precision == "year":
+        return dt.date(day.year, 12, 31)
+    if precision == "month":
+        following = dt.date(day.year + day.month // 12, day.month % 12 + 1, 1)
+        return following - dt.timedelta(days=1)
+    return day
+
+
 def utc_now() -> dt.datetime:
     """The current time, aware, in UTC (the store keeps UTC timestamps)."""
     return dt.datetime.now(dt.UTC)

@@ -61,16 +61,24 @@ def run_command(env, question, as_of, known_at, draws, tune, chains, seed, sampl
 @click.option("--csv", "as_csv", is_flag=True, help="The run's distribution as CSV: one row per question and month.")
 @click.pass_obj
 def show_command(env, question, run_id, as_json, as_csv) -> None:
-    """Show the latest stored forecast (or run ID) for QUESTION (default: all in the run).
+    """Show the latest stored forecast (or run ID) for QUESTION (default: all in the run); for a resolved
+    QUESTION, its last run made before the outcome became known.
 
     Example: forecast show russia-iss-withdrawal --json
     """
+    from ..domain.questions import question_by_slug
+    from ..domain.views import before_outcome_note
     from ..runs.views import MONTHLY_COLUMNS, latest_run, monthly_rows, run_view
 
     one_format(as_json, as_csv)
     with env.store().reader() as session:
-        record = run_view(session, latest_run(session, question, run_id), question)
+        run = latest_run(session, question, run_id)
+        record = run_view(session, run, question)
+        note = before_outcome_note(session, question_by_slug(session, question), run) if question and run_id is None \
+            else None
     if not machine_output(as_json, as_csv, record, lambda: monthly_rows(record), MONTHLY_COLUMNS):
+        if note:
+            click.echo(note)
         emit_run(record)
 
 

@@ -41,7 +41,8 @@ def resolve_command(env, question, month, not_within_horizon, annul, source) -> 
 @cli.command(name="backtest")
 @click.argument("question")
 @click.option("--from", "start", type=RANGE_START, required=True, help="First as-of date.")
-@click.option("--to", "end", type=RANGE_END, help="Last as-of date (default today).")
+@click.option("--to", "end", type=RANGE_END,
+              help="Last as-of date (default: today, or the day before the outcome became known if earlier).")
 @click.option("--every", type=click.Choice(["month", "quarter", "year"]), default="quarter", show_default=True)
 @click.option("--draws", type=WHOLE, default=1000, show_default=True)
 @click.option("--tune", type=WHOLE, help="Tuning steps per chain (default: 500, and the fit re-sampled once with 1000 if it fails its diagnostics).")
@@ -104,25 +105,31 @@ def _fmt(value, digits: int = 4) -> str:
 
 
 def _emit_scores(card: dict) -> None:
+    from ..scoring.rules import murphy_text
+
     if not card["checkpoint_scores"]:
         click.echo("No resolved checkpoint was forecast before it resolved yet (try forecast backtest).")
-    else:
-        click.echo("Scores on resolved checkpoints (lower is better):")
-        rows = [{**r, "time-averaged Brier": _fmt(card["time_averaged"][r["forecaster"]]["mean"]),
-                 "mean Brier": _fmt(r["brier"]), "mean log": _fmt(r["log"])} for r in card["by_forecaster"]]
-        emit_table(rows, ["forecaster", "n", "mean Brier", "mean log", "time-averaged Brier"])
-        click.echo("\nModel versus baselines (time-averaged Brier, paired over checkpoints):")
+    if card["by_forecaster"]:
+        click.echo("Scores on resolved checkpoints and dates (lower is better; RPS in months, on resolved dates):")
+        averaged = card["time_averaged"]
+        rows = [{**r, "time-averaged Brier": _fmt(averaged[r["forecaster"]]["mean"]) if r["forecaster"] in averaged
+                 else "", "mean Brier": _fmt(r["brier"]), "mean log": _fmt(r["log"]), "mean RPS": _fmt(r["rps"], 3)}
+                for r in card["by_forecaster"]]
+        emit_table(rows, ["forecaster", "n", "mean Brier", "mean log", "time-averaged Brier", "dates", "mean RPS"])
+    if card["checkpoint_scores"]:
+        click.echo("\nModel versus baselines (time-averaged Brier, paired over checkpoints; 90% interval resampling "
+                   "questions):")
         emit_table([{**c, "model": _fmt(c["model"]), "baseline score": _fmt(c["baseline_score"]),
                      "difference": _fmt(c["difference"]), "better": "model" if c["model_better"] else "baseline",
-                     "90% interval": "too few checkpoints" if c["interval"] is None else
+                     "90% interval": f"too few questions ({c['questions']})" if c["interval"] is None else
                      f"{c['interval'][0]:+.4f} .. {c['interval'][1]:+.4f}"} for c in card["comparison"]],
-                   ["baseline", "checkpoints", "model", "baseline score", "difference", "better", "90% interval"])
-        m = card["murphy"]
-        click.echo(f"\nMurphy decomposition of the model's Brier {m['brier']:.4f}: reliability {m['reliability']:.4f}, "
-                   f"resolution {m['resolution']:.4f}, uncertainty {m['uncertainty']:.4f}")
+                   ["baseline", "questions", "checkpoints", "model", "baseline score", "difference", "better",
+                    "90% interval"])
+        click.echo(f"\nMurphy decomposition of the model's checkpoint forecasts: {murphy_text(card['murphy'])}")
     cov = card["coverage"]
-    click.echo("Interval coverage: " + "; ".join(
-        f"{level}: {c['contained']} contained, {c['missed']} missed, {c['undetermined']} undetermined" for level, c in cov.items()))
+    click.echo("Interval coverage (scored runs): " + "; ".join(
+        f"{level}: {c['contained']} contained, {c['missed']} missed, {c['undetermined']} undetermined"
+        for level, c in cov.items()))
     click.echo("\nExpert track records:")
     emit_table([{**e, "hit rate": _fmt(e["hit_rate"], 2),
                  "reliability now": _fmt(e["reliability_over_time"][-1][2], 2) if e["reliability_over_time"] else ""}

@@ -8,6 +8,7 @@ title, criteria, event wording and tags may change, each change recorded as a ne
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 from dataclasses import asdict, replace
 from pathlib import Path
@@ -16,8 +17,9 @@ from typing import Any
 from sqlmodel import Session, select
 
 from ..basics import validate
+from ..basics.months import known_on, parse_month
 from ..errors import InputError, NotFoundError, PriorError
-from ..store.tables import Question, QuestionVersion, StoreSetting
+from ..store.tables import Observation, Question, QuestionVersion, StoreSetting
 from .priors import (
     Priors,
     QuestionSpec,
@@ -53,6 +55,17 @@ def require_scope(session: Session, question: str | None = None, tag: str | None
         question_by_slug(session, question)
     if tag is not None and validate.text(tag, "tag") not in (tags := known_tags(session)):
         raise validate.unknown("tag", tag, tags)
+
+
+def last_day_before_outcome(session: Session, question: Question) -> dt.date:
+    """The last as-of date whose forecast could not know the outcome: the day before an `event` observation in
+    force became known (its day, or the end of its month or year for a coarser date), and never after the
+    horizon's last day (from the day after it, "not within the horizon" is known)."""
+    year, index = divmod(parse_month(question.horizon_end) + 1, 12)
+    last = dt.date(year, index + 1, 1) - dt.timedelta(days=1)
+    events = session.exec(select(Observation).where(Observation.question_id == question.id,
+                                                    Observation.kind == "event", Observation.retracted_at.is_(None)))
+    return min([last, *[known_on(o.observed_on, o.date_precision) - dt.timedelta(days=1) for o in events]])
 
 
 def _definition(spec: QuestionSpec, raw: dict[str, Any]) -> str:

@@ -9,9 +9,9 @@ from sqlmodel import Session, select
 from sqlmodel.sql.expression import Select
 
 from ..errors import InputError
-from ..store.tables import Expert, ForecastResult, ForecastRun, Observation, Question, Statement
+from ..store.tables import NOT_WITHIN_HORIZON, Expert, ForecastResult, ForecastRun, Observation, Question, Statement
 from .evidence import expert_by_name, ref_of
-from .questions import question_by_slug, require_scope
+from .questions import last_day_before_outcome, question_by_slug, require_scope
 
 
 def _iso(value: dt.date | dt.datetime | None) -> str | None:
@@ -29,12 +29,16 @@ def question_view(question: Question) -> dict:
     }
 
 
-def _headline_text(question: Question, head: dict | None) -> str:
+def _headline_text(question: Question, head: dict | None, run: ForecastRun | None = None) -> str:
     if head is None:
-        return "no run yet"
+        return "no run made before the outcome" if question.status == "resolved" else "no run yet"
     if question.kind == "binary":
-        return f"P(yes) {100 * (1 - head['not_within_horizon']):.0f}%"
-    return f"median {head['median']}; P(not within horizon) {100 * head['not_within_horizon']:.0f}%"
+        text = f"P(yes) {100 * (1 - head['not_within_horizon']):.0f}%"
+    else:
+        text = f"median {head['median']}; P(not within horizon) {100 * head['not_within_horizon']:.0f}%"
+    if question.status == "resolved" and run is not None:
+        text += f" (run {run.id} as of {run.as_of.isoformat()}, the last before the outcome)"
+    return text
 
 
 def run_results(question: str, *, kind: str | None = None, newest_first: bool = False) -> Select:
@@ -48,8 +52,36 @@ def run_results(question: str, *, kind: str | None = None, newest_first: bool = 
     return query.order_by(ForecastRun.as_of, ForecastRun.id)
 
 
+def shown_run(session: Session, question: Question,
+              as_of: dt.date | None = None) -> tuple[ForecastRun, ForecastResult] | None:
+    """The run `show`, `report` and `question list` show for a question, with its result.
+
+    An open question: its latest full run (else its latest run of any kind, e.g. only backtests); with
+    ``as_of``, its latest run of any kind as of then. A resolved question: its last run of any kind made as of
+    a date before the outcome became known (`last_day_before_outcome`), so never a forecast that knew it.
+    """
+    limit = as_of
+    if question.status == "resolved":
+        before = last_day_before_outcome(session, question)
+        limit = before if as_of is None else min(as_of, before)
+    if limit is not None:
+        return session.exec(run_results(question.slug, newest_first=True).where(ForecastRun.as_of <= limit)).first()
+    return (session.exec(run_results(question.slug, kind="full", newest_first=True)).first()
+            or session.exec(run_results(question.slug, newest_first=True)).first())
+
+
+def before_outcome_note(session: Session, question: Question, run: ForecastRun) -> str | None:
+    """For a resolved question: a line saying that ``run`` was made before the outcome became known."""
+    if question.status != "resolved":
+        return None
+    known = last_day_before_outcome(session, question) + dt.timedelta(days=1)
+    outcome = "not within the horizon" if question.resolution == NOT_WITHIN_HORIZON else question.resolution
+    return (f"{question.slug} resolved ({outcome}, known from {known.isoformat()}): run {run.id}, as of "
+            f"{run.as_of.isoformat()}, is its last run made before the outcome was known.")
+
+
 def _latest_result(session: Session, question: Question) -> tuple[ForecastRun | None, dict | None]:
-    found = session.exec(run_results(question.slug, kind="full", newest_first=True)).first()
+    found = shown_run(session, question)
     return (found[0], json.loads(found[1].headline)) if found else (None, None)
 
 
@@ -70,7 +102,7 @@ def portfolio(session: Session, tag: str | None = None) -> list[dict]:
         last = max(c for c in changes if c is not None)
         rows.append({"slug": q.slug, "kind": q.kind, "status": q.status, "resolution": q.resolution,
                      "horizon_start": q.horizon_start, "horizon_end": q.horizon_end,
-                     "headline": _headline_text(q, head), "run": run.id if run else None,
+                     "headline": _headline_text(q, head, run), "run": run.id if run else None,
                      "last_change": last.date().isoformat(), "evidence": len(active), "tags": tags,
                      "title": q.title})
     return rows

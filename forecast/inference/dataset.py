@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 import numpy as np
 from sqlmodel import Session, select
 
-from ..basics.months import date_month, parse_month, utc_now
+from ..basics.months import date_month, known_on, parse_month, utc_now
 from ..domain.consistency import pending_notice
 from ..domain.priors import Priors
 from ..errors import InputError, PriorError
@@ -142,16 +142,6 @@ def interval_mask(start: str | None, end: str | None, q_start: int, n: int, bins
     if high >= n:
         mask[bins - 1] = True
     return mask
-
-
-def known_on(day: dt.date, precision: str) -> dt.date:
-    """When a dated row became knowable: its day, or the last day of its month or year for coarser precision."""
-    if precision == "year":
-        return dt.date(day.year, 12, 31)
-    if precision == "month":
-        following = dt.date(day.year + day.month // 12, day.month % 12 + 1, 1)
-        return following - dt.timedelta(days=1)
-    return day
 
 
 def _notice_terms(rows: list[Observation], notice: dict, q_start: int) -> tuple[int | None, int]:

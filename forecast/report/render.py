@@ -8,6 +8,7 @@ from collections.abc import Callable
 from urllib.parse import quote
 
 from ..basics.text import displayable
+from ..scoring.rules import murphy_text
 
 _CSS = """
 body{font-family:system-ui,-apple-system,"Segoe UI",sans-serif;margin:0 auto;max-width:60rem;padding:1rem;
@@ -99,7 +100,7 @@ def _alert(run: dict) -> str | None:
 def _calibration_rows(scores: dict, esc: callable) -> list[list[str]]:
     averaged = scores["time_averaged"]
     return [[esc(r["forecaster"]), str(r["n"]), f"{r['brier']:.4f}", f"{r['log']:.4f}",
-             f"{averaged[r['forecaster']]['mean']:.4f}"] for r in scores["by_forecaster"]]
+             f"{averaged[r['forecaster']]['mean']:.4f}"] for r in scores["by_forecaster"] if r["n"]]
 
 
 CALIBRATION_HEADERS = ["forecaster", "scored forecasts", "mean Brier", "mean log score", "time-averaged Brier"]
@@ -108,10 +109,8 @@ NO_SCORES = ("No checkpoint has resolved after a stored forecast of it yet; `for
 
 
 def _murphy_line(scores: dict) -> str:
-    m = scores["murphy"]
-    return (f"Murphy decomposition of the model's Brier score {m['brier']:.4f}: reliability {m['reliability']:.4f}, "
-            f"resolution {m['resolution']:.4f}, uncertainty {m['uncertainty']:.4f}. Baselines (experts alone, linear "
-            f"pool, latest statement): `forecast score`.")
+    return (f"The model's checkpoint forecasts: {murphy_text(scores['murphy'])}. Baselines (experts alone, linear pool, "
+            "latest statement): `forecast score`.")
 
 
 def _calibration_html(scores: dict, figure: str) -> str:

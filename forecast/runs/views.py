@@ -12,7 +12,7 @@ from ..basics import validate
 from ..basics.months import month_label, parse_month
 from ..domain.priors import Priors
 from ..domain.questions import require_scope
-from ..domain.views import run_results
+from ..domain.views import run_results, shown_run
 from ..errors import ForecastError, NotFoundError
 from ..inference.dataset import build_dataset
 from ..inference.draws import Draws, unpack
@@ -42,7 +42,8 @@ def load_draws(run: ForecastRun) -> Draws:
 def latest_run(session: Session, question: str | None = None, run_id: int | None = None,
                as_of: dt.date | None = None) -> ForecastRun:
     """A run by id, or the latest full run including ``question`` (with ``as_of``, or when the question has only
-    backtest runs: the latest run of any kind)."""
+    backtest runs: the latest run of any kind); for a resolved question, its last run made before the outcome
+    became known (`forecast.domain.views.shown_run`)."""
     if question is not None:
         require_scope(session, question)
     if run_id is not None:
@@ -50,6 +51,14 @@ def latest_run(session: Session, question: str | None = None, run_id: int | None
         if run is None:
             raise NotFoundError(f"no forecast run {run_id}")
         return run
+    stored = session.exec(select(Question).where(Question.slug == question)).first() if question else None
+    if stored is not None:
+        found = shown_run(session, stored, as_of)
+        if found is not None:
+            return found[0]
+        if stored.status == "resolved":
+            raise NotFoundError(f"no forecast run of {question!r} was made before its outcome became known"
+                                + (f" and as of {as_of}" if as_of else "") + ": try `forecast backtest`")
     query = select(ForecastRun)
     if as_of is None:
         query = query.where(ForecastRun.kind == "full")

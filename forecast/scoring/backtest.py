@@ -8,6 +8,7 @@ from collections.abc import Callable
 from ..basics import validate
 from ..basics.progress import SILENT, Progress
 from ..domain.priors import Priors
+from ..domain.questions import last_day_before_outcome, question_by_slug
 from ..errors import InputError
 from ..inference.dataset import build_dataset
 from ..inference.model import DateModel, FitSettings
@@ -33,6 +34,17 @@ def as_of_dates(start: dt.date, end: dt.date, every: str) -> list[dt.date]:
         k += 1
 
 
+def default_end(store, question: str, today: dt.date | None = None) -> tuple[dt.date, str]:
+    """A backtest's last as-of date when none is given, and why: today, or the last day before the question's
+    outcome became known when that is earlier (later forecasts would know it, and are never scored)."""
+    today = today or dt.date.today()
+    with store.reader() as session:
+        before = last_day_before_outcome(session, question_by_slug(session, question))
+    if before < today:
+        return before, f"the day before the outcome of {question!r} became known"
+    return today, "today"
+
+
 def backtest(store, priors: Priors, question: str, start: dt.date, every: str, end: dt.date | None = None,
              settings: FitSettings = FitSettings(), on_run: Callable[[dt.date, int], None] | None = None,
              progress: Progress = SILENT) -> list[int]:
@@ -41,10 +53,15 @@ def backtest(store, priors: Priors, question: str, start: dt.date, every: str, e
     Every question is fitted jointly (track records carry across questions), but only ``question``'s
     results are stored, so the runs count for it alone. The seed and the dates (1900-01-01 to today)
     are checked before anything is compiled. ``on_run(date, run_id)`` follows each stored run.
+    Without ``end``: the earlier of today and the last day before the outcome became known (`default_end`).
     """
     validate.seed(settings.seed)
-    end = validate.past_date(end or dt.date.today(), "--to date")
-    dates = as_of_dates(validate.past_date(start, "--from date"), end, every)
+    start = validate.past_date(start, "--from date")
+    if end is None:
+        end, why = default_end(store, question)
+        if end < start:
+            raise InputError(f"--from {start} is after the default --to {end} ({why}); give --to")
+    dates = as_of_dates(start, validate.past_date(end, "--to date"), every)
     progress.stage("building the datasets")
     with store.reader() as session:
         final = build_dataset(session, priors, dates[-1])

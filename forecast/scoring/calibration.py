@@ -17,15 +17,16 @@ from sqlmodel import Session, select
 
 from ..basics.months import parse_month
 from ..domain.priors import Priors
+from ..domain.questions import last_day_before_outcome
 from ..inference.dataset import build_dataset
 from ..inference.exact import exact_monthly
-from ..store.tables import Expert, ForecastResult, ForecastRun, Observation, Question, Statement
+from ..store.tables import Expert, ForecastResult, ForecastRun, Question, Statement
 from .resolution import checkpoint_outcomes, date_outcome
 from .rules import bootstrap_difference, brier, log_score, rps, time_average
 
 BASELINE_RELIABILITY = 0.8
 MODEL, PRIOR, POOL, LATEST = "model", "prior", "linear pool", "latest statement"
-MIN_FOR_BOOTSTRAP = 10
+MIN_QUESTIONS_FOR_BOOTSTRAP = 10  # an interval over fewer questions than this is not reported
 
 
 @dataclass(frozen=True)
@@ -37,6 +38,7 @@ class Forecasts:
     as_of: dt.date
     question: str
     monthly: dict[str, np.ndarray]
+    headline: dict  # the model's stored headline (median, intervals, checkpoints) for this run and question
 
 
 def _alone(session, priors, run, question, all_uids: list[str], keep: set[str]) -> np.ndarray:
@@ -54,8 +56,9 @@ def run_forecasts(session: Session, priors: Priors, run: ForecastRun, result: Fo
     the model: before an expert's first statement it is the prior with the hard observations.
     """
     monthly = {MODEL: np.array(json.loads(result.monthly)), PRIOR: np.array(json.loads(result.prior_monthly))}
+    head = json.loads(result.headline)
     if not baselines:
-        return Forecasts(run.id, run.kind, run.as_of, question, monthly)
+        return Forecasts(run.id, run.kind, run.as_of, question, monthly, head)
     data = build_dataset(session, priors, run.as_of, run.known_at, [question])
     q = data.questions.index(question)  # a linked question's statements are left out of every baseline
     own = [uid for uid, i in zip(data.stmt_uids, data.stmt_question) if i == q]
@@ -75,26 +78,26 @@ def run_forecasts(session: Session, priors: Priors, run: ForecastRun, result: Fo
         monthly[LATEST] = _alone(session, priors, run, question, data.stmt_uids, {latest.uid})
     else:
         monthly[LATEST] = alone
-    return Forecasts(run.id, run.kind, run.as_of, question, monthly)
+    return Forecasts(run.id, run.kind, run.as_of, question, monthly, head)
 
 
 def probability_before(monthly: np.ndarray, question: Question, checkpoint: dt.date) -> float:
-    """P(event before the checkpoint) from a distribution on the question's grid."""
+    """P(event before the checkpoint) from a distribution on the question's grid, always within [0, 1].
+
+    The mass before the checkpoint over the whole mass: stored distributions are rounded to 10 places and
+    exact ones sum to 1 only to rounding, so a plain sum can exceed 1 (1 + 1e-10 for a forecast all but
+    certain of an event that never came), and the log score of its complement was then NaN.
+    """
     months_before = checkpoint.year * 12 + checkpoint.month - 1 - parse_month(question.horizon_start)
-    return float(np.sum(monthly[: min(max(months_before, 0), len(monthly) - 1)]))  # never the beyond bin
+    k = min(max(months_before, 0), len(monthly) - 1)  # never the beyond bin
+    head, tail = float(np.sum(monthly[:k])), float(np.sum(monthly[k:]))
+    return min(max(head / (head + tail), 0.0), 1.0) if head + tail > 0 else 0.0
 
 
 def scored_window(session: Session, question: Question) -> tuple[dt.date, dt.date]:
     """The as-of dates whose forecasts count for a question: from its horizon start until its outcome is known."""
-    from ..inference.dataset import known_on
-
     year, index = divmod(parse_month(question.horizon_start), 12)
-    end_year, end_index = divmod(parse_month(question.horizon_end) + 1, 12)
-    last = dt.date(end_year, end_index + 1, 1) - dt.timedelta(days=1)
-    events = session.exec(select(Observation).where(Observation.question_id == question.id,
-                                                    Observation.kind == "event", Observation.retracted_at.is_(None)))
-    known = [known_on(o.observed_on, o.date_precision) for o in events]
-    return dt.date(year, index + 1, 1), min([last, *[k - dt.timedelta(days=1) for k in known]])
+    return dt.date(year, index + 1, 1), last_day_before_outcome(session, question)
 
 
 def _speakers(session: Session, question: Question) -> list[str]:
@@ -179,8 +182,17 @@ def time_averaged(rows: list[dict]) -> dict[str, dict[str, float]]:
     return per
 
 
+def question_of(key: str) -> str:
+    """The question of a ``time_averaged`` key ("SLUG before YYYY-MM-DD"; slugs hold no spaces)."""
+    return key.split(" before ", 1)[0]
+
+
 def comparison(per_checkpoint: dict[str, dict[str, float]]) -> list[dict]:
-    """Model versus each baseline on the time-averaged Brier score, paired over checkpoints."""
+    """Model versus each baseline on the time-averaged Brier score, paired over checkpoints.
+
+    The 90% interval is a cluster bootstrap that resamples questions, each with all its checkpoints (they are
+    forecast by the same runs and move together); it is given from MIN_QUESTIONS_FOR_BOOTSTRAP questions on.
+    """
     model = per_checkpoint.get(MODEL, {})
     keys = sorted(model)
     out = []
@@ -189,10 +201,12 @@ def comparison(per_checkpoint: dict[str, dict[str, float]]) -> list[dict]:
         if name == MODEL or not shared:
             continue
         a, b = np.array([model[k] for k in shared]), np.array([scores[k] for k in shared])
-        row = {"baseline": name, "checkpoints": len(shared), "model": float(a.mean()), "baseline_score": float(b.mean()),
-               "difference": float((a - b).mean()), "model_better": bool(a.mean() < b.mean()), "interval": None}
-        if len(shared) >= MIN_FOR_BOOTSTRAP:
-            _, low, high = bootstrap_difference(a, b)
+        questions = [question_of(k) for k in shared]
+        row = {"baseline": name, "checkpoints": len(shared), "questions": len(set(questions)),
+               "model": float(a.mean()), "baseline_score": float(b.mean()), "difference": float((a - b).mean()),
+               "model_better": bool(a.mean() < b.mean()), "interval": None}
+        if row["questions"] >= MIN_QUESTIONS_FOR_BOOTSTRAP:
+            _, low, high = bootstrap_difference(a, b, clusters=questions)
             row["interval"] = [low, high]
         out.append(row)
     return out

@@ -43,13 +43,18 @@ def time_average(starts: list, values: list[float], end) -> float:
     return float(np.dot(days, values) / days.sum())
 
 
+def _bin_index(p: np.ndarray, bins: int) -> np.ndarray:
+    """Equal-width probability bins, the last one closed: [0, 1/bins), ..., [1 - 1/bins, 1]."""
+    return np.minimum((p * bins).astype(int), bins - 1)
+
+
 def reliability_diagram(p: np.ndarray, y: np.ndarray, bins: int = 10) -> list[dict]:
     """Per probability bin: count, mean forecast, observed frequency, and the 5-95% consistency band
     (the observed frequencies a calibrated forecaster would produce, binomial at the mean forecast)."""
     from scipy import stats
 
     p, y = np.asarray(p, dtype=float), np.asarray(y, dtype=float)
-    index = np.minimum((p * bins).astype(int), bins - 1)
+    index = _bin_index(p, bins)
     rows = []
     for b in range(bins):
         mask = index == b
@@ -63,28 +68,75 @@ def reliability_diagram(p: np.ndarray, y: np.ndarray, bins: int = 10) -> list[di
     return rows
 
 
-def murphy(p: np.ndarray, y: np.ndarray) -> dict[str, float]:
-    """Murphy's decomposition of the Brier score over the distinct forecast values:
-    Brier = reliability - resolution + uncertainty (exact when grouped by distinct values)."""
+def murphy(p: np.ndarray, y: np.ndarray, bins: int = 10) -> dict[str, float]:
+    """The Brier score decomposed over ``bins`` equal-width probability bins, with the two within-bin terms of
+    Stephenson, Coelho and Jolliffe (2008, Weather and Forecasting 23(4)), so that it is exact:
+
+        Brier = reliability - resolution + uncertainty + within-bin variance - within-bin covariance
+
+    reliability = sum_k n_k (mean forecast_k - observed frequency_k)^2 / n; resolution = sum_k n_k (observed
+    frequency_k - base rate)^2 / n; uncertainty = base rate (1 - base rate); within-bin variance = sum over
+    forecasts of (f - mean forecast of its bin)^2 / n; within-bin covariance = 2 sum (f - mean forecast of its
+    bin)(o - observed frequency of its bin) / n.
+    """
     p, y = np.asarray(p, dtype=float), np.asarray(y, dtype=float)
-    base = y.mean()
-    values, groups = np.unique(p, return_inverse=True)
-    counts = np.bincount(groups)
-    observed = np.bincount(groups, weights=y) / counts
-    n = len(p)
+    index = _bin_index(p, bins)
+    counts = np.bincount(index, minlength=bins)
+    used = counts > 0
+    forecast = np.bincount(index, weights=p, minlength=bins)[used] / counts[used]
+    observed = np.bincount(index, weights=y, minlength=bins)[used] / counts[used]
+    full_forecast, full_observed = np.zeros(bins), np.zeros(bins)
+    full_forecast[used], full_observed[used] = forecast, observed
+    spread, hit = p - full_forecast[index], y - full_observed[index]
+    n, base = len(p), y.mean()
     return {
         "brier": float(brier(p, y).mean()),
-        "reliability": float(np.sum(counts * (values - observed) ** 2) / n),
-        "resolution": float(np.sum(counts * (observed - base) ** 2) / n),
+        "reliability": float(np.sum(counts[used] * (forecast - observed) ** 2) / n),
+        "resolution": float(np.sum(counts[used] * (observed - base) ** 2) / n),
         "uncertainty": float(base * (1 - base)),
+        "within_bin_variance": float(np.sum(spread ** 2) / n),
+        "within_bin_covariance": float(2 * np.sum(spread * hit) / n),
+        "bins": bins,
     }
 
 
-def bootstrap_difference(a: np.ndarray, b: np.ndarray, draws: int = 4000, seed: int = 0,
+def cluster_draws(clusters: int, draws: int = 4000, seed: int = 0) -> np.ndarray:
+    """``[draws, clusters]`` indices of whole clusters (questions) drawn with replacement, one row per replicate."""
+    return np.random.default_rng(seed).integers(0, clusters, size=(draws, clusters))
+
+
+def percentile_interval(samples: np.ndarray, level: float = 0.9) -> tuple[float, float]:
+    """The central ``level`` interval of bootstrap replicates."""
+    low, high = np.quantile(np.asarray(samples, dtype=float), [(1 - level) / 2, (1 + level) / 2])
+    return float(low), float(high)
+
+
+def cluster_bootstrap(values: np.ndarray, clusters=None, draws: int = 4000, seed: int = 0,
+                      level: float = 0.9) -> tuple[float, float, float]:
+    """Mean of ``values`` and its bootstrap ``level`` interval, resampling whole clusters (``clusters[i]`` names
+    the cluster of ``values[i]``, e.g. its question; default: each value its own cluster).
+
+    Each replicate is the mean over every value of the clusters drawn, so values of one cluster (the checkpoints
+    or as-of dates of one question, which move together) are never counted as independent observations.
+    """
+    values = np.asarray(values, dtype=float)
+    labels = np.arange(len(values)) if clusters is None else np.unique(np.asarray(clusters), return_inverse=True)[1]
+    k = int(labels.max()) + 1
+    sums, counts = np.bincount(labels, weights=values, minlength=k), np.bincount(labels, minlength=k)
+    picks = cluster_draws(k, draws, seed)
+    low, high = percentile_interval(sums[picks].sum(axis=1) / counts[picks].sum(axis=1), level)
+    return float(values.mean()), low, high
+
+
+def bootstrap_difference(a: np.ndarray, b: np.ndarray, clusters=None, draws: int = 4000, seed: int = 0,
                          level: float = 0.9) -> tuple[float, float, float]:
-    """Mean of ``a - b`` (paired) and its bootstrap ``level`` interval."""
-    diff = np.asarray(a, dtype=float) - np.asarray(b, dtype=float)
-    rng = np.random.default_rng(seed)
-    samples = diff[rng.integers(0, len(diff), size=(draws, len(diff)))].mean(axis=1)
-    low, high = np.quantile(samples, [(1 - level) / 2, (1 + level) / 2])
-    return float(diff.mean()), float(low), float(high)
+    """Mean of ``a - b`` (paired) and its bootstrap ``level`` interval, resampling ``clusters`` (default: pairs)."""
+    return cluster_bootstrap(np.asarray(a, dtype=float) - np.asarray(b, dtype=float), clusters, draws, seed, level)
+
+
+def murphy_text(m: dict) -> str:
+    """One line: the decomposition `murphy` returned, its terms in the order they add up."""
+    return (f"Brier {m['brier']:.4f} = reliability {m['reliability']:.4f} - resolution {m['resolution']:.4f} "
+            f"+ uncertainty {m['uncertainty']:.4f} + within-bin variance {m['within_bin_variance']:.4f} "
+            f"- within-bin covariance {m['within_bin_covariance']:.4f} ({m['bins']} probability bins; "
+            "Stephenson, Coelho and Jolliffe 2008)")

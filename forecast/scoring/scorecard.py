@@ -11,37 +11,47 @@ from ..basics.months import date_month, parse_month
 from ..domain.priors import Priors
 from ..domain.questions import require_scope
 from ..inference.dataset import build_dataset
-from ..store.tables import ForecastResult, ForecastRun, Observation, Question
-from .calibration import MODEL, all_forecasts, checkpoint_scores, comparison, date_scores, time_averaged
+from ..store.tables import ForecastRun, Observation, Question
+from .calibration import MODEL, Forecasts, all_forecasts, checkpoint_scores, comparison, date_scores, time_averaged
 from .resolution import date_outcome
 from .rules import murphy, reliability_diagram
 from .track import BORNE_OUT, FALSIFIED, OPEN, statuses
 
+CALIBRATION_BINS = 10  # the reliability diagram's bins, and the Murphy decomposition's
 
-def _by_forecaster(rows: list[dict]) -> list[dict]:
+
+def _by_forecaster(rows: list[dict], dates: list[dict]) -> list[dict]:
+    """Per forecaster: checkpoint forecasts scored, mean Brier and log score; resolved dates scored and mean RPS."""
     out = []
-    for name in sorted({r["forecaster"] for r in rows}):
+    for name in sorted({r["forecaster"] for r in rows} | {d["forecaster"] for d in dates}):
         mine = [r for r in rows if r["forecaster"] == name]
-        out.append({"forecaster": name, "n": len(mine), "brier": float(np.mean([r["brier"] for r in mine])),
-                    "log": float(np.mean([r["log"] for r in mine]))})
+        ranked = [d["rps"] for d in dates if d["forecaster"] == name]
+        out.append({"forecaster": name, "n": len(mine),
+                    "brier": float(np.mean([r["brier"] for r in mine])) if mine else None,
+                    "log": float(np.mean([r["log"] for r in mine])) if mine else None,
+                    "dates": len(ranked), "rps": float(np.mean(ranked)) if ranked else None})
     return out
 
 
-def coverage(session: Session, slugs: set[str] | None = None) -> dict[str, dict[str, int]]:
-    """How often the model's 50% and 80% intervals contained the date, or were consistent with what is known."""
+def coverage(session: Session, forecasts: list[Forecasts]) -> dict[str, dict[str, int]]:
+    """How often the model's 50% and 80% intervals contained the date, or were consistent with what is known.
+
+    Only the scored runs count (``forecasts``: those within each question's scored window, see
+    `scored_window`), not runs made after the outcome was known.
+    """
     counts = {level: {"contained": 0, "missed": 0, "undetermined": 0} for level in ("50%", "80%")}
-    questions = {q.id: q for q in session.exec(select(Question).where(Question.status != "annulled"))
-                 if slugs is None or q.slug in slugs}
-    for result in session.exec(select(ForecastResult)):
-        q = questions.get(result.question_id)
-        if q is None:
-            continue
+    questions = {q.slug: q for q in session.exec(select(Question))}
+    known: dict[str, tuple[int | None, int | None]] = {}
+    for f in forecasts:
+        q = questions[f.question]
         start, n = parse_month(q.horizon_start), parse_month(q.horizon_end) - parse_month(q.horizon_start) + 1
-        truth = date_outcome(session, q)
-        still = [date_month(o.observed_on) - start for o in session.exec(select(Observation).where(
-            Observation.question_id == q.id, Observation.kind == "event-not-yet", Observation.retracted_at.is_(None)))]
-        known_after = max(still, default=None)
-        for level, (low, high) in json.loads(result.headline)["intervals"].items():
+        if f.question not in known:
+            still = [date_month(o.observed_on) - start for o in session.exec(select(Observation).where(
+                Observation.question_id == q.id, Observation.kind == "event-not-yet",
+                Observation.retracted_at.is_(None)))]
+            known[f.question] = (date_outcome(session, q), max(still, default=None))
+        truth, known_after = known[f.question]
+        for level, (low, high) in f.headline["intervals"].items():
             if level not in counts:
                 continue
             low_i = n if not low[0].isdigit() else parse_month(low) - start
@@ -92,14 +102,14 @@ def scorecard(session: Session, priors: Priors, question: str | None = None, bas
     pits = [d["pit"] for d in dates if d["forecaster"] == MODEL]
     return {
         "checkpoint_scores": rows,
-        "by_forecaster": _by_forecaster(rows),
+        "by_forecaster": _by_forecaster(rows, dates),
         "time_averaged": {name: {"mean": float(np.mean(list(v.values()))), "checkpoints": v}
                           for name, v in per_checkpoint.items()},
         "comparison": comparison(per_checkpoint),
-        "reliability_diagram": reliability_diagram(p, y) if len(p) else [],
-        "murphy": murphy(p, y) if len(p) else None,
+        "reliability_diagram": reliability_diagram(p, y, bins=CALIBRATION_BINS) if len(p) else [],
+        "murphy": murphy(p, y, bins=CALIBRATION_BINS) if len(p) else None,
         "date_scores": dates,
         "pit_histogram": np.histogram(pits, bins=5, range=(0, 1))[0].tolist(),
-        "coverage": coverage(session, slugs),
+        "coverage": coverage(session, forecasts),
         "experts": expert_records(session, priors, slugs),
     }

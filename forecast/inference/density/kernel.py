@@ -24,16 +24,6 @@ NEG_INF = -np.inf
 
 
 @njit(cache=True)
-def _lae(a: float, b: float) -> float:
-    """log(exp(a) + exp(b)), -inf when both are."""
-    if a == NEG_INF:
-        return b
-    if b == NEG_INF:
-        return a
-    return max(a, b) + np.log1p(np.exp(-abs(a - b)))
-
-
-@njit(cache=True)
 def _lae_share(a: float, b: float):
     """(log(exp(a) + exp(b)), exp(a) / (exp(a) + exp(b))); (-inf, 0) when both are -inf."""
     if a == NEG_INF:
@@ -103,24 +93,35 @@ def _lse_into(row, d_row) -> float:
 
 
 @njit(cache=True)
-def _earlier(row):
-    """[k]: log of the sum of exp(row[t]) over t < k, for k up to the last bin (the beyond bin excluded)."""
+def _earlier(row, new, old):
+    """[k]: log of the sum of exp(row[t]) over t < k, for k up to the last bin (the beyond bin excluded).
+
+    Fills each step's shares for :func:`_earlier_backward`: ``new[k]`` = exp(row[k - 1] - out[k]) (the newest
+    term's share) and ``old[k]`` = exp(out[k - 1] - out[k]) = 1 - new[k], both without cancellation.
+    """
     out = np.full(row.size, NEG_INF)
+    new[0] = old[0] = 0.0
     for k in range(1, row.size):
-        out[k] = _lae(out[k - 1], row[k - 1])
+        a, b = row[k - 1], out[k - 1]
+        if a == NEG_INF and b == NEG_INF:
+            new[k] = old[k] = 0.0
+            continue
+        e = np.exp(-abs(a - b))
+        out[k] = max(a, b) + np.log1p(e)
+        larger, smaller = 1.0 / (1.0 + e), e / (1.0 + e)
+        new[k], old[k] = (larger, smaller) if a >= b else (smaller, larger)
     return out
 
 
 @njit(cache=True)
-def _earlier_backward(row, earlier, d_earlier, d_row) -> None:
-    """Adds to ``d_row`` the gradient of sum_k d_earlier[k] x earlier[k], in log space (no overflow)."""
-    run = NEG_INF  # log sum over k > t of d_earlier[k] / exp(earlier[k])
-    for k in range(row.size - 1, 0, -1):
-        if d_earlier[k] > 0.0:
-            run = _lae(run, np.log(d_earlier[k]) - earlier[k])
-        t = k - 1
-        if run > NEG_INF and row[t] > NEG_INF:
-            d_row[t] += np.exp(row[t] + run)
+def _earlier_backward(new, old, d_earlier, d_row) -> None:
+    """Adds to ``d_row`` the gradient of sum_k d_earlier[k] x earlier[k]: d_row[t] gets sum over k > t of
+    d_earlier[k] exp(row[t] - earlier[k]) = new[t + 1] x (d_earlier[t + 1] + old[t + 2] (d_earlier[t + 2] + ...)),
+    from the shares :func:`_earlier` kept (each factor at most 1: no overflow, and no logarithm or exponential)."""
+    run = 0.0  # sum over k >= m of d_earlier[k] x exp(earlier[m] - earlier[k])
+    for m in range(new.size - 1, 0, -1):
+        run = d_earlier[m] + (old[m + 1] * run if m + 1 < new.size else 0.0)
+        d_row[m - 1] += new[m] * run
 
 
 @njit(cache=True)
@@ -135,10 +136,11 @@ def _star(b, joint, ls, ev, deps, cuts, d_joint, d_ls, d_ev) -> float:
     last = bins - 1
     earlier = np.empty((deps.size, bins))
     share = np.empty((deps.size, bins))  # the share of a's months before T_b in a's term
+    new, old = np.empty((deps.size, bins)), np.empty((deps.size, bins))
     total = joint[b].copy()
     for m in range(deps.size):
         a = deps[m]
-        earlier[m] = _earlier(joint[a])
+        earlier[m] = _earlier(joint[a], new[m], old[m])
         for i in range(bins):
             c = cuts[m, i]
             term, share[m, i] = _lae_share(earlier[m, c], ls[a, c] + ev[a, last])
@@ -156,7 +158,7 @@ def _star(b, joint, ls, ev, deps, cuts, d_joint, d_ls, d_ev) -> float:
                 through_survival = weights[i] * (1.0 - share[m, i])
                 d_ls[a, c] += through_survival
                 d_ev[a, last] += through_survival
-        _earlier_backward(joint[a], earlier[m], d_earlier, d_joint[a])
+        _earlier_backward(new[m], old[m], d_earlier, d_joint[a])
     return log_z
 
 
