@@ -206,3 +206,17 @@ def test_annulled_question_is_left_out(tmp_path) -> None:
     world.observe("q", "annulled", "2025-01-01")
     assert world.dataset("2026-01-01").questions == ["other"]
     assert world.dataset("2024-12-31").questions == ["other", "q"]
+
+
+def test_the_bind_probability_is_part_of_the_config_hash(tmp_path) -> None:
+    from dataclasses import replace
+
+    from forecast.inference.model import config_hash
+
+    world = World(tmp_path)
+    world.question("q", bind=0.9)
+    data, priors = world.dataset("2025-01-01"), world.priors
+    spec = priors.questions["q"]
+    other = replace(priors, questions={"q": replace(spec, notice={**spec.notice, "bind_probability": 0.8})})
+    assert config_hash(data, priors) != config_hash(data, other)
+    assert config_hash(data, priors) == config_hash(data, replace(priors, questions={"q": replace(spec)}))
