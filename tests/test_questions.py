@@ -167,20 +167,22 @@ def test_a_question_without_notice_rule_and_a_binary_one(run, tmp_path: Path) ->
 
 def test_a_question_stored_before_bind_probability_reads_with_the_default(run, tmp_path: Path, db_path: Path) -> None:
     """A store from before revocable notices: its notice rule has no bind_probability. It reads with the bundled
-    recipe's value, and re-adding the same file changes nothing."""
+    recipe's value, and adding the same file again changes nothing."""
     import sqlite3
+    import tomllib
 
     from forecast.domain.priors import DEFAULT_BIND_PROBABILITY
-    from forecast.domain.questions import store_priors
+    from forecast.domain.questions import add_question, store_priors
     from forecast.store import open_store
 
     path = question_file(tmp_path)
+    assert run(*EMPTY).exit_code == 0
     assert run("question", "add", str(path)).exit_code == 0
     with sqlite3.connect(db_path) as conn:
         (text,) = conn.execute("SELECT definition FROM question WHERE slug = 'ruritania-exit'").fetchone()
         old = json.loads(text)
         del old["spec"]["notice"]["bind_probability"]
         conn.execute("UPDATE question SET definition = ? WHERE slug = 'ruritania-exit'", (json.dumps(old),))
-    with open_store(run.db).session() as session:
+    with open_store(run.db).session() as session:  # the domain API: the CLI would refuse the edited (unsealed) row
         assert store_priors(session).questions["ruritania-exit"].notice["bind_probability"] == DEFAULT_BIND_PROBABILITY
-    assert run("question", "add", str(path)).output == "Question ruritania-exit is unchanged (version 1).\n"
+        assert add_question(session, tomllib.loads(path.read_text()), str(path))[1] == "unchanged"
