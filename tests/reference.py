@@ -44,6 +44,20 @@ def reference_likelihood(n: int, statements: list[tuple[int, int, float, float]]
     return likelihood
 
 
+def reference_notice(prior: np.ndarray, given: int, first: int, until: int, lag: float, compliance: float,
+                     bind: float) -> np.ndarray:
+    """A pending notice's likelihood over n months + beyond (``prior`` has n + 1 bins), as the mixture written out.
+
+    Binds (probability ``bind``): nothing before ``first``, then exp(-(t - first) / lag). Revoked: nothing before
+    ``given``, 1 - compliance before ``until``, then 1. Each branch is divided by its prior mass, so that the
+    notice binds with probability ``bind`` before any other evidence.
+    """
+    n = len(prior) - 1
+    binds = np.array([math.exp(-(min(t, n) - first) / lag) if t >= first else 0.0 for t in range(n + 1)])
+    revoked = np.array([0.0 if t < given else (1 - compliance if t < until else 1.0) for t in range(n + 1)])
+    return bind * binds / float(prior @ binds) + (1 - bind) * revoked / float(prior @ revoked)
+
+
 def affiliation_share(k: int) -> float:
     """E[1 / (1 + (k - 1) rho)] for rho ~ Beta with the priors' mean and sd, by adaptive quadrature."""
     from scipy import integrate, stats

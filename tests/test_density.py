@@ -38,6 +38,7 @@ def _world(root, shape: str) -> tuple:
         world.say("c", "Ann", "by 2025", on="2024-06-01")
         world.observe("c", "event-not-yet", on="2024-09-30")
     world.observe("a", "event-not-yet", on="2024-08-15")
+    world.observe("a", "notice-given", on="2024-02-10")  # pending, revocable: a mixture in constant_log
     return world.dataset("2024-10-01"), world.priors
 
 

@@ -57,6 +57,15 @@ EDITS = [
     ("questions/russia-iss-withdrawal.toml", 'kind = "date"', 'kind = "when"', "kind 'when' is not supported"),
     ("questions/russia-iss-withdrawal.toml", "months = { value = 12,", "monhts = { value = 12,", r"\[notice\]: unknown key 'monhts'"),
     ("questions/russia-iss-withdrawal.toml", 'tags = ["space", "iss"]', 'tags = "space"', "tags must be list"),
+    ("questions/russia-iss-withdrawal.toml", "months = { value = 12,",
+     'bind_probability = { value = 1.5, why = "x" }\nmonths = { value = 12,',
+     r"\[notice\].bind_probability: value 1.5 is outside \[0.01, 1.0\]"),
+    ("questions/russia-iss-withdrawal.toml", "months = { value = 12,", 'bind_probability = 0.8\nmonths = { value = 12,',
+     r"\[notice\].bind_probability: write numbers as"),
+    ("recipes.toml", "bind_probability = { value = 0.9,", "bind_probabilty = { value = 0.9,",
+     r"\[recipe.announced-exit.notice\]: unknown key 'bind_probabilty'"),
+    ("recipes.toml", "bind_probability = { value = 0.9,", "bind_probability = { value = 0.0,",
+     r"\[recipe.announced-exit.notice\].bind_probability: value 0.0 is outside \[0.01, 1.0\]"),
 ]
 
 
@@ -90,3 +99,29 @@ def test_reliability_priors_stored_before_the_dependence_table_read_with_its_def
     bundled = parse_reliability(raw, "bundled").dependence
     raw.pop("dependence")
     assert parse_reliability(raw, "old store").dependence == bundled
+
+
+def test_bind_probability_comes_from_the_recipe_and_a_question_file_overrides_it(priors_copy: Path) -> None:
+    import tomllib
+
+    from forecast.domain.priors import DEFAULT_BIND_PROBABILITY
+
+    recipe = tomllib.loads((data_dir("priors") / "recipes.toml").read_text())["recipe"]["announced-exit"]["notice"]
+    assert recipe["bind_probability"]["value"] == DEFAULT_BIND_PROBABILITY  # the default for what has no table
+    assert load_priors(priors_copy).questions["russia-iss-withdrawal"].notice["bind_probability"] == DEFAULT_BIND_PROBABILITY
+    path = priors_copy / "questions" / "russia-iss-withdrawal.toml"
+    path.write_text(path.read_text().replace("months = { value = 12,",
+                                             'bind_probability = { value = 0.6, why = "x" }\nmonths = { value = 12,', 1))
+    assert load_priors(priors_copy).questions["russia-iss-withdrawal"].notice["bind_probability"] == 0.6
+
+
+def test_a_notice_rule_stored_before_bind_probability_reads_with_the_default() -> None:
+    from dataclasses import asdict
+
+    from forecast.domain.priors import DEFAULT_BIND_PROBABILITY, question_definition, spec_from_definition
+
+    spec = load_priors(data_dir("priors")).questions["russia-iss-withdrawal"]
+    stored = question_definition(spec)
+    stored["notice"] = {k: v for k, v in stored["notice"].items() if k != "bind_probability"}
+    read = spec_from_definition({**stored, "source": spec.source})
+    assert read == spec and asdict(read)["notice"]["bind_probability"] == DEFAULT_BIND_PROBABILITY

@@ -133,14 +133,17 @@ def test_notice_given_revoked_and_extended(run, tmp_path: Path) -> None:
     assert run("question", "add", str(question_file(tmp_path))).exit_code == 0
     observe = ["log", "observation", "--no-update", "--question", "ruritania-exit", "--source", "s", "--kind"]
     assert run(*observe, "notice-given", "--date", "2018-05-10").exit_code == 0
+    # 24 months after 2018-05: 2020-05 is bin 28. Before it (from the as-of month 2019-12, bin 23) only a notice
+    # revoked (1 - 0.9, the recipe's bind probability) and an exit without notice (1 - 0.9 compliance): 0.0009.
     notice = _monthly(run, "ruritania-exit")
-    assert sum(notice[: 28]) == 0 and notice[28] > 0  # 24 months after 2018-05: 2020-05 is bin 28
+    assert sum(notice[:23]) == 0 and 0 < sum(notice[23:28]) < 0.002 and notice[28] > 0.5
     assert run(*observe, "notice-extended", "--date", "2019-06-01", "--effective", "2020-10-31").exit_code == 0
     extended = _monthly(run, "ruritania-exit")
-    assert sum(extended[: 33]) == 0 and extended[33] > 0  # 2020-10 is bin 33
+    assert sum(extended[:23]) == 0 and 0 < sum(extended[23:33]) < 0.02 and extended[33] > 0.5  # 2020-10 is bin 33
     assert run(*observe, "notice-revoked", "--date", "2019-09-01").exit_code == 0
     revoked = _monthly(run, "ruritania-exit")
     assert sum(revoked[:23]) == 0 and revoked[24] > 0  # public event: nothing before the as-of month 2019-12
+    assert max(revoked[28], revoked[33]) < 0.01  # a logged revocation: the notice no longer binds at all
 
 
 def test_a_question_without_notice_rule_and_a_binary_one(run, tmp_path: Path) -> None:
@@ -160,3 +163,26 @@ def test_a_question_without_notice_rule_and_a_binary_one(run, tmp_path: Path) ->
     with open_store(run.db).session() as session:
         assert checkpoints(question_by_slug(session, "deal-by-2021")) == [dt.date(2021, 1, 1)]
         assert len(checkpoints(question_by_slug(session, "summit-held"))) == 6
+
+
+def test_a_question_stored_before_bind_probability_reads_with_the_default(run, tmp_path: Path, db_path: Path) -> None:
+    """A store from before revocable notices: its notice rule has no bind_probability. It reads with the bundled
+    recipe's value, and adding the same file again changes nothing."""
+    import sqlite3
+    import tomllib
+
+    from forecast.domain.priors import DEFAULT_BIND_PROBABILITY
+    from forecast.domain.questions import add_question, store_priors
+    from forecast.store import open_store
+
+    path = question_file(tmp_path)
+    assert run(*EMPTY).exit_code == 0
+    assert run("question", "add", str(path)).exit_code == 0
+    with sqlite3.connect(db_path) as conn:
+        (text,) = conn.execute("SELECT definition FROM question WHERE slug = 'ruritania-exit'").fetchone()
+        old = json.loads(text)
+        del old["spec"]["notice"]["bind_probability"]
+        conn.execute("UPDATE question SET definition = ? WHERE slug = 'ruritania-exit'", (json.dumps(old),))
+    with open_store(run.db).session() as session:  # the domain API: the CLI would refuse the edited (unsealed) row
+        assert store_priors(session).questions["ruritania-exit"].notice["bind_probability"] == DEFAULT_BIND_PROBABILITY
+        assert add_question(session, tomllib.loads(path.read_text()), str(path))[1] == "unchanged"

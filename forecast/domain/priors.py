@@ -49,7 +49,13 @@ _NOTICE = {
     "compliance_mean": (0.01, 0.99),
     "months": (0, 120),
     "lag_after_notice_months": (0.1, 120.0),
+    "bind_probability": (0.01, 1.0),
 }
+# The bundled recipe's bind probability (a test keeps them equal), for what has no notice table of its own: a
+# recipe file or a question stored before the key existed, and a stated effective date on a question without a
+# notice rule.
+DEFAULT_BIND_PROBABILITY = 0.9
+_NOTICE_DEFAULTS = {"bind_probability": {"value": DEFAULT_BIND_PROBABILITY, "why": "default"}}
 _QUESTION = ("slug", "title", "kind", "horizon_start", "horizon_end", "criteria")
 _QUESTION_OPTIONAL = {"event": str, "tags": list, "trigger": str, "public_event": bool, "precluded_by": str}
 _SLUG_RE = re.compile(r"^[a-z0-9][a-z0-9-]{0,79}$")
@@ -196,7 +202,8 @@ def _notice(data: dict[str, Any], where: str, recipe: dict[str, Any]) -> dict[st
     else:
         return None
     earliest = table.pop("earliest", None)
-    notice: dict[str, Any] = _numbers(table, _NOTICE, f"{where}: [{key}]", recipe.get("notice", {}))
+    defaults = _NOTICE_DEFAULTS | recipe.get("notice", {})
+    notice: dict[str, Any] = _numbers(table, _NOTICE, f"{where}: [{key}]", defaults)
     if earliest is not None:
         try:
             parse_month(str(earliest))
@@ -232,8 +239,12 @@ def question_definition(spec: QuestionSpec) -> dict[str, Any]:
 
 
 def spec_from_definition(definition: dict[str, Any]) -> QuestionSpec:
-    """The spec stored with a question (see :func:`question_definition`)."""
-    return QuestionSpec(**{**definition, "tags": tuple(definition.get("tags", ()))})
+    """The spec stored with a question (see :func:`question_definition`); a notice rule stored before
+    ``bind_probability`` existed takes the bundled recipe's value."""
+    notice = definition.get("notice")
+    if notice is not None and "bind_probability" not in notice:
+        notice = {**notice, "bind_probability": DEFAULT_BIND_PROBABILITY}
+    return QuestionSpec(**{**definition, "notice": notice, "tags": tuple(definition.get("tags", ()))})
 
 
 def load_question(path: Path) -> QuestionSpec:
@@ -256,7 +267,19 @@ def load_recipes(path: Path | None = None) -> dict[str, dict]:
         raise PriorError(f"{path or 'priors/recipes.toml'}: no [recipe.{DEFAULT_RECIPE}]")
     for name, recipe in recipes.items():
         _numbers(recipe.get("date_prior"), _DATE_PRIOR, f"recipes: [recipe.{name}.date_prior]")
+        _partial(recipe.get("notice", {}), _NOTICE, f"recipes: [recipe.{name}.notice]")
     return recipes
+
+
+def _partial(table: Any, spec: dict[str, tuple[float, float]], where: str) -> None:
+    """Check a table of defaults: known keys, each a number with its rationale and in range (none required)."""
+    if not isinstance(table, dict):
+        raise PriorError(f"{where}: expected a table")
+    unknown = sorted(set(table) - set(spec))
+    if unknown:
+        raise PriorError(f"{where}: unknown key {unknown[0]!r} (expected one of {', '.join(spec)})")
+    for key, entry in table.items():
+        _number(entry, spec[key], f"{where}.{key}")
 
 
 def load_reliability(path: Path) -> ReliabilityPriors:

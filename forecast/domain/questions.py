@@ -29,6 +29,7 @@ from .priors import (
     parse_question,
     parse_reliability,
     read_toml,
+    spec_from_definition,
 )
 
 EDITABLE = ("title", "criteria", "event", "tags", "trigger")
@@ -77,7 +78,7 @@ def _spec(question: Question) -> QuestionSpec | None:
     if question.definition is None:
         return None
     spec = json.loads(question.definition)["spec"]
-    return QuestionSpec(**{**spec, "tags": tuple(spec.get("tags", ())), "source": f"store: {question.slug}"})
+    return spec_from_definition({**spec, "source": f"store: {question.slug}"})
 
 
 def _forecast_fields(spec: QuestionSpec) -> dict[str, Any]:

@@ -8,58 +8,20 @@ exactly from their two prior marginals.
 
 from __future__ import annotations
 
-from functools import lru_cache
-
 import numpy as np
 
 from ..domain.priors import Priors
 from .dataset import Dataset
+from .hazard import _log_prior_marginal
 from .parameters import PriorArrays
 from .preemption import NumpyOps, by_precluder, links, star
 from .summary import headline, on_grid
-
-GRID_POINTS = 101
-GRID_WIDTH_SD = 5.0
-
-
-def log_prior_t(alpha: np.ndarray, beta: np.ndarray, n_months: int, bins: int) -> np.ndarray:
-    """log P(T = bin) for hazard parameters of any shape ``S``: returns ``S + (bins,)``."""
-    years = np.arange(bins) / 12.0
-    months = np.arange(bins) < n_months
-    logit_h = alpha[..., None] + beta[..., None] * years
-    log_survive_year = -np.logaddexp(0.0, logit_h)
-    log_survive = np.where(months, log_survive_year / 12.0, 0.0)
-    log_hazard = np.log(-np.expm1(log_survive_year / 12.0))
-    before = np.cumsum(log_survive, axis=-1) - log_survive
-    log_p = np.where(months, log_hazard + before, -np.inf)
-    log_p[..., -1] = log_survive.sum(axis=-1)
-    return log_p
-
-
-def _grid(mu: float, sd: float) -> tuple[np.ndarray, np.ndarray]:
-    """Quadrature nodes over +-5 sd and their log weights under Normal(mu, sd)."""
-    nodes = np.linspace(mu - GRID_WIDTH_SD * sd, mu + GRID_WIDTH_SD * sd, GRID_POINTS)
-    return nodes, -0.5 * ((nodes - mu) / sd) ** 2
 
 
 def log_prior_marginal(arrays: PriorArrays, q: int, n_months: int, bins: int) -> np.ndarray:
     """log P(T = bin) under question q's hazard prior, the hazard parameters integrated out by quadrature."""
     prior = (float(arrays.hazard_mu[q]), float(arrays.hazard_sd[q]), float(arrays.trend_mu[q]), float(arrays.trend_sd[q]))
     return _log_prior_marginal(*prior, n_months, bins)
-
-
-@lru_cache(maxsize=64)
-def _log_prior_marginal(hazard_mu: float, hazard_sd: float, trend_mu: float, trend_sd: float, n_months: int,
-                        bins: int) -> np.ndarray:
-    """:func:`log_prior_marginal` by value, kept: scoring asks for the same prior once per run and baseline
-    (the quadrature is 10,000 hazard curves; read-only, so no caller can change a kept result)."""
-    alpha, log_wa = _grid(hazard_mu, hazard_sd)
-    beta, log_wb = _grid(trend_mu, trend_sd)
-    log_w = (log_wa[:, None] + log_wb[None, :]).reshape(-1)
-    log_p = log_prior_t(alpha[:, None], beta[None, :], n_months, bins).reshape(-1, bins)
-    marginal = NumpyOps.lse(log_p + log_w[:, None], 0) - NumpyOps.lse(log_w, 0)
-    marginal.flags.writeable = False
-    return marginal
 
 
 def log_evidence(data: Dataset, priors: Priors, reliability: np.ndarray | None = None) -> np.ndarray:

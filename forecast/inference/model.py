@@ -17,13 +17,13 @@ from functools import partial
 import numpy as np
 
 from ..basics.progress import SILENT, Progress
-from ..domain.priors import Priors
+from ..domain.priors import DEFAULT_BIND_PROBABILITY, Priors
 from .dataset import Dataset
 from .draws import Draws
 from .parameters import PriorArrays, centred
 from .preemption import TensorOps, by_precluder, links, star
 
-MODEL_VERSION = "2"
+MODEL_VERSION = "3"  # 3: pending notices bind with a probability (inference/notices.py)
 
 
 @dataclass(frozen=True)
@@ -48,6 +48,7 @@ def config_hash(data: Dataset, priors: Priors, fixed_reliability: np.ndarray | N
         "reliability": asdict(priors.reliability),
         "fixed": None if fixed_reliability is None else np.round(fixed_reliability, 12).tolist(),
         "centred": centred(data),
+        "default_bind_probability": DEFAULT_BIND_PROBABILITY,  # for notices on questions without a notice rule
     }
     return hashlib.sha256(json.dumps(payload, sort_keys=True, default=str).encode()).hexdigest()[:16]
 
