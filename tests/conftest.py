@@ -18,6 +18,7 @@ or ``fitted``):
 
 from __future__ import annotations
 
+import datetime as dt
 import itertools
 import shutil
 import sqlite3
@@ -209,9 +210,9 @@ def assert_refused(result, message: str) -> None:
     assert result.stderr.count("\n") == 1 and "Traceback" not in result.stderr
 
 
-def store_exact_run(db: Path) -> None:
+def store_exact_run(db: Path, as_of: dt.date | None = None) -> None:
     """Store a run whose numbers come from the exact fast path instead of sampling (for tests about the
-    store, not the model): complete, converged, with prior-centre reliabilities."""
+    store, not the model): complete, converged, with prior-centre reliabilities; as of ``as_of`` (default today)."""
     import numpy as np
 
     from forecast.domain.questions import store_priors
@@ -225,7 +226,7 @@ def store_exact_run(db: Path) -> None:
     store = open_store(str(db))
     with store.reader() as session:
         priors = store_priors(session)
-        data = build_dataset(session, priors)
+        data = build_dataset(session, priors, as_of)
     monthly = exact_posterior(data, priors)
     centres = PriorArrays.from_priors(data, priors).prior_mean_reliability() if data.experts else []
     reliabilities = [{"expert": name, "kind": kind, "mean": float(r), "q05": float(r), "q95": float(r)}
