@@ -35,6 +35,10 @@ MARKUP = ("<script>alert(1)</script> <img src=https://x/y.png> [a](javascript:al
 SOURCE = "javascript:alert(1) [s](javascript:alert(2)) | https://example.org/ok_(1)"
 CONTROLS = f"first line\rsecond line {OSC8} {CSI}red \x9b31m c1"
 SHOWN = "first line second line x red  c1"  # what a table or report shows of it
+# Bidirectional embeddings, overrides and isolates; directional marks; zero-width characters.
+INVISIBLE = [*map(chr, range(0x202A, 0x202F)), *map(chr, range(0x2066, 0x206A)), "\u200e", "\u200f", "\u061c",
+             "\u200b", "\u200c", "\u200d", "\u2060", "\ufeff"]
+HIDDEN_QUOTE = f"reordered{''.join(INVISIBLE)} text"  # shown as "reordered text"
 EXECUTABLE = {"script", "img", "iframe", "object", "embed", "style", "link", "svg", "form", "input", "meta", "base"}
 
 
@@ -71,6 +75,8 @@ def hostile(tmp_path_factory):
     _legacy_rows(db)
     call("log", "statement", "--question", QUESTION, "--expert", EVIL, "--date", "2023-04-01", "--claim", "by 2027",
          "--quote", MARKUP, "--source", SOURCE, "--rationale", "| fake | row |", "--no-update")
+    call("log", "statement", "--question", QUESTION, "--expert", EVIL, "--date", "2023-04-02", "--claim", "by 2029",
+         "--quote", HIDDEN_QUOTE, "--source", "https://example.org/hidden", "--no-update")
     store_exact_run(db)
     report = call("report", QUESTION, "--out", str(root / "reports"))
     html_path = Path(re.search(r"Wrote (\S+\.html)", report.output).group(1))
@@ -153,6 +159,12 @@ def test_html_report_escapes_hostile_evidence(hostile) -> None:
     assert all(link.startswith("#glossary-") and link[1:] in ids for link in links if link.startswith("#"))
 
 
+def test_reports_show_no_bidi_or_zero_width_characters(hostile) -> None:
+    _, html, md, _ = hostile
+    assert not set(html) & set(INVISIBLE) and not set(md) & set(INVISIBLE)
+    assert "reordered text" in html and "reordered text" in md
+
+
 def test_report_draws_the_mathtext_name_literally(hostile) -> None:
     _, html, _, html_path = hostile
     svg = (html_path.parent / f"{html_path.stem}_files" / "experts.svg").read_text()
@@ -222,9 +234,6 @@ def test_error_messages_carry_no_raw_control_characters(run, seeded) -> None:
     _assert_terminal_safe(result.stderr)
 
 
-# Bidirectional embeddings, overrides and isolates; directional marks; zero-width characters.
-INVISIBLE = [*map(chr, range(0x202A, 0x202F)), *map(chr, range(0x2066, 0x206A)), "\u200e", "\u200f", "\u061c",
-             "\u200b", "\u200c", "\u200d", "\u2060", "\ufeff"]
 
 
 @pytest.mark.parametrize("char", INVISIBLE, ids=lambda char: f"U+{ord(char):04X}")
