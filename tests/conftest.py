@@ -18,6 +18,7 @@ or ``fitted``):
 
 from __future__ import annotations
 
+import datetime as dt
 import itertools
 import shutil
 import sqlite3

@@ -10,7 +10,6 @@ from forecast.domain.questions import question_by_slug, store_priors
 from forecast.inference.dataset import build_dataset
 from forecast.inference.exact import exact_posterior, log_evidence
 from forecast.inference.summary import on_grid
-from forecast.report.content import checkpoint_lines
 from forecast.report.influence import leave_one_out, statement_terms, summarise
 from forecast.runs.views import fixed_reliability
 from forecast.store import open_store
@@ -69,14 +68,3 @@ def test_one_pass_equals_refitting_without_each_item(seed_data) -> None:
     assert (base.median, base.low, base.high) == (whole.median, whole.low, whole.high)
     assert base.probability == pytest.approx(whole.probability, abs=1e-12)
     assert any(abs(base.probability - w.probability) > 1e-3 for w in without.values())
-
-
-def test_resolved_checkpoints_collapse_into_one_line() -> None:
-    result = {"headline": {"checkpoints": {"2023-01-01": 0.0, "2024-01-01": 0.0, "2025-01-01": 0.25},
-                           "not_within_horizon": 0.75},
-              "months": ["2022-12", "2023-12", "2024-12", "beyond"],
-              "cdf_bands": {"0.1": [0, 0, 0.1, 1], "0.9": [0, 0, 0.4, 1]}}
-    lines, resolved = checkpoint_lines(result, "It happens", {"2023-01-01": False, "2024-01-01": False})
-    assert lines == ["It happens before 2025-01-01: 25% (80% interval 10%-40%)",
-                     "It happens not within the horizon (by 2024-12): 75%"]
-    assert resolved == "Resolved checkpoints (before 2023-01-01, 2024-01-01): all NO."

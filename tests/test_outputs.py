@@ -35,6 +35,10 @@ MARKUP = ("<script>alert(1)</script> <img src=https://x/y.png> [a](javascript:al
 SOURCE = "javascript:alert(1) [s](javascript:alert(2)) | https://example.org/ok_(1)"
 CONTROLS = f"first line\rsecond line {OSC8} {CSI}red \x9b31m c1"
 SHOWN = "first line second line x red  c1"  # what a table or report shows of it
+# Bidirectional embeddings, overrides and isolates; directional marks; zero-width characters.
+INVISIBLE = [*map(chr, range(0x202A, 0x202F)), *map(chr, range(0x2066, 0x206A)), "\u200e", "\u200f", "\u061c",
+             "\u200b", "\u200c", "\u200d", "\u2060", "\ufeff"]
+HIDDEN_QUOTE = f"reordered{''.join(INVISIBLE)} text"  # shown as "reordered text"
 EXECUTABLE = {"script", "img", "iframe", "object", "embed", "style", "link", "svg", "form", "input", "meta", "base"}
 
 
@@ -71,6 +75,8 @@ def hostile(tmp_path_factory):
     _legacy_rows(db)
     call("log", "statement", "--question", QUESTION, "--expert", EVIL, "--date", "2023-04-01", "--claim", "by 2027",
          "--quote", MARKUP, "--source", SOURCE, "--rationale", "| fake | row |", "--no-update")
+    call("log", "statement", "--question", QUESTION, "--expert", EVIL, "--date", "2023-04-02", "--claim", "by 2029",
+         "--quote", HIDDEN_QUOTE, "--source", "https://example.org/hidden", "--no-update")
     store_exact_run(db)
     report = call("report", QUESTION, "--out", str(root / "reports"))
     html_path = Path(re.search(r"Wrote (\S+\.html)", report.output).group(1))
@@ -100,17 +106,35 @@ QUOTE, SOURCE_COLUMN, WHO = (EVIDENCE_HEADERS.index(h) for h in ("quote or note"
 
 
 def _evidence_rows(tree) -> list[list[str]]:
-    """The rows of the evidence tables (those with a visible influence, then the collapsed ones)."""
+    """The rows of the Markdown evidence tables (those with a visible influence, then the collapsed ones)."""
     tables = [t for t in tree.iter("table") if [th.text for th in t.iter("th")] == EVIDENCE_HEADERS]
     assert tables
     return [["".join(td.itertext()) for td in tr.iter("td")] for t in tables for tr in t.find("tbody").iter("tr")]
+
+
+def _html_evidence_rows(tree) -> list[list[str]]:
+    """The items of the HTML evidence tables, as Markdown's columns: the first row's cells, then the quote and the
+    source from the second row."""
+    def text(element) -> str:
+        return "".join(element.itertext()) if element is not None else ""
+
+    rows = []
+    for table in tree.iter("table"):
+        if "evidence" not in table.get("class", "").split():
+            continue
+        for item in table.iter("tbody"):
+            main, said = item.findall("tr")
+            quote, source = said.find(".//p[@class='quote']"), said.find(".//p[@class='source']")
+            rows.append([text(td) for td in main.findall("td")] + [text(quote), text(source).removeprefix("Source: ")])
+    assert rows and all(len(row) == len(EVIDENCE_HEADERS) for row in rows)
+    return rows
 
 
 @pytest.mark.parametrize("renderer", sorted(RENDERERS))
 def test_markdown_shows_evidence_text_verbatim_one_row_each(hostile, renderer: str) -> None:
     _, html, md, _ = hostile
     rows = _evidence_rows(html5lib.parse(RENDERERS[renderer].render(md), namespaceHTMLElements=False))
-    html_rows = _evidence_rows(html5lib.parse(html, namespaceHTMLElements=False))
+    html_rows = _html_evidence_rows(html5lib.parse(html, namespaceHTMLElements=False))
     assert [row[0] for row in rows] == [row[0] for row in html_rows]  # one row per evidence item, none split
     assert all(len(row) == len(EVIDENCE_HEADERS) for row in rows)
     quotes = {row[QUOTE] for row in rows}
@@ -125,20 +149,38 @@ def test_html_report_escapes_hostile_evidence(hostile) -> None:
     tree = html5lib.HTMLParser(strict=True, namespaceHTMLElements=False).parse(html)
     tags = {str(element.tag).rsplit("}", 1)[-1] for element in tree.iter()}
     assert not tags & (EXECUTABLE - {"svg", "style", "meta"}), tags & EXECUTABLE  # the page's own are allowed
-    rows = _evidence_rows(tree)
+    rows = _html_evidence_rows(tree)
     assert {MARKUP, SHOWN.replace("line ", "line\n", 1)} <= {row[QUOTE] for row in rows}  # HTML keeps the line break
-    assert all(re.match(r"https?://", a.get("href")) for a in tree.iter("a"))
+    assert SOURCE in {row[SOURCE_COLUMN] for row in rows} and any(row[WHO] == EVIL for row in rows)
+    ids = {element.get("id") for element in tree.iter() if element.get("id")}
+    links = [a.get("href") for a in tree.iter("a")]
+    external = [link for link in links if not link.startswith("#")]
+    assert external and all(re.match(r"https?://", link) for link in external), external
+    assert all(link.startswith("#glossary-") and link[1:] in ids for link in links if link.startswith("#"))
+
+
+def test_reports_show_no_bidi_or_zero_width_characters(hostile) -> None:
+    _, html, md, _ = hostile
+    assert not set(html) & set(INVISIBLE) and not set(md) & set(INVISIBLE)
+    assert "reordered text" in html and "reordered text" in md
 
 
 def test_report_draws_the_mathtext_name_literally(hostile) -> None:
     _, html, _, html_path = hostile
     svg = (html_path.parent / f"{html_path.stem}_files" / "experts.svg").read_text()
-    assert f"<!-- {EVIL} -->" in svg and f"<!-- {EVIL} -->" in html
+    assert f">{EVIL}</text>" in svg and f">{EVIL}</text>" in html  # one text element, as stored
 
 
 def test_figure_label_is_not_mathtext() -> None:
     svg = experts_figure([{"expert": EVIL, "prior_q05": 0.1, "prior_q95": 0.9, "q05": 0.2, "q95": 0.8, "mean": 0.5}])
-    assert f"<!-- {EVIL} -->" in svg
+    assert f">{EVIL}</text>" in svg
+
+
+def test_figure_labels_cannot_close_the_svg() -> None:
+    name = "</svg><script>x"
+    svg = experts_figure([{"expert": name, "prior_q05": 0.1, "prior_q95": 0.9, "q05": 0.2, "q95": 0.8, "mean": 0.5}])
+    tags = {str(element.tag).rsplit("}", 1)[-1] for element in html5lib.parse(svg, namespaceHTMLElements=False).iter()}
+    assert "script" not in tags and ">&lt;/svg&gt;&lt;script&gt;x</text>" in svg
 
 
 TERMINAL_COMMANDS = [["evidence", "list", "--all"], ["expert", "show", EVIL], ["show"], ["evidence", "list", "--json"]]
@@ -192,9 +234,6 @@ def test_error_messages_carry_no_raw_control_characters(run, seeded) -> None:
     _assert_terminal_safe(result.stderr)
 
 
-# Bidirectional embeddings, overrides and isolates; directional marks; zero-width characters.
-INVISIBLE = [*map(chr, range(0x202A, 0x202F)), *map(chr, range(0x2066, 0x206A)), "\u200e", "\u200f", "\u061c",
-             "\u200b", "\u200c", "\u200d", "\u2060", "\ufeff"]
 
 
 @pytest.mark.parametrize("char", INVISIBLE, ids=lambda char: f"U+{ord(char):04X}")

@@ -12,7 +12,7 @@ from ..domain.evidence import ref_of
 from ..domain.priors import Priors
 from ..domain.questions import question_by_slug
 from ..inference.dataset import build_dataset, statement_parts
-from ..inference.summary import BEYOND, yearly
+from ..inference.summary import PlainHeadline, percent, plain_headline, yearly
 from ..runs.views import fixed_reliability, run_view
 from ..scoring.resolution import checkpoint_outcomes
 from ..scoring.scorecard import scorecard
@@ -27,46 +27,39 @@ def _month_index(label: str, months: list[str]) -> int | None:
 
 def _percent_band(result: dict, index: int) -> str:
     band = result["cdf_bands"]
-    return f"{100 * band['0.1'][index]:.0f}%-{100 * band['0.9'][index]:.0f}%"
+    return f"{percent(band['0.1'][index])}-{percent(band['0.9'][index])}"
 
 
-def _after(label: str, last: str) -> str:
-    return f"after {last}" if label == BEYOND else label
+def plain_words(result: dict, event: str, precluder_event: str | None = None) -> PlainHeadline:
+    """The run's headline for this question in plain words (horizon end: the last month of the grid)."""
+    return plain_headline(event, result["headline"], result["months"][-2], precluder_event)
 
 
-def headline_sentence(result: dict, event: str) -> str:
-    """One plain sentence: P(event by the horizon end) with its 80% interval across draws, median and 80% interval."""
-    head, months = result["headline"], result["months"]
-    last = months[-2]
-    low, high = head["intervals"]["80%"]
-    return (f"{event} by {last} with probability {100 * (1 - head['not_within_horizon']):.0f}% "
-            f"(80% interval {_percent_band(result, len(months) - 2)}); median date {_after(head['median'], last)} "
-            f"(80% interval {_after(low, last)} to {_after(high, last)}).")
+def open_checkpoints(plain: PlainHeadline, outcomes: dict[str, bool | None]) -> list[str]:
+    """The checkpoints whose outcome is not known yet."""
+    return [date for date in plain.checkpoints if outcomes.get(date) is None]
 
 
-def checkpoint_lines(result: dict, event: str, outcomes: dict[str, bool | None],
-                     precluder_event: str | None = None) -> tuple[list[str], str]:
-    """Open checkpoints in plain words with their 80% intervals, P(not within the horizon) and P(pre-empted);
-    and one line for the resolved checkpoints."""
-    open_lines, resolved = [], []
-    for date, p in result["headline"]["checkpoints"].items():
-        if outcomes.get(date) is not None:
-            resolved.append((date, outcomes[date]))
-            continue
-        index = _month_index(f"{int(date[:4]) - 1}-12", result["months"])
-        band = f" (80% interval {_percent_band(result, index)})" if index is not None else ""
-        open_lines.append(f"{event} before {date}: {100 * p:.0f}%{band}")
-    open_lines.append(f"{event} not within the horizon (by {result['months'][-2]}): "
-                      f"{100 * result['headline']['not_within_horizon']:.0f}%")
-    if "pre_empted" in result["headline"]:
-        open_lines.append(f"Pre-empted ({precluder_event or 'the precluding event'} first, within the horizon): "
-                          f"{100 * result['headline']['pre_empted']:.0f}%")
+def resolved_line(outcomes: dict[str, bool | None]) -> str:
+    """One line for the resolved checkpoints (empty if none)."""
+    resolved = [(date, outcome) for date, outcome in outcomes.items() if outcome is not None]
     if not resolved:
-        return open_lines, ""
+        return ""
     verdicts = {"YES" if o else "NO" for _, o in resolved}
     dates = ", ".join(d for d, _ in resolved)
     verdict = f"all {verdicts.pop()}" if len(verdicts) == 1 else ", ".join(f"{d}: {'YES' if o else 'NO'}" for d, o in resolved)
-    return open_lines, f"Resolved checkpoints (before {dates}): {verdict}."
+    return f"Resolved checkpoints (before {dates}): {verdict}."
+
+
+def draw_spread(result: dict, event: str, outcomes: dict[str, bool | None]) -> list[dict]:
+    """The lead's and each open checkpoint's probability with the range of the middle 80% of the draws' values."""
+    plain, months = plain_words(result, event), result["months"]
+    rows = [{"what": plain.lead.what, "value": plain.lead.value, "band": _percent_band(result, len(months) - 2)}]
+    for date, line in plain.checkpoints.items():
+        index = _month_index(f"{int(date[:4]) - 1}-12", months)
+        if outcomes.get(date) is None and index is not None:
+            rows.append({"what": line.what, "value": line.value, "band": _percent_band(result, index)})
+    return rows
 
 
 def resolved_checkpoints(session: Session, question: str, as_of) -> dict[str, bool | None]:
@@ -184,15 +177,16 @@ def report_content(session: Session, priors: Priors, run: ForecastRun, question:
     spec = priors.questions.get(question)
     evidence = evidence_rows(session, priors, run, record, question)
     first, n = parse_month(result["months"][0]), len(result["months"]) - 1
-    event = spec.event if spec else "The event happens"
-    open_lines, resolved_line = checkpoint_lines(result, event, resolved_checkpoints(session, question, run.as_of),
-                                                 _precluder_event(priors, spec))
+    event, precluder = (spec.event if spec else "The event happens"), _precluder_event(priors, spec)
+    outcomes = resolved_checkpoints(session, question, run.as_of)
+    plain = plain_words(result, event, precluder)
     return {
         "question": question_by_slug(session, question), "run": record, "result": result,
-        "headline": headline_sentence(result, event), "checkpoints": open_lines, "resolved": resolved_line,
+        "horizon_end": result["months"][-2], "plain": plain, "open_checkpoints": open_checkpoints(plain, outcomes),
+        "resolved": resolved_line(outcomes), "spread": draw_spread(result, event, outcomes),
         "years": yearly(np.array(result["monthly"]), first, n),
         "prior_years": yearly(np.array(result["prior_monthly"]), first, n),
         "evidence": evidence, "experts": expert_rows(record, evidence, priors),
-        "history": history(session, question, run), "beyond_label": BEYOND,
+        "history": history(session, question, run),
         "scores": scorecard(session, priors, question, baselines=False),
     }

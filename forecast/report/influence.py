@@ -25,7 +25,7 @@ from ..inference.dependence import dependence_weights
 from ..inference.exact import exact_posterior, joint_from, log_evidence, prior_terms
 from ..inference.parameters import PriorArrays
 from ..inference.preemption import NumpyOps
-from ..inference.summary import BEYOND
+from ..inference.summary import BEYOND, when
 from ..store.tables import Observation, Question
 
 NEGLIGIBLE_PP = 0.05  # a change that rounds to 0.0 pp
@@ -160,7 +160,7 @@ def leave_one_out(data: Dataset, priors: Priors, reliability: np.ndarray | None,
 
 
 def _label(index: int, start: int, n_months: int) -> str:
-    return BEYOND if index >= n_months else month_label(start + index)
+    return when(BEYOND, month_label(start + n_months - 1)) if index >= n_months else month_label(start + index)
 
 
 def _shift(with_item: int, without: int, start: int, n_months: int) -> str:

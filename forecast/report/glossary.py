@@ -1,0 +1,109 @@
+"""The glossary: one text for each diagnostic and score term, shown in every report and in docs/glossary.md.
+
+Plain text only (no markup), so that each output escapes it its own way. ``docs/glossary.md`` is
+:func:`glossary_page` written out; ``tests/test_report.py`` checks that the page and a report's
+glossary section say the same.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Entry:
+    key: str  # the anchor: the report's entry is #glossary-<key>
+    term: str
+    text: str
+
+
+GLOSSARY: tuple[Entry, ...] = (
+    Entry("median", "Median date and intervals",
+          "The median is the month by which the forecast's probability of the event first reaches 50%. An "
+          "80% interval runs from the month it reaches 10% to the month it reaches 90% (50% and 95% "
+          "intervals likewise). \"Not by 2032-12\" means that point lies beyond the question's horizon: the "
+          "forecast does not reach that probability within it."),
+    Entry("draws", "Uncertainty across the model's draws",
+          "The model's answer is a set of draws from its posterior, each a complete forecast under one "
+          "plausible setting of the experts' reliabilities and the date prior. The headline probability is "
+          "their average. The range that holds the middle 80% of the draws' probabilities says how settled "
+          "that number is given the evidence; it is not a range of dates, and a wide range does not make "
+          "the average less usable as a probability."),
+    Entry("effective-weight", "Effective weight",
+          "How much one statement counts in the model, after every rule: its strength (firm or hedged), "
+          "times a recency decay that halves its weight every half-life, measured back from the forecast's "
+          "as-of date, times a factor for any stated probability (|logit p| / logit 0.9; below 50% the "
+          "claim counts for the opposite). The dependence rules then apply: restatements of one claim by "
+          "one expert count little more than once, a claim an expert has since replaced gets 0, and "
+          "experts of one affiliation share their weight. The numbers are in the reliability priors. Once "
+          "observations decide a claim (borne out or falsified) it no longer moves the date; the weight "
+          "shown is then what it counts for in the expert's track record."),
+    Entry("expert-reliability", "Reliability of an expert",
+          "The probability the model gives that an expert's claim is right: a statement that the event "
+          "falls in a period is that much more likely if it does than if it does not. It starts from a "
+          "prior for the expert's kind (agency, official, analyst, ...) and is learned from the claims the "
+          "record has borne out or falsified, on every question. Below 0.5, what the expert says counts "
+          "as evidence against it. Not the same as the Murphy reliability of the forecasts."),
+    Entry("pre-emption", "Pre-emption",
+          "A question can name another whose event precludes it: Russia cannot withdraw from a space station "
+          "that has been retired. Its event can then happen in a month only if the precluding event has "
+          "not happened by then. \"Pre-empted\" is the probability that the precluding event comes first, "
+          "within the horizon; it is part of the probability that the event does not happen by the "
+          "horizon's end."),
+    Entry("rhat", "R-hat",
+          "A convergence check of the sampler: it compares the spread of the draws within each chain with "
+          "the spread between chains (rank-normalised split R-hat, Vehtari et al. 2021). It is close to 1 "
+          "when the chains agree. A run whose largest R-hat over the model's parameters is above 1.01 is "
+          "flagged as not converged: its numbers may change on a re-run."),
+    Entry("ess", "ESS (effective sample size)",
+          "How many independent draws the sampler's correlated draws are worth. Bulk ESS is for the centre "
+          "of each parameter's distribution, tail ESS for its 11% and 89% quantiles. A run whose smallest "
+          "ESS is below 100 per chain (at most 400) is flagged as not converged: too few to pin down "
+          "intervals."),
+    Entry("divergences", "Divergences",
+          "Steps where the sampler's simulated trajectory broke down, usually where the posterior curves "
+          "sharply. Even a few mean part of the posterior may have been explored badly, so a run with any "
+          "is flagged as not converged."),
+    Entry("brier", "Brier score",
+          "(p - y)^2 for a forecast probability p and the outcome y (1 if it happened, 0 if not), averaged "
+          "over forecasts. Lower is better: 0 is perfect, always saying 50% scores 0.25. Each checkpoint "
+          "(\"before 2029-01-01\") of each stored run is one forecast. The time-averaged Brier score weighs "
+          "each forecast by how long it was the latest before its checkpoint was known."),
+    Entry("log-score", "Log score",
+          "Minus the natural logarithm of the probability a forecast gave to what happened. Lower is better: "
+          "0 for a certainty that proved right, 0.69 for 50%, infinite for a certainty that proved wrong."),
+    Entry("rps", "RPS (ranked probability score)",
+          "A score for the whole date distribution of a resolved question: the sum over the months of the "
+          "horizon, and a last bin for \"not by the horizon's end\", of the squared difference between the "
+          "forecast's cumulative probability and the outcome's (0 before the month it happened, 1 from "
+          "then on). Lower is better; probability close to the true month is rewarded, not only probability "
+          "on it. With monthly bins it is the discrete CRPS, in months."),
+    Entry("pit", "PIT (probability integral transform)",
+          "The forecast's cumulative probability at the outcome of a resolved question, taken at the "
+          "middle of its month: P(before that month) + P(that month) / 2. For a calibrated forecaster the "
+          "PIT values of many questions spread evenly between 0 and 1; a pile-up near 0 or 1 means the "
+          "outcomes kept falling in the forecasts' tails, a pile-up in the middle that the forecasts were "
+          "too wide."),
+    Entry("coverage", "Coverage",
+          "How often the forecasts' 50% and 80% intervals contained the date that happened: a calibrated "
+          "forecaster's 80% intervals contain it about 80% of the time. An interval of an unresolved "
+          "question counts as missed once an observation shows the date falls after it, and as "
+          "undetermined until then."),
+    Entry("murphy", "Murphy decomposition",
+          "The Brier score of a set of forecasts split into three parts (Murphy 1973): Brier = reliability "
+          "- resolution + uncertainty, exactly, with the forecasts grouped by their distinct values."),
+    Entry("murphy-reliability", "Reliability (Murphy)",
+          "The part of the Brier score due to miscalibration: for each distinct forecast probability, the "
+          "squared gap between it and how often those forecasts came true, weighted by how often it was "
+          "used. Lower is better; 0 means the forecasts meant what they said."),
+    Entry("resolution", "Resolution (Murphy)",
+          "The part of the Brier score earned by telling cases apart: for each distinct forecast probability, "
+          "the squared gap between how often those forecasts came true and how often the event came true "
+          "over all forecasts, weighted by use. Higher is better; it is subtracted."),
+    Entry("uncertainty", "Uncertainty (Murphy)",
+          "The Brier score of always forecasting the overall frequency f of the outcome: f (1 - f). It "
+          "depends only on the outcomes, not on the forecaster; it is what the other two parts are "
+          "measured against."),
+)
+
+BY_KEY = {entry.key: entry for entry in GLOSSARY}
