@@ -21,6 +21,14 @@ class DuplicateError(ForecastError):
     """Evidence or an entity that is already in the store."""
 
 
+class ProbableDuplicateError(DuplicateError):
+    """A new row or expert that looks like one already in the store; ``similar`` names what it resembles."""
+
+    def __init__(self, message: str, similar: list[str]) -> None:
+        super().__init__(message)
+        self.similar = similar
+
+
 class PriorError(ForecastError):
     """An invalid prior specification in priors/."""
 

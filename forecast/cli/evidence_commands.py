@@ -18,7 +18,7 @@ update_option = click.option("--update/--no-update", default=True, show_default=
 EXPERT_COLUMNS = ["name", "kind", "role", "affiliation", "aliases", "notes"]
 EVIDENCE_COLUMNS = ["ref", "type", "question", "date", "date_precision", "expert", "claim", "interval", "strength",
                     "probability", "quote", "quote_kind", "kind", "note", "effective_on", "source", "url", "rationale",
-                    "logged_at", "status", "retraction_reason"]
+                    "logged_at", "weight", "status", "retraction_reason"]
 precision_option = click.option("--date-precision", type=click.Choice(DATE_PRECISIONS),
                                 help="How exact --date is  [default: day, or month for a YYYY-MM date]")
 
@@ -90,14 +90,16 @@ def expert_show(env, name: str, as_json: bool, as_csv: bool) -> None:
     Example: forecast expert show Zak
     """
     from ..domain import evidence, views
+    from ..runs.explain import evidence_listing
 
     with env.store().reader() as session:
         record = views.expert_view(evidence.expert_by_name(session, name))
-        record["statements"] = views.list_evidence(session, expert=record["name"], include_inactive=True)
+        record["statements"] = evidence_listing(session, expert=record["name"], include_inactive=True)
     if machine_output(as_json, as_csv, record, lambda: record["statements"], EVIDENCE_COLUMNS):
         return
     statements = record.pop("statements")
-    emit_detail(record, statements, ["ref", "date", "question", "claim", "strength", "status", "quote"], wide=["quote"])
+    emit_detail(record, statements, ["ref", "date", "question", "claim", "strength", "weight", "status", "quote"],
+                 wide=["quote"])
 
 
 @expert.command(name="add")
@@ -142,6 +144,8 @@ def log_group() -> None:
 @click.option("--rationale", default="", help="Why the claim was encoded this way.")
 @precision_option
 @click.option("--supersedes", metavar="REF", help="Statement this one corrects (e.g. S12).")
+@click.option("--restatement", is_flag=True,
+              help="Log it even if a live row of the same expert says the same on the same day (a restatement).")
 @update_option
 @click.pass_obj
 def log_statement(env, update: bool, **fields) -> None:
@@ -160,7 +164,7 @@ def log_statement(env, update: bool, **fields) -> None:
     click.echo(terminal_text(f"Logged {evidence.ref_of(row)}: {fields['expert']} on {row.said_on}, {row.claim_text!r} -> {label}."))
     click.echo(terminal_text(f"Reads: {reading}."))
     if update:
-        _updated_headline(env, fields["question"])
+        updated_headline(env, fields["question"], row.logged_at, evidence.ref_of(row), fields["supersedes"])
 
 
 @log_group.command(name="observation")
@@ -189,24 +193,37 @@ def log_observation(env, update: bool, **fields) -> None:
         row = evidence.log_observation(session, **_dated(fields, "observed_on"))
     click.echo(f"Logged {evidence.ref_of(row)}: {row.kind} on {row.observed_on}.")
     if update:
-        _updated_headline(env, fields["question"])
+        updated_headline(env, fields["question"], row.logged_at, evidence.ref_of(row), fields["supersedes"])
 
 
-def _updated_headline(env, question: str) -> None:
-    """The instant headline from the exact fast path (reliabilities fixed), after a log."""
-    from ..runs.views import fast_headline
+def updated_headline(env, question: str, at, new_ref: str | None = None, supersedes: str | None = None) -> None:
+    """The instant headline from the exact fast path (reliabilities fixed) before and after the write made at
+    ``at``, with the reasons that moved it."""
+    from ..runs.explain import headline_change
     from .forecast_commands import stored_priors
 
     priors = stored_priors(env.store())
     with env.store().reader() as session:
-        fast = fast_headline(session, priors, question)
-    head = fast["headline"]
-    low, high = head["intervals"]["80%"]
-    click.echo(
-        f"Updated headline (exact, reliabilities fixed at {fast['reliabilities_from']}): median {head['median']}; "
-        f"80% interval {low} .. {high}; P(not within the horizon) {100 * head['not_within_horizon']:.1f}%"
-        + (f" (pre-empted {100 * head['pre_empted']:.1f}%)." if "pre_empted" in head else ".")
-    )
+        change = headline_change(session, priors, question, at, new_ref, supersedes)
+    for line in headline_lines(change):
+        click.echo(terminal_text(line))
+
+
+def headline_lines(change: dict) -> list[str]:
+    """``Updated headline ...: <event> by <end>: 5.8% -> 1.6%; median ... -> ...`` and a ``Why:`` line."""
+    from ..inference.summary import when
+
+    before, after, end = change["before"], change["after"], change["horizon_end"]
+
+    def p(head: dict) -> str:
+        return f"{100 * (1 - head['not_within_horizon']):.1f}%"
+
+    lines = [f"Updated headline (exact, reliabilities fixed at {change['reliabilities_from']}): {change['event']} by "
+             f"{end}: {p(before)} -> {p(after)}; median {when(before['median'], end)} -> {when(after['median'], end)}"
+             + (f" (pre-empted {100 * after['pre_empted']:.1f}%)." if "pre_empted" in after else ".")]
+    if change["reasons"]:
+        lines.append("Why: " + "; ".join(r["text"] for r in change["reasons"]) + ".")
+    return lines
 
 
 @cli.group(name="evidence")
@@ -228,17 +245,20 @@ def evidence_list(env, as_json: bool, as_csv: bool, **filters) -> None:
 
     Example: forecast evidence list --question russia-iss-withdrawal --since 2022-07-01
     """
-    from ..domain import views
+    from ..runs.explain import evidence_listing
 
     with env.store().reader() as session:
-        rows = views.list_evidence(session, **filters)
-    emit_listing(as_json, as_csv, rows, ["ref", "date", "who", "says", "status", "source"], csv_columns=EVIDENCE_COLUMNS,
+        rows = evidence_listing(session, **filters)
+    emit_listing(as_json, as_csv, rows, ["ref", "date", "who", "says", "weight", "status", "source"],
+                 csv_columns=EVIDENCE_COLUMNS,
                  wide=["says", "source"], shown=_who_says)
 
 
 def _who_says(row: dict) -> dict:
-    """An evidence row with who said or observed it and what, for the table."""
-    return {**row, "who": row.get("expert") or f"[{row['kind']}]", "says": row.get("claim") or row.get("note")}
+    """An evidence row with who said or observed it, what, and its weight, for the table."""
+    weight = "" if row.get("weight") is None else f"{row['weight']:.2f}"
+    return {**row, "who": row.get("expert") or f"[{row['kind']}]", "says": row.get("claim") or row.get("note"),
+            "weight": weight}
 
 
 @cli.command()

@@ -18,7 +18,7 @@ from ..basics import validate
 from ..basics.numbers import refuse_foreign_digits
 from ..basics.months import parse_month, utc_now
 from ..claims import check_within_horizon, describe_claim, parse_claim
-from ..errors import DuplicateError, InputError, NotFoundError
+from ..errors import DuplicateError, InputError, NotFoundError, ProbableDuplicateError
 from ..store.tables import (
     DATE_PRECISIONS,
     EXPERT_KINDS,
@@ -99,9 +99,10 @@ def log_statement(
     session: Session, *, question: str, expert: str, said_on: dt.date, claim: str, quote: str,
     source: str, strength: str = "firm", probability: float | None = None, rationale: str = "",
     date_precision: str = "day", supersedes: str | None = None, logged_at: dt.datetime | None = None,
-    today: dt.date | None = None, quote_kind: str = "verbatim", url: str = "",
+    today: dt.date | None = None, quote_kind: str = "verbatim", url: str = "", restatement: bool = False,
 ) -> Statement:
-    """Validate and store one expert statement."""
+    """Validate and store one expert statement (``restatement``: even if a live row of the same expert says the
+    same on the same day)."""
     q = question_by_slug(session, question)
     who = expert_by_name(session, expert)
     validate.past_date(said_on, today=today)
@@ -122,6 +123,8 @@ def log_statement(
     start, end = interval.bounds(horizon_end)
     if probability is None:
         probability = interval.probability  # a verbal probability ("likely by 2028") when none is given
+    if not restatement:
+        _refuse_restated(session, q.id, who, said_on, (start, end, probability), supersedes)
     row = Statement(
         uid=uid, question_id=q.id, expert_id=who.id, said_on=said_on, date_precision=date_precision,
         quote=quote.strip(), source=source.strip(), claim_text=claim.strip(), claim_start=start, claim_end=end,
@@ -129,6 +132,20 @@ def log_statement(
         quote_kind=quote_kind, url=validate.optional_text(url, "url").strip(),
     )
     return _store_superseding(session, row, supersedes)
+
+
+def _refuse_restated(session: Session, question_id: int, who: Expert, said_on: dt.date,
+                     claim: tuple[str | None, str | None, float | None], supersedes: str | None) -> None:
+    """Refuse a statement whose expert, day and claim (interval and probability) match a live row's."""
+    replaced = evidence_by_ref(session, supersedes).id if supersedes else None
+    live = session.exec(select(Statement).where(Statement.question_id == question_id, Statement.expert_id == who.id,
+                                                Statement.said_on == said_on, Statement.retracted_at.is_(None)))
+    for row in live:
+        if row.id != replaced and (row.claim_start, row.claim_end, row.probability) == claim:
+            raise ProbableDuplicateError(
+                f"probable duplicate of {ref_of(row)} ({who.name} on {said_on}, {row.claim_text!r}): correct it with "
+                f"`forecast evidence edit {ref_of(row)}`, or pass --restatement to log it as a restatement",
+                [ref_of(row)])
 
 
 def statement_reading(row: Statement, event: str) -> str:

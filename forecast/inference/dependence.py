@@ -86,44 +86,68 @@ def _restated(indices: list[int], weights: np.ndarray, rho: float) -> dict[int, 
     return {i: cluster * float(weights[i]) / total for i in indices}
 
 
-def dependence_weights(facts: list[StatementFacts], dependence: dict[str, float]) -> tuple[np.ndarray, np.ndarray]:
-    """(weight in the date likelihood while open, weight in the track record once decided) per statement."""
-    base = np.array([f.base for f in facts], dtype=float)
-    current = base * np.array([f.recency for f in facts], dtype=float)
-    open_w, record_w = np.zeros(len(facts)), np.zeros(len(facts))
+@dataclass(frozen=True)
+class Cluster:
+    """One expert's statements on one question with the same claim, open or decided alike: one position, restated."""
+
+    members: tuple[int, ...]  # indices into the facts, in their order
+    decided: bool
+    in_position: bool  # the claim is among those the expert made on the latest day they spoke on the question
+
+
+def restatement_clusters(facts: list[StatementFacts]) -> list[Cluster]:
+    """The restatement clusters of the statements (the restatement and supersession rules group by these)."""
     cells: dict[tuple[int, int], list[int]] = defaultdict(list)
     for s, f in enumerate(facts):
         cells[(f.expert, f.question)].append(s)
-    rho = dependence["restatement_correlation"]
+    found = []
     for members in cells.values():
         latest = max(facts[s].said_on for s in members)
         position = {facts[s].claim for s in members if facts[s].said_on == latest}
         clusters: dict[tuple[bool, bytes], list[int]] = defaultdict(list)
         for s in members:
             clusters[(facts[s].decided, facts[s].claim)].append(s)
-        for (decided, claim), indices in clusters.items():
-            if decided:
-                for s, w in _restated(indices, base, rho).items():
-                    record_w[s] = w
-                continue
-            keep = 1.0 if claim in position else dependence["superseded"]
-            for s, w in _restated(indices, current, rho).items():
-                open_w[s] = w * keep
+        found += [Cluster(tuple(indices), decided, claim in position) for (decided, claim), indices in clusters.items()]
+    return found
+
+
+def dependence_weights(facts: list[StatementFacts], dependence: dict[str, float]) -> tuple[np.ndarray, np.ndarray]:
+    """(weight in the date likelihood while open, weight in the track record once decided) per statement."""
+    base = np.array([f.base for f in facts], dtype=float)
+    current = base * np.array([f.recency for f in facts], dtype=float)
+    open_w, record_w = np.zeros(len(facts)), np.zeros(len(facts))
+    rho = dependence["restatement_correlation"]
+    for cluster in restatement_clusters(facts):
+        indices = list(cluster.members)
+        if cluster.decided:
+            for s, w in _restated(indices, base, rho).items():
+                record_w[s] = w
+            continue
+        keep = 1.0 if cluster.in_position else dependence["superseded"]
+        for s, w in _restated(indices, current, rho).items():
+            open_w[s] = w * keep
     _discount_affiliations(facts, open_w, dependence)
     return open_w, record_w
 
 
-def _discount_affiliations(facts: list[StatementFacts], open_w: np.ndarray, dependence: dict[str, float]) -> None:
-    """Scale the open weights of the k experts of one affiliation on one question by E[1 / (1 + (k - 1) rho)]."""
+def affiliation_shares(facts: list[StatementFacts], open_w: np.ndarray,
+                       dependence: dict[str, float]) -> dict[tuple[int, str], tuple[int, float]]:
+    """(speakers k, share each keeps: E[1 / (1 + (k - 1) rho)]) per (question, affiliation group) with open weight."""
     speakers: dict[tuple[int, str], set[int]] = defaultdict(set)
     for s, f in enumerate(facts):
         if open_w[s] > 0 and f.group:
             speakers[(f.question, f.group)].add(f.expert)
-    shares = {key: expected_share(len(experts), dependence["affiliation_correlation"],
-                                  dependence["affiliation_correlation_sd"]) for key, experts in speakers.items()}
+    return {key: (len(experts), expected_share(len(experts), dependence["affiliation_correlation"],
+                                               dependence["affiliation_correlation_sd"]))
+            for key, experts in speakers.items()}
+
+
+def _discount_affiliations(facts: list[StatementFacts], open_w: np.ndarray, dependence: dict[str, float]) -> None:
+    """Scale the open weights of the k experts of one affiliation on one question by E[1 / (1 + (k - 1) rho)]."""
+    shares = affiliation_shares(facts, open_w, dependence)
     for s, f in enumerate(facts):
         if f.group and (f.question, f.group) in shares:
-            open_w[s] *= shares[(f.question, f.group)]
+            open_w[s] *= shares[(f.question, f.group)][1]
 
 
 def affiliation_group(affiliation: str) -> str:

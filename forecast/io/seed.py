@@ -79,7 +79,7 @@ def _seed_statement(session: Session, question: str, entry: dict, where: str) ->
         session, question=question, expert=entry["expert"], said_on=parse_date(entry["said_on"]),
         claim=entry["claim"], quote=entry["quote"], source=entry["source"], strength=entry["strength"],
         probability=entry.get("probability"), rationale=entry["rationale"], date_precision=entry["date_precision"],
-        quote_kind=entry.get("quote_kind", "verbatim"), url=entry.get("url", ""),
+        quote_kind=entry.get("quote_kind", "verbatim"), url=entry.get("url", ""), restatement=True,
     )
     return True
 

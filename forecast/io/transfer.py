@@ -314,7 +314,7 @@ def _import_evidence(session: Session, row: dict, record: str, floor: dt.datetim
             session, expert=row["expert"], said_on=parse_date(row["said_on"]), claim=_blank(row["claim_text"]),
             quote=_blank(row["quote"]), strength=row["strength"], rationale=_blank(row["rationale"]),
             probability=row["probability"], quote_kind=row["quote_kind"] or "verbatim", url=_blank(row["url"]),
-            **common)
+            restatement=True, **common)
         if (created.claim_start, created.claim_end) != (row["claim_start"], row["claim_end"]):
             raise InputError(f"claim {row['claim_text']!r} does not encode to {row['claim_start']} .. {row['claim_end']}")
     else:

@@ -1,0 +1,131 @@
+"""The store's evidence with the model's view of it: effective weights, status words, one row whole, and what
+moved the instant headline after a write."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from sqlmodel import Session, select
+
+from ..basics.months import utc_now
+from ..domain import views
+from ..domain.evidence import evidence_by_ref, ref_of
+from ..domain.priors import Priors
+from ..domain.questions import store_priors
+from ..inference.dataset import build_dataset
+from ..inference.dependence import affiliation_group
+from ..inference.explain import Reason, StatementWeight, statement_weights
+from ..store.tables import Expert, Observation, Question, Statement
+from .views import fast_headline
+
+NOT_MODELLED = "not in the model"  # a live statement of a question the model leaves out (annulled)
+_JUST_BEFORE = dt.timedelta(microseconds=1)
+
+
+def _affiliation_names(session: Session) -> dict[str, str]:
+    names: dict[str, str] = {}
+    for expert in session.exec(select(Expert).order_by(Expert.id)):
+        names.setdefault(affiliation_group(expert.affiliation), expert.affiliation.strip())
+    return names
+
+
+def evidence_weights(session: Session, priors: Priors, questions: list[str] | None = None,
+                     known_at: dt.datetime | None = None) -> dict[str, StatementWeight]:
+    """Each statement in force (as known at ``known_at``, default now), by reference: weight and rules applied."""
+    data = build_dataset(session, priors, known_at=known_at, questions=questions)
+    return statement_weights(data, priors.reliability.dependence, _affiliation_names(session))
+
+
+def annotate(rows: list[dict], weights: dict[str, StatementWeight]) -> list[dict]:
+    """Evidence view rows with ``weight`` and the model's status word (a retracted or corrected row weighs 0)."""
+    out = []
+    for row in rows:
+        row = dict(row)
+        if row["type"] == "statement":
+            found = weights.get(row["ref"])
+            if row["status"] != "active":
+                row["weight"] = 0.0
+            elif found is None:
+                row["weight"], row["status"] = 0.0, NOT_MODELLED
+            else:
+                row["weight"], row["status"] = round(found.weight, 4), found.status
+        else:
+            row["weight"] = None
+        out.append(row)
+    return out
+
+
+def evidence_listing(session: Session, **filters) -> list[dict]:
+    """`evidence list`: the rows of :func:`forecast.domain.views.list_evidence` with weight and status."""
+    rows = views.list_evidence(session, **filters)
+    return annotate(rows, evidence_weights(session, store_priors(session)))
+
+
+def _history(session: Session, row: Statement | Observation) -> tuple[list[str], list[str]]:
+    """(the rows this one corrected, oldest first; the rows that corrected it, in order)."""
+    table = type(row)
+    earlier, current = [], row
+    while (older := session.exec(select(table).where(table.superseded_by_id == current.id)).first()) is not None:
+        earlier.insert(0, ref_of(older))
+        current = older
+    later, current = [], row
+    while current.superseded_by_id is not None:
+        current = session.get(table, current.superseded_by_id)
+        later.append(ref_of(current))
+    return earlier, later
+
+
+def evidence_detail(session: Session, ref: str) -> dict:
+    """`evidence show`: one row whole, who logged it (if recorded), its corrections both ways, and for a
+    statement its effective weight with the rules applied."""
+    row = evidence_by_ref(session, ref)
+    slug = session.get(Question, row.question_id).slug
+    if isinstance(row, Statement):
+        record = views.statement_view(row, slug, session.get(Expert, row.expert_id).name)
+    else:
+        record = views.observation_view(row, slug)
+    record["logged_by"] = getattr(row, "logged_by", None)
+    record["supersedes"], record["superseded_by"] = _history(session, row)
+    weight = None
+    if isinstance(row, Statement) and row.retracted_at is None:
+        weight = evidence_weights(session, store_priors(session), [slug]).get(ref_of(row))
+    (record,) = annotate([record], {weight.ref: weight} if weight else {})
+    record["rules"] = [r.as_dict() for r in weight.reasons] if weight else _out_of_force(record)
+    return record
+
+
+def _out_of_force(record: dict) -> list[dict]:
+    if record["status"] == "active":
+        return []
+    return [Reason("retracted", f"{record['status']}: out of the model ({record['retraction_reason']})").as_dict()]
+
+
+def headline_change(session: Session, priors: Priors, question: str, at: dt.datetime,
+                    new_ref: str | None = None, supersedes: str | None = None) -> dict:
+    """The instant headline just before the write at ``at`` and now, with the reasons that moved it: the new
+    row's own weight and rules, the row it supersedes, and the statements whose status it changed."""
+    before = fast_headline(session, priors, question, known_at=at - _JUST_BEFORE)
+    after = fast_headline(session, priors, question)
+    old = evidence_weights(session, priors, [question], known_at=at - _JUST_BEFORE)
+    new = evidence_weights(session, priors, [question], known_at=utc_now())
+    reasons = list(new[new_ref].reasons) if new_ref in new else []
+    if supersedes:
+        reasons.insert(1 if reasons else 0, Reason("supersedes", f"supersedes {supersedes}", (supersedes,)))
+    for ref, was in old.items():
+        now = new.get(ref)
+        if now is not None and now.status != was.status and ref != new_ref:
+            reasons.append(Reason("status", f"{ref} now {now.status}", (ref,)))
+    q = session.exec(select(Question).where(Question.slug == question)).one()
+    return {"question": question, "event": q.event, "horizon_end": q.horizon_end,
+            "reliabilities_from": after["reliabilities_from"], "before": before["headline"],
+            "after": after["headline"], "reasons": [r.as_dict() for r in _leading(reasons)]}
+
+
+def _leading(reasons: list[Reason], most: int = 3) -> list[Reason]:
+    """The row's own weight, then the first reasons by rule (one per rule), at most ``most`` in all."""
+    seen, kept = set(), []
+    for reason in reasons:
+        if reason.rule not in seen and len(kept) < most:
+            seen.add(reason.rule)
+            kept.append(reason)
+    return kept
