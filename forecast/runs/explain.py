@@ -95,9 +95,14 @@ def evidence_detail(session: Session, ref: str) -> dict:
 
 
 def _out_of_force(record: dict) -> list[dict]:
+    """The rule for a row out of force: corrected by a later row, or retracted with a reason."""
     if record["status"] == "active":
         return []
-    return [Reason("retracted", f"{record['status']}: out of the model ({record['retraction_reason']})").as_dict()]
+    if record["superseded_by"]:
+        text = f"corrected by {record['superseded_by'][0]}: out of the model"
+    else:
+        text = f"retracted ({record['retraction_reason']}): out of the model"
+    return [Reason("retracted", text, tuple(record["superseded_by"][:1])).as_dict()]
 
 
 def headline_change(session: Session, priors: Priors, question: str, at: dt.datetime,

@@ -1,0 +1,82 @@
+"""Commands that show one evidence row whole and correct it append-only."""
+
+from __future__ import annotations
+
+import sys
+
+import click
+
+from ..errors import InputError
+from .evidence_commands import evidence_group, update_option, updated_headline
+from .output import json_option
+from .params import EVIDENCE_DATE
+from .render import emit_json, emit_record, terminal_text
+
+
+@evidence_group.command(name="show")
+@click.argument("ref")
+@json_option
+@click.pass_obj
+def evidence_show(env, ref: str, as_json: bool) -> None:
+    """Show one statement or observation whole: its fields, who logged it, what it corrected and what corrected
+    it, and (a statement) its effective weight in the model with the rules applied.
+
+    Example: forecast evidence show S12
+    """
+    from ..runs.explain import evidence_detail
+
+    with env.store().reader() as session:
+        record = evidence_detail(session, ref)
+    if as_json:
+        emit_json(record)
+        return
+    rules = record.pop("rules")
+    record["weight"] = "" if record["weight"] is None else f"{record['weight']:.3f}"
+    record["logged_by"] = record["logged_by"] or "unknown"
+    for key in ("supersedes", "superseded_by"):
+        record[key] = ", ".join(record[key]) or "-"
+    emit_record(record)
+    if rules:
+        click.echo("rules applied:")
+        for rule in rules:
+            click.echo(terminal_text(f"  - {rule['text']}"))
+
+
+def _diff_line(field: str, old: object, new: object) -> str:
+    return terminal_text(f"  {field}: {str(old)!r} -> {str(new)!r}")
+
+
+@evidence_group.command(name="edit")
+@click.argument("ref")
+@click.option("--claim", help="The corrected claim (a statement).")
+@click.option("--date", type=EVIDENCE_DATE, help="The corrected date (a YYYY-MM month: its first day, month precision).")
+@click.option("--quote", help="The corrected quote (a statement).")
+@click.option("--source", help="The corrected source.")
+@click.option("--note", help="The corrected note (an observation).")
+@click.option("--yes", is_flag=True, help="Store without asking (needed when not on a terminal).")
+@update_option
+@click.pass_obj
+def evidence_edit(env, ref: str, yes: bool, update: bool, date, **changes) -> None:
+    """Correct a row append-only: log a new row with the changed fields that supersedes it (the old row stays,
+    marked superseded). Shows the change and asks before storing.
+
+    Example: forecast evidence edit S12 --claim "after 2025" --yes
+    """
+    from ..domain import corrections
+    from ..domain.evidence import ref_of
+
+    changes["date"], precision = date if date else (None, None)
+    with env.store().reader() as session:
+        diff = corrections.edit_diff(session, ref, changes)
+    if not yes and not sys.stdin.isatty():
+        raise InputError("evidence edit asks before storing, and this is not a terminal: pass --yes to store it")
+    click.echo(f"Correction of {ref.upper()}:")
+    for field, old, new in diff:
+        click.echo(_diff_line(field, old, new))
+    if not yes:
+        click.confirm("Log it as a new row superseding the old one?", abort=True)
+    with env.store().session() as session:
+        done = corrections.edit(session, ref, changes, precision)
+    click.echo(f"Logged {ref_of(done.new)}, superseding {ref_of(done.old)}.")
+    if update:
+        updated_headline(env, done.question, done.new.logged_at, ref_of(done.new), ref_of(done.old))
