@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 
 import click
@@ -109,16 +110,30 @@ def expert_show(env, name: str, as_json: bool, as_csv: bool) -> None:
 @click.option("--affiliation", default="", help="Organisation.")
 @click.option("--alias", "aliases", multiple=True, help="Another name this expert is known by (repeatable).")
 @click.option("--notes", default="", help="Free-text notes.")
+@click.option("--new", is_flag=True, help="Add it even if the name is close to an existing expert's.")
 @click.pass_obj
-def expert_add(env, name: str, kind: str, role: str, affiliation: str, aliases: tuple[str, ...], notes: str) -> None:
-    """Add an expert.
+def expert_add(env, name: str, kind: str, role: str, affiliation: str, aliases: tuple[str, ...], notes: str,
+               new: bool) -> None:
+    """Add an expert. A name close to an existing expert's asks first on a terminal, and needs --new otherwise.
 
     Example: forecast expert add "Yury Borisov" --kind official --affiliation Roscosmos --alias Borisov
     """
     from ..domain import evidence
+    from ..errors import ProbableDuplicateError
 
-    with env.store().session() as session:
-        added = evidence.add_expert(session, name, kind, role, affiliation, list(aliases), notes)
+    def add(refuse_similar: bool):
+        with env.store().session() as session:
+            return evidence.add_expert(session, name, kind, role, affiliation, list(aliases), notes, refuse_similar)
+
+    try:
+        added = add(refuse_similar=not new)
+    except ProbableDuplicateError as close:
+        if not sys.stdin.isatty():
+            raise
+        shown = ", ".join(close.similar)
+        click.confirm(terminal_text(f"{name!r} is close to the existing expert {shown}. Add it as another expert?"),
+                      abort=True)
+        added = add(refuse_similar=False)
     click.echo(terminal_text(f"Added expert {added.name} ({added.kind})."))
 
 

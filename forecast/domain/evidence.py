@@ -7,6 +7,7 @@ before writing anything; the caller's transaction makes each operation all-or-no
 from __future__ import annotations
 
 import datetime as dt
+import difflib
 import hashlib
 import json
 import re
@@ -59,11 +60,32 @@ def expert_by_name(session: Session, name: str) -> Expert:
     raise validate.unknown("expert", name, known, hint=f"; add a new one with: forecast expert add {name!r} --kind KIND")
 
 
+def _folded(name: str) -> str:
+    """A name with case, punctuation and spacing ignored."""
+    return " ".join(re.sub(r"[^\w\s]|_", " ", name.casefold()).split())
+
+
+def similar_experts(session: Session, name: str) -> list[str]:
+    """Existing experts whose name or an alias is close to ``name``: equal once case and punctuation are ignored,
+    one's words all among the other's ("Roscosmos" and "Roscosmos press service"), or close by difflib."""
+    wanted = _folded(name)
+    words = set(wanted.split())
+    found = []
+    for expert in session.exec(select(Expert).order_by(Expert.name)):
+        for known in (_folded(n) for n in [expert.name, *json.loads(expert.aliases)]):
+            shorter, longer = sorted((words, set(known.split())), key=len)
+            if shorter and (shorter <= longer or difflib.SequenceMatcher(None, wanted, known).ratio() >= 0.8):
+                found.append(expert.name)
+                break
+    return found
+
+
 def add_expert(
     session: Session, name: str, kind: str, role: str = "", affiliation: str = "",
-    aliases: list[str] | None = None, notes: str = "",
+    aliases: list[str] | None = None, notes: str = "", refuse_similar: bool = False,
 ) -> Expert:
-    """Add an expert; names and aliases must not clash with existing ones."""
+    """Add an expert; names and aliases must not clash with existing ones (``refuse_similar``: nor be close to
+    them, see :func:`similar_experts`)."""
     name = validate.text(name, "name").strip()
     if not name:
         raise InputError("an expert needs a name")
@@ -77,6 +99,11 @@ def add_expert(
         except NotFoundError:
             continue
         raise DuplicateError(f"expert {candidate!r} already exists (as {existing.name!r})")
+    similar = similar_experts(session, name) if refuse_similar else []
+    if similar:
+        shown = " and ".join(repr(n) for n in similar[:3])
+        raise ProbableDuplicateError(f"{name!r} is close to the existing expert {shown}: use that name, or pass --new "
+                                     "to add another expert", similar)
     expert = Expert(
         name=name, kind=kind, role=role, affiliation=affiliation,
         aliases=json.dumps(aliases, ensure_ascii=False), notes=notes,
