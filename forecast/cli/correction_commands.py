@@ -46,6 +46,26 @@ def _diff_line(field: str, old: object, new: object) -> str:
     return terminal_text(f"  {field}: {str(old)!r} -> {str(new)!r}")
 
 
+class _TriedOnly(Exception):
+    """Rolls back an edit made only to check it, carrying its diff out."""
+
+    def __init__(self, diff: list) -> None:
+        self.diff = diff
+
+
+def _tried(env, ref: str, changes: dict, precision: str | None) -> list:
+    """The edit's diff, once the whole edit has passed every check in a transaction that is then rolled back."""
+    from ..domain import corrections
+
+    try:
+        with env.store().session() as session:
+            diff = corrections.edit_diff(session, ref, changes)
+            corrections.edit(session, ref, changes, precision)
+            raise _TriedOnly(diff)
+    except _TriedOnly as tried:
+        return tried.diff
+
+
 @evidence_group.command(name="edit")
 @click.argument("ref")
 @click.option("--claim", help="The corrected claim (a statement).")
@@ -66,8 +86,7 @@ def evidence_edit(env, ref: str, yes: bool, update: bool, date, **changes) -> No
     from ..domain.evidence import ref_of
 
     changes["date"], precision = date if date else (None, None)
-    with env.store().reader() as session:
-        diff = corrections.edit_diff(session, ref, changes)
+    diff = _tried(env, ref, changes, precision)
     if not yes and not sys.stdin.isatty():
         raise InputError("evidence edit asks before storing, and this is not a terminal: pass --yes to store it")
     click.echo(f"Correction of {ref.upper()}:")

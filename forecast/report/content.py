@@ -12,11 +12,11 @@ from ..domain.evidence import ref_of
 from ..domain.priors import Priors
 from ..domain.questions import question_by_slug
 from ..inference.dataset import build_dataset, statement_parts
+from ..inference.explain import statement_weights
 from ..inference.summary import PlainHeadline, percent, plain_headline, yearly
 from ..runs.views import fixed_reliability, run_view
 from ..scoring.resolution import checkpoint_outcomes
 from ..scoring.scorecard import scorecard
-from ..scoring.track import statuses
 from ..store.tables import Expert, ForecastResult, ForecastRun, Observation, Statement
 from .influence import effect, leave_one_out
 
@@ -89,9 +89,9 @@ def evidence_rows(session: Session, priors: Priors, run: ForecastRun, run_record
     base, without = leave_one_out(data, priors, reliability, q, observations, rebuild)
     index = data.questions.index(question)
     start, n = int(data.starts[index]), int(data.n_months[index])
-    status = statuses(data)
-    record = data.stmt_weight if data.stmt_record_weight is None else data.stmt_record_weight
-    weights = dict(zip(data.stmt_uids, np.where(data.decided == 0, data.stmt_weight, record)))
+    explained = statement_weights(data, priors.reliability.dependence)
+    status = {ref: w.status for ref, w in explained.items()}
+    weights = {uid: explained[ref].weight for uid, ref in zip(data.stmt_uids, data.stmt_refs)}
     names = {e.id: e.name for e in session.exec(select(Expert))}
     rows = [_evidence_row(row, names, priors, run, status, weights,
                           effect(base, without[row.uid], start, n) if row.uid in without else None)
@@ -108,7 +108,7 @@ def _evidence_row(row, names, priors, run, status, weights, moved: dict | None) 
         weight = float(weights.get(row.uid, 0.0))
         return {**common, "type": "statement", "date": row.said_on.isoformat(), "who": names[row.expert_id],
                 "text": row.quote, "claim": row.claim_text, "interval": f"{row.claim_start or 'open'} .. {row.claim_end or 'open'}",
-                "strength": row.strength, "weight": weight, "complement": flipped, "status": status.get(ref_of(row), "open")}
+                "strength": row.strength, "weight": weight, "complement": flipped, "status": status.get(ref_of(row), "active")}
     return {**common, "type": "observation", "date": row.observed_on.isoformat(), "who": row.kind, "text": row.note,
             "claim": "", "interval": "", "strength": "", "weight": None, "complement": False, "status": ""}
 

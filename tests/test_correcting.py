@@ -1,0 +1,213 @@
+"""Correction and explanation through the CLI: evidence show / edit, probable duplicates, close expert names, the
+headline before -> after with its reasons, and weights and status words in lists and reports."""
+
+from __future__ import annotations
+
+import json
+import os
+import pty
+import re
+import select
+import subprocess
+import sys
+
+import pytest
+
+from forecast.inference.dependence import expected_share
+
+from .conftest import PROJECT, QUESTION, assert_refused, log_args, snapshot, store_exact_run
+
+HEADLINE = re.compile(r"^Updated headline \(exact, reliabilities fixed at prior centres\): Russia withdraws by 2032-12: "
+                      r"(\d+\.\d)% -> (\d+\.\d)%; median (\S+(?: by 2032-12)?) -> (\S+(?: by 2032-12)?)")
+
+
+def listed(run, *args: str) -> dict[str, dict]:
+    return {row["ref"]: row for row in json.loads(run("evidence", "list", "--json", *args).output)}
+
+
+def shown(run, ref: str) -> dict:
+    result = run("evidence", "show", ref, "--json")
+    assert result.exit_code == 0, result.output
+    return json.loads(result.output)
+
+
+def headline(result) -> tuple[float, float]:
+    """(P before, P after) from a write's headline line."""
+    line = next(line for line in result.output.splitlines() if line.startswith("Updated headline"))
+    match = HEADLINE.match(line)
+    assert match, line
+    return float(match.group(1)), float(match.group(2))
+
+
+def why(result) -> list[str]:
+    (line,) = [line for line in result.output.splitlines() if line.startswith("Why: ")]
+    return line.removeprefix("Why: ").removesuffix(".").split("; ")
+
+
+def test_no_row_the_model_ignores_is_active(run, seeded) -> None:
+    rows = listed(run)
+    assert rows and all(r["weight"] > 0 for r in rows.values() if r["status"] == "active" and r["type"] == "statement")
+    assert rows["S2"]["status"] == "decided: falsified"  # Logsdon's 'by 2024'
+    assert rows["S1"]["status"] == "decided: borne out"  # Borisov's 'after 2024'
+    assert "decided: falsified" in run("evidence", "list").output
+    assert run(*log_args(claim="in 2029")).exit_code == 0  # Zak's newer claim replaces his 'until at least 2030'
+    rows = listed(run)
+    assert (rows["S3"]["status"], rows["S3"]["weight"]) == ("superseded by S9 (newer claim)", 0.0)
+    assert rows["S9"]["status"] == "active" and rows["S9"]["weight"] > 0
+    table = run("expert", "show", "Zak").output
+    assert "superseded by S9 (newer claim)" in table and "active" in table
+
+
+def test_probable_duplicate_is_refused_naming_the_row(run, seeded) -> None:
+    assert run(*log_args()).exit_code == 0
+    before = snapshot(run.db)
+    again = run(*log_args(quote="Other words for the same position (fixture)."))
+    assert_refused(again, "Error: probable duplicate of S9 (Anatoly Zak on 2023-04-01, 'not before 2028')")
+    assert snapshot(run.db) == before
+    other_day = run(*log_args(date="2023-04-02", quote="Said again the next day (fixture)."))
+    assert other_day.exit_code == 0, other_day.output
+    restated = run(*log_args(quote="Other words for the same position (fixture)."), "--restatement")
+    assert restated.exit_code == 0, restated.output
+    assert "restates S9" in why(restated)
+    assert listed(run)["S11"]["status"] == "restatement of S9"
+
+
+def test_headline_shows_before_after_and_reasons(run, seeded) -> None:
+    first = run(*log_args(expert="Borisov", claim="not before 2030", quote="A fixture quote.", date="2023-05-01"))
+    assert first.exit_code == 0, first.output
+    _, after_first = headline(first)
+    assert why(first)[0].startswith("S9 counts ")
+    second = run(*log_args(expert="Rogozin", claim="not before 2029", quote="A fixture quote.", date="2023-05-02"))
+    before_second, after_second = headline(second)
+    assert before_second == after_first and after_second != before_second
+    share = 2 * expected_share(2, 0.5, 0.2)
+    assert f"Roscosmos: 2 speakers count as {share:.1f}" in why(second)
+    weight = listed(run)["S10"]["weight"]
+    assert why(second)[0] == f"S10 counts {weight:.2f}"
+    observed = run("log", "observation", "--question", QUESTION, "--kind", "event-not-yet", "--date", "2024-01-15",
+                   "--source", "fixture, example.org")
+    assert observed.exit_code == 0 and HEADLINE.match(observed.output.splitlines()[1]), observed.output
+
+
+def test_evidence_show_one_row_whole(run, seeded) -> None:
+    record = shown(run, "S2")
+    assert (record["expert"], record["claim"], record["status"]) == ("John Logsdon", "by 2024", "decided: falsified")
+    assert [r["rule"] for r in record["rules"]] == ["weight", "decided"]
+    assert record["weight"] == listed(run)["S2"]["weight"] and record["logged_by"] is None
+    assert (record["supersedes"], record["superseded_by"]) == ([], [])
+    table = run("evidence", "show", "S2").output
+    assert "logged_by          unknown" in table and "rules applied:\n  - S2 counts " in table
+    assert "  - decided: falsified (counts only for the expert's track record)" in table
+    observation = shown(run, "O1")
+    assert observation["type"] == "observation" and observation["weight"] is None and observation["rules"] == []
+    assert_refused(run("evidence", "show", "S99"), "Error: no evidence 'S99' in the store")
+    assert_refused(run("evidence", "show", "X1"), "Error: malformed evidence reference 'X1'")
+
+
+def test_edit_logs_a_superseding_row_with_only_the_changed_fields(run, seeded) -> None:
+    old = shown(run, "S3")
+    edited = run("evidence", "edit", "S3", "--claim", "until at least 2031", "--yes")
+    assert edited.exit_code == 0, edited.output
+    lines = edited.output.splitlines()
+    assert lines[:3] == ["Correction of S3:", "  claim: 'until at least 2030' -> 'until at least 2031'",
+                         "Logged S9, superseding S3."]
+    assert "supersedes S3" in why(edited)
+    new, old_now = shown(run, "S9"), shown(run, "S3")
+    changed = {k for k in old if old[k] != new[k]}
+    assert changed == {"ref", "claim", "interval", "logged_at", "rules", "supersedes"}  # same weight: no rule ties it
+    assert (new["supersedes"], old_now["superseded_by"], old_now["status"]) == (["S3"], ["S9"], "superseded by S9")
+    assert old_now["weight"] == 0.0 and old_now["rules"][0]["text"] == "corrected by S9: out of the model"
+    again = run("evidence", "edit", "S9", "--date", "2022-07", "--quote", "A corrected fixture quote.", "--yes")
+    assert again.exit_code == 0, again.output
+    assert (shown(run, "S10")["date"], shown(run, "S10")["date_precision"]) == ("2022-07-01", "month")
+    assert shown(run, "S3")["superseded_by"] == ["S9", "S10"] and shown(run, "S10")["supersedes"] == ["S3", "S9"]
+    assert "all as forecast wrote them" in run("verify").output
+
+
+@pytest.mark.parametrize(("args", "message"), [
+    (["S3", "--claim", "after 2030"], "Error: evidence edit asks before storing, and this is not a terminal"),
+    (["S3", "--claim", "until at least 2030", "--yes"], "Error: nothing to change in S3"),
+    (["S3", "--note", "x", "--yes"], "Error: S3 is a statement: --note does not apply"),
+    (["O1", "--claim", "after 2030", "--yes"], "Error: O1 is an observation: --claim does not apply"),
+    (["S3", "--claim", "after 2040", "--yes"], "Error: claim 'after 2040'"),
+    (["S9", "--claim", "after 2030", "--yes"], "Error: no evidence 'S9' in the store"),
+])
+def test_edit_refusals_store_nothing(run, seeded, args, message) -> None:
+    before = snapshot(run.db)
+    assert_refused(run("evidence", "edit", *args), message)
+    assert snapshot(run.db) == before
+
+
+def test_edit_of_a_corrected_row_names_the_newer_one(run, seeded) -> None:
+    assert run("evidence", "edit", "O1", "--note", "A corrected fixture note.", "--yes").exit_code == 0
+    assert_refused(run("evidence", "edit", "O1", "--note", "Again.", "--yes"),
+                   "Error: O1 is superseded by O10: edit O10 instead")
+
+
+def test_close_expert_name_needs_new_in_a_pipe(run, seeded) -> None:
+    assert run("expert", "add", "Agency A press service", "--kind", "agency").exit_code == 0
+    before = snapshot(run.db)
+    for name in ("Agency A", "agency-a Press Service.", "Agency A press servce"):
+        assert_refused(run("expert", "add", name, "--kind", "agency"),
+                       f"Error: {name!r} is close to the existing expert 'Agency A press service'")
+    assert snapshot(run.db) == before
+    added = run("expert", "add", "Agency A", "--kind", "agency", "--new")
+    assert added.output == "Added expert Agency A (agency).\n"
+    assert run("expert", "add", "Expert Q", "--kind", "analyst").exit_code == 0  # nothing close: no question
+
+
+def test_report_rows_carry_the_model_status(run, seeded, tmp_path) -> None:
+    assert run(*log_args(claim="in 2029")).exit_code == 0
+    store_exact_run(run.db)
+    out = tmp_path / "reports"
+    assert run("report", QUESTION, "--out", str(out), "--quiet").exit_code == 0
+    (md_path,) = out.glob(f"{QUESTION}-*.md")
+    markdown = md_path.read_text()
+    rows = {line.split(" | ")[0].lstrip("| "): line for line in markdown.splitlines() if line.startswith("| S")}
+    assert "superseded by S9 (newer claim)" in rows["S3"] and "decided: falsified" in rows["S2"]
+    assert " active " in rows["S9"] and " active " not in rows["S3"]
+    html = md_path.with_suffix(".html").read_text()
+    assert '<span class="falsified">decided: falsified</span>' in html
+
+
+def dialogue(db: str, args: list[str], answer: str) -> tuple[int, str]:
+    """Run ``forecast --db DB ARGS`` on a pseudo-terminal, answer its [y/N] question; (exit code, all it printed)."""
+    leader, follower = pty.openpty()
+    proc = subprocess.Popen([sys.executable, "-m", "forecast", "--db", db, *args], stdin=follower, stdout=follower,
+                            stderr=follower, cwd=PROJECT, close_fds=True)
+    os.close(follower)
+    text, answered = b"", False
+    while True:
+        ready, _, _ = select.select([leader], [], [], 60)
+        if not ready:
+            proc.kill()
+            raise AssertionError(f"no prompt: {text!r}")
+        try:
+            chunk = os.read(leader, 65536)
+        except OSError:
+            break
+        if not chunk:
+            break
+        text += chunk
+        if not answered and b"[y/N]" in text:
+            os.write(leader, f"{answer}\n".encode())
+            answered = True
+    os.close(leader)
+    return proc.wait(), text.decode(errors="replace").replace("\r\n", "\n")
+
+
+@pytest.mark.parametrize(("answer", "stored"), [("y", True), ("n", False)])
+def test_edit_asks_on_a_terminal(run, seeded, answer, stored) -> None:
+    code, text = dialogue(run.db, ["evidence", "edit", "S3", "--claim", "until at least 2031"], answer)
+    assert "claim: 'until at least 2030' -> 'until at least 2031'" in text
+    assert "Log it as a new row superseding the old one? [y/N]" in text
+    assert (code, "Logged S9, superseding S3." in text) == ((0, True) if stored else (1, False)), text
+    assert (shown(run, "S3")["superseded_by"] == ["S9"]) is stored
+
+
+@pytest.mark.parametrize(("answer", "stored"), [("y", True), ("n", False)])
+def test_close_expert_asks_on_a_terminal(run, seeded, answer, stored) -> None:
+    code, text = dialogue(run.db, ["expert", "add", "Yuri Borisow", "--kind", "official"], answer)
+    assert "'Yuri Borisow' is close to the existing expert Yury Borisov. Add it as another expert? [y/N]" in text
+    names = [e["name"] for e in json.loads(run("expert", "list", "--json").output)]
+    assert ("Yuri Borisow" in names) is stored and code == (0 if stored else 1)
