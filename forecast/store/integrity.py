@@ -27,6 +27,7 @@ from ..errors import TamperError
 RETRACTION = ("retracted_at", "retraction_reason", "superseded_by_id")
 CHAINED: dict[str, tuple[str, ...]] = {
     "expert": ("name", "aliases", "role", "affiliation", "kind", "notes", "created_at"),
+    "expert_change": ("expert_id", "kind", "name", "into_id", "note", "created_at"),  # from migration 0008
     "statement": ("uid", "question_id", "expert_id", "said_on", "date_precision", "quote", "source", "claim_text",
                   "claim_start", "claim_end", "probability", "strength", "rationale", "logged_at", "quote_kind", "url"),
     "observation": ("uid", "question_id", "observed_on", "date_precision", "kind", "source", "note", "logged_at",
@@ -48,7 +49,7 @@ RETRACTIONS = "retractions"
 _MODULUS = 2**256
 _TOUCHED = "forecast_integrity_touched"
 _TOUCHED_STATE = "forecast_integrity_touched_state"
-_PREFIX = {"expert": "expert #", "statement": "S", "observation": "O", "question_version": "question version #",
+_PREFIX = {"expert": "expert #", "expert_change": "expert change #", "statement": "S", "observation": "O", "question_version": "question version #",
            "forecast_run": "run ", "forecast_result": "run result #"}
 
 _META = sa.MetaData()
@@ -134,11 +135,18 @@ def _rows(conn: Connection, table: str, after: int = 0) -> Iterator:
 
 def seal(conn: Connection) -> None:
     """Record the digests and chain heads of every row as it is now (the store is trusted as it stands)."""
+    present = [table for table in CHAINED if sa.inspect(conn).has_table(table)]  # a migration adds a later one
     conn.execute(ROWS.delete())
     conn.execute(CHAINS.delete())
     conn.execute(CHAINS.insert(), [{"name": name, "length": 0, "last_id": 0, "head": _genesis(name)}
-                                   for name in (*CHAINED, RETRACTIONS)])
-    _extend(conn, set())
+                                   for name in (*present, RETRACTIONS)])
+    _extend(conn, set(), present)
+
+
+def start_chain(conn: Connection, table: str) -> None:
+    """Begin the (empty) hash chain of a table a later migration creates."""
+    if conn.execute(sa.select(CHAINS.c.name).where(CHAINS.c.name == table)).first() is None:
+        conn.execute(CHAINS.insert().values(name=table, length=0, last_id=0, head=_genesis(table)))
 
 
 def track(session: Session) -> None:
@@ -217,13 +225,13 @@ def _state(conn: Connection) -> dict[str, sa.Row]:
     return {row.name: row for row in conn.execute(sa.select(CHAINS))}
 
 
-def _extend(conn: Connection, touched: set[tuple[str, int]]) -> None:
+def _extend(conn: Connection, touched: set[tuple[str, int]], tables=tuple(CHAINED)) -> None:
     state = _state(conn)
-    if set(state) != {*CHAINED, RETRACTIONS}:
+    if set(state) != {*tables, RETRACTIONS}:
         raise TamperError("the store's integrity records were changed outside forecast; `forecast verify` lists "
                           "what else was")
     total = state[RETRACTIONS].head
-    for table in CHAINED:
+    for table in tables:
         length, last_id, head = state[table].length, state[table].last_id, state[table].head
         records = []
         for row in _rows(conn, table, last_id):

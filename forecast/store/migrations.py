@@ -282,6 +282,24 @@ def m0007_question_and_setting_digests(conn: Connection) -> None:
     integrity.seal_state(conn)
 
 
+def m0008_expert_changes(conn: Connection) -> None:
+    """Renames and merges of experts as their own append-only, hash-chained rows (the expert rows stay as they were)."""
+    meta = sa.MetaData()
+    sa.Table("expert", meta, sa.Column("id", sa.Integer, primary_key=True))
+    sa.Table(
+        "expert_change", meta,
+        sa.Column("id", sa.Integer, primary_key=True),
+        sa.Column("expert_id", sa.Integer, sa.ForeignKey("expert.id"), nullable=False),
+        sa.Column("kind", sa.String, nullable=False),
+        sa.Column("name", sa.String, nullable=False),
+        sa.Column("into_id", sa.Integer, sa.ForeignKey("expert.id"), nullable=True),
+        sa.Column("note", sa.String, nullable=False),
+        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+    )
+    meta.create_all(conn, tables=[meta.tables["expert_change"]])
+    integrity.start_chain(conn, "expert_change")
+
+
 MIGRATIONS: list[tuple[str, Callable[[Connection], None]]] = [
     ("0001_initial", m0001_initial),
     ("0002_evidence_indexes_and_append_only", m0002_evidence_indexes_and_append_only),
@@ -290,6 +308,7 @@ MIGRATIONS: list[tuple[str, Callable[[Connection], None]]] = [
     ("0005_tamper_evidence", m0005_tamper_evidence),
     ("0006_postgres_jsonb_and_append_only", m0006_postgres_jsonb_and_append_only),
     ("0007_question_and_setting_digests", m0007_question_and_setting_digests),
+    ("0008_expert_changes", m0008_expert_changes),
 ]
 
 # What each migration creates that a store could not have without it: a store holding one of these without the

@@ -89,6 +89,19 @@ class Expert(SQLModel, table=True):
     created_at: dt.datetime = Field(default_factory=utc_now)
 
 
+class ExpertChange(SQLModel, table=True):
+    """A rename or merge of an expert (append-only): expert rows never change, so old rows name who they named."""
+
+    __tablename__ = "expert_change"
+    id: int | None = Field(default=None, primary_key=True)
+    expert_id: int = Field(foreign_key="expert.id")
+    kind: str  # rename | merge
+    name: str  # rename: the new name; merge: the name the expert is merged into (as it was then)
+    into_id: int | None = Field(default=None, foreign_key="expert.id")  # merge: the expert it now counts as
+    note: str = ""
+    created_at: dt.datetime = Field(default_factory=utc_now)
+
+
 class Statement(SQLModel, table=True):
     """A dated claim by an expert, encoded as a month interval. Append-only."""
 
