@@ -211,3 +211,40 @@ def test_close_expert_asks_on_a_terminal(run, seeded, answer, stored) -> None:
     assert "'Yuri Borisow' is close to the existing expert Yury Borisov. Add it as another expert? [y/N]" in text
     names = [e["name"] for e in json.loads(run("expert", "list", "--json").output)]
     assert ("Yuri Borisow" in names) is stored and code == (0 if stored else 1)
+
+
+def test_rename_keeps_the_history_and_verify_passes(run, seeded) -> None:
+    assert run("expert", "add", "Expert Q", "--kind", "analyst").exit_code == 0
+    assert run(*log_args(expert="Expert Q", quote="A fixture quote.")).exit_code == 0
+    renamed = run("expert", "rename", "Expert Q", "Expert Quinn", "--note", "fixture: the full name")
+    assert renamed.output == "Renamed Expert Q to Expert Quinn.\n"
+    record = shown(run, "S9")
+    assert (record["expert"], record["named_as"]) == ("Expert Quinn", "Expert Q")
+    assert listed(run, "--expert", "Expert Q")["S9"]["expert"] == "Expert Quinn"  # the old name still answers
+    expert = json.loads(run("expert", "show", "expert quinn", "--json").output)
+    assert (expert["name"], expert["aliases"]) == ("Expert Quinn", ["Expert Q"])
+    assert expert["history"][0].endswith("Expert Q renamed Expert Quinn")
+    verified = run("verify")
+    assert verified.exit_code == 0 and "1 expert change(s)" in verified.output
+    assert_refused(run("expert", "rename", "Expert Quinn", "Zak"),
+                   "Error: 'Zak' is already the name of the expert 'Anatoly Zak'")
+    assert_refused(run("expert", "rename", "Nobody", "Somebody"), "Error: unknown expert 'Nobody'")
+
+
+def test_merge_counts_one_expert_as_the_other(run, seeded) -> None:
+    assert run("expert", "add", "Agency A", "--kind", "official", "--affiliation", "Agency A").exit_code == 0
+    assert run(*log_args(expert="Agency A", claim="in 2029", quote="A fixture quote.")).exit_code == 0
+    assert run(*log_args(expert="Zak", claim="not before 2031", date="2023-05-01", quote="A fixture quote.")).exit_code == 0
+    before = listed(run)
+    assert before["S9"]["status"] == "active" and before["S3"]["status"] == "superseded by S10 (newer claim)"
+    merged = run("expert", "merge", "Agency A", "Zak")
+    assert merged.output == "Merged Agency A into Anatoly Zak.\n"
+    after = listed(run)
+    assert after["S9"]["expert"] == "Anatoly Zak" and after["S9"]["status"] == "superseded by S10 (newer claim)"
+    assert shown(run, "S9")["named_as"] == "Agency A"
+    names = [e["name"] for e in json.loads(run("expert", "list", "--json").output)]
+    assert "Agency A" not in names and "Anatoly Zak" in names
+    zak = json.loads(run("expert", "show", "Agency A", "--json").output)
+    assert zak["name"] == "Anatoly Zak" and {s["ref"] for s in zak["statements"]} >= {"S3", "S9", "S10"}
+    assert "all as forecast wrote them" in run("verify").output
+    assert_refused(run("expert", "merge", "Agency A", "Zak"), "Error: 'Agency A' and 'Zak' are already the same expert")

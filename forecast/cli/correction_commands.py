@@ -7,7 +7,7 @@ import sys
 import click
 
 from ..errors import InputError
-from .evidence_commands import evidence_group, update_option, updated_headline
+from .evidence_commands import evidence_group, expert, update_option, updated_headline
 from .output import json_option
 from .params import EVIDENCE_DATE
 from .render import emit_json, emit_record, terminal_text
@@ -99,3 +99,37 @@ def evidence_edit(env, ref: str, yes: bool, update: bool, date, **changes) -> No
     click.echo(f"Logged {ref_of(done.new)}, superseding {ref_of(done.old)}.")
     if update:
         updated_headline(env, done.question, done.new.logged_at, ref_of(done.new), ref_of(done.old))
+
+
+@expert.command(name="rename")
+@click.argument("old")
+@click.argument("new")
+@click.option("--note", default="", help="Why it is renamed.")
+@click.pass_obj
+def expert_rename(env, old: str, new: str, note: str) -> None:
+    """Rename an expert (append-only: the old name keeps answering, old rows still show it as logged).
+
+    Example: forecast expert rename "Yuri Borisow" "Yury Borisov"
+    """
+    from ..domain.experts import rename_expert
+
+    with env.store().session() as session:
+        rename_expert(session, old, new, note)
+    click.echo(terminal_text(f"Renamed {old} to {new}."))
+
+
+@expert.command(name="merge")
+@click.argument("source")
+@click.argument("into")
+@click.option("--note", default="", help="Why they are one expert.")
+@click.pass_obj
+def expert_merge(env, source: str, into: str, note: str) -> None:
+    """Merge expert SOURCE into INTO: from now on SOURCE's statements count as INTO's (its rows keep naming it).
+
+    Example: forecast expert merge "Roscosmos" "Roscosmos press service"
+    """
+    from ..domain.experts import merge_experts
+
+    with env.store().session() as session:
+        change = merge_experts(session, source, into, note)
+    click.echo(terminal_text(f"Merged {source} into {change.name}."))

@@ -90,15 +90,15 @@ def expert_show(env, name: str, as_json: bool, as_csv: bool) -> None:
 
     Example: forecast expert show Zak
     """
-    from ..domain import evidence, views
+    from ..domain import views
     from ..runs.explain import evidence_listing
 
     with env.store().reader() as session:
-        record = views.expert_view(evidence.expert_by_name(session, name))
+        record = views.expert_record(session, name)
         record["statements"] = evidence_listing(session, expert=record["name"], include_inactive=True)
     if machine_output(as_json, as_csv, record, lambda: record["statements"], EVIDENCE_COLUMNS):
         return
-    statements = record.pop("statements")
+    statements = [_who_says(row) for row in record.pop("statements")]
     emit_detail(record, statements, ["ref", "date", "question", "claim", "strength", "weight", "status", "quote"],
                  wide=["quote"])
 

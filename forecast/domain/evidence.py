@@ -50,13 +50,16 @@ def content_uid(*parts: object) -> str:
 
 
 def expert_by_name(session: Session, name: str) -> Expert:
-    """The expert with this name or alias (case-insensitive)."""
+    """The expert with this name, an earlier name or an alias (case-insensitive); for a merged expert, the one it
+    was merged into."""
+    from .experts import identities
+
     wanted = validate.text(name, "expert").strip().casefold()
-    experts = session.exec(select(Expert)).all()
-    for expert in experts:
-        if expert.name.casefold() == wanted or wanted in (a.casefold() for a in json.loads(expert.aliases)):
-            return expert
-    known = [e.name for e in experts] + [a for e in experts for a in json.loads(e.aliases)]
+    answers = identities(session).names
+    for expert_id, names in answers.items():
+        if wanted in (n.casefold() for n in names):
+            return session.get(Expert, expert_id)
+    known = [n for names in answers.values() for n in names]
     raise validate.unknown("expert", name, known, hint=f"; add a new one with: forecast expert add {name!r} --kind KIND")
 
 

@@ -9,8 +9,9 @@ from sqlmodel import Session, select
 from sqlmodel.sql.expression import Select
 
 from ..errors import InputError
-from ..store.tables import NOT_WITHIN_HORIZON, Expert, ForecastResult, ForecastRun, Observation, Question, Statement
+from ..store.tables import NOT_WITHIN_HORIZON, Expert, ExpertChange, ForecastResult, ForecastRun, Observation, Question, Statement
 from .evidence import expert_by_name, ref_of
+from .experts import RENAME, Identities, identities
 from .questions import last_day_before_outcome, question_by_slug, require_scope
 
 
@@ -108,12 +109,27 @@ def portfolio(session: Session, tag: str | None = None) -> list[dict]:
     return rows
 
 
-def expert_view(expert: Expert) -> dict:
-    """An expert as a dict."""
+def expert_view(expert: Expert, ids: Identities | None = None) -> dict:
+    """An expert as a dict: with ``ids``, its current name, and every other name it answers to as aliases."""
+    names = ids.names[expert.id] if ids is not None else [expert.name, *json.loads(expert.aliases)]
     return {
-        "name": expert.name, "kind": expert.kind, "role": expert.role, "affiliation": expert.affiliation,
-        "aliases": json.loads(expert.aliases), "notes": expert.notes,
+        "name": names[0], "kind": expert.kind, "role": expert.role, "affiliation": expert.affiliation,
+        "aliases": names[1:], "notes": expert.notes,
     }
+
+
+def expert_record(session: Session, name: str) -> dict:
+    """`expert show`: the expert (by any name), with its renames and the experts merged into it."""
+    expert = expert_by_name(session, name)
+    ids = identities(session)
+    record = expert_view(expert, ids)
+    changes = session.exec(select(ExpertChange).where(ExpertChange.expert_id.in_(ids.merged_into(expert.id)))
+                           .order_by(ExpertChange.id))
+    originals = {e.id: e.name for e in session.exec(select(Expert))}
+    record["history"] = [f"{c.created_at:%Y-%m-%d}: " + (f"{originals[c.expert_id]} renamed {c.name}" if c.kind == RENAME
+                                                         else f"{originals[c.expert_id]} merged into {c.name}")
+                         for c in changes]
+    return record
 
 
 def _status(row: Statement | Observation) -> str:
@@ -152,10 +168,12 @@ def list_questions(session: Session) -> list[dict]:
 
 def list_experts(session: Session, kind: str | None = None) -> list[dict]:
     """All experts (optionally of one kind), by name."""
-    query = select(Expert).order_by(Expert.name)
+    query = select(Expert)
     if kind:
         query = query.where(Expert.kind == kind)
-    return [expert_view(e) for e in session.exec(query)]
+    ids = identities(session)
+    rows = [expert_view(e, ids) for e in session.exec(query) if ids.target[e.id] == e.id]
+    return sorted(rows, key=lambda r: r["name"])
 
 
 def list_evidence(
@@ -166,7 +184,8 @@ def list_evidence(
     if since and until and since > until:
         raise InputError(f"--since {since} is after --until {until}: the range is empty")
     slugs = {q.id: q.slug for q in session.exec(select(Question))}
-    names = {e.id: e.name for e in session.exec(select(Expert))}
+    ids = identities(session)
+    names = ids.current
     statements = select(Statement)
     observations = select(Observation)
     if question:
@@ -174,7 +193,7 @@ def list_evidence(
         statements = statements.where(Statement.question_id == qid)
         observations = observations.where(Observation.question_id == qid)
     if expert:
-        statements = statements.where(Statement.expert_id == expert_by_name(session, expert).id)
+        statements = statements.where(Statement.expert_id.in_(ids.merged_into(expert_by_name(session, expert).id)))
     if since:
         statements = statements.where(Statement.said_on >= since)
         observations = observations.where(Observation.observed_on >= since)

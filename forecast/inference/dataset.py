@@ -19,6 +19,7 @@ from sqlmodel import Session, select
 
 from ..basics.months import date_month, known_on, parse_month, utc_now
 from ..domain.consistency import pending_notice
+from ..domain.experts import Identities, identities
 from ..domain.priors import DEFAULT_BIND_PROBABILITY, Priors
 from ..errors import InputError, PriorError
 from ..store.tables import NOT_WITHIN_HORIZON, Expert, Observation, Question, Statement
@@ -222,17 +223,17 @@ def _questions(session: Session, priors: Priors, slugs: list[str] | None) -> lis
     return found
 
 
-def _expert_ids(session: Session, statements: list[Statement], fixed: list[str] | None) -> tuple[list[int], dict]:
-    """The ids of the experts in a dataset, by name (or in the order of a fixed superset of names)."""
-    experts_by_id = {e.id: e for e in session.exec(select(Expert))}
-    used = sorted({s.expert_id for s in statements}, key=lambda i: experts_by_id[i].name)
+def _expert_ids(statements: list[Statement], ids: Identities, fixed: list[str] | None) -> list[int]:
+    """The ids of the experts in a dataset (a merged expert counts as the one it was merged into), by current name
+    (or in the order of a fixed superset of names)."""
+    used = sorted({ids.target[s.expert_id] for s in statements}, key=lambda i: ids.current[i])
     if fixed is not None:
-        by_name = {e.name: i for i, e in experts_by_id.items()}
-        missing = {experts_by_id[i].name for i in used} - set(fixed)
+        by_name = {ids.current[i]: i for i in ids.names}
+        missing = {ids.current[i] for i in used} - set(fixed)
         if missing:
             raise ValueError(f"fixed expert list lacks {sorted(missing)}")
         used = [by_name[name] for name in fixed]
-    return used, experts_by_id
+    return used
 
 
 def precluders(session: Session, priors: Priors, chosen: list[Question]) -> np.ndarray:
@@ -288,7 +289,8 @@ def _observations(priors: Priors, chosen: list[Question], rows_by_id: dict, as_o
 
 
 def _statement_facts(statements, experts_by_id, e_index, q_index, stmt_in, parts, feasible) -> list[StatementFacts]:
-    """What the dependence rules need to know about each statement."""
+    """What the dependence rules need to know about each statement (``e_index`` and ``experts_by_id`` by the id
+    each statement's expert counts as)."""
     decided = decided_claims(stmt_in, feasible[np.array([q_index[s.question_id] for s in statements], dtype=int)])
     return [StatementFacts(expert=e_index[s.expert_id], question=q_index[s.question_id], said_on=s.said_on,
                            claim=mask.tobytes(), base=base, recency=recency, decided=bool(d),
@@ -326,8 +328,12 @@ def build_dataset(
     bins = obs_log.shape[1]
     said = session.exec(select(Statement).where(Statement.said_on <= as_of))
     statements = [s for s in _in_force(said, known_at) if s.question_id in q_index and s.uid not in exclude]
-    used, experts_by_id = _expert_ids(session, statements, experts)
-    e_index = {eid: i for i, eid in enumerate(used)}
+    ids = identities(session)
+    used = _expert_ids(statements, ids, experts)
+    stored = {e.id: e for e in session.exec(select(Expert))}
+    experts_by_id = {i: stored[t] for i, t in ids.target.items()}  # each id's expert as it counts
+    position = {t: k for k, t in enumerate(used)}
+    e_index = {i: position[t] for i, t in ids.target.items() if t in position}
     parts = [statement_parts(s, as_of, priors) for s in statements]
     masks = [interval_mask(s.claim_start, s.claim_end, starts[q_index[s.question_id]], n_months[q_index[s.question_id]], bins)
              for s in statements]
@@ -338,8 +344,8 @@ def build_dataset(
     uids += [s.uid for s in statements]
     return Dataset(
         questions=[q.slug for q in chosen], starts=starts, n_months=n_months, obs_log=obs_log,
-        notice_threshold=thresholds, experts=[experts_by_id[i].name for i in used],
-        expert_kinds=[experts_by_id[i].kind for i in used],
+        notice_threshold=thresholds, experts=[ids.current[i] for i in used],
+        expert_kinds=[stored[i].kind for i in used],
         stmt_question=np.array([f.question for f in facts], dtype=int),
         stmt_expert=np.array([f.expert for f in facts], dtype=int),
         stmt_weight=open_w, stmt_record_weight=record_w, stmt_entangled=entangled(facts), stmt_facts=facts,

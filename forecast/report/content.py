@@ -9,6 +9,7 @@ from sqlmodel import Session, select
 
 from ..basics.months import parse_month
 from ..domain.evidence import ref_of
+from ..domain.experts import identities
 from ..domain.priors import Priors
 from ..domain.questions import question_by_slug
 from ..inference.dataset import build_dataset, statement_parts
@@ -17,7 +18,7 @@ from ..inference.summary import PlainHeadline, percent, plain_headline, yearly
 from ..runs.views import fixed_reliability, run_view
 from ..scoring.resolution import checkpoint_outcomes
 from ..scoring.scorecard import scorecard
-from ..store.tables import Expert, ForecastResult, ForecastRun, Observation, Statement
+from ..store.tables import ForecastResult, ForecastRun, Observation, Statement
 from .influence import effect, leave_one_out
 
 
@@ -92,7 +93,7 @@ def evidence_rows(session: Session, priors: Priors, run: ForecastRun, run_record
     explained = statement_weights(data, priors.reliability.dependence)
     status = {ref: w.status for ref, w in explained.items()}
     weights = {uid: explained[ref].weight for uid, ref in zip(data.stmt_uids, data.stmt_refs)}
-    names = {e.id: e.name for e in session.exec(select(Expert))}
+    names = identities(session).current
     rows = [_evidence_row(row, names, priors, run, status, weights,
                           effect(base, without[row.uid], start, n) if row.uid in without else None)
             for row in [*statements, *observations]]

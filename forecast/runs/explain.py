@@ -10,6 +10,7 @@ from sqlmodel import Session, select
 from ..basics.months import utc_now
 from ..domain import views
 from ..domain.evidence import evidence_by_ref, ref_of
+from ..domain.experts import identities
 from ..domain.priors import Priors
 from ..domain.questions import store_priors
 from ..inference.dataset import build_dataset
@@ -81,7 +82,8 @@ def evidence_detail(session: Session, ref: str) -> dict:
     row = evidence_by_ref(session, ref)
     slug = session.get(Question, row.question_id).slug
     if isinstance(row, Statement):
-        record = views.statement_view(row, slug, session.get(Expert, row.expert_id).name)
+        record = views.statement_view(row, slug, identities(session).current[row.expert_id])
+        record["named_as"] = session.get(Expert, row.expert_id).name  # as logged, before any rename or merge
     else:
         record = views.observation_view(row, slug)
     record["logged_by"] = getattr(row, "logged_by", None)

@@ -1,0 +1,100 @@
+"""Who an expert is now: renames and merges, kept as append-only ``expert_change`` rows and read back here.
+
+Expert rows never change (they are hash-chained), and statements keep the expert id they were logged with,
+so an old row still names who it named. A rename adds the name the expert goes by from then on (the earlier
+names keep answering); a merge makes one expert count as another from then on, in the model and in every
+list, while its rows keep their own id and their own name as logged.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+
+from sqlmodel import Session, select
+
+from ..basics import validate
+from ..errors import DuplicateError, InputError
+from ..store.tables import Expert, ExpertChange
+
+RENAME, MERGE = "rename", "merge"
+
+
+@dataclass(frozen=True)
+class Identities:
+    """Every expert id's place after the renames and merges."""
+
+    target: dict[int, int]  # expert id -> the id it counts as (itself unless merged into another)
+    current: dict[int, str]  # expert id -> the current name of the expert it counts as
+    names: dict[int, list[str]]  # target id -> every name it answers to: its current name first
+
+    def merged_into(self, expert_id: int) -> list[int]:
+        """The ids that count as ``expert_id`` (itself included)."""
+        return [i for i, t in self.target.items() if t == self.target[expert_id]]
+
+
+def identities(session: Session) -> Identities:
+    """The renames and merges applied in the order they were made."""
+    experts = {e.id: e for e in session.exec(select(Expert).order_by(Expert.id))}
+    named = {i: [e.name] for i, e in experts.items()}  # each expert's names, the latest last
+    into: dict[int, int] = {}
+    for change in session.exec(select(ExpertChange).order_by(ExpertChange.id)):
+        if change.kind == RENAME:
+            named[change.expert_id].append(change.name)
+        elif change.into_id is not None:
+            into[change.expert_id] = change.into_id
+    target = {i: _follow(i, into) for i in experts}
+    names: dict[int, list[str]] = {i: [] for i in experts if target[i] == i}
+    for i in sorted(experts, key=lambda i: (i != target[i], i)):  # a target's own names before those merged in
+        own = [named[i][-1], *reversed(named[i][:-1]), *json.loads(experts[i].aliases)]
+        names[target[i]] += [n for n in own if n not in names[target[i]]]
+    return Identities(target, {i: named[target[i]][-1] for i in experts}, names)
+
+
+def _follow(expert_id: int, into: dict[int, int]) -> int:
+    seen = set()
+    while expert_id in into and expert_id not in seen:
+        seen.add(expert_id)
+        expert_id = into[expert_id]
+    return expert_id
+
+
+def rename_expert(session: Session, old: str, new: str, note: str = "") -> ExpertChange:
+    """Give an expert a new name (the old one keeps answering); the name must not belong to another expert."""
+    from .evidence import expert_by_name
+    from ..errors import NotFoundError
+
+    expert = expert_by_name(session, old)
+    new = validate.text(new, "name").strip()
+    if not new:
+        raise InputError("an expert needs a name")
+    current = identities(session).current[expert.id]
+    if new == current:
+        raise InputError(f"{current!r} is already the expert's name")
+    try:
+        other = expert_by_name(session, new)
+    except NotFoundError:
+        other = None
+    if other is not None and other.id != expert.id:
+        raise DuplicateError(f"{new!r} is already the name of the expert {identities(session).current[other.id]!r}: "
+                             f"to make them one, use `forecast expert merge`")
+    return _record(session, ExpertChange(expert_id=expert.id, kind=RENAME, name=new,
+                                         note=validate.text(note, "note").strip()))
+
+
+def merge_experts(session: Session, source: str, into: str, note: str = "") -> ExpertChange:
+    """Make ``source`` count as ``into`` from now on; ``source``'s rows keep naming it as logged."""
+    from .evidence import expert_by_name
+
+    merged, kept = expert_by_name(session, source), expert_by_name(session, into)
+    if merged.id == kept.id:
+        raise InputError(f"{source!r} and {into!r} are already the same expert")
+    name = identities(session).current[kept.id]
+    return _record(session, ExpertChange(expert_id=merged.id, kind=MERGE, name=name, into_id=kept.id,
+                                         note=validate.text(note, "note").strip()))
+
+
+def _record(session: Session, change: ExpertChange) -> ExpertChange:
+    session.add(change)
+    session.flush()
+    return change
