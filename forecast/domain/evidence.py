@@ -7,7 +7,6 @@ before writing anything; the caller's transaction makes each operation all-or-no
 from __future__ import annotations
 
 import datetime as dt
-import difflib
 import hashlib
 import json
 import re
@@ -32,6 +31,7 @@ from ..store.tables import (
     Statement,
 )
 from ..store.vocab import canonical_observation_kind
+from .experts import expert_by_name, similar_experts  # noqa: F401  (expert_by_name re-exported)
 from .questions import question_by_slug, stored_spec
 
 _REF_RE = re.compile(r"^([SsOo])([0-9]{1,30})$")
@@ -47,40 +47,6 @@ def content_uid(*parts: object) -> str:
     """A stable identity for an evidence row, from the content that makes it distinct."""
     text = json.dumps([str(part) for part in parts], ensure_ascii=False)
     return hashlib.sha256(text.encode()).hexdigest()[:16]
-
-
-def expert_by_name(session: Session, name: str) -> Expert:
-    """The expert with this name, an earlier name or an alias (case-insensitive); for a merged expert, the one it
-    was merged into."""
-    from .experts import identities
-
-    wanted = validate.text(name, "expert").strip().casefold()
-    answers = identities(session).names
-    for expert_id, names in answers.items():
-        if wanted in (n.casefold() for n in names):
-            return session.get(Expert, expert_id)
-    known = [n for names in answers.values() for n in names]
-    raise validate.unknown("expert", name, known, hint=f"; add a new one with: forecast expert add {name!r} --kind KIND")
-
-
-def _folded(name: str) -> str:
-    """A name with case, punctuation and spacing ignored."""
-    return " ".join(re.sub(r"[^\w\s]|_", " ", name.casefold()).split())
-
-
-def similar_experts(session: Session, name: str) -> list[str]:
-    """Existing experts whose name or an alias is close to ``name``: equal once case and punctuation are ignored,
-    one's words all among the other's ("Roscosmos" and "Roscosmos press service"), or close by difflib."""
-    wanted = _folded(name)
-    words = set(wanted.split())
-    found = []
-    for expert in session.exec(select(Expert).order_by(Expert.name)):
-        for known in (_folded(n) for n in [expert.name, *json.loads(expert.aliases)]):
-            shorter, longer = sorted((words, set(known.split())), key=len)
-            if shorter and (shorter <= longer or difflib.SequenceMatcher(None, wanted, known).ratio() >= 0.8):
-                found.append(expert.name)
-                break
-    return found
 
 
 def add_expert(

@@ -8,13 +8,15 @@ list, while its rows keep their own id and their own name as logged.
 
 from __future__ import annotations
 
+import difflib
 import json
+import re
 from dataclasses import dataclass
 
 from sqlmodel import Session, select
 
 from ..basics import validate
-from ..errors import DuplicateError, InputError
+from ..errors import DuplicateError, InputError, NotFoundError
 from ..store.tables import Expert, ExpertChange
 
 RENAME, MERGE = "rename", "merge"
@@ -59,11 +61,40 @@ def _follow(expert_id: int, into: dict[int, int]) -> int:
     return expert_id
 
 
+def expert_by_name(session: Session, name: str) -> Expert:
+    """The expert with this name, an earlier name or an alias (case-insensitive); for a merged expert, the one it
+    was merged into."""
+    wanted = validate.text(name, "expert").strip().casefold()
+    answers = identities(session).names
+    for expert_id, names in answers.items():
+        if wanted in (n.casefold() for n in names):
+            return session.get(Expert, expert_id)
+    known = [n for names in answers.values() for n in names]
+    raise validate.unknown("expert", name, known, hint=f"; add a new one with: forecast expert add {name!r} --kind KIND")
+
+
+def _folded(name: str) -> str:
+    """A name with case, punctuation and spacing ignored."""
+    return " ".join(re.sub(r"[^\w\s]|_", " ", name.casefold()).split())
+
+
+def similar_experts(session: Session, name: str) -> list[str]:
+    """Existing experts whose name or an alias is close to ``name``: equal once case and punctuation are ignored,
+    one's words all among the other's ("Roscosmos" and "Roscosmos press service"), or close by difflib."""
+    wanted = _folded(name)
+    words = set(wanted.split())
+    found = []
+    for expert in session.exec(select(Expert).order_by(Expert.name)):
+        for known in (_folded(n) for n in [expert.name, *json.loads(expert.aliases)]):
+            shorter, longer = sorted((words, set(known.split())), key=len)
+            if shorter and (shorter <= longer or difflib.SequenceMatcher(None, wanted, known).ratio() >= 0.8):
+                found.append(expert.name)
+                break
+    return found
+
+
 def rename_expert(session: Session, old: str, new: str, note: str = "") -> ExpertChange:
     """Give an expert a new name (the old one keeps answering); the name must not belong to another expert."""
-    from .evidence import expert_by_name
-    from ..errors import NotFoundError
-
     expert = expert_by_name(session, old)
     new = validate.text(new, "name").strip()
     if not new:
@@ -84,8 +115,6 @@ def rename_expert(session: Session, old: str, new: str, note: str = "") -> Exper
 
 def merge_experts(session: Session, source: str, into: str, note: str = "") -> ExpertChange:
     """Make ``source`` count as ``into`` from now on; ``source``'s rows keep naming it as logged."""
-    from .evidence import expert_by_name
-
     merged, kept = expert_by_name(session, source), expert_by_name(session, into)
     if merged.id == kept.id:
         raise InputError(f"{source!r} and {into!r} are already the same expert")
