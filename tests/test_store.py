@@ -198,7 +198,7 @@ _WRITER = textwrap.dedent("""
     for i in range(logs):
         args = ["--db", db, "log", "statement", "--question", "%s", "--expert", "Zak",
                 "--date", "2023-01-01", "--claim", "after 2025", "--quote", f"{tag} {i}", "--source", tag,
-                "--no-update"]
+                "--no-update", "--restatement"]  # one expert, day and claim: restatements, not duplicates
         try:
             cli.main(args, prog_name="forecast")
         except SystemExit as exit:

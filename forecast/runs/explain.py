@@ -13,6 +13,7 @@ from ..domain.evidence import evidence_by_ref, ref_of
 from ..domain.experts import identities
 from ..domain.priors import Priors
 from ..domain.questions import store_priors
+from ..errors import ForecastError
 from ..inference.dataset import build_dataset
 from ..inference.dependence import affiliation_group
 from ..inference.explain import Reason, StatementWeight, statement_weights
@@ -37,12 +38,15 @@ def evidence_weights(session: Session, priors: Priors, questions: list[str] | No
     return statement_weights(data, priors.reliability.dependence, _affiliation_names(session))
 
 
-def annotate(rows: list[dict], weights: dict[str, StatementWeight]) -> list[dict]:
-    """Evidence view rows with ``weight`` and the model's status word (a retracted or corrected row weighs 0)."""
+def annotate(rows: list[dict], weights: dict[str, StatementWeight] | None) -> list[dict]:
+    """Evidence view rows with ``weight`` and the model's status word (a retracted or corrected row weighs 0);
+    ``weights`` None (the model cannot be built from the store): weights unknown, the store's status kept."""
     out = []
     for row in rows:
         row = dict(row)
-        if row["type"] == "statement":
+        if weights is None:
+            row["weight"] = None
+        elif row["type"] == "statement":
             found = weights.get(row["ref"])
             if row["status"] != "active":
                 row["weight"] = 0.0
@@ -59,7 +63,11 @@ def annotate(rows: list[dict], weights: dict[str, StatementWeight]) -> list[dict
 def evidence_listing(session: Session, **filters) -> list[dict]:
     """`evidence list`: the rows of :func:`forecast.domain.views.list_evidence` with weight and status."""
     rows = views.list_evidence(session, **filters)
-    return annotate(rows, evidence_weights(session, store_priors(session)))
+    try:
+        weights = evidence_weights(session, store_priors(session))
+    except ForecastError:  # e.g. observations that leave a question no month: the listing helps find them
+        weights = None
+    return annotate(rows, weights)
 
 
 def _history(session: Session, row: Statement | Observation) -> tuple[list[str], list[str]]:
