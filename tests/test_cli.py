@@ -85,7 +85,7 @@ def test_evidence_list_filters(run, seeded) -> None:
 
 @pytest.mark.every_backend
 def test_retract_and_supersede_keep_rows(run, seeded) -> None:
-    assert run("retract", "S2", "--reason", "paraphrase, not Logsdon's words").output == "Retracted S2.\n"
+    assert run("retract", "S2", "--reason", "paraphrase, not Logsdon's words", "--no-update").output == "Retracted S2.\n"
     corrected = run(*log_args(expert="Logsdon", claim="by 2025", supersedes="S3"))
     assert corrected.exit_code == 0
     active = [r["ref"] for r in json.loads(run("evidence", "list", "--json").output)]

@@ -248,3 +248,18 @@ def test_merge_counts_one_expert_as_the_other(run, seeded) -> None:
     assert zak["name"] == "Anatoly Zak" and {s["ref"] for s in zak["statements"]} >= {"S3", "S9", "S10"}
     assert "all as forecast wrote them" in run("verify").output
     assert_refused(run("expert", "merge", "Agency A", "Zak"), "Error: 'Agency A' and 'Zak' are already the same expert")
+
+
+def test_retraction_and_observation_headlines_say_what_changed(run, seeded) -> None:
+    assert run("retract", "S4", "--reason", "fixture: a test", "--no-update").output == "Retracted S4.\n"
+    assert run(*log_args(claim="in 2026", quote="A fixture quote.")).exit_code == 0
+    weight = listed(run)["S9"]["weight"]
+    retracted = run("retract", "S9", "--reason", "fixture: a test")
+    assert retracted.output.startswith("Retracted S9.\nUpdated headline")
+    assert why(retracted)[0] == f"S9 retracted: out of the model (it counted {weight:.2f})"
+    assert weight > 0 and headline(retracted)[0] != headline(retracted)[1]
+    assert run(*log_args(claim="in 2026", quote="Another fixture quote.")).exit_code == 0
+    observed = run("log", "observation", "--question", QUESTION, "--kind", "event", "--date", "2026-11-30",
+                   "--source", "fixture, example.org")  # a fictional event: it decides the open claims
+    assert headline(observed)[1] == 100.0 and "S3 now decided: falsified" in why(observed)
+    assert (listed(run)["S3"]["status"], listed(run)["S10"]["status"]) == ("decided: falsified", "decided: borne out")

@@ -279,17 +279,22 @@ def _who_says(row: dict) -> dict:
 @cli.command()
 @click.argument("ref")
 @click.option("--reason", required=True, help="Why it is retracted.")
+@update_option
 @click.pass_obj
-def retract(env, ref: str, reason: str) -> None:
+def retract(env, ref: str, reason: str, update: bool) -> None:
     """Retract a statement or observation (it stays in the store, marked).
 
     Example: forecast retract S12 --reason "misattributed quote"
     """
     from ..domain import evidence
+    from ..domain.corrections import question_of
 
     with env.store().session() as session:
         row = evidence.retract(session, ref, reason)
+        question = question_of(session, row)
     click.echo(f"Retracted {evidence.ref_of(row)}.")
+    if update:
+        updated_headline(env, question, row.retracted_at)
 
 
 @cli.command()

@@ -83,3 +83,8 @@ def edit(session: Session, ref: str, changes: dict[str, object], date_precision:
             source=changed.get("source", old.source), note=changed.get("note", old.note), date_precision=precision,
             supersedes=ref_of(old), today=today, url=old.url, effective_on=old.effective_on)
     return Correction(old, new, slug)
+
+
+def question_of(session: Session, row: Statement | Observation) -> str:
+    """The slug of the question a row is evidence on."""
+    return session.get(Question, row.question_id).slug

@@ -126,10 +126,11 @@ def headline_change(session: Session, priors: Priors, question: str, at: dt.date
     reasons = list(new[new_ref].reasons) if new_ref in new else []
     if supersedes:
         reasons.insert(1 if reasons else 0, Reason("supersedes", f"supersedes {supersedes}", (supersedes,)))
-    for ref, was in old.items():
-        now = new.get(ref)
-        if now is not None and now.status != was.status and ref != new_ref:
-            reasons.append(Reason("status", f"{ref} now {now.status}", (ref,)))
+    gone = [Reason("retracted", f"{ref} retracted: out of the model (it counted {was.weight:.2f})", (ref,))
+            for ref, was in old.items() if ref not in new and ref != supersedes]
+    moved = [Reason("status", f"{ref} now {new[ref].status}", (ref,))
+             for ref, was in old.items() if ref in new and new[ref].status != was.status and ref != new_ref]
+    reasons += gone + moved
     q = session.exec(select(Question).where(Question.slug == question)).one()
     return {"question": question, "event": q.event, "horizon_end": q.horizon_end,
             "reliabilities_from": after["reliabilities_from"], "before": before["headline"],
