@@ -119,10 +119,11 @@ def headline_change(session: Session, priors: Priors, question: str, at: dt.date
                     new_ref: str | None = None, supersedes: str | None = None) -> dict:
     """The instant headline just before the write at ``at`` and now, with the reasons that moved it: the new
     row's own weight and rules, the row it supersedes, and the statements whose status it changed."""
-    before = fast_headline(session, priors, question, known_at=at - _JUST_BEFORE)
-    after = fast_headline(session, priors, question)
-    old = evidence_weights(session, priors, [question], known_at=at - _JUST_BEFORE)
-    new = evidence_weights(session, priors, [question], known_at=utc_now())
+    then, now = (build_dataset(session, priors, known_at=known_at, questions=[question])
+                 for known_at in (at - _JUST_BEFORE, utc_now()))
+    before, after = (fast_headline(session, priors, question, data=data) for data in (then, now))
+    names = _affiliation_names(session)
+    old, new = (statement_weights(data, priors.reliability.dependence, names) for data in (then, now))
     reasons = list(new[new_ref].reasons) if new_ref in new else []
     if supersedes:
         reasons.insert(1 if reasons else 0, Reason("supersedes", f"supersedes {supersedes}", (supersedes,)))

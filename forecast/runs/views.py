@@ -165,10 +165,11 @@ def fixed_reliability(data, priors: Priors, learned: list[dict]) -> np.ndarray |
     return np.array([means.get(e, c) for e, c in zip(data.experts, centres)])
 
 
-def fast_headline(session: Session, priors: Priors, question: str, known_at: dt.datetime | None = None) -> dict:
+def fast_headline(session: Session, priors: Priors, question: str, known_at: dt.datetime | None = None,
+                  data=None) -> dict:
     """The exact posterior with reliabilities fixed at the latest run's means (or prior centres), from the
-    evidence as known at ``known_at`` (default: now)."""
-    data = build_dataset(session, priors, known_at=known_at, questions=[question])
+    evidence as known at ``known_at`` (default: now), or from ``data`` built for the question already."""
+    data = data or build_dataset(session, priors, known_at=known_at, questions=[question])
     if question not in data.questions:
         raise NotFoundError(f"question {question!r} is not open")
     source = "prior centres"
