@@ -21,9 +21,10 @@ def question() -> None:
 @click.option("--note", default="", help="Why this version (kept with it).")
 @click.pass_obj
 def question_add(env, path: Path, note: str) -> None:
-    """Add a question (or a new wording of one) from a TOML file in the schema of priors/questions/.
+    """Add a question (or a new wording of one) from a TOML file; `forecast question new SLUG` writes a commented
+    template to fill in.
 
-    Example: forecast question add my-question.toml
+    Example: forecast question new my-question && forecast question add my-question.toml
     """
     from ..domain.priors import read_toml
     from ..domain.questions import add_question
