@@ -74,12 +74,16 @@ def question_list(env, tag: str | None, as_json: bool, as_csv: bool) -> None:
     Example: forecast question list --tag casebook --csv
     """
     from ..domain import views
+    from ..inference.summary import plain_headline
+
+    def lead(q, head: dict) -> str:
+        return str(plain_headline(q.event, head, q.horizon_end).lead)
 
     with env.store().reader() as session:
-        rows = views.portfolio(session, tag)
+        rows = views.portfolio(session, tag, lead)
     columns = ["slug", "status", "headline", "last_change", "evidence", "tags", "title"]
     emit_listing(as_json, as_csv, rows, columns, csv_columns=columns + ["kind", "resolution", "run"],
-                 wide=["title", "headline"])
+                 wide=["title"])
 
 
 def _field_rows(record: dict) -> list[dict]:
