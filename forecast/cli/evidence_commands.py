@@ -170,7 +170,8 @@ def log_statement(env, update: bool, **fields) -> None:
         _updated_headline(env, fields["question"])
 
 
-@log_group.command(name="observation", cls=EntryCommand, **QUESTION_PROMPT, epilog=OBSERVATION_HELP)
+@log_group.command(name="observation", cls=EntryCommand, checks=QUESTION_PROMPT["checks"], epilog=OBSERVATION_HELP,
+                   choices={**QUESTION_PROMPT["choices"], "kind": lambda env: list(OBSERVATION_KINDS)})
 @click.option("--question", required=True, help="Question slug.")
 @click.option("--kind", required=True, type=click.Choice(OBSERVATION_INPUTS), metavar="KIND",
               help="What was observed: " + ", ".join(OBSERVATION_KINDS) + " (each explained below).")

@@ -93,7 +93,10 @@ def prompt_text(param: click.Parameter, known: list[str]) -> str:
     help_text = getattr(param, "help", None)
     shape = param.type.name if param.type.name.isupper() else ""  # YYYY-MM-DD and the like
     text = " ".join(filter(None, [field_name(param), shape]))
-    text += f" - {help_text.split('  [')[0].rstrip('.')}" if help_text else ""
+    help_text = (help_text or "").split("  [")[0].rstrip(".")
+    if known and len(known) <= SHOWN_CHOICES:
+        help_text = help_text.split(": ")[0]  # the choices follow
+    text += f" - {help_text}" if help_text else ""
     if known and len(known) <= SHOWN_CHOICES:
         text += f" [{', '.join(known)}]"
     elif known:
