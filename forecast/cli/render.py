@@ -62,13 +62,14 @@ def _rich_table(rows: Sequence[dict], columns: Sequence[str], wide: Sequence[str
     from rich.table import Table
     from rich.text import Text
 
-    table = Table(box=box.SIMPLE_HEAD, show_edge=False, pad_edge=False, header_style="bold")
+    table = Table(box=box.SIMPLE_HEAD, show_edge=False, pad_edge=False)
     for column in columns:
         table.add_column(column, overflow="fold" if column in wide else "ellipsis", no_wrap=column not in wide,
                          min_width=20 if column in wide else None)
     for row in rows:  # Text, not markup: stored text is shown as it is (after terminal_text)
         table.add_row(*(Text(_cell(row.get(column), 10_000)) for column in columns))
-    Console(highlight=False, emoji=False, soft_wrap=False).print(table)
+    # No colour system: rich writes no escape sequence of its own, so the output holds none at all (only box lines).
+    Console(color_system=None, highlight=False, emoji=False, soft_wrap=False).print(table)
 
 
 def emit_record(record: dict) -> None:
