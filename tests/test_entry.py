@@ -62,6 +62,7 @@ def test_help_is_not_a_missing_field(run, seeded) -> None:
 def test_log_statement_prompts_for_each_missing_field(run, seeded, db_path: Path) -> None:
     flag_error = run(*log_args(date="2024-13-01")).stderr.strip()  # what the flag gets for the same bad value
     assert flag_error.startswith("Error: Invalid value for '--date': ")
+    assert run("expert", "add", "Expert A", "--kind", "analyst").exit_code == 0  # fictional, for the fixture quote
     child = spawn(seeded, "log", "statement", "--no-update")
     child.expect_exact("--question - Question slug [iss-retirement, russia-iss-withdrawal]: ")
     child.sendline("russia-iss-withdrawl")
@@ -69,8 +70,8 @@ def test_log_statement_prompts_for_each_missing_field(run, seeded, db_path: Path
     child.expect_exact("--question")
     child.sendline(QUESTION)
     child.expect_exact("--expert - Expert name or alias [")  # more than eight known: Tab completes them
-    child.send("Anatoly Z\t")
-    child.expect_exact("Anatoly Zak")
+    child.send("expert \t")  # completed whatever the case
+    child.expect_exact("Expert A")
     child.sendline("")
     child.expect_exact("--date YYYY-MM-DD|YYYY-MM - When it was said")
     child.sendline("2024-13-01")
@@ -91,8 +92,8 @@ def test_log_statement_prompts_for_each_missing_field(run, seeded, db_path: Path
     child.sendline("fixture, example.org")
     status, output = finish(child)
     assert status == 0, output
-    assert "Logged S9: Anatoly Zak on 2024-01-05, 'likely after 2028' -> 2029-01 .. open." in output
-    rows = json.loads(run("expert", "show", "Anatoly Zak", "--json").output)["statements"]
+    assert "Logged S9: Expert A on 2024-01-05, 'likely after 2028' -> 2029-01 .. open." in output
+    rows = json.loads(run("expert", "show", "Expert A", "--json").output)["statements"]
     assert [(r["date"], r["claim"], r["quote"]) for r in rows if r["ref"] == "S9"] == [
         ("2024-01-05", "likely after 2028", "Fixture quote: Expert A would say this.")]
     assert run("verify").exit_code == 0
