@@ -32,7 +32,7 @@ def test_run_prints_headline_reliabilities_and_diagnostics(fitted) -> None:
     assert any(line.startswith("    Russia withdraws before 2029-01-01: ") for line in lines)
     assert any(line.startswith("    Not by 2032-12: ") for line in lines)
     assert any(line.startswith("    Pre-empted (The ISS is retired first, by 2032-12): ") for line in lines)
-    assert any(line.startswith("     80% interval: ") for line in lines)
+    assert any(line.startswith("    80% interval: ") for line in lines)
     assert "not within the horizon" not in result.output
     assert "  year      forecast  prior" in lines  # plain per-year table when not a terminal
     beyond = next(line for line in lines if line.startswith("  beyond"))

@@ -12,7 +12,7 @@ from ..errors import InputError
 from .group import cli
 from .output import csv_option, emit_detail, emit_listing, json_option, machine_output
 from .params import DATE, EVIDENCE_DATE, OutputPath, RANGE_END, RANGE_START
-from .prompting import EntryCommand, QUESTION_PROMPT, check_claim, check_expert, expert_names
+from .prompting import EntryCommand, QUESTION_CHECKS, QUESTION_CHOICES, check_claim, check_expert, expert_names
 from .render import terminal_text
 
 OBSERVATION_HELP = "\b\nObservation kinds (older names still accepted in brackets):\n" + "\n".join(
@@ -131,8 +131,8 @@ def log_group() -> None:
 
 
 @log_group.command(name="statement", cls=EntryCommand,
-                   checks={**QUESTION_PROMPT["checks"], "expert": check_expert, "claim": check_claim},
-                   choices={**QUESTION_PROMPT["choices"], "expert": expert_names})
+                   checks={**QUESTION_CHECKS, "expert": check_expert, "claim": check_claim},
+                   choices={**QUESTION_CHOICES, "expert": expert_names})
 @click.option("--question", required=True, help="Question slug.")
 @click.option("--expert", required=True, help="Expert name or alias.")
 @click.option("--date", "said_on", required=True, type=EVIDENCE_DATE, help="When it was said (a YYYY-MM month: its first day).")
@@ -170,8 +170,8 @@ def log_statement(env, update: bool, **fields) -> None:
         _updated_headline(env, fields["question"])
 
 
-@log_group.command(name="observation", cls=EntryCommand, checks=QUESTION_PROMPT["checks"], epilog=OBSERVATION_HELP,
-                   choices={**QUESTION_PROMPT["choices"], "kind": lambda env: list(OBSERVATION_KINDS)})
+@log_group.command(name="observation", cls=EntryCommand, checks=QUESTION_CHECKS, epilog=OBSERVATION_HELP,
+                   choices={**QUESTION_CHOICES, "kind": lambda env: list(OBSERVATION_KINDS)})
 @click.option("--question", required=True, help="Question slug.")
 @click.option("--kind", required=True, type=click.Choice(OBSERVATION_INPUTS), metavar="KIND",
               help="What was observed: " + ", ".join(OBSERVATION_KINDS) + " (each explained below).")

@@ -7,6 +7,7 @@ from __future__ import annotations
 import sys
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
+from functools import partial
 from typing import Any
 
 import click
@@ -59,7 +60,7 @@ class EntryCommand(click.Command):
             known = self._known(ctx, param)
             with completing(known):
                 given[param.name] = click.prompt(prompt_text(param, known),
-                                                 value_proc=lambda raw, p=param: self._checked(ctx, p, raw, given))
+                                                 value_proc=partial(self._checked, ctx, param, given=given))
         return {p.name: given[p.name] for p in missing}
 
     def _known(self, ctx: click.Context, param: click.Parameter) -> list[str]:
@@ -166,4 +167,5 @@ def check_claim(env: Any, text: str, given: Mapping[str, str]) -> None:
         read_claim(session, given["question"], text)
 
 
-QUESTION_PROMPT = {"checks": {"question": check_question}, "choices": {"question": question_slugs}}
+QUESTION_CHECKS: dict[str, Check] = {"question": check_question}
+QUESTION_CHOICES: dict[str, Choices] = {"question": question_slugs}

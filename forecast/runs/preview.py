@@ -40,7 +40,7 @@ def preview_claim(session: Session, priors: Priors, question: str, text: str, st
     if stated is not None and stated != claim.probability:
         claim = replace(claim, probability=stated, likelihood=None)
     start, end = claim.bounds(parse_month(q.horizon_end))
-    row = Statement(said_on=said_on, strength=strength, probability=claim.probability, claim_text=text.strip(),
+    row = Statement(uid="", question_id=q.id or 0, expert_id=0, quote="", source="", said_on=said_on, strength=strength, probability=claim.probability, claim_text=text.strip(),
                     claim_start=start, claim_end=end)
     base, recency, complement = statement_parts(row, today, priors)
     return {"question": q.slug, "claim": text.strip(), "reading": describe_claim(claim, q.event),
