@@ -128,6 +128,12 @@ def test_log_observation_and_expert_add_prompt_with_their_choices(run, seeded) -
     assert run("verify").exit_code == 0
 
 
+def test_a_bad_flag_is_refused_before_anything_is_asked(seeded) -> None:
+    status, output = finish(spawn(seeded, "log", "statement", "--question", "russia-iss-withdrwal"))
+    assert status == 2 and output.startswith("Error: unknown question 'russia-iss-withdrwal' (did you mean"), output
+    assert "--expert" not in output
+
+
 def test_ctrl_c_at_a_prompt_stores_nothing(seeded, db_path: Path) -> None:
     before = snapshot(db_path)
     child = spawn(seeded, "log", "statement", "--question", QUESTION)

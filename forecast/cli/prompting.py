@@ -51,6 +51,9 @@ class EntryCommand(click.Command):
                                        "asks for each)", ctx)
             if missing:
                 given = {name: str(value) for name, value in opts.items() if isinstance(value, str)}
+                for param in self.get_params(ctx):  # a bad flag is refused before anything is asked
+                    if param.name in given and param.name in self.checks:
+                        self._checked(ctx, param, given[param.name], given)
                 ctx.default_map = {**(ctx.default_map or {}), **self._ask(ctx, missing, given)}
         return super().parse_args(ctx, args)
 
@@ -84,9 +87,11 @@ class EntryCommand(click.Command):
 
 
 def _absent(ctx: click.Context, param: click.Parameter, opts: Mapping[str, Any]) -> bool:
+    """Not on the command line, nor in the environment or the context's defaults. The parser leaves a missing option
+    out and gives a missing argument click's own "unset" sentinel (an object of its private ``Sentinel`` enum)."""
     value = opts.get(param.name)
-    return (value is None or value == () or type(value).__name__ == "Sentinel") and \
-        param.value_from_envvar(ctx) is None and ctx.lookup_default(param.name) is None
+    unset = value is None or type(value).__name__ == "Sentinel"
+    return unset and param.value_from_envvar(ctx) is None and ctx.lookup_default(param.name) is None
 
 
 def prompt_text(param: click.Parameter, known: list[str]) -> str:

@@ -103,8 +103,8 @@ def emit_headline(result: dict, title: str = "") -> None:
     click.echo("  When it happens (credible intervals of the month):")
     for level, words in plain.intervals.items():
         click.echo(f"    {level:>3} interval: {words}")
-    spread = draw_spread(result, event, {})
-    if any(row["band"] != f"{row['value']}-{row['value']}" for row in spread):
+    spread = [row for row in draw_spread(result, event, {}) if len(set(row["band"].split("-"))) > 1]  # settled: left out
+    if spread:
         click.echo("  How settled each probability is (middle 80% of its values across the model's draws):")
         for row in spread:
             click.echo(f"    {terminal_text(row['what'])}: {row['value']} (draws: {row['band']})")
