@@ -70,6 +70,9 @@ def test_log_statement_prompts_for_each_missing_field(run, seeded, db_path: Path
     child.expect_exact("--question")
     child.sendline(QUESTION)
     child.expect_exact("--expert - Expert name or alias [")  # more than eight known: Tab completes them
+    child.sendline("Zek")
+    child.expect_exact(run(*log_args(expert="Zek")).stderr.strip())  # the flag's message, did-you-mean and all
+    child.expect_exact("--expert")
     child.send("expert \t")  # completed whatever the case
     child.expect_exact("Expert A")
     child.sendline("")
