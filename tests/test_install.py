@@ -58,6 +58,13 @@ def test_installed_tool_inits_logs_runs_and_reports_outside_the_repository(insta
     forecast("run", QUESTION, "--draws", "100", "--tune", "100", "--chains", "2")
     assert "Wrote " in forecast("report", QUESTION, "--out", "out")
     assert list((work / "out").glob(f"{QUESTION}-*.html")) and not (work / "priors").exists()
+    # A question of one's own from the template the installed package writes (its recipe read from forecast/_data).
+    assert forecast("question", "new", "ruritania-exit").startswith("Wrote ruritania-exit.toml")
+    template = work / "ruritania-exit.toml"
+    text = template.read_text(encoding="utf-8")
+    assert 'annual_hazard = { value = 0.2, why = "' in text
+    template.write_text(text.replace("TODO: ", ""), encoding="utf-8")
+    assert forecast("question", "add", str(template)) == "Added question ruritania-exit (version 1).\n"
 
 
 def test_the_readme_walk_through_runs_from_the_installed_wheel(installed: Path, tmp_path: Path) -> None:
