@@ -18,7 +18,7 @@ from forecast.inference.dependence import expected_share
 from .conftest import PROJECT, QUESTION, assert_refused, log_args, snapshot, store_exact_run
 
 HEADLINE = re.compile(r"^Updated headline \(exact, reliabilities fixed at prior centres\): Russia withdraws by 2032-12: "
-                      r"(\d+\.\d)% -> (\d+\.\d)%; median (\S+(?: by 2032-12)?) -> (\S+(?: by 2032-12)?)")
+                      r"(\d+\.\d)% -> (\d+\.\d)%\. Median date: (\S+(?: by 2032-12)?) -> (\S+(?: by 2032-12)?)")
 
 
 def listed(run, *args: str) -> dict[str, dict]:

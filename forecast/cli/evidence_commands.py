@@ -233,7 +233,7 @@ def updated_headline(env, question: str, at, new_ref: str | None = None, superse
 
 
 def headline_lines(change: dict) -> list[str]:
-    """``Updated headline ...: <event> by <end>: 5.8% -> 1.6%; median ... -> ...`` and a ``Why:`` line."""
+    """``Updated headline ...: <event> by <end>: 5.8% -> 1.6%. Median date: ... -> ...`` and a ``Why:`` line."""
     from ..inference.summary import when
 
     before, after, end = change["before"], change["after"], change["horizon_end"]
@@ -242,7 +242,7 @@ def headline_lines(change: dict) -> list[str]:
         return f"{100 * (1 - head['not_within_horizon']):.1f}%"
 
     lines = [f"Updated headline (exact, reliabilities fixed at {change['reliabilities_from']}): {change['event']} by "
-             f"{end}: {p(before)} -> {p(after)}; median {when(before['median'], end)} -> {when(after['median'], end)}"
+             f"{end}: {p(before)} -> {p(after)}. Median date: {when(before['median'], end)} -> {when(after['median'], end)}"
              + (f" (pre-empted {100 * after['pre_empted']:.1f}%)." if "pre_empted" in after else ".")]
     if change["reasons"]:
         lines.append("Why: " + "; ".join(r["text"] for r in change["reasons"]) + ".")
