@@ -15,7 +15,7 @@ import pytest
 
 from forecast.inference.dependence import expected_share
 
-from .conftest import PROJECT, QUESTION, assert_refused, log_args, snapshot, store_exact_run
+from .conftest import PROJECT, QUESTION, assert_refused, log_args, query, snapshot, store_exact_run
 
 HEADLINE = re.compile(r"^Updated headline \(exact, reliabilities fixed at prior centres\): Russia withdraws by 2032-12: "
                       r"(\d+\.\d)% -> (\d+\.\d)%\. Median date: (\S+(?: by 2032-12)?) -> (\S+(?: by 2032-12)?)")
@@ -263,3 +263,11 @@ def test_retraction_and_observation_headlines_say_what_changed(run, seeded) -> N
                    "--source", "fixture, example.org")  # a fictional event: it decides the open claims
     assert headline(observed)[1] == 100.0 and "S3 now decided: falsified" in why(observed)
     assert (listed(run)["S3"]["status"], listed(run)["S10"]["status"]) == ("decided: falsified", "decided: borne out")
+
+
+@pytest.mark.parametrize("tampering", ["UPDATE expert_change SET name = 'Someone else'", "DELETE FROM expert_change"])
+def test_verify_catches_an_expert_change_made_outside_forecast(run, seeded, tampering) -> None:
+    assert run("expert", "rename", "Zak", "Anatoly Z.").exit_code == 0
+    query(run.db, tampering)
+    verified = run("verify")
+    assert verified.exit_code == 2 and "expert change #1 was" in verified.output, verified.output
