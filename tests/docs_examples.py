@@ -1,6 +1,7 @@
 """The examples of the README and docs/, read from the Markdown and run as written.
 
-A page's examples run in order in one empty directory:
+A page's examples run in order in one empty directory (for a page of docs/, one where `forecast init` has
+made the store, unless the page's first command is an `init` of its own):
 - a fenced block preceded by ``<!-- file: NAME -->`` is written to NAME;
 - a ``console`` block runs each ``$ `` line with bash; a trailing ``# exit N`` is the exit code it must give
   (0 otherwise);
@@ -77,10 +78,15 @@ def environment(bin_dir: Path) -> dict[str, str]:
     return env
 
 
-def run_page(page: Path, work: Path, bin_dir: Path = Path(sys.executable).parent) -> int:
-    """Run every example of ``page`` in ``work``; returns how many ran. Fails on the first that misbehaves."""
+def run_page(page: Path, work: Path, bin_dir: Path = Path(sys.executable).parent, init: bool = False) -> int:
+    """Run every example of ``page`` in ``work`` (with ``init``, after `forecast init` unless the page begins
+    with an init); returns how many ran. Fails on the first that misbehaves."""
     env, ran = environment(bin_dir), 0
-    for block in blocks(page):
+    found = blocks(page)
+    first = next((c for b in found if b.language == "console" for c, _ in commands(b)), "")
+    if init and not first.startswith("forecast init"):
+        subprocess.run([str(bin_dir / "forecast"), "init"], cwd=work, env=env, capture_output=True, check=True)
+    for block in found:
         where = f"{page.name}:{block.line}"
         if block.marker and block.marker[0] == "file":
             (work / block.marker[1]).write_text(block.text, encoding="utf-8")

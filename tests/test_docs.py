@@ -17,7 +17,7 @@ ELSEWHERE = {"api.md": "tests/test_api.py runs its Python session and checks wha
 
 @pytest.mark.parametrize("page", [p for p in PAGES[1:] if p.name not in ELSEWHERE], ids=lambda p: p.name)
 def test_every_example_runs_as_written(page: Path, tmp_path: Path) -> None:
-    run_page(page, tmp_path)  # asserts each command's exit code, and that every shell block runs or says why not
+    run_page(page, tmp_path, init=True)  # asserts each command's exit code, and that every shell block runs or says why not
 
 
 def test_the_readme_walk_through_runs_and_reports(tmp_path: Path) -> None:
