@@ -8,7 +8,7 @@ superseded by the one rule that already does that.
 from __future__ import annotations
 
 import datetime as dt
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 from sqlmodel import Session
 
@@ -35,7 +35,7 @@ def _fields(row: Statement | Observation) -> dict[str, str]:
     return STATEMENT_FIELDS if isinstance(row, Statement) else OBSERVATION_FIELDS
 
 
-def edit_diff(session: Session, ref: str, changes: dict[str, object]) -> list[tuple[str, object, object]]:
+def edit_diff(session: Session, ref: str, changes: dict[str, Any]) -> list[tuple[str, Any, Any]]:
     """(field, old value, new value) for each field the edit changes; refuses an edit that changes nothing, names
     a field the row does not have, or targets a row already retracted or superseded."""
     row = evidence_by_ref(session, ref)
@@ -59,20 +59,21 @@ def edit_diff(session: Session, ref: str, changes: dict[str, object]) -> list[tu
     return diff
 
 
-def edit(session: Session, ref: str, changes: dict[str, object], date_precision: str | None = None,
+def edit(session: Session, ref: str, changes: dict[str, Any], date_precision: str | None = None,
          today: dt.date | None = None) -> Correction:
     """Log the correction of ``ref`` (the old row with ``changes``) superseding it."""
     changed = {key: new for key, _, new in edit_diff(session, ref, changes)}
     old = evidence_by_ref(session, ref)
-    slug = session.get(Question, old.question_id).slug
+    slug = question_of(session, old)
     precision = date_precision if "date" in changed and date_precision else old.date_precision
+    new: Statement | Observation
     if isinstance(old, Statement):
         claim = changed.get("claim", old.claim_text)
         probability = old.probability
         if "claim" in changed and probability == parse_claim(old.claim_text).probability:
             probability = None  # the old claim's own verbal probability: the new claim brings its own
         new = log_statement(
-            session, question=slug, expert=session.get(Expert, old.expert_id).name,
+            session, question=slug, expert=_stored(session.get(Expert, old.expert_id)).name,
             said_on=changed.get("date", old.said_on), claim=claim, quote=changed.get("quote", old.quote),
             source=changed.get("source", old.source), strength=old.strength, probability=probability,
             rationale=old.rationale, date_precision=precision, supersedes=ref_of(old), today=today,
@@ -87,4 +88,11 @@ def edit(session: Session, ref: str, changes: dict[str, object], date_precision:
 
 def question_of(session: Session, row: Statement | Observation) -> str:
     """The slug of the question a row is evidence on."""
-    return session.get(Question, row.question_id).slug
+    return _stored(session.get(Question, row.question_id)).slug
+
+
+def _stored[T](row: T | None) -> T:
+    """A row a foreign key points to (the store's constraints keep it there)."""
+    if row is None:
+        raise ValueError("a foreign key points to no row")
+    return row

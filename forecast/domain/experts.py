@@ -13,7 +13,7 @@ import json
 import re
 from dataclasses import dataclass
 
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from ..basics import validate
 from ..errors import DuplicateError, InputError, NotFoundError
@@ -35,12 +35,19 @@ class Identities:
         return [i for i, t in self.target.items() if t == self.target[expert_id]]
 
 
+def row_id(row: Expert | ExpertChange) -> int:
+    """The id of a stored row."""
+    if row.id is None:
+        raise ValueError("the row is not stored yet")
+    return row.id
+
+
 def identities(session: Session) -> Identities:
     """The renames and merges applied in the order they were made."""
-    experts = {e.id: e for e in session.exec(select(Expert).order_by(Expert.id))}
+    experts = {row_id(e): e for e in session.exec(select(Expert).order_by(col(Expert.id)))}
     named = {i: [e.name] for i, e in experts.items()}  # each expert's names, the latest last
     into: dict[int, int] = {}
-    for change in session.exec(select(ExpertChange).order_by(ExpertChange.id)):
+    for change in session.exec(select(ExpertChange).order_by(col(ExpertChange.id))):
         if change.kind == RENAME:
             named[change.expert_id].append(change.name)
         elif change.into_id is not None:
@@ -67,8 +74,9 @@ def expert_by_name(session: Session, name: str) -> Expert:
     wanted = validate.text(name, "expert").strip().casefold()
     answers = identities(session).names
     for expert_id, names in answers.items():
-        if wanted in (n.casefold() for n in names):
-            return session.get(Expert, expert_id)
+        found = session.get(Expert, expert_id)
+        if found is not None and wanted in (n.casefold() for n in names):
+            return found
     known = [n for names in answers.values() for n in names]
     raise validate.unknown("expert", name, known, hint=f"; add a new one with: forecast expert add {name!r} --kind KIND")
 
@@ -99,7 +107,7 @@ def rename_expert(session: Session, old: str, new: str, note: str = "") -> Exper
     new = validate.text(new, "name").strip()
     if not new:
         raise InputError("an expert needs a name")
-    current = identities(session).current[expert.id]
+    current = identities(session).current[row_id(expert)]
     if new == current:
         raise InputError(f"{current!r} is already the expert's name")
     try:
@@ -107,9 +115,9 @@ def rename_expert(session: Session, old: str, new: str, note: str = "") -> Exper
     except NotFoundError:
         other = None
     if other is not None and other.id != expert.id:
-        raise DuplicateError(f"{new!r} is already the name of the expert {identities(session).current[other.id]!r}: "
+        raise DuplicateError(f"{new!r} is already the name of the expert {identities(session).current[row_id(other)]!r}: "
                              f"to make them one, use `forecast expert merge`")
-    return _record(session, ExpertChange(expert_id=expert.id, kind=RENAME, name=new,
+    return _record(session, ExpertChange(expert_id=row_id(expert), kind=RENAME, name=new,
                                          note=validate.text(note, "note").strip()))
 
 
@@ -118,8 +126,8 @@ def merge_experts(session: Session, source: str, into: str, note: str = "") -> E
     merged, kept = expert_by_name(session, source), expert_by_name(session, into)
     if merged.id == kept.id:
         raise InputError(f"{source!r} and {into!r} are already the same expert")
-    name = identities(session).current[kept.id]
-    return _record(session, ExpertChange(expert_id=merged.id, kind=MERGE, name=name, into_id=kept.id,
+    name = identities(session).current[row_id(kept)]
+    return _record(session, ExpertChange(expert_id=row_id(merged), kind=MERGE, name=name, into_id=kept.id,
                                          note=validate.text(note, "note").strip()))
 
 

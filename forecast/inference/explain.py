@@ -13,7 +13,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from .dataset import Dataset
-from .dependence import affiliation_shares, restatement_clusters
+from .dependence import StatementFacts, affiliation_shares, restatement_clusters
 
 RESTATEMENT, SUPERSEDED, AFFILIATION, DECIDED, OWN = "restatement", "superseded", "affiliation", "decided", "weight"
 
@@ -72,7 +72,7 @@ def statement_weights(data: Dataset, dependence: dict[str, float],
             later = tuple(refs[s] for s in order[1:])
             reasons[order[0]].append(Reason(RESTATEMENT, f"restated by {', '.join(later)}", later))
         if not cluster.decided and not cluster.in_position:
-            newer = _newest_claim(data, cluster.members[0])
+            newer = _newest_claim(facts, refs, cluster.members[0])
             for s in cluster.members:
                 reasons[s].append(Reason(SUPERSEDED, f"superseded by {newer}, a newer claim of the same expert",
                                          (newer,)))
@@ -84,24 +84,22 @@ def statement_weights(data: Dataset, dependence: dict[str, float],
             status[s] = f"decided: {word}"
     record = data.stmt_weight if data.stmt_record_weight is None else data.stmt_record_weight
     weights = np.where(decided == 0, data.stmt_weight, record)
-    _affiliation_reasons(data, dependence, affiliations or {}, reasons)
+    _affiliation_reasons(data, facts, dependence, affiliations or {}, reasons)
     return {refs[s]: StatementWeight(refs[s], float(weights[s]), float(f.base), float(f.recency), status[s],
                                      (Reason(OWN, f"{refs[s]} counts {weights[s]:.2f}"), *reasons[s]))
             for s, f in enumerate(facts)}
 
 
-def _newest_claim(data: Dataset, s: int) -> str:
+def _newest_claim(facts: list[StatementFacts], refs: list[str], s: int) -> str:
     """The first statement the same expert made on the latest day they spoke on the question."""
-    facts, refs = data.stmt_facts, data.stmt_refs
     mine = [t for t, f in enumerate(facts) if (f.expert, f.question) == (facts[s].expert, facts[s].question)]
     latest = max(facts[t].said_on for t in mine)
     return min((refs[t] for t in mine if facts[t].said_on == latest), key=_ref_order)
 
 
-def _affiliation_reasons(data: Dataset, dependence: dict[str, float], names: dict[str, str],
-                         reasons: list[list[Reason]]) -> None:
+def _affiliation_reasons(data: Dataset, facts: list[StatementFacts], dependence: dict[str, float],
+                         names: dict[str, str], reasons: list[list[Reason]]) -> None:
     """Add "Roscosmos: 5 speakers count as 1.8" to each open statement of a shared affiliation."""
-    facts = data.stmt_facts
     shares = affiliation_shares(facts, data.stmt_weight, dependence)
     for s, f in enumerate(facts):
         k, share = shares.get((f.question, f.group), (1, 1.0))

@@ -5,10 +5,13 @@ from __future__ import annotations
 
 import datetime as dt
 
-from sqlmodel import Session, select
+from typing import Any
+
+from sqlmodel import Session, col, select
 
 from ..basics.months import utc_now
 from ..domain import views
+from ..domain.corrections import question_of
 from ..domain.evidence import evidence_by_ref, ref_of
 from ..domain.experts import identities
 from ..domain.priors import Priors
@@ -26,7 +29,7 @@ _JUST_BEFORE = dt.timedelta(microseconds=1)
 
 def _affiliation_names(session: Session) -> dict[str, str]:
     names: dict[str, str] = {}
-    for expert in session.exec(select(Expert).order_by(Expert.id)):
+    for expert in session.exec(select(Expert).order_by(col(Expert.id))):
         names.setdefault(affiliation_group(expert.affiliation), expert.affiliation.strip())
     return names
 
@@ -72,12 +75,14 @@ def evidence_listing(session: Session, **filters) -> list[dict]:
 
 def _history(session: Session, row: Statement | Observation) -> tuple[list[str], list[str]]:
     """(the rows this one corrected, oldest first; the rows that corrected it, in order)."""
-    table = type(row)
-    earlier, current = [], row
+    table: Any = type(row)
+    earlier: list[str] = []
+    current: Any = row
     while (older := session.exec(select(table).where(table.superseded_by_id == current.id)).first()) is not None:
         earlier.insert(0, ref_of(older))
         current = older
-    later, current = [], row
+    later: list[str] = []
+    current = row
     while current.superseded_by_id is not None:
         current = session.get(table, current.superseded_by_id)
         later.append(ref_of(current))
@@ -88,10 +93,10 @@ def evidence_detail(session: Session, ref: str) -> dict:
     """`evidence show`: one row whole, who logged it (if recorded), its corrections both ways, and for a
     statement its effective weight with the rules applied."""
     row = evidence_by_ref(session, ref)
-    slug = session.get(Question, row.question_id).slug
+    slug = question_of(session, row)
     if isinstance(row, Statement):
         record = views.statement_view(row, slug, identities(session).current[row.expert_id])
-        record["named_as"] = session.get(Expert, row.expert_id).name  # as logged, before any rename or merge
+        record["named_as"] = next(e.name for e in session.exec(select(Expert).where(Expert.id == row.expert_id)))  # as logged
     else:
         record = views.observation_view(row, slug)
     record["logged_by"] = getattr(row, "logged_by", None)
@@ -140,7 +145,8 @@ def headline_change(session: Session, priors: Priors, question: str, at: dt.date
 
 def _leading(reasons: list[Reason], most: int = 3) -> list[Reason]:
     """The row's own weight, then the first reasons by rule (one per rule), at most ``most`` in all."""
-    seen, kept = set(), []
+    seen: set[str] = set()
+    kept: list[Reason] = []
     for reason in reasons:
         if reason.rule not in seen and len(kept) < most:
             seen.add(reason.rule)
