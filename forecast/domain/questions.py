@@ -223,6 +223,14 @@ def raw_files(rows: list[Question]) -> dict[str, dict | None]:
     return {q.slug: json.loads(q.definition)["file"] if q.definition else None for q in rows}
 
 
+def spec_in_force(session: Session, question: Question) -> tuple[dict[str, Any], str]:
+    """A question's spec with the store's prior set applied (as a dict), and the set's name."""
+    priors = apply_current(session, Priors(questions={question.slug: stored_spec(question)},
+                                           reliability=store_priors(session, hand_set=True).reliability),
+                           raw_files([question]))
+    return asdict(priors.questions[question.slug]), priors.prior_set
+
+
 def definition_view(question: Question) -> dict[str, Any]:
     """The full stored definition, as given in its question file (rationales included), and its versions."""
     if question.definition is None:

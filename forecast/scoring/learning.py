@@ -153,3 +153,48 @@ def learn(session: Session, tag: str | None = None, half: str | None = None, lea
     return Learned(values=values, hand_set={n: hand[n] for n in names}, questions=[q.slug for q in questions],
                    cases=len(cases), score_hand_set=before, score_learned=after,
                    per_question={s: (per_before[s], per_after[s]) for s in per_before})
+
+
+def provenance(learned: Learned, tag: str | None, half: str | None, leave_out: tuple[str, ...], every: str) -> dict:
+    """Where a learned set came from: which questions, as of when, by which code, and how it scored."""
+    from ..basics.version import __version__
+    from ..inference.model import MODEL_VERSION
+
+    return {"questions": learned.questions, "as_of": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+            "code_version": __version__, "model_version": MODEL_VERSION, "tag": tag, "half": half,
+            "left_out": list(leave_out), "every": every, "forecasts": learned.cases,
+            "mean_log_score": {"hand_set": round(learned.score_hand_set, 6), "learned": round(learned.score_learned, 6)},
+            "method": "maximum predictive log score, exact path, weak pull to the hand-set values"}
+
+
+def learn_and_store(store, tag: str | None = None, half: str | None = None, leave_out: tuple[str, ...] = (),
+                    every: str = "quarter", hand_set: bool = False) -> tuple[dict, Learned | None]:
+    """Learn a prior set (or, with ``hand_set``, put the hand-set priors back) and store it in force; returns
+    the stored set and what was learned. The store is verified first."""
+    from ..domain.prior_sets import add_set
+    from ..domain.questions import require_scope
+    from ..domain.verify import require_intact
+
+    with store.reader() as session:
+        require_intact(session, False, "")
+        require_scope(session, tag=tag)
+        for slug in leave_out:
+            require_scope(session, question=slug)
+        learned = None if hand_set else learn(session, tag, half, leave_out, every)
+    with store.session() as session:
+        if learned is None:
+            return add_set(session, {}, {"questions": [], "method": "hand-set"}), None
+        return add_set(session, learned.values, provenance(learned, tag, half, leave_out, every)), learned
+
+
+def prior_set_rows(session: Session) -> tuple[str, list[dict]]:
+    """The prior set in force and each learnable prior: hand-set value and value in force."""
+    from ..domain.prior_sets import current_set, label
+
+    base = store_priors(session, hand_set=True)
+    hand = hand_set_values(base, load_recipes()[DEFAULT_RECIPE])
+    current = current_set(session)
+    values = current["values"] if current else {}
+    return label(current), [{"prior": name, "hand-set": round(hand[name], 4),
+                             "in force": round(values.get(name, hand[name]), 4),
+                             "learned": "yes" if name in values else ""} for name in LEARNABLE]
