@@ -143,3 +143,18 @@ def test_runs_record_the_prior_set(simulated) -> None:
     store_exact_run(simulated.store.url, as_of=dt.date(2031, 1, 1), kind="backtest", only=["own-prior"])
     settings = json.loads(query(simulated.store.url, "select settings from forecast_run order by id desc")[0][0])
     assert settings["prior_set"] == f"learned v{stored['version']}"
+
+
+def test_a_prior_set_changed_outside_forecast_is_seen_by_verify(tmp_path, simulated) -> None:
+    import shutil
+    import sqlite3
+
+    learn_and_store(simulated.store, every="year")
+    copy = tmp_path / "copy.db"
+    shutil.copy(simulated.store.url.removeprefix("sqlite:///"), copy)
+    with sqlite3.connect(copy) as conn:
+        conn.execute("UPDATE store_setting SET value = replace(value, '\"weights.firm\": ', '\"weights.firm\": 9') "
+                     "WHERE key = 'prior_sets'")
+    conn.close()
+    verified = invoke(copy, "verify")
+    assert verified.exit_code == 2 and "setting 'prior_sets' was changed outside forecast" in verified.output + verified.stderr

@@ -150,7 +150,7 @@ def initialise(session: Session, priors_dir: Path | None = None, observations_di
                casebook_dir: Path | None = None, casebook: bool = False, empty: bool = False) -> InitReport:
     """Store the bundled priors and questions, load the seed evidence and, optionally, the casebook (idempotent).
 
-    The prior set shipped in the priors directory (``learned.json``, learned from the whole casebook) is put
+    The prior set shipped in the priors directory (``learned.json``, learned from the casebook) is put
     in force in a store that has none yet.
     With ``empty``: the reliability priors only (and the casebook if asked), for a store of one's own questions.
     """

@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -120,12 +119,27 @@ def learnable_names(priors: Priors, cases: list[Case]) -> list[str]:
     return names + [f"kinds.{k}.mean" for k in sorted(kinds)]
 
 
-def learn(session: Session, tag: str | None = None, half: str | None = None, leave_out: tuple[str, ...] = (),
-          every: str = "quarter", names: list[str] | None = None,
-          on_step: Callable[[float], None] | None = None) -> Learned:
-    """Fit the shared priors to the store's resolved questions (see the module docstring)."""
+def fit_values(cases: list[Case], base: Priors, raw: dict[str, dict | None], names: list[str],
+               hand: dict[str, float], start: dict[str, float] | None = None) -> dict[str, float]:
+    """The values of ``names`` that maximise the cases' mean log score (times the number of questions) less the
+    pull towards ``hand``; the search starts from ``start`` (default: the hand-set values)."""
     from scipy.optimize import minimize
 
+    questions = len({case.slug for case in cases})
+    centre = np.array([_to_free(n, hand[n]) for n in names])
+    first = np.array([_to_free(n, (start or hand)[n]) for n in names])
+
+    def loss(x: np.ndarray) -> float:
+        priors = apply_values(base, raw, {n: _from_free(n, v) for n, v in zip(names, x)})
+        return -mean_log_score(cases, priors)[0] * questions + 0.5 * float(np.sum(((x - centre) / PULL_SD) ** 2))
+
+    found = minimize(loss, first, method="L-BFGS-B", options={"maxiter": 60, "eps": 1e-4})
+    return {n: round(_from_free(n, v), 6) for n, v in zip(names, found.x)}
+
+
+def learn(session: Session, tag: str | None = None, half: str | None = None, leave_out: tuple[str, ...] = (),
+          every: str = "quarter", names: list[str] | None = None) -> Learned:
+    """Fit the shared priors to the store's resolved questions (see the module docstring)."""
     base = store_priors(session, hand_set=True)
     raw = raw_files(list(session.exec(select(Question))))
     questions = resolved_questions(session, tag, half, leave_out)
@@ -135,19 +149,7 @@ def learn(session: Session, tag: str | None = None, half: str | None = None, lea
                          + (f" in the {half} half" if half else "") + ": resolve some first")
     hand = hand_set_values(base, load_recipes()[DEFAULT_RECIPE])
     names = names or learnable_names(base, cases)
-    centre = np.array([_to_free(n, hand[n]) for n in names])
-
-    def priors_at(x: np.ndarray) -> Priors:
-        return apply_values(base, raw, {n: _from_free(n, v) for n, v in zip(names, x)})
-
-    def loss(x: np.ndarray) -> float:
-        score = mean_log_score(cases, priors_at(x))[0]
-        if on_step:
-            on_step(score)
-        return -score * len(questions) + 0.5 * float(np.sum(((x - centre) / PULL_SD) ** 2))
-
-    found = minimize(loss, centre, method="L-BFGS-B", options={"maxiter": 60, "eps": 1e-4})
-    values = {n: round(_from_free(n, v), 6) for n, v in zip(names, found.x)}
+    values = fit_values(cases, base, raw, names, hand)
     before, per_before = mean_log_score(cases, apply_values(base, raw, {}))
     after, per_after = mean_log_score(cases, apply_values(base, raw, values))
     return Learned(values=values, hand_set={n: hand[n] for n in names}, questions=[q.slug for q in questions],
