@@ -9,6 +9,7 @@ import json
 import numpy as np
 import pytest
 
+from forecast.domain.prior_sets import add_set
 from forecast.domain.questions import store_priors
 from forecast.errors import InputError
 from forecast.inference.hazard import date_prior_marginal
@@ -66,6 +67,17 @@ def simulated(tmp_path_factory) -> World:
     return world
 
 
+@pytest.fixture(scope="module")
+def learned(simulated) -> dict:
+    """A prior set learned from every simulated question (learned once; tests put it back in force cheaply)."""
+    return learn_and_store(simulated.store, every="year")[0]
+
+
+def _in_force(world: World, prior_set: dict) -> dict:
+    with world.store.session() as session:
+        return add_set(session, prior_set["values"], prior_set["provenance"])
+
+
 def test_learning_recovers_the_simulated_hazard_and_reliability(simulated) -> None:
     """Tolerances: with 40 questions the hazard level is known to about +-0.3 on the logit scale (the per-question
     spread of 1.2 over sqrt(40)), i.e. 0.45 within 0.33 .. 0.6; 160 statements pin the reliability to +-0.03
@@ -78,16 +90,17 @@ def test_learning_recovers_the_simulated_hazard_and_reliability(simulated) -> No
     assert len(found.questions) == QUESTIONS
 
 
-def test_learned_set_is_stored_applied_and_refused_for_its_own_backtest(simulated) -> None:
+def test_learned_set_is_stored_applied_and_refused_for_its_own_backtest(simulated, learned) -> None:
     store = simulated.store
-    stored, found = learn_and_store(store, every="year")
-    assert stored["provenance"]["questions"] == found.questions and stored["provenance"]["code_version"]
+    stored = _in_force(simulated, learned)
+    assert stored["provenance"]["questions"] == [f"sim-{q:02d}" for q in range(QUESTIONS)]
+    assert stored["provenance"]["code_version"] and stored["provenance"]["forecasts"] > QUESTIONS
     with store.reader() as session:
         priors = store_priors(session)
         hand = store_priors(session, hand_set=True)
     assert priors.prior_set == f"learned v{stored['version']}" and hand.prior_set == "hand-set"
-    assert priors.questions["sim-00"].date_prior["annual_hazard"] == pytest.approx(found.values["recipe.annual_hazard"])
-    assert priors.reliability.weights["firm"] == pytest.approx(found.values["weights.firm"])
+    assert priors.questions["sim-00"].date_prior["annual_hazard"] == pytest.approx(stored["values"]["recipe.annual_hazard"])
+    assert priors.reliability.weights["firm"] == pytest.approx(stored["values"]["weights.firm"]) != 1.0
     with pytest.raises(InputError, match="learned from the outcome of 'sim-03'"):
         backtest(store, priors, "sim-03", dt.date(2000, 1, 1), "year")
     result = invoke(store.url, "backtest", "sim-03", "--from", "2000-01-01")
@@ -98,16 +111,17 @@ def test_learned_set_is_stored_applied_and_refused_for_its_own_backtest(simulate
         assert "sim-03" not in store_priors(session).learned_from
 
 
-def test_question_file_values_win_over_the_learned_set(simulated) -> None:
+def test_question_file_values_win_over_the_learned_set(simulated, learned) -> None:
     simulated.question("own-prior", start="2030-01", end="2034-12", hazard=0.05, notice=False)
-    learn_and_store(simulated.store, every="year")
+    _in_force(simulated, learned)
     with simulated.store.reader() as session:
         priors = store_priors(session)
     assert priors.questions["own-prior"].date_prior["annual_hazard"] == 0.05
     assert priors.questions["sim-01"].date_prior["annual_hazard"] != 0.2
 
 
-def test_show_prints_learned_beside_hand_set_and_verify_passes(simulated) -> None:
+def test_show_prints_learned_beside_hand_set_and_verify_passes(simulated, learned) -> None:
+    _in_force(simulated, learned)
     result = invoke(simulated.store.url, "learn", "--show")
     assert result.exit_code == 0, result.output
     assert result.output.startswith("Prior set in force: learned v")
@@ -135,26 +149,27 @@ def test_learn_with_nothing_resolved_is_refused(tmp_path) -> None:
     assert_refused(invoke(world.store.url, "learn"), "Error: no resolved question to learn from")
 
 
-def test_runs_record_the_prior_set(simulated) -> None:
+def test_runs_record_the_prior_set(simulated, learned) -> None:
     """A stored run's settings name the prior set in force (the exact path, no sampling)."""
     from .conftest import query, store_exact_run
 
-    stored, _ = learn_and_store(simulated.store, every="year")
+    simulated.question("own-prior", start="2030-01", end="2034-12", hazard=0.05, notice=False)
+    stored = _in_force(simulated, learned)
     store_exact_run(simulated.store.url, as_of=dt.date(2031, 1, 1), kind="backtest", only=["own-prior"])
     settings = json.loads(query(simulated.store.url, "select settings from forecast_run order by id desc")[0][0])
     assert settings["prior_set"] == f"learned v{stored['version']}"
 
 
-def test_a_prior_set_changed_outside_forecast_is_seen_by_verify(tmp_path, simulated) -> None:
-    import shutil
+def test_a_prior_set_changed_outside_forecast_is_seen_by_verify(tmp_path, simulated, learned) -> None:
     import sqlite3
 
-    learn_and_store(simulated.store, every="year")
+    _in_force(simulated, learned)
     copy = tmp_path / "copy.db"
-    shutil.copy(simulated.store.url.removeprefix("sqlite:///"), copy)
-    with sqlite3.connect(copy) as conn:
-        conn.execute("UPDATE store_setting SET value = replace(value, '\"weights.firm\": ', '\"weights.firm\": 9') "
-                     "WHERE key = 'prior_sets'")
-    conn.close()
+    with sqlite3.connect(simulated.store.url.removeprefix("sqlite:///")) as source, sqlite3.connect(copy) as target:
+        source.backup(target)
+        target.execute("UPDATE store_setting SET value = replace(value, '\"weights.firm\": ', '\"weights.firm\": 9') "
+                       "WHERE key = 'prior_sets'")
+    source.close()
+    target.close()
     verified = invoke(copy, "verify")
     assert verified.exit_code == 2 and "setting 'prior_sets' was changed outside forecast" in verified.output + verified.stderr
