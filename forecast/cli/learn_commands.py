@@ -23,7 +23,7 @@ def learn_command(env, tag, half, leave_out, every, hand_set, show) -> None:
     recipe's hazard, the notice rule) from the store's resolved questions, and store them as a new prior set
     that later runs use. A question file's own values always win.
 
-    Example: forecast learn --tag casebook --half development --leave-out us-unesco-withdrawal-2017
+    Example: forecast learn --tag casebook --half development --leave-out burkina-faso-ecowas-exit
     """
     from ..scoring.learning import learn_and_store, prior_set_rows
 
