@@ -53,6 +53,42 @@ def grid_values(knob: str, value: float, hand: dict[str, float]) -> dict[str, fl
     return {knob: value}
 
 
+def load_cases(half_name: str, every: str):
+    """The half's casebook questions in a temporary store: (hand-set priors, stored files, questions, cases)."""
+    from sqlmodel import select
+
+    from forecast.domain.questions import raw_files, store_priors
+    from forecast.io.casebook import casebook_files, half, load
+    from forecast.scoring.learning import learning_cases, resolved_questions
+    from forecast.store import open_store
+    from forecast.store.tables import Question
+
+    paths = [p for p in casebook_files() if half(p.stem) == half_name]
+    with tempfile.TemporaryDirectory() as tmp:
+        store = open_store(str(Path(tmp) / "learn.db"))
+        with store.session() as session:
+            load(session, paths)
+        with store.reader() as session:
+            base = store_priors(session, hand_set=True)
+            questions = resolved_questions(session)
+            return base, raw_files(list(session.exec(select(Question)))), questions, learning_cases(
+                session, base, questions, every)
+
+
+def leave_one_out(cases, base, raw, names, hand, whole, questions) -> tuple[dict, dict]:
+    """Each question's set learned without it (started from the whole half's), and its score under that set."""
+    from forecast.domain.prior_sets import apply_values
+    from forecast.scoring.learning import fit_values, mean_log_score
+
+    sets, scores = {}, {}
+    for k, q in enumerate(questions, start=1):
+        own = [c for c in cases if c.slug == q.slug]
+        sets[q.slug] = fit_values([c for c in cases if c.slug != q.slug], base, raw, names, hand, start=whole)
+        scores[q.slug] = mean_log_score(own, apply_values(base, raw, sets[q.slug]))[0] if own else float("nan")
+        print(f"[{k}/{len(questions)}] {q.slug}: learned without it {scores[q.slug]:.3f}", flush=True)
+    return sets, scores
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--half", choices=("development",), default="development",
@@ -61,51 +97,26 @@ def main() -> None:
     parser.add_argument("--out", type=Path, default=ROOT / "bench" / "learning-results.json")
     args = parser.parse_args()
 
-    from sqlmodel import select
-
     from forecast.domain.prior_sets import apply_values, hand_set_values
     from forecast.domain.priors import DEFAULT_RECIPE, load_recipes
-    from forecast.domain.questions import raw_files, store_priors
-    from forecast.io.casebook import casebook_files, half, load
-    from forecast.scoring.learning import fit_values, learnable_names, learning_cases, mean_log_score, resolved_questions
-    from forecast.store import open_store
-    from forecast.store.tables import Question
+    from forecast.scoring.learning import fit_values, learnable_names, mean_log_score
 
     began = time.perf_counter()
-    paths = [p for p in casebook_files() if half(p.stem) == args.half]
-    with tempfile.TemporaryDirectory() as tmp:
-        store = open_store(str(Path(tmp) / "learn.db"))
-        with store.session() as session:
-            load(session, paths)
-        with store.reader() as session:
-            base = store_priors(session, hand_set=True)
-            raw = raw_files(list(session.exec(select(Question))))
-            questions = resolved_questions(session)
-            cases = learning_cases(session, base, questions, args.every)
+    base, raw, questions, cases = load_cases(args.half, args.every)
     hand = hand_set_values(base, load_recipes()[DEFAULT_RECIPE])
     names = learnable_names(base, cases)
-    _, per_hand = mean_log_score(cases, apply_values(base, raw, {}))
+    per_hand = mean_log_score(cases, apply_values(base, raw, {}))[1]
     print(f"{len(questions)} {args.half} questions, {len(cases)} dated forecasts; hand-set mean log score "
           f"{np.mean(list(per_hand.values())):.3f}", flush=True)
-
-    knobs = {}
-    for knob, grid in GRIDS.items():
-        knobs[knob] = {str(v): mean_log_score(cases, apply_values(base, raw, grid_values(knob, v, hand)))[0] for v in grid}
-        print(f"  {knob}: " + ", ".join(f"{v} -> {s:.3f}" for v, s in knobs[knob].items()), flush=True)
-
+    knobs = {knob: {str(v): mean_log_score(cases, apply_values(base, raw, grid_values(knob, v, hand)))[0] for v in grid}
+             for knob, grid in GRIDS.items()}
+    for knob, scores in knobs.items():
+        print(f"  {knob}: " + ", ".join(f"{v} -> {s:.3f}" for v, s in scores.items()), flush=True)
     whole = fit_values(cases, base, raw, names, hand)
-    _, per_whole = mean_log_score(cases, apply_values(base, raw, whole))
-    print(f"learned on the whole half (in sample): {np.mean(list(per_whole.values())):.3f}", flush=True)
-    print("  " + ", ".join(f"{n} {hand[n]:g} -> {v:.3g}" for n, v in whole.items()), flush=True)
-
-    loqo, per_loqo = {}, {}
-    for k, q in enumerate(questions, start=1):
-        kept = [c for c in cases if c.slug != q.slug]
-        own = [c for c in cases if c.slug == q.slug]
-        loqo[q.slug] = fit_values(kept, base, raw, names, hand, start=whole)
-        per_loqo[q.slug] = mean_log_score(own, apply_values(base, raw, loqo[q.slug]))[0] if own else float("nan")
-        print(f"[{k}/{len(questions)}] {q.slug}: hand-set {per_hand.get(q.slug, float('nan')):.3f}, "
-              f"learned without it {per_loqo[q.slug]:.3f}", flush=True)
+    per_whole = mean_log_score(cases, apply_values(base, raw, whole))[1]
+    print(f"learned on the whole half (in sample): {np.mean(list(per_whole.values())):.3f}\n  "
+          + ", ".join(f"{n} {hand[n]:g} -> {v:.3g}" for n, v in whole.items()), flush=True)
+    loqo, per_loqo = leave_one_out(cases, base, raw, names, hand, whole, questions)
     scored = [s for s in per_loqo if s in per_hand]
     diff = [per_loqo[s] - per_hand[s] for s in scored]
     low, high = interval(diff)
@@ -117,7 +128,7 @@ def main() -> None:
         "half": args.half, "every": args.every, "questions": [q.slug for q in questions], "forecasts": len(cases),
         "hand_set": {n: hand[n] for n in names}, "whole_half": whole, "leave_one_out": loqo,
         "score": {"hand_set": per_hand, "in_sample": per_whole, "leave_one_out": per_loqo,
-                  "difference": [np.mean(diff), low, high]},
+                  "difference": [float(np.mean(diff)), low, high]},
         "knobs": knobs}, indent=1, sort_keys=True) + "\n")
 
 
