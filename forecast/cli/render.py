@@ -137,7 +137,7 @@ def emit_run(record: dict) -> None:
     click.echo(
         f"Run {record['id']} ({record['kind']}), as of {record['as_of']}, {settings['sampler']} "
         f"{settings['chains']}x{settings['draws']} draws, seed {record['seed']}, evidence {record['evidence_fingerprint']}, "
-        f"priors {settings.get('prior_set', 'hand-set')}"
+        f"priors {terminal_text(settings.get('prior_set', 'hand-set'))}"
     )
     for result in record["results"]:
         click.echo()
