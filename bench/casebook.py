@@ -1,8 +1,11 @@
 """Casebook benchmark: every resolved casebook question backtested quarterly and scored against baselines.
 
     uv run python bench/casebook.py [--half development|test|all] [--only SLUG ...] [--jobs N] [--draws 500]
-        [--chains 2] [--out FILE.json]
+        [--chains 2] [--out FILE.json] [--learned FILE.json]
 
+With ``--learned FILE`` (written by ``bench/learning.py``), each question is backtested with the prior set
+learned without its outcome (leave-one-question-out within the half learned on; the whole half's set for
+the other half); without it, with the hand-set priors.
 Each question is backtested in a store of its own (its evidence only), quarterly from its horizon
 start to the day before its outcome became known (`backtest`'s default end: later forecasts are
 never scored, so they are not made), and scored.
@@ -54,8 +57,19 @@ def _per_question(card: dict) -> dict[str, dict[str, float]]:
     return out
 
 
-def backtest_question(path: Path, settings) -> dict:
-    """Backtest one casebook question in a fresh store and return its scores and raw rows."""
+def learned_set(learned: dict | None, slug: str) -> tuple[dict, list[str]] | None:
+    """The prior set a question is backtested with (from ``bench/learning.py``'s output): for a question of the
+    half it was learned on, the set learned without it; for any other, the set learned from the whole half."""
+    if learned is None:
+        return None
+    if slug in learned["leave_one_out"]:
+        return learned["leave_one_out"][slug], [q for q in learned["questions"] if q != slug]
+    return learned["whole_half"], list(learned["questions"])
+
+
+def backtest_question(path: Path, settings, learned: dict | None = None) -> dict:
+    """Backtest one casebook question in a fresh store (with the prior set ``learned_set`` gives it, if any) and
+    return its scores and raw rows."""
     from forecast.domain.questions import store_priors
     from forecast.io.casebook import backtest_span, half, load
     from forecast.scoring.backtest import backtest
@@ -67,6 +81,11 @@ def backtest_question(path: Path, settings) -> dict:
         store = open_store(str(Path(tmp) / "case.db"))
         with store.session() as session:
             load(session, [path])
+            chosen = learned_set(learned, path.stem)
+            if chosen is not None:
+                from forecast.domain.prior_sets import add_set
+
+                add_set(session, chosen[0], {"questions": chosen[1], "method": "bench/learning.py"})
             priors = store_priors(session)
         slug = next(iter(priors.questions))
         spec = priors.questions[slug]
@@ -186,7 +205,7 @@ def print_summary(name: str, summary: dict) -> None:
         f"({c['interval'][0]:.2f} .. {c['interval'][1]:.2f})" for level, c in summary["coverage"].items()))
 
 
-def run_all(paths: list[Path], settings, jobs: int) -> list[dict]:
+def run_all(paths: list[Path], settings, jobs: int, learned: dict | None = None) -> list[dict]:
     """Backtest every question, ``jobs`` at a time in separate processes (one core each), in the order given."""
     began, done = time.perf_counter(), {}
 
@@ -197,12 +216,12 @@ def run_all(paths: list[Path], settings, jobs: int) -> list[dict]:
 
     if jobs <= 1:
         for k, path in enumerate(paths, 1):
-            done[path] = backtest_question(path, settings)
+            done[path] = backtest_question(path, settings, learned)
             report(k, path, done[path])
     else:
         one_core = replace(settings, cores=1)
         with ProcessPoolExecutor(jobs, mp_context=multiprocessing.get_context("spawn")) as pool:
-            futures = {pool.submit(backtest_question, path, one_core): path for path in paths}
+            futures = {pool.submit(backtest_question, path, one_core, learned): path for path in paths}
             for k, future in enumerate(as_completed(futures), 1):
                 done[futures[future]] = future.result()
                 report(k, futures[future], done[futures[future]])
@@ -217,7 +236,10 @@ def main() -> None:
     parser.add_argument("--draws", type=int, default=500)
     parser.add_argument("--chains", type=int, default=2)
     parser.add_argument("--out", type=Path, default=ROOT / "bench" / "casebook-results.json")
+    parser.add_argument("--learned", type=Path, metavar="FILE",
+                        help="bench/learning.py's output: backtest each question with the prior set learned without it.")
     args = parser.parse_args()
+    learned = json.loads(args.learned.read_text()) if args.learned else None
     from forecast.inference.model import FitSettings
     from forecast.io.casebook import DEVELOPMENT, TEST, casebook_files, half
 
@@ -225,7 +247,7 @@ def main() -> None:
     paths = [p for p in casebook_files() if (args.half == "all" or half(p.stem) == args.half)
              and (not args.only or p.stem in args.only)]
     began = time.perf_counter()
-    results = run_all(paths, settings, args.jobs)
+    results = run_all(paths, settings, args.jobs, learned)
     wall = time.perf_counter() - began
     halves = {h: [r for r in results if r["half"] == h] for h in (TEST, DEVELOPMENT)}
     summaries = {h: summarise(rs) for h, rs in halves.items() if rs}

@@ -240,7 +240,7 @@ def store_exact_run(db: Path | str, as_of=None, kind: str = "full", only: list[s
                          cdf_bands={str(q): np.cumsum(monthly, axis=-1) for q in BAND_QUANTILES}, reliabilities=reliabilities,
                          diagnostics=diagnostics, posterior=b"no draws")
     with store.session() as session:
-        save_run(session, data, "exact", FitSettings(), summary, 0.0, kind=kind, only=only)
+        save_run(session, data, "exact", FitSettings(), summary, 0.0, kind=kind, only=only, prior_set=priors.prior_set)
 
 
 @pytest.fixture(scope="session")

@@ -184,5 +184,6 @@ def test_a_question_stored_before_bind_probability_reads_with_the_default(run, t
         del old["spec"]["notice"]["bind_probability"]
         conn.execute("UPDATE question SET definition = ? WHERE slug = 'ruritania-exit'", (json.dumps(old),))
     with open_store(run.db).session() as session:  # the domain API: the CLI would refuse the edited (unsealed) row
-        assert store_priors(session).questions["ruritania-exit"].notice["bind_probability"] == DEFAULT_BIND_PROBABILITY
+        stored = store_priors(session, hand_set=True)  # as stored (`forecast init` put the shipped prior set in force)
+        assert stored.questions["ruritania-exit"].notice["bind_probability"] == DEFAULT_BIND_PROBABILITY
         assert add_question(session, tomllib.loads(path.read_text()), str(path))[1] == "unchanged"

@@ -121,7 +121,8 @@ def _field_rows(record: dict) -> list[dict]:
 @click.option("--csv", "as_csv", is_flag=True, help="Print the definition as CSV, one field per row.")
 @click.pass_obj
 def question_show(env, slug: str, as_json: bool, as_csv: bool) -> None:
-    """Show one question's full definition: criteria, horizon, priors, notice rule, tags and versions.
+    """Show one question's full definition: criteria, horizon, priors in force (and the prior set they come
+    from), notice rule, tags and versions.
 
     Example: forecast question show russia-iss-withdrawal
     """
@@ -132,9 +133,9 @@ def question_show(env, slug: str, as_json: bool, as_csv: bool) -> None:
         record = views.question_view(row)
         definition = questions.definition_view(row)
         record["versions"] = questions.versions(session, row)
-    spec = definition["spec"]
-    record |= {"date_prior": spec["date_prior"], "notice": spec["notice"], "public_event": spec["public_event"],
-               "precluded_by": spec["precluded_by"], "trigger": spec["trigger"]}
+        spec, prior_set = questions.spec_in_force(session, row)
+    record |= {"prior_set": prior_set, "date_prior": spec["date_prior"], "notice": spec["notice"],
+               "public_event": spec["public_event"], "precluded_by": spec["precluded_by"], "trigger": spec["trigger"]}
     if machine_output(as_json, as_csv, record | {"definition": definition["file"]}, lambda: _field_rows(record),
                       ["field", "value"]):
         return

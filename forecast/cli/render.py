@@ -136,7 +136,8 @@ def emit_run(record: dict) -> None:
     settings = record["settings"]
     click.echo(
         f"Run {record['id']} ({record['kind']}), as of {record['as_of']}, {settings['sampler']} "
-        f"{settings['chains']}x{settings['draws']} draws, seed {record['seed']}, evidence {record['evidence_fingerprint']}"
+        f"{settings['chains']}x{settings['draws']} draws, seed {record['seed']}, evidence {record['evidence_fingerprint']}, "
+        f"priors {terminal_text(settings.get('prior_set', 'hand-set'))}"
     )
     for result in record["results"]:
         click.echo()

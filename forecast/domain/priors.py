@@ -99,6 +99,8 @@ class Priors:
 
     questions: dict[str, QuestionSpec]
     reliability: ReliabilityPriors
+    prior_set: str = "hand-set"  # the prior set applied (domain/prior_sets.py)
+    learned_from: tuple[str, ...] = ()  # the questions whose outcomes that set was learned from
 
 
 def _numbers(table: Any, spec: dict[str, tuple[float, float]], where: str,

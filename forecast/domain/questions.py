@@ -20,6 +20,7 @@ from ..basics import validate
 from ..basics.months import known_on, parse_month
 from ..errors import InputError, NotFoundError, PriorError
 from ..store.tables import Observation, Question, QuestionVersion, StoreSetting
+from .prior_sets import apply_current
 from .priors import (
     Priors,
     QuestionSpec,
@@ -205,13 +206,29 @@ def set_reliability_priors(session: Session, path: Path) -> None:
     session.flush()
 
 
-def store_priors(session: Session) -> Priors:
-    """Every question's definition and the reliability priors, as stored."""
-    questions = {q.slug: stored_spec(q) for q in session.exec(select(Question).order_by(Question.slug))}
+def store_priors(session: Session, hand_set: bool = False) -> Priors:
+    """Every question's definition and the reliability priors, as stored, with the prior set in force applied
+    (``hand_set``: without it)."""
+    rows = list(session.exec(select(Question).order_by(Question.slug)))
+    questions = {q.slug: stored_spec(q) for q in rows}
     row = session.get(StoreSetting, RELIABILITY_KEY)
     reliability = (parse_reliability(json.loads(row.value), "store: reliability priors") if row is not None
                    else load_reliability(data_dir("priors") / "reliability.toml"))
-    return Priors(questions=questions, reliability=reliability)
+    priors = Priors(questions=questions, reliability=reliability)
+    return priors if hand_set else apply_current(session, priors, raw_files(rows))
+
+
+def raw_files(rows: list[Question]) -> dict[str, dict | None]:
+    """Each question's file as stored (None for a question stored before definitions were kept)."""
+    return {q.slug: json.loads(q.definition)["file"] if q.definition else None for q in rows}
+
+
+def spec_in_force(session: Session, question: Question) -> tuple[dict[str, Any], str]:
+    """A question's spec with the store's prior set applied (as a dict), and the set's name."""
+    priors = apply_current(session, Priors(questions={question.slug: stored_spec(question)},
+                                           reliability=store_priors(session, hand_set=True).reliability),
+                           raw_files([question]))
+    return asdict(priors.questions[question.slug]), priors.prior_set
 
 
 def definition_view(question: Question) -> dict[str, Any]:

@@ -236,10 +236,10 @@ def _expert_ids(statements: list[Statement], ids: Identities, fixed: list[str] |
     return used
 
 
-def precluders(session: Session, priors: Priors, chosen: list[Question]) -> np.ndarray:
-    """[Q] the index of each question's precluding question among ``chosen`` (-1: none, or it was annulled)."""
+def precluders(stored: dict[str, Question], priors: Priors, chosen: list[Question]) -> np.ndarray:
+    """[Q] the index of each question's precluding question among ``chosen`` (-1: none, or it was annulled);
+    ``stored``: every stored question by slug."""
     index = {q.slug: i for i, q in enumerate(chosen)}
-    stored = {q.slug: q for q in session.exec(select(Question))}
     out = np.full(len(chosen), -1)
     for i, q in enumerate(chosen):
         other = priors.questions[q.slug].precluded_by
@@ -298,6 +298,51 @@ def _statement_facts(statements, experts_by_id, e_index, q_index, stmt_in, parts
             for s, mask, (base, recency, _), d in zip(statements, stmt_in, parts, decided)]
 
 
+@dataclass
+class EvidenceRows:
+    """The store rows a dataset is built from (read once; :func:`dataset_from_rows` may re-weigh them under other
+    priors without the store)."""
+
+    chosen: list[Question]
+    observations_by_q: dict[int, list[Observation]]
+    statements: list[Statement]
+    used: list[int]
+    experts_by_id: dict
+    e_index: dict[int, int]  # each expert id's position among ``used`` (a merged expert: its target's)
+    expert_names: list[str]  # of ``used``, by their current names
+    expert_kinds: list[str]
+    stored: dict[str, Question]
+    as_of: dt.date
+    known_at: dt.datetime
+
+
+def read_rows(session: Session, priors: Priors, as_of: dt.date | None = None, known_at: dt.datetime | None = None,
+              questions: list[str] | None = None, exclude: frozenset[str] = frozenset(),
+              experts: list[str] | None = None) -> EvidenceRows:
+    """The rows :func:`build_dataset` uses (its arguments as there)."""
+    as_of = as_of or dt.date.today()
+    known_at = known_at or utc_now()
+    observations_by_q: dict[int, list[Observation]] = {}
+    observed = session.exec(select(Observation).where(Observation.observed_on <= as_of))
+    observed = [o for o in observed if o.uid not in exclude and known_on(o.observed_on, o.date_precision) <= as_of]
+    for row in _in_force(observed, known_at):
+        observations_by_q.setdefault(row.question_id, []).append(row)
+    chosen = [q for q in _questions(session, priors, questions)
+              if not any(o.kind == "annulled" for o in observations_by_q.get(q.id, []))]
+    q_ids = {q.id for q in chosen}
+    said = session.exec(select(Statement).where(Statement.said_on <= as_of))
+    statements = [s for s in _in_force(said, known_at) if s.question_id in q_ids and s.uid not in exclude]
+    ids = identities(session)
+    used = _expert_ids(statements, ids, experts)
+    stored_experts = {e.id: e for e in session.exec(select(Expert))}
+    experts_by_id = {i: stored_experts[t] for i, t in ids.target.items()}  # each id's expert as it counts
+    position = {t: k for k, t in enumerate(used)}
+    e_index = {i: position[t] for i, t in ids.target.items() if t in position}
+    stored = {q.slug: q for q in session.exec(select(Question))}
+    return EvidenceRows(chosen, observations_by_q, statements, used, experts_by_id, e_index,
+                        [ids.current[i] for i in used], [stored_experts[i].kind for i in used], stored, as_of, known_at)
+
+
 def build_dataset(
     session: Session, priors: Priors, as_of: dt.date | None = None, known_at: dt.datetime | None = None,
     questions: list[str] | None = None, exclude: frozenset[str] = frozenset(), experts: list[str] | None = None,
@@ -308,17 +353,14 @@ def build_dataset(
     (for leave-one-out influence); ``experts`` fixes the expert list (a superset of those with
     statements), so that datasets at different dates share a shape.
     """
-    as_of = as_of or dt.date.today()
-    known_at = known_at or utc_now()
-    observations_by_q: dict[int, list[Observation]] = {}
-    observed = session.exec(select(Observation).where(Observation.observed_on <= as_of))
-    observed = [o for o in observed if o.uid not in exclude and known_on(o.observed_on, o.date_precision) <= as_of]
-    for row in _in_force(observed, known_at):
-        observations_by_q.setdefault(row.question_id, []).append(row)
-    chosen = [q for q in _questions(session, priors, questions)
-              if not any(o.kind == "annulled" for o in observations_by_q.get(q.id, []))]
+    return dataset_from_rows(read_rows(session, priors, as_of, known_at, questions, exclude, experts), priors)
+
+
+def dataset_from_rows(rows: EvidenceRows, priors: Priors) -> Dataset:
+    """The arrays of :func:`build_dataset` from rows already read, weighed under ``priors``."""
+    chosen, observations_by_q, as_of = rows.chosen, rows.observations_by_q, rows.as_of
     obs_log, thresholds, starts, n_months, uids = _observations(priors, chosen, observations_by_q, as_of)
-    precluded_by = precluders(session, priors, chosen)
+    precluded_by = precluders(rows.stored, priors, chosen)
     _implied_by_preclusion(obs_log, precluded_by, starts, n_months, [observations_by_q.get(q.id, []) for q in chosen])
     for i, q in enumerate(chosen):
         if not np.isfinite(obs_log[i]).any():
@@ -326,14 +368,7 @@ def build_dataset(
                              "retract or supersede the contradicting row")
     q_index = {q.id: i for i, q in enumerate(chosen)}
     bins = obs_log.shape[1]
-    said = session.exec(select(Statement).where(Statement.said_on <= as_of))
-    statements = [s for s in _in_force(said, known_at) if s.question_id in q_index and s.uid not in exclude]
-    ids = identities(session)
-    used = _expert_ids(statements, ids, experts)
-    stored = {e.id: e for e in session.exec(select(Expert))}
-    experts_by_id = {i: stored[t] for i, t in ids.target.items()}  # each id's expert as it counts
-    position = {t: k for k, t in enumerate(used)}
-    e_index = {i: position[t] for i, t in ids.target.items() if t in position}
+    statements, used, experts_by_id, e_index = rows.statements, rows.used, rows.experts_by_id, rows.e_index
     parts = [statement_parts(s, as_of, priors) for s in statements]
     masks = [interval_mask(s.claim_start, s.claim_end, starts[q_index[s.question_id]], n_months[q_index[s.question_id]], bins)
              for s in statements]
@@ -344,12 +379,12 @@ def build_dataset(
     uids += [s.uid for s in statements]
     return Dataset(
         questions=[q.slug for q in chosen], starts=starts, n_months=n_months, obs_log=obs_log,
-        notice_threshold=thresholds, experts=[ids.current[i] for i in used],
-        expert_kinds=[stored[i].kind for i in used],
+        notice_threshold=thresholds, experts=rows.expert_names, expert_kinds=rows.expert_kinds,
         stmt_question=np.array([f.question for f in facts], dtype=int),
         stmt_expert=np.array([f.expert for f in facts], dtype=int),
         stmt_weight=open_w, stmt_record_weight=record_w, stmt_entangled=entangled(facts), stmt_facts=facts,
         stmt_in=stmt_in,
         stmt_refs=[f"S{s.id}" for s in statements], stmt_uids=[s.uid for s in statements], as_of=as_of,
-        known_at=known_at, fingerprint=evidence_fingerprint(uids), evidence_uids=sorted(uids), precluded_by=precluded_by,
+        known_at=rows.known_at, fingerprint=evidence_fingerprint(uids), evidence_uids=sorted(uids),
+        precluded_by=precluded_by,
     )

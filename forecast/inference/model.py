@@ -48,7 +48,8 @@ def config_hash(data: Dataset, priors: Priors, fixed_reliability: np.ndarray | N
         "reliability": asdict(priors.reliability),
         "fixed": None if fixed_reliability is None else np.round(fixed_reliability, 12).tolist(),
         "centred": centred(data),
-        "default_bind_probability": DEFAULT_BIND_PROBABILITY,  # for notices on questions without a notice rule
+        "default_bind_probability": DEFAULT_BIND_PROBABILITY,
+        "prior_set": priors.prior_set,  # for notices on questions without a notice rule
     }
     return hashlib.sha256(json.dumps(payload, sort_keys=True, default=str).encode()).hexdigest()[:16]
 

@@ -3,21 +3,16 @@
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
 from pathlib import Path
 
 from sqlmodel import Session
 
 from ..domain.priors import data_dir
 from ..domain.questions import set_reliability_priors
+from ..domain.split import DEVELOPMENT, TEST, half
 from .seed import InitReport, load_casebook_file
 
-DEVELOPMENT, TEST = "development", "test"
-
-
-def half(slug: str) -> str:
-    """The declared split: development when the first hex digit of sha256(slug) is even, else test."""
-    return DEVELOPMENT if int(hashlib.sha256(slug.encode()).hexdigest()[0], 16) % 2 == 0 else TEST
+__all__ = ["DEVELOPMENT", "TEST", "backtest_span", "casebook_files", "half", "load"]
 
 
 def casebook_files(directory: Path | None = None) -> list[Path]:

@@ -16,6 +16,7 @@ from sqlmodel import Session, select
 from ..basics.months import parse_date, parse_month
 from ..claims import parse_claim
 from ..domain.evidence import add_expert, content_uid, log_observation, log_statement
+from ..domain.prior_sets import add_set, prior_sets, shipped_set
 from ..domain.priors import data_dir, read_toml
 from ..domain.questions import add_question, check_precluders, question_by_slug, set_reliability_priors
 from ..errors import DuplicateError, ForecastError, InputError, NotFoundError, PriorError
@@ -149,6 +150,8 @@ def initialise(session: Session, priors_dir: Path | None = None, observations_di
                casebook_dir: Path | None = None, casebook: bool = False, empty: bool = False) -> InitReport:
     """Store the bundled priors and questions, load the seed evidence and, optionally, the casebook (idempotent).
 
+    The prior set shipped in the priors directory (``learned.json``, learned from the casebook) is put
+    in force in a store that has none yet.
     With ``empty``: the reliability priors only (and the casebook if asked), for a store of one's own questions.
     """
     if empty and observations_dir is not None:
@@ -157,6 +160,9 @@ def initialise(session: Session, priors_dir: Path | None = None, observations_di
     seed = observations_dir or data_dir("observations")
     report = InitReport()
     set_reliability_priors(session, priors / "reliability.toml")
+    shipped = shipped_set(priors)
+    if shipped is not None and not prior_sets(session):  # a store's own prior sets are never replaced
+        add_set(session, shipped["values"], {**shipped.get("provenance", {}), "shipped": True})
     if not empty:
         _load_seed(session, priors, seed, report)
     if casebook or casebook_dir:

@@ -101,12 +101,14 @@ def _rounded(values: np.ndarray) -> list[float]:
 
 
 def save_run(session: Session, data: Dataset, config: str, settings: FitSettings, summary: FitSummary,
-             elapsed: float, kind: str = "full", only: list[str] | None = None) -> ForecastRun:
-    """Store a run and its per-question results (only for the questions in ``only``, when given)."""
+             elapsed: float, kind: str = "full", only: list[str] | None = None,
+             prior_set: str = "hand-set") -> ForecastRun:
+    """Store a run and its per-question results (only for the questions in ``only``, when given); its settings
+    name the prior set it used."""
     stored = [q for q in data.questions if only is None or q in only]
     run = ForecastRun(
         kind=kind, as_of=data.as_of, known_at=data.known_at, questions=json.dumps(stored),
-        seed=settings.seed, sampler=settings.sampler, settings=json.dumps(asdict(settings)),
+        seed=settings.seed, sampler=settings.sampler, settings=json.dumps(asdict(settings) | {"prior_set": prior_set}),
         code_version=__version__, model_version=MODEL_VERSION, config_hash=config,
         evidence_fingerprint=data.fingerprint, evidence=json.dumps(data.evidence_uids),
         diagnostics=json.dumps(summary.diagnostics), converged=not summary.diagnostics["problems"],
@@ -158,7 +160,7 @@ def fit_and_store(store, data: Dataset, priors: Priors, settings: FitSettings, k
     summary, settings = fit_checked(model, data, priors, settings, progress)
     elapsed = time.perf_counter() - started
     with store.session() as session:
-        return save_run(session, data, model.config_hash, settings, summary, elapsed, kind, only).id
+        return save_run(session, data, model.config_hash, settings, summary, elapsed, kind, only, priors.prior_set).id
 
 
 def run_forecast(store, settings: FitSettings, question: str | None = None,

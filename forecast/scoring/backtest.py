@@ -56,6 +56,10 @@ def backtest(store, priors: Priors, question: str, start: dt.date, every: str, e
     Without ``end``: the earlier of today and the last day before the outcome became known (`default_end`).
     """
     validate.seed(settings.seed)
+    if question in priors.learned_from:
+        raise InputError(f"the prior set in force ({priors.prior_set}) was learned from the outcome of {question!r}, "
+                         f"so its backtest would be scored on what it was taught: run `forecast learn --leave-out "
+                         f"{question}` (or `forecast learn --hand-set`) first")
     start = validate.past_date(start, "--from date")
     if end is None:
         end, why = default_end(store, question)

@@ -1,0 +1,43 @@
+"""`forecast learn`: the shared priors learned from the store's resolved questions."""
+
+from __future__ import annotations
+
+import click
+
+from .group import cli
+from .render import emit_table
+
+
+@cli.command(name="learn")
+@click.option("--tag", help="Learn only from resolved questions with this tag.")
+@click.option("--half", type=click.Choice(["development", "test"]), help="Only this half of the declared split.")
+@click.option("--leave-out", "leave_out", multiple=True, metavar="QUESTION",
+              help="Never learn from this question's outcome (repeatable): before backtesting it.")
+@click.option("--every", type=click.Choice(["month", "quarter", "year"]), default="quarter", show_default=True,
+              help="How often each question's forecast is scored, from its horizon start to its outcome.")
+@click.option("--hand-set", "hand_set", is_flag=True, help="Put the hand-set priors back in force instead.")
+@click.option("--show", is_flag=True, help="Print the priors in force beside the hand-set ones; learn nothing.")
+@click.pass_obj
+def learn_command(env, tag, half, leave_out, every, hand_set, show) -> None:
+    """Learn the priors every question shares (statement weights, reliability by expert kind, the announced-exit
+    recipe's hazard, the notice rule) from the store's resolved questions, and store them as a new prior set
+    that later runs use. A question file's own values always win.
+
+    Example: forecast learn --tag casebook --half development --leave-out burkina-faso-ecowas-exit
+    """
+    from ..scoring.learning import learn_and_store, prior_set_rows
+
+    if show:
+        with env.store().reader() as session:
+            name, rows = prior_set_rows(session)
+        click.echo(f"Prior set in force: {name}.")
+        emit_table(rows, ["prior", "hand-set", "in force", "learned"])
+        return
+    stored, learned = learn_and_store(env.store(), tag, half, tuple(leave_out), every, hand_set)
+    if learned is None:
+        click.echo(f"Stored prior set v{stored['version']}: the hand-set priors, in force from now on.")
+        return
+    click.echo(f"Learned prior set v{stored['version']} from {len(learned.questions)} resolved question(s) "
+               f"({learned.cases} dated forecasts): mean log score of the outcome {learned.score_hand_set:.3f} "
+               f"with the hand-set priors, {learned.score_learned:.3f} learned. In force from now on; "
+               "`forecast learn --show` lists the values.")

@@ -1,0 +1,193 @@
+"""`forecast learn`: shared priors recovered from simulated resolved questions, stored as a versioned prior set
+that later runs use, and never learned from the outcome of the question being backtested."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+
+import numpy as np
+import pytest
+
+from forecast.domain.prior_sets import add_set
+from forecast.domain.questions import store_priors
+from forecast.errors import InputError
+from forecast.inference.hazard import date_prior_marginal
+from forecast.scoring.backtest import backtest
+from forecast.scoring.learning import learn, learn_and_store
+from forecast.scoring.resolution import resolve
+
+from .conftest import assert_refused, invoke
+from .worlds import World
+
+TRUE_HAZARD, TRUE_RELIABILITY = 0.45, 0.85  # the recipe's hand-set values are 0.2 and (analyst) 0.65
+QUESTIONS, EXPERTS, MONTHS = 40, 4, 48  # horizons 2000-01 .. 2003-12
+RECIPE = {"annual_hazard": TRUE_HAZARD, "hazard_sd_logit": 1.2, "trend_per_year": -0.2, "trend_sd": 0.4}
+
+
+def _month(index: int) -> str:
+    return f"{2000 + index // 12}-{index % 12 + 1:02d}"
+
+
+def _claim(rng: np.random.Generator, outcome: int, right: bool) -> str:
+    """A 12-month claim that contains the outcome month (or, for "not within the horizon", the horizon's last
+    year and after) when ``right``, and misses it otherwise."""
+    if right:
+        if outcome == MONTHS:
+            return f"from {_month(MONTHS - 12)}"
+        low = int(rng.integers(max(outcome - 11, 0), min(outcome, MONTHS - 12) + 1))
+        return f"between {_month(low)} and {_month(low + 11)}"
+    lows = [low for low in range(MONTHS - 11) if not low <= outcome <= low + 11]
+    low = int(rng.choice(lows))
+    return f"between {_month(low)} and {_month(low + 11)}"
+
+
+@pytest.fixture(scope="module")
+def simulated(tmp_path_factory) -> World:
+    """Resolved questions whose dates are drawn from the recipe at TRUE_HAZARD and whose statements contain the
+    outcome with probability TRUE_RELIABILITY (firm, said at the horizon start, no recency decay)."""
+    rng = np.random.default_rng(19)
+    world = World(tmp_path_factory.mktemp("learn"))
+    world.dependence(half_life_years=100.0)  # the simulation has no recency decay
+    p_outcome = np.exp(date_prior_marginal(RECIPE, MONTHS))
+    for e in range(EXPERTS):
+        world.expert(f"Analyst {e}", "analyst")
+    for q in range(QUESTIONS):
+        slug = f"sim-{q:02d}"
+        world.question(slug, start=_month(0), end=_month(MONTHS - 1), notice=False, recipe=True)
+        outcome = int(rng.choice(MONTHS + 1, p=p_outcome / p_outcome.sum()))
+        for e in range(EXPERTS):
+            world.say(slug, f"Analyst {e}", _claim(rng, outcome, bool(rng.random() < TRUE_RELIABILITY)),
+                      on="2000-01-01", tag=f"({slug})")
+        with world.store.session() as session:
+            if outcome == MONTHS:
+                resolve(session, slug, not_within_horizon=True, source="simulation")
+            else:
+                resolve(session, slug, month=_month(outcome), source="simulation")
+    return world
+
+
+@pytest.fixture(scope="module")
+def learned(simulated) -> dict:
+    """A prior set learned from every simulated question (learned once; tests put it back in force cheaply)."""
+    return learn_and_store(simulated.store, every="year")[0]
+
+
+def _in_force(world: World, prior_set: dict) -> dict:
+    with world.store.session() as session:
+        return add_set(session, prior_set["values"], prior_set["provenance"])
+
+
+def test_learning_recovers_the_simulated_hazard_and_reliability(simulated) -> None:
+    """Tolerances: with 40 questions the hazard level is known to about +-0.3 on the logit scale (the per-question
+    spread of 1.2 over sqrt(40)), i.e. 0.45 within 0.33 .. 0.6; 160 statements pin the reliability to +-0.03
+    (binomial), so 0.85 within +-0.07 leaves room for the weak pull towards the hand-set 0.65."""
+    with simulated.store.reader() as session:
+        found = learn(session, every="year", names=["recipe.annual_hazard", "kinds.analyst.mean"])
+    assert 0.33 <= found.values["recipe.annual_hazard"] <= 0.6, found.values
+    assert abs(found.values["kinds.analyst.mean"] - TRUE_RELIABILITY) <= 0.07, found.values
+    assert found.score_learned > found.score_hand_set
+    assert len(found.questions) == QUESTIONS
+
+
+def test_learned_set_is_stored_applied_and_refused_for_its_own_backtest(simulated, learned) -> None:
+    store = simulated.store
+    stored = _in_force(simulated, learned)
+    assert stored["provenance"]["questions"] == [f"sim-{q:02d}" for q in range(QUESTIONS)]
+    assert stored["provenance"]["code_version"] and stored["provenance"]["forecasts"] > QUESTIONS
+    with store.reader() as session:
+        priors = store_priors(session)
+        hand = store_priors(session, hand_set=True)
+    assert priors.prior_set == f"learned v{stored['version']}" and hand.prior_set == "hand-set"
+    assert priors.questions["sim-00"].date_prior["annual_hazard"] == pytest.approx(stored["values"]["recipe.annual_hazard"])
+    assert priors.reliability.weights["firm"] == pytest.approx(stored["values"]["weights.firm"]) != 1.0
+    with pytest.raises(InputError, match="learned from the outcome of 'sim-03'"):
+        backtest(store, priors, "sim-03", dt.date(2000, 1, 1), "year")
+    result = invoke(store.url, "backtest", "sim-03", "--from", "2000-01-01")
+    assert_refused(result, "Error: the prior set in force (learned v")
+    left_out, _ = learn_and_store(store, every="year", leave_out=("sim-03",))
+    assert "sim-03" not in left_out["provenance"]["questions"] and left_out["version"] == stored["version"] + 1
+    with store.reader() as session:
+        assert "sim-03" not in store_priors(session).learned_from
+
+
+def test_question_file_values_win_over_the_learned_set(simulated, learned) -> None:
+    simulated.question("own-prior", start="2030-01", end="2034-12", hazard=0.05, notice=False)
+    _in_force(simulated, learned)
+    with simulated.store.reader() as session:
+        priors = store_priors(session)
+    assert priors.questions["own-prior"].date_prior["annual_hazard"] == 0.05
+    assert priors.questions["sim-01"].date_prior["annual_hazard"] != 0.2
+
+
+def test_show_prints_learned_beside_hand_set_and_verify_passes(simulated, learned) -> None:
+    _in_force(simulated, learned)
+    result = invoke(simulated.store.url, "learn", "--show")
+    assert result.exit_code == 0, result.output
+    assert result.output.startswith("Prior set in force: learned v")
+    line = next(row for row in result.output.splitlines() if row.startswith("kinds.analyst.mean"))
+    assert line.split()[1] == "0.65" and line.split()[-1] == "yes"
+    assert invoke(simulated.store.url, "verify").exit_code == 0
+    hand = invoke(simulated.store.url, "learn", "--hand-set")
+    assert "the hand-set priors, in force from now on" in hand.output
+    with simulated.store.reader() as session:
+        assert store_priors(session).prior_set.startswith("hand-set v")
+    assert invoke(simulated.store.url, "verify").exit_code == 0
+
+
+@pytest.mark.parametrize("args, message", [
+    (["--tag", "nosuch"], "Error: unknown tag 'nosuch'"),
+    (["--leave-out", "sim-999"], "Error: unknown question 'sim-999'"),
+])
+def test_learn_refuses_unknown_scope(simulated, args, message) -> None:
+    assert_refused(invoke(simulated.store.url, "learn", *args), message)
+
+
+def test_learn_with_nothing_resolved_is_refused(tmp_path) -> None:
+    world = World(tmp_path)
+    world.question("open-one", notice=False, recipe=True)
+    assert_refused(invoke(world.store.url, "learn"), "Error: no resolved question to learn from")
+
+
+def test_runs_record_the_prior_set(simulated, learned) -> None:
+    """A stored run's settings name the prior set in force (the exact path, no sampling)."""
+    from .conftest import query, store_exact_run
+
+    simulated.question("own-prior", start="2030-01", end="2034-12", hazard=0.05, notice=False)
+    stored = _in_force(simulated, learned)
+    store_exact_run(simulated.store.url, as_of=dt.date(2031, 1, 1), kind="backtest", only=["own-prior"])
+    settings = json.loads(query(simulated.store.url, "select settings from forecast_run order by id desc")[0][0])
+    assert settings["prior_set"] == f"learned v{stored['version']}"
+
+
+def test_a_prior_set_changed_outside_forecast_is_seen_by_verify(tmp_path, simulated, learned) -> None:
+    import sqlite3
+
+    _in_force(simulated, learned)
+    copy = tmp_path / "copy.db"
+    with sqlite3.connect(simulated.store.url.removeprefix("sqlite:///")) as source, sqlite3.connect(copy) as target:
+        source.backup(target)
+        target.execute("UPDATE store_setting SET value = replace(value, '\"weights.firm\": ', '\"weights.firm\": 9') "
+                       "WHERE key = 'prior_sets'")
+    source.close()
+    target.close()
+    verified = invoke(copy, "verify")
+    assert verified.exit_code == 2 and "setting 'prior_sets' was changed outside forecast" in verified.output + verified.stderr
+
+
+def test_init_puts_the_shipped_set_in_force_once(tmp_path) -> None:
+    """`forecast init` stores the set shipped in the package (learned from the casebook's development half, so
+    its provenance names those questions); a later init never replaces the store's own choice."""
+    from forecast.domain.split import DEVELOPMENT, half
+
+    db = tmp_path / "init.db"
+    assert invoke(db, "init", "--empty").exit_code == 0
+    assert invoke(db, "learn", "--show").output.startswith("Prior set in force: learned v1.")
+    from forecast.store import open_store
+
+    with open_store(str(db)).reader() as session:
+        learned_from = store_priors(session).learned_from
+    assert learned_from and all(half(slug) == DEVELOPMENT for slug in learned_from)
+    assert invoke(db, "learn", "--hand-set").exit_code == 0
+    assert invoke(db, "init", "--empty").exit_code == 0
+    assert invoke(db, "learn", "--show").output.startswith("Prior set in force: hand-set v2.")
