@@ -21,6 +21,10 @@ class DuplicateError(ForecastError):
     """Evidence or an entity that is already in the store."""
 
 
+class ConflictError(ForecastError):
+    """Work that cannot start now: the same work is already in progress (a re-forecast in the web server)."""
+
+
 class PriorError(ForecastError):
     """An invalid prior specification in priors/."""
 

@@ -194,19 +194,14 @@ def log_observation(env, update: bool, **fields) -> None:
 
 def _updated_headline(env, question: str) -> None:
     """The instant headline from the exact fast path (reliabilities fixed), after a log."""
-    from ..runs.views import fast_headline
+    from ..runs.views import fast_headline, fast_headline_line
     from .forecast_commands import stored_priors
 
     priors = stored_priors(env.store())
     with env.store().reader() as session:
         fast = fast_headline(session, priors, question)
-    head = fast["headline"]
-    low, high = head["intervals"]["80%"]
-    click.echo(
-        f"Updated headline (exact, reliabilities fixed at {fast['reliabilities_from']}): median {head['median']}; "
-        f"80% interval {low} .. {high}; P(not within the horizon) {100 * head['not_within_horizon']:.1f}%"
-        + (f" (pre-empted {100 * head['pre_empted']:.1f}%)." if "pre_empted" in head else ".")
-    )
+    click.echo(f"Updated headline (exact, reliabilities fixed at {fast['reliabilities_from']}): "
+               f"{fast_headline_line(fast)}.")
 
 
 @cli.group(name="evidence")

@@ -181,3 +181,12 @@ def fast_headline(session: Session, priors: Priors, question: str) -> dict:
         source = f"run {run.id} means"
     return {"question": question, "reliabilities_from": source,
             "headline": exact_headline(data, priors, question, reliability)}
+
+
+def fast_headline_line(fast: dict) -> str:
+    """The instant headline as one sentence: median, 80% interval and P(not within the horizon)."""
+    head = fast["headline"]
+    low, high = head["intervals"]["80%"]
+    return (f"median {head['median']}; 80% interval {low} .. {high}; "
+            f"P(not within the horizon) {100 * head['not_within_horizon']:.1f}%"
+            + (f" (pre-empted {100 * head['pre_empted']:.1f}%)" if "pre_empted" in head else ""))

@@ -1,0 +1,147 @@
+"""The forms (POST, absent from a read-only server): log a statement or an observation (a new one, or one
+that supersedes an old row: the edit), retract, resolve, re-forecast.
+
+Each parses the form, calls the one domain function the CLI calls in one write transaction (so a
+refusal leaves the store as it was), and shows the exact instant headline before and after. The
+analyst logged in is :meth:`Workbench.analyst`: the seam where a row's author is passed once the
+store records authorship.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from starlette.concurrency import run_in_threadpool
+from starlette.requests import Request
+from starlette.responses import RedirectResponse, Response
+
+from ..basics.months import parse_day_or_month
+from ..domain import evidence
+from ..domain.questions import question_by_slug
+from ..errors import ForecastError
+from ..scoring.resolution import describe, resolve
+from ..store import Store
+from . import views
+from .bench import Workbench, status_of
+
+
+STATEMENT_FIELDS = ("expert", "date", "claim", "quote", "source", "url", "strength", "probability", "rationale",
+                    "supersedes")
+OBSERVATION_FIELDS = ("kind", "date", "effective", "source", "url", "note", "supersedes")
+
+
+def _or_none(value: str | None) -> str | None:
+    return value.strip() if value and value.strip() else None
+
+
+def _statement(store: Store, slug: str, fields: dict[str, str]) -> dict[str, Any]:
+    said_on, precision = parse_day_or_month(fields.get("date", ""))
+    with store.session() as session:
+        row = evidence.log_statement(
+            session, question=slug, expert=fields.get("expert", ""), said_on=said_on, date_precision=precision,
+            claim=fields.get("claim", ""), quote=fields.get("quote", ""), source=fields.get("source", ""),
+            url=fields.get("url", ""), strength=fields.get("strength") or "firm",
+            probability=_or_none(fields.get("probability")), rationale=fields.get("rationale", ""),
+            quote_kind="paraphrase" if fields.get("paraphrase") else "verbatim",
+            supersedes=_or_none(fields.get("supersedes")))
+        reading = evidence.statement_reading(row, question_by_slug(session, slug).event)
+        return {"ref": evidence.ref_of(row), "message": f"Logged {evidence.ref_of(row)}: {row.claim_text!r}, "
+                f"{row.claim_start or 'open'} .. {row.claim_end or 'open'}.", "reading": f"Reads: {reading}."}
+
+
+def _observation(store: Store, slug: str, fields: dict[str, str]) -> dict[str, Any]:
+    observed_on, precision = parse_day_or_month(fields.get("date", ""))
+    effective = _or_none(fields.get("effective"))
+    with store.session() as session:
+        row = evidence.log_observation(
+            session, question=slug, kind=fields.get("kind", ""), observed_on=observed_on, date_precision=precision,
+            source=fields.get("source", ""), url=fields.get("url", ""), note=fields.get("note", ""),
+            effective_on=parse_day_or_month(effective)[0] if effective else None,
+            supersedes=_or_none(fields.get("supersedes")))
+        return {"ref": evidence.ref_of(row), "message": f"Logged {evidence.ref_of(row)}: {row.kind} on "
+                f"{row.observed_on}.", "reading": None}
+
+
+async def _logged(bench: Workbench, request: Request, write: Any, template: str) -> Response:
+    """Log through ``write``; on a refusal, the form again with the message and what was typed (store unchanged)."""
+    slug = request.path_params["slug"]
+    fields = await bench.form(request)
+    before = await run_in_threadpool(views.instant_headline, bench.store, slug)
+    try:
+        done = await run_in_threadpool(write, bench.store, slug, fields)
+    except ForecastError as exc:
+        context = await run_in_threadpool(views.form_page, bench.store, slug, fields)
+        return bench.page(request, template, {**context, "error": str(exc)}, status_of(exc))
+    after = await run_in_threadpool(views.instant_headline, bench.store, slug)
+    return bench.page(request, "logged.html", {**done, "slug": slug, "before": before, "after": after})
+
+
+async def log_statement(bench: Workbench, request: Request) -> Response:
+    return await _logged(bench, request, _statement, "log-statement.html")
+
+
+async def log_observation(bench: Workbench, request: Request) -> Response:
+    return await _logged(bench, request, _observation, "log-observation.html")
+
+
+async def statement_form(bench: Workbench, request: Request) -> Response:
+    """The statement form alone; with ``?supersedes=S12``, filled in from that row (the edit)."""
+    slug, old = request.path_params["slug"], request.query_params.get("supersedes")
+    context = await run_in_threadpool(views.form_page, bench.store, slug, {"supersedes": old} if old else {})
+    return bench.page(request, "log-statement.html", {**context, "error": None})
+
+
+async def observation_form(bench: Workbench, request: Request) -> Response:
+    slug, old = request.path_params["slug"], request.query_params.get("supersedes")
+    context = await run_in_threadpool(views.form_page, bench.store, slug, {"supersedes": old} if old else {})
+    return bench.page(request, "log-observation.html", {**context, "error": None})
+
+
+def _retract(store: Store, ref: str, reason: str) -> str:
+    with store.session() as session:
+        return evidence.ref_of(evidence.retract(session, ref, reason))
+
+
+async def retract(bench: Workbench, request: Request) -> Response:
+    fields = await bench.form(request)
+    ref = request.path_params["ref"]
+    slug = await run_in_threadpool(views.question_of_ref, bench.store, ref)
+    before = await run_in_threadpool(views.instant_headline, bench.store, slug)
+    done = await run_in_threadpool(_retract, bench.store, ref, fields.get("reason", ""))
+    after = await run_in_threadpool(views.instant_headline, bench.store, slug)
+    return bench.page(request, "logged.html", {"message": f"Retracted {done}.", "reading": None, "ref": done,
+                                               "slug": slug, "before": before, "after": after})
+
+
+def _resolve(store: Store, slug: str, fields: dict[str, str]) -> str:
+    how = fields.get("outcome", "")
+    with store.session() as session:
+        question = resolve(session, slug, month=_or_none(fields.get("month")) if how == "date" else None,
+                           not_within_horizon=how == "not-within-horizon", annul=how == "annul",
+                           source=fields.get("source", ""))
+        return describe(question) + "."
+
+
+async def resolve_question(bench: Workbench, request: Request) -> Response:
+    slug = request.path_params["slug"]
+    fields = await bench.form(request)
+    message = await run_in_threadpool(_resolve, bench.store, slug, fields)
+    return bench.page(request, "logged.html", {"message": message, "reading": None, "ref": None, "slug": slug,
+                                               "before": None, "after": None})
+
+
+async def start_run(bench: Workbench, request: Request) -> Response:
+    fields = await bench.form(request)
+    slug = _or_none(fields.get("question"))
+    if slug:
+        await run_in_threadpool(views.require_question, bench.store, slug)
+    bench.runner.start(slug)
+    return RedirectResponse("/runs/current", status_code=303)
+
+
+ROUTES = [("/questions/{slug}/statement", log_statement, ["POST"]),
+          ("/questions/{slug}/statement", statement_form, ["GET"]),
+          ("/questions/{slug}/observation", log_observation, ["POST"]),
+          ("/questions/{slug}/observation", observation_form, ["GET"]),
+          ("/questions/{slug}/resolve", resolve_question, ["POST"]),
+          ("/evidence/{ref}/retract", retract, ["POST"]), ("/runs", start_run, ["POST"])]
