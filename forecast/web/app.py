@@ -19,6 +19,7 @@ from starlette.requests import Request
 from starlette.responses import FileResponse, HTMLResponse, JSONResponse, RedirectResponse, Response
 from starlette.routing import Route
 
+from ..basics.text import displayable
 from ..errors import ForecastError, NotFoundError
 from ..report.templating import STYLESHEET
 from ..store import Store
@@ -76,7 +77,7 @@ async def login(bench: Workbench, request: Request) -> Response:
                             secure=secure)
     name = fields.get("analyst", "").strip()
     if name:
-        response.set_cookie(ANALYST_COOKIE, bench.secrets.sign_analyst(quote(name[:80])), httponly=True,
+        response.set_cookie(ANALYST_COOKIE, bench.secrets.sign_analyst(displayable(name[:80])), httponly=True,
                             samesite="strict", secure=secure)
     return response
 

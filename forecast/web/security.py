@@ -13,6 +13,7 @@ import ipaddress
 import secrets
 from collections.abc import Awaitable, Callable, MutableMapping
 from typing import Any
+from urllib.parse import quote, unquote
 
 ACCESS_COOKIE, CSRF_COOKIE, ANALYST_COOKIE = "forecast_access", "forecast_csrf", "forecast_analyst"
 CSRF_FIELD = "csrf_token"
@@ -74,12 +75,15 @@ class Secrets:
         return bool(browser and given) and hmac.compare_digest(self.csrf_token(browser or ""), given or "")
 
     def sign_analyst(self, name: str) -> str:
-        return f"{self._mac('analyst', name)}.{name}"
+        """A cookie value naming the analyst (percent-encoded, signed)."""
+        encoded = quote(name, safe="")
+        return f"{self._mac('analyst', encoded)}.{encoded}"
 
     def analyst(self, cookie: str | None) -> str | None:
         """The analyst name a login cookie carries, if its signature holds."""
-        mac, _, name = (cookie or "").partition(".")
-        return name if name and hmac.compare_digest(mac, self._mac("analyst", name)) else None
+        mac, _, encoded = (cookie or "").partition(".")
+        valid = encoded and hmac.compare_digest(mac, self._mac("analyst", encoded))
+        return unquote(encoded) if valid else None
 
 
 def new_browser_id() -> str:
