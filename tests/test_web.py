@@ -207,9 +207,10 @@ def test_read_only_has_no_write_routes(store, page) -> None:
 
 
 @pytest.mark.parametrize("path, status, message", [
-    ("/questions/no-such-question", 404, "no question 'no-such-question'"),
-    ("/experts/Nobody", 404, "no expert"),
-    ("/calibration?tag=no-such-tag", 400, "no question tagged"),
+    ("/questions/no-such-question", 404, "unknown question 'no-such-question'; known: "),
+    ("/experts/Nobody", 404, "unknown expert 'Nobody'; known: "),
+    ("/calibration?tag=no-such-tag", 404, "unknown tag 'no-such-tag'; known: "),
+    ("/static/../../etc/passwd", 404, "no such page"),
 ])
 def test_errors_are_a_page_with_one_line(store, page, path, status, message) -> None:
     with serving(store) as server:
@@ -218,3 +219,15 @@ def test_errors_are_a_page_with_one_line(store, page, path, status, message) -> 
         assert page.inner_text(".error-message").startswith(message)
         assert "Traceback" not in page.content()
         assert response.headers["content-security-policy"].startswith("default-src 'none'; script-src 'self'")
+
+
+def test_a_refused_retraction_is_a_400_page(store, page) -> None:
+    unchanged = snapshot(store)
+    with serving(store) as server:
+        page.goto(f"{server.url}/questions/{QUESTION}")
+        page.fill("#row-S1 [name=reason]", "   ")
+        with page.expect_response(lambda r: r.request.method == "POST") as posted:
+            page.click("#row-S1 button")
+        assert posted.value.status == 400
+        assert page.inner_text(".error-message") == "a retraction needs a reason"
+    assert snapshot(store) == unchanged
