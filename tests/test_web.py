@@ -14,7 +14,7 @@ import pytest
 
 from .browser import CHROMIUM_ARGS
 from .conftest import INIT, QUESTION, invoke, snapshot, store_exact_run
-from .webserver import serving
+from .webserver import screenshots, scored_store, serving
 
 pytestmark = [pytest.mark.browser, pytest.mark.every_backend]
 TOKEN = "fixture-token-0123456789abcdef"
@@ -231,3 +231,30 @@ def test_a_refused_retraction_is_a_400_page(store, page) -> None:
         assert posted.value.status == 400
         assert page.inner_text(".error-message") == "a retraction needs a reason"
     assert snapshot(store) == unchanged
+
+
+@pytest.mark.slow  # a real fit (compiling the model takes most of it)
+def test_a_cli_log_during_a_server_reforecast_loses_nothing(store, page) -> None:
+    fit = {"draws": 100, "tune": 100, "chains": 1, "seed": 3}
+    with serving(store, fit=fit) as server:
+        page.goto(f"{server.url}/questions/{QUESTION}")
+        page.click("form[action='/runs'] button")
+        assert page.url == f"{server.url}/runs/current"
+        logged = invoke(store, "log", "statement", "--question", QUESTION, "--no-update",
+                        *[arg for key, v in STATEMENT.items() for arg in (f"--{key}", v)])
+        assert logged.exit_code == 0, logged.output
+        server.bench.runner.wait(300)
+        page.reload()
+        done = page.inner_text("#run-done")
+        run_id = int(re.search(r"Run (\d+) stored", done).group(1))
+    assert '"ref": "S9"' in invoke(store, "evidence", "list", "--question", QUESTION, "--json").output
+    assert invoke(store, "verify").exit_code == 0
+    shown = invoke(store, "show", QUESTION, "--run", str(run_id))
+    assert shown.exit_code == 0 and f"run {run_id}" in shown.output.lower()
+
+
+def test_pages_fit_a_desktop_and_a_phone(db, browser, tmp_path) -> None:
+    with serving(scored_store(db)) as server:
+        measured = screenshots(browser, server.url, tmp_path)
+    for page_width, (width, scroll, past) in measured.items():
+        assert scroll <= width and past == [], (page_width, scroll, past)

@@ -1,0 +1,63 @@
+"""`forecast serve` from the command line: the bindings it refuses, and the real binary serving a store."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+from .conftest import INIT, assert_refused
+from .webserver import free_port
+
+
+@pytest.mark.parametrize("args, message", [
+    (["--host", "0.0.0.0"], "Error: --host 0.0.0.0 is reachable from other machines: set an access token"),
+    (["--host", "192.0.2.7", "--token", "short"], "Error: the access token is too short"),
+    (["--port", "0"], "Error: Invalid value for '--port'"),
+    (["--draws", "0"], "Error: Invalid value for '--draws'"),
+])
+def test_serve_refuses_an_unsafe_or_bad_binding(run, args, message) -> None:
+    assert run(*INIT).exit_code == 0
+    assert_refused(run("serve", *args), message)
+
+
+@pytest.mark.parametrize("host", ["127.0.0.1", "::1", "localhost", "127.8.9.10"])
+def test_loopback_needs_no_token(host) -> None:
+    from forecast.web import check_binding
+
+    check_binding(host, None)
+
+
+def test_the_forecast_binary_serves_the_store(run, db_path: Path) -> None:
+    assert run(*INIT).exit_code == 0
+    port = free_port()
+    binary = Path(sys.executable).parent / "forecast"
+    env = {**os.environ, "FORECAST_DB": str(db_path), "FORECAST_TOKEN": "fixture-token-0123456789"}
+    server = subprocess.Popen([str(binary), "serve", "--port", str(port), "--read-only"], env=env,
+                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        assert "access token required" in server.stdout.readline()
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                request = urllib.request.Request(f"http://127.0.0.1:{port}/",
+                                                 headers={"Authorization": "Bearer fixture-token-0123456789"})
+                with urllib.request.urlopen(request, timeout=5) as response:
+                    body = response.read().decode()
+                break
+            except urllib.error.URLError:
+                assert time.monotonic() < deadline and server.poll() is None, server.stderr.read()
+                time.sleep(0.2)
+        assert response.status == 200 and "russia-iss-withdrawal" in body and "read-only" in body
+        with pytest.raises(urllib.error.HTTPError) as refused:
+            urllib.request.urlopen(f"http://127.0.0.1:{port}/runs", data=b"x=1", timeout=5)
+        assert refused.value.code == 401  # no token: refused before any route
+    finally:
+        server.terminate()
+        server.wait(10)
