@@ -20,7 +20,7 @@ from .webserver import free_port
     (["--host", "0.0.0.0"], "Error: --host 0.0.0.0 is reachable from other machines: set an access token"),
     (["--host", "192.0.2.7", "--token", "short"], "Error: the access token is too short"),
     (["--port", "0"], "Error: Invalid value for '--port'"),
-    (["--draws", "0"], "Error: Invalid value for '--draws'"),
+    (["--draws", "0"], "Error: draws 0 is less than 10"),
 ])
 def test_serve_refuses_an_unsafe_or_bad_binding(run, args, message) -> None:
     assert run(*INIT).exit_code == 0
