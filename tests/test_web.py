@@ -45,7 +45,7 @@ def page(browser):
     """A fresh browser context that records dialogs, console errors and every request it makes."""
     context = browser.new_context(viewport={"width": 1280, "height": 900})
     tab = context.new_page()
-    tab.set_default_timeout(10_000)
+    tab.set_default_timeout(30_000)  # a first question page draws its figures; the machine may be busy
     tab.dialogs, tab.requests, tab.errors = [], [], []
     tab.on("dialog", lambda d: (tab.dialogs.append(d.message), d.dismiss()))
     tab.on("request", lambda r: tab.requests.append(r.url))

@@ -6,6 +6,8 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
+from sqlmodel import func, select
+
 from ..domain import evidence as evidence_domain
 from ..domain import views as domain_views
 from ..domain.questions import known_tags, question_by_slug, require_scope, store_priors, versions
@@ -17,7 +19,7 @@ from ..runs.views import fast_headline, fast_headline_line, latest_run
 from ..scoring.calibration import MODEL
 from ..scoring.scorecard import scorecard
 from ..store import Store
-from ..store.tables import Expert, Question, Statement
+from ..store.tables import Expert, Observation, Question, Statement
 from ..store.vocab import OBSERVATION_KINDS, STRENGTHS
 
 
@@ -48,6 +50,32 @@ def _linked(priors: Any, slug: str) -> list[dict[str, str]]:
     return links
 
 
+_REPORTS: dict[tuple, dict[str, Any]] = {}  # a question's report part by run and evidence state (see _state)
+_KEPT = 32
+
+
+def _state(session: Any, question: Question) -> tuple:
+    """What the report of a stored run can change with: the question's evidence rows, retractions and status."""
+    counts = []
+    for table in (Statement, Observation):
+        mine = select(func.count()).select_from(table).where(table.question_id == question.id)
+        counts += [session.exec(mine).one(), session.exec(mine.where(table.retracted_at.is_not(None))).one()]
+    return (*counts, question.status, question.version)
+
+
+def _report_part(session: Any, priors: Any, run: Any, question: Question, url: str) -> dict[str, Any]:
+    """The report's context and figures for ``run``, made once per evidence state (the page's costly part:
+    leave-one-out influence of every item, and the figures)."""
+    key = (url, run.id, question.slug, _state(session, question))
+    if key not in _REPORTS:
+        content = report_content(session, priors, run, question.slug)
+        generated = dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
+        if len(_REPORTS) >= _KEPT:
+            _REPORTS.pop(next(iter(_REPORTS)))
+        _REPORTS[key] = {**report_context(content, generated), "figures": figure_markup(all_figures(content))}
+    return _REPORTS[key]
+
+
 def question_page(store: Store, slug: str) -> dict[str, Any]:
     """One question: its report (when it has a run), the instant headline, all its evidence, versions, links."""
     with store.reader() as session:
@@ -57,14 +85,13 @@ def question_page(store: Store, slug: str) -> dict[str, Any]:
             run = latest_run(session, slug)
         except NotFoundError:
             run = None
-        content = report_content(session, priors, run, slug) if run is not None else None
-        page = {"question": domain_views.question_view(question), "kinds": OBSERVATION_KINDS, "strengths": STRENGTHS, "versions": versions(session, question),
+        page = {"question": domain_views.question_view(question), "kinds": OBSERVATION_KINDS, "strengths": STRENGTHS,
+                "versions": versions(session, question),
                 "evidence": domain_views.list_evidence(session, slug, include_inactive=True),
                 "expert_names": [e["name"] for e in domain_views.list_experts(session)], "linked": _linked(priors, slug)}
+        if run is not None:
+            page.update(_report_part(session, priors, run, question, store.url))
     page["instant"] = instant_headline(store, slug) if question.status == "open" else None
-    if content is not None:
-        generated = dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
-        page.update(report_context(content, generated), figures=figure_markup(all_figures(content)))
     return page
 
 
