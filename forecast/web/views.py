@@ -76,8 +76,12 @@ def _report_part(session: Any, priors: Any, run: Any, question: Question, url: s
     return _REPORTS[key]
 
 
-def question_page(store: Store, slug: str) -> dict[str, Any]:
-    """One question: its report (when it has a run), the instant headline, all its evidence, versions, links."""
+MANAGED = 100  # evidence rows listed with their edit and retract controls, newest first, unless all are asked for
+
+
+def question_page(store: Store, slug: str, every_row: bool = False) -> dict[str, Any]:
+    """One question: its report (when it has a run), the instant headline, its evidence (the newest
+    ``MANAGED`` rows, or with ``every_row`` all of them), versions, links."""
     with store.reader() as session:
         question = question_by_slug(session, slug)
         priors = store_priors(session)
@@ -87,8 +91,10 @@ def question_page(store: Store, slug: str) -> dict[str, Any]:
             run = None
         page = {"question": domain_views.question_view(question), "kinds": OBSERVATION_KINDS, "strengths": STRENGTHS,
                 "versions": versions(session, question),
-                "evidence": domain_views.list_evidence(session, slug, include_inactive=True),
+                "evidence": domain_views.list_evidence(session, slug, include_inactive=True)[::-1],
                 "expert_names": [e["name"] for e in domain_views.list_experts(session)], "linked": _linked(priors, slug)}
+        page["hidden_rows"] = 0 if every_row else max(0, len(page["evidence"]) - MANAGED)
+        page["evidence"] = page["evidence"] if every_row else page["evidence"][:MANAGED]
         if run is not None:
             page.update(_report_part(session, priors, run, question, store.url))
     page["instant"] = instant_headline(store, slug) if question.status == "open" else None
