@@ -258,3 +258,25 @@ def test_pages_fit_a_desktop_and_a_phone(db, browser, tmp_path) -> None:
         measured = screenshots(browser, server.url, tmp_path)
     for page_width, (width, scroll, past) in measured.items():
         assert scroll <= width and past == [], (page_width, scroll, past)
+
+
+def test_the_claim_is_previewed_as_you_type_and_nothing_is_written(store, page) -> None:
+    from playwright.sync_api import expect
+
+    unchanged = snapshot(store)
+    with serving(store) as server:
+        page.goto(f"{server.url}/questions/{QUESTION}")
+        fill(page, "#statement-form", {"expert": "Zak", "date": "2023-04-01"})
+        page.type("#statement-form [name=claim]", "not before 2028")
+        expect(page.locator("#claim-preview")).to_contain_text("Would-be headline")  # (the CSP forbids eval)
+        shown = page.inner_text("#claim-preview")
+        assert shown.startswith("Reads: ") and "2028" in shown
+        page.fill("#statement-form [name=claim]", "")
+        page.type("#statement-form [name=claim]", "sometime soonish")
+        expect(page.locator("#claim-preview")).to_contain_text("Refused: ")
+        refusal = page.inner_text("#claim-preview").removeprefix("Refused: ")
+        assert page.dialogs == [] and page.errors == []
+    assert snapshot(store) == unchanged
+    cli = invoke(store, *["log", "statement", "--question", QUESTION, *[a for k, v in {
+        **STATEMENT, "claim": "sometime soonish"}.items() for a in (f"--{k}", v)]])
+    assert cli.exit_code == 2 and cli.stderr.strip() == f"Error: {refusal}"

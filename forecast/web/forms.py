@@ -13,7 +13,7 @@ from typing import Any
 
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
-from starlette.responses import RedirectResponse, Response
+from starlette.responses import JSONResponse, RedirectResponse, Response
 
 from ..basics.months import parse_day_or_month
 from ..domain import evidence
@@ -34,19 +34,57 @@ def _or_none(value: str | None) -> str | None:
     return value.strip() if value and value.strip() else None
 
 
-def _statement(store: Store, slug: str, fields: dict[str, str]) -> dict[str, Any]:
+def _new_statement(session: Any, slug: str, fields: dict[str, str]) -> Any:
     said_on, precision = parse_day_or_month(fields.get("date", ""))
+    return evidence.log_statement(
+        session, question=slug, expert=fields.get("expert", ""), said_on=said_on, date_precision=precision,
+        claim=fields.get("claim", ""), quote=fields.get("quote", ""), source=fields.get("source", ""),
+        url=fields.get("url", ""), strength=fields.get("strength") or "firm",
+        probability=_or_none(fields.get("probability")), rationale=fields.get("rationale", ""),
+        quote_kind="paraphrase" if fields.get("paraphrase") else "verbatim",
+        supersedes=_or_none(fields.get("supersedes")))
+
+
+def _statement(store: Store, slug: str, fields: dict[str, str]) -> dict[str, Any]:
     with store.session() as session:
-        row = evidence.log_statement(
-            session, question=slug, expert=fields.get("expert", ""), said_on=said_on, date_precision=precision,
-            claim=fields.get("claim", ""), quote=fields.get("quote", ""), source=fields.get("source", ""),
-            url=fields.get("url", ""), strength=fields.get("strength") or "firm",
-            probability=_or_none(fields.get("probability")), rationale=fields.get("rationale", ""),
-            quote_kind="paraphrase" if fields.get("paraphrase") else "verbatim",
-            supersedes=_or_none(fields.get("supersedes")))
+        row = _new_statement(session, slug, fields)
         reading = evidence.statement_reading(row, question_by_slug(session, slug).event)
         return {"ref": evidence.ref_of(row), "message": f"Logged {evidence.ref_of(row)}: {row.claim_text!r}, "
                 f"{row.claim_start or 'open'} .. {row.claim_end or 'open'}.", "reading": f"Reads: {reading}."}
+
+
+class _Previewed(Exception):
+    """Ends a preview's transaction (rolled back) carrying what it showed."""
+
+    def __init__(self, shown: dict[str, str]) -> None:
+        super().__init__("preview")
+        self.shown = shown
+
+
+def _preview(store: Store, slug: str, fields: dict[str, str]) -> dict[str, str]:
+    """The statement as typed so far, logged in a transaction that is rolled back: its reading, its month
+    interval and the would-be instant headline; or the refusal the log would give."""
+    from ..domain.questions import store_priors
+    from ..runs.views import fast_headline, fast_headline_line
+
+    typed = {**fields, "quote": fields.get("quote") or "(preview)", "source": fields.get("source") or "(preview)"}
+    try:
+        with store.session() as session:
+            row = _new_statement(session, slug, typed)
+            reading = evidence.statement_reading(row, question_by_slug(session, slug).event)
+            headline = fast_headline_line(fast_headline(session, store_priors(session), slug))
+            raise _Previewed({"reading": f"Reads: {reading}; months {row.claim_start or 'open'} .. "
+                              f"{row.claim_end or 'open'}.", "headline": f"Would-be headline: {headline}."})
+    except _Previewed as done:
+        return done.shown
+    except ForecastError as exc:
+        return {"refusal": str(exc)}
+
+
+async def preview(bench: Workbench, request: Request) -> Response:
+    """The claim preview (JSON) the statement form shows as you type."""
+    fields = dict(request.query_params)
+    return JSONResponse(await run_in_threadpool(_preview, bench.store, request.path_params["slug"], fields))
 
 
 def _observation(store: Store, slug: str, fields: dict[str, str]) -> dict[str, Any]:
@@ -144,4 +182,5 @@ ROUTES = [("/questions/{slug}/statement", log_statement, ["POST"]),
           ("/questions/{slug}/observation", log_observation, ["POST"]),
           ("/questions/{slug}/observation", observation_form, ["GET"]),
           ("/questions/{slug}/resolve", resolve_question, ["POST"]),
+          ("/questions/{slug}/preview", preview, ["GET"]),
           ("/evidence/{ref}/retract", retract, ["POST"]), ("/runs", start_run, ["POST"])]
