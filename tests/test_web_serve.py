@@ -61,3 +61,18 @@ def test_the_forecast_binary_serves_the_store(run, db_path: Path) -> None:
     finally:
         server.terminate()
         server.wait(10)
+
+
+def test_a_request_body_over_the_limit_is_refused(run, db_path: Path) -> None:
+    from .conftest import snapshot
+    from .webserver import serving
+
+    assert run(*INIT).exit_code == 0
+    unchanged = snapshot(db_path)
+    with serving(str(db_path)) as server:
+        body = b"quote=" + b"x" * (300 * 1024)
+        with pytest.raises(urllib.error.HTTPError) as refused:
+            urllib.request.urlopen(f"{server.url}/questions/russia-iss-withdrawal/statement", data=body, timeout=10)
+        assert refused.value.code == 413
+        assert refused.value.headers["content-security-policy"].startswith("default-src 'none'")
+    assert snapshot(db_path) == unchanged

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import click
 
 from .group import cli
@@ -31,7 +33,7 @@ def serve_command(env, host: str, port: int, read_only: bool, token: str | None,
     from ..web import check_binding, serve
 
     check_binding(host, token)
-    fit = {"draws": draws, "tune": tune, "chains": chains}
+    fit: dict[str, Any] = {"draws": draws, "tune": tune, "chains": chains}
     fit_settings(**fit)  # refused now, not at the first re-forecast
     store = env.store()
     shown = f"[{host}]" if ":" in host else host

@@ -27,7 +27,8 @@ from . import forms, pages
 from .bench import Refused, Workbench, status_of
 from .rendering import STATIC
 from .runner import Runner
-from .security import ACCESS_COOKIE, ANALYST_COOKIE, CSRF_COOKIE, OPEN_PATHS, BodyLimit, Secrets, SecureHeaders, new_browser_id
+from .security import (ACCESS_COOKIE, ANALYST_COOKIE, CSRF_COOKIE, OPEN_PATHS, BodyLimit, Scope, Secrets,
+                       SecureHeaders, new_browser_id)
 
 log = logging.getLogger("forecast.web")
 STATIC_FILES = {"report.css": STYLESHEET, "web.css": STATIC / "web.css", "web.js": STATIC / "web.js"}
@@ -101,7 +102,7 @@ class Gate:
     def __init__(self, app: Any, secrets: Secrets) -> None:
         self.app, self.secrets = app, secrets
 
-    async def __call__(self, scope: dict, receive: Any, send: Any) -> None:
+    async def __call__(self, scope: Scope, receive: Any, send: Any) -> None:
         if scope["type"] != "http":
             return await self.app(scope, receive, send)
         cookies = _cookies(scope)
@@ -130,7 +131,7 @@ class Gate:
         return response
 
 
-def _cookies(scope: dict) -> dict[str, str]:
+def _cookies(scope: Scope) -> dict[str, str]:
     raw = dict(scope["headers"]).get(b"cookie", b"").decode("latin-1")
     parsed: SimpleCookie = SimpleCookie()
     try:
@@ -140,7 +141,7 @@ def _cookies(scope: dict) -> dict[str, str]:
     return {key: morsel.value for key, morsel in parsed.items()}
 
 
-def _csrf_cookie(browser: str, scope: dict) -> bytes:
+def _csrf_cookie(browser: str, scope: Scope | dict) -> bytes:
     secure = "; Secure" if scope.get("scheme") == "https" else ""
     return f"{CSRF_COOKIE}={browser}; Path=/; HttpOnly; SameSite=Strict{secure}".encode()
 
@@ -166,5 +167,5 @@ def create_app(store: Store, *, read_only: bool = False, token: str | None = Non
     app.add_exception_handler(404, not_found)
     app.add_exception_handler(405, not_found)
     served = SecureHeaders(BodyLimit(Gate(app, bench.secrets)))
-    served.bench = bench  # type: ignore[attr-defined]  (tests and benchmarks wait on its runner)
+    setattr(served, "bench", bench)  # tests and benchmarks wait on its runner
     return served

@@ -40,7 +40,9 @@ def _new_statement(session: Any, slug: str, fields: dict[str, str]) -> Any:
         session, question=slug, expert=fields.get("expert", ""), said_on=said_on, date_precision=precision,
         claim=fields.get("claim", ""), quote=fields.get("quote", ""), source=fields.get("source", ""),
         url=fields.get("url", ""), strength=fields.get("strength") or "firm",
-        probability=_or_none(fields.get("probability")), rationale=fields.get("rationale", ""),
+        # the domain parses a stated probability from text (0.8, 80%), as the CLI passes it
+        probability=_or_none(fields.get("probability")),  # type: ignore[arg-type]
+        rationale=fields.get("rationale", ""),
         quote_kind="paraphrase" if fields.get("paraphrase") else "verbatim",
         supersedes=_or_none(fields.get("supersedes")))
 

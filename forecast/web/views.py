@@ -6,7 +6,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from sqlmodel import func, select
+from sqlmodel import col, func, select
 
 from ..domain import evidence as evidence_domain
 from ..domain import views as domain_views
@@ -59,7 +59,7 @@ def _state(session: Any, question: Question) -> tuple:
     counts = []
     for table in (Statement, Observation):
         mine = select(func.count()).select_from(table).where(table.question_id == question.id)
-        counts += [session.exec(mine).one(), session.exec(mine.where(table.retracted_at.is_not(None))).one()]
+        counts += [session.exec(mine).one(), session.exec(mine.where(col(table.retracted_at).is_not(None))).one()]
     return (*counts, question.status, question.version)
 
 
@@ -89,7 +89,7 @@ def question_page(store: Store, slug: str, every_row: bool = False) -> dict[str,
             run = latest_run(session, slug)
         except NotFoundError:
             run = None
-        page = {"question": domain_views.question_view(question), "kinds": OBSERVATION_KINDS, "strengths": STRENGTHS,
+        page: dict[str, Any] = {"question": domain_views.question_view(question), "kinds": OBSERVATION_KINDS, "strengths": STRENGTHS,
                 "versions": versions(session, question),
                 "evidence": domain_views.list_evidence(session, slug, include_inactive=True)[::-1],
                 "expert_names": [e["name"] for e in domain_views.list_experts(session)], "linked": _linked(priors, slug)}
@@ -137,7 +137,9 @@ def rolling_brier(rows: list[dict]) -> list[dict[str, Any]]:
 def question_of_ref(store: Store, ref: str) -> str:
     """The slug of the question an evidence row (S12, O3) belongs to."""
     with store.reader() as session:
-        return session.get(Question, evidence_domain.evidence_by_ref(session, ref).question_id).slug
+        question = session.get(Question, evidence_domain.evidence_by_ref(session, ref).question_id)
+        assert question is not None  # a foreign key
+        return question.slug
 
 
 def require_question(store: Store, slug: str) -> None:
