@@ -13,7 +13,7 @@ import urllib.request
 import pytest
 
 from .browser import CHROMIUM_ARGS
-from .conftest import INIT, QUESTION, invoke, snapshot, store_exact_run
+from .conftest import INIT, PROJECT, QUESTION, invoke, snapshot, store_exact_run
 from .webserver import screenshots, scored_store, serving
 
 pytestmark = [pytest.mark.browser, pytest.mark.every_backend]
@@ -280,3 +280,28 @@ def test_the_claim_is_previewed_as_you_type_and_nothing_is_written(store, page) 
     cli = invoke(store, *["log", "statement", "--question", QUESTION, *[a for k, v in {
         **STATEMENT, "claim": "sometime soonish"}.items() for a in (f"--{k}", v)]])
     assert cli.exit_code == 2 and cli.stderr.strip() == f"Error: {refusal}"
+
+
+def test_add_a_question_and_an_expert(store, page) -> None:
+    toml = (PROJECT / "priors" / "questions" / "iss-retirement.toml").read_text().replace(
+        'slug = "iss-retirement"', 'slug = "fixture-question"')
+    with serving(store) as server:
+        page.goto(server.url)
+        page.click("#add-expert summary")
+        fill(page, "#add-expert", {"name": "Expert A", "role": "fixture", "aliases": "A.\nExpert Alpha"})
+        page.click("#add-expert button")
+        assert page.url == f"{server.url}/experts/Expert%20A"
+        assert "also known as A., Expert Alpha" in page.inner_text("main")
+        page.goto(server.url)
+        page.click("#add-question summary")
+        page.fill("#add-question [name=toml]", "[question]\nslug = 1\n[extra]\n")
+        page.click("#add-question button")
+        assert page.inner_text(".error-message") == ("the question file: unknown table 'extra' (a question file has "
+                                                     "[question], [date_prior], [notice])")
+        page.goto(server.url)
+        page.click("#add-question summary")
+        page.fill("#add-question [name=toml]", toml)
+        page.click("#add-question button")
+        assert page.inner_text("p.done") == "Added question fixture-question (version 1)."
+    assert "fixture-question" in invoke(store, "question", "list").output
+    assert invoke(store, "verify").exit_code == 0

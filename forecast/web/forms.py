@@ -10,6 +10,7 @@ store records authorship.
 from __future__ import annotations
 
 from typing import Any
+from urllib.parse import quote
 
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
@@ -179,7 +180,39 @@ async def start_run(bench: Workbench, request: Request) -> Response:
     return RedirectResponse("/runs/current", status_code=303)
 
 
-ROUTES = [("/questions/{slug}/statement", log_statement, ["POST"]),
+def _add_question(store: Store, fields: dict[str, str]) -> tuple[str, str]:
+    from ..cli.question_commands import added_message
+    from ..domain.priors import parse_question_file
+    from ..domain.questions import add_question
+
+    data = parse_question_file(fields.get("toml", ""), "the question file")
+    with store.session() as session:
+        added, outcome = add_question(session, data, "the question file", fields.get("note", ""))
+        return added.slug, added_message(added, outcome)
+
+
+async def question_add(bench: Workbench, request: Request) -> Response:
+    fields = await bench.form(request)
+    slug, message = await run_in_threadpool(_add_question, bench.store, fields)
+    return bench.page(request, "logged.html", {"message": message, "reading": None, "ref": None, "slug": slug,
+                                               "before": None, "after": None})
+
+
+def _add_expert(store: Store, fields: dict[str, str]) -> str:
+    aliases = [line.strip() for line in fields.get("aliases", "").splitlines() if line.strip()]
+    with store.session() as session:
+        added = evidence.add_expert(session, fields.get("name", ""), fields.get("kind", ""), fields.get("role", ""),
+                                    fields.get("affiliation", ""), aliases, fields.get("notes", ""))
+        return added.name
+
+
+async def expert_add(bench: Workbench, request: Request) -> Response:
+    fields = await bench.form(request)
+    name = await run_in_threadpool(_add_expert, bench.store, fields)
+    return RedirectResponse(f"/experts/{quote(name, safe='')}", status_code=303)
+
+
+ROUTES = [("/questions", question_add, ["POST"]), ("/experts", expert_add, ["POST"]),("/questions/{slug}/statement", log_statement, ["POST"]),
           ("/questions/{slug}/statement", statement_form, ["GET"]),
           ("/questions/{slug}/observation", log_observation, ["POST"]),
           ("/questions/{slug}/observation", observation_form, ["GET"]),

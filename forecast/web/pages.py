@@ -17,7 +17,10 @@ def _text(request: Request, name: str) -> str | None:
 
 async def portfolio(bench: Workbench, request: Request) -> Response:
     context = await run_in_threadpool(views.portfolio_page, bench.store, _text(request, "tag"))
-    return bench.page(request, "portfolio.html", {**context, "run": bench.runner.snapshot()})
+    from ..store.vocab import EXPERT_KINDS
+
+    return bench.page(request, "portfolio.html", {**context, "run": bench.runner.snapshot(),
+                                                  "expert_kinds": EXPERT_KINDS})
 
 
 async def question(bench: Workbench, request: Request) -> Response:
