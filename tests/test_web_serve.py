@@ -76,3 +76,25 @@ def test_a_request_body_over_the_limit_is_refused(run, db_path: Path) -> None:
         assert refused.value.code == 413
         assert refused.value.headers["content-security-policy"].startswith("default-src 'none'")
     assert snapshot(db_path) == unchanged
+
+
+def test_without_a_token_only_loopback_host_names_are_served(run, db_path: Path) -> None:
+    """A page elsewhere whose DNS name is rebound to 127.0.0.1 gets nothing (its Host header is its own name)."""
+    from .webserver import serving
+
+    assert run(*INIT).exit_code == 0
+    with serving(str(db_path)) as server:
+        port = server.url.rsplit(":", 1)[1]
+        for host, status in ((f"evil.example.org:{port}", 421), (f"localhost:{port}", 200), (f"[::1]:{port}", 200)):
+            request = urllib.request.Request(server.url + "/", headers={"Host": host})
+            try:
+                with urllib.request.urlopen(request, timeout=10) as response:
+                    got = response.status
+            except urllib.error.HTTPError as exc:
+                got = exc.code
+            assert got == status, host
+    with serving(str(db_path), token="fixture-token-0123456789") as server:
+        request = urllib.request.Request(server.url + "/", headers={"Host": "forecast.example.org",
+                                                                    "Authorization": "Bearer fixture-token-0123456789"})
+        with urllib.request.urlopen(request, timeout=10) as response:
+            assert response.status == 200  # with a token (behind a proxy), any name

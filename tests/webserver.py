@@ -98,7 +98,7 @@ def main(out: str) -> None:
     from playwright.sync_api import sync_playwright
 
     db = scored_store(str(Path(tempfile.mkdtemp(prefix="forecast-web-")) / "forecast.db"))
-    with serving(db, read_only=True) as server, sync_playwright() as p:
+    with serving(db) as server, sync_playwright() as p:
         browser = p.chromium.launch(executable_path=shutil.which("chromium"), args=CHROMIUM_ARGS)
         measured = screenshots(browser, server.url, Path(out))
         browser.close()

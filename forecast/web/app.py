@@ -28,6 +28,7 @@ from .bench import Refused, Workbench, status_of
 from .rendering import STATIC
 from .runner import Runner
 from .security import (ACCESS_COOKIE, ANALYST_COOKIE, CSRF_COOKIE, OPEN_PATHS, BodyLimit, Scope, Secrets,
+                       host_name, is_loopback,
                        SecureHeaders, new_browser_id)
 
 log = logging.getLogger("forecast.web")
@@ -109,6 +110,12 @@ class Gate:
         browser = cookies.get(CSRF_COOKIE) or new_browser_id()
         scope.setdefault("state", {})["browser"] = browser
         path = scope["path"]
+        host = dict(scope["headers"]).get(b"host", b"").decode("latin-1")
+        if self.secrets.access_token is None and not is_loopback(host_name(host)):
+            # Without a token only this machine's own names are served: a page elsewhere that rebinds its DNS
+            # name to 127.0.0.1 can neither read the pages nor post the forms.
+            return await HTMLResponse("Refused: this server answers only to 127.0.0.1 or localhost without an "
+                                      "access token.", 421)(scope, receive, send)
         bearer = dict(scope["headers"]).get(b"authorization", b"").decode("latin-1")
         bearer_token = bearer[7:] if bearer.lower().startswith("bearer ") else None
         if not path.startswith(OPEN_PATHS) and not self.secrets.access_allowed(cookies.get(ACCESS_COOKIE), bearer_token):

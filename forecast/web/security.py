@@ -42,6 +42,13 @@ def is_loopback(host: str) -> bool:
         return False
 
 
+def host_name(header: str) -> str:
+    """The name or address in a Host header, without its port."""
+    if header.startswith("["):
+        return header[1:].split("]", 1)[0]
+    return header.rsplit(":", 1)[0] if header.count(":") == 1 else header
+
+
 class Secrets:
     """The server's secret, and the tokens derived from it."""
 
