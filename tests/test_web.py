@@ -305,3 +305,18 @@ def test_add_a_question_and_an_expert(store, page) -> None:
         assert page.inner_text("p.done") == "Added question fixture-question (version 1)."
     assert "fixture-question" in invoke(store, "question", "list").output
     assert invoke(store, "verify").exit_code == 0
+
+
+def test_logging_an_observation(store, page) -> None:
+    with serving(store) as server:
+        page.goto(f"{server.url}/questions/{QUESTION}")
+        page.select_option("#observation-form [name=kind]", "event-not-yet")
+        fill(page, "#observation-form", {"date": "2026-11-30", "source": "fixture, example.org"})
+        page.click("#observation-form button[type=submit]")
+        assert page.inner_text("p.done") == "Logged O10: event-not-yet on 2026-11-30."
+        after = page.inner_text("#headline-after")  # a week more of not yet moves it by under 0.1 pp
+        assert after.startswith("median ") and page.inner_text("#headline-before").startswith("median ")
+        page.goto(f"{server.url}/questions/{QUESTION}")
+        assert page.inner_text("#instant-headline") == after
+        assert page.inner_text("#row-O10 td[data-label=status]") == "active"
+    assert invoke(store, "verify").exit_code == 0

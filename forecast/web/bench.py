@@ -58,7 +58,14 @@ class Workbench:
         return fields
 
     def analyst(self, request: Request) -> str | None:
-        """The logged-in analyst's name (the row's author, once the store records authorship)."""
+        """The signed-in analyst's name, if any."""
         return self.secrets.analyst(request.cookies.get(ANALYST_COOKIE))
+
+    def author(self, request: Request) -> dict[str, Any]:
+        """The keyword arguments naming the author of the rows a form writes, passed to each domain call.
+
+        None yet: once the store records authorship, this is ``{"logged_by": self.analyst(request)}``.
+        """
+        return {}
 
 

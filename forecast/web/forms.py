@@ -2,9 +2,9 @@
 that supersedes an old row: the edit), retract, resolve, re-forecast.
 
 Each parses the form, calls the one domain function the CLI calls in one write transaction (so a
-refusal leaves the store as it was), and shows the exact instant headline before and after. The
-analyst logged in is :meth:`Workbench.analyst`: the seam where a row's author is passed once the
-store records authorship.
+refusal leaves the store as it was), and shows the exact instant headline before and after. Each write
+passes :meth:`Workbench.author` on to the domain call: the seam where the signed-in analyst becomes
+the row's author once the store records authorship.
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import JSONResponse, RedirectResponse, Response
 
-from ..basics.months import parse_day_or_month
+from ..basics.months import parse_date, parse_day_or_month
 from ..domain import evidence
 from ..domain.questions import question_by_slug
 from ..errors import ForecastError
@@ -35,7 +35,7 @@ def _or_none(value: str | None) -> str | None:
     return value.strip() if value and value.strip() else None
 
 
-def _new_statement(session: Any, slug: str, fields: dict[str, str]) -> Any:
+def _new_statement(session: Any, slug: str, fields: dict[str, str], author: dict[str, Any]) -> Any:
     said_on, precision = parse_day_or_month(fields.get("date", ""))
     return evidence.log_statement(
         session, question=slug, expert=fields.get("expert", ""), said_on=said_on, date_precision=precision,
@@ -45,12 +45,12 @@ def _new_statement(session: Any, slug: str, fields: dict[str, str]) -> Any:
         probability=_or_none(fields.get("probability")),  # type: ignore[arg-type]
         rationale=fields.get("rationale", ""),
         quote_kind="paraphrase" if fields.get("paraphrase") else "verbatim",
-        supersedes=_or_none(fields.get("supersedes")))
+        supersedes=_or_none(fields.get("supersedes")), **author)
 
 
-def _statement(store: Store, slug: str, fields: dict[str, str]) -> dict[str, Any]:
+def _statement(store: Store, slug: str, fields: dict[str, str], author: dict[str, Any]) -> dict[str, Any]:
     with store.session() as session:
-        row = _new_statement(session, slug, fields)
+        row = _new_statement(session, slug, fields, author)
         reading = evidence.statement_reading(row, question_by_slug(session, slug).event)
         return {"ref": evidence.ref_of(row), "message": f"Logged {evidence.ref_of(row)}: {row.claim_text!r}, "
                 f"{row.claim_start or 'open'} .. {row.claim_end or 'open'}.", "reading": f"Reads: {reading}."}
@@ -73,7 +73,7 @@ def _preview(store: Store, slug: str, fields: dict[str, str]) -> dict[str, str]:
     typed = {**fields, "quote": fields.get("quote") or "(preview)", "source": fields.get("source") or "(preview)"}
     try:
         with store.session() as session:
-            row = _new_statement(session, slug, typed)
+            row = _new_statement(session, slug, typed, {})
             reading = evidence.statement_reading(row, question_by_slug(session, slug).event)
             headline = fast_headline_line(fast_headline(session, store_priors(session), slug))
             raise _Previewed({"reading": f"Reads: {reading}; months {row.claim_start or 'open'} .. "
@@ -90,15 +90,15 @@ async def preview(bench: Workbench, request: Request) -> Response:
     return JSONResponse(await run_in_threadpool(_preview, bench.store, request.path_params["slug"], fields))
 
 
-def _observation(store: Store, slug: str, fields: dict[str, str]) -> dict[str, Any]:
+def _observation(store: Store, slug: str, fields: dict[str, str], author: dict[str, Any]) -> dict[str, Any]:
     observed_on, precision = parse_day_or_month(fields.get("date", ""))
     effective = _or_none(fields.get("effective"))
     with store.session() as session:
         row = evidence.log_observation(
             session, question=slug, kind=fields.get("kind", ""), observed_on=observed_on, date_precision=precision,
             source=fields.get("source", ""), url=fields.get("url", ""), note=fields.get("note", ""),
-            effective_on=parse_day_or_month(effective)[0] if effective else None,
-            supersedes=_or_none(fields.get("supersedes")))
+            effective_on=parse_date(effective) if effective else None,
+            supersedes=_or_none(fields.get("supersedes")), **author)
         return {"ref": evidence.ref_of(row), "message": f"Logged {evidence.ref_of(row)}: {row.kind} on "
                 f"{row.observed_on}.", "reading": None}
 
@@ -109,7 +109,7 @@ async def _logged(bench: Workbench, request: Request, write: Any, template: str)
     fields = await bench.form(request)
     before = await run_in_threadpool(views.instant_headline, bench.store, slug)
     try:
-        done = await run_in_threadpool(write, bench.store, slug, fields)
+        done = await run_in_threadpool(write, bench.store, slug, fields, bench.author(request))
     except ForecastError as exc:
         context = await run_in_threadpool(views.form_page, bench.store, slug, fields)
         return bench.page(request, template, {**context, "error": str(exc)}, status_of(exc))
@@ -138,9 +138,9 @@ async def observation_form(bench: Workbench, request: Request) -> Response:
     return bench.page(request, "log-observation.html", {**context, "error": None})
 
 
-def _retract(store: Store, ref: str, reason: str) -> str:
+def _retract(store: Store, ref: str, reason: str, author: dict[str, Any]) -> str:
     with store.session() as session:
-        return evidence.ref_of(evidence.retract(session, ref, reason))
+        return evidence.ref_of(evidence.retract(session, ref, reason, **author))
 
 
 async def retract(bench: Workbench, request: Request) -> Response:
@@ -148,7 +148,7 @@ async def retract(bench: Workbench, request: Request) -> Response:
     ref = request.path_params["ref"]
     slug = await run_in_threadpool(views.question_of_ref, bench.store, ref)
     before = await run_in_threadpool(views.instant_headline, bench.store, slug)
-    done = await run_in_threadpool(_retract, bench.store, ref, fields.get("reason", ""))
+    done = await run_in_threadpool(_retract, bench.store, ref, fields.get("reason", ""), bench.author(request))
     after = await run_in_threadpool(views.instant_headline, bench.store, slug)
     return bench.page(request, "logged.html", {"message": f"Retracted {done}.", "reading": None, "ref": done,
                                                "slug": slug, "before": before, "after": after})

@@ -27,8 +27,7 @@ async def question(bench: Workbench, request: Request) -> Response:
     context = await run_in_threadpool(views.question_page, bench.store, request.path_params["slug"],
                                       request.query_params.get("all") == "1")
     template = "question.html" if "run" in context else "question-new.html"
-    return bench.page(request, template, {**context, "job": bench.runner.snapshot(),
-                                          "edit": request.query_params.get("edit")})
+    return bench.page(request, template, {**context, "job": bench.runner.snapshot()})
 
 
 async def expert(bench: Workbench, request: Request) -> Response:
