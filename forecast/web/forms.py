@@ -56,32 +56,22 @@ def _statement(store: Store, slug: str, fields: dict[str, str], author: dict[str
                 f"{row.claim_start or 'open'} .. {row.claim_end or 'open'}.", "reading": f"Reads: {reading}."}
 
 
-class _Previewed(Exception):
-    """Ends a preview's transaction (rolled back) carrying what it showed."""
-
-    def __init__(self, shown: dict[str, str]) -> None:
-        super().__init__("preview")
-        self.shown = shown
-
-
 def _preview(store: Store, slug: str, fields: dict[str, str]) -> dict[str, str]:
-    """The statement as typed so far, logged in a transaction that is rolled back: its reading, its month
-    interval and the would-be instant headline; or the refusal the log would give."""
+    """The claim as typed so far, read as `forecast claim check` reads it (plain words, months, the weight it
+    would get), or the refusal the log would give; nothing is stored."""
+    from ..cli.claim_commands import claim_lines
     from ..domain.questions import store_priors
-    from ..runs.views import fast_headline, fast_headline_line
+    from ..runs.preview import preview_claim
 
-    typed = {**fields, "quote": fields.get("quote") or "(preview)", "source": fields.get("source") or "(preview)"}
     try:
-        with store.session() as session:
-            row = _new_statement(session, slug, typed, {})
-            reading = evidence.statement_reading(row, question_by_slug(session, slug).event)
-            headline = fast_headline_line(fast_headline(session, store_priors(session), slug))
-            raise _Previewed({"reading": f"Reads: {reading}; months {row.claim_start or 'open'} .. "
-                              f"{row.claim_end or 'open'}.", "headline": f"Would-be headline: {headline}."})
-    except _Previewed as done:
-        return done.shown
+        said_on = parse_day_or_month(fields["date"])[0] if _or_none(fields.get("date")) else None
+        with store.reader() as session:
+            shown = preview_claim(session, store_priors(session), slug, fields.get("claim", ""),
+                                  fields.get("strength") or "firm", _or_none(fields.get("probability")), said_on)
     except ForecastError as exc:
         return {"refusal": str(exc)}
+    lines = claim_lines(shown)
+    return {"reading": " ".join(lines[:2]), "weight": lines[4]}
 
 
 async def preview(bench: Workbench, request: Request) -> Response:

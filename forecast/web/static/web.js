@@ -1,5 +1,5 @@
 // The statement form's claim preview: as the claim (or the expert, date, probability, strength) changes,
-// ask the server how the statement would be read and what the instant headline would become. The
+// ask the server how the claim would be read (as `forecast claim check` reads it) and the weight it would get. The
 // answer is put in as text (textContent), never as markup.
 "use strict";
 (function () {
@@ -19,7 +19,7 @@
       const shown = await response.json();
       if (mine !== asked) return;
       output.classList.toggle("refused", Boolean(shown.refusal));
-      output.textContent = shown.refusal ? "Refused: " + shown.refusal : shown.reading + " " + shown.headline;
+      output.textContent = shown.refusal ? "Refused: " + shown.refusal : shown.reading + " " + shown.weight;
     } catch (error) {
       output.textContent = "";
     }
