@@ -29,6 +29,10 @@ class ProbableDuplicateError(DuplicateError):
         self.similar = similar
 
 
+class ConflictError(ForecastError):
+    """Work that cannot start now: the same work is already in progress (a re-forecast in the web server)."""
+
+
 class PriorError(ForecastError):
     """An invalid prior specification in priors/."""
 

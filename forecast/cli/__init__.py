@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from . import (claim_commands, correction_commands, evidence_commands, forecast_commands,  # noqa: F401  (registers
-               learn_commands, question_commands, score_commands)  # sub-commands)
+               learn_commands, question_commands, score_commands, serve_command)  # sub-commands)
 from .group import cli
 
 __all__ = ["cli"]

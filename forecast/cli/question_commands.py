@@ -27,20 +27,20 @@ def question_add(env, path: Path, note: str) -> None:
 
     Example: forecast question new my-question && forecast question add my-question.toml
     """
-    from ..domain.priors import read_toml
+    from ..domain.priors import read_question_file
     from ..domain.questions import add_question
-    from ..errors import InputError
 
-    data = read_toml(path)
-    unknown = sorted(set(data) - {"question", "date_prior", "notice", "treaty"})
-    if unknown:
-        raise InputError(f"{path}: unknown table {unknown[0]!r} (a question file has [question], [date_prior], [notice])")
+    data = read_question_file(path)
     with env.store().session() as session:
         added, outcome = add_question(session, data, str(path), note)
-    click.echo({"added": f"Added question {added.slug} (version 1).",
-                "defined": f"Stored the definition of {added.slug}.",
-                "updated": f"Updated question {added.slug} to version {added.version}.",
-                "unchanged": f"Question {added.slug} is unchanged (version {added.version})."}[outcome])
+    click.echo(added_message(added, outcome))
+
+
+def added_message(added, outcome: str) -> str:
+    """What `question add` says it did."""
+    return {"added": f"Added question {added.slug} (version 1).", "defined": f"Stored the definition of {added.slug}.",
+            "updated": f"Updated question {added.slug} to version {added.version}.",
+            "unchanged": f"Question {added.slug} is unchanged (version {added.version})."}[outcome]
 
 
 @question.command(name="new")

@@ -143,6 +143,33 @@ def read_toml(path: Path) -> dict[str, Any]:
         raise PriorError(f"{path}: cannot read: {getattr(exc, 'strerror', None) or exc}") from None
 
 
+QUESTION_TABLES = {"question", "date_prior", "notice", "treaty"}
+
+
+def _check_tables(data: dict[str, Any], where: str) -> dict[str, Any]:
+    unknown = sorted(set(data) - QUESTION_TABLES)
+    if unknown:
+        raise InputError(f"{where}: unknown table {unknown[0]!r} (a question file has [question], [date_prior], [notice])")
+    return data
+
+
+def read_question_file(path: Path) -> dict[str, Any]:
+    """A question file (as `forecast question add` takes it) as a dict; invalid TOML or an unknown table is an
+    error naming the file."""
+    return _check_tables(read_toml(path), str(path))
+
+
+def parse_question_file(text: str, where: str) -> dict[str, Any]:
+    """A question file's text as :func:`read_question_file` reads it (``where`` names it in errors)."""
+    if len(text.encode("utf-8")) > QUESTION_FILE_MAX_BYTES:
+        raise PriorError(f"{where}: over {QUESTION_FILE_MAX_BYTES} bytes")
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise PriorError(f"{where}: invalid TOML: {exc}") from None
+    return _check_tables(data, where)
+
+
 _read = read_toml
 
 

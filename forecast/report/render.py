@@ -83,8 +83,8 @@ def _history(history: list[dict], horizon_end: str) -> list[list[str]]:
              ", ".join(h["new_evidence"]) or "none"] for h in history]
 
 
-def _context(c: dict, generated_at: str) -> dict:
-    """What both report templates print."""
+def report_context(c: dict, generated_at: str) -> dict:
+    """What both report templates print (the web question page too)."""
     run, end = c["run"], c["horizon_end"]
     shown = [evidence_view(e) for e in c["evidence"] if not e["negligible"]]
     quiet = [evidence_view(e) for e in c["evidence"] if e["negligible"]]
@@ -101,16 +101,21 @@ def _context(c: dict, generated_at: str) -> dict:
 FIGURES = ("years", "cumulative", "experts", "history", "reliability")
 
 
+def figure_markup(figures: dict[str, str]) -> dict[str, Markup]:
+    """Each figure's SVG as markup: drawn by forecast.report.figures, labels escaped by matplotlib."""
+    return {name: Markup(figures.get(name) or "") for name in FIGURES}
+
+
 def to_html(c: dict, figures: dict[str, str], generated_at: str) -> str:
     """One self-contained page: inline CSS and SVG, no scripts, no external resources."""
-    svgs = {name: Markup(figures.get(name) or "") for name in FIGURES}  # drawn here, labels escaped by matplotlib
-    return html_environment().get_template("report.html").render(_context(c, generated_at), figures=svgs)
+    svgs = figure_markup(figures)
+    return html_environment().get_template("report.html").render(report_context(c, generated_at), figures=svgs)
 
 
 def to_markdown(c: dict, figure_paths: dict[str, str], generated_at: str) -> str:
     """The same content for git and chat; figures are files beside it. No raw HTML: every stored text is escaped."""
     paths = {name: figure_paths.get(name) for name in FIGURES}
-    return markdown_environment().get_template("report.md").render(_context(c, generated_at), figure_paths=paths,
+    return markdown_environment().get_template("report.md").render(report_context(c, generated_at), figure_paths=paths,
                                                                    EVIDENCE_HEADERS=EVIDENCE_HEADERS)
 
 

@@ -195,3 +195,10 @@ def fast_headline(session: Session, priors: Priors, question: str, known_at: dt.
     q = session.exec(select(Question).where(Question.slug == question)).one()
     return {"question": question, "event": q.event, "horizon_end": q.horizon_end, "reliabilities_from": source,
             "headline": exact_headline(data, priors, question, reliability)}
+
+
+def fast_headline_line(fast: dict) -> str:
+    """The instant headline (:func:`fast_headline`) as the plain-words sentence the CLI prints after a log."""
+    from ..inference.summary import plain_headline
+
+    return plain_headline(fast["event"], fast["headline"], fast["horizon_end"]).sentence
