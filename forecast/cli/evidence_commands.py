@@ -10,15 +10,15 @@ from ..store.vocab import DATE_PRECISIONS, EXPERT_KINDS, OBSERVATION_INPUTS, OBS
 from ..errors import InputError
 from .group import cli
 from .output import csv_option, emit_detail, emit_listing, json_option, machine_output
-from .params import DATE, EVIDENCE_DATE, OutputPath, RANGE_END, RANGE_START
+from .params import DATE, EVIDENCE_DATE, OutputPath, RANGE_END, RANGE_START, by_option
 from .render import terminal_text
 
 update_option = click.option("--update/--no-update", default=True, show_default=True,
                              help="Print the updated headline from the exact fast path.")
-EXPERT_COLUMNS = ["name", "kind", "role", "affiliation", "aliases", "notes"]
+EXPERT_COLUMNS = ["name", "kind", "role", "affiliation", "aliases", "notes", "author"]
 EVIDENCE_COLUMNS = ["ref", "type", "question", "date", "date_precision", "expert", "claim", "interval", "strength",
                     "probability", "quote", "quote_kind", "kind", "note", "effective_on", "source", "url", "rationale",
-                    "logged_at", "status", "retraction_reason"]
+                    "logged_at", "author", "status", "retraction_reason", "retracted_by"]
 precision_option = click.option("--date-precision", type=click.Choice(DATE_PRECISIONS),
                                 help="How exact --date is  [default: day, or month for a YYYY-MM date]")
 
@@ -107,8 +107,10 @@ def expert_show(env, name: str, as_json: bool, as_csv: bool) -> None:
 @click.option("--affiliation", default="", help="Organisation.")
 @click.option("--alias", "aliases", multiple=True, help="Another name this expert is known by (repeatable).")
 @click.option("--notes", default="", help="Free-text notes.")
+@by_option
 @click.pass_obj
-def expert_add(env, name: str, kind: str, role: str, affiliation: str, aliases: tuple[str, ...], notes: str) -> None:
+def expert_add(env, name: str, kind: str, role: str, affiliation: str, aliases: tuple[str, ...], notes: str,
+               author: str | None) -> None:
     """Add an expert.
 
     Example: forecast expert add "Yury Borisov" --kind official --affiliation Roscosmos --alias Borisov
@@ -116,7 +118,7 @@ def expert_add(env, name: str, kind: str, role: str, affiliation: str, aliases: 
     from ..domain import evidence
 
     with env.store().session() as session:
-        added = evidence.add_expert(session, name, kind, role, affiliation, list(aliases), notes)
+        added = evidence.add_expert(session, name, kind, role, affiliation, list(aliases), notes, author)
     click.echo(terminal_text(f"Added expert {added.name} ({added.kind})."))
 
 
@@ -142,6 +144,7 @@ def log_group() -> None:
 @click.option("--rationale", default="", help="Why the claim was encoded this way.")
 @precision_option
 @click.option("--supersedes", metavar="REF", help="Statement this one corrects (e.g. S12).")
+@by_option
 @update_option
 @click.pass_obj
 def log_statement(env, update: bool, **fields) -> None:
@@ -175,6 +178,7 @@ def log_statement(env, update: bool, **fields) -> None:
 @click.option("--note", default="", help="What exactly was seen.")
 @precision_option
 @click.option("--supersedes", metavar="REF", help="Observation this one corrects (e.g. O3).")
+@by_option
 @update_option
 @click.pass_obj
 def log_observation(env, update: bool, **fields) -> None:
@@ -232,20 +236,23 @@ def evidence_list(env, as_json: bool, as_csv: bool, **filters) -> None:
 
     with env.store().reader() as session:
         rows = views.list_evidence(session, **filters)
-    emit_listing(as_json, as_csv, rows, ["ref", "date", "who", "says", "status", "source"], csv_columns=EVIDENCE_COLUMNS,
+    emit_listing(as_json, as_csv, rows, ["ref", "date", "who", "says", "status", "source", "by"],
+                 csv_columns=EVIDENCE_COLUMNS,
                  wide=["says", "source"], shown=_who_says)
 
 
 def _who_says(row: dict) -> dict:
     """An evidence row with who said or observed it and what, for the table."""
-    return {**row, "who": row.get("expert") or f"[{row['kind']}]", "says": row.get("claim") or row.get("note")}
+    return {**row, "who": row.get("expert") or f"[{row['kind']}]", "says": row.get("claim") or row.get("note"),
+            "by": row["author"]}
 
 
 @cli.command()
 @click.argument("ref")
 @click.option("--reason", required=True, help="Why it is retracted.")
+@by_option
 @click.pass_obj
-def retract(env, ref: str, reason: str) -> None:
+def retract(env, ref: str, reason: str, author: str | None) -> None:
     """Retract a statement or observation (it stays in the store, marked).
 
     Example: forecast retract S12 --reason "misattributed quote"
@@ -253,7 +260,7 @@ def retract(env, ref: str, reason: str) -> None:
     from ..domain import evidence
 
     with env.store().session() as session:
-        row = evidence.retract(session, ref, reason)
+        row = evidence.retract(session, ref, reason, author=author)
     click.echo(f"Retracted {evidence.ref_of(row)}.")
 
 

@@ -9,6 +9,7 @@ import click
 
 from .group import cli
 from .output import csv_option, emit_detail, emit_listing, json_option, machine_output
+from .params import by_option
 
 
 @cli.group()
@@ -19,8 +20,9 @@ def question() -> None:
 @question.command(name="add")
 @click.argument("path", type=click.Path(dir_okay=False, path_type=Path))
 @click.option("--note", default="", help="Why this version (kept with it).")
+@by_option
 @click.pass_obj
-def question_add(env, path: Path, note: str) -> None:
+def question_add(env, path: Path, note: str, author: str | None) -> None:
     """Add a question (or a new wording of one) from a TOML file in the schema of priors/questions/.
 
     Example: forecast question add my-question.toml
@@ -34,7 +36,7 @@ def question_add(env, path: Path, note: str) -> None:
     if unknown:
         raise InputError(f"{path}: unknown table {unknown[0]!r} (a question file has [question], [date_prior], [notice])")
     with env.store().session() as session:
-        added, outcome = add_question(session, data, str(path), note)
+        added, outcome = add_question(session, data, str(path), note, author=author)
     click.echo({"added": f"Added question {added.slug} (version 1).",
                 "defined": f"Stored the definition of {added.slug}.",
                 "updated": f"Updated question {added.slug} to version {added.version}.",
@@ -49,8 +51,9 @@ def question_add(env, path: Path, note: str) -> None:
 @click.option("--tag", "tags", multiple=True, help="Replace the tags (repeatable).")
 @click.option("--trigger", help="New description of the trigger.")
 @click.option("--note", default="", help="Why the change (kept with the version).")
+@by_option
 @click.pass_obj
-def question_edit(env, slug: str, tags: tuple[str, ...], note: str, **changes) -> None:
+def question_edit(env, slug: str, tags: tuple[str, ...], note: str, author: str | None, **changes) -> None:
     """Re-word a question; each change is a new version (priors and horizon cannot change).
 
     Example: forecast question edit russia-iss-withdrawal --tag space --tag iss --note "tags"
@@ -58,7 +61,7 @@ def question_edit(env, slug: str, tags: tuple[str, ...], note: str, **changes) -
     from ..domain.questions import edit_question
 
     with env.store().session() as session:
-        edited = edit_question(session, slug, note, tags=tags or None, **changes)
+        edited = edit_question(session, slug, note, author=author, tags=tags or None, **changes)
     click.echo(f"Updated question {edited.slug} to version {edited.version}.")
 
 
@@ -114,4 +117,4 @@ def question_show(env, slug: str, as_json: bool, as_csv: bool) -> None:
     record["date_prior"] = ", ".join(f"{k} {v:g}" for k, v in spec["date_prior"].items())
     record["notice"] = "none" if spec["notice"] is None else ", ".join(
         f"{k} {v:g}" if isinstance(v, float) else f"{k} {v}" for k, v in spec["notice"].items() if v is not None)
-    emit_detail(record, versions, ["version", "created_at", "note", "title"], wide=["title"])
+    emit_detail(record, versions, ["version", "created_at", "author", "note", "title"], wide=["title"])

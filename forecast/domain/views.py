@@ -25,7 +25,7 @@ def question_view(question: Question) -> dict:
         "horizon_start": question.horizon_start, "horizon_end": question.horizon_end,
         "status": question.status, "resolution": question.resolution,
         "resolution_source": question.resolution_source, "criteria": question.criteria,
-        "tags": json.loads(question.tags), "version": question.version,
+        "tags": json.loads(question.tags), "version": question.version, "resolved_by": question.resolved_by,
     }
 
 
@@ -112,7 +112,7 @@ def expert_view(expert: Expert) -> dict:
     """An expert as a dict."""
     return {
         "name": expert.name, "kind": expert.kind, "role": expert.role, "affiliation": expert.affiliation,
-        "aliases": json.loads(expert.aliases), "notes": expert.notes,
+        "aliases": json.loads(expert.aliases), "notes": expert.notes, "author": expert.author,
     }
 
 
@@ -130,8 +130,8 @@ def statement_view(row: Statement, question: str, expert: str) -> dict:
         "interval": [row.claim_start, row.claim_end], "strength": row.strength,
         "probability": row.probability, "quote": row.quote, "quote_kind": row.quote_kind, "source": row.source,
         "url": row.url,
-        "rationale": row.rationale, "logged_at": _iso(row.logged_at), "status": _status(row),
-        "retraction_reason": row.retraction_reason,
+        "rationale": row.rationale, "logged_at": _iso(row.logged_at), "author": row.author, "status": _status(row),
+        "retraction_reason": row.retraction_reason, "retracted_by": row.retracted_by,
     }
 
 
@@ -141,7 +141,8 @@ def observation_view(row: Observation, question: str) -> dict:
         "ref": ref_of(row), "type": "observation", "question": question, "date": _iso(row.observed_on),
         "date_precision": row.date_precision, "kind": row.kind, "note": row.note, "source": row.source,
         "url": row.url, "effective_on": _iso(row.effective_on),
-        "logged_at": _iso(row.logged_at), "status": _status(row), "retraction_reason": row.retraction_reason,
+        "logged_at": _iso(row.logged_at), "author": row.author, "status": _status(row),
+        "retraction_reason": row.retraction_reason, "retracted_by": row.retracted_by,
     }
 
 

@@ -8,6 +8,7 @@ import datetime as dt
 from sqlmodel import Session, select
 
 from ..basics import validate
+from ..basics.authors import author as author_of
 from ..basics.months import date_month, month_label, parse_month, utc_now
 from ..domain.evidence import log_observation
 from ..domain.questions import question_by_slug
@@ -16,9 +17,11 @@ from ..store.tables import NOT_WITHIN_HORIZON, Observation, Question
 
 
 def resolve(session: Session, slug: str, *, month: str | None = None, not_within_horizon: bool = False,
-            annul: bool = False, source: str = "") -> Question:
-    """Record how a question resolved; a dated resolution is also logged as an `event` observation (unless one is)."""
+            annul: bool = False, source: str = "", author: str | None = None) -> Question:
+    """Record how a question resolved, and by whom; a dated resolution is also logged as an `event` observation
+    (unless one is)."""
     question = question_by_slug(session, slug)
+    author = author_of(author)
     if sum([month is not None, not_within_horizon, annul]) != 1:
         raise InputError("give exactly one of --date YYYY-MM, --not-within-horizon or --annul")
     source = validate.text(source, "resolution source")
@@ -34,15 +37,15 @@ def resolve(session: Session, slug: str, *, month: str | None = None, not_within
         year, index = divmod(ordinal, 12)
         if event_month(session, question) != ordinal:
             log_observation(session, question=slug, kind="event", observed_on=dt.date(year, index + 1, 1),
-                            source=source, note="logged by forecast resolve", date_precision="month")
+                            source=source, note="logged by forecast resolve", date_precision="month", author=author)
     elif not_within_horizon:
         _check_horizon_over(question)
     elif annul:
         log_observation(session, question=slug, kind="annulled", observed_on=dt.date.today(), source=source,
-                        note="logged by forecast resolve")
+                        note="logged by forecast resolve", author=author)
     question.status = "annulled" if annul else "resolved"
     question.resolution = None if annul else (month or NOT_WITHIN_HORIZON)
-    question.resolution_source, question.resolved_at = source.strip(), utc_now()
+    question.resolution_source, question.resolved_at, question.resolved_by = source.strip(), utc_now(), author
     session.add(question)
     session.flush()
     return question
