@@ -10,6 +10,7 @@ import click
 from .group import cli
 from .output import csv_option, emit_detail, emit_listing, json_option, machine_output
 from .params import by_option
+from .render import emit_json, terminal_text
 
 
 @cli.group()
@@ -50,6 +51,8 @@ def question_add(env, path: Path, note: str, author: str | None) -> None:
 @click.option("--event", help="New event wording (the subject of report sentences).")
 @click.option("--tag", "tags", multiple=True, help="Replace the tags (repeatable).")
 @click.option("--trigger", help="New description of the trigger.")
+@click.option("--review-every", type=int, metavar="DAYS",
+              help="Days without evidence before `forecast status` calls the question due for review.")
 @click.option("--note", default="", help="Why the change (kept with the version).")
 @by_option
 @click.pass_obj
@@ -71,7 +74,8 @@ def question_edit(env, slug: str, tags: tuple[str, ...], note: str, author: str 
 @csv_option
 @click.pass_obj
 def question_list(env, tag: str | None, as_json: bool, as_csv: bool) -> None:
-    """List questions with their status, current headline, last change, evidence count and tags.
+    """List questions with their status, current headline, last change, evidence count, tags and how many items are
+    due (as `forecast status` words them; --json and --csv also give each rule's facts).
 
     Example: forecast question list --tag casebook --csv
     """
@@ -79,9 +83,46 @@ def question_list(env, tag: str | None, as_json: bool, as_csv: bool) -> None:
 
     with env.store().reader() as session:
         rows = views.portfolio(session, tag)
-    columns = ["slug", "status", "headline", "last_change", "evidence", "tags", "title"]
-    emit_listing(as_json, as_csv, rows, columns, csv_columns=columns + ["kind", "resolution", "run"],
-                 wide=["title", "headline"])
+    columns = ["slug", "status", "headline", "last_change", "evidence", "tags", "title", "due"]
+    emit_listing(as_json, as_csv, rows, columns,
+                 csv_columns=columns + ["kind", "resolution", "run", *DUE_COLUMNS], wide=["title", "headline"],
+                 shown=lambda row: {**row, "due": len(row["due"]) or ""})
+
+
+DUE_COLUMNS = ["new_since_run", "days_without_evidence", "undecided_checkpoints", "past_horizon"]
+
+
+@cli.command(name="status")
+@click.option("--question", help="Only this question (shown even when resolved).")
+@click.option("--tag", help="Only questions with this tag.")
+@json_option
+@click.pass_obj
+def status_command(env, question: str | None, tag: str | None, as_json: bool) -> int:
+    """Say what is due on each open question: new evidence since its last run, no evidence for longer than its
+    review_every, checkpoints passed without a deciding observation, a horizon over without a resolution.
+
+    Exits 1 when something is due and 0 when nothing is (for cron).
+
+    Example: forecast status --tag space || echo "something is due"
+    """
+    from ..domain.reminders import status
+
+    with env.store().reader() as session:
+        rows = status(session, question, tag)
+    if as_json:
+        emit_json(rows)
+    else:
+        _emit_status(rows)
+    return 1 if any(row["due"] for row in rows) else 0
+
+
+def _emit_status(rows: list[dict]) -> None:
+    for row in rows:
+        click.echo(terminal_text(f"{row['slug']}: {'due' if row['due'] else 'nothing due'}"))
+        for item in row["due"]:
+            click.echo(terminal_text(f"  - {item}"))
+    due = sum(1 for row in rows if row["due"])
+    click.echo(f"{due} of {len(rows)} question{'' if len(rows) == 1 else 's'} due.")
 
 
 def _field_rows(record: dict) -> list[dict]:

@@ -33,7 +33,7 @@ from .priors import (
     spec_from_definition,
 )
 
-EDITABLE = ("title", "criteria", "event", "tags", "trigger")
+EDITABLE = ("title", "criteria", "event", "tags", "trigger", "review_every")
 RELIABILITY_KEY = "reliability_priors"
 
 
@@ -171,7 +171,7 @@ def edit_question(session: Session, slug: str, note: str = "", *, author: str | 
     if unknown:
         raise InputError(f"{unknown[0]!r} cannot be edited (editable: {', '.join(EDITABLE)})")
     if not changes:
-        raise InputError("nothing to change: give --title, --criteria, --event, --tag or --trigger")
+        raise InputError("nothing to change: give --title, --criteria, --event, --tag, --trigger or --review-every")
     raw = json.loads(question.definition)["file"] if question.definition else {}
     raw = {**raw, "question": {**raw.get("question", {}), **{k: list(v) if k == "tags" else v for k, v in changes.items()}}}
     parse_question(raw, f"edit of {slug}")  # validates the new wording

@@ -12,6 +12,7 @@ from ..errors import InputError
 from ..store.tables import NOT_WITHIN_HORIZON, Expert, ForecastResult, ForecastRun, Observation, Question, Statement
 from .evidence import expert_by_name, ref_of
 from .questions import last_day_before_outcome, question_by_slug, require_scope
+from .reminders import question_status
 
 
 def _iso(value: dt.date | dt.datetime | None) -> str | None:
@@ -86,7 +87,8 @@ def _latest_result(session: Session, question: Question) -> tuple[ForecastRun | 
 
 
 def portfolio(session: Session, tag: str | None = None) -> list[dict]:
-    """Every question (optionally with a tag): status, current headline, last change, evidence count, tags."""
+    """Every question (optionally with a tag): status, current headline, last change, evidence count, tags, and what
+    is due (see :mod:`.reminders`)."""
     require_scope(session, tag=tag)
     rows = []
     for q in session.exec(select(Question).order_by(Question.slug)):
@@ -100,11 +102,15 @@ def portfolio(session: Session, tag: str | None = None) -> list[dict]:
                                                                     Observation.retracted_at.is_(None)))]
         changes = [q.created_at, q.resolved_at, run.created_at if run else None, *active]
         last = max(c for c in changes if c is not None)
+        due = question_status(session, q)
         rows.append({"slug": q.slug, "kind": q.kind, "status": q.status, "resolution": q.resolution,
                      "horizon_start": q.horizon_start, "horizon_end": q.horizon_end,
                      "headline": _headline_text(q, head, run), "run": run.id if run else None,
                      "last_change": last.date().isoformat(), "evidence": len(active), "tags": tags,
-                     "title": q.title})
+                     "title": q.title, "new_since_run": sum(due["new_evidence"].values()),
+                     "days_without_evidence": due["days_without_evidence"],
+                     "undecided_checkpoints": due["undecided_checkpoints"], "past_horizon": due["past_horizon"],
+                     "due": due["due"]})
     return rows
 
 
