@@ -92,7 +92,7 @@ def question_status(session: Session, question: Question, today: dt.date | None 
         record["due"].append(text)
     if quiet > review_every:
         since = f"since {last.isoformat()}" if any_evidence else f"since it was added on {last.isoformat()}"
-        record["due"].append(f"no evidence for {quiet} days ({since}; review every {review_every} days)")
+        record["due"].append(f"no evidence for {quiet} days ({since}; review every {_plural(review_every, 'day')})")
     if undecided:
         shown = ", ".join(c.isoformat() for c in undecided)
         record["due"].append(f"checkpoint{'s' if len(undecided) > 1 else ''} {shown} passed without an observation "
