@@ -32,7 +32,7 @@ WRITES = {
     "supersede": ([*log_args(supersedes="S4"), "--no-update"], "SELECT retracted_by FROM statement WHERE id = 4"),
     "question edit": (["question", "edit", QUESTION, "--tag", "fixture"],
                       "SELECT author FROM question_version ORDER BY id DESC LIMIT 1"),
-    "resolve": (["resolve", QUESTION, "--date", "2028-06", "--source", "fixture, example.org"],
+    "resolve": (["resolve", QUESTION, "--annul", "--source", "fixture, example.org"],
                 "SELECT resolved_by FROM question WHERE slug = 'russia-iss-withdrawal'"),
 }
 
@@ -80,13 +80,19 @@ def test_the_login_name_falls_back_to_unknown(run, seeded: str, monkeypatch) -> 
     assert query(seeded, "SELECT author FROM statement ORDER BY id DESC LIMIT 1") == [("unknown",)]
 
 
+def _logged_ref(result) -> str:
+    assert result.exit_code == 0, result.output
+    return result.output.split()[1].rstrip(":")  # "Logged S9: ..."
+
+
 def test_lists_and_exports_show_the_author(run, seeded: str, make_db, tmp_path: Path) -> None:
-    assert run(*log_args(), "--no-update", "--by", "Analyst B").exit_code == 0
+    ref = _logged_ref(run(*log_args(), "--no-update", "--by", "Analyst B"))
     assert run("retract", "S3", "--reason", "fixture", "--by", "Analyst C").exit_code == 0
     table = run("evidence", "list", "--question", QUESTION, "--since", "2023-04-01").output.splitlines()
-    assert table[0].split()[-1] == "by" and table[-1].split()[-1] == "B"
+    (logged,) = [line for line in table if line.startswith(f"{ref} ")]
+    assert table[0].split()[-1] == "by" and logged.endswith("Analyst B")
     rows = {r["ref"]: r for r in json.loads(run("evidence", "list", "--all", "--json").output)}
-    assert rows["S3"]["retracted_by"] == "Analyst C" and rows["S10"]["author"] == "Analyst B"
+    assert rows["S3"]["retracted_by"] == "Analyst C" and rows[ref]["author"] == "Analyst B"
     export = tmp_path / "export.csv"
     assert run("export", str(export)).exit_code == 0
     exported = {(r["record"], r["uid"] or r["slug"] or r["name"]): r for r in csv.DictReader(export.open())}
@@ -107,7 +113,7 @@ def test_an_export_from_before_authorship_imports_as_unknown(run) -> None:
 
 
 def _store_before_authorship(db: str) -> None:
-    """A store as the release before 0008 left it: rows written at 0004, a retraction and a resolution, then
+    """A store as the release before 0008 left it: rows of the first release, a retraction and an annulment, then
     sealed by 0005 and 0007."""
     engine = sa.create_engine(resolve_url(db))
     with engine.begin() as conn:
@@ -116,7 +122,7 @@ def _store_before_authorship(db: str) -> None:
         for index, (name, apply) in enumerate(MIGRATIONS[:7]):
             apply(conn)
             conn.execute(sa.text("INSERT INTO schema_migration VALUES (:name, '2026-01-01 00:00:00')"), {"name": name})
-            if index == 3:
+            if index == 0:  # the first release wrote these; 0004 renames the observation kind and its uid
                 for row in FIRST_RELEASE_ROWS:
                     conn.execute(sa.text(row))
                 conn.execute(sa.text("UPDATE statement SET retracted_at = '2026-01-02 00:00:00', "
@@ -140,7 +146,7 @@ def test_rows_from_before_authorship_migrate_as_unknown_and_still_verify(run, db
 
 @postgres_only  # on SQLite a trigger refuses the edit: tests/test_integrity.py drops it and puts it back
 def test_a_changed_author_is_caught_by_verify(run, seeded: str) -> None:
-    assert run(*log_args(), "--no-update", "--by", "Analyst B").exit_code == 0
-    query(seeded, "UPDATE statement SET author = 'unknown' WHERE id = 10")
+    ref = _logged_ref(run(*log_args(), "--no-update", "--by", "Analyst B"))
+    query(seeded, f"UPDATE statement SET author = 'unknown' WHERE id = {ref[1:]}")
     result = run("verify")
-    assert result.exit_code == 2 and result.stdout.splitlines() == ["S10 was changed outside forecast"]
+    assert result.exit_code == 2 and result.stdout.splitlines() == [f"{ref} was changed outside forecast"]

@@ -47,7 +47,11 @@ def test_observations_a_run_and_a_resolution_clear_what_is_due(run, past: str) -
                "--source", "fixture, example.org", "--no-update").exit_code == 0
     store_exact_run(past)
     (row,) = json.loads(run("status", "--json").output)
-    assert row["due"][0].startswith(f"checkpoint 2024-01-01 passed without an observation that decides it")
+    days = (TODAY - dt.date(2023, 6, 30)).days
+    assert row["due"] == [f"no evidence for {days} days (since 2023-06-30; review every 90 days)",
+                          "checkpoint 2024-01-01 passed without an observation that decides it (log event-not-yet or "
+                          "event)",
+                          f"the horizon ended with 2023-12 and the question is not resolved (forecast resolve {PAST})"]
     assert row["last_run"] == 1 and row["new_evidence"] == {"statements": 0, "observations": 0, "retractions": 0}
     assert row["undecided_checkpoints"] == ["2024-01-01"] and row["past_horizon"] is True
     assert run("retract", "O1", "--reason", "fixture: wrong day").exit_code == 0

@@ -32,15 +32,8 @@ from ..domain.questions import add_question, check_precluders
 from ..errors import DuplicateError, ForecastError, InputError
 from ..runs.transfer import RESULT_FIELDS, RUN_FIELDS, import_result, import_run, run_records
 from ..store.vocab import OBSERVATION_ALIASES
-from ..store.tables import (
-    NOT_WITHIN_HORIZON,
-    QUESTION_STATUSES,
-    Expert,
-    Observation,
-    Question,
-    QuestionVersion,
-    Statement,
-)
+from ..store.tables import (NOT_WITHIN_HORIZON, QUESTION_STATUSES, Expert, Observation, Question, QuestionVersion,
+                            Statement)
 
 RECORDS = ("question", "expert", "statement", "observation", "run", "result")
 FIELDS = {
