@@ -1,4 +1,4 @@
-"""The Python API: the README's notebook session runs as written; DataFrames, runs and draws match the store."""
+"""The Python API: the notebook session of docs/api.md runs as written; DataFrames, runs and draws match the store."""
 
 from __future__ import annotations
 
@@ -14,20 +14,19 @@ import forecast
 from forecast.errors import NotFoundError, TamperError, TamperWarning
 
 from .conftest import PROJECT, QUESTION, store_exact_run
+from .docs_examples import blocks
 
 
-def readme_session() -> str:
-    """The first Python block of the README's "Python API" section, exactly as printed."""
-    text = (PROJECT / "README.md").read_text(encoding="utf-8")
-    section = text[text.index("## Python API"):]
-    return section.split("```python\n", 1)[1].split("```", 1)[0]
+def docs_session() -> str:
+    """Every Python block of docs/api.md, in order, exactly as printed (tests/test_docs.py leaves them to this)."""
+    return "".join(b.text for b in blocks(PROJECT / "docs" / "api.md") if b.language == "python")
 
 
-def test_readme_notebook_session_runs(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_docs_notebook_session_runs(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.chdir(tmp_path)
     monkeypatch.setenv("MPLBACKEND", "Agg")
     namespace: dict = {}
-    exec(compile(readme_session(), "README.md", "exec"), namespace)  # noqa: S102  (the README's own example)
+    exec(compile(docs_session(), "docs/api.md", "exec"), namespace)  # noqa: S102  (the page's own example)
     run, history, tree = namespace["run"], namespace["history"], namespace["tree"]
     assert (tmp_path / "notebook.db").exists()
     assert list(history["run"]) == [run.id] and history["median"].iloc[0] == run.headlines[QUESTION]["median"]

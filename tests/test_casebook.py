@@ -8,6 +8,7 @@ import json
 import tomllib
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from forecast.claims import parse_claim
@@ -100,8 +101,9 @@ def test_one_question_backtested_yearly_and_scored(tmp_path) -> None:
 @pytest.mark.filterwarnings("error")
 def test_a_revoked_withdrawal_scores_without_a_nan_log_score(tmp_path) -> None:
     """The input that made the log score warn "invalid value encountered in log": The Gambia's ICC withdrawal,
-    revoked in 2017, forecast as of 2017-01-01. Barrow's statements alone put P(before 2021-01-01) at
-    1 + 2^-52 (an exact distribution sums to 1 only to rounding), so 1 - p was negative for an outcome of NO."""
+    revoked in 2017, forecast as of 2017-01-01. Under model version 2 Barrow's statements alone put
+    P(before 2021-01-01) at 1 + 2^-52, so 1 - p was negative for an outcome of NO (model version 3 gives the
+    revocable notice mass, so that input is now kept in `test_probability_before_stays_within_0_and_1`)."""
     from forecast.domain.questions import store_priors
     from forecast.scoring.calibration import MODEL
     from forecast.scoring.scorecard import scorecard
@@ -118,6 +120,20 @@ def test_a_revoked_withdrawal_scores_without_a_nan_log_score(tmp_path) -> None:
     barrow = [r for r in card["checkpoint_scores"] if r["forecaster"] == "expert: Adama Barrow"]
     assert barrow and all(0 <= r["p"] <= 1 and r["outcome"] == 0 for r in barrow)
     late = next(r for r in barrow if r["checkpoint"] == "2021-01-01")
-    assert late["p"] == 1.0 and late["log"] == float("inf") and late["brier"] == 1.0  # certain, and wrong
+    assert late["p"] > 0.7 and late["brier"] == pytest.approx(late["p"] ** 2)  # all but certain, and wrong
     assert all(r["log"] == r["log"] for r in card["checkpoint_scores"])  # no NaN
     assert any(r["forecaster"] == MODEL for r in card["checkpoint_scores"])
+
+
+def test_probability_before_stays_within_0_and_1() -> None:
+    """Rounded and exact distributions sum to 1 only to rounding: the share before a checkpoint is clamped."""
+    from types import SimpleNamespace
+
+    from forecast.scoring.calibration import probability_before
+    from forecast.scoring.rules import log_score
+
+    question = SimpleNamespace(horizon_start="2020-01")
+    certain = np.array([0.25, 0.75, 2**-54, -(2**-52), 0.0])  # all the mass before 2020-03, a rounding below 0 after
+    p = probability_before(certain, question, dt.date(2020, 3, 1))
+    assert p == 1.0 and np.isinf(log_score(np.array([p]), np.array([0])))[0]
+    assert probability_before(np.zeros(5), question, dt.date(2020, 3, 1)) == 0.0

@@ -57,7 +57,8 @@ def test_log_statement_and_observation(run, seeded) -> None:
     assert logged.exit_code == 0
     assert logged.output.splitlines()[0] == "Logged S9: Zak on 2023-04-01, 'not before 2028' -> 2028-01 .. open."
     assert logged.output.splitlines()[1] == "Reads: Russia does not withdraw before 2028-01 (p = 0.8)."
-    assert logged.output.splitlines()[2].startswith("Updated headline (exact, reliabilities fixed at prior centres): median ")
+    assert logged.output.splitlines()[2].startswith(
+        "Updated headline (exact, reliabilities fixed at prior centres): Russia withdraws by 2032-12: ")
     observed = run("log", "observation", "--question", QUESTION, "--kind", "no-formal-notice",  # the old name is an alias
                    "--date", "2024-01-15", "--source", "NASA briefing")
     assert observed.exit_code == 0 and observed.output.startswith("Logged O10: no-notice-as-of on 2024-01-15.\nUpdated headline")

@@ -74,8 +74,8 @@ def _delta(before: dict, after: dict) -> tuple[int, int, int]:
     return added, changed, removed
 
 
-def check(template: Path, args: list[str], allowed: set[tuple[int, int]]) -> None:
-    """Run one command on a fresh copy of the store and check the outcome."""
+def check(template: Path, args: list[str], allowed: set[tuple[int, int]]) -> str:
+    """Run one command on a fresh copy of the store and check the outcome; returns its stderr."""
     db = template.with_name(f"copy{next(_copies)}.db")
     shutil.copy(template, db)
     before = _rows(db)
@@ -90,6 +90,7 @@ def check(template: Path, args: list[str], allowed: set[tuple[int, int]]) -> Non
     else:
         assert result.stderr == ""
         assert (added, changed) in allowed, (args, added, changed)
+    return result.stderr
 
 
 @st.composite

@@ -95,13 +95,24 @@ def _question_file(tmp_path: Path, slug: str, start: str, end: str, extra: str =
     return path
 
 
+def test_the_old_treaty_table_is_read_as_notice(run, seeded, tmp_path: Path) -> None:
+    path = _question_file(tmp_path, "zenda", "2030-01", "2035-12",
+                          '[treaty]\nnotice_months = { value = 18, why = "the treaty\'s article 9" }\n')
+    assert run("question", "add", str(path)).exit_code == 0
+    shown = json.loads(run("question", "show", "zenda", "--json").output)
+    assert shown["notice"]["months"] == 18 and shown["notice"]["compliance_mean"] == 0.9  # the rest from the recipe
+
+
 @pytest.mark.parametrize("start, end, extra, message", [
     ("0000-01", "0005-12", "", "[question] the horizon must lie between 1900-01 and 2199-12"),
     ("2190-01", "2205-12", "", "[question] the horizon must lie between 1900-01 and 2199-12"),
     ("2030-01", "2035-12", 'precluded_by = "zenda"\n', "[question] precluded_by names the question itself"),
     ("2030-01", "2035-12", 'precluded_by = "iss-retirment"\n', "precluded_by 'iss-retirment' is not in the store "
                                                                "(did you mean 'iss-retirement'?): add that question first"),
-], ids=["year-0", "past-2199", "itself", "unknown"])
+    ("2030-01", "2035-12", '[treaty]\nnotice_months = { value = 12, why = "old name" }\n'
+                           '[notice]\nmonths = { value = 12, why = "new name" }\n',
+     "[treaty] is the old name of [notice]; give one of them, not both"),
+], ids=["year-0", "past-2199", "itself", "unknown", "treaty-and-notice"])
 def test_impossible_questions_are_refused(run, seeded, tmp_path: Path, start, end, extra, message) -> None:
     before = snapshot(seeded)
     path = _question_file(tmp_path, "zenda", start, end, extra)

@@ -12,6 +12,7 @@ import pytest
 from forecast.io.casebook import casebook_files
 
 from .conftest import PROJECT, QUESTION
+from .docs_examples import run_page
 
 pytestmark = [pytest.mark.slow,  # run by `bash scripts/test --all` and CI
               pytest.mark.skipif(shutil.which("uv") is None, reason="needs uv (scripts/test installs it)")]
@@ -50,9 +51,24 @@ def test_installed_tool_inits_logs_runs_and_reports_outside_the_repository(insta
     assert "added 2 question(s)" in forecast("init")
     # The bundled casebook in a store of its own: fitting its questions would compile a model no other test uses.
     assert f"added {2 + len(casebook_files())} question(s)" in forecast("init", "--casebook", db="casebook.db")
-    logged = forecast("log", "statement", "--question", QUESTION, "--expert", "Zak", "--date", "2026-01",
+    forecast("expert", "add", "Analyst T", "--kind", "analyst")  # a made-up expert: the words below are the test's own
+    logged = forecast("log", "statement", "--question", QUESTION, "--expert", "Analyst T", "--date", "2026-01",
                       "--claim", "not before 2028", "--quote", "A test statement.", "--paraphrase", "--source", "test")
     assert logged.startswith("Logged S") and "Reads: Russia does not withdraw before 2028-01" in logged
     forecast("run", QUESTION, "--draws", "100", "--tune", "100", "--chains", "2")
     assert "Wrote " in forecast("report", QUESTION, "--out", "out")
     assert list((work / "out").glob(f"{QUESTION}-*.html")) and not (work / "priors").exists()
+    # A question of one's own from the template the installed package writes (its recipe read from forecast/_data).
+    assert forecast("question", "new", "ruritania-exit").startswith("Wrote ruritania-exit.toml")
+    template = work / "ruritania-exit.toml"
+    text = template.read_text(encoding="utf-8")
+    assert 'annual_hazard = { value = 0.2, why = "' in text
+    template.write_text(text.replace("TODO: ", ""), encoding="utf-8")
+    assert forecast("question", "add", str(template)) == "Added question ruritania-exit (version 1).\n"
+
+
+def test_the_readme_walk_through_runs_from_the_installed_wheel(installed: Path, tmp_path: Path) -> None:
+    work = tmp_path / "own-question"
+    work.mkdir()
+    assert run_page(PROJECT / "README.md", work, bin_dir=installed) >= 12
+    assert list((work / "reports").glob("ruritania-treaty-exit-*.html")) and (work / "forecast.db").exists()

@@ -11,7 +11,7 @@ import pytest
 from .conftest import PROJECT
 
 # Bottom first. A module may import modules of its own layer and of the layers below it, never above.
-# The README's "Layout" table lists the same layers in the same order.
+# The layout table of docs/development.md lists the same layers in the same order.
 LAYERS: list[tuple[str, tuple[str, ...]]] = [
     ("errors", ("errors.py",)),
     ("basics", ("basics",)),
@@ -126,7 +126,7 @@ PACKAGE = PROJECT / "forecast"
 
 def test_every_module_has_a_layer() -> None:
     unplaced = [name for name in modules(PACKAGE) if layer_of(PACKAGE, name, LAYERS) is None]
-    assert unplaced == [], "add the module's folder to LAYERS (and the README's layout table)"
+    assert unplaced == [], "add the module's folder to LAYERS (and the layout table of docs/development.md)"
 
 
 def test_no_import_runs_up_a_layer() -> None:
@@ -145,8 +145,8 @@ def test_the_top_level_holds_only_the_entry_points() -> None:
     assert folders <= placed
 
 
-def test_the_readme_layout_lists_the_layers_in_order() -> None:
-    text = (PROJECT / "README.md").read_text(encoding="utf-8")
+def test_the_documented_layout_lists_the_layers_in_order() -> None:
+    text = (PROJECT / "docs" / "development.md").read_text(encoding="utf-8")
     table = text[text.index("## Layout"):]
     positions = [table.index(f"| {rank + 1} |") for rank in range(len(LAYERS))]
     assert positions == sorted(positions)

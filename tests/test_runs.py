@@ -27,10 +27,13 @@ def test_run_prints_headline_reliabilities_and_diagnostics(fitted) -> None:
     lines = result.output.splitlines()
     assert lines[0].startswith("Run 1 (full), as of ") and "nutpie 4x1000 draws, seed 5, evidence " in lines[0]
     assert f"{QUESTION}: When will Russia withdraw from the International Space Station?" in lines
-    assert any(line.startswith("  P(before 2029-01-01)") for line in lines)
-    assert any(line.startswith("  P(not within the horizon)") for line in lines)
-    assert any(line.startswith("    of which pre-empted") for line in lines)  # the station retired first
-    assert any(line.startswith("  median ") for line in lines)
+    lead = lines.index(f"{QUESTION}: When will Russia withdraw from the International Space Station?") + 1
+    assert lines[lead].startswith("  Russia withdraws by 2032-12: ") and "Median date: " in lines[lead]  # plain words first
+    assert any(line.startswith("    Russia withdraws before 2029-01-01: ") for line in lines)
+    assert any(line.startswith("    Not by 2032-12: ") for line in lines)
+    assert any(line.startswith("    Pre-empted (The ISS is retired first, by 2032-12): ") for line in lines)
+    assert any(line.startswith("    80% interval: ") for line in lines)
+    assert "not within the horizon" not in result.output
     assert "  year      forecast  prior" in lines  # plain per-year table when not a terminal
     beyond = next(line for line in lines if line.startswith("  beyond"))
     assert beyond.count("#") == round(40 * float(beyond.split()[1].rstrip("%")) / 100)

@@ -1,7 +1,7 @@
 """Checks shared by every write path (CLI, seed and import): text, dates, timestamps, numbers, ids.
 
 Each check raises :class:`~forecast.errors.InputError` with a one-line reason and returns the
-value to store. The limits are documented in the README ("Store").
+value to store. The limits are documented in docs/store.md.
 """
 
 from __future__ import annotations

@@ -2,7 +2,7 @@
 
 A claim bounds T by an interval of months (inclusive ordinals, see :mod:`forecast.basics.months`; ``None``
 on either side is an open end) or says T is not within the horizon; it may carry a verbal
-probability and be approximate. The grammar is documented in the README ("Claim language").
+probability and be approximate. The grammar is documented in docs/claims.md.
 
 - :mod:`.periods`: years, months, quarters, halves, early/mid/late, month names, approximate dates
 - :mod:`.scales`: verbal probabilities (IPCC, Kent)

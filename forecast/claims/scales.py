@@ -2,7 +2,7 @@
 
 IPCC terms take the midpoint of their range in the IPCC AR5 guidance note (Mastrandrea et al.
 2010, Table 1; AR6 uses the same scale). Words the IPCC does not define take Sherman Kent's
-"Words of Estimative Probability" (Studies in Intelligence 8(4), 1964). The README prints the table.
+"Words of Estimative Probability" (Studies in Intelligence 8(4), 1964). docs/claims.md prints the table.
 """
 
 from __future__ import annotations

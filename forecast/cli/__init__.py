@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from . import evidence_commands, forecast_commands, question_commands, score_commands  # noqa: F401  (registers sub-commands)
+from . import (claim_commands, evidence_commands, forecast_commands, question_commands,  # noqa: F401  (registers
+               score_commands)  # sub-commands)
 from .group import cli
 
 __all__ = ["cli"]

@@ -6,13 +6,18 @@ from pathlib import Path
 
 import click
 
-from ..store.vocab import DATE_PRECISIONS, EXPERT_KINDS, OBSERVATION_INPUTS, OBSERVATION_KINDS, STRENGTHS
+from ..store.vocab import (DATE_PRECISIONS, EXPERT_KINDS, OBSERVATION_ALIASES, OBSERVATION_INPUTS, OBSERVATION_KINDS,
+                           OBSERVATION_MEANINGS, STRENGTHS)
 from ..errors import InputError
 from .group import cli
 from .output import csv_option, emit_detail, emit_listing, json_option, machine_output
 from .params import DATE, EVIDENCE_DATE, OutputPath, RANGE_END, RANGE_START, by_option
+from .prompting import EntryCommand, QUESTION_CHECKS, QUESTION_CHOICES, check_claim, check_expert, expert_names
 from .render import terminal_text
 
+OBSERVATION_HELP = "\b\nObservation kinds (older names still accepted in brackets):\n" + "\n".join(
+    f"  {kind:<17}{meaning}" + "".join(f" [{old}]" for old, new in OBSERVATION_ALIASES.items() if new == kind)
+    for kind, meaning in OBSERVATION_MEANINGS.items()) + "\n\nMore: docs/entry.md (logging evidence)."
 update_option = click.option("--update/--no-update", default=True, show_default=True,
                              help="Print the updated headline from the exact fast path.")
 EXPERT_COLUMNS = ["name", "kind", "role", "affiliation", "aliases", "notes", "author"]
@@ -33,8 +38,8 @@ def _dated(fields: dict, key: str) -> dict:
 
 
 @cli.command()
-@click.option("--priors", type=click.Path(file_okay=False, path_type=Path), help="Priors directory (default: the bundled priors/).")
-@click.option("--observations", type=click.Path(file_okay=False, path_type=Path), help="Seed evidence directory (default: the bundled observations/).")
+@click.option("--priors", type=click.Path(file_okay=False, path_type=Path), help="Priors directory: reliability.toml, recipes.toml and questions/*.toml (default: the bundled priors).")
+@click.option("--observations", type=click.Path(file_okay=False, path_type=Path), help="Seed evidence directory of TOML files (default: the bundled seed evidence).")
 @click.option("--casebook", "with_casebook", is_flag=True, help="Also load the bundled casebook of resolved questions.")
 @click.option("--casebook-dir", type=click.Path(file_okay=False, path_type=Path), help="Load casebook files from this directory.")
 @click.option("--empty", is_flag=True, help="Only the reliability priors: no bundled questions or evidence (for your own).")
@@ -100,7 +105,7 @@ def expert_show(env, name: str, as_json: bool, as_csv: bool) -> None:
     emit_detail(record, statements, ["ref", "date", "question", "claim", "strength", "status", "quote"], wide=["quote"])
 
 
-@expert.command(name="add")
+@expert.command(name="add", cls=EntryCommand)
 @click.argument("name")
 @click.option("--kind", required=True, type=click.Choice(EXPERT_KINDS), help="Kind of source (sets the reliability prior).")
 @click.option("--role", default="", help="Role or title.")
@@ -127,7 +132,9 @@ def log_group() -> None:
     """Log dated evidence: expert statements and observations."""
 
 
-@log_group.command(name="statement")
+@log_group.command(name="statement", cls=EntryCommand,
+                   checks={**QUESTION_CHECKS, "expert": check_expert, "claim": check_claim},
+                   choices={**QUESTION_CHOICES, "expert": expert_names})
 @click.option("--question", required=True, help="Question slug.")
 @click.option("--expert", required=True, help="Expert name or alias.")
 @click.option("--date", "said_on", required=True, type=EVIDENCE_DATE, help="When it was said (a YYYY-MM month: its first day).")
@@ -166,10 +173,11 @@ def log_statement(env, update: bool, **fields) -> None:
         _updated_headline(env, fields["question"])
 
 
-@log_group.command(name="observation")
+@log_group.command(name="observation", cls=EntryCommand, checks=QUESTION_CHECKS, epilog=OBSERVATION_HELP,
+                   choices={**QUESTION_CHOICES, "kind": lambda env: list(OBSERVATION_KINDS)})
 @click.option("--question", required=True, help="Question slug.")
 @click.option("--kind", required=True, type=click.Choice(OBSERVATION_INPUTS), metavar="KIND",
-              help="What was observed: " + ", ".join(OBSERVATION_KINDS) + " (see README, 'Observation kinds').")
+              help="What was observed: " + ", ".join(OBSERVATION_KINDS) + " (each explained below).")
 @click.option("--date", "observed_on", required=True, type=EVIDENCE_DATE,
               help="When it was observed (a YYYY-MM month: its first day).")
 @click.option("--effective", "effective_on", type=DATE, help="notice-given / notice-extended: when the exit can take effect.")
@@ -198,19 +206,16 @@ def log_observation(env, update: bool, **fields) -> None:
 
 def _updated_headline(env, question: str) -> None:
     """The instant headline from the exact fast path (reliabilities fixed), after a log."""
+    from ..inference.summary import plain_headline
     from ..runs.views import fast_headline
     from .forecast_commands import stored_priors
 
     priors = stored_priors(env.store())
     with env.store().reader() as session:
         fast = fast_headline(session, priors, question)
-    head = fast["headline"]
-    low, high = head["intervals"]["80%"]
-    click.echo(
-        f"Updated headline (exact, reliabilities fixed at {fast['reliabilities_from']}): median {head['median']}; "
-        f"80% interval {low} .. {high}; P(not within the horizon) {100 * head['not_within_horizon']:.1f}%"
-        + (f" (pre-empted {100 * head['pre_empted']:.1f}%)." if "pre_empted" in head else ".")
-    )
+    plain = plain_headline(fast["event"], fast["headline"], fast["horizon_end"])
+    click.echo(terminal_text(f"Updated headline (exact, reliabilities fixed at {fast['reliabilities_from']}): "
+                             f"{plain.sentence}"))
 
 
 @cli.group(name="evidence")

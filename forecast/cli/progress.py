@@ -62,11 +62,14 @@ class TerminalProgress:
     def sampling(self, done: int, total: int, tuning: bool) -> None:
         self._end_stage()
         label = "tuning" if tuning else "sampling"
+        changed = self._sampling is None or self.bars.tasks[self._sampling].description != label
         if self._sampling is None:
             self._sampling = self.bars.add_task(label, total=total)
         elif done < self.bars.tasks[self._sampling].completed:  # the next fit of a backtest
             self.bars.reset(self._sampling, total=total)
         self.bars.update(self._sampling, completed=done, total=total, description=label)
+        if changed:  # draw each phase at least once, however fast it goes
+            self.bars.refresh()
 
 
 @contextmanager

@@ -9,7 +9,7 @@ import click
 
 from .group import cli
 from .output import csv_option, emit_detail, emit_listing, json_option, machine_output
-from .params import by_option
+from .params import OutputPath, by_option
 from .render import emit_json, terminal_text
 
 
@@ -24,9 +24,10 @@ def question() -> None:
 @by_option
 @click.pass_obj
 def question_add(env, path: Path, note: str, author: str | None) -> None:
-    """Add a question (or a new wording of one) from a TOML file in the schema of priors/questions/.
+    """Add a question (or a new wording of one) from a TOML file; `forecast question new SLUG` writes a commented
+    template to fill in.
 
-    Example: forecast question add my-question.toml
+    Example: forecast question new my-question && forecast question add my-question.toml
     """
     from ..domain.priors import read_toml
     from ..domain.questions import add_question
@@ -42,6 +43,28 @@ def question_add(env, path: Path, note: str, author: str | None) -> None:
                 "defined": f"Stored the definition of {added.slug}.",
                 "updated": f"Updated question {added.slug} to version {added.version}.",
                 "unchanged": f"Question {added.slug} is unchanged (version {added.version})."}[outcome])
+
+
+@question.command(name="new")
+@click.argument("slug")
+@click.option("--kind", type=click.Choice(["date", "binary"]), default="date", show_default=True,
+              help="date: when will it happen; binary: will it happen before the horizon ends.")
+@click.option("-o", "--out", "out_path", type=OutputPath(dir_okay=False, path_type=Path),
+              help="The file to write (default: SLUG.toml); an existing file is never overwritten.")
+def question_new(slug: str, kind: str, out_path: Path | None) -> None:
+    """Write a commented question file to fill in, with the bundled recipe's priors and their reasons.
+
+    Example: forecast question new ruritania-treaty-exit (then edit ruritania-treaty-exit.toml and
+    forecast question add ruritania-treaty-exit.toml)
+    """
+    from ..basics.files import check_target, write_atomically
+    from ..domain.template import question_template
+
+    text = question_template(slug, kind)
+    path = out_path or Path(f"{slug}.toml")
+    check_target(path, may_exist=False)
+    write_atomically(path, text)
+    click.echo(f"Wrote {path}: replace each TODO, then: forecast question add {path}")
 
 
 @question.command(name="edit")
@@ -80,12 +103,16 @@ def question_list(env, tag: str | None, as_json: bool, as_csv: bool) -> None:
     Example: forecast question list --tag casebook --csv
     """
     from ..domain import views
+    from ..inference.summary import plain_headline
+
+    def lead(q, head: dict) -> str:
+        return str(plain_headline(q.event, head, q.horizon_end).lead)
 
     with env.store().reader() as session:
-        rows = views.portfolio(session, tag)
+        rows = views.portfolio(session, tag, lead)
     columns = ["slug", "status", "headline", "last_change", "evidence", "tags", "title", "due"]
     emit_listing(as_json, as_csv, rows, columns,
-                 csv_columns=columns + ["kind", "resolution", "run", *DUE_COLUMNS], wide=["title", "headline"],
+                 csv_columns=columns + ["kind", "resolution", "run", *DUE_COLUMNS], wide=["title"],
                  shown=lambda row: {**row, "due": len(row["due"]) or ""})
 
 

@@ -36,9 +36,13 @@ def _cell(value: object, width: int) -> str:
 
 
 def emit_table(rows: Sequence[dict], columns: Sequence[str], wide: Sequence[str] = ()) -> None:
-    """Print rows as an aligned table; columns named in ``wide`` share the spare width."""
+    """Print rows as an aligned table; columns named in ``wide`` share the spare width. On a terminal the table is
+    drawn by rich (wide columns wrap); in a pipe it stays plain text, one line per row."""
     if not rows:
         click.echo("(none)")
+        return
+    if sys.stdout.isatty():
+        _rich_table(rows, columns, wide)
         return
     total = shutil.get_terminal_size((120, 20)).columns
     widths = {c: max(len(c), *(len(_cell(r.get(c), 10_000)) for r in rows)) for c in columns}
@@ -52,6 +56,22 @@ def emit_table(rows: Sequence[dict], columns: Sequence[str], wide: Sequence[str]
         click.echo("  ".join(_cell(row.get(c), widths[c]).ljust(widths[c]) for c in columns).rstrip())
 
 
+def _rich_table(rows: Sequence[dict], columns: Sequence[str], wide: Sequence[str]) -> None:
+    from rich import box
+    from rich.console import Console
+    from rich.table import Table
+    from rich.text import Text
+
+    table = Table(box=box.SIMPLE_HEAD, show_edge=False, pad_edge=False)
+    for column in columns:
+        table.add_column(column, overflow="fold" if column in wide else "ellipsis", no_wrap=column not in wide,
+                         min_width=20 if column in wide else None)
+    for row in rows:  # Text, not markup: stored text is shown as it is (after terminal_text)
+        table.add_row(*(Text(_cell(row.get(column), 10_000)) for column in columns))
+    # No colour system: rich writes no escape sequence of its own, so the output holds none at all (only box lines).
+    Console(color_system=None, highlight=False, emoji=False, soft_wrap=False).print(table)
+
+
 def emit_record(record: dict) -> None:
     """Print one record as ``key: value`` lines."""
     width = max(len(k) for k in record)
@@ -63,19 +83,31 @@ def _pct(p: float) -> str:
     return f"{100 * p:5.1f}%"
 
 
-def emit_headline(head: dict, title: str = "") -> None:
-    """Checkpoint probabilities, median and intervals in plain words."""
+def _bold(text: str) -> str:
+    return click.style(text, bold=True) if sys.stdout.isatty() else text
+
+
+def emit_headline(result: dict, title: str = "") -> None:
+    """One question's forecast in plain words: the lead sentence first ("Russia withdraws by 2032-12: 20%"), then
+    the checkpoints, the date intervals and, labelled as such, the spread of each probability across the draws."""
+    from ..inference.summary import plain_headline
+    from ..report.content import draw_spread
+
+    event, horizon_end = result["event"], result["months"][-2]
+    plain = plain_headline(event, result["headline"], horizon_end, result.get("precluder_event"))
     if title:
-        title = terminal_text(title)
-        click.echo(click.style(title, bold=True) if sys.stdout.isatty() else title)
-    for date, p in head["checkpoints"].items():
-        click.echo(f"  P(before {date})        {_pct(p)}")
-    click.echo(f"  P(not within the horizon) {_pct(head['not_within_horizon'])}")
-    if "pre_empted" in head:
-        click.echo(f"    of which pre-empted     {_pct(head['pre_empted'])}")
-    click.echo(f"  median                    {head['median']}")
-    for level, (low, high) in head["intervals"].items():
-        click.echo(f"  {level:>3} interval              {low} .. {high}")
+        click.echo(_bold(terminal_text(title)))
+    click.echo("  " + _bold(terminal_text(plain.sentence)))
+    for line in [*plain.checkpoints.values(), plain.not_by, *([plain.pre_empted] if plain.pre_empted else [])]:
+        click.echo(f"    {terminal_text(line)}")
+    click.echo("  When it happens (credible intervals of the month):")
+    for level, words in plain.intervals.items():
+        click.echo(f"    {level:>3} interval: {words}")
+    spread = [row for row in draw_spread(result, event, {}) if len(set(row["band"].split("-"))) > 1]  # settled: left out
+    if spread:
+        click.echo("  How settled each probability is (middle 80% of its values across the model's draws):")
+        for row in spread:
+            click.echo(f"    {terminal_text(row['what'])}: {row['value']} (draws: {row['band']})")
 
 
 def emit_years(result: dict) -> None:
@@ -108,7 +140,7 @@ def emit_run(record: dict) -> None:
     )
     for result in record["results"]:
         click.echo()
-        emit_headline(result["headline"], f"{result['question']}: {result['title']}")
+        emit_headline(result, f"{result['question']}: {result['title']}")
         emit_years(result)
     if record["reliabilities"]:
         click.echo("\nExpert reliabilities (posterior mean, 90% interval):")

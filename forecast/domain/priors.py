@@ -200,6 +200,8 @@ def _question_fields(question: Any, where: str) -> dict[str, Any]:
 
 
 def _notice(data: dict[str, Any], where: str, recipe: dict[str, Any]) -> dict[str, Any] | None:
+    if "treaty" in data and "notice" in data:
+        raise PriorError(f"{where}: [treaty] is the old name of [notice]; give one of them, not both")
     if "treaty" in data:  # the name used before 0.2
         table = dict(data["treaty"])
         if "notice_months" in table:

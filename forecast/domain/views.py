@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+from collections.abc import Callable
 
 from sqlmodel import Session, select
 from sqlmodel.sql.expression import Select
@@ -30,13 +31,21 @@ def question_view(question: Question) -> dict:
     }
 
 
-def _headline_text(question: Question, head: dict | None, run: ForecastRun | None = None) -> str:
+# How a headline dict reads, given the question: the interfaces pass the plain-words lead (inference.summary).
+HeadlineWords = Callable[[Question, dict], str]
+
+
+def _numbers_text(question: Question, head: dict) -> str:
+    if question.kind == "binary":
+        return f"P(yes) {100 * (1 - head['not_within_horizon']):.0f}%"
+    return f"median {head['median']}; P(not within horizon) {100 * head['not_within_horizon']:.0f}%"
+
+
+def _headline_text(question: Question, head: dict | None, run: ForecastRun | None = None,
+                   words: HeadlineWords | None = None) -> str:
     if head is None:
         return "no run made before the outcome" if question.status == "resolved" else "no run yet"
-    if question.kind == "binary":
-        text = f"P(yes) {100 * (1 - head['not_within_horizon']):.0f}%"
-    else:
-        text = f"median {head['median']}; P(not within horizon) {100 * head['not_within_horizon']:.0f}%"
+    text = (words or _numbers_text)(question, head)
     if question.status == "resolved" and run is not None:
         text += f" (run {run.id} as of {run.as_of.isoformat()}, the last before the outcome)"
     return text
@@ -86,9 +95,9 @@ def _latest_result(session: Session, question: Question) -> tuple[ForecastRun | 
     return (found[0], json.loads(found[1].headline)) if found else (None, None)
 
 
-def portfolio(session: Session, tag: str | None = None) -> list[dict]:
-    """Every question (optionally with a tag): status, current headline, last change, evidence count, tags, and what
-    is due (see :mod:`.reminders`)."""
+def portfolio(session: Session, tag: str | None = None, words: HeadlineWords | None = None) -> list[dict]:
+    """Every question (optionally with a tag): status, current headline (worded by ``words``), last change,
+    evidence count, tags, and what is due (see :mod:`.reminders`)."""
     require_scope(session, tag=tag)
     rows = []
     for q in session.exec(select(Question).order_by(Question.slug)):
@@ -105,7 +114,7 @@ def portfolio(session: Session, tag: str | None = None) -> list[dict]:
         due = question_status(session, q)
         rows.append({"slug": q.slug, "kind": q.kind, "status": q.status, "resolution": q.resolution,
                      "horizon_start": q.horizon_start, "horizon_end": q.horizon_end,
-                     "headline": _headline_text(q, head, run), "run": run.id if run else None,
+                     "headline": _headline_text(q, head, run, words), "run": run.id if run else None,
                      "last_change": last.date().isoformat(), "evidence": len(active), "tags": tags,
                      "title": q.title, "new_since_run": sum(due["new_evidence"].values()),
                      "days_without_evidence": due["days_without_evidence"],

@@ -1,6 +1,6 @@
 """Dependence between statements: repeating a position must not multiply it.
 
-Three rules, each from ``[dependence]`` in the reliability priors (README, "Model"):
+Three rules, each from ``[dependence]`` in the reliability priors (docs/model.md):
 
 * **Restatements.** An expert's statements on one question with the same claim (the same bins)
   are one position, restated: correlated sources with correlation ``restatement_correlation``, so

@@ -11,7 +11,7 @@ from sqlmodel import Session, select
 from ..basics import validate
 from ..basics.months import month_label, parse_month
 from ..domain.priors import Priors
-from ..domain.questions import require_scope
+from ..domain.questions import require_scope, stored_spec
 from ..domain.views import run_results, shown_run
 from ..errors import ForecastError, NotFoundError
 from ..inference.dataset import build_dataset
@@ -76,14 +76,24 @@ def latest_run(session: Session, question: str | None = None, run_id: int | None
 _JSON_FIELDS = ("questions", "settings", "evidence", "diagnostics", "reliabilities")
 
 
-def _result_view(result: ForecastResult, question: Question) -> dict:
+def _result_view(result: ForecastResult, question: Question, precluder: Question | None) -> dict:
     start = parse_month(question.horizon_start)
     labels = [month_label(start + i) for i in range(parse_month(question.horizon_end) - start + 1)] + [BEYOND]
     return {
-        "question": question.slug, "title": question.title, "months": labels,
+        "question": question.slug, "title": question.title, "event": question.event,
+        "precluder_event": precluder.event if precluder else None, "months": labels,
         "monthly": json.loads(result.monthly), "prior_monthly": json.loads(result.prior_monthly),
         "cdf_bands": json.loads(result.cdf_bands), "headline": json.loads(result.headline),
     }
+
+
+def _precluder(question: Question, by_slug: dict[str, Question]) -> Question | None:
+    """The question whose event would pre-empt this one, if any (for the pre-empted line of the headline)."""
+    try:
+        slug = stored_spec(question).precluded_by
+    except ForecastError:  # a definition that cannot be read is reported where the run is made, not here
+        return None
+    return by_slug.get(slug) if slug else None
 
 
 def run_view(session: Session, run: ForecastRun, question: str | None = None) -> dict:
@@ -95,8 +105,9 @@ def run_view(session: Session, run: ForecastRun, question: str | None = None) ->
     record["created_at"] = run.created_at.isoformat()
     questions = {q.id: q for q in session.exec(select(Question))}
     results = session.exec(select(ForecastResult).where(ForecastResult.run_id == run.id).order_by(ForecastResult.id))
-    record["results"] = [_result_view(r, questions[r.question_id]) for r in results
-                         if question is None or questions[r.question_id].slug == question]
+    by_slug = {q.slug: q for q in questions.values()}
+    record["results"] = [_result_view(r, questions[r.question_id], _precluder(questions[r.question_id], by_slug))
+                         for r in results if question is None or questions[r.question_id].slug == question]
     record["posterior_bytes"] = len(run.posterior)
     return record
 
@@ -179,5 +190,6 @@ def fast_headline(session: Session, priors: Priors, question: str) -> dict:
     if run is not None and data.experts:
         reliability = fixed_reliability(data, priors, json.loads(run.reliabilities))
         source = f"run {run.id} means"
-    return {"question": question, "reliabilities_from": source,
+    q = session.exec(select(Question).where(Question.slug == question)).one()
+    return {"question": question, "event": q.event, "horizon_end": q.horizon_end, "reliabilities_from": source,
             "headline": exact_headline(data, priors, question, reliability)}

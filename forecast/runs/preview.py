@@ -1,0 +1,50 @@
+"""A claim read on a question before anything is stored: its interval, what it says in words, and its weight."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import replace
+
+from sqlmodel import Session
+
+from ..basics import validate
+from ..basics.months import parse_month
+from ..claims import Claim, check_within_horizon, describe_claim, parse_claim
+from ..domain.priors import Priors
+from ..domain.questions import question_by_slug
+from ..inference.dataset import statement_parts
+from ..store.tables import STRENGTHS, Question, Statement
+
+
+def read_claim(session: Session, question: str, text: str) -> tuple[Question, Claim]:
+    """The question and the claim ``text`` parsed on its horizon (a ClaimError, as `log statement` gives, if not)."""
+    q = question_by_slug(session, question)
+    text = validate.text(text, "claim")
+    claim = parse_claim(text)
+    check_within_horizon(claim, parse_month(q.horizon_start), parse_month(q.horizon_end), text)
+    return q, claim
+
+
+def preview_claim(session: Session, priors: Priors, question: str, text: str, strength: str = "firm",
+                  probability: object = None, said_on: dt.date | None = None) -> dict:
+    """What ``text`` would be if logged on ``question``: the reading, the interval as stored, whether the model reads
+    it as a claim about the complement, and the weight the model's rules give it as of today (before the
+    dependence rules, which weigh it against the expert's other statements and colleagues when a run is made).
+    Nothing is stored."""
+    if strength not in STRENGTHS:
+        raise validate.unknown("strength", strength, list(STRENGTHS))
+    today = dt.date.today()
+    said_on = validate.past_date(said_on or today, today=today)
+    q, claim = read_claim(session, question, text)
+    stated = validate.probability(probability)
+    if stated is not None and stated != claim.probability:
+        claim = replace(claim, probability=stated, likelihood=None)
+    start, end = claim.bounds(parse_month(q.horizon_end))
+    row = Statement(uid="", question_id=q.id or 0, expert_id=0, quote="", source="", said_on=said_on, strength=strength, probability=claim.probability, claim_text=text.strip(),
+                    claim_start=start, claim_end=end)
+    base, recency, complement = statement_parts(row, today, priors)
+    return {"question": q.slug, "claim": text.strip(), "reading": describe_claim(claim, q.event),
+            "interval": [start, end], "beyond_horizon": claim.beyond_horizon, "approximate": claim.approximate,
+            "strength": strength, "strength_weight": priors.reliability.weights[strength],
+            "probability": claim.probability, "likelihood": claim.likelihood, "complement": complement,
+            "said_on": said_on.isoformat(), "recency": recency, "weight": base * recency}

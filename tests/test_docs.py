@@ -1,0 +1,51 @@
+"""The README and docs/: every example runs as written, the site builds in strict mode, the README stays short."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from .conftest import PROJECT
+from .docs_examples import blocks, run_page
+
+PAGES = [PROJECT / "README.md", *sorted((PROJECT / "docs").glob("*.md"))]
+ELSEWHERE = {"api.md": "tests/test_api.py runs its Python session and checks what it returns"}
+
+
+@pytest.mark.parametrize("page", [p for p in PAGES[1:] if p.name not in ELSEWHERE], ids=lambda p: p.name)
+def test_every_example_runs_as_written(page: Path, tmp_path: Path) -> None:
+    run_page(page, tmp_path, init=True)  # asserts each command's exit code, and that every shell block runs or says why not
+
+
+def test_the_readme_walk_through_runs_and_reports(tmp_path: Path) -> None:
+    assert run_page(PAGES[0], tmp_path) >= 12
+    assert list((tmp_path / "reports").glob("ruritania-treaty-exit-*.html"))
+
+
+def test_pages_checked_elsewhere_have_examples() -> None:
+    for name in ELSEWHERE:
+        assert [b for b in blocks(PROJECT / "docs" / name) if b.language == "python"], name
+
+
+def test_a_shell_block_that_neither_runs_nor_says_why_fails(tmp_path: Path) -> None:
+    page = tmp_path / "page.md"
+    page.write_text("Text.\n\n```bash\nforecast init\n```\n")
+    with pytest.raises(AssertionError, match="must run .* or say why not"):
+        run_page(page, tmp_path)
+    page.write_text("```console\n$ forecast --db x.db show  # exit 2\n$ forecast --db x.db show\n```\n")
+    with pytest.raises(AssertionError, match="exited 2, not 0"):
+        run_page(page, tmp_path)
+
+
+def test_the_readme_is_short() -> None:
+    assert len((PROJECT / "README.md").read_text(encoding="utf-8").splitlines()) <= 200
+
+
+def test_the_docs_build_in_strict_mode(tmp_path: Path) -> None:
+    done = subprocess.run([str(Path(sys.executable).parent / "mkdocs"), "build", "--strict", "--site-dir",
+                           str(tmp_path / "site")], cwd=PROJECT, capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr[-3000:]
+    assert (tmp_path / "site" / "index.html").exists() and (tmp_path / "site" / "model" / "index.html").exists()

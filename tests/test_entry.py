@@ -1,0 +1,263 @@
+"""Entry: prompts for missing fields on a terminal (through a pseudo-terminal with the real binary), one error for
+all of them in a pipe, claim check, question new, and help that points to commands and docs, not repository paths."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import sys
+from pathlib import Path
+
+import click
+import pexpect
+import pytest
+
+from forecast.cli import cli
+from forecast.store.vocab import OBSERVATION_KINDS
+
+from .conftest import EMPTY, QUESTION, assert_refused, log_args, snapshot
+
+FORECAST = Path(sys.executable).parent / "forecast"  # the worktree's installed entry point
+ANSI = re.compile(r"\x1b\[[0-9;?]*[A-Za-z]")
+
+
+def spawn(db: str, *args: str, cwd: Path | None = None) -> pexpect.spawn:
+    """The real `forecast` on a pseudo-terminal (so stdin and stdout are ttys), 40 rows by 160 columns."""
+    env = {**os.environ, "TERM": "xterm", "COLUMNS": "160", "NO_COLOR": "1"}
+    return pexpect.spawn(str(FORECAST), ["--db", db, *args], cwd=str(cwd) if cwd else None, env=env,
+                         encoding="utf-8", timeout=60, dimensions=(40, 160))
+
+
+def finish(child: pexpect.spawn) -> tuple[int, str]:
+    """Wait for the end; the exit status and everything printed after the last expected prompt, without escapes."""
+    child.expect(pexpect.EOF)
+    child.close()
+    return child.exitstatus, ANSI.sub("", child.before)
+
+
+# --- in a pipe: every missing field named in one line ---------------------------------------------------------
+
+@pytest.mark.parametrize(("args", "message"), [
+    (["log", "statement", "--question", QUESTION],
+     "Error: missing --expert, --date, --claim, --quote and --source (on a terminal, forecast log statement asks for each)"),
+    (["log", "observation", "--kind", "event"],
+     "Error: missing --question, --date and --source (on a terminal, forecast log observation asks for each)"),
+    (["expert", "add", "--role", "Minister"], "Error: missing NAME and --kind (on a terminal, forecast expert add asks for each)"),
+    (["log", "statement", *log_args()[2:-2]], "Error: missing --source (on a terminal"),
+])
+def test_a_pipe_gets_one_error_naming_every_missing_field(run, seeded, db_path: Path, args, message) -> None:
+    before = snapshot(db_path)
+    assert_refused(run(*args), message)
+    assert snapshot(db_path) == before
+
+
+def test_help_is_not_a_missing_field(run, seeded) -> None:
+    shown = run("log", "statement", "--help")
+    assert shown.exit_code == 0 and "Log what an expert said" in shown.output
+
+
+# --- on a terminal: asked for, checked, asked again --------------------------------------------------------------
+
+def test_log_statement_prompts_for_each_missing_field(run, seeded, db_path: Path) -> None:
+    flag_error = run(*log_args(date="2024-13-01")).stderr.strip()  # what the flag gets for the same bad value
+    assert flag_error.startswith("Error: Invalid value for '--date': ")
+    assert run("expert", "add", "Expert A", "--kind", "analyst").exit_code == 0  # fictional, for the fixture quote
+    child = spawn(seeded, "log", "statement", "--no-update")
+    child.expect_exact("--question - Question slug [iss-retirement, russia-iss-withdrawal]: ")
+    child.sendline("russia-iss-withdrawl")
+    child.expect_exact("Error: unknown question 'russia-iss-withdrawl' (did you mean 'russia-iss-withdrawal'?)")
+    child.expect_exact("--question")
+    child.sendline(QUESTION)
+    child.expect_exact("--expert - Expert name or alias [")  # more than eight known: Tab completes them
+    child.sendline("Zek")
+    child.expect_exact(run(*log_args(expert="Zek")).stderr.strip())  # the flag's message, did-you-mean and all
+    child.expect_exact("--expert")
+    child.send("expert \t")  # completed whatever the case
+    child.expect_exact("Expert A")
+    child.sendline("")
+    child.expect_exact("--date YYYY-MM-DD|YYYY-MM - When it was said")
+    child.sendline("2024-13-01")
+    child.expect_exact(flag_error)
+    child.expect_exact("--date")
+    child.sendline("2024-01-05")
+    child.expect_exact("--claim")
+    child.sendline("until 2028")
+    child.expect_exact("Error: 'until 2028' is ambiguous")
+    child.expect_exact("--claim")
+    child.sendline("after 2040")
+    child.expect_exact("lies outside the horizon 2022-07 to 2032-12")  # read on the question's horizon
+    child.expect_exact("--claim")
+    child.sendline("likely after 2028")
+    child.expect_exact("--quote")
+    child.sendline("Fixture quote: Expert A would say this.")
+    child.expect_exact("--source")
+    child.sendline("fixture, example.org")
+    status, output = finish(child)
+    assert status == 0, output
+    assert "Logged S9: Expert A on 2024-01-05, 'likely after 2028' -> 2029-01 .. open." in output
+    rows = json.loads(run("expert", "show", "Expert A", "--json").output)["statements"]
+    assert [(r["date"], r["claim"], r["quote"]) for r in rows if r["ref"] == "S9"] == [
+        ("2024-01-05", "likely after 2028", "Fixture quote: Expert A would say this.")]
+    assert run("verify").exit_code == 0
+
+
+def test_log_observation_and_expert_add_prompt_with_their_choices(run, seeded) -> None:
+    child = spawn(seeded, "log", "observation", "--question", QUESTION, "--no-update")
+    child.expect_exact("--kind - What was observed")
+    child.expect_exact("[" + ", ".join(OBSERVATION_KINDS) + "]: ")  # the kinds are offered (not the old names)
+    child.sendline("evnt-not-yet")
+    child.expect_exact("Error: Invalid value for '--kind': 'evnt-not-yet' is not one of")
+    child.expect_exact("--kind")
+    child.sendline("event-not-yet")
+    child.expect_exact("--date")
+    child.sendline("2026-11-01")
+    child.expect_exact("--source")
+    child.sendline("fixture, example.org")
+    status, output = finish(child)
+    assert status == 0 and "Logged O10: event-not-yet on 2026-11-01." in output, output
+
+    child = spawn(seeded, "expert", "add", "--affiliation", "Ruritanian Ministry")
+    child.expect_exact("NAME: ")
+    child.sendline("Expert A")
+    child.expect_exact("--kind - Kind of source (sets the reliability prior) [official, agency, analyst, journalist, "
+                       "advocate, other]: ")
+    child.sendline("minister")
+    child.expect_exact("Error: Invalid value for '--kind': 'minister' is not one of")
+    child.sendline("official")
+    status, output = finish(child)
+    assert status == 0 and "Added expert Expert A (official)." in output, output
+    assert json.loads(run("expert", "show", "Expert A", "--json").output)["affiliation"] == "Ruritanian Ministry"
+    assert run("verify").exit_code == 0
+
+
+def test_a_bad_flag_is_refused_before_anything_is_asked(seeded) -> None:
+    status, output = finish(spawn(seeded, "log", "statement", "--question", "russia-iss-withdrwal"))
+    assert status == 2 and output.startswith("Error: unknown question 'russia-iss-withdrwal' (did you mean"), output
+    assert "--expert" not in output
+
+
+def test_ctrl_c_at_a_prompt_stores_nothing(seeded, db_path: Path) -> None:
+    before = snapshot(db_path)
+    child = spawn(seeded, "log", "statement", "--question", QUESTION)
+    child.expect_exact("--expert")
+    child.sendintr()
+    status, output = finish(child)
+    assert status == 1 and "Error: aborted" in output and "Traceback" not in output
+    assert snapshot(db_path) == before
+
+
+# --- claim check ---------------------------------------------------------------------------------------------
+
+@pytest.mark.parametrize(("claim", "extra", "expected"), [
+    ("likely after 2028", [], [
+        "'likely after 2028' on russia-iss-withdrawal reads: Russia does not withdraw before 2029-01 (likely, p = 0.83).",
+        "Interval of the event's month: 2029-01 .. open",
+        "Strength: firm (weight 1); stated probability 0.83 (from 'likely').",
+        "Complement: no.",
+        "Weight it would get: 0.72 (said today, so no decay with age)"]),
+    ("by 2027", ["--probability", "20%", "--strength", "hedged"], [
+        "'by 2027' on russia-iss-withdrawal reads: Russia withdraws by 2027-12 (p = 0.2).",
+        "Interval of the event's month: open .. 2027-12",
+        "Strength: hedged (weight 0.5); stated probability 0.2.",
+        "Complement: yes: a probability below 50% makes it a claim that the event falls outside this interval.",
+        "Weight it would get: 0.32 (said today"]),  # 0.5 x |logit 0.2| / logit 0.9 = 0.5 x 1.386 / 2.197
+    ("never", ["--date", "2022-07-26"], [
+        "'never' on russia-iss-withdrawal reads: Russia does not withdraw within the horizon.",
+        "Interval of the event's month: 2033-01 .. open (the bin after the horizon: not within it)",
+        "Strength: firm (weight 1).",
+        "Complement: no.",
+        "Weight it would get: 0.47 (x 0.47 for its age: said 2022-07-26)"]),  # half-life 4 years
+])
+def test_claim_check_reads_a_claim_without_storing_it(run, seeded, db_path: Path, claim, extra, expected) -> None:
+    before = snapshot(db_path)
+    result = run("claim", "check", claim, "--question", QUESTION, *extra)
+    assert result.exit_code == 0, result.output
+    lines = result.output.splitlines()
+    assert [line[: len(want)] for line, want in zip(lines, expected)] == expected
+    assert lines[-1] == "Nothing was stored."
+    assert snapshot(db_path) == before
+
+
+@pytest.mark.parametrize("claim", ["until 2028", "sometime soon", "after 2040"])
+def test_claim_check_refuses_as_log_statement_would(run, seeded, claim) -> None:
+    logged = run(*log_args(claim=claim))
+    assert logged.exit_code == 2
+    assert_refused(run("claim", "check", claim, "--question", QUESTION), logged.stderr.strip())
+
+
+# --- question new --------------------------------------------------------------------------------------------
+
+FILLED = {'title = "TODO: When will ...?"': 'title = "When will Ruritania leave the Treaty of Zenda?"',
+          'event = "TODO: Ruritania leaves the treaty"': 'event = "Ruritania leaves the treaty"',
+          'criteria = """TODO: Resolves': 'criteria = """Resolves'}
+NOTICE = {"# [notice]": "[notice]", '# months = { value = 12, why = "TODO: the article': 'months = { value = 12, why = "Article 9',
+          "# compliance_mean = ": "compliance_mean = "}
+
+
+@pytest.mark.parametrize(("kind", "fills"), [("date", FILLED), ("binary", FILLED), ("date", {**FILLED, **NOTICE})])
+def test_question_new_writes_a_template_question_add_accepts(run, tmp_path: Path, kind, fills) -> None:
+    assert run(*EMPTY).exit_code == 0
+    path = tmp_path / "ruritania.toml"
+    written = run("question", "new", "ruritania-exit", "--kind", kind, "-o", str(path))
+    assert written.output == f"Wrote {path}: replace each TODO, then: forecast question add {path}\n"
+    text = path.read_text(encoding="utf-8")
+    assert 'annual_hazard = { value = 0.2, why = "Roughly even odds' in text  # the recipe's numbers, with reasons
+    assert text.count("# annual_hazard: ") == 1 and text.count("# bind_probability: ") == 1  # a comment on each
+    for old, new in fills.items():
+        assert text.count(old) == 1, old
+        text = text.replace(old, new)
+    path.write_text(text, encoding="utf-8")
+    added = run("question", "add", str(path))
+    assert added.output == "Added question ruritania-exit (version 1).\n", added.output
+    shown = json.loads(run("question", "show", "ruritania-exit", "--json").output)
+    assert shown["kind"] == kind and shown["date_prior"] == {
+        "annual_hazard": 0.2, "hazard_sd_logit": 1.2, "trend_per_year": -0.2, "trend_sd": 0.4}
+    assert (shown["notice"] is None) == ("[notice]" not in fills.values())
+
+
+def test_question_new_never_overwrites(run, tmp_path: Path) -> None:
+    path = tmp_path / "mine.toml"
+    path.write_text("mine\n")
+    assert_refused(run("question", "new", "mine", "-o", str(path)), f"Error: {str(path)!r} exists; choose another name")
+    assert path.read_text() == "mine\n"
+    assert_refused(run("question", "new", "Not A Slug", "-o", str(tmp_path / "x.toml")), "Error: malformed slug")
+    assert not (tmp_path / "x.toml").exists()
+
+
+def test_question_new_defaults_to_slug_toml_in_the_current_folder(tmp_path: Path, monkeypatch) -> None:
+    from click.testing import CliRunner
+
+    monkeypatch.chdir(tmp_path)
+    result = CliRunner().invoke(cli, ["question", "new", "summit-held"])  # needs no store
+    assert result.exit_code == 0 and (tmp_path / "summit-held.toml").is_file()
+    assert not (tmp_path / "forecast.db").exists()
+
+
+# --- help points to commands and docs -------------------------------------------------------------------------
+
+def _commands(group: click.Group, path: tuple[str, ...] = ()):
+    for name, command in group.commands.items():
+        yield (*path, name), command
+        if isinstance(command, click.Group):
+            yield from _commands(command, (*path, name))
+
+
+@pytest.mark.parametrize("path", [p for p, _ in _commands(cli)], ids=" ".join)
+def test_help_points_to_no_repository_path(path) -> None:
+    from click.testing import CliRunner
+
+    shown = CliRunner().invoke(cli, [*path, "--help"])
+    assert shown.exit_code == 0
+    text = " ".join(shown.output.split())
+    for pointer in ("priors/", "observations/", "casebook/", "README", "forecast/"):
+        assert pointer not in text, (path, pointer)
+
+
+def test_log_observation_help_lists_every_kind() -> None:
+    from click.testing import CliRunner
+
+    shown = CliRunner().invoke(cli, ["log", "observation", "--help"]).output
+    for kind in OBSERVATION_KINDS:
+        assert re.search(rf"^ +{re.escape(kind)} +[a-z]", shown, re.MULTILINE), kind
+    assert "[still-participating]" in shown and "docs/entry.md" in shown
