@@ -241,7 +241,7 @@ def evidence_list(env, as_json: bool, as_csv: bool, **filters) -> None:
 
     with env.store().reader() as session:
         rows = views.list_evidence(session, **filters)
-    emit_listing(as_json, as_csv, rows, ["ref", "date", "who", "says", "status", "source", "by"],
+    emit_listing(as_json, as_csv, rows, ["ref", "date", "who", "says", "by", "status", "source"],
                  csv_columns=EVIDENCE_COLUMNS,
                  wide=["says", "source"], shown=_who_says)
 
