@@ -251,7 +251,8 @@ class ForecastStore:
 
         with self.store.reader() as session:
             priors = store_priors(session)
-        ids = backtest(self.store, priors, question, _day(start), every, _day(end, month_end=True),
+        first = start if isinstance(start, dt.date) else parse_day_or_month(start)[0]
+        ids = backtest(self.store, priors, question, first, every, _day(end, month_end=True),
                        fit_settings(draws, tune, chains, seed))
         return [self.get_run(run_id) for run_id in ids]
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from ..basics.months import date_month, parse_month
 from ..store.tables import NOT_WITHIN_HORIZON, Observation, Question
@@ -25,7 +25,7 @@ def event_month(session: Session, question: Question) -> int | None:
         return parse_month(question.resolution)
     rows = session.exec(select(Observation).where(Observation.question_id == question.id,
                                                   Observation.kind == "event",
-                                                  Observation.retracted_at.is_(None)))
+                                                  col(Observation.retracted_at).is_(None)))
     months = [date_month(r.observed_on) for r in rows]
     return min(months) if months else None
 
@@ -37,10 +37,10 @@ def checkpoint_outcomes(session: Session, question: Question) -> dict[dt.date, b
     the event is logged before C; all NO when the question resolved "not within the horizon".
     """
     happened = event_month(session, question)
-    still = session.exec(select(Observation.observed_on).where(
+    still = session.exec(select(col(Observation.observed_on)).where(
         Observation.question_id == question.id, Observation.kind == "event-not-yet",
-        Observation.retracted_at.is_(None)))
-    latest_still = max(still, default=None)
+        col(Observation.retracted_at).is_(None)))
+    latest_still: dt.date | None = max(still, default=None)
     out: dict[dt.date, bool | None] = {}
     for c in checkpoints(question):
         if happened is not None:

@@ -10,7 +10,9 @@ from __future__ import annotations
 import datetime as dt
 import json
 
-from sqlmodel import Session, select
+from typing import Any
+
+from sqlmodel import Session, col, select
 
 from ..basics import validate
 from ..basics.months import parse_month
@@ -24,9 +26,9 @@ def _plural(count: int, word: str) -> str:
 
 
 def _last_full_run(session: Session, question: Question) -> ForecastRun | None:
-    query = (select(ForecastRun).join(ForecastResult, ForecastResult.run_id == ForecastRun.id)
+    query = (select(ForecastRun).join(ForecastResult, col(ForecastResult.run_id) == col(ForecastRun.id))
              .where(ForecastResult.question_id == question.id, ForecastRun.kind == "full")
-             .order_by(ForecastRun.created_at.desc(), ForecastRun.id.desc()))
+             .order_by(col(ForecastRun.created_at).desc(), col(ForecastRun.id).desc()))
     return session.exec(query).first()
 
 
@@ -69,7 +71,7 @@ def _horizon_over(question: Question, today: dt.date) -> bool:
     return today >= dt.date(year, index + 1, 1)
 
 
-def question_status(session: Session, question: Question, today: dt.date | None = None) -> dict:
+def question_status(session: Session, question: Question, today: dt.date | None = None) -> dict[str, Any]:
     """One question's reminders: the facts behind each rule, and ``due``, each due item in plain words."""
     today = today or dt.date.today()
     rows = _evidence(session, question)
@@ -79,26 +81,27 @@ def question_status(session: Session, question: Question, today: dt.date | None 
     review_every = stored_spec(question).review_every
     quiet = (today - last).days
     undecided = [c for c, outcome in checkpoint_outcomes(session, question).items() if outcome is None and c <= today]
-    record = {"slug": question.slug, "status": question.status, "title": question.title,
+    due: list[str] = []
+    record: dict[str, Any] = {"slug": question.slug, "status": question.status, "title": question.title,
               "last_run": None if run is None else run.id,
               "last_run_at": None if run is None else run.created_at.date().isoformat(),
               "new_evidence": counts, "last_evidence": last.isoformat() if any_evidence else None,
               "days_without_evidence": quiet, "review_every": review_every,
               "undecided_checkpoints": [c.isoformat() for c in undecided],
-              "past_horizon": _horizon_over(question, today), "due": []}
+              "past_horizon": _horizon_over(question, today), "due": due}
     if question.status != "open":
         return record | {"undecided_checkpoints": [], "past_horizon": False}
     if (text := _new_evidence_text(counts, run)) is not None:
-        record["due"].append(text)
+        due.append(text)
     if quiet > review_every:
         since = f"since {last.isoformat()}" if any_evidence else f"since it was added on {last.isoformat()}"
-        record["due"].append(f"no evidence for {quiet} days ({since}; review every {_plural(review_every, 'day')})")
+        due.append(f"no evidence for {quiet} days ({since}; review every {_plural(review_every, 'day')})")
     if undecided:
         shown = ", ".join(c.isoformat() for c in undecided)
-        record["due"].append(f"checkpoint{'s' if len(undecided) > 1 else ''} {shown} passed without an observation "
+        due.append(f"checkpoint{'s' if len(undecided) > 1 else ''} {shown} passed without an observation "
                              f"that decides {'them' if len(undecided) > 1 else 'it'} (log event-not-yet or event)")
     if record["past_horizon"]:
-        record["due"].append(f"the horizon ended with {question.horizon_end} and the "
+        due.append(f"the horizon ended with {question.horizon_end} and the "
                              f"question is not resolved (forecast resolve {question.slug})")
     return record
 
