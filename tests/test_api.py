@@ -94,3 +94,96 @@ def test_run_refuses_a_tampered_store_unless_allowed(seeded: str, db_path: Path,
         "(question, expert, said_on, claim_text, quote, source)"]
     assert {w.filename for w in caught} == {__file__}  # reported at the caller's line
     assert fits == [1] and summary.id == 1 and QUESTION in summary.headlines
+
+
+@pytest.fixture
+def api_store(tmp_path: Path):
+    """The article's seed through the CLI, opened with the API."""
+    from .conftest import INIT, invoke
+
+    db = tmp_path / "api.db"
+    assert invoke(db, *INIT).exit_code == 0
+    return forecast.open_store(str(db))
+
+
+def _question_tables(slug: str, start: str, end: str) -> dict:
+    return {"question": {"slug": slug, "title": "When will Ruritania leave?", "kind": "date", "horizon_start": start,
+                         "horizon_end": end, "criteria": "Fixture: resolves to the month Ruritania leaves.",
+                         "review_every": 30}}
+
+
+def test_writes_match_the_cli_and_record_their_author(api_store, tmp_path: Path) -> None:
+    fc = api_store
+    assert fc.add_question(_question_tables("ruritania-exit", "2018-01", "2023-12"), by="Analyst B") == "added"
+    assert fc.add_question(_question_tables("ruritania-exit", "2018-01", "2023-12")) == "unchanged"
+    assert fc.add_expert("Expert A", "analyst", affiliation="Fixture Institute", by="Analyst B") == "Expert A"
+    ref = fc.log_statement("ruritania-exit", "Expert A", "2019-03", "after 2020", "Fixture quote.", "fixture, example.org",
+                           by="Analyst C")
+    assert fc.retract(ref, "fixture: misattributed", by="Analyst D") == ref
+    assert fc.resolve("ruritania-exit", not_within_horizon=True, source="fixture, example.org",
+                      by="Analyst E") == "ruritania-exit resolved: not within the horizon"
+    evidence = fc.evidence("ruritania-exit", include_inactive=True)
+    assert list(evidence[["ref", "author", "retracted_by"]].itertuples(index=False, name=None)) == [
+        (ref, "Analyst C", "Analyst D")]
+    assert fc.experts().set_index("name").loc["Expert A", "author"] == "Analyst B"
+    with pytest.raises(NotFoundError, match="unknown question 'ruritania-exi'"):
+        fc.resolve("ruritania-exi", annul=True, source="fixture")
+    assert fc.status("ruritania-exit")[0]["due"] == []  # resolved: nothing due
+
+
+def test_status_says_what_is_due(api_store) -> None:
+    rows = {row["slug"]: row for row in api_store.status()}
+    assert rows[QUESTION]["due"][0].startswith("never run (") and rows[QUESTION]["last_run"] is None
+    store_exact_run(api_store.url)
+    assert api_store.status(QUESTION)[0]["last_run"] == 1
+
+
+def test_medians_and_interval_bounds_are_typed(api_store) -> None:
+    import datetime as dt
+
+    import json
+
+    from .conftest import invoke
+
+    store_exact_run(api_store.url)
+    head = api_store.get_run(1).headlines[QUESTION]
+    stored = json.loads(invoke(api_store.url, "show", QUESTION, "--json").output)["results"][0]["headline"]
+
+    def typed(label: str):  # the stored label as the API must type it
+        return None if label == "not within the horizon" else dt.date(int(label[:4]), int(label[5:7]), 1)
+
+    assert head["median"] == typed(stored["median"]) and head["median_not_within_horizon"] is (head["median"] is None)
+    assert head["intervals"] == {level: [typed(b) for b in bounds] for level, bounds in stored["intervals"].items()}
+    assert any(isinstance(b, dt.date) for bounds in head["intervals"].values() for b in bounds)
+    assert not any(isinstance(b, str) for bounds in head["intervals"].values() for b in bounds)
+    frame = api_store.forecasts(QUESTION)
+    assert frame["median"].iloc[0] == head["median"] and frame["low_80"].iloc[0] == head["intervals"]["80%"][0]
+    assert api_store.runs(QUESTION)["median"].iloc[0] == head["median"]
+    assert forecast.api.BEYOND == __import__("forecast.inference.summary", fromlist=["BEYOND"]).BEYOND
+
+
+@pytest.mark.parametrize(("label", "expected"), [("2029-03", (2029, 3, 1)), ("not within the horizon", None), (None, None)])
+def test_month_labels_become_dates_or_none(label, expected) -> None:
+    import datetime as dt
+
+    typed = forecast.api.typed_headline({"median": label or "not within the horizon", "intervals": {}})
+    assert forecast.api.month_date(label) == (None if expected is None else dt.date(*expected))
+    assert typed["median_not_within_horizon"] is (expected is None)
+
+
+def test_report_and_score_match_the_cli(api_store, tmp_path: Path) -> None:
+    store_exact_run(api_store.url)
+    out = tmp_path / "out"
+    out.mkdir()
+    ((html, md),) = api_store.report(QUESTION, out)
+    assert html.parent == out and html.suffix == ".html" and md.suffix == ".md" and "logged by" in md.read_text()
+    with pytest.raises(forecast.errors.OutputError, match="its parent folder does not exist"):
+        api_store.report(QUESTION, tmp_path / "missing" / "deeper")
+    card = api_store.score(QUESTION)
+    assert card["checkpoint_scores"] == [] and {"by_forecaster", "coverage", "experts"} <= set(card)
+
+
+def test_backtest_stores_and_returns_its_runs(api_store) -> None:
+    runs = api_store.backtest(QUESTION, "2026-10-01", "2026-10-31", "month", draws=100, tune=100, chains=1)
+    assert [(r.kind, r.as_of.isoformat()) for r in runs] == [("backtest", "2026-10-01")]
+    assert list(api_store.runs(QUESTION)["kind"]) == ["backtest"]

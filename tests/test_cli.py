@@ -80,7 +80,7 @@ def test_evidence_list_filters(run, seeded) -> None:
     early = json.loads(run("evidence", "list", "--until", "2022-07-26", "--json").output)
     assert {r["date"] for r in early} == {"2022-02-24", "2022-07-26"}
     table = run("evidence", "list").output
-    assert table.splitlines()[0].split() == ["ref", "date", "who", "says", "weight", "status", "source"]
+    assert table.splitlines()[0].split() == ["ref", "date", "who", "says", "weight", "by", "status", "source"]
 
 
 @pytest.mark.every_backend

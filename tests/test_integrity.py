@@ -86,6 +86,17 @@ TAMPERING = {
     "a stored run's result edited": (
         ["DROP TRIGGER forecast_result_immutable", "UPDATE forecast_result SET headline = '{}' WHERE id = 1"],
         ["run result #1 was changed outside forecast"]),
+    "an author rewritten as unknown": (
+        ["DROP TRIGGER statement_immutable", "UPDATE statement SET author = 'unknown' WHERE id = 3"],
+        ["S3 was changed outside forecast"]),
+    "who retracted rewritten": (
+        ["DROP TRIGGER statement_immutable", "UPDATE statement SET retracted_by = 'Analyst Z' WHERE id = 2"],
+        ["S2: its retraction was changed outside forecast"]),
+    "an expert's author rewritten": (
+        ["UPDATE expert SET author = 'Analyst Z' WHERE id = 1"], ["expert #1 was changed outside forecast"]),
+    "who resolved rewritten": (
+        ["UPDATE question SET resolved_by = 'Analyst Z' WHERE id = 1"],
+        ["question 'iss-retirement' (#1) was changed outside forecast"]),
     "an integrity record rewritten": (
         ["UPDATE integrity_row SET content = (SELECT content FROM integrity_row WHERE tbl = 'statement' AND row_id = 4) "
          "WHERE tbl = 'statement' AND row_id = 3"],
@@ -116,6 +127,10 @@ REFUSED_UPDATES = [
     "UPDATE forecast_run SET seed = 1 WHERE id = 1",
     "UPDATE forecast_result SET monthly = '[]' WHERE id = 1",
     "UPDATE question_version SET definition = '{}' WHERE id = 1",
+    "UPDATE statement SET author = 'Analyst Z' WHERE id = 3",
+    "UPDATE statement SET retracted_by = 'Analyst Z' WHERE id = 2",
+    "UPDATE observation SET author = 'Analyst Z' WHERE id = 1",
+    "UPDATE question_version SET author = 'Analyst Z' WHERE id = 1",
 ]
 
 

@@ -125,7 +125,9 @@ def _html_evidence_rows(tree) -> list[list[str]]:
         for item in table.iter("tbody"):
             main, said = item.findall("tr")
             quote, source = said.find(".//p[@class='quote']"), said.find(".//p[@class='source']")
-            rows.append([text(td) for td in main.findall("td")] + [text(quote), text(source).removeprefix("Source: ")])
+            logged = said.find(".//p[@class='logged']")
+            rows.append([text(td) for td in main.findall("td")] + [text(quote), text(source).removeprefix("Source: "),
+                                                                   text(logged).removeprefix("Logged by ")])
     assert rows and all(len(row) == len(EVIDENCE_HEADERS) for row in rows)
     return rows
 

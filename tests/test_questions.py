@@ -85,7 +85,7 @@ def test_changes_that_move_forecasts_are_refused(run, added: Path, db_path: Path
 @pytest.mark.every_backend
 def test_question_list_shows_the_portfolio(run, seeded, added: Path) -> None:
     table = run("question", "list").output.splitlines()
-    assert table[0].split() == ["slug", "status", "headline", "last_change", "evidence", "tags", "title"]
+    assert table[0].split() == ["slug", "status", "headline", "last_change", "evidence", "tags", "title", "due"]
     assert table[3].startswith("ruritania-exit         open    no run yet")
     assert "  treaty, test  " in table[3]  # lists in tables read as in `show` records
     listed = json.loads(run("question", "list", "--json").output)

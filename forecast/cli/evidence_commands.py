@@ -12,7 +12,7 @@ from ..store.vocab import (DATE_PRECISIONS, EXPERT_KINDS, OBSERVATION_ALIASES, O
 from ..errors import InputError
 from .group import cli
 from .output import csv_option, emit_detail, emit_listing, json_option, machine_output
-from .params import DATE, EVIDENCE_DATE, OutputPath, RANGE_END, RANGE_START
+from .params import DATE, EVIDENCE_DATE, OutputPath, RANGE_END, RANGE_START, by_option
 from .prompting import EntryCommand, QUESTION_CHECKS, QUESTION_CHOICES, check_claim, check_expert, expert_names
 from .render import terminal_text
 
@@ -21,10 +21,10 @@ OBSERVATION_HELP = "\b\nObservation kinds (older names still accepted in bracket
     for kind, meaning in OBSERVATION_MEANINGS.items()) + "\n\nMore: docs/entry.md (logging evidence)."
 update_option = click.option("--update/--no-update", default=True, show_default=True,
                              help="Print the updated headline from the exact fast path.")
-EXPERT_COLUMNS = ["name", "kind", "role", "affiliation", "aliases", "notes"]
+EXPERT_COLUMNS = ["name", "kind", "role", "affiliation", "aliases", "notes", "author"]
 EVIDENCE_COLUMNS = ["ref", "type", "question", "date", "date_precision", "expert", "claim", "interval", "strength",
                     "probability", "quote", "quote_kind", "kind", "note", "effective_on", "source", "url", "rationale",
-                    "logged_at", "weight", "status", "retraction_reason"]
+                    "logged_at", "author", "weight", "status", "retraction_reason", "retracted_by"]
 precision_option = click.option("--date-precision", type=click.Choice(DATE_PRECISIONS),
                                 help="How exact --date is  [default: day, or month for a YYYY-MM date]")
 
@@ -116,9 +116,10 @@ def expert_show(env, name: str, as_json: bool, as_csv: bool) -> None:
 @click.option("--alias", "aliases", multiple=True, help="Another name this expert is known by (repeatable).")
 @click.option("--notes", default="", help="Free-text notes.")
 @click.option("--new", is_flag=True, help="Add it even if the name is close to an existing expert's.")
+@by_option
 @click.pass_obj
 def expert_add(env, name: str, kind: str, role: str, affiliation: str, aliases: tuple[str, ...], notes: str,
-               new: bool) -> None:
+               new: bool, author: str | None) -> None:
     """Add an expert. A name close to an existing expert's asks first on a terminal, and needs --new otherwise.
 
     Example: forecast expert add "Yury Borisov" --kind official --affiliation Roscosmos --alias Borisov
@@ -128,7 +129,8 @@ def expert_add(env, name: str, kind: str, role: str, affiliation: str, aliases: 
 
     def add(refuse_similar: bool):
         with env.store().session() as session:
-            return evidence.add_expert(session, name, kind, role, affiliation, list(aliases), notes, refuse_similar)
+            return evidence.add_expert(session, name, kind, role, affiliation, list(aliases), notes, refuse_similar,
+                                      author)
 
     try:
         added = add(refuse_similar=not new)
@@ -168,6 +170,7 @@ def log_group() -> None:
 @click.option("--supersedes", metavar="REF", help="Statement this one corrects (e.g. S12).")
 @click.option("--restatement", is_flag=True,
               help="Log it even if a live row of the same expert says the same on the same day (a restatement).")
+@by_option
 @update_option
 @click.pass_obj
 def log_statement(env, update: bool, **fields) -> None:
@@ -202,6 +205,7 @@ def log_statement(env, update: bool, **fields) -> None:
 @click.option("--note", default="", help="What exactly was seen.")
 @precision_option
 @click.option("--supersedes", metavar="REF", help="Observation this one corrects (e.g. O3).")
+@by_option
 @update_option
 @click.pass_obj
 def log_observation(env, update: bool, **fields) -> None:
@@ -272,24 +276,25 @@ def evidence_list(env, as_json: bool, as_csv: bool, **filters) -> None:
 
     with env.store().reader() as session:
         rows = evidence_listing(session, **filters)
-    emit_listing(as_json, as_csv, rows, ["ref", "date", "who", "says", "weight", "status", "source"],
+    emit_listing(as_json, as_csv, rows, ["ref", "date", "who", "says", "weight", "by", "status", "source"],
                  csv_columns=EVIDENCE_COLUMNS,
                  wide=["says", "source"], shown=_who_says)
 
 
 def _who_says(row: dict) -> dict:
-    """An evidence row with who said or observed it, what, and its weight, for the table."""
+    """An evidence row with who said or observed it, what, its weight and who logged it, for the table."""
     weight = "" if row.get("weight") is None else f"{row['weight']:.2f}"
     return {**row, "who": row.get("expert") or f"[{row['kind']}]", "says": row.get("claim") or row.get("note"),
-            "weight": weight}
+            "weight": weight, "by": row.get("author", "")}
 
 
 @cli.command()
 @click.argument("ref")
 @click.option("--reason", required=True, help="Why it is retracted.")
 @update_option
+@by_option
 @click.pass_obj
-def retract(env, ref: str, reason: str, update: bool) -> None:
+def retract(env, ref: str, reason: str, update: bool, author: str | None) -> None:
     """Retract a statement or observation (it stays in the store, marked).
 
     Example: forecast retract S12 --reason "misattributed quote"
@@ -298,7 +303,7 @@ def retract(env, ref: str, reason: str, update: bool) -> None:
     from ..domain.corrections import question_of
 
     with env.store().session() as session:
-        row = evidence.retract(session, ref, reason)
+        row = evidence.retract(session, ref, reason, author=author)
         question = question_of(session, row)
     click.echo(f"Retracted {evidence.ref_of(row)}.")
     if update:

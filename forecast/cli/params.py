@@ -83,3 +83,6 @@ TIMESTAMP = TimestampType()
 EVIDENCE_DATE = DayOrMonthType(with_precision=True)  # a month: its first day, precision "month"
 RANGE_START = DayOrMonthType()  # --from, --since: a month is its first day
 RANGE_END = DayOrMonthType(month_end=True)  # --to, --until, --as-of: a month is its last day
+
+by_option = click.option("--by", "author", metavar="NAME",
+                         help="Who makes this change (default: $FORECAST_ANALYST, else your login name).")

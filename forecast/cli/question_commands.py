@@ -9,7 +9,8 @@ import click
 
 from .group import cli
 from .output import csv_option, emit_detail, emit_listing, json_option, machine_output
-from .params import OutputPath
+from .params import OutputPath, by_option
+from .render import emit_json, terminal_text
 
 
 @cli.group()
@@ -20,8 +21,9 @@ def question() -> None:
 @question.command(name="add")
 @click.argument("path", type=click.Path(dir_okay=False, path_type=Path))
 @click.option("--note", default="", help="Why this version (kept with it).")
+@by_option
 @click.pass_obj
-def question_add(env, path: Path, note: str) -> None:
+def question_add(env, path: Path, note: str, author: str | None) -> None:
     """Add a question (or a new wording of one) from a TOML file; `forecast question new SLUG` writes a commented
     template to fill in.
 
@@ -32,7 +34,7 @@ def question_add(env, path: Path, note: str) -> None:
 
     data = read_question_file(path)
     with env.store().session() as session:
-        added, outcome = add_question(session, data, str(path), note)
+        added, outcome = add_question(session, data, str(path), note, author=author)
     click.echo(added_message(added, outcome))
 
 
@@ -72,9 +74,12 @@ def question_new(slug: str, kind: str, out_path: Path | None) -> None:
 @click.option("--event", help="New event wording (the subject of report sentences).")
 @click.option("--tag", "tags", multiple=True, help="Replace the tags (repeatable).")
 @click.option("--trigger", help="New description of the trigger.")
+@click.option("--review-every", type=int, metavar="DAYS",
+              help="Days without evidence before `forecast status` calls the question due for review.")
 @click.option("--note", default="", help="Why the change (kept with the version).")
+@by_option
 @click.pass_obj
-def question_edit(env, slug: str, tags: tuple[str, ...], note: str, **changes) -> None:
+def question_edit(env, slug: str, tags: tuple[str, ...], note: str, author: str | None, **changes) -> None:
     """Re-word a question; each change is a new version (priors and horizon cannot change).
 
     Example: forecast question edit russia-iss-withdrawal --tag space --tag iss --note "tags"
@@ -82,7 +87,7 @@ def question_edit(env, slug: str, tags: tuple[str, ...], note: str, **changes) -
     from ..domain.questions import edit_question
 
     with env.store().session() as session:
-        edited = edit_question(session, slug, note, tags=tags or None, **changes)
+        edited = edit_question(session, slug, note, author=author, tags=tags or None, **changes)
     click.echo(f"Updated question {edited.slug} to version {edited.version}.")
 
 
@@ -92,7 +97,8 @@ def question_edit(env, slug: str, tags: tuple[str, ...], note: str, **changes) -
 @csv_option
 @click.pass_obj
 def question_list(env, tag: str | None, as_json: bool, as_csv: bool) -> None:
-    """List questions with their status, current headline, last change, evidence count and tags.
+    """List questions with their status, current headline, last change, evidence count, tags and how many items are
+    due (as `forecast status` words them; --json and --csv also give each rule's facts).
 
     Example: forecast question list --tag casebook --csv
     """
@@ -104,9 +110,46 @@ def question_list(env, tag: str | None, as_json: bool, as_csv: bool) -> None:
 
     with env.store().reader() as session:
         rows = views.portfolio(session, tag, lead)
-    columns = ["slug", "status", "headline", "last_change", "evidence", "tags", "title"]
-    emit_listing(as_json, as_csv, rows, columns, csv_columns=columns + ["kind", "resolution", "run"],
-                 wide=["title"])
+    columns = ["slug", "status", "headline", "last_change", "evidence", "tags", "title", "due"]
+    emit_listing(as_json, as_csv, rows, columns,
+                 csv_columns=columns + ["kind", "resolution", "run", *DUE_COLUMNS], wide=["title"],
+                 shown=lambda row: {**row, "due": len(row["due"]) or ""})
+
+
+DUE_COLUMNS = ["new_since_run", "days_without_evidence", "undecided_checkpoints", "past_horizon"]
+
+
+@cli.command(name="status")
+@click.option("--question", help="Only this question (shown even when resolved).")
+@click.option("--tag", help="Only questions with this tag.")
+@json_option
+@click.pass_obj
+def status_command(env, question: str | None, tag: str | None, as_json: bool) -> int:
+    """Say what is due on each open question: new evidence since its last run, no evidence for longer than its
+    review_every, checkpoints passed without a deciding observation, a horizon over without a resolution.
+
+    Exits 1 when something is due and 0 when nothing is (for cron).
+
+    Example: forecast status --tag space || echo "something is due"
+    """
+    from ..domain.reminders import status
+
+    with env.store().reader() as session:
+        rows = status(session, question, tag)
+    if as_json:
+        emit_json(rows)
+    else:
+        _emit_status(rows)
+    return 1 if any(row["due"] for row in rows) else 0
+
+
+def _emit_status(rows: list[dict]) -> None:
+    for row in rows:
+        click.echo(terminal_text(f"{row['slug']}: {'due' if row['due'] else 'nothing due'}"))
+        for item in row["due"]:
+            click.echo(terminal_text(f"  - {item}"))
+    due = sum(1 for row in rows if row["due"])
+    click.echo(f"{due} of {len(rows)} question{'' if len(rows) == 1 else 's'} due.")
 
 
 def _field_rows(record: dict) -> list[dict]:
@@ -143,4 +186,4 @@ def question_show(env, slug: str, as_json: bool, as_csv: bool) -> None:
     record["date_prior"] = ", ".join(f"{k} {v:g}" for k, v in spec["date_prior"].items())
     record["notice"] = "none" if spec["notice"] is None else ", ".join(
         f"{k} {v:g}" if isinstance(v, float) else f"{k} {v}" for k, v in spec["notice"].items() if v is not None)
-    emit_detail(record, versions, ["version", "created_at", "note", "title"], wide=["title"])
+    emit_detail(record, versions, ["version", "created_at", "author", "note", "title"], wide=["title"])

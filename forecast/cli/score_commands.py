@@ -9,7 +9,7 @@ import click
 from .forecast_commands import stored_priors
 from .group import cli
 from .output import machine_output
-from .params import OutputPath, RANGE_END, RANGE_START, WHOLE
+from .params import OutputPath, RANGE_END, RANGE_START, WHOLE, by_option
 from .progress import progress_for, quiet_option
 from .render import emit_json, emit_table
 
@@ -24,8 +24,9 @@ SCORE_COLUMNS = ["run", "kind", "as_of", "question", "checkpoint", "until", "for
 @click.option("--not-within-horizon", is_flag=True, help="The event did not happen within the horizon.")
 @click.option("--annul", is_flag=True, help="The question can no longer resolve meaningfully.")
 @click.option("--source", required=True, help="URL or citation for the resolution.")
+@by_option
 @click.pass_obj
-def resolve_command(env, question, month, not_within_horizon, annul, source) -> None:
+def resolve_command(env, question, month, not_within_horizon, annul, source, author) -> None:
     """Resolve QUESTION.
 
     Example: forecast resolve russia-iss-withdrawal --date 2028-06 --source "Roscosmos statement"
@@ -34,7 +35,7 @@ def resolve_command(env, question, month, not_within_horizon, annul, source) -> 
 
     with env.store().session() as session:
         resolved = resolve(session, question, month=month, not_within_horizon=not_within_horizon, annul=annul,
-                           source=source)
+                           source=source, author=author)
         click.echo(describe(resolved) + ".")
 
 

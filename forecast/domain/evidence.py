@@ -15,6 +15,7 @@ from dataclasses import replace
 from sqlmodel import Session, func, select
 
 from ..basics import validate
+from ..basics.authors import author as author_of
 from ..basics.numbers import refuse_foreign_digits
 from ..basics.months import parse_month, utc_now
 from ..claims import check_within_horizon, describe_claim, parse_claim
@@ -51,7 +52,7 @@ def content_uid(*parts: object) -> str:
 
 def add_expert(
     session: Session, name: str, kind: str, role: str = "", affiliation: str = "",
-    aliases: list[str] | None = None, notes: str = "", refuse_similar: bool = False,
+    aliases: list[str] | None = None, notes: str = "", refuse_similar: bool = False, author: str | None = None,
 ) -> Expert:
     """Add an expert; names and aliases must not clash with existing ones (``refuse_similar``: nor be close to
     them, see :func:`similar_experts`)."""
@@ -75,7 +76,7 @@ def add_expert(
                                      "to add another expert", similar)
     expert = Expert(
         name=name, kind=kind, role=role, affiliation=affiliation,
-        aliases=json.dumps(aliases, ensure_ascii=False), notes=notes,
+        aliases=json.dumps(aliases, ensure_ascii=False), notes=notes, author=author_of(author),
     )
     session.add(expert)
     session.flush()
@@ -96,6 +97,7 @@ def log_statement(
     source: str, strength: str = "firm", probability: float | None = None, rationale: str = "",
     date_precision: str = "day", supersedes: str | None = None, logged_at: dt.datetime | None = None,
     today: dt.date | None = None, quote_kind: str = "verbatim", url: str = "", restatement: bool = False,
+    author: str | None = None,
 ) -> Statement:
     """Validate and store one expert statement (``restatement``: even if a live row of the same expert says the
     same on the same day)."""
@@ -125,7 +127,7 @@ def log_statement(
         uid=uid, question_id=q.id, expert_id=who.id, said_on=said_on, date_precision=date_precision,
         quote=quote.strip(), source=source.strip(), claim_text=claim.strip(), claim_start=start, claim_end=end,
         probability=probability, strength=strength, rationale=rationale.strip(), logged_at=logged_at or utc_now(),
-        quote_kind=quote_kind, url=validate.optional_text(url, "url").strip(),
+        quote_kind=quote_kind, url=validate.optional_text(url, "url").strip(), author=author_of(author),
     )
     return _store_superseding(session, row, supersedes)
 
@@ -155,7 +157,7 @@ def statement_reading(row: Statement, event: str) -> str:
 def log_observation(
     session: Session, *, question: str, kind: str, observed_on: dt.date, source: str, note: str = "",
     date_precision: str = "day", supersedes: str | None = None, logged_at: dt.datetime | None = None,
-    today: dt.date | None = None, url: str = "", effective_on: dt.date | None = None,
+    today: dt.date | None = None, url: str = "", effective_on: dt.date | None = None, author: str | None = None,
 ) -> Observation:
     """Validate and store one observation; one that contradicts the question or the active observations is refused."""
     from .consistency import check_observation
@@ -172,7 +174,7 @@ def log_observation(
     row = Observation(
         uid=uid, question_id=q.id, observed_on=observed_on, date_precision=date_precision, kind=kind,
         source=source.strip(), note=note.strip(), logged_at=logged_at or utc_now(), url=validate.optional_text(url, "url").strip(),
-        effective_on=effective_on,
+        effective_on=effective_on, author=author_of(author),
     )
     replaced = evidence_by_ref(session, supersedes).id if supersedes else None
     active = [o for o in session.exec(select(Observation).where(Observation.question_id == q.id,
@@ -194,6 +196,7 @@ def _store_superseding[T: (Statement, Observation)](session: Session, row: T, su
         old.retracted_at = row.logged_at
         old.retraction_reason = f"superseded by {ref_of(row)}"
         old.superseded_by_id = row.id
+        old.retracted_by = row.author
         session.add(old)
         session.flush()
     return row
@@ -217,8 +220,9 @@ def evidence_by_ref(session: Session, ref: str) -> Statement | Observation:
     return row
 
 
-def retract(session: Session, ref: str, reason: str, at: dt.datetime | None = None) -> Statement | Observation:
-    """Mark a row retracted (it stays in the store, out of forecasts from now on)."""
+def retract(session: Session, ref: str, reason: str, at: dt.datetime | None = None,
+            author: str | None = None) -> Statement | Observation:
+    """Mark a row retracted by ``author`` (it stays in the store, out of forecasts from now on)."""
     reason = validate.text(reason, "reason")
     if not reason.strip():
         raise InputError("a retraction needs a reason")
@@ -227,6 +231,7 @@ def retract(session: Session, ref: str, reason: str, at: dt.datetime | None = No
         raise InputError(f"{ref_of(row)} was already retracted at {row.retracted_at:%Y-%m-%d %H:%M} ({row.retraction_reason})")
     row.retracted_at = at or utc_now()
     row.retraction_reason = reason.strip()
+    row.retracted_by = author_of(author)
     session.add(row)
     session.flush()
     return row

@@ -57,7 +57,10 @@ _NOTICE = {
 DEFAULT_BIND_PROBABILITY = 0.9
 _NOTICE_DEFAULTS = {"bind_probability": {"value": DEFAULT_BIND_PROBABILITY, "why": "default"}}
 _QUESTION = ("slug", "title", "kind", "horizon_start", "horizon_end", "criteria")
-_QUESTION_OPTIONAL = {"event": str, "tags": list, "trigger": str, "public_event": bool, "precluded_by": str}
+_QUESTION_OPTIONAL = {"event": str, "tags": list, "trigger": str, "public_event": bool, "precluded_by": str,
+                      "review_every": int}
+DEFAULT_REVIEW_EVERY = 90  # days without evidence before `forecast status` says a question is due for review
+REVIEW_EVERY_RANGE = (1, 3650)
 _SLUG_RE = re.compile(r"^[a-z0-9][a-z0-9-]{0,79}$")
 DEFAULT_RECIPE = "announced-exit"
 
@@ -80,6 +83,7 @@ class QuestionSpec:
     trigger: str = ""
     public_event: bool = True
     precluded_by: str | None = None
+    review_every: int = DEFAULT_REVIEW_EVERY  # days
 
 
 @dataclass(frozen=True)
@@ -196,8 +200,12 @@ def _question_fields(question: Any, where: str) -> dict[str, Any]:
             except InputError as exc:
                 raise PriorError(f"{where}: [question] {exc}") from None
     for key, kind in _QUESTION_OPTIONAL.items():
-        if key in question and not isinstance(question[key], kind):
+        if key in question and (not isinstance(question[key], kind) or (kind is int and isinstance(question[key], bool))):
             raise PriorError(f"{where}: [question] {key} must be {kind.__name__}")
+    low, high = REVIEW_EVERY_RANGE
+    if not low <= question.get("review_every", DEFAULT_REVIEW_EVERY) <= high:
+        raise PriorError(f"{where}: [question] review_every is a number of days from {low} to {high}, "
+                         f"not {question['review_every']}")
     if not _SLUG_RE.match(question["slug"]):
         raise PriorError(f"{where}: [question] slug {question['slug']!r} must be lower-case letters, digits and hyphens")
     if question["kind"] not in QUESTION_KINDS:
@@ -261,6 +269,7 @@ def parse_question(data: dict[str, Any], where: str, recipes: dict[str, dict] | 
         notice=_notice(data, where, recipe), source=where, event=question.get("event", "The event happens"),
         tags=tuple(question.get("tags", [])), trigger=question.get("trigger", ""),
         public_event=question.get("public_event", True), precluded_by=question.get("precluded_by"),
+        review_every=question.get("review_every", DEFAULT_REVIEW_EVERY),
     )
 
 

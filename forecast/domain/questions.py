@@ -17,6 +17,7 @@ from typing import Any
 from sqlmodel import Session, select
 
 from ..basics import validate
+from ..basics.authors import author as author_of
 from ..basics.months import known_on, parse_month
 from ..errors import InputError, NotFoundError, PriorError
 from ..store.tables import Observation, Question, QuestionVersion, StoreSetting
@@ -33,7 +34,7 @@ from .priors import (
     spec_from_definition,
 )
 
-EDITABLE = ("title", "criteria", "event", "tags", "trigger")
+EDITABLE = ("title", "criteria", "event", "tags", "trigger", "review_every")
 RELIABILITY_KEY = "reliability_priors"
 
 
@@ -94,13 +95,14 @@ def _apply(question: Question, spec: QuestionSpec, raw: dict[str, Any]) -> None:
 
 
 def add_question(session: Session, raw: dict[str, Any], where: str, note: str = "",
-                 precluder_later: bool = False) -> tuple[Question, str]:
+                 precluder_later: bool = False, author: str | None = None) -> tuple[Question, str]:
     """Store a validated question definition; returns the row and what happened (added, updated, unchanged).
 
     The question named by ``precluded_by`` must be stored already, unless ``precluder_later``: a batch then
     calls `check_precluders` once all its questions are in.
     """
     spec = parse_question(raw, where)
+    author = author_of(author)
     if not precluder_later:
         _check_precluder(session, spec, where)
     existing = session.exec(select(Question).where(Question.slug == spec.slug)).first()
@@ -116,7 +118,7 @@ def add_question(session: Session, raw: dict[str, Any], where: str, note: str = 
     session.add(question)
     session.flush()
     session.add(QuestionVersion(question_id=question.id, version=question.version, definition=question.definition,
-                                note=note.strip()))
+                                note=note.strip(), author=author))
     session.flush()
     return question, outcome
 
@@ -159,16 +161,18 @@ def _update(question: Question, spec: QuestionSpec, raw: dict[str, Any], where: 
     return "updated" if old is not None else "defined"
 
 
-def edit_question(session: Session, slug: str, note: str = "", **changes: Any) -> Question:
-    """A new version of a question with new wording (title, criteria, event, tags, trigger)."""
+def edit_question(session: Session, slug: str, note: str = "", *, author: str | None = None,
+                  **changes: Any) -> Question:
+    """A new version of a question with new wording (title, criteria, event, tags, trigger), by ``author``."""
     question = question_by_slug(session, slug)
+    author = author_of(author)
     spec = stored_spec(question)
     changes = {k: v for k, v in changes.items() if v is not None}
     unknown = sorted(set(changes) - set(EDITABLE))
     if unknown:
         raise InputError(f"{unknown[0]!r} cannot be edited (editable: {', '.join(EDITABLE)})")
     if not changes:
-        raise InputError("nothing to change: give --title, --criteria, --event, --tag or --trigger")
+        raise InputError("nothing to change: give --title, --criteria, --event, --tag, --trigger or --review-every")
     raw = json.loads(question.definition)["file"] if question.definition else {}
     raw = {**raw, "question": {**raw.get("question", {}), **{k: list(v) if k == "tags" else v for k, v in changes.items()}}}
     parse_question(raw, f"edit of {slug}")  # validates the new wording
@@ -180,7 +184,7 @@ def edit_question(session: Session, slug: str, note: str = "", **changes: Any) -
     session.add(question)
     session.flush()
     session.add(QuestionVersion(question_id=question.id, version=question.version, definition=question.definition,
-                                note=note.strip()))
+                                note=note.strip(), author=author))
     session.flush()
     return question
 
@@ -243,4 +247,4 @@ def versions(session: Session, question: Question) -> list[dict[str, Any]]:
     rows = session.exec(select(QuestionVersion).where(QuestionVersion.question_id == question.id)
                         .order_by(QuestionVersion.version))
     return [{"version": r.version, "created_at": r.created_at.isoformat(timespec="seconds"), "note": r.note,
-             "title": json.loads(r.definition)["spec"]["title"]} for r in rows]
+             "title": json.loads(r.definition)["spec"]["title"], "author": r.author} for r in rows]

@@ -14,6 +14,7 @@ from ..store.tables import NOT_WITHIN_HORIZON, Expert, ExpertChange, ForecastRes
 from .evidence import expert_by_name, ref_of
 from .experts import RENAME, Identities, identities
 from .questions import last_day_before_outcome, question_by_slug, require_scope
+from .reminders import question_status
 
 
 def _iso(value: dt.date | dt.datetime | None) -> str | None:
@@ -27,7 +28,7 @@ def question_view(question: Question) -> dict:
         "horizon_start": question.horizon_start, "horizon_end": question.horizon_end,
         "status": question.status, "resolution": question.resolution,
         "resolution_source": question.resolution_source, "criteria": question.criteria,
-        "tags": json.loads(question.tags), "version": question.version,
+        "tags": json.loads(question.tags), "version": question.version, "resolved_by": question.resolved_by,
     }
 
 
@@ -97,7 +98,7 @@ def _latest_result(session: Session, question: Question) -> tuple[ForecastRun | 
 
 def portfolio(session: Session, tag: str | None = None, words: HeadlineWords | None = None) -> list[dict]:
     """Every question (optionally with a tag): status, current headline (worded by ``words``), last change,
-    evidence count, tags."""
+    evidence count, tags, and what is due (see :mod:`.reminders`)."""
     require_scope(session, tag=tag)
     rows = []
     for q in session.exec(select(Question).order_by(Question.slug)):
@@ -111,11 +112,15 @@ def portfolio(session: Session, tag: str | None = None, words: HeadlineWords | N
                                                                     Observation.retracted_at.is_(None)))]
         changes = [q.created_at, q.resolved_at, run.created_at if run else None, *active]
         last = max(c for c in changes if c is not None)
+        due = question_status(session, q)
         rows.append({"slug": q.slug, "kind": q.kind, "status": q.status, "resolution": q.resolution,
                      "horizon_start": q.horizon_start, "horizon_end": q.horizon_end,
                      "headline": _headline_text(q, head, run, words), "run": run.id if run else None,
                      "last_change": last.date().isoformat(), "evidence": len(active), "tags": tags,
-                     "title": q.title})
+                     "title": q.title, "new_since_run": sum(due["new_evidence"].values()),
+                     "days_without_evidence": due["days_without_evidence"],
+                     "undecided_checkpoints": due["undecided_checkpoints"], "past_horizon": due["past_horizon"],
+                     "due": due["due"]})
     return rows
 
 
@@ -124,7 +129,7 @@ def expert_view(expert: Expert, ids: Identities | None = None) -> dict:
     names = ids.names[expert.id] if ids is not None else [expert.name, *json.loads(expert.aliases)]
     return {
         "name": names[0], "kind": expert.kind, "role": expert.role, "affiliation": expert.affiliation,
-        "aliases": names[1:], "notes": expert.notes,
+        "aliases": names[1:], "notes": expert.notes, "author": expert.author,
     }
 
 
@@ -156,8 +161,8 @@ def statement_view(row: Statement, question: str, expert: str) -> dict:
         "interval": [row.claim_start, row.claim_end], "strength": row.strength,
         "probability": row.probability, "quote": row.quote, "quote_kind": row.quote_kind, "source": row.source,
         "url": row.url,
-        "rationale": row.rationale, "logged_at": _iso(row.logged_at), "status": _status(row),
-        "retraction_reason": row.retraction_reason,
+        "rationale": row.rationale, "logged_at": _iso(row.logged_at), "author": row.author, "status": _status(row),
+        "retraction_reason": row.retraction_reason, "retracted_by": row.retracted_by,
     }
 
 
@@ -167,7 +172,8 @@ def observation_view(row: Observation, question: str) -> dict:
         "ref": ref_of(row), "type": "observation", "question": question, "date": _iso(row.observed_on),
         "date_precision": row.date_precision, "kind": row.kind, "note": row.note, "source": row.source,
         "url": row.url, "effective_on": _iso(row.effective_on),
-        "logged_at": _iso(row.logged_at), "status": _status(row), "retraction_reason": row.retraction_reason,
+        "logged_at": _iso(row.logged_at), "author": row.author, "status": _status(row),
+        "retraction_reason": row.retraction_reason, "retracted_by": row.retracted_by,
     }
 
 

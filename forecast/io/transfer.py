@@ -25,31 +25,37 @@ from ..basics import validate
 from ..basics.files import read_bounded, write_atomically
 from ..basics.months import parse_date, parse_month, utc_now
 from ..basics.numbers import parse_int
+from ..basics.authors import UNKNOWN
 from ..basics.text import neutralise_cell, restore_cell
 from ..domain.evidence import add_expert, content_uid, log_observation, log_statement
 from ..domain.questions import add_question, check_precluders
 from ..errors import DuplicateError, ForecastError, InputError
 from ..runs.transfer import RESULT_FIELDS, RUN_FIELDS, import_result, import_run, run_records
 from ..store.vocab import OBSERVATION_ALIASES
-from ..store.tables import NOT_WITHIN_HORIZON, QUESTION_STATUSES, Expert, Observation, Question, Statement
+from ..store.tables import (NOT_WITHIN_HORIZON, QUESTION_STATUSES, Expert, Observation, Question, QuestionVersion,
+                            Statement)
 
 RECORDS = ("question", "expert", "statement", "observation", "run", "result")
 FIELDS = {
     "question": ["slug", "title", "criteria", "kind", "horizon_start", "horizon_end", "status", "resolution",
-                 "resolution_source", "resolved_at", "created_at", "event", "tags", "definition", "version"],
-    "expert": ["name", "aliases", "role", "affiliation", "kind", "notes", "created_at"],
+                 "resolution_source", "resolved_at", "created_at", "event", "tags", "definition", "version",
+                 "resolved_by", "author"],
+    "expert": ["name", "aliases", "role", "affiliation", "kind", "notes", "created_at", "author"],
     "statement": ["uid", "question", "expert", "said_on", "date_precision", "quote", "source", "claim_text",
                   "claim_start", "claim_end", "probability", "strength", "rationale", "logged_at",
-                  "retracted_at", "retraction_reason", "superseded_by", "quote_kind", "url"],
+                  "retracted_at", "retraction_reason", "superseded_by", "quote_kind", "url", "author", "retracted_by"],
     "observation": ["uid", "question", "observed_on", "date_precision", "kind", "source", "note", "logged_at",
-                    "retracted_at", "retraction_reason", "superseded_by", "url", "effective_on"],
+                    "retracted_at", "retraction_reason", "superseded_by", "url", "effective_on", "author",
+                    "retracted_by"],
     "run": RUN_FIELDS,
     "result": RESULT_FIELDS,
 }
 
-# Columns that exports of release 2026-11-24 do not have; blank means the default (as the store's migrations give)
-LATER_COLUMNS = {"question": ("event", "tags", "definition", "version"), "statement": ("quote_kind", "url"),
-                 "observation": ("url", "effective_on")}
+# Columns that exports of release 2026-11-24 do not have; blank means the default (as the store's migrations give:
+# an author "unknown", also for who retracted a retracted row and who resolved a resolved question)
+LATER_COLUMNS = {"question": ("event", "tags", "definition", "version", "resolved_by", "author"),
+                 "expert": ("author",), "statement": ("quote_kind", "url", "author", "retracted_by"),
+                 "observation": ("url", "effective_on", "author", "retracted_by")}
 
 
 def columns(records: tuple[str, ...]) -> list[str]:
@@ -73,9 +79,11 @@ def _text(value: object) -> str | None:
 def _records(session: Session) -> list[dict]:
     slugs = {q.id: q.slug for q in session.exec(select(Question))}
     names = {e.id: e.name for e in session.exec(select(Expert))}
+    authors = {v.question_id: v.author for v in session.exec(select(QuestionVersion).order_by(QuestionVersion.version))}
     rows: list[dict] = []
     for q in session.exec(select(Question).order_by(Question.id)):
-        rows.append({"record": "question", **{f: getattr(q, f) for f in FIELDS["question"]}})
+        rows.append({"record": "question", **{f: authors.get(q.id, UNKNOWN) if f == "author" else getattr(q, f)
+                                              for f in FIELDS["question"]}})
     for e in session.exec(select(Expert).order_by(Expert.id)):
         rows.append({"record": "expert", **{f: getattr(e, f) for f in FIELDS["expert"]}})
     for table, record in ((Statement, "statement"), (Observation, "observation")):
@@ -242,7 +250,7 @@ def _import_question(session: Session, row: dict) -> None:
         except (ValueError, KeyError, TypeError):
             raise InputError(f"question {slug!r}: malformed definition") from None
     existing = session.exec(select(Question).where(Question.slug == slug)).first()
-    question, _ = add_question(session, raw, f"question {slug!r}", precluder_later=True)
+    question, _ = add_question(session, raw, f"question {slug!r}", precluder_later=True, author=_author(row["author"]))
     mirrored = ("slug", "title", "horizon_start", "horizon_end")
     if any(getattr(question, f) != row[f] for f in mirrored):
         raise InputError(f"question {slug!r}: its definition does not match the row (slug, title or horizon)")
@@ -252,11 +260,17 @@ def _import_question(session: Session, row: dict) -> None:
             setattr(question, name, row[name])
         question.resolution_source = validate.optional_text(row["resolution_source"], "resolution source") or None
         question.resolved_at = _stamp(row["resolved_at"], "resolved_at")
+        question.resolved_by = None if row["status"] == "open" else _author(row["resolved_by"])
         question.created_at = _stamp(row["created_at"], "created_at")
         question.version = parse_int(1 if row["version"] in (None, "") else row["version"], "question version",
                                      low=1, high=validate.VERSION_MAX)
         session.add(question)
         session.flush()
+
+
+def _author(value: object) -> str:
+    """An author as exported; blank (an export from before authorship) is "unknown"."""
+    return UNKNOWN if value in (None, "") else validate.text(value, "author")
 
 
 def _aliases(value: object) -> list[str]:
@@ -275,7 +289,7 @@ def _import_expert(session: Session, row: dict) -> None:
     if session.exec(select(Expert).where(Expert.name == name)).first() is not None:
         return
     expert = add_expert(session, name, row["kind"], _blank(row["role"]), _blank(row["affiliation"]), aliases,
-                        _blank(row["notes"]))
+                        _blank(row["notes"]), author=_author(row["author"]))
     expert.created_at = created_at or expert.created_at
 
 
@@ -308,7 +322,7 @@ def _uid_of_renamed_kind(created: Statement | Observation, row: dict) -> bool:
 def _import_evidence(session: Session, row: dict, record: str, floor: dt.datetime | None) -> Statement | Observation:
     logged_at, retracted_at = _evidence_times(row)
     common = dict(question=row["question"], source=_blank(row["source"]), date_precision=row["date_precision"],
-                  logged_at=logged_at)
+                  logged_at=logged_at, author=_author(row["author"]))
     if record == "statement":
         created = log_statement(
             session, expert=row["expert"], said_on=parse_date(row["said_on"]), claim=_blank(row["claim_text"]),
@@ -326,6 +340,7 @@ def _import_evidence(session: Session, row: dict, record: str, floor: dt.datetim
     _check_not_backdated(created, floor)
     created.retracted_at = retracted_at
     created.retraction_reason = validate.optional_text(row["retraction_reason"], "reason") or None
+    created.retracted_by = None if retracted_at is None else _author(row["retracted_by"])
     return created
 
 

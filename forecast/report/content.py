@@ -101,7 +101,7 @@ def evidence_rows(session: Session, priors: Priors, run: ForecastRun, run_record
 
 
 def _evidence_row(row, names, priors, run, status, weights, moved: dict | None) -> dict:
-    common = {"ref": ref_of(row), "source": row.source,
+    common = {"ref": ref_of(row), "source": row.source, "author": row.author,
               **(moved or {"delta_pp": None, "median_shift": "", "low_shift": "", "high_shift": "",
                            "median_without": "", "negligible": True, "order": (0, 0)})}
     if isinstance(row, Statement):

@@ -15,9 +15,9 @@ from ..scoring.calibration import MODEL
 from .glossary import GLOSSARY
 from .templating import html_environment, markdown_environment
 
-# The Markdown evidence table's columns (the HTML table puts the last two on a second row of each item).
+# The Markdown evidence table's columns (the HTML table puts the last three on a second row of each item).
 EVIDENCE_HEADERS = ["ref", "date", "who / kind", "probability", "median", "80% interval (low / high)",
-                    "claim (reading)", "status", "effective weight", "quote or note", "source"]
+                    "claim (reading)", "status", "effective weight", "quote or note", "source", "logged by"]
 NEGLIGIBLE = "{n} more items with negligible influence (under 0.05 pp, no shift of the median or the 80% interval)"
 CALIBRATION_HEADERS = ["forecaster", "scored forecasts", "mean Brier", "mean log score", "time-averaged Brier"]
 
@@ -32,7 +32,7 @@ def evidence_view(e: dict) -> dict:
         "interval": "0" if e["low_shift"] == e["high_shift"] == "0" else f"{e['low_shift']} / {e['high_shift']}",
         "claim": e["claim"], "reading": reading, "status": e["status"],
         "weight": f"{e['weight']:.2f}" if e["weight"] is not None else "hard",
-        "text": e["text"], "source": e["source"],
+        "text": e["text"], "source": e["source"], "author": e["author"],
     }
 
 

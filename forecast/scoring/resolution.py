@@ -5,20 +5,24 @@ from __future__ import annotations
 
 import datetime as dt
 
-from sqlmodel import Session, select
+from sqlmodel import Session
 
 from ..basics import validate
-from ..basics.months import date_month, month_label, parse_month, utc_now
+from ..basics.authors import author as author_of
+from ..basics.months import month_label, parse_month, utc_now
 from ..domain.evidence import log_observation
+from ..domain.outcomes import checkpoint_outcomes, checkpoints, event_month  # noqa: F401  (re-exported)
 from ..domain.questions import question_by_slug
 from ..errors import InputError
-from ..store.tables import NOT_WITHIN_HORIZON, Observation, Question
+from ..store.tables import NOT_WITHIN_HORIZON, Question
 
 
 def resolve(session: Session, slug: str, *, month: str | None = None, not_within_horizon: bool = False,
-            annul: bool = False, source: str = "") -> Question:
-    """Record how a question resolved; a dated resolution is also logged as an `event` observation (unless one is)."""
+            annul: bool = False, source: str = "", author: str | None = None) -> Question:
+    """Record how a question resolved, and by whom; a dated resolution is also logged as an `event` observation
+    (unless one is)."""
     question = question_by_slug(session, slug)
+    author = author_of(author)
     if sum([month is not None, not_within_horizon, annul]) != 1:
         raise InputError("give exactly one of --date YYYY-MM, --not-within-horizon or --annul")
     source = validate.text(source, "resolution source")
@@ -34,15 +38,15 @@ def resolve(session: Session, slug: str, *, month: str | None = None, not_within
         year, index = divmod(ordinal, 12)
         if event_month(session, question) != ordinal:
             log_observation(session, question=slug, kind="event", observed_on=dt.date(year, index + 1, 1),
-                            source=source, note="logged by forecast resolve", date_precision="month")
+                            source=source, note="logged by forecast resolve", date_precision="month", author=author)
     elif not_within_horizon:
         _check_horizon_over(question)
     elif annul:
         log_observation(session, question=slug, kind="annulled", observed_on=dt.date.today(), source=source,
-                        note="logged by forecast resolve")
+                        note="logged by forecast resolve", author=author)
     question.status = "annulled" if annul else "resolved"
     question.resolution = None if annul else (month or NOT_WITHIN_HORIZON)
-    question.resolution_source, question.resolved_at = source.strip(), utc_now()
+    question.resolution_source, question.resolved_at, question.resolved_by = source.strip(), utc_now(), author
     session.add(question)
     session.flush()
     return question
@@ -54,48 +58,6 @@ def _check_horizon_over(question: Question, today: dt.date | None = None) -> Non
     if (today or dt.date.today()) < first_after:
         raise InputError(f"the horizon of {question.slug!r} runs to {question.horizon_end}: it can resolve "
                          f"'not within the horizon' from {first_after.isoformat()} on")
-
-
-def checkpoints(question: Question) -> list[dt.date]:
-    """Every 1 January after the horizon start, through the one after its end; a binary question's deadline only."""
-    if question.kind == "binary":
-        year, index = divmod(parse_month(question.horizon_end) + 1, 12)
-        return [dt.date(year, index + 1, 1)]
-    start, end = parse_month(question.horizon_start) // 12, parse_month(question.horizon_end) // 12
-    return [dt.date(year, 1, 1) for year in range(start + 1, end + 2)]
-
-
-def event_month(session: Session, question: Question) -> int | None:
-    """The month the event happened, if known (resolution or an `event` observation in force)."""
-    if question.resolution and question.resolution != NOT_WITHIN_HORIZON:
-        return parse_month(question.resolution)
-    rows = session.exec(select(Observation).where(Observation.question_id == question.id,
-                                                  Observation.kind == "event",
-                                                  Observation.retracted_at.is_(None)))
-    months = [date_month(r.observed_on) for r in rows]
-    return min(months) if months else None
-
-
-def checkpoint_outcomes(session: Session, question: Question) -> dict[dt.date, bool | None]:
-    """For each checkpoint C, whether the event happened before C: True, False, or None (not yet known).
-
-    NO as soon as an observation says the event had not happened by a date on or after C; YES when
-    the event is logged before C; all NO when the question resolved "not within the horizon".
-    """
-    happened = event_month(session, question)
-    still = session.exec(select(Observation.observed_on).where(
-        Observation.question_id == question.id, Observation.kind == "event-not-yet",
-        Observation.retracted_at.is_(None)))
-    latest_still = max(still, default=None)
-    out: dict[dt.date, bool | None] = {}
-    for c in checkpoints(question):
-        if happened is not None:
-            out[c] = happened < date_month(c)
-        elif question.resolution == NOT_WITHIN_HORIZON or (latest_still is not None and latest_still >= c):
-            out[c] = False
-        else:
-            out[c] = None
-    return out
 
 
 def date_outcome(session: Session, question: Question) -> int | None:

@@ -8,7 +8,10 @@ settings change legitimately (a new version, a resolution), so ``integrity_state
 row, rewritten when forecast changes the row, after checking that the row was as recorded before.
 :func:`check` recomputes all of it from the tables and names every row changed, added or deleted
 outside forecast. The column lists are fixed here as of migrations 0005 and 0007: a later migration that
-changes these tables must extend them and call :func:`seal` / :func:`seal_state` itself.
+changes these tables must extend them and call :func:`seal` / :func:`seal_state` itself. Migration 0009 added the
+columns of ``LATER`` (authorship) without re-sealing: a later column joins a row's digest only when it holds a
+known value (not None nor ``unknown``, what the migration gives existing rows), so rows sealed before it keep
+their digests, and any change of such a value still changes the digest.
 """
 
 from __future__ import annotations
@@ -44,6 +47,12 @@ STATE: dict[str, tuple[str, tuple[str, ...]]] = {
                         "resolution_source", "resolved_at", "created_at", "event", "tags", "definition", "version")),
     "store_setting": ("key", ("value",)),
 }
+# Columns added after the tables were first sealed (migration 0009), digested only when known (see above).
+LATER: dict[str, tuple[str, ...]] = {"expert": ("author",), "statement": ("author", "retracted_by"),
+                                     "observation": ("author", "retracted_by"), "question_version": ("author",),
+                                     "question": ("resolved_by",)}
+LATER_RETRACTION = ("retracted_by",)
+UNKNOWN = "unknown"
 EVIDENCE = ("statement", "observation")
 RETRACTIONS = "retractions"
 _MODULUS = 2**256
@@ -101,13 +110,21 @@ def _digest(parts: list) -> str:
     return hashlib.sha256(json.dumps([_canonical(p) for p in parts], ensure_ascii=False).encode()).hexdigest()
 
 
+def _known(row, columns: tuple[str, ...]) -> list[dict]:
+    """The later columns of ``row`` that hold a known value, each as {column: value}."""
+    return [{c: row._mapping[c]} for c in columns
+            if c in row._mapping and row._mapping[c] is not None and row._mapping[c] != UNKNOWN]
+
+
 def _content(table: str, row) -> str:
-    return _digest([table, row.id, *(row._mapping[c] for c in CHAINED[table])])
+    later = tuple(c for c in LATER.get(table, ()) if c not in LATER_RETRACTION)
+    return _digest([table, row.id, *(row._mapping[c] for c in CHAINED[table]), *_known(row, later)])
 
 
 def _retraction(table: str, row) -> str | None:
     values = [row._mapping[c] for c in RETRACTION]
-    return None if all(v is None for v in values) else _digest([table, row.id, *values])
+    return None if all(v is None for v in values) else _digest([table, row.id, *values,
+                                                                *_known(row, LATER_RETRACTION)])
 
 
 def _link(head: str, digest: str) -> str:
@@ -123,24 +140,25 @@ def _plus(total: str, digest: str | None, sign: int = 1) -> str:
     return f"{value % _MODULUS:064x}"
 
 
-def _source(table: str) -> sa.TableClause:
-    extra = RETRACTION if table in EVIDENCE else ()
-    return sa.table(table, sa.column("id"), *(sa.column(c) for c in (*CHAINED[table], *extra)))
+def _source(table: str, later: bool = True) -> sa.TableClause:
+    extra = (*(RETRACTION if table in EVIDENCE else ()), *(LATER.get(table, ()) if later else ()))
+    return sa.table(table, sa.column("id"), *(sa.column(c) for c in dict.fromkeys((*CHAINED[table], *extra))))
 
 
-def _rows(conn: Connection, table: str, after: int = 0) -> Iterator:
-    source = _source(table)
+def _rows(conn: Connection, table: str, after: int = 0, later: bool = True) -> Iterator:
+    source = _source(table, later)
     yield from conn.execute(sa.select(source).where(source.c.id > after).order_by(source.c.id))
 
 
-def seal(conn: Connection) -> None:
-    """Record the digests and chain heads of every row as it is now (the store is trusted as it stands)."""
+def seal(conn: Connection, later: bool = True) -> None:
+    """Record the digests and chain heads of every row as it is now (the store is trusted as it stands);
+    ``later=False`` for a store without the ``LATER`` columns yet (migration 0005)."""
     present = [table for table in CHAINED if sa.inspect(conn).has_table(table)]  # a migration adds a later one
     conn.execute(ROWS.delete())
     conn.execute(CHAINS.delete())
     conn.execute(CHAINS.insert(), [{"name": name, "length": 0, "last_id": 0, "head": _genesis(name)}
                                    for name in (*present, RETRACTIONS)])
-    _extend(conn, set(), present)
+    _extend(conn, set(), present, later)
 
 
 def start_chain(conn: Connection, table: str) -> None:
@@ -176,14 +194,16 @@ def _key_of(obj: object, table: str) -> str | None:
     return None if value is None else str(value)
 
 
-def _state_source(table: str) -> sa.TableClause:
+def _state_source(table: str, later: bool = True) -> sa.TableClause:
     key, columns = STATE[table]
-    return sa.table(table, *(sa.column(c) for c in dict.fromkeys((key, *columns))))
+    extra = LATER.get(table, ()) if later else ()
+    return sa.table(table, *(sa.column(c) for c in dict.fromkeys((key, *columns, *extra))))
 
 
 def _state_digest(table: str, row) -> str:
     key, columns = STATE[table]
-    return _digest([table, str(row._mapping[key]), *(row._mapping[c] for c in columns)])
+    return _digest([table, str(row._mapping[key]), *(row._mapping[c] for c in columns),
+                    *_known(row, LATER.get(table, ()))])
 
 
 def _current_state(conn: Connection, table: str, key: str) -> str | None:
@@ -199,11 +219,12 @@ def _require_recorded(conn: Connection, table: str, key: str) -> None:
                           "it further; `forecast verify` lists what else was")
 
 
-def seal_state(conn: Connection) -> None:
-    """Record the state digest of every question and setting as it is now (the store is trusted as it stands)."""
+def seal_state(conn: Connection, later: bool = True) -> None:
+    """Record the state digest of every question and setting as it is now (the store is trusted as it stands);
+    ``later=False`` for a store without the ``LATER`` columns yet (migration 0007)."""
     conn.execute(STATES.delete())
     records = [{"tbl": table, "row_key": str(row._mapping[STATE[table][0]]), "digest": _state_digest(table, row)}
-               for table in STATE for row in conn.execute(sa.select(_state_source(table)))]
+               for table in STATE for row in conn.execute(sa.select(_state_source(table, later)))]
     if records:
         conn.execute(STATES.insert(), records)
 
@@ -225,7 +246,7 @@ def _state(conn: Connection) -> dict[str, sa.Row]:
     return {row.name: row for row in conn.execute(sa.select(CHAINS))}
 
 
-def _extend(conn: Connection, touched: set[tuple[str, int]], tables=tuple(CHAINED)) -> None:
+def _extend(conn: Connection, touched: set[tuple[str, int]], tables=tuple(CHAINED), later: bool = True) -> None:
     state = _state(conn)
     if set(state) != {*tables, RETRACTIONS}:
         raise TamperError("the store's integrity records were changed outside forecast; `forecast verify` lists "
@@ -234,7 +255,7 @@ def _extend(conn: Connection, touched: set[tuple[str, int]], tables=tuple(CHAINE
     for table in tables:
         length, last_id, head = state[table].length, state[table].last_id, state[table].head
         records = []
-        for row in _rows(conn, table, last_id):
+        for row in _rows(conn, table, last_id, later):
             content, retraction = _content(table, row), _retraction(table, row) if table in EVIDENCE else None
             records.append({"tbl": table, "row_id": row.id, "content": content, "retraction": retraction})
             head, last_id, total = _link(head, content), row.id, _plus(total, retraction)

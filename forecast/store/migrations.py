@@ -222,7 +222,7 @@ def m0005_tamper_evidence(conn: Connection) -> None:
             _refuse_update(conn, table, ("id", *integrity.CHAINED[table]), (), "forecast runs are append-only")
         _refuse_update(conn, "question_version", ("id", *integrity.CHAINED["question_version"]), (),
                        "question versions are append-only")
-    integrity.seal(conn)
+    integrity.seal(conn, later=False)
 
 
 _POSTGRES_JSON_COLUMNS = {
@@ -279,7 +279,7 @@ def m0007_question_and_setting_digests(conn: Connection) -> None:
     """A digest of each question's and store setting's current state (status, resolution, definition, priors),
     sealing them as they stand; forecast rewrites a digest only after checking the row against it."""
     integrity.STATES.create(conn)
-    integrity.seal_state(conn)
+    integrity.seal_state(conn, later=False)
 
 
 def m0008_expert_changes(conn: Connection) -> None:
@@ -300,6 +300,30 @@ def m0008_expert_changes(conn: Connection) -> None:
     integrity.start_chain(conn, "expert_change")
 
 
+def m0009_authorship(conn: Connection) -> None:
+    """Who made each write: the author of experts, evidence and question versions, who retracted a row and who
+    resolved a question; existing rows get "unknown". Nothing is re-sealed: an "unknown" author is left out of a
+    row's digest (see integrity.LATER), so every sealed row keeps its digest. On SQLite, the update triggers of
+    0005 are rebuilt to freeze the author too (and to let the retraction's author be set once)."""
+    unknown = integrity.UNKNOWN
+    for table in ("expert", *integrity.EVIDENCE, "question_version"):
+        conn.execute(sa.text(f"ALTER TABLE {table} ADD COLUMN author VARCHAR NOT NULL DEFAULT '{unknown}'"))
+    for table in integrity.EVIDENCE:
+        conn.execute(sa.text(f"ALTER TABLE {table} ADD COLUMN retracted_by VARCHAR"))
+        conn.execute(sa.text(f"UPDATE {table} SET retracted_by = '{unknown}' WHERE retracted_at IS NOT NULL"))
+    conn.execute(sa.text("ALTER TABLE question ADD COLUMN resolved_by VARCHAR"))
+    conn.execute(sa.text(f"UPDATE question SET resolved_by = '{unknown}' WHERE status != 'open'"))
+    if conn.dialect.name == "sqlite":
+        for table in integrity.EVIDENCE:
+            conn.execute(sa.text(f"DROP TRIGGER {table}_immutable"))
+            _refuse_update(conn, table, ("id", *integrity.CHAINED[table], "author"),
+                           (*integrity.RETRACTION, "retracted_by"),
+                           "evidence is append-only: only a retraction may be added to a row")
+        conn.execute(sa.text("DROP TRIGGER question_version_immutable"))
+        _refuse_update(conn, "question_version", ("id", *integrity.CHAINED["question_version"], "author"), (),
+                       "question versions are append-only")
+
+
 MIGRATIONS: list[tuple[str, Callable[[Connection], None]]] = [
     ("0001_initial", m0001_initial),
     ("0002_evidence_indexes_and_append_only", m0002_evidence_indexes_and_append_only),
@@ -309,6 +333,7 @@ MIGRATIONS: list[tuple[str, Callable[[Connection], None]]] = [
     ("0006_postgres_jsonb_and_append_only", m0006_postgres_jsonb_and_append_only),
     ("0007_question_and_setting_digests", m0007_question_and_setting_digests),
     ("0008_expert_changes", m0008_expert_changes),
+    ("0009_authorship", m0009_authorship),
 ]
 
 # What each migration creates that a store could not have without it: a store holding one of these without the
@@ -319,12 +344,14 @@ CREATES: dict[str, dict[str, tuple[tuple[str, str], ...]]] = {
                                  *(("trigger", f"{t}_immutable") for t in (*integrity.EVIDENCE, "forecast_run",
                                                                            "forecast_result", "question_version"))),
         "0007_question_and_setting_digests": (("table", "integrity_state"),),
+        "0008_expert_changes": (("table", "expert_change"),),
     },
     "postgresql": {
         "0005_tamper_evidence": (("table", "integrity_row"), ("table", "integrity_chain")),
         "0006_postgres_jsonb_and_append_only": tuple(("trigger", f"{t}_append_only_{e}") for t in _POSTGRES_APPEND_ONLY
                                                      for e in ("delete", "truncate")),
         "0007_question_and_setting_digests": (("table", "integrity_state"),),
+        "0008_expert_changes": (("table", "expert_change"),),
     },
 }
 # The triggers that keep evidence, runs and question versions append-only, by dialect (`forecast verify` checks them).

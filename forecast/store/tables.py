@@ -52,6 +52,7 @@ class Question(SQLModel, table=True):
     tags: str = "[]"  # JSON list
     definition: str | None = None  # JSON: the validated question file (priors included); None in pre-0004 stores
     version: int = 1
+    resolved_by: str | None = None  # who resolved or annulled it; "unknown" for resolutions before 0009
 
 
 class QuestionVersion(SQLModel, table=True):
@@ -64,6 +65,7 @@ class QuestionVersion(SQLModel, table=True):
     definition: str  # JSON
     note: str = ""
     created_at: dt.datetime = Field(default_factory=utc_now)
+    author: str = "unknown"  # who added or edited the question
 
 
 class StoreSetting(SQLModel, table=True):
@@ -87,6 +89,7 @@ class Expert(SQLModel, table=True):
     kind: str = "other"
     notes: str = ""
     created_at: dt.datetime = Field(default_factory=utc_now)
+    author: str = "unknown"  # who added the expert
 
 
 class ExpertChange(SQLModel, table=True):
@@ -126,6 +129,8 @@ class Statement(SQLModel, table=True):
     superseded_by_id: int | None = Field(default=None, foreign_key="statement.id")
     quote_kind: str = "verbatim"  # verbatim | paraphrase
     url: str = ""
+    author: str = "unknown"  # who logged it ("unknown": logged before 0009)
+    retracted_by: str | None = None  # who retracted or superseded it
 
 
 class Observation(SQLModel, table=True):
@@ -146,6 +151,8 @@ class Observation(SQLModel, table=True):
     superseded_by_id: int | None = Field(default=None, foreign_key="observation.id")
     effective_on: dt.date | None = None  # notice-given / notice-extended: when the exit can take effect
     url: str = ""
+    author: str = "unknown"  # who logged it ("unknown": logged before 0009)
+    retracted_by: str | None = None  # who retracted or superseded it
 
 
 class ForecastRun(SQLModel, table=True):
