@@ -223,7 +223,7 @@ def test_terminal_output_strips_escape_sequences_on_a_terminal(hostile) -> None:
         assert proc.wait(timeout=60) == 0
     os.close(main)
     output = b"".join(chunks).decode().replace("\r\n", "\n")  # the terminal's own line endings
-    assert re.search(r"active +src x *\n", output) and "http://evil" not in output  # a rich table on a terminal
+    assert re.search(r"decided: borne out +src x *\n", output) and "http://evil" not in output  # a rich table on a terminal
     assert "─" * 20 in output
     _assert_terminal_safe(output)
 

@@ -63,4 +63,4 @@ def test_tables_are_drawn_by_rich_on_a_terminal(seeded) -> None:
     status, output = finish(spawn(seeded, "question", "list"))
     assert status == 0
     assert "─" * 20 in output and LEAD in output
-    assert output.splitlines()[0].split() == ["slug", "status", "headline", "last_change", "evidence", "tags", "title"]
+    assert output.splitlines()[0].split() == ["slug", "status", "headline", "last_change", "evidence", "tags", "title", "due"]

@@ -91,7 +91,7 @@ class World:
         with self.store.session() as session:
             log_statement(session, question=question, expert=expert, said_on=dt.date.fromisoformat(on), claim=claim,
                           quote=f"{claim} {tag}", source="synthetic", strength=strength, probability=probability,
-                          today=dt.date(2100, 1, 1))
+                          today=dt.date(2100, 1, 1), restatement=True)  # worlds say many things on one day
 
     def observe(self, question: str, kind: str, on: str) -> None:
         with self.store.session() as session:

@@ -66,8 +66,13 @@ def resolved_questions(session: Session, tag: str | None = None, half: str | Non
 
 
 def _outcome(question: Question) -> int:
-    n = parse_month(question.horizon_end) - parse_month(question.horizon_start) + 1
-    return n if question.resolution == NOT_WITHIN_HORIZON else parse_month(question.resolution) - parse_month(question.horizon_start)
+    """The outcome's bin: the month's index from the horizon start, or the last bin for "not within the horizon"."""
+    start, resolution = parse_month(question.horizon_start), question.resolution
+    if resolution is None:
+        raise ValueError(f"{question.slug!r} is resolved without a resolution")
+    if resolution == NOT_WITHIN_HORIZON:
+        return parse_month(question.horizon_end) - start + 1
+    return parse_month(resolution) - start
 
 
 def learning_cases(session: Session, priors: Priors, questions: list[Question], every: str = "quarter") -> list[Case]:
