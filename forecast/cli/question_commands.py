@@ -103,13 +103,10 @@ def question_list(env, tag: str | None, as_json: bool, as_csv: bool) -> None:
     Example: forecast question list --tag casebook --csv
     """
     from ..domain import views
-    from ..inference.summary import plain_headline
-
-    def lead(q, head: dict) -> str:
-        return str(plain_headline(q.event, head, q.horizon_end).lead)
+    from ..inference.summary import portfolio_lead
 
     with env.store().reader() as session:
-        rows = views.portfolio(session, tag, lead)
+        rows = views.portfolio(session, tag, portfolio_lead)
     columns = ["slug", "status", "headline", "last_change", "evidence", "tags", "title", "due"]
     emit_listing(as_json, as_csv, rows, columns,
                  csv_columns=columns + ["kind", "resolution", "run", *DUE_COLUMNS], wide=["title"],

@@ -123,6 +123,11 @@ class PlainHeadline:
         return f"{self.lead}. Median date: {self.median}; 80% interval: {self.intervals['80%']}."
 
 
+def portfolio_lead(question, head: dict) -> str:
+    """A stored question's headline sentence for a portfolio row ("Russia withdraws by 2032-12: 14%")."""
+    return str(plain_headline(question.event, head, question.horizon_end).lead)
+
+
 def plain_headline(event: str, head: dict, horizon_end: str, precluder_event: str | None = None) -> PlainHeadline:
     """The headline numbers of one question (:func:`headline`'s dict) in words, for ``event`` ("Russia
     withdraws") on a horizon ending in the month ``horizon_end`` ("2032-12"). The interval of a probability

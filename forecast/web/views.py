@@ -12,6 +12,7 @@ from ..domain import evidence as evidence_domain
 from ..domain import views as domain_views
 from ..domain.questions import known_tags, question_by_slug, require_scope, store_priors, versions
 from ..errors import NotFoundError
+from ..inference.summary import portfolio_lead
 from ..report.content import report_content
 from ..report.figures import all_figures, reliability_figure
 from ..report.render import figure_markup, report_context
@@ -27,7 +28,7 @@ def portfolio_page(store: Store, tag: str | None) -> dict[str, Any]:
     """Every question (with ``tag``, only those), and the tags to filter by."""
     with store.reader() as session:
         require_scope(session, tag=tag)
-        return {"rows": domain_views.portfolio(session, tag), "tags": known_tags(session), "tag": tag}
+        return {"rows": domain_views.portfolio(session, tag, portfolio_lead), "tags": known_tags(session), "tag": tag}
 
 
 def instant_headline(store: Store, slug: str) -> str | None:
