@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import NamedTuple
+from typing import TYPE_CHECKING, NamedTuple
 
 import numpy as np
 
 from ..basics.months import month_label
+
+if TYPE_CHECKING:
+    from ..store.tables import Question
 
 BEYOND = "not within the horizon"
 INTERVAL_LEVELS = (0.5, 0.8, 0.95)
@@ -123,7 +126,7 @@ class PlainHeadline:
         return f"{self.lead}. Median date: {self.median}; 80% interval: {self.intervals['80%']}."
 
 
-def portfolio_lead(question, head: dict) -> str:
+def portfolio_lead(question: Question, head: dict) -> str:
     """A stored question's headline sentence for a portfolio row ("Russia withdraws by 2032-12: 14%")."""
     return str(plain_headline(question.event, head, question.horizon_end).lead)
 
