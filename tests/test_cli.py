@@ -222,6 +222,7 @@ def test_unreachable_server_is_one_line(tmp_path: Path) -> None:
     assert result.stderr.count("\n") == 1 and "pw" not in result.stderr
 
 
+@pytest.mark.slow  # whole processes: run by `bash scripts/test --all` and CI
 @pytest.mark.every_backend
 def test_real_executable_as_subprocess(db: str) -> None:
     exe = shutil.which("forecast")

@@ -56,6 +56,7 @@ def fit_in_a_new_process(db: Path, cache: Path) -> dict:
     return json.loads(done.stdout.splitlines()[-1])
 
 
+@pytest.mark.slow  # a second process: run by `bash scripts/test --all` and CI
 def test_a_later_process_loads_the_compiled_model_and_draws_the_same(seeded: Path, tmp_path: Path) -> None:
     cache = tmp_path / "cache"
     cold = fit_in_a_new_process(seeded, cache)

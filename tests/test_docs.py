@@ -15,11 +15,13 @@ PAGES = [PROJECT / "README.md", *sorted((PROJECT / "docs").glob("*.md"))]
 ELSEWHERE = {"api.md": "tests/test_api.py runs its Python session and checks what it returns"}
 
 
+@pytest.mark.slow  # every page's examples, on stores of their own: run by `bash scripts/test --all` and CI
 @pytest.mark.parametrize("page", [p for p in PAGES[1:] if p.name not in ELSEWHERE], ids=lambda p: p.name)
 def test_every_example_runs_as_written(page: Path, tmp_path: Path) -> None:
     run_page(page, tmp_path, init=True)  # asserts each command's exit code, and that every shell block runs or says why not
 
 
+@pytest.mark.slow  # the README walk-through end to end: run by `bash scripts/test --all` and CI
 def test_the_readme_walk_through_runs_and_reports(tmp_path: Path) -> None:
     assert run_page(PAGES[0], tmp_path) >= 12
     assert list((tmp_path / "reports").glob("ruritania-treaty-exit-*.html"))

@@ -7,6 +7,8 @@ import subprocess
 import sys
 from importlib.metadata import distribution
 
+import pytest
+
 from .conftest import PROJECT
 
 
@@ -32,6 +34,7 @@ def test_shell_completion() -> None:
     assert words == ["plain,run", "plain,runs"]
 
 
+@pytest.mark.slow  # type-checks the whole package: run by `bash scripts/test --all` and CI
 def test_mypy_passes() -> None:
     done = subprocess.run([sys.executable, "-m", "mypy"], capture_output=True, text=True, cwd=PROJECT)
     assert done.returncode == 0, done.stdout

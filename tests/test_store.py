@@ -207,6 +207,7 @@ _WRITER = textwrap.dedent("""
 """) % QUESTION
 
 
+@pytest.mark.slow  # many processes at once: run by `bash scripts/test --all` and CI
 @pytest.mark.parametrize(("backend", "processes", "logs"), [("sqlite", 2, 200), ("postgres", 8, 50)],
                          indirect=["backend"])
 def test_processes_logging_at_once_lose_nothing(seeded: str, tmp_path: Path, processes: int, logs: int) -> None:
