@@ -236,14 +236,25 @@ def updated_headline(env, question: str, at, new_ref: str | None = None, superse
         click.echo(terminal_text(line))
 
 
+def _p(head: dict) -> str:
+    return f"{100 * (1 - head['not_within_horizon']):.1f}%"
+
+
+def headline_numbers(head: dict, horizon_end: str) -> str:
+    """``5.8%, median date 2031-02`` (with `` (pre-empted 2.0%)`` for a precluded question), as :func:`headline_lines`
+    shows them."""
+    from ..inference.summary import when
+
+    return (f"{_p(head)}, median date {when(head['median'], horizon_end)}"
+            + (f" (pre-empted {100 * head['pre_empted']:.1f}%)" if "pre_empted" in head else ""))
+
+
 def headline_lines(change: dict) -> list[str]:
     """``Updated headline ...: <event> by <end>: 5.8% -> 1.6%. Median date: ... -> ...`` and a ``Why:`` line."""
     from ..inference.summary import when
 
     before, after, end = change["before"], change["after"], change["horizon_end"]
-
-    def p(head: dict) -> str:
-        return f"{100 * (1 - head['not_within_horizon']):.1f}%"
+    p = _p
 
     lines = [f"Updated headline (exact, reliabilities fixed at {change['reliabilities_from']}): {change['event']} by "
              f"{end}: {p(before)} -> {p(after)}. Median date: {when(before['median'], end)} -> {when(after['median'], end)}"
