@@ -72,6 +72,25 @@ def test_probable_duplicate_is_refused_naming_the_row(run, seeded) -> None:
     assert listed(run)["S11"]["status"] == "restatement of S9"
 
 
+@pytest.mark.parametrize(("logged_as", "change", "logging_as", "named"), [
+    ("Expert B", ["merge", "Expert B", "Expert A"], "Expert A", "Expert A"),  # a row of the merged-away name
+    ("Expert A", ["merge", "Expert B", "Expert A"], "Expert B", "Expert A"),
+    ("Expert B", ["rename", "Expert B", "Expert Bee"], "Expert Bee", "Expert Bee"),
+])
+def test_probable_duplicate_follows_merges_and_renames(run, seeded, logged_as, change, logging_as, named) -> None:
+    for name in ("Expert A", "Expert B"):
+        assert run("expert", "add", name, "--kind", "analyst", "--new").exit_code == 0
+    assert run(*log_args(expert=logged_as, quote="Expert (fixture): an invented position.")).exit_code == 0
+    assert run("expert", *change).exit_code == 0
+    before = snapshot(run.db)
+    again = log_args(expert=logging_as, quote="Expert (fixture): the same position, other words.")
+    assert_refused(run(*again), f"Error: probable duplicate of S9 ({named} on 2023-04-01, 'not before 2028')")
+    assert snapshot(run.db) == before
+    restated = run(*again, "--restatement", "--no-update")
+    assert restated.exit_code == 0, restated.output
+    assert listed(run)["S10"]["status"] == "restatement of S9" and run("verify").exit_code == 0
+
+
 def test_headline_shows_before_after_and_reasons(run, seeded) -> None:
     first = run(*log_args(expert="Borisov", claim="not before 2030", quote="A fixture quote.", date="2023-05-01"))
     assert first.exit_code == 0, first.output
