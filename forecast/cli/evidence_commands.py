@@ -95,15 +95,15 @@ def expert_show(env, name: str, as_json: bool, as_csv: bool) -> None:
 
     Example: forecast expert show Zak
     """
-    from ..domain import views
-    from ..runs.explain import evidence_listing
+    from ..domain.questions import store_priors
+    from ..scoring.scorecard import expert_profile
 
     with env.store().reader() as session:
-        record = views.expert_record(session, name)
-        record["statements"] = evidence_listing(session, expert=record["name"], include_inactive=True)
+        record = expert_profile(session, store_priors(session), name)
     if machine_output(as_json, as_csv, record, lambda: record["statements"], EVIDENCE_COLUMNS):
         return
     statements = [_who_says(row) for row in record.pop("statements")]
+    record["track_record"] = track_record_words(record["track_record"])
     emit_detail(record, statements, ["ref", "date", "question", "claim", "strength", "weight", "status", "quote"],
                  wide=["quote"])
 
@@ -238,6 +238,16 @@ def updated_headline(env, question: str, at, new_ref: str | None = None, superse
 
 def _p(head: dict) -> str:
     return f"{100 * (1 - head['not_within_horizon']):.1f}%"
+
+
+def track_record_words(track: dict | None) -> str:
+    """``2 borne out, 1 falsified, 3 open (hit rate 0.67); reliability now 0.71 (run 4)``."""
+    if track is None:
+        return "no statement in the model yet"
+    rate = "" if track["hit_rate"] is None else f" (hit rate {track['hit_rate']:.2f})"
+    history = track["reliability_over_time"]
+    learned = f"; reliability now {history[-1][2]:.2f} (run {history[-1][1]})" if history else "; no run yet"
+    return f"{track['borne_out']} borne out, {track['falsified']} falsified, {track['open']} open{rate}{learned}"
 
 
 def headline_numbers(head: dict, horizon_end: str) -> str:
