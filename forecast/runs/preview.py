@@ -46,7 +46,7 @@ def preview_claim(session: Session, priors: Priors, question: str, text: str, st
         claim = replace(claim, probability=stated, likelihood=None)
     start, end = claim.bounds(parse_month(q.horizon_end))
     who = expert_by_name(session, expert) if expert and expert.strip() else None
-    row = Statement(uid="", question_id=q.id or 0, expert_id=who.id if who else 0, quote="", source="",
+    row = Statement(uid="", question_id=q.id or 0, expert_id=(who.id or 0) if who else 0, quote="", source="",
                     said_on=said_on, strength=strength, probability=claim.probability, claim_text=text.strip(),
                     claim_start=start, claim_end=end)
     base, recency, complement = statement_parts(row, today, priors)
