@@ -72,6 +72,25 @@ def test_probable_duplicate_is_refused_naming_the_row(run, seeded) -> None:
     assert listed(run)["S11"]["status"] == "restatement of S9"
 
 
+@pytest.mark.parametrize(("logged_as", "change", "logging_as", "named"), [
+    ("Expert B", ["merge", "Expert B", "Expert A"], "Expert A", "Expert A"),  # a row of the merged-away name
+    ("Expert A", ["merge", "Expert B", "Expert A"], "Expert B", "Expert A"),
+    ("Expert B", ["rename", "Expert B", "Expert Bee"], "Expert Bee", "Expert Bee"),
+])
+def test_probable_duplicate_follows_merges_and_renames(run, seeded, logged_as, change, logging_as, named) -> None:
+    for name in ("Expert A", "Expert B"):
+        assert run("expert", "add", name, "--kind", "analyst", "--new").exit_code == 0
+    assert run(*log_args(expert=logged_as, quote="Expert (fixture): an invented position.")).exit_code == 0
+    assert run("expert", *change).exit_code == 0
+    before = snapshot(run.db)
+    again = log_args(expert=logging_as, quote="Expert (fixture): the same position, other words.")
+    assert_refused(run(*again), f"Error: probable duplicate of S9 ({named} on 2023-04-01, 'not before 2028')")
+    assert snapshot(run.db) == before
+    restated = run(*again, "--restatement", "--no-update")
+    assert restated.exit_code == 0, restated.output
+    assert listed(run)["S10"]["status"] == "restatement of S9" and run("verify").exit_code == 0
+
+
 def test_headline_shows_before_after_and_reasons(run, seeded) -> None:
     first = run(*log_args(expert="Borisov", claim="not before 2030", quote="A fixture quote.", date="2023-05-01"))
     assert first.exit_code == 0, first.output
@@ -271,3 +290,59 @@ def test_verify_catches_an_expert_change_made_outside_forecast(run, seeded, tamp
     query(run.db, tampering)
     verified = run("verify")
     assert verified.exit_code == 2 and "expert change #1 was" in verified.output, verified.output
+
+
+def track(run, name: str) -> dict:
+    shown_expert = run("expert", "show", name, "--json")
+    assert shown_expert.exit_code == 0, shown_expert.output
+    return json.loads(shown_expert.output)["track_record"]
+
+
+@pytest.mark.parametrize("change", [["merge", "Expert B", "Expert A"], ["merge", "Expert A", "Expert B"]])
+def test_track_record_follows_a_merge(run, seeded, change) -> None:
+    kept = change[2]
+    assert run("expert", "add", "Expert A", "--kind", "analyst", "--new").exit_code == 0
+    assert run("expert", "add", "Expert B", "--kind", "journalist", "--new").exit_code == 0
+    fixture = {"quote": "Expert (fixture): an invented claim.", "source": "fixture, example.org"}
+    for expert, claim in (("Expert A", "by 2024"), ("Expert B", "after 2024"), ("Expert B", "not before 2031")):
+        assert run(*log_args(expert=expert, claim=claim, date="2022-08-01", **fixture), "--no-update").exit_code == 0
+    store_exact_run(run.db)  # its reliabilities name Expert A and Expert B
+    apart = {name: track(run, name) for name in ("Expert A", "Expert B")}
+    assert (apart["Expert A"]["borne_out"], apart["Expert A"]["falsified"], apart["Expert A"]["open"]) == (0, 1, 0)
+    assert (apart["Expert B"]["borne_out"], apart["Expert B"]["falsified"], apart["Expert B"]["open"]) == (1, 0, 1)
+    assert run("expert", *change).exit_code == 0
+    merged = track(run, change[1])  # the merged-away name answers for the surviving expert
+    assert merged == track(run, kept) and merged["expert"] == kept
+    assert (merged["borne_out"], merged["falsified"], merged["open"], merged["hit_rate"]) == (1, 1, 1, 0.5)
+    assert merged["reliability_over_time"] == apart[kept]["reliability_over_time"]  # the survivor's own, run 1
+    scored = {e["expert"]: e for e in json.loads(run("score", "--json").output)["experts"]}
+    assert change[1] not in scored and scored[kept] == merged
+    assert "1 borne out, 1 falsified, 1 open (hit rate 0.50); reliability now" in run("expert", "show", kept).output
+    learned = [{"expert": kept, "mean": 0.9}, {"expert": change[1], "mean": 0.1}]  # a run from before the merge
+    for order in (learned, learned[::-1]):
+        assert exact_reliabilities(run.db, order)[kept] == 0.9  # the surviving expert's own
+
+
+def exact_reliabilities(db: str, learned: list[dict]) -> dict[str, float]:
+    """The reliabilities the exact path fixes from a run's ``learned`` means, by current expert name."""
+    from forecast.domain.experts import identities
+    from forecast.domain.questions import store_priors
+    from forecast.inference.dataset import build_dataset
+    from forecast.runs.views import fixed_reliability
+    from forecast.store import open_store
+
+    with open_store(db).reader() as session:
+        priors = store_priors(session)
+        data = build_dataset(session, priors)
+        return dict(zip(data.experts, fixed_reliability(data, priors, learned, identities(session))))
+
+
+def test_a_renamed_expert_keeps_its_learned_reliability(run, seeded) -> None:
+    assert run("expert", "add", "Expert A", "--kind", "analyst").exit_code == 0
+    assert run(*log_args(expert="Expert A", quote="Expert A (fixture): an invented claim."), "--no-update").exit_code == 0
+    store_exact_run(run.db)
+    before = track(run, "Expert A")["reliability_over_time"]
+    assert run("expert", "rename", "Expert A", "Expert Alpha").exit_code == 0
+    assert track(run, "Expert Alpha")["reliability_over_time"] == before and len(before) == 1
+    learned = [{"expert": "Expert A", "mean": 0.99}]  # a run made before the rename names the old name
+    assert exact_reliabilities(run.db, learned)["Expert Alpha"] == 0.99

@@ -3,6 +3,7 @@ all of them in a pipe, claim check, question new, and help that points to comman
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import os
 import re
@@ -181,6 +182,57 @@ def test_claim_check_reads_a_claim_without_storing_it(run, seeded, db_path: Path
     assert [line[: len(want)] for line, want in zip(lines, expected)] == expected
     assert lines[-1] == "Nothing was stored."
     assert snapshot(db_path) == before
+
+
+PREVIEWED = re.compile(r"^Headline now: (?P<event>.+?): (?P<before>\S+), median date (?P<was>.+?)(?: \(pre-empted \S+\))?; "
+                       r"with this statement: (?P<after>\S+), median date (?P<median>.+?)(?: \(pre-empted (?P<pre>\S+)\))? "
+                       r"\(exact, reliabilities fixed at (?P<source>.+)\)\.$")
+UPDATED = re.compile(r"^Updated headline \(exact, reliabilities fixed at (?P<source>.+?)\): (?P<event>.+?): (?P<before>\S+) "
+                     r"-> (?P<after>\S+)\. Median date: (?P<was>.+?) -> (?P<median>.+?)(?: \(pre-empted (?P<pre>\S+)\))?\.$")
+
+
+def headline_of(result, pattern: re.Pattern) -> dict:
+    """The headline numbers of a claim check (``PREVIEWED``) or a log (``UPDATED``) as a dict."""
+    (found,) = [m for m in map(pattern.match, result.output.splitlines()) if m]
+    return found.groupdict()
+
+
+FIXTURE = {"quote": "Expert A (fixture): an invented statement.", "source": "fixture, example.org"}
+
+
+@pytest.mark.parametrize(("earlier", "checked"), [
+    ([], {"expert": "Expert A", "claim": "likely after 2028"}),
+    ([{"claim": "by 2030", "date": "2024-03-01"}], {"expert": "Expert A", "claim": "after 2030", "date": "2025-06-01",
+                                                    "strength": "hedged"}),  # replaces Expert A's older claim
+    ([{"claim": "not before 2029", "date": "2024-03-01"}],  # a restatement, by the merged name
+     {"expert": "Expert B", "claim": "not before 2029", "date": "2024-03-01"}),
+])
+def test_claim_check_shows_the_headline_log_then_reports(run, seeded, db_path: Path, earlier, checked) -> None:
+    for name in ("Expert A", "Expert B"):
+        assert run("expert", "add", name, "--kind", "analyst", "--affiliation", "Fixture Institute", "--new").exit_code == 0
+    assert run("expert", "merge", "Expert B", "Expert A").exit_code == 0
+    for fields in earlier:
+        assert run(*log_args(expert="Expert A", **fields, **FIXTURE), "--no-update").exit_code == 0
+    fields = {"date": dt.date.today().isoformat(), **checked}
+    before = snapshot(db_path)
+    options = [arg for key, value in fields.items() if key != "claim" for arg in (f"--{key}", value)]
+    checked_out = run("claim", "check", fields["claim"], "--question", QUESTION, *options)
+    assert checked_out.exit_code == 0, checked_out.output
+    assert snapshot(db_path) == before and run("verify").exit_code == 0
+    logged = run(*log_args(**fields, **{**FIXTURE, "quote": "Expert A (fixture): invented, said again."}),
+                 "--restatement")
+    assert logged.exit_code == 0, logged.output
+    preview, update = headline_of(checked_out, PREVIEWED), headline_of(logged, UPDATED)
+    assert preview == update and preview["before"] != preview["after"], (preview, update)
+
+
+def test_claim_check_without_an_expert_shows_the_headline_now(run, seeded) -> None:
+    result = run("claim", "check", "after 2030", "--question", QUESTION)
+    (line,) = [line for line in result.output.splitlines() if line.startswith("Headline now: ")]
+    assert "; with this statement: needs the expert's name (exact, reliabilities fixed at prior centres)." in line
+    assert json.loads(run("claim", "check", "after 2030", "--question", QUESTION, "--json").output)["headline"]["with"] is None
+    assert_refused(run("claim", "check", "after 2030", "--question", QUESTION, "--expert", "Nobody"),
+                   "Error: unknown expert 'Nobody'")
 
 
 @pytest.mark.parametrize("claim", ["until 2028", "sometime soon", "after 2040"])

@@ -53,6 +53,7 @@ def template(tmp_path_factory) -> Path:
     """A seeded store, checkpointed so that its file can be copied."""
     path = tmp_path_factory.mktemp("fuzz") / "template.db"
     assert CliRunner().invoke(cli, ["--db", str(path), "init"]).exit_code == 0
+    assert CliRunner().invoke(cli, ["--db", str(path), *ADD_EXPERT]).exit_code == 0
     with sqlite3.connect(path) as conn:
         conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
     return path
@@ -109,9 +110,12 @@ def command(draw, head: list[str], valid: dict[str, str], hostile: dict | None =
     return args
 
 
+EXPERT = "Expert A"  # fictional: the generated statements are invented, so no real person says them
+ADD_EXPERT = ["expert", "add", EXPERT, "--kind", "analyst", "--affiliation", "Fixture Institute"]
 statements = command(
     ["log", "statement", "--no-update"],
-    {"--question": QUESTION, "--expert": "Zak", "--date": "2023-04-01", "--claim": "after 2024", "--quote": "new quote",
+    {"--question": QUESTION, "--expert": EXPERT, "--date": "2023-04-01", "--claim": "after 2024",
+     "--quote": "Expert A (fixture): an invented quote.",
      "--source": "https://example.org", "--rationale": "", "--probability": "0.5"},
     {"--date": dates, "--claim": claims, "--probability": numbers}, {"--supersedes": refs})
 observations = command(
@@ -120,7 +124,7 @@ observations = command(
     {"--kind": st.one_of(st.sampled_from(OBSERVATION_KINDS), text), "--date": dates}, {"--supersedes": refs})
 experts = command(
     ["expert", "add"],
-    {"name": "Jeff Foust", "--kind": "journalist", "--role": "", "--affiliation": "SpaceNews", "--alias": "Foust", "--notes": ""},
+    {"name": "Expert J", "--kind": "journalist", "--role": "", "--affiliation": "Fixture News", "--alias": "J.", "--notes": ""},
     {"--kind": st.one_of(st.sampled_from(EXPERT_KINDS), text)}, {"--alias": text})
 retractions = command(["retract"], {"reference": "S1", "--reason": "misquoted"}, {"reference": refs})
 resolutions = command(
@@ -164,15 +168,15 @@ def import_rows(template: Path) -> list[dict]:
     """Rows the template store does not hold yet (logged after it): an expert, a statement, an observation."""
     source, export = template.with_name("source.db"), template.with_name("source.json")
     runner = CliRunner()
-    for args in (["init"], ["expert", "add", "Jeff Foust", "--kind", "journalist", "--alias", "Foust"],
-                 ["log", "statement", "--no-update", "--question", QUESTION, "--expert", "Zak", "--date", "2024-05-01",
-                  "--claim", "after 2027", "--quote", "Not before 2028.", "--source", "SpaceNews", "--probability", "0.7"],
+    for args in (["init"], ["expert", "add", "Expert J", "--kind", "journalist", "--alias", "J."],
+                 ["log", "statement", "--no-update", "--question", QUESTION, "--expert", "Expert J", "--date", "2024-05-01",
+                  "--claim", "after 2027", "--quote", "Expert J (fixture): invented.", "--source", "fixture news", "--probability", "0.7"],
                  ["log", "observation", "--no-update", "--question", QUESTION, "--kind", "still-participating",
                   "--date", "2025-10-01", "--source", "crew"], ["export", str(export)]):
         assert runner.invoke(cli, ["--db", str(source), *args]).exit_code == 0
     rows = json.loads(export.read_text())
-    return [r for r in rows if r["record"] == "question" or r.get("name") == "Jeff Foust"
-            or r.get("source") in ("SpaceNews", "crew")]
+    return [r for r in rows if r["record"] == "question" or r.get("name") == "Expert J"
+            or r.get("source") in ("fixture news", "crew")]
 
 
 def _mutated(rows: list[dict], values) -> st.SearchStrategy[dict]:

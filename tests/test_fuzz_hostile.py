@@ -20,7 +20,7 @@ from hypothesis import strategies as st
 from forecast.cli import cli
 
 from .conftest import QUESTION, store_exact_run
-from .test_fuzz import FUZZ, _copies, _rows, check, template  # noqa: F401  (the module's seeded-store fixture)
+from .test_fuzz import EXPERT, FUZZ, _copies, _rows, check, template  # noqa: F401  (the module's seeded-store fixture)
 
 # The zero of a few Unicode decimal digit sets: Arabic-Indic, Extended Arabic-Indic, Devanagari, Bengali,
 # Thai, fullwidth, mathematical bold.
@@ -38,12 +38,12 @@ def foreign_digits(draw, valid: str) -> str:
 
 # (command with a {} where the value goes, a valid value to corrupt)
 DIGIT_FIELDS = [
-    (["log", "statement", "--no-update", "--question", QUESTION, "--expert", "Zak", "--claim", "after 2024",
-      "--quote", "q", "--source", "s", "--date", "{}"], "2023-04-01"),
-    (["log", "statement", "--no-update", "--question", QUESTION, "--expert", "Zak", "--date", "2023-04-01",
-      "--quote", "q", "--source", "s", "--claim", "{}"], "after 2028"),
-    (["log", "statement", "--no-update", "--question", QUESTION, "--expert", "Zak", "--date", "2023-04-01",
-      "--claim", "after 2024", "--quote", "q", "--source", "s", "--probability", "{}"], "0.75"),
+    (["log", "statement", "--no-update", "--question", QUESTION, "--expert", EXPERT, "--claim", "after 2024",
+      "--quote", "Expert A (fixture): invented.", "--source", "s", "--date", "{}"], "2023-04-01"),
+    (["log", "statement", "--no-update", "--question", QUESTION, "--expert", EXPERT, "--date", "2023-04-01",
+      "--quote", "Expert A (fixture): invented.", "--source", "s", "--claim", "{}"], "after 2028"),
+    (["log", "statement", "--no-update", "--question", QUESTION, "--expert", EXPERT, "--date", "2023-04-01",
+      "--claim", "after 2024", "--quote", "Expert A (fixture): invented.", "--source", "s", "--probability", "{}"], "0.75"),
     (["log", "observation", "--no-update", "--question", QUESTION, "--kind", "event-not-yet", "--source", "s",
       "--date", "{}"], "2025-06-01"),
     (["retract", "{}", "--reason", "r"], "S12"),

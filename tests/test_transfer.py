@@ -47,6 +47,9 @@ def formula_store(run, busy_store: str) -> str:
     assert run("expert", "add", "Tab", "--kind", "analyst", "--role", "\tleading tab", "--notes", "'=looks quoted").exit_code == 0
     assert run(*log_args(expert="Eve", quote="=1+1 and a\nline break", source="@source",
                          rationale="-minus first", claim="after 2025")).exit_code == 0
+    for change in (["rename", "Tab", "Tab Renamed", "--note", "=fixture note"], ["merge", "Eve", "Tab"],
+                   ["rename", "Tab", "Tab Twice"]):  # the merge row names 'Tab Renamed', the name then
+        assert run("expert", *change).exit_code == 0
     return busy_store
 
 
@@ -69,10 +72,42 @@ def test_round_trip_into_empty_store_is_exact(formula_store: str, make_db, tmp_p
     _import(copy, first)
     second = _export(copy, tmp_path / f"second.{suffix}")
     assert second.read_bytes() == first.read_bytes()
-    tables = ("question", "expert", "statement", "observation")
+    tables = ("question", "expert", "statement", "observation", "expert_change")
     original = [line for line in snapshot(formula_store) if line.startswith(tuple(f'INSERT INTO "{t}"' for t in tables))]
     copied = [line for line in snapshot(copy) if line.startswith(tuple(f'INSERT INTO "{t}"' for t in tables))]
     assert copied == original
+
+
+@pytest.mark.every_backend
+def test_renames_and_merges_travel_with_an_export(formula_store: str, make_db, tmp_path: Path) -> None:
+    export = _export(formula_store, tmp_path / "all.json")
+    changes = [row for row in json.loads(export.read_text()) if row["record"] == "expert_change"]
+    assert [(c["expert"], c["kind"], c["name"], c["into"]) for c in changes] == [
+        ("Tab", "rename", "Tab Renamed", None), ("Eve", "merge", "Tab Renamed", "Tab"), ("Tab", "rename", "Tab Twice", None)]
+    copy = make_db()
+    imported = CliRunner().invoke(cli, ["--db", copy, "import", str(export)])
+    assert imported.exit_code == 0 and "3 expert change(s)" in imported.output, imported.output
+    for command in (["expert", "list", "--json"], ["expert", "show", "Eve", "--json"], ["evidence", "list", "--json"]):
+        original, rebuilt = (CliRunner().invoke(cli, ["--db", db, *command]) for db in (formula_store, copy))
+        assert rebuilt.exit_code == 0 and rebuilt.output == original.output, command
+    shown = json.loads(CliRunner().invoke(cli, ["--db", copy, "expert", "show", "Eve", "--json"]).output)
+    assert (shown["name"], shown["aliases"][:2]) == ("Tab Twice", ["Tab Renamed", "Tab"])
+    assert CliRunner().invoke(cli, ["--db", copy, "verify"]).exit_code == 0
+
+
+def test_an_expert_change_that_does_not_replay_is_refused(formula_store: str, make_db, tmp_path: Path) -> None:
+    export = _export(formula_store, tmp_path / "all.json")
+    rows = json.loads(export.read_text())
+    merge = next(row for row in rows if row["record"] == "expert_change" and row["kind"] == "merge")
+    merge["name"] = "Somebody Else"
+    export.write_text(json.dumps(rows))
+    copy = make_db()
+    with open_store(copy).session():  # the empty store, migrated
+        pass
+    before = snapshot(copy)
+    with pytest.raises(InputError, match=r"row \d+: the merge of 'Eve' does not replay as exported"):
+        _import(copy, export)
+    assert snapshot(copy) == before
 
 
 def test_csv_cells_never_start_a_formula(formula_store: str, tmp_path: Path) -> None:

@@ -18,7 +18,8 @@ from .webserver import screenshots, scored_store, serving
 
 pytestmark = [pytest.mark.browser, pytest.mark.every_backend]
 TOKEN = "fixture-token-0123456789abcdef"
-STATEMENT = {"expert": "Zak", "date": "2023-04-01", "claim": "not before 2028",
+EXPERT = "Expert F"  # fictional: the statements the tests log are invented
+STATEMENT = {"expert": EXPERT, "date": "2023-04-01", "claim": "not before 2028",
              "quote": "Expert A (fixture): Russia stays until at least 2028.", "source": "fixture, example.org"}
 
 
@@ -36,6 +37,7 @@ def browser():
 def store(db: str) -> str:
     """The article's seed with one stored run (exact fast path)."""
     assert invoke(db, *INIT).exit_code == 0
+    assert invoke(db, "expert", "add", EXPERT, "--kind", "analyst", "--affiliation", "Fixture Institute").exit_code == 0
     store_exact_run(db)
     return db
 
@@ -142,7 +144,7 @@ def test_resolve_and_see_the_calibration_page(db, page) -> None:
 
 
 HOSTILE = {"quote": "<script>alert('quote')</script>\u202egnp.exe <img src=https://example.org/x.png onerror=alert(1)>",
-           "source": "javascript:alert('source')", "claim": "not before 2028", "expert": "Zak",
+           "source": "javascript:alert('source')", "claim": "not before 2028", "expert": EXPERT,
            "date": "2023-05-01"}
 
 
@@ -152,7 +154,7 @@ def test_hostile_evidence_renders_inert(store, page) -> None:
         fill(page, "#statement-form", HOSTILE)
         page.click("#statement-form button[type=submit]")
         assert page.inner_text("p.done").startswith("Logged S9")
-        for path in ("/", f"/questions/{QUESTION}", "/experts/Zak", "/calibration"):
+        for path in ("/", f"/questions/{QUESTION}", f"/experts/{EXPERT}", "/calibration"):
             page.goto(server.url + path)
             assert page.locator("script:not([src])").count() == 0
             assert page.locator("[href^='javascript:'], [src^='javascript:'], img[onerror]").count() == 0
@@ -266,21 +268,28 @@ def test_the_claim_is_previewed_as_you_type_and_nothing_is_written(store, page) 
     unchanged = snapshot(store)
     with serving(store) as server:
         page.goto(f"{server.url}/questions/{QUESTION}")
-        fill(page, "#statement-form", {"expert": "Zak", "date": "2023-04-01"})
+        now = page.inner_text("#instant-headline").split(" (exact")[0]
+        fill(page, "#statement-form", {"expert": EXPERT, "date": "2023-04-01"})
         page.type("#statement-form [name=claim]", "not before 2028")
-        expect(page.locator("#claim-preview")).to_contain_text("Weight it would get")  # (the CSP forbids eval)
+        expect(page.locator("#claim-preview")).to_contain_text("With this statement")  # (the CSP forbids eval)
         shown = page.inner_text("#claim-preview")
         cli = invoke(store, "claim", "check", "not before 2028", "--question", QUESTION, "--date", "2023-04-01")
         assert shown.startswith(" ".join(cli.output.splitlines()[:2]))
+        assert f"Headline now: {now} With this statement: " in shown
         page.fill("#statement-form [name=claim]", "")
         page.type("#statement-form [name=claim]", "sometime soonish")
         expect(page.locator("#claim-preview")).to_contain_text("Refused: ")
         refusal = page.inner_text("#claim-preview").removeprefix("Refused: ")
         assert page.dialogs == [] and page.errors == []
-    assert snapshot(store) == unchanged
+        assert snapshot(store) == unchanged
+        fill(page, "#statement-form", STATEMENT)  # the previewed statement, logged
+        page.click("#statement-form button[type=submit]")
+        after = page.inner_text("#headline-after").split(" (exact")[0]
+    assert after != now and shown.split("With this statement: ")[1].startswith(f"{after} (exact")
     cli = invoke(store, *["log", "statement", "--question", QUESTION, *[a for k, v in {
         **STATEMENT, "claim": "sometime soonish"}.items() for a in (f"--{k}", v)]])
     assert cli.exit_code == 2 and cli.stderr.strip() == f"Error: {refusal}"
+    assert invoke(store, "verify").exit_code == 0
 
 
 def test_add_a_question_and_an_expert(store, page) -> None:

@@ -23,18 +23,22 @@ def claim_group() -> None:
 @click.option("--probability", metavar="P", help="Probability the speaker attached: 0.8, 80% or 80 (default: its "
                                                  "verbal probability, e.g. likely = 0.83).")
 @click.option("--date", "said_on", type=DATE, help="When it was said (default: today; older statements weigh less).")
+@click.option("--expert", help="Who said it (name or alias): shows the headline as it would be with the statement.")
 @json_option
 @click.pass_obj
-def claim_check(env, claim: str, question: str, strength: str, probability: str | None, said_on, as_json: bool) -> None:
-    """Read CLAIM on a question as `log statement` would, and the weight it would get; nothing is stored.
+def claim_check(env, claim: str, question: str, strength: str, probability: str | None, said_on, expert: str | None,
+                as_json: bool) -> None:
+    """Read CLAIM on a question as `log statement` would, the weight it would get, and (with --expert) the headline
+    now and with the statement; nothing is stored.
 
-    Example: forecast claim check "likely after 2028" --question russia-iss-withdrawal
+    Example: forecast claim check "likely after 2028" --question russia-iss-withdrawal --expert Borisov
     """
     from ..domain.questions import store_priors
     from ..runs.preview import preview_claim
 
     with env.store().reader() as session:
-        preview = preview_claim(session, store_priors(session), question, claim, strength, probability, said_on)
+        preview = preview_claim(session, store_priors(session), question, claim, strength, probability, said_on,
+                                expert)
     if as_json:
         emit_json(preview)
         return
@@ -60,5 +64,17 @@ def claim_lines(preview: dict) -> list[str]:
         f"Complement: {complement}.",
         f"Weight it would get: {preview['weight']:.2f} ({age}); a run also weighs it against the expert's other "
         "statements and colleagues.",
+        *([] if preview["headline"] is None else [headline_line(preview["headline"])]),
         "Nothing was stored.",
     ]
+
+
+def headline_line(head: dict) -> str:
+    """``Headline now: <event> by <end>: 5.8%, median date 2031-02; with this statement: 6.1%, ...``: the numbers
+    as `log statement` prints its updated headline."""
+    from .evidence_commands import headline_numbers
+
+    now, end = headline_numbers(head["now"], head["horizon_end"]), head["horizon_end"]
+    then = "needs the expert's name" if head["with"] is None else headline_numbers(head["with"], end)
+    return (f"Headline now: {head['event']} by {end}: {now}; with this statement: {then} "
+            f"(exact, reliabilities fixed at {head['reliabilities_from']}).")

@@ -95,15 +95,15 @@ def expert_show(env, name: str, as_json: bool, as_csv: bool) -> None:
 
     Example: forecast expert show Zak
     """
-    from ..domain import views
-    from ..runs.explain import evidence_listing
+    from ..domain.questions import store_priors
+    from ..scoring.scorecard import expert_profile
 
     with env.store().reader() as session:
-        record = views.expert_record(session, name)
-        record["statements"] = evidence_listing(session, expert=record["name"], include_inactive=True)
+        record = expert_profile(session, store_priors(session), name)
     if machine_output(as_json, as_csv, record, lambda: record["statements"], EVIDENCE_COLUMNS):
         return
     statements = [_who_says(row) for row in record.pop("statements")]
+    record["track_record"] = track_record_words(record["track_record"])
     emit_detail(record, statements, ["ref", "date", "question", "claim", "strength", "weight", "status", "quote"],
                  wide=["quote"])
 
@@ -236,14 +236,35 @@ def updated_headline(env, question: str, at, new_ref: str | None = None, superse
         click.echo(terminal_text(line))
 
 
+def _p(head: dict) -> str:
+    return f"{100 * (1 - head['not_within_horizon']):.1f}%"
+
+
+def track_record_words(track: dict | None) -> str:
+    """``2 borne out, 1 falsified, 3 open (hit rate 0.67); reliability now 0.71 (run 4)``."""
+    if track is None:
+        return "no statement in the model yet"
+    rate = "" if track["hit_rate"] is None else f" (hit rate {track['hit_rate']:.2f})"
+    history = track["reliability_over_time"]
+    learned = f"; reliability now {history[-1][2]:.2f} (run {history[-1][1]})" if history else "; no run yet"
+    return f"{track['borne_out']} borne out, {track['falsified']} falsified, {track['open']} open{rate}{learned}"
+
+
+def headline_numbers(head: dict, horizon_end: str) -> str:
+    """``5.8%, median date 2031-02`` (with `` (pre-empted 2.0%)`` for a precluded question), as :func:`headline_lines`
+    shows them."""
+    from ..inference.summary import when
+
+    return (f"{_p(head)}, median date {when(head['median'], horizon_end)}"
+            + (f" (pre-empted {100 * head['pre_empted']:.1f}%)" if "pre_empted" in head else ""))
+
+
 def headline_lines(change: dict) -> list[str]:
     """``Updated headline ...: <event> by <end>: 5.8% -> 1.6%. Median date: ... -> ...`` and a ``Why:`` line."""
     from ..inference.summary import when
 
     before, after, end = change["before"], change["after"], change["horizon_end"]
-
-    def p(head: dict) -> str:
-        return f"{100 * (1 - head['not_within_horizon']):.1f}%"
+    p = _p
 
     lines = [f"Updated headline (exact, reliabilities fixed at {change['reliabilities_from']}): {change['event']} by "
              f"{end}: {p(before)} -> {p(after)}. Median date: {when(before['median'], end)} -> {when(after['median'], end)}"
@@ -364,5 +385,7 @@ def import_command(env, path: Path, fmt: str | None) -> None:
 
     with env.store().session() as session:
         added = transfer.import_store(session, path, fmt)
-    shown = {record: n for record, n in added.items() if n or record not in ("run", "result")}  # runs: only if any
-    click.echo("Imported " + ", ".join(f"{n} {record}(s)" for record, n in shown.items()) + f" from {path}.")
+    shown = {record: n for record, n in added.items()  # runs and expert changes: only if any
+             if n or record not in ("run", "result", "expert_change")}
+    click.echo("Imported " + ", ".join(f"{n} {record.replace('_', ' ')}(s)" for record, n in shown.items())
+               + f" from {path}.")

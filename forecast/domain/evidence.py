@@ -32,7 +32,7 @@ from ..store.tables import (
     Statement,
 )
 from ..store.vocab import canonical_observation_kind
-from .experts import expert_by_name, similar_experts  # noqa: F401  (expert_by_name re-exported)
+from .experts import expert_by_name, identities, similar_experts  # noqa: F401  (expert_by_name re-exported)
 from .questions import question_by_slug, stored_spec
 
 _REF_RE = re.compile(r"^([SsOo])([0-9]{1,30})$")
@@ -134,14 +134,17 @@ def log_statement(
 
 def _refuse_restated(session: Session, question_id: int, who: Expert, said_on: dt.date,
                      claim: tuple[str | None, str | None, float | None], supersedes: str | None) -> None:
-    """Refuse a statement whose expert, day and claim (interval and probability) match a live row's."""
+    """Refuse a statement whose expert (or one merged into it), day and claim (interval and probability) match a
+    live row's."""
     replaced = evidence_by_ref(session, supersedes).id if supersedes else None
-    live = session.exec(select(Statement).where(Statement.question_id == question_id, Statement.expert_id == who.id,
+    ids = identities(session)
+    live = session.exec(select(Statement).where(Statement.question_id == question_id,
+                                                Statement.expert_id.in_(ids.merged_into(who.id)),
                                                 Statement.said_on == said_on, Statement.retracted_at.is_(None)))
     for row in live:
         if row.id != replaced and (row.claim_start, row.claim_end, row.probability) == claim:
             raise ProbableDuplicateError(
-                f"probable duplicate of {ref_of(row)} ({who.name} on {said_on}, {row.claim_text!r}): correct it with "
+                f"probable duplicate of {ref_of(row)} ({ids.current[who.id]} on {said_on}, {row.claim_text!r}): correct it with "
                 f"`forecast evidence edit {ref_of(row)}`, or pass --restatement to log it as a restatement",
                 [ref_of(row)])
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 import difflib
 import json
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from sqlmodel import Session, col, select
 
@@ -29,10 +29,26 @@ class Identities:
     target: dict[int, int]  # expert id -> the id it counts as (itself unless merged into another)
     current: dict[int, str]  # expert id -> the current name of the expert it counts as
     names: dict[int, list[str]]  # target id -> every name it answers to: its current name first
+    owner: dict[str, int] = field(default_factory=dict)  # casefolded name -> the id whose own name it is (any time)
 
     def merged_into(self, expert_id: int) -> list[int]:
         """The ids that count as ``expert_id`` (itself included)."""
         return [i for i, t in self.target.items() if t == self.target[expert_id]]
+
+    def by_current_name(self, entries: list[dict]) -> dict[str, dict]:
+        """Per-expert entries recorded by name (a stored run's reliabilities: ``{"expert": name, ...}``), by the
+        current name of the expert each counts as now. Where a merge made several one, the surviving expert's
+        own entry wins; a name no expert has is kept as it is."""
+        out: dict[str, dict] = {}
+        survivors: set[str] = set()
+        for entry in entries:
+            i = self.owner.get(str(entry["expert"]).casefold())
+            name = entry["expert"] if i is None else self.current[i]
+            if name not in out or (i is not None and self.target[i] == i and name not in survivors):
+                out[name] = entry
+                if i is not None and self.target[i] == i:
+                    survivors.add(name)
+        return out
 
 
 def row_id(row: Expert | ExpertChange) -> int:
@@ -57,7 +73,8 @@ def identities(session: Session) -> Identities:
     for i in sorted(experts, key=lambda i: (i != target[i], i)):  # a target's own names before those merged in
         own = [named[i][-1], *reversed(named[i][:-1]), *json.loads(experts[i].aliases)]
         names[target[i]] += [n for n in own if n not in names[target[i]]]
-    return Identities(target, {i: named[target[i]][-1] for i in experts}, names)
+    owner = {n.casefold(): i for i in experts for n in [*named[i], *json.loads(experts[i].aliases)]}
+    return Identities(target, {i: named[target[i]][-1] for i in experts}, names, owner)
 
 
 def _follow(expert_id: int, into: dict[int, int]) -> int:

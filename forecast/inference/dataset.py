@@ -318,8 +318,9 @@ class EvidenceRows:
 
 def read_rows(session: Session, priors: Priors, as_of: dt.date | None = None, known_at: dt.datetime | None = None,
               questions: list[str] | None = None, exclude: frozenset[str] = frozenset(),
-              experts: list[str] | None = None) -> EvidenceRows:
-    """The rows :func:`build_dataset` uses (its arguments as there)."""
+              experts: list[str] | None = None, extra: tuple[Statement, ...] = ()) -> EvidenceRows:
+    """The rows :func:`build_dataset` uses (its arguments as there), with the unsaved statements ``extra`` as if
+    they were in the store (a preview of what logging them would do)."""
     as_of = as_of or dt.date.today()
     known_at = known_at or utc_now()
     observations_by_q: dict[int, list[Observation]] = {}
@@ -332,6 +333,7 @@ def read_rows(session: Session, priors: Priors, as_of: dt.date | None = None, kn
     q_ids = {q.id for q in chosen}
     said = session.exec(select(Statement).where(Statement.said_on <= as_of))
     statements = [s for s in _in_force(said, known_at) if s.question_id in q_ids and s.uid not in exclude]
+    statements += [s for s in extra if s.question_id in q_ids and s.said_on <= as_of]
     ids = identities(session)
     used = _expert_ids(statements, ids, experts)
     stored_experts = {e.id: e for e in session.exec(select(Expert))}

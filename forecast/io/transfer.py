@@ -1,7 +1,7 @@
 """Export and import the whole store as one long table (CSV or JSON, through pandas).
 
-Each row has a ``record`` column (question, expert, statement, observation; with runs, run and
-result: see :mod:`forecast.runs.transfer`); every value
+Each row has a ``record`` column (question, expert, statement, observation, expert_change: see
+:mod:`.changes`; with runs, run and result: see :mod:`forecast.runs.transfer`); every value
 is a string, and a missing value is empty (CSV) or null (JSON). Export then import into an
 empty store reproduces the store exactly; an import is validated in full before anything is
 written and runs in the caller's single transaction.
@@ -30,12 +30,15 @@ from ..basics.text import neutralise_cell, restore_cell
 from ..domain.evidence import add_expert, content_uid, log_observation, log_statement
 from ..domain.questions import add_question, check_precluders
 from ..errors import DuplicateError, ForecastError, InputError
+from .cells import blank as _blank, stamp as _stamp
+from .changes import CHANGE_FIELDS, change_records, import_change, stored_changes
 from ..runs.transfer import RESULT_FIELDS, RUN_FIELDS, import_result, import_run, run_records
 from ..store.vocab import OBSERVATION_ALIASES
 from ..store.tables import (NOT_WITHIN_HORIZON, QUESTION_STATUSES, Expert, Observation, Question, QuestionVersion,
                             Statement)
 
-RECORDS = ("question", "expert", "statement", "observation", "run", "result")
+RECORDS = ("question", "expert", "statement", "observation", "expert_change", "run", "result")
+STORE_RECORDS = RECORDS[:5]  # an export without runs
 FIELDS = {
     "question": ["slug", "title", "criteria", "kind", "horizon_start", "horizon_end", "status", "resolution",
                  "resolution_source", "resolved_at", "created_at", "event", "tags", "definition", "version",
@@ -47,6 +50,7 @@ FIELDS = {
     "observation": ["uid", "question", "observed_on", "date_precision", "kind", "source", "note", "logged_at",
                     "retracted_at", "retraction_reason", "superseded_by", "url", "effective_on", "author",
                     "retracted_by"],
+    "expert_change": CHANGE_FIELDS,
     "run": RUN_FIELDS,
     "result": RESULT_FIELDS,
 }
@@ -63,7 +67,7 @@ def columns(records: tuple[str, ...]) -> list[str]:
     return ["record"] + list(dict.fromkeys(f for r in records for f in FIELDS[r]))
 
 
-COLUMNS = columns(RECORDS[:4])  # the columns of an export without runs
+COLUMNS = columns(STORE_RECORDS)  # the columns of an export without runs
 
 
 def _text(value: object) -> str | None:
@@ -93,13 +97,14 @@ def _records(session: Session) -> list[dict]:
             if record == "statement":
                 links["expert"] = names[r.expert_id]
             rows.append({"record": record, **{f: links[f] if f in links else getattr(r, f) for f in FIELDS[record]}})
+    rows += change_records(session, names)
     return [{k: _text(v) for k, v in row.items()} for row in rows]
 
 
 def export_frame(session: Session, runs: bool = False) -> pd.DataFrame:
     """Every row of the store as one long table (with ``runs``, stored runs and results too), read in the
     caller's snapshot."""
-    records = RECORDS if runs else RECORDS[:4]
+    records = RECORDS if runs else STORE_RECORDS
     rows = _records(session) + ([{k: _text(v) for k, v in r.items()} for r in run_records(session)] if runs else [])
     return pd.DataFrame(rows, columns=columns(records))
 
@@ -187,22 +192,6 @@ def _required(row: dict, record: str, line: int) -> None:
     missing = [f for f in FIELDS[record] if f not in row]
     if missing:
         raise InputError(f"row {line}: {record} lacks column {missing[0]!r}")
-
-
-def _stamp(value: object, field: str) -> dt.datetime | None:
-    """An optional ISO timestamp from 1900 to now, as written in the file."""
-    if value is None or value == "":
-        return None
-    try:
-        stamp = dt.datetime.fromisoformat(validate.text(value, field))
-    except ValueError:
-        raise InputError(f"malformed {field} {value!r}: expected an ISO 8601 timestamp") from None
-    validate.past_timestamp(stamp, field)
-    return validate.as_utc(stamp)  # the store keeps aware UTC timestamps; a naive one is read as UTC
-
-
-def _blank(value: object) -> object:
-    return "" if value is None else value
 
 
 def _horizon(row: dict) -> tuple[int, int]:
@@ -380,11 +369,15 @@ def import_store(session: Session, path: Path, fmt: str | None = None) -> dict[s
     floor = _latest_logged_at(session)
     added = dict.fromkeys(RECORDS, 0)
     pending: list[tuple[int, Statement | Observation, str]] = []
+    changes: list[tuple[int, dict]] = []
     run_ids: dict[str, int] = {}
     for line, row in enumerate(frame.to_dict(orient="records"), start=2):
         record = row["record"]
         try:
             _required(row, record, line)
+            if record == "expert_change":  # after the evidence, which names its experts as they were added
+                changes.append((line, row))
+                continue
             if record == "question":
                 _import_question(session, row)
             elif record == "expert":
@@ -405,6 +398,14 @@ def import_store(session: Session, path: Path, fmt: str | None = None) -> dict[s
             raise InputError(f"row {line}: {exc}") from None
         added[record] += 1
     _link_supersessions(session, pending)
+    known = stored_changes(session)
+    for line, row in changes:
+        try:
+            added["expert_change"] += import_change(session, row, known)
+        except ForecastError as exc:
+            raise type(exc)(f"row {line}: {exc}") from None
+        except (TypeError, ValueError) as exc:
+            raise InputError(f"row {line}: {exc}") from None
     check_precluders(session, [row["slug"] for row in frame.to_dict(orient="records") if row["record"] == "question"])
     session.flush()
     return added

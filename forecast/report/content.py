@@ -86,7 +86,7 @@ def evidence_rows(session: Session, priors: Priors, run: ForecastRun, run_record
     statements = [r for r in session.exec(select(Statement).where(Statement.question_id == q.id)) if r.uid in used]
     observations = [r for r in session.exec(select(Observation).where(Observation.question_id == q.id))
                     if r.uid in used]
-    reliability = fixed_reliability(data, priors, run_record["reliabilities"])
+    reliability = fixed_reliability(data, priors, run_record["reliabilities"], identities(session))
     base, without = leave_one_out(data, priors, reliability, q, observations, rebuild)
     index = data.questions.index(question)
     start, n = int(data.starts[index]), int(data.n_months[index])

@@ -10,6 +10,7 @@ from sqlmodel import Session, select
 
 from ..basics import validate
 from ..basics.months import month_label, parse_month
+from ..domain.experts import Identities, identities
 from ..domain.priors import Priors
 from ..domain.questions import require_scope, stored_spec
 from ..domain.views import run_results, shown_run
@@ -165,13 +166,15 @@ def forecast_rows(session: Session, question: str) -> list[dict]:
     return rows
 
 
-def fixed_reliability(data, priors: Priors, learned: list[dict]) -> np.ndarray | None:
-    """Reliabilities for the exact path: a run's posterior means by expert name, else prior centres."""
+def fixed_reliability(data, priors: Priors, learned: list[dict], ids: Identities | None = None) -> np.ndarray | None:
+    """Reliabilities for the exact path: a run's posterior means by expert name (with ``ids``, the names the run
+    recorded followed through later renames and merges), else prior centres."""
     if not data.experts:
         return None
     from ..inference.parameters import PriorArrays
 
-    means = {r["expert"]: r["mean"] for r in learned}
+    means = {name: r["mean"] for name, r in (ids.by_current_name(learned) if ids else
+                                              {r["expert"]: r for r in learned}).items()}
     centres = PriorArrays.from_priors(data, priors).prior_mean_reliability()
     return np.array([means.get(e, c) for e, c in zip(data.experts, centres)])
 
@@ -190,7 +193,7 @@ def fast_headline(session: Session, priors: Priors, question: str, known_at: dt.
     except NotFoundError:
         run = None
     if run is not None and data.experts:
-        reliability = fixed_reliability(data, priors, json.loads(run.reliabilities))
+        reliability = fixed_reliability(data, priors, json.loads(run.reliabilities), identities(session))
         source = f"run {run.id} means"
     q = session.exec(select(Question).where(Question.slug == question)).one()
     return {"question": question, "event": q.event, "horizon_end": q.horizon_end, "reliabilities_from": source,

@@ -8,8 +8,10 @@ import numpy as np
 from sqlmodel import Session, select
 
 from ..basics.months import date_month, parse_month
+from ..domain.experts import identities
 from ..domain.priors import Priors
 from ..domain.questions import require_scope
+from ..domain.views import expert_record
 from ..inference.dataset import build_dataset
 from ..store.tables import ForecastRun, Observation, Question
 from .calibration import MODEL, Forecasts, all_forecasts, checkpoint_scores, comparison, date_scores, time_averaged
@@ -69,10 +71,11 @@ def expert_records(session: Session, priors: Priors, slugs: set[str] | None = No
     """Per expert: claims borne out, falsified and open now (on the given questions), hit rate, learned reliability."""
     data = build_dataset(session, priors, questions=sorted(slugs) if slugs is not None else None)
     status = statuses(data)
+    ids = identities(session)
     history: dict[str, list[list]] = {}
     for run in session.exec(select(ForecastRun).order_by(ForecastRun.as_of, ForecastRun.id)):
-        for rel in json.loads(run.reliabilities):
-            history.setdefault(rel["expert"], []).append([run.as_of.isoformat(), run.id, rel["mean"]])
+        for name, rel in ids.by_current_name(json.loads(run.reliabilities)).items():  # renames and merges followed
+            history.setdefault(name, []).append([run.as_of.isoformat(), run.id, rel["mean"]])
     rows = []
     for e, name in enumerate(data.experts):
         mine = [status[ref] for ref, who, q in zip(data.stmt_refs, data.stmt_expert, data.stmt_question)
@@ -84,6 +87,17 @@ def expert_records(session: Session, priors: Priors, slugs: set[str] | None = No
                      "open": mine.count(OPEN), "hit_rate": right / (right + wrong) if right + wrong else None,
                      "reliability_over_time": history.get(name, [])})
     return rows
+
+
+def expert_profile(session: Session, priors: Priors, name: str) -> dict:
+    """`expert show`: the expert (by any name) with its renames and merges, every statement logged under any of
+    its names, and its track record (:func:`expert_records`' row, or None before it has a statement in the model)."""
+    from ..runs.explain import evidence_listing
+
+    record = expert_record(session, name)
+    record["statements"] = evidence_listing(session, expert=record["name"], include_inactive=True)
+    record["track_record"] = next((r for r in expert_records(session, priors) if r["expert"] == record["name"]), None)
+    return record
 
 
 def scorecard(session: Session, priors: Priors, question: str | None = None, baselines: bool = True,

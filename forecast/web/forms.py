@@ -58,7 +58,7 @@ def _statement(store: Store, slug: str, fields: dict[str, str], author: dict[str
 
 def _preview(store: Store, slug: str, fields: dict[str, str]) -> dict[str, str]:
     """The claim as typed so far, read as `forecast claim check` reads it (plain words, months, the weight it
-    would get), or the refusal the log would give; nothing is stored."""
+    would get, the headline now and with the statement), or the refusal the log would give; nothing is stored."""
     from ..cli.claim_commands import claim_lines
     from ..domain.questions import store_priors
     from ..runs.preview import preview_claim
@@ -67,11 +67,27 @@ def _preview(store: Store, slug: str, fields: dict[str, str]) -> dict[str, str]:
         said_on = parse_day_or_month(fields["date"])[0] if _or_none(fields.get("date")) else None
         with store.reader() as session:
             shown = preview_claim(session, store_priors(session), slug, fields.get("claim", ""),
-                                  fields.get("strength") or "firm", _or_none(fields.get("probability")), said_on)
+                                  fields.get("strength") or "firm", _or_none(fields.get("probability")), said_on,
+                                  _or_none(fields.get("expert")), _or_none(fields.get("supersedes")))
     except ForecastError as exc:
         return {"refusal": str(exc)}
     lines = claim_lines(shown)
-    return {"reading": " ".join(lines[:2]), "weight": lines[4]}
+    return {"reading": " ".join(lines[:2]), "weight": lines[4], "headline": _would_be(shown["headline"])}
+
+
+def _would_be(head: dict | None) -> str:
+    """The preview's headline now and with the statement, in the words the page shows after a log."""
+    from ..runs.views import fast_headline_line
+
+    if head is None:
+        return ""
+
+    def sentence(numbers: dict) -> str:
+        return fast_headline_line({"event": head["event"], "horizon_end": head["horizon_end"], "headline": numbers})
+
+    then = "needs the expert's name." if head["with"] is None else sentence(head["with"])
+    return (f"Headline now: {sentence(head['now'])} With this statement: {then} "
+            f"(exact, reliabilities fixed at {head['reliabilities_from']})")
 
 
 async def preview(bench: Workbench, request: Request) -> Response:

@@ -1,6 +1,6 @@
 // The statement form's claim preview: as the claim (or the expert, date, probability, strength) changes,
-// ask the server how the claim would be read (as `forecast claim check` reads it) and the weight it would get. The
-// answer is put in as text (textContent), never as markup.
+// ask the server how the claim would be read (as `forecast claim check` reads it), the weight it would get and the
+// headline now and with the statement. The answer is put in as text (textContent), never as markup.
 "use strict";
 (function () {
   const form = document.getElementById("statement-form");
@@ -19,7 +19,7 @@
       const shown = await response.json();
       if (mine !== asked) return;
       output.classList.toggle("refused", Boolean(shown.refusal));
-      output.textContent = shown.refusal ? "Refused: " + shown.refusal : shown.reading + " " + shown.weight;
+      output.textContent = shown.refusal ? "Refused: " + shown.refusal : [shown.reading, shown.weight, shown.headline].filter(Boolean).join(" ");
     } catch (error) {
       output.textContent = "";
     }

@@ -1,0 +1,25 @@
+"""Cells of an export read back: optional timestamps and blank text."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from ..basics import validate
+from ..errors import InputError
+
+
+def stamp(value: object, field: str) -> dt.datetime | None:
+    """An optional ISO timestamp from 1900 to now, as written in the file."""
+    if value is None or value == "":
+        return None
+    try:
+        when = dt.datetime.fromisoformat(validate.text(value, field))
+    except ValueError:
+        raise InputError(f"malformed {field} {value!r}: expected an ISO 8601 timestamp") from None
+    validate.past_timestamp(when, field)
+    return validate.as_utc(when)  # the store keeps aware UTC timestamps; a naive one is read as UTC
+
+
+def blank(value: object) -> object:
+    """A missing cell as empty text."""
+    return "" if value is None else value
