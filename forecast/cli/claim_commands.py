@@ -60,7 +60,7 @@ def claim_lines(preview: dict) -> list[str]:
         f"Interval of the event's month: {low or 'open'} .. {high or 'open'}"
         + (" (the bin after the horizon: not within it)" if preview["beyond_horizon"] else "")
         + (" (widened: approximate)" if preview["approximate"] else ""),
-        f"Strength: {preview['strength']} (weight {preview['strength_weight']:g}){stated}.",
+        f"Strength: {preview['strength']} (weight {preview['strength_weight']:.3g}){stated}.",
         f"Complement: {complement}.",
         f"Weight it would get: {preview['weight']:.2f} ({age}); a run also weighs it against the expert's other "
         "statements and colleagues.",
