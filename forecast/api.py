@@ -209,6 +209,20 @@ class ForecastStore:
         with self.store.session() as session:
             return add_expert(session, name, kind, role, affiliation, list(aliases), notes, author=by).name
 
+    def rename_expert(self, old: str, new: str, note: str = "") -> str:
+        """Give an expert a new name, as `forecast expert rename` (the old name keeps answering); returns it."""
+        from .domain.experts import rename_expert
+
+        with self.store.session() as session:
+            return rename_expert(session, old, new, note).name
+
+    def merge_experts(self, source: str, into: str, note: str = "") -> str:
+        """Make ``source`` count as ``into`` from now on, as `forecast expert merge`; returns the kept name."""
+        from .domain.experts import merge_experts
+
+        with self.store.session() as session:
+            return merge_experts(session, source, into, note).name
+
     def retract(self, ref: str, reason: str, by: str | None = None) -> str:
         """Retract a statement or observation, as `forecast retract`; returns its reference."""
         from .domain.evidence import ref_of, retract
@@ -263,6 +277,23 @@ class ForecastStore:
 
         with self.store.reader() as session:
             return scorecard(session, store_priors(session), question, tag=tag)
+
+    def learn(self, tag: str | None = None, half: str | None = None, leave_out: tuple[str, ...] | list[str] = (),
+              every: str = "quarter", hand_set: bool = False) -> dict[str, Any]:
+        """Learn the shared priors from the store's resolved questions and put them in force, as `forecast learn`;
+        returns the stored prior set: its ``version``, ``values`` and ``provenance`` (questions, scores, code
+        version). ``hand_set`` puts the hand-set priors back in force instead."""
+        from .scoring.learning import learn_and_store
+
+        return learn_and_store(self.store, tag, half, tuple(leave_out), every, hand_set)[0]
+
+    def priors(self) -> tuple[str, pd.DataFrame]:
+        """The prior set in force and each learnable prior, hand-set beside in force, as `forecast learn --show`."""
+        from .scoring.learning import prior_set_rows
+
+        with self.store.reader() as session:
+            name, rows = prior_set_rows(session)
+        return name, _frame(rows)
 
     def report(self, question: str | None = None, out: str | Path = "reports", *, run_id: int | None = None,
                as_of: DateLike | None = None, tag: str | None = None) -> list[tuple[Path, Path]]:

@@ -131,6 +131,18 @@ def test_writes_match_the_cli_and_record_their_author(api_store, tmp_path: Path)
     assert fc.status("ruritania-exit")[0]["due"] == []  # resolved: nothing due
 
 
+def test_experts_are_renamed_and_merged_as_on_the_cli(api_store) -> None:
+    fc = api_store
+    fc.add_expert("Expert A", "analyst")
+    fc.add_expert("Expert Aa", "analyst")
+    assert fc.rename_expert("Expert A", "Expert B", note="fixture: misspelt") == "Expert B"
+    assert fc.merge_experts("Expert Aa", "Expert A") == "Expert B"  # the old name still answers
+    names = set(fc.experts()["name"])
+    assert "Expert B" in names and "Expert A" not in names
+    with pytest.raises(NotFoundError, match="unknown expert"):
+        fc.rename_expert("Expert Zz", "Expert C")
+
+
 def test_status_says_what_is_due(api_store) -> None:
     rows = {row["slug"]: row for row in api_store.status()}
     assert rows[QUESTION]["due"][0].startswith("never run (") and rows[QUESTION]["last_run"] is None

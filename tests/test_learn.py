@@ -192,3 +192,21 @@ def test_init_puts_the_shipped_set_in_force_once(tmp_path) -> None:
     assert invoke(db, "learn", "--hand-set").exit_code == 0
     assert invoke(db, "init", "--empty").exit_code == 0
     assert invoke(db, "learn", "--show").output.startswith("Prior set in force: hand-set v2.")
+
+
+def test_the_api_learns_and_shows_as_the_cli_does(simulated) -> None:
+    """`ForecastStore.learn` stores the set the CLI would, leaving out what it is told; `priors` is `learn --show`."""
+    from forecast.api import ForecastStore
+
+    fc = ForecastStore(simulated.store)
+    stored = fc.learn(every="year", leave_out=["sim-05"])
+    assert "sim-05" not in stored["provenance"]["questions"] and len(stored["provenance"]["questions"]) == QUESTIONS - 1
+    name, frame = fc.priors()
+    assert name == f"learned v{stored['version']}"
+    shown = invoke(simulated.store.url, "learn", "--show").output
+    assert shown.startswith(f"Prior set in force: {name}.")
+    for row in frame.to_dict("records"):
+        assert row["learned"] == ("yes" if row["prior"] in stored["values"] else "")
+        assert row["in force"] == pytest.approx(round(stored["values"].get(row["prior"], row["hand-set"]), 4))
+    assert fc.learn(hand_set=True)["provenance"]["method"] == "hand-set"
+    assert fc.priors()[0].startswith("hand-set v")
