@@ -59,7 +59,7 @@ def log_time(db: Path) -> float:
         token = re.search(r'name="csrf_token" value="([^"]+)"', page).group(1)
         times = []
         for i in range(3):
-            fields = {"csrf_token": token, "expert": "Zak", "date": "2023-04-01", "claim": "not before 2028",
+            fields = {"csrf_token": token, "expert": "Zak", "date": f"2023-04-0{i + 1}", "claim": "not before 2028",
                       "quote": f"benchmark statement {i}", "source": "benchmark"}
             started = time.perf_counter()
             body = opener.open(f"{server.url}/questions/{QUESTION}/statement",

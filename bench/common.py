@@ -38,7 +38,8 @@ def timed(args: Sequence[str], repeat: int = 3, env: dict[str, str] | None = Non
 
 
 def grow(db: Path, statements: int, seed: int = 1) -> None:
-    """Add ``statements`` synthetic statements on the Russia-ISS question, spread over the seed's experts."""
+    """Add ``statements`` synthetic statements on the Russia-ISS question, spread over the seed's experts (an expert's
+    second draw of the same day and claim is logged as a restatement)."""
     import random
 
     from sqlmodel import select
@@ -54,4 +55,4 @@ def grow(db: Path, statements: int, seed: int = 1) -> None:
             log_statement(session, question=QUESTION, expert=rng.choice(experts),
                           said_on=dt.date(2021, 1, 1) + dt.timedelta(days=rng.randrange(2000)),
                           claim=rng.choice(CLAIMS), quote=f"synthetic statement {i}", source="benchmark",
-                          strength=rng.choice(("firm", "hedged")))
+                          strength=rng.choice(("firm", "hedged")), restatement=True)  # same day and claim: allowed

@@ -338,3 +338,10 @@ def _check_table(conn: Connection, table: str, recorded: dict) -> list[str]:
 def head(conn: Connection) -> str:
     """One value committing to every chain: keep a copy elsewhere to catch even a consistent rewrite."""
     return _digest(sorted((row.name, row.length, row.head) for row in _state(conn).values()))
+
+
+def fingerprint(conn: Connection) -> str:
+    """A value that changes with every write forecast makes (every chain's head, the retractions' sum and the
+    recorded state of each question and setting): a cache key for anything read from the store."""
+    states = sorted((r.tbl, r.row_key, r.digest) for r in conn.execute(sa.select(STATES)))
+    return _digest([head(conn), states])

@@ -36,3 +36,16 @@ def render(name: str, context: dict[str, Any], csrf_token: str, read_only: bool,
     """A page: the template ``name`` with the page's context and what every page needs (the form token)."""
     csrf = Markup('<input type="hidden" name="csrf_token" value="{}">').format(csrf_token)
     return environment().get_template(name).render(context, csrf=csrf, read_only=read_only, analyst=analyst)
+
+
+def render_block(name: str, block: str, context: dict[str, Any]) -> Markup:
+    """One block of the template ``name`` as a page extending it renders it (its ``super()``), to keep and re-use.
+
+    The template's top level runs first, up to its first output, so that the macros it imports are defined.
+    """
+    template = environment().get_template(name)
+    scope = template.new_context(context)
+    top = template.root_render_func(scope)
+    next(top, None)
+    top.close()
+    return Markup("".join(template.blocks[block](scope)))

@@ -4,9 +4,9 @@ the report (no rule of its own): plain dicts for the templates."""
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 from typing import Any
 
-from sqlmodel import col, func, select
 
 from ..domain import evidence as evidence_domain
 from ..domain import views as domain_views
@@ -20,8 +20,10 @@ from ..runs.views import fast_headline, fast_headline_line, latest_run
 from ..scoring.calibration import MODEL
 from ..scoring.scorecard import scorecard
 from ..store import Store
-from ..store.tables import Expert, Observation, Question, Statement
+from ..store.integrity import fingerprint
+from ..store.tables import Expert, Question, Statement
 from ..store.vocab import OBSERVATION_KINDS, STRENGTHS
+from .rendering import render_block
 
 
 def portfolio_page(store: Store, tag: str | None) -> dict[str, Any]:
@@ -36,7 +38,11 @@ def instant_headline(store: Store, slug: str) -> str | None:
     with store.reader() as session:
         if question_by_slug(session, slug).status != "open":
             return None
-        fast = fast_headline(session, store_priors(session), slug)
+        return _instant_line(session, slug)
+
+
+def _instant_line(session: Any, slug: str) -> str:
+    fast = fast_headline(session, store_priors(session), slug)
     return f"{fast_headline_line(fast)} (exact, reliabilities fixed at {fast['reliabilities_from']})"
 
 
@@ -51,30 +57,42 @@ def _linked(priors: Any, slug: str) -> list[dict[str, str]]:
     return links
 
 
-_REPORTS: dict[tuple, dict[str, Any]] = {}  # a question's report part by run and evidence state (see _state)
-_KEPT = 32
+class Kept:
+    """Values made once per key, the oldest dropped beyond ``size`` (what a page shows of one store state)."""
+
+    def __init__(self, size: int) -> None:
+        self.size, self.values = size, {}  # type: ignore[var-annotated]
+
+    def get(self, key: tuple, make: Callable[[], Any]) -> Any:
+        if key not in self.values:
+            value = make()
+            if len(self.values) >= self.size:
+                self.values.pop(next(iter(self.values)), None)
+            self.values[key] = value
+        return self.values[key]
 
 
-def _state(session: Any, question: Question) -> tuple:
-    """What the report of a stored run can change with: the question's evidence rows, retractions and status."""
-    counts = []
-    for table in (Statement, Observation):
-        mine = select(func.count()).select_from(table).where(table.question_id == question.id)
-        counts += [session.exec(mine).one(), session.exec(mine.where(col(table.retracted_at).is_not(None))).one()]
-    return (*counts, question.status, question.version)
+# Keyed by the store and its fingerprint (store.integrity.fingerprint), which every write forecast makes
+# changes: a later view reads a few rows instead of rebuilding the dataset, the influence and the figures.
+_REPORTS, _EVIDENCE = Kept(32), Kept(64)
 
 
-def _report_part(session: Any, priors: Any, run: Any, question: Question, url: str) -> dict[str, Any]:
-    """The report's context and figures for ``run``, made once per evidence state (the page's costly part:
-    leave-one-out influence of every item, and the figures)."""
-    key = (url, run.id, question.slug, _state(session, question))
-    if key not in _REPORTS:
+def store_state(session: Any) -> str:
+    """The store's state as of this read (changes with every evidence, expert, question, setting or run write)."""
+    return fingerprint(session.connection())
+
+
+def _report_part(session: Any, priors: Any, run: Any, question: Question, url: str, state: str) -> dict[str, Any]:
+    """The report's context, figures and rendered body for ``run``, made once per store state (the page's costly
+    part: leave-one-out influence of every item, the figures, and the evidence table of every item)."""
+
+    def make() -> dict[str, Any]:
         content = report_content(session, priors, run, question.slug)
         generated = dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
-        if len(_REPORTS) >= _KEPT:
-            _REPORTS.pop(next(iter(_REPORTS)))
-        _REPORTS[key] = {**report_context(content, generated), "figures": figure_markup(all_figures(content))}
-    return _REPORTS[key]
+        context = {**report_context(content, generated), "figures": figure_markup(all_figures(content))}
+        return {**context, "report_body": render_block("report.html", "body", context)}
+
+    return _REPORTS.get((url, run.id, question.slug, state), make)
 
 
 MANAGED = 100  # evidence rows listed with their edit and retract controls, newest first, unless all are asked for
@@ -90,15 +108,21 @@ def question_page(store: Store, slug: str, every_row: bool = False) -> dict[str,
             run = latest_run(session, slug)
         except NotFoundError:
             run = None
+        state = store_state(session)
+        evidence = _EVIDENCE.get((store.url, slug, state, "evidence"),
+                                 lambda: domain_views.list_evidence(session, slug, include_inactive=True)[::-1])
         page: dict[str, Any] = {"question": domain_views.question_view(question), "kinds": OBSERVATION_KINDS, "strengths": STRENGTHS,
-                "versions": versions(session, question),
-                "evidence": domain_views.list_evidence(session, slug, include_inactive=True)[::-1],
+                "versions": versions(session, question), "evidence": evidence,
                 "expert_names": [e["name"] for e in domain_views.list_experts(session)], "linked": _linked(priors, slug)}
         page["hidden_rows"] = 0 if every_row else max(0, len(page["evidence"]) - MANAGED)
         page["evidence"] = page["evidence"] if every_row else page["evidence"][:MANAGED]
         if run is not None:
-            page.update(_report_part(session, priors, run, question, store.url))
-    page["instant"] = instant_headline(store, slug) if question.status == "open" else None
+            page.update(_report_part(session, priors, run, question, store.url, state))
+        if question.status == "open":
+            instant = (store.url, slug, state, dt.date.today())
+            page["instant"] = _EVIDENCE.get(instant, lambda: _instant_line(session, slug))
+        else:
+            page["instant"] = None
     return page
 
 
