@@ -262,6 +262,25 @@ def test_pages_fit_a_desktop_and_a_phone(db, browser, tmp_path) -> None:
         assert scroll <= width and past == [], (page_width, scroll, past)
 
 
+def test_an_expert_page_keeps_its_track_record_after_a_rename(db, page) -> None:
+    """The page is `expert show`'s: rows and runs stored under the old name count for the new one."""
+    import json
+
+    store = scored_store(db)
+    records = json.loads(invoke(store, "score", "--json").output)["experts"]
+    judged = next(r for r in records if r["borne_out"] + r["falsified"] > 0)
+    with serving(store) as server:
+        page.goto(f"{server.url}/experts/{urllib.parse.quote(judged['expert'])}")
+        before = page.inner_text("main").split("Statements")
+        assert invoke(store, "expert", "rename", judged["expert"], "Renamed Expert").exit_code == 0
+        page.goto(f"{server.url}/experts/Renamed%20Expert")
+        assert page.inner_text("h1") == "Renamed Expert"
+        assert page.inner_text("#borne-out") == str(judged["borne_out"])
+        after = page.inner_text("main").split("Statements")
+    assert after[0].replace("Renamed Expert", judged["expert"]) == before[0]  # the same track record
+    assert after[1].count("\n") == before[1].count("\n") > 2  # the same statements
+
+
 def test_the_claim_is_previewed_as_you_type_and_nothing_is_written(store, page) -> None:
     from playwright.sync_api import expect
 

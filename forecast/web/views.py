@@ -18,7 +18,7 @@ from ..report.figures import all_figures, reliability_figure
 from ..report.render import figure_markup, report_context
 from ..runs.views import fast_headline, fast_headline_line, latest_run
 from ..scoring.calibration import MODEL
-from ..scoring.scorecard import scorecard
+from ..scoring.scorecard import expert_profile, scorecard
 from ..store import Store
 from ..store.integrity import fingerprint
 from ..store.tables import Expert, Question, Statement
@@ -131,11 +131,9 @@ def expert_page(store: Store, name: str) -> dict[str, Any]:
     statements across questions."""
     with store.reader() as session:
         expert = domain_views.expert_view(evidence_domain.expert_by_name(session, name))
-        statements = domain_views.list_evidence(session, expert=expert["name"], include_inactive=True)
-        slugs = {s["question"] for s in statements}
-        records = scorecard(session, store_priors(session), baselines=False)["experts"] if slugs else []
-    record = next((r for r in records if r["expert"] == expert["name"]), None)
-    return {"expert": expert, "statements": statements, "record": record}
+        profile = expert_profile(session, store_priors(session), name)  # as `expert show`: every name it had
+    expert["name"] = profile["name"]
+    return {"expert": expert, "statements": profile["statements"], "record": profile["track_record"]}
 
 
 def calibration_page(store: Store, tag: str | None, question: str | None) -> dict[str, Any]:
