@@ -226,6 +226,30 @@ def test_claim_check_shows_the_headline_log_then_reports(run, seeded, db_path: P
     assert preview == update and preview["before"] != preview["after"], (preview, update)
 
 
+@pytest.mark.parametrize("row", [
+    ["log", "statement", "--question", QUESTION, "--expert", "Expert A", "--date", "2025-06-01", "--claim",
+     "after 2030", "--quote", FIXTURE["quote"], "--source", FIXTURE["source"]],
+    ["log", "observation", "--question", QUESTION, "--kind", "notice-given", "--date", "2026-11-01", "--effective",
+     "2027-11-01", "--source", FIXTURE["source"]],
+], ids=["statement", "observation"])
+def test_dry_run_shows_the_whole_row_and_its_headline_and_stores_nothing(run, seeded, db_path: Path, row) -> None:
+    assert run("expert", "add", "Expert A", "--kind", "analyst", "--new").exit_code == 0
+    before = snapshot(db_path)
+    tried = run(*row, "--dry-run")
+    assert tried.exit_code == 0, tried.output
+    assert tried.output.startswith("Would log ") and tried.output.endswith("Dry run: nothing was stored.\n")
+    assert snapshot(db_path) == before and run("verify").exit_code == 0
+    logged = run(*row)
+    assert logged.exit_code == 0, logged.output
+    shown, stored = (next(line.split(": ", 1)[1] for line in result.output.splitlines() if line.startswith(start))
+                     for result, start in ((tried, "Headline if stored"), (logged, "Updated headline")))
+    assert shown == stored and " -> " in shown
+    assert tried.output.split(":", 1)[1].splitlines()[0] == logged.output.split(":", 1)[1].splitlines()[0]
+    if "statement" in row:  # a claim the parser cannot read: refused as by log itself
+        assert_refused(run(*[("sometime soon" if arg == "after 2030" else arg) for arg in row], "--dry-run"),
+                       "Error: could not parse claim")
+
+
 def test_claim_check_without_an_expert_shows_the_headline_now(run, seeded) -> None:
     result = run("claim", "check", "after 2030", "--question", QUESTION)
     (line,) = [line for line in result.output.splitlines() if line.startswith("Headline now: ")]

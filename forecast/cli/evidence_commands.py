@@ -15,6 +15,7 @@ from .output import csv_option, emit_detail, emit_listing, json_option, machine_
 from .params import DATE, EVIDENCE_DATE, OutputPath, RANGE_END, RANGE_START, by_option
 from .prompting import EntryCommand, QUESTION_CHECKS, QUESTION_CHOICES, check_claim, check_expert, expert_names
 from .render import terminal_text
+from .trial import dry_run_option, try_write
 
 OBSERVATION_HELP = "\b\nObservation kinds (older names still accepted in brackets):\n" + "\n".join(
     f"  {kind:<17}{meaning}" + "".join(f" [{old}]" for old, new in OBSERVATION_ALIASES.items() if new == kind)
@@ -172,8 +173,9 @@ def log_group() -> None:
               help="Log it even if a live row of the same expert says the same on the same day (a restatement).")
 @by_option
 @update_option
+@dry_run_option
 @click.pass_obj
-def log_statement(env, update: bool, **fields) -> None:
+def log_statement(env, update: bool, dry_run: bool, **fields) -> None:
     """Log what an expert said about the event's date.
 
     Example: forecast log statement --question russia-iss-withdrawal --expert Borisov
@@ -182,14 +184,14 @@ def log_statement(env, update: bool, **fields) -> None:
     """
     from ..domain import evidence, questions
 
-    with env.store().session() as session:
+    def write(session) -> tuple:
         row = evidence.log_statement(session, **_dated(fields, "said_on"))
         label = f"{row.claim_start or 'open'} .. {row.claim_end or 'open'}"
         reading = evidence.statement_reading(row, questions.question_by_slug(session, fields["question"]).event)
-    click.echo(terminal_text(f"Logged {evidence.ref_of(row)}: {fields['expert']} on {row.said_on}, {row.claim_text!r} -> {label}."))
-    click.echo(terminal_text(f"Reads: {reading}."))
-    if update:
-        updated_headline(env, fields["question"], row.logged_at, evidence.ref_of(row), fields["supersedes"])
+        return row, [f"Logged {evidence.ref_of(row)}: {fields['expert']} on {row.said_on}, {row.claim_text!r} -> {label}.",
+                     f"Reads: {reading}."]
+
+    _log(env, write, fields["question"], fields["supersedes"], update, dry_run)
 
 
 @log_group.command(name="observation", cls=EntryCommand, checks=QUESTION_CHECKS, epilog=OBSERVATION_HELP,
@@ -207,8 +209,9 @@ def log_statement(env, update: bool, **fields) -> None:
 @click.option("--supersedes", metavar="REF", help="Observation this one corrects (e.g. O3).")
 @by_option
 @update_option
+@dry_run_option
 @click.pass_obj
-def log_observation(env, update: bool, **fields) -> None:
+def log_observation(env, update: bool, dry_run: bool, **fields) -> None:
     """Log a hard observation (event-not-yet, event, notice-given, ...).
 
     Example: forecast log observation --question russia-iss-withdrawal --kind event-not-yet
@@ -216,11 +219,31 @@ def log_observation(env, update: bool, **fields) -> None:
     """
     from ..domain import evidence
 
-    with env.store().session() as session:
+    def write(session) -> tuple:
         row = evidence.log_observation(session, **_dated(fields, "observed_on"))
-    click.echo(f"Logged {evidence.ref_of(row)}: {row.kind} on {row.observed_on}.")
+        return row, [f"Logged {evidence.ref_of(row)}: {row.kind} on {row.observed_on}."]
+
+    _log(env, write, fields["question"], fields["supersedes"], update, dry_run)
+
+
+def _log(env, write, question: str, supersedes: str | None, update: bool, dry_run: bool) -> None:
+    """Store the row ``write`` makes and print it with the updated headline; with ``dry_run``, the same checks,
+    lines and headline, and nothing stored."""
+    from ..domain.evidence import ref_of
+
+    if dry_run:
+        lines, change = try_write(env, write, question, supersedes)
+        lines[0] = lines[0].replace("Logged", "Would log", 1)
+        shown = [line.replace("Updated headline", "Headline if stored", 1) for line in headline_lines(change)]
+        for line in [*lines, *shown, "Dry run: nothing was stored."]:
+            click.echo(terminal_text(line))
+        return
+    with env.store().session() as session:
+        row, lines = write(session)
+    for line in lines:
+        click.echo(terminal_text(line))
     if update:
-        updated_headline(env, fields["question"], row.logged_at, evidence.ref_of(row), fields["supersedes"])
+        updated_headline(env, question, row.logged_at, ref_of(row), supersedes)
 
 
 def updated_headline(env, question: str, at, new_ref: str | None = None, supersedes: str | None = None) -> None:
