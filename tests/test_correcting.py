@@ -112,10 +112,10 @@ def test_evidence_show_one_row_whole(run, seeded) -> None:
     record = shown(run, "S2")
     assert (record["expert"], record["claim"], record["status"]) == ("John Logsdon", "by 2024", "decided: falsified")
     assert [r["rule"] for r in record["rules"]] == ["weight", "decided"]
-    assert record["weight"] == listed(run)["S2"]["weight"] and record["logged_by"] is None
+    assert record["weight"] == listed(run)["S2"]["weight"] and record["author"] == listed(run)["S2"]["author"]
     assert (record["supersedes"], record["superseded_by"]) == ([], [])
     table = run("evidence", "show", "S2").output
-    assert "logged_by          unknown" in table and "rules applied:\n  - S2 counts " in table
+    assert f"\nauthor             {record['author']}\n" in table and "logged_by" not in table and "rules applied:\n  - S2 counts " in table
     assert "  - decided: falsified (counts only for the expert's track record)" in table
     observation = shown(run, "O1")
     assert observation["type"] == "observation" and observation["weight"] is None and observation["rules"] == []

@@ -200,6 +200,44 @@ def test_with_an_access_token_every_request_needs_it(store, page) -> None:
     assert snapshot(store) == unchanged
 
 
+def test_a_signed_in_analyst_is_the_author_of_what_they_log(store, page) -> None:
+    import json
+
+    with serving(store, token=TOKEN) as server:
+        page.goto(f"{server.url}/login?next=/questions/{QUESTION}")
+        page.fill("[name=token]", TOKEN)
+        page.fill("[name=analyst]", "Analyst B")
+        page.click("button[type=submit]")
+        fill(page, "#statement-form", STATEMENT)
+        page.click("#statement-form button[type=submit]")
+        assert page.inner_text("p.done").startswith("Logged S9")
+        page.goto(server.url)
+        page.click("#add-expert summary")
+        fill(page, "#add-expert", {"name": "Expert G", "role": "fixture"})
+        page.click("#add-expert button")
+        assert page.url == f"{server.url}/experts/Expert%20G"
+    (row,) = [r for r in json.loads(invoke(store, "evidence", "list", "--json").output) if r["ref"] == "S9"]
+    (expert,) = [e for e in json.loads(invoke(store, "expert", "list", "--json").output) if e["name"] == "Expert G"]
+    assert row["author"] == expert["author"] == "Analyst B"
+    assert invoke(store, "verify").exit_code == 0
+
+
+def test_the_portfolio_says_what_is_due_as_status_does(store, page) -> None:
+    """The due column is `forecast status`'s: a statement logged after the run is new evidence since it."""
+    import json
+
+    store_exact_run(store)
+    assert invoke(store, *["log", "statement", "--question", QUESTION, "--no-update", *[
+        a for k, v in STATEMENT.items() for a in (f"--{k}", v)]]).exit_code == 0
+    (status,) = json.loads(invoke(store, "status", "--question", QUESTION, "--json").output)
+    assert status["due"], status
+    with serving(store) as server:
+        page.goto(server.url)
+        cell = page.inner_text(f"#q-{QUESTION} td.due")
+        assert "is-due" in (page.get_attribute(f"#q-{QUESTION}", "class") or "")
+    assert cell.split("\n") == status["due"], (cell, status["due"])
+
+
 def test_read_only_has_no_write_routes(store, page) -> None:
     with serving(store, read_only=True) as server:
         page.goto(f"{server.url}/questions/{QUESTION}")

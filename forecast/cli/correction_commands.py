@@ -32,7 +32,6 @@ def evidence_show(env, ref: str, as_json: bool) -> None:
         return
     rules = record.pop("rules")
     record["weight"] = "" if record["weight"] is None else f"{record['weight']:.3f}"
-    record["logged_by"] = record["logged_by"] or "unknown"
     for key in ("supersedes", "superseded_by"):
         record[key] = ", ".join(record[key]) or "-"
     emit_record(record)

@@ -99,7 +99,6 @@ def evidence_detail(session: Session, ref: str) -> dict:
         record["named_as"] = next(e.name for e in session.exec(select(Expert).where(Expert.id == row.expert_id)))  # as logged
     else:
         record = views.observation_view(row, slug)
-    record["logged_by"] = getattr(row, "logged_by", None)
     record["supersedes"], record["superseded_by"] = _history(session, row)
     weight = None
     if isinstance(row, Statement) and row.retracted_at is None:

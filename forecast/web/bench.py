@@ -62,10 +62,7 @@ class Workbench:
         return self.secrets.analyst(request.cookies.get(ANALYST_COOKIE))
 
     def author(self, request: Request) -> dict[str, Any]:
-        """The keyword arguments naming the author of the rows a form writes, passed to each domain call.
-
-        None yet: once the store records authorship, this is ``{"logged_by": self.analyst(request)}``.
-        """
-        return {}
-
-
+        """The keyword arguments naming the author of the rows a form writes, passed to each domain call: the
+        signed-in analyst, else none (the domain then records ``$FORECAST_ANALYST`` or the server's login name)."""
+        analyst = self.analyst(request)
+        return {"author": analyst} if analyst else {}

@@ -3,8 +3,7 @@ that supersedes an old row: the edit), retract, resolve, re-forecast.
 
 Each parses the form, calls the one domain function the CLI calls in one write transaction (so a
 refusal leaves the store as it was), and shows the exact instant headline before and after. Each write
-passes :meth:`Workbench.author` on to the domain call: the seam where the signed-in analyst becomes
-the row's author once the store records authorship.
+passes :meth:`Workbench.author` on to the domain call: the signed-in analyst is the row's author.
 """
 
 from __future__ import annotations
@@ -160,19 +159,19 @@ async def retract(bench: Workbench, request: Request) -> Response:
                                                "slug": slug, "before": before, "after": after})
 
 
-def _resolve(store: Store, slug: str, fields: dict[str, str]) -> str:
+def _resolve(store: Store, slug: str, fields: dict[str, str], author: dict[str, Any]) -> str:
     how = fields.get("outcome", "")
     with store.session() as session:
         question = resolve(session, slug, month=_or_none(fields.get("month")) if how == "date" else None,
                            not_within_horizon=how == "not-within-horizon", annul=how == "annul",
-                           source=fields.get("source", ""))
+                           source=fields.get("source", ""), **author)
         return describe(question) + "."
 
 
 async def resolve_question(bench: Workbench, request: Request) -> Response:
     slug = request.path_params["slug"]
     fields = await bench.form(request)
-    message = await run_in_threadpool(_resolve, bench.store, slug, fields)
+    message = await run_in_threadpool(_resolve, bench.store, slug, fields, bench.author(request))
     return bench.page(request, "logged.html", {"message": message, "reading": None, "ref": None, "slug": slug,
                                                "before": None, "after": None})
 
@@ -186,35 +185,35 @@ async def start_run(bench: Workbench, request: Request) -> Response:
     return RedirectResponse("/runs/current", status_code=303)
 
 
-def _add_question(store: Store, fields: dict[str, str]) -> tuple[str, str]:
+def _add_question(store: Store, fields: dict[str, str], author: dict[str, Any]) -> tuple[str, str]:
     from ..cli.question_commands import added_message
     from ..domain.priors import parse_question_file
     from ..domain.questions import add_question
 
     data = parse_question_file(fields.get("toml", ""), "the question file")
     with store.session() as session:
-        added, outcome = add_question(session, data, "the question file", fields.get("note", ""))
+        added, outcome = add_question(session, data, "the question file", fields.get("note", ""), **author)
         return added.slug, added_message(added, outcome)
 
 
 async def question_add(bench: Workbench, request: Request) -> Response:
     fields = await bench.form(request)
-    slug, message = await run_in_threadpool(_add_question, bench.store, fields)
+    slug, message = await run_in_threadpool(_add_question, bench.store, fields, bench.author(request))
     return bench.page(request, "logged.html", {"message": message, "reading": None, "ref": None, "slug": slug,
                                                "before": None, "after": None})
 
 
-def _add_expert(store: Store, fields: dict[str, str]) -> str:
+def _add_expert(store: Store, fields: dict[str, str], author: dict[str, Any]) -> str:
     aliases = [line.strip() for line in fields.get("aliases", "").splitlines() if line.strip()]
     with store.session() as session:
         added = evidence.add_expert(session, fields.get("name", ""), fields.get("kind", ""), fields.get("role", ""),
-                                    fields.get("affiliation", ""), aliases, fields.get("notes", ""))
+                                    fields.get("affiliation", ""), aliases, fields.get("notes", ""), **author)
         return added.name
 
 
 async def expert_add(bench: Workbench, request: Request) -> Response:
     fields = await bench.form(request)
-    name = await run_in_threadpool(_add_expert, bench.store, fields)
+    name = await run_in_threadpool(_add_expert, bench.store, fields, bench.author(request))
     return RedirectResponse(f"/experts/{quote(name, safe='')}", status_code=303)
 
 
