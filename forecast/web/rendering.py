@@ -4,9 +4,10 @@ layout), configured exactly as the report's HTML (autoescape, shown-text finaliz
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Generator
 from functools import cache
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 from jinja2 import ChoiceLoader, Environment, FileSystemLoader, StrictUndefined
 from markupsafe import Markup
@@ -45,7 +46,7 @@ def render_block(name: str, block: str, context: dict[str, Any]) -> Markup:
     """
     template = environment().get_template(name)
     scope = template.new_context(context)
-    top = template.root_render_func(scope)
+    top = cast(Generator[str, None, None], template.root_render_func(scope))
     next(top, None)
     top.close()
     return Markup("".join(template.blocks[block](scope)))
