@@ -7,6 +7,7 @@ import datetime as dt
 import json
 import os
 import re
+import signal
 import sys
 from pathlib import Path
 
@@ -27,7 +28,13 @@ def spawn(db: str, *args: str, cwd: Path | None = None) -> pexpect.spawn:
     """The real `forecast` on a pseudo-terminal (so stdin and stdout are ttys), 40 rows by 160 columns."""
     env = {**os.environ, "TERM": "xterm", "COLUMNS": "160", "NO_COLOR": "1"}
     return pexpect.spawn(str(FORECAST), ["--db", db, *args], cwd=str(cwd) if cwd else None, env=env,
-                         encoding="utf-8", timeout=60, dimensions=(40, 160))
+                         encoding="utf-8", timeout=60, dimensions=(40, 160), preexec_fn=_as_from_a_shell)
+
+
+def _as_from_a_shell() -> None:
+    """Ctrl-C interrupts, as in a shell: the test process may ignore or block SIGINT (children inherit both)."""
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+    signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT})
 
 
 def finish(child: pexpect.spawn) -> tuple[int, str]:
