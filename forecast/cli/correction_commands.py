@@ -11,6 +11,7 @@ from .evidence_commands import evidence_group, expert, update_option, updated_he
 from .output import json_option
 from .params import EVIDENCE_DATE
 from .render import emit_json, emit_record, terminal_text
+from .trial import rolled_back
 
 
 @evidence_group.command(name="show")
@@ -45,24 +46,16 @@ def _diff_line(field: str, old: object, new: object) -> str:
     return terminal_text(f"  {field}: {str(old)!r} -> {str(new)!r}")
 
 
-class _TriedOnly(Exception):
-    """Rolls back an edit made only to check it, carrying its diff out."""
-
-    def __init__(self, diff: list) -> None:
-        self.diff = diff
-
-
 def _tried(env, ref: str, changes: dict, precision: str | None) -> list:
     """The edit's diff, once the whole edit has passed every check in a transaction that is then rolled back."""
     from ..domain import corrections
 
-    try:
-        with env.store().session() as session:
-            diff = corrections.edit_diff(session, ref, changes)
-            corrections.edit(session, ref, changes, precision)
-            raise _TriedOnly(diff)
-    except _TriedOnly as tried:
-        return tried.diff
+    def attempt(session) -> list:
+        diff = corrections.edit_diff(session, ref, changes)
+        corrections.edit(session, ref, changes, precision)
+        return diff
+
+    return rolled_back(env, attempt)
 
 
 @evidence_group.command(name="edit")

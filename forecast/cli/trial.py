@@ -12,10 +12,19 @@ dry_run_option = click.option("--dry-run", is_flag=True,
 
 
 class _Tried(Exception):
-    """Rolls back a write made only to try it, carrying what it showed out."""
+    """Rolls back a write made only to try it, carrying its result out."""
 
-    def __init__(self, result: tuple[list[str], dict]) -> None:
+    def __init__(self, result: Any) -> None:
         self.result = result
+
+
+def rolled_back[T](env, attempt: Callable[[Any], T]) -> T:
+    """``attempt(session)``'s result, the writes it made (with every check the store applies) rolled back."""
+    try:
+        with env.store().session() as session:
+            raise _Tried(attempt(session))
+    except _Tried as tried:
+        return tried.result
 
 
 def try_write(env, write: Callable[[Any], tuple[Any, list[str]]], question: str,
@@ -27,9 +36,9 @@ def try_write(env, write: Callable[[Any], tuple[Any, list[str]]], question: str,
     from .forecast_commands import stored_priors
 
     priors = stored_priors(env.store())
-    try:
-        with env.store().session() as session:
-            row, lines = write(session)
-            raise _Tried((lines, headline_change(session, priors, question, row.logged_at, ref_of(row), supersedes)))
-    except _Tried as tried:
-        return tried.result
+
+    def attempt(session) -> tuple[list[str], dict]:
+        row, lines = write(session)
+        return lines, headline_change(session, priors, question, row.logged_at, ref_of(row), supersedes)
+
+    return rolled_back(env, attempt)
