@@ -25,6 +25,15 @@ def test_matches_arviz(name: str) -> None:
     assert diagnostics.rhat(draws) == pytest.approx(float(table["r_hat"].iloc[0]), rel=1e-10)
     assert diagnostics.ess_bulk(draws) == pytest.approx(float(table["ess_bulk"].iloc[0]), rel=1e-10)
     assert diagnostics.ess_tail(draws) == pytest.approx(float(table["ess_tail"].iloc[0]), rel=1e-10)
+    assert diagnostics.mcse_mean(draws) == pytest.approx(float(table["mcse_mean"].iloc[0]), rel=1e-10)
+
+
+@pytest.mark.parametrize("name", CASES)
+def test_summary_shares_ranks_without_changing_a_number(name: str) -> None:
+    draws = CASES[name]
+    assert diagnostics.summary({"x": draws}) == {"max_rhat": diagnostics.rhat(draws),
+                                                 "min_ess_bulk": diagnostics.ess_bulk(draws),
+                                                 "min_ess_tail": diagnostics.ess_tail(draws)}
 
 
 def test_summary_takes_the_worst_scalar() -> None:

@@ -167,3 +167,29 @@ def test_adaptive_tuning_re_samples_a_failed_fit_once(seeded) -> None:
         settings, diag = json.loads(stored.settings), json.loads(stored.diagnostics)
     assert (settings["tune"], settings["retry_tune"]) == (30, None)
     assert diag["retried_after"].startswith("10 tuning steps: ") and not stored.converged
+
+
+@pytest.mark.every_backend
+def test_stored_draws_reload_bit_for_bit_and_earlier_deflated_archives_still_load(fitted) -> None:
+    import io
+    import zipfile
+
+    from forecast.inference.draws import GROUPS, pack, unpack
+    from forecast.runs.views import load_draws
+
+    db, _ = fitted
+    with open_store(db).session() as session:
+        stored = session.get(ForecastRun, 1)
+        draws = load_draws(stored)
+        blob = stored.posterior
+    assert {i.compress_type for i in zipfile.ZipFile(io.BytesIO(blob)).infolist()} == {zipfile.ZIP_STORED}
+    deflated = io.BytesIO()  # as runs were stored before: every member deflated
+    with zipfile.ZipFile(io.BytesIO(blob)) as plain, zipfile.ZipFile(deflated, "w", zipfile.ZIP_DEFLATED) as out:
+        for member in plain.infolist():
+            out.writestr(member.filename, plain.read(member))
+    for again in (unpack(pack(draws)), unpack(deflated.getvalue())):
+        for group in GROUPS:
+            assert set(getattr(again, group)) == set(getattr(draws, group))
+            for name, values in getattr(draws, group).items():
+                assert np.array_equal(getattr(again, group)[name], values) and getattr(again, group)[name].dtype == values.dtype
+        assert (again.dims, again.coords) == (draws.dims, draws.coords)

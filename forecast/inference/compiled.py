@@ -21,6 +21,7 @@ import sys
 import warnings
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -89,8 +90,10 @@ class SharedSlot:
     ndim: int
 
 
+@lru_cache(maxsize=1)
 def source_fingerprint() -> str:
-    """A hash of this package's source: any code change makes a new compile key."""
+    """A hash of this package's source: any code change makes a new compile key (read once per process: the
+    code a process runs does not change under it)."""
     root = Path(__file__).resolve().parents[1]  # the forecast package
     digest = hashlib.sha256()
     for path in sorted(root.rglob("*.py")):
@@ -99,8 +102,9 @@ def source_fingerprint() -> str:
     return digest.hexdigest()
 
 
+@lru_cache(maxsize=1)
 def library_versions() -> dict[str, str]:
-    """Versions of everything that shapes the compiled code."""
+    """Versions of everything that shapes the compiled code (read once per process)."""
     import platform
     from importlib.metadata import version
 

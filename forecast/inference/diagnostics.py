@@ -18,7 +18,7 @@ _NORMAL = NormalDist()
 
 def _average_ranks(values: np.ndarray) -> np.ndarray:
     """Ranks from 1, ties sharing their average rank."""
-    order = np.argsort(values, kind="mergesort")
+    order = np.argsort(values)  # any order of ties will do: they share their average rank
     ordered = values[order]
     new_group = np.r_[True, ordered[1:] != ordered[:-1]]
     group = np.cumsum(new_group) - 1
@@ -57,11 +57,15 @@ def _rhat(values: np.ndarray) -> float:
     return float(np.sqrt((between / within + n - 1) / n))
 
 
+def _rhat_of_split(split: np.ndarray, z_split: np.ndarray) -> float:
+    folded = np.abs(split - np.median(split))
+    return max(_rhat(z_split), _rhat(_z_scale(folded)))
+
+
 def rhat(values: np.ndarray) -> float:
     """Rank-normalised split R-hat of (chain, draw) draws: the larger of the bulk and the folded (tail) value."""
     split = _split(np.asarray(values, dtype=float))
-    folded = np.abs(split - np.median(split))
-    return max(_rhat(_z_scale(split)), _rhat(_z_scale(folded)))
+    return _rhat_of_split(split, _z_scale(split))
 
 
 def _autocov(values: np.ndarray) -> np.ndarray:
@@ -109,6 +113,12 @@ def ess_bulk(values: np.ndarray) -> float:
     return _ess(_z_scale(_split(np.asarray(values, dtype=float))))
 
 
+def mcse_mean(values: np.ndarray) -> float:
+    """Monte Carlo standard error of the mean of (chain, draw) draws: sd over the square root of the split chains' ESS."""
+    values = np.asarray(values, dtype=float)
+    return float(np.std(values, ddof=1) / np.sqrt(_ess(_split(values))))
+
+
 def ess_tail(values: np.ndarray, probability: float = TAIL_PROBABILITY) -> float:
     """Tail effective sample size: the smaller of those of the indicators of two quantiles.
 
@@ -122,9 +132,11 @@ def summary(draws: dict[str, np.ndarray]) -> dict[str, float]:
     """Max R-hat and min bulk/tail ESS over every scalar of every (chain, draw, ...) array."""
     rhats, bulk, tail = [], [], []
     for values in draws.values():
-        flat = values.reshape(values.shape[0], values.shape[1], -1)
+        flat = np.asarray(values, dtype=float).reshape(values.shape[0], values.shape[1], -1)
         for i in range(flat.shape[2]):
-            rhats.append(rhat(flat[:, :, i]))
-            bulk.append(ess_bulk(flat[:, :, i]))
+            split = _split(flat[:, :, i])
+            z_split = _z_scale(split)  # rank-normalised once, for the bulk R-hat and the bulk ESS
+            rhats.append(_rhat_of_split(split, z_split))
+            bulk.append(_ess(z_split))
             tail.append(ess_tail(flat[:, :, i]))
     return {"max_rhat": float(np.max(rhats)), "min_ess_bulk": float(np.min(bulk)), "min_ess_tail": float(np.min(tail))}
