@@ -103,3 +103,33 @@ def test_applies_to_models_with_experts(tmp_path):
     data, _ = _world(tmp_path, "alone")
     assert density.applies(data)
     assert not density.applies(replace(data, experts=[]))
+
+
+def _log_prior_t_reference(alpha: float, beta: float, n: int, bins: int) -> tuple[np.ndarray, np.ndarray]:
+    """model._log_prior_t in NumPy: every month's exp and log computed afresh."""
+    t = np.arange(bins)
+    months = t < n
+    log_survive_year = -np.logaddexp(0.0, alpha + beta * t / 12.0)
+    log_survive = log_survive_year / 12.0 * months
+    before = np.cumsum(log_survive) - log_survive
+    with np.errstate(divide="ignore"):
+        log_p = np.where(months, np.log(-np.expm1(log_survive_year / 12.0)) + before, -np.inf)
+    log_p[-1] = log_survive.sum()
+    return log_p, before
+
+
+@pytest.mark.parametrize("alpha, beta", [(-3.0, 0.9), (2.5, -1.1), (-0.2, 0.0), (4.0, 0.3), (-30.0, 2.0), (0.0, -0.05)])
+def test_hazard_prior_over_long_horizons_crossing_zero_with_months_ruled_out(alpha: float, beta: float) -> None:
+    """The kernel's per-month recurrence for exp(-|logit hazard|) against a fresh exp per month, over 50 years (the
+    logit crossing zero upwards, downwards, or not at); months the observations rule out are -inf, their survival kept."""
+    n, bins = 600, 601
+    constant_log = np.zeros(bins)
+    constant_log[[0, 5, 6, 7, 300, 599]] = -np.inf
+    log_p, before, slope = np.empty(bins), np.empty(bins), np.empty((bins, 2))
+    kernel._log_prior_t(alpha, beta, n, constant_log, log_p, before, slope)
+    expected_p, expected_before = _log_prior_t_reference(alpha, beta, n, bins)
+    ruled_out = np.isneginf(constant_log[:n])
+    assert np.all(np.isneginf(log_p[:n][ruled_out])) and np.all(slope[:n][ruled_out, 0] == 0.0)
+    np.testing.assert_allclose(log_p[:n][~ruled_out], expected_p[:n][~ruled_out], rtol=1e-12)
+    np.testing.assert_allclose(log_p[n:], expected_p[n:], rtol=1e-12)
+    np.testing.assert_allclose(before, expected_before, rtol=1e-12, atol=1e-300)

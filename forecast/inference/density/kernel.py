@@ -40,24 +40,35 @@ def _softplus(x: float) -> float:
 
 
 @njit(cache=True)
-def _log_prior_t(alpha, beta, n, log_p, before, slope):
+def _log_prior_t(alpha, beta, n, constant_log, log_p, before, slope):
     """log P(T = bin) and log P(T >= bin) under one question's hazard (as ``model._log_prior_t``).
 
     ``slope`` keeps what the gradient needs per month: d log P(T = t) / d(log monthly survival) is
     ``slope[t, 0]`` and d(log monthly survival) / d(logit yearly hazard) is ``slope[t, 1]``.
+    A month the observations rule out (``constant_log`` -inf) needs only its survival: its log P(T = t)
+    is -inf either way and its gradient weight 0. exp(-|h|) of the linear logit h steps by one
+    factor per month while h keeps its sign (a fresh exp where it changes sign).
     """
     bins = log_p.size
     total = 0.0
+    up, down = np.exp(beta / 12.0), np.exp(-beta / 12.0)  # exp(h) and exp(-h) grow by these per month
+    e, positive = 0.0, False
     for t in range(bins):
         before[t] = total
         if t < n:
             h = alpha + beta * t / 12.0
-            e = np.exp(-abs(h))
+            if t == 0 or (h >= 0) != positive:
+                positive, e = h >= 0, np.exp(-abs(h))
+            else:
+                e *= down if positive else up
             u = -(max(h, 0.0) + np.log1p(e)) / 12.0  # log(1 - monthly hazard)
-            em1 = np.expm1(u)
-            log_p[t] = np.log(-em1) + total
-            slope[t, 0] = (em1 + 1.0) / em1
-            slope[t, 1] = -(1.0 / (1.0 + e) if h >= 0 else e / (1.0 + e)) / 12.0
+            slope[t, 1] = -(1.0 / (1.0 + e) if positive else e / (1.0 + e)) / 12.0
+            if constant_log[t] == NEG_INF:
+                log_p[t], slope[t, 0] = NEG_INF, 0.0
+            else:
+                em1 = np.expm1(u)
+                log_p[t] = np.log(-em1) + total
+                slope[t, 0] = (em1 + 1.0) / em1
             total += u
         else:
             log_p[t] = NEG_INF
@@ -290,7 +301,7 @@ def _evaluate(x, w_in, w_out, record_right, record_wrong, constant_log, question
         total += -0.5 * ((a - mu_a) / sd_a) ** 2 - 0.5 * ((b - mu_b) / sd_b) ** 2
         grad[o_alpha + q] += -(a - mu_a) / sd_a**2
         grad[o_beta + q] += -(b - mu_b) / sd_b**2
-        _log_prior_t(a, b, int(question_consts[q, 4]), lp[q], ls[q], slope[q])
+        _log_prior_t(a, b, int(question_consts[q, 4]), constant_log[q], lp[q], ls[q], slope[q])
     d_joint, d_ls, d_ev = np.zeros((n_q, bins)), np.zeros((n_q, bins)), np.zeros((n_q, bins))
     total += _marginal(lp + ev, ls, ev, link_consts, int(layout_consts[7]), d_joint, d_ls, d_ev)
     for q in range(n_q):
