@@ -82,16 +82,16 @@ def _ess(values: np.ndarray) -> float:
     if np.max(values) - np.min(values) < np.finfo(float).resolution:
         return float(values.size)
     chains, n = values.shape
-    acov = _autocov(values)
-    mean_var = np.mean(acov[:, 0]) * n / (n - 1.0)
+    mean_acov = _autocov(values).mean(axis=0)  # over chains, every lag at once
+    mean_var = mean_acov[0] * n / (n - 1.0)
     var_plus = mean_var * (n - 1.0) / n + (np.var(values.mean(axis=1), ddof=1) if chains > 1 else 0.0)
+    rho_hat = (1.0 - (mean_var - mean_acov) / var_plus).tolist()  # autocorrelation by lag, as Python floats
     rho = np.zeros(n)
-    even, odd = 1.0, 1.0 - (mean_var - np.mean(acov[:, 1])) / var_plus
+    even, odd = 1.0, rho_hat[1]
     rho[0], rho[1] = even, odd
     t = 1
     while t < n - 3 and even + odd > 0.0:
-        even = 1.0 - (mean_var - np.mean(acov[:, t + 1])) / var_plus
-        odd = 1.0 - (mean_var - np.mean(acov[:, t + 2])) / var_plus
+        even, odd = rho_hat[t + 1], rho_hat[t + 2]
         if even + odd >= 0:
             rho[t + 1], rho[t + 2] = even, odd
         t += 2
