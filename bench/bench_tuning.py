@@ -1,6 +1,7 @@
 """Tuning-length study: do shorter tuning runs keep the fits healthy and the numbers within Monte Carlo error?
 
-    uv run python bench/bench_tuning.py [--tunes 300 500] [--seeds 3] [--questions 10] [--out FILE.json]
+    uv run python bench/bench_tuning.py [--tunes 300 500] [--seeds 3] [--first-seed 100] [--questions 10]
+        [--out FILE.json]
 
 Fits the seed (`forecast init`, as of today) and the first ``--questions`` casebook questions of the
 *development* half (never the test half), each in a store of its own as of the day before its outcome
@@ -16,10 +17,10 @@ probabilities, in units of the combined Monte Carlo standard error of the two es
 from __future__ import annotations
 
 import argparse
-import datetime as dt
 import json
 import sys
 import tempfile
+import time
 from dataclasses import replace
 from pathlib import Path
 
@@ -93,7 +94,7 @@ def fit(model, data, priors, settings):
     return first, draws, bool(first["problems"])
 
 
-def study(tunes: list[int], seeds: int, limit: int) -> list[dict]:
+def study(tunes: list[int], seeds: range, limit: int) -> list[dict]:
     from forecast.inference.model import DateModel
     from forecast.runs.fitting import diagnostics, fit_settings
 
@@ -108,51 +109,94 @@ def study(tunes: list[int], seeds: int, limit: int) -> list[dict]:
                    "reference": diagnostics(ref_draws, reference), "candidates": {}}
             for tune in tunes:
                 fits = []
-                for s in range(seeds):
-                    first, draws, retried = fit(model, data, priors, fit_settings(1000, tune, 4, seed=100 + s))
+                for seed in seeds:
+                    started = time.perf_counter()
+                    first, draws, retried = fit(model, data, priors, fit_settings(1000, tune, 4, seed=seed))
+                    seconds = time.perf_counter() - started
                     got = estimates(draws, data, q)
-                    z = {k: z_score(got[k], ref[k]) for k in ref}
-                    fits.append({"seed": 100 + s, "diagnostics": first, "retried": retried, "z": z,
-                                 "estimates": got})
+                    fits.append({"seed": seed, "diagnostics": first, "retried": retried, "estimates": got,
+                                 "seconds": seconds})
                 row["candidates"][str(tune)] = fits
             row["reference_estimates"] = ref
             rows.append(row)
-            print_row(row, tunes)
+            print_row(row)
     return rows
 
 
-def print_header(tunes: list[int]) -> None:
+def print_header() -> None:
     print("| question | tune | max R-hat | min ESS bulk / tail | divergences | re-sampled | max abs z headline "
           "| max abs z yearly |")
     print("| --- | --- | --- | --- | --- | --- | --- | --- |")
 
 
-def print_row(row: dict, tunes: list[int]) -> None:
+def _z(row: dict, fit: dict) -> dict[str, float]:
+    ref = row["reference_estimates"]
+    return {k: z_score(tuple(fit["estimates"][k]), tuple(ref[k])) for k in ref}
+
+
+def print_row(row: dict) -> None:
     ref = row["reference"]
     print(f"| {row['question']} | {REFERENCE['tune']} (reference, 4 x {REFERENCE['draws']}) | {ref['max_rhat']:.3f} "
           f"| {ref['min_ess_bulk']:.0f} / {ref['min_ess_tail']:.0f} | {ref['divergences']} | | | |")
-    for tune in tunes:
-        fits = row["candidates"][str(tune)]
+    for tune, fits in row["candidates"].items():
         d = [f["diagnostics"] for f in fits]
-        z_head = max(abs(f["z"]["headline"]) for f in fits)
-        z_year = max(abs(v) for f in fits for k, v in f["z"].items() if k != "headline")
+        z = [_z(row, f) for f in fits]
+        z_year = max(abs(v) for one in z for k, v in one.items() if k != "headline")
         print(f"| | {tune} | {max(x['max_rhat'] for x in d):.3f} | {min(x['min_ess_bulk'] for x in d):.0f} / "
               f"{min(x['min_ess_tail'] for x in d):.0f} | {sum(x['divergences'] for x in d)} | "
-              f"{sum(f['retried'] for f in fits)} of {len(fits)} | {z_head:.2f} | {z_year:.2f} |", flush=True)
+              f"{sum(f['retried'] for f in fits)} of {len(fits)} | {max(abs(one['headline']) for one in z):.2f} "
+              f"| {z_year:.2f} |", flush=True)
+
+
+def print_pooled(rows: list[dict]) -> None:
+    """Per tuning length, over every question and seed: how the z values spread (about N(0, 1) when unbiased)."""
+    print("\n| tune | fits | re-sampled | divergences | headline: rms z, abs z > 2, max | yearly: rms z, abs z > 2, "
+          "abs z > 3, max |")
+    print("| --- | --- | --- | --- | --- | --- |")
+    for tune in rows[0]["candidates"]:
+        fits = [(row, f) for row in rows for f in row["candidates"][tune]]
+        z = [_z(row, f) for row, f in fits]
+        head = np.array([one["headline"] for one in z])
+        years = np.array([v for one in z for k, v in one.items() if k != "headline" and v != 0.0])
+        print(f"| {tune} | {len(fits)} | {sum(f['retried'] for _, f in fits)} | "
+              f"{sum(f['diagnostics']['divergences'] for _, f in fits)} | {np.sqrt(np.mean(head ** 2)):.2f}, "
+              f"{int((abs(head) > 2).sum())} of {head.size}, {abs(head).max():.2f} | {np.sqrt(np.mean(years ** 2)):.2f}, "
+              f"{int((abs(years) > 2).sum())} of {years.size}, {int((abs(years) > 3).sum())}, {abs(years).max():.2f} |")
+
+
+def merged(paths: list[Path]) -> list[dict]:
+    """The rows of several saved studies (other seeds, the same reference), candidates joined per question."""
+    rows: dict[str, dict] = {}
+    for path in paths:
+        for row in json.loads(path.read_text(encoding="utf-8")):
+            if row["question"] not in rows:
+                rows[row["question"]] = row
+                continue
+            for tune, fits in row["candidates"].items():
+                rows[row["question"]]["candidates"].setdefault(tune, []).extend(fits)
+    return list(rows.values())
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--tunes", type=int, nargs="+", default=[300, 500])
     parser.add_argument("--seeds", type=int, default=3)
+    parser.add_argument("--first-seed", type=int, default=100)
     parser.add_argument("--questions", type=int, default=10, help="development-half casebook questions")
     parser.add_argument("--out", type=Path)
+    parser.add_argument("--tables", type=Path, nargs="+", help="print the tables of saved studies (--out files)")
     args = parser.parse_args()
-    print(f"{dt.datetime.now(dt.UTC):%Y-%m-%d %H:%M} UTC; z = (candidate - reference) / combined MCSE\n")
-    print_header(args.tunes)
-    rows = study(args.tunes, args.seeds, args.questions)
-    if args.out:
-        args.out.write_text(json.dumps(rows, indent=1, default=float), encoding="utf-8")
+    print("z = (candidate - reference) / combined MCSE\n")
+    print_header()
+    if args.tables:
+        rows = merged(args.tables)
+        for row in rows:
+            print_row(row)
+    else:
+        rows = study(args.tunes, range(args.first_seed, args.first_seed + args.seeds), args.questions)
+        if args.out:
+            args.out.write_text(json.dumps(rows, indent=1, default=float), encoding="utf-8")
+    print_pooled(rows)
 
 
 if __name__ == "__main__":

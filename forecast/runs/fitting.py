@@ -84,10 +84,10 @@ def summarise_fit(data: Dataset, priors: Priors, draws: Draws, settings: FitSett
     reliabilities = []
     if "reliability" in draws.posterior:
         samples = draws.posterior["reliability"].reshape(-1, len(data.experts))
+        lows, highs = np.quantile(samples, [0.05, 0.95], axis=0)  # every expert in one call
         for i, name in enumerate(data.experts):
-            low, high = np.quantile(samples[:, i], [0.05, 0.95])
             reliabilities.append({"expert": name, "kind": data.expert_kinds[i], "mean": float(samples[:, i].mean()),
-                                  "q05": float(low), "q95": float(high)})
+                                  "q05": float(lows[i]), "q95": float(highs[i])})
     return FitSummary(
         monthly=flat.mean(axis=0), prior=exact_posterior(data, priors, with_evidence=False),
         preempted=draws.posterior["p_preempted"].reshape(-1, len(data.questions)).mean(axis=0),
