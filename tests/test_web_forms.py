@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import html
 import json
+import re
 import urllib.error
 import urllib.request
 import uuid
@@ -153,28 +154,43 @@ def multipart(fields: dict[str, str], files: dict[str, tuple[str, bytes]]) -> tu
 
 
 def upload(url: str, files: dict[str, tuple[str, bytes]], fields: dict[str, str] | None = None,
-           headers: dict[str, str] | None = None) -> int:
+           headers: dict[str, str] | None = None) -> tuple[int, str]:
+    """A multipart form posted without a browser: its status and page."""
     body, kind = multipart(fields or {}, files)
     request = urllib.request.Request(url, body, headers={**(headers or {}), "Content-Type": kind})
     try:
         with urllib.request.urlopen(request) as response:
-            return response.status
+            return response.status, response.read().decode()
     except urllib.error.HTTPError as exc:
-        return exc.code
+        return exc.code, exc.read().decode()
+
+
+def signed_in(url: str) -> tuple[str, dict[str, str]]:
+    """A form token and the cookie it goes with, as a browser gets them from the portfolio."""
+    with urllib.request.urlopen(url) as response:
+        cookie = response.headers["set-cookie"].split(";")[0]
+        token = re.search(r'name="csrf_token" value="([^"]+)"', response.read().decode())
+    assert token
+    return token.group(1), {"Cookie": cookie}
 
 
 def test_the_new_forms_need_the_csrf_token_and_a_writable_server(store) -> None:
+    """Without the form token: 403; over the body limit: 413; a pasted and an uploaded file at once: 400; on a
+    read-only server the routes are not there (404). Nothing is stored."""
     unchanged = snapshot(store)
     good = {"file": ("good.toml", question_file("fixture-uploaded").encode())}
     with serving(store) as server:
         assert post(f"{server.url}/experts/Expert%20F/rename", {"new": "Expert H"})[0] == 403
         assert post(f"{server.url}/experts/Expert%20F/merge", {"into": "Expert K"})[0] == 403
-        assert upload(f"{server.url}/questions", good) == 403
-        assert upload(f"{server.url}/questions", good, {"csrf_token": "forged"}, {"Cookie": "forecast_csrf=x"}) == 403
+        assert upload(f"{server.url}/questions", good)[0] == 403
+        assert upload(f"{server.url}/questions", good, {"csrf_token": "forged"}, {"Cookie": "forecast_csrf=x"})[0] == 403
         too_big = {"file": ("big.toml", b"#" * (300 * 1024))}
-        assert upload(f"{server.url}/questions", too_big) == 413  # refused before the form is read
+        assert upload(f"{server.url}/questions", too_big)[0] == 413  # refused before the form is read
+        token, cookie = signed_in(server.url)
+        status, body = upload(f"{server.url}/questions", good, {"csrf_token": token, "toml": "[question]"}, cookie)
+        assert status == 400 and "paste it or upload it, not both" in body
     with serving(store, read_only=True) as server:
         assert post(f"{server.url}/experts/Expert%20F/rename", {"new": "Expert H"})[0] == 404  # no such route
         assert post(f"{server.url}/experts/Expert%20F/merge", {"into": "Expert K"})[0] == 404
-        assert upload(f"{server.url}/questions", good) == 404
+        assert upload(f"{server.url}/questions", good)[0] == 404
     assert snapshot(store) == unchanged
