@@ -14,7 +14,7 @@ import uuid
 import pytest
 
 from .conftest import INIT, PROJECT, QUESTION, invoke, snapshot
-from .test_web import browser, fill, page, post  # noqa: F401  (the module's browser and page fixtures)
+from .test_web import TOKEN, browser, fill, page, post  # noqa: F401  (the module's browser and page fixtures)
 from .webserver import serving
 
 pytestmark = [pytest.mark.browser, pytest.mark.every_backend]
@@ -86,10 +86,14 @@ def test_rename_through_the_expert_page(store, page) -> None:
 
 
 def test_merge_through_the_expert_page(store, page) -> None:
+    """On a token server: the signed-in analyst is the author of the change, as `--by` is on the command line."""
     both = sorted(refs_of(store, "Expert F") + refs_of(store, "Expert K"))
     unchanged = snapshot(store)
-    with serving(store) as server:
-        page.goto(f"{server.url}/experts/Expert%20F")
+    with serving(store, token=TOKEN) as server:
+        page.goto(f"{server.url}/login?next=/experts/Expert%20F")
+        fill(page, "form", {"token": TOKEN, "analyst": "Analyst C"})
+        page.click("button[type=submit]")
+        assert page.url == f"{server.url}/experts/Expert%20F"
         itself = cli_refusal(store, "expert", "merge", "Expert F", "Expert F")
         assert submit(page, "#merge-expert", {"into": "Expert F"}) == 409
         assert page.inner_text("#merge-expert .refusal") == itself
@@ -101,6 +105,8 @@ def test_merge_through_the_expert_page(store, page) -> None:
         assert page.url == f"{server.url}/experts/Expert%20K" and page.inner_text("h1") == "Expert K"
         assert shown_refs(page) == both
     assert refs_of(store, "Expert K") == both
+    history = json.loads(invoke(store, "expert", "show", "Expert K", "--json").output)["history"]
+    assert [line.split(": ", 1)[1] for line in history] == ["Expert F merged into Expert K (by Analyst C)"]
     assert invoke(store, "verify").exit_code == 0
 
 

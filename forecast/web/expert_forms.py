@@ -23,7 +23,7 @@ from ..store import Store
 from . import views
 from .bench import Workbench, status_of
 
-Change = Callable[[Store, str, dict[str, str]], str]
+Change = Callable[[Store, str, dict[str, str], dict[str, Any]], str]
 
 
 def _add_expert(store: Store, fields: dict[str, str], author: dict[str, Any]) -> str:
@@ -40,16 +40,16 @@ async def expert_add(bench: Workbench, request: Request) -> Response:
     return _to_expert(name)
 
 
-def _rename(store: Store, name: str, fields: dict[str, str]) -> str:
+def _rename(store: Store, name: str, fields: dict[str, str], author: dict[str, Any]) -> str:
     """`forecast expert rename NAME NEW --note NOTE`: the expert's name from now on."""
     with store.session() as session:
-        return rename_expert(session, name, fields.get("new", ""), fields.get("note", "")).name
+        return rename_expert(session, name, fields.get("new", ""), fields.get("note", ""), **author).name
 
 
-def _merge(store: Store, name: str, fields: dict[str, str]) -> str:
+def _merge(store: Store, name: str, fields: dict[str, str], author: dict[str, Any]) -> str:
     """`forecast expert merge NAME INTO --note NOTE`: the current name of the expert NAME counts as from now on."""
     with store.session() as session:
-        return merge_experts(session, name, fields.get("into", ""), fields.get("note", "")).name
+        return merge_experts(session, name, fields.get("into", ""), fields.get("note", ""), **author).name
 
 
 async def _changed(bench: Workbench, request: Request, change: Change, form: str) -> Response:
@@ -57,7 +57,7 @@ async def _changed(bench: Workbench, request: Request, change: Change, form: str
     name = request.path_params["name"]
     fields = await bench.form(request)
     try:
-        now_named = await run_in_threadpool(change, bench.store, name, fields)
+        now_named = await run_in_threadpool(change, bench.store, name, fields, bench.author(request))
     except ForecastError as exc:
         context = await run_in_threadpool(views.expert_page, bench.store, name)  # unknown NAME: the 404 page
         refusal = {"form": form, "message": str(exc), "values": fields}
