@@ -124,7 +124,7 @@ def test_export_import_commands(run, seeded, make_db, tmp_path: Path) -> None:
         (log_args(supersedes="S99"), "Error: no evidence 'S99' in the store"),
         (log_args(supersedes="O1"), "Error: O1 is not the same type of evidence as the new row"),
         (["log", "observation", "--question", QUESTION, "--kind", "rumour", "--date", "2023-01-01", "--source", "x"],
-         "Error: Invalid value for '--kind': 'rumour' is not one of"),
+         "Error: unknown observation kind 'rumour'; known: annulled, event, "),
         (["retract", "X1", "--reason", "r"], "Error: malformed evidence reference 'X1': expected S<number> or O<number>"),
         (["retract", "S1", "--reason", " "], "Error: a retraction needs a reason"),
         (["expert", "add", "Zak", "--kind", "journalist"], "Error: expert 'Zak' already exists (as 'Anatoly Zak')"),
