@@ -15,7 +15,7 @@ import pytest
 
 from forecast.inference.dependence import expected_share
 
-from .conftest import PROJECT, QUESTION, assert_refused, log_args, query, snapshot, store_exact_run
+from .conftest import OFFICIAL, PROJECT, QUESTION, REPORTER, assert_refused, log_args, query, snapshot, store_exact_run
 
 HEADLINE = re.compile(r"^Updated headline \(exact, reliabilities fixed at prior centres\): Russia withdraws by 2032-12: "
                       r"(\d+\.\d)% -> (\d+\.\d)%\. Median date: (\S+(?: by 2032-12)?) -> (\S+(?: by 2032-12)?)")
@@ -50,19 +50,20 @@ def test_no_row_the_model_ignores_is_active(run, seeded) -> None:
     assert rows["S2"]["status"] == "decided: falsified"  # Logsdon's 'by 2024'
     assert rows["S1"]["status"] == "decided: borne out"  # Borisov's 'after 2024'
     assert "decided: falsified" in run("evidence", "list").output
-    assert run(*log_args(claim="in 2029")).exit_code == 0  # Zak's newer claim replaces his 'until at least 2030'
+    assert run(*log_args(claim="until at least 2030", date="2022-08-01"), "--no-update").exit_code == 0
+    assert run(*log_args(claim="in 2029")).exit_code == 0  # the expert's newer claim replaces 'until at least 2030'
     rows = listed(run)
-    assert (rows["S3"]["status"], rows["S3"]["weight"]) == ("superseded by S9 (newer claim)", 0.0)
-    assert rows["S9"]["status"] == "active" and rows["S9"]["weight"] > 0
-    table = run("expert", "show", "Zak").output
-    assert "superseded by S9 (newer claim)" in table and "active" in table
+    assert (rows["S9"]["status"], rows["S9"]["weight"]) == ("superseded by S10 (newer claim)", 0.0)
+    assert rows["S10"]["status"] == "active" and rows["S10"]["weight"] > 0
+    table = run("expert", "show", REPORTER).output
+    assert "superseded by S10 (newer claim)" in table and "active" in table
 
 
 def test_probable_duplicate_is_refused_naming_the_row(run, seeded) -> None:
     assert run(*log_args()).exit_code == 0
     before = snapshot(run.db)
     again = run(*log_args(quote="Other words for the same position (fixture)."))
-    assert_refused(again, "Error: probable duplicate of S9 (Anatoly Zak on 2023-04-01, 'not before 2028')")
+    assert_refused(again, f"Error: probable duplicate of S9 ({REPORTER} on 2023-04-01, 'not before 2028')")
     assert snapshot(run.db) == before
     other_day = run(*log_args(date="2023-04-02", quote="Said again the next day (fixture)."))
     assert other_day.exit_code == 0, other_day.output
@@ -92,15 +93,17 @@ def test_probable_duplicate_follows_merges_and_renames(run, seeded, logged_as, c
 
 
 def test_headline_shows_before_after_and_reasons(run, seeded) -> None:
-    first = run(*log_args(expert="Borisov", claim="not before 2030", quote="A fixture quote.", date="2023-05-01"))
+    colleague = run("expert", "add", "Spokesperson Z", "--kind", "official", "--affiliation", "Fixture Agency")
+    assert colleague.exit_code == 0, colleague.output  # of the same agency as OFFICIAL
+    first = run(*log_args(expert=OFFICIAL, claim="not before 2030", date="2023-05-01"))
     assert first.exit_code == 0, first.output
     _, after_first = headline(first)
     assert why(first)[0].startswith("S9 counts ")
-    second = run(*log_args(expert="Rogozin", claim="not before 2029", quote="A fixture quote.", date="2023-05-02"))
+    second = run(*log_args(expert="Spokesperson Z", claim="not before 2029", date="2023-05-02"))
     before_second, after_second = headline(second)
     assert before_second == after_first and after_second != before_second
     share = 2 * expected_share(2, 0.5, 0.2)
-    assert f"Roscosmos: 2 speakers count as {share:.1f}" in why(second)
+    assert f"Fixture Agency: 2 speakers count as {share:.1f}" in why(second)
     weight = listed(run)["S10"]["weight"]
     assert why(second)[0] == f"S10 counts {weight:.2f}"
     observed = run("log", "observation", "--question", QUESTION, "--kind", "event-not-yet", "--date", "2024-01-15",
@@ -176,15 +179,16 @@ def test_close_expert_name_needs_new_in_a_pipe(run, seeded) -> None:
 
 
 def test_report_rows_carry_the_model_status(run, seeded, tmp_path) -> None:
-    assert run(*log_args(claim="in 2029")).exit_code == 0
+    assert run(*log_args(claim="until at least 2030", date="2022-08-01"), "--no-update").exit_code == 0
+    assert run(*log_args(claim="in 2029"), "--no-update").exit_code == 0
     store_exact_run(run.db)
     out = tmp_path / "reports"
     assert run("report", QUESTION, "--out", str(out), "--quiet").exit_code == 0
     (md_path,) = out.glob(f"{QUESTION}-*.md")
     markdown = md_path.read_text()
     rows = {line.split(" | ")[0].lstrip("| "): line for line in markdown.splitlines() if line.startswith("| S")}
-    assert "superseded by S9 (newer claim)" in rows["S3"] and "decided: falsified" in rows["S2"]
-    assert " active " in rows["S9"] and " active " not in rows["S3"]
+    assert "superseded by S10 (newer claim)" in rows["S9"] and "decided: falsified" in rows["S2"]
+    assert " active " in rows["S10"] and " active " not in rows["S9"]
     html = md_path.with_suffix(".html").read_text()
     assert '<span class="falsified">decided: falsified</span>' in html
 
@@ -252,21 +256,23 @@ def test_rename_keeps_the_history_and_verify_passes(run, seeded) -> None:
 
 def test_merge_counts_one_expert_as_the_other(run, seeded) -> None:
     assert run("expert", "add", "Agency A", "--kind", "official", "--affiliation", "Agency A").exit_code == 0
-    assert run(*log_args(expert="Agency A", claim="in 2029", quote="A fixture quote.")).exit_code == 0
-    assert run(*log_args(expert="Zak", claim="not before 2031", date="2023-05-01", quote="A fixture quote.")).exit_code == 0
+    assert run(*log_args(expert="Agency A", claim="in 2029")).exit_code == 0
+    assert run(*log_args(claim="until at least 2030", date="2022-08-01"), "--no-update").exit_code == 0
+    assert run(*log_args(claim="not before 2031", date="2023-05-01")).exit_code == 0
     before = listed(run)
-    assert before["S9"]["status"] == "active" and before["S3"]["status"] == "superseded by S10 (newer claim)"
-    merged = run("expert", "merge", "Agency A", "Zak")
-    assert merged.output == "Merged Agency A into Anatoly Zak.\n"
+    assert before["S9"]["status"] == "active" and before["S10"]["status"] == "superseded by S11 (newer claim)"
+    merged = run("expert", "merge", "Agency A", REPORTER)
+    assert merged.output == f"Merged Agency A into {REPORTER}.\n"
     after = listed(run)
-    assert after["S9"]["expert"] == "Anatoly Zak" and after["S9"]["status"] == "superseded by S10 (newer claim)"
+    assert after["S9"]["expert"] == REPORTER and after["S9"]["status"] == "superseded by S11 (newer claim)"
     assert shown(run, "S9")["named_as"] == "Agency A"
     names = [e["name"] for e in json.loads(run("expert", "list", "--json").output)]
-    assert "Agency A" not in names and "Anatoly Zak" in names
-    zak = json.loads(run("expert", "show", "Agency A", "--json").output)
-    assert zak["name"] == "Anatoly Zak" and {s["ref"] for s in zak["statements"]} >= {"S3", "S9", "S10"}
+    assert "Agency A" not in names and REPORTER in names
+    survivor = json.loads(run("expert", "show", "Agency A", "--json").output)
+    assert survivor["name"] == REPORTER and {s["ref"] for s in survivor["statements"]} >= {"S9", "S10", "S11"}
     assert "all as forecast wrote them" in run("verify").output
-    assert_refused(run("expert", "merge", "Agency A", "Zak"), "Error: 'Agency A' and 'Zak' are already the same expert")
+    assert_refused(run("expert", "merge", "Agency A", REPORTER),
+                   f"Error: 'Agency A' and '{REPORTER}' are already the same expert")
 
 
 def test_retraction_and_observation_headlines_say_what_changed(run, seeded) -> None:
