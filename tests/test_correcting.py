@@ -126,23 +126,29 @@ def test_evidence_show_one_row_whole(run, seeded) -> None:
     assert_refused(run("evidence", "show", "X1"), "Error: malformed evidence reference 'X1'")
 
 
+def fictional_row(run) -> str:
+    """S9: a statement of the fictional REPORTER to correct (a real expert's row is not given invented words)."""
+    assert run(*log_args(claim="until at least 2030", date="2022-07-26"), "--no-update").exit_code == 0
+    return "S9"
+
+
 def test_edit_logs_a_superseding_row_with_only_the_changed_fields(run, seeded) -> None:
-    old = shown(run, "S3")
-    edited = run("evidence", "edit", "S3", "--claim", "until at least 2031", "--yes")
+    old = shown(run, fictional_row(run))
+    edited = run("evidence", "edit", "S9", "--claim", "until at least 2031", "--yes")
     assert edited.exit_code == 0, edited.output
     lines = edited.output.splitlines()
-    assert lines[:3] == ["Correction of S3:", "  claim: 'until at least 2030' -> 'until at least 2031'",
-                         "Logged S9, superseding S3."]
-    assert "supersedes S3" in why(edited)
-    new, old_now = shown(run, "S9"), shown(run, "S3")
+    assert lines[:3] == ["Correction of S9:", "  claim: 'until at least 2030' -> 'until at least 2031'",
+                         "Logged S10, superseding S9."]
+    assert "supersedes S9" in why(edited)
+    new, old_now = shown(run, "S10"), shown(run, "S9")
     changed = {k for k in old if old[k] != new[k]}
     assert changed == {"ref", "claim", "interval", "logged_at", "rules", "supersedes"}  # same weight: no rule ties it
-    assert (new["supersedes"], old_now["superseded_by"], old_now["status"]) == (["S3"], ["S9"], "superseded by S9")
-    assert old_now["weight"] == 0.0 and old_now["rules"][0]["text"] == "corrected by S9: out of the model"
-    again = run("evidence", "edit", "S9", "--date", "2022-07", "--quote", "A corrected fixture quote.", "--yes")
+    assert (new["supersedes"], old_now["superseded_by"], old_now["status"]) == (["S9"], ["S10"], "superseded by S10")
+    assert old_now["weight"] == 0.0 and old_now["rules"][0]["text"] == "corrected by S10: out of the model"
+    again = run("evidence", "edit", "S10", "--date", "2022-07", "--quote", "A corrected fixture quote.", "--yes")
     assert again.exit_code == 0, again.output
-    assert (shown(run, "S10")["date"], shown(run, "S10")["date_precision"]) == ("2022-07-01", "month")
-    assert shown(run, "S3")["superseded_by"] == ["S9", "S10"] and shown(run, "S10")["supersedes"] == ["S3", "S9"]
+    assert (shown(run, "S11")["date"], shown(run, "S11")["date_precision"]) == ("2022-07-01", "month")
+    assert shown(run, "S9")["superseded_by"] == ["S10", "S11"] and shown(run, "S11")["supersedes"] == ["S9", "S10"]
     assert "all as forecast wrote them" in run("verify").output
 
 
@@ -221,11 +227,11 @@ def dialogue(db: str, args: list[str], answer: str) -> tuple[int, str]:
 
 @pytest.mark.parametrize(("answer", "stored"), [("y", True), ("n", False)])
 def test_edit_asks_on_a_terminal(run, seeded, answer, stored) -> None:
-    code, text = dialogue(run.db, ["evidence", "edit", "S3", "--claim", "until at least 2031"], answer)
+    code, text = dialogue(run.db, ["evidence", "edit", fictional_row(run), "--claim", "until at least 2031"], answer)
     assert "claim: 'until at least 2030' -> 'until at least 2031'" in text
     assert "Log it as a new row superseding the old one? [y/N]" in text
-    assert (code, "Logged S9, superseding S3." in text) == ((0, True) if stored else (1, False)), text
-    assert (shown(run, "S3")["superseded_by"] == ["S9"]) is stored
+    assert (code, "Logged S10, superseding S9." in text) == ((0, True) if stored else (1, False)), text
+    assert (shown(run, "S9")["superseded_by"] == ["S10"]) is stored
 
 
 @pytest.mark.parametrize(("answer", "stored"), [("y", True), ("n", False)])
