@@ -209,19 +209,19 @@ class ForecastStore:
         with self.store.session() as session:
             return add_expert(session, name, kind, role, affiliation, list(aliases), notes, author=by).name
 
-    def rename_expert(self, old: str, new: str, note: str = "") -> str:
+    def rename_expert(self, old: str, new: str, note: str = "", by: str | None = None) -> str:
         """Give an expert a new name, as `forecast expert rename` (the old name keeps answering); returns it."""
         from .domain.experts import rename_expert
 
         with self.store.session() as session:
-            return rename_expert(session, old, new, note).name
+            return rename_expert(session, old, new, note, author=by).name
 
-    def merge_experts(self, source: str, into: str, note: str = "") -> str:
+    def merge_experts(self, source: str, into: str, note: str = "", by: str | None = None) -> str:
         """Make ``source`` count as ``into`` from now on, as `forecast expert merge`; returns the kept name."""
         from .domain.experts import merge_experts
 
         with self.store.session() as session:
-            return merge_experts(session, source, into, note).name
+            return merge_experts(session, source, into, note, author=by).name
 
     def retract(self, ref: str, reason: str, by: str | None = None) -> str:
         """Retract a statement or observation, as `forecast retract`; returns its reference."""

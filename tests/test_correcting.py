@@ -245,14 +245,14 @@ def test_close_expert_asks_on_a_terminal(run, seeded, answer, stored) -> None:
 def test_rename_keeps_the_history_and_verify_passes(run, seeded) -> None:
     assert run("expert", "add", "Expert Q", "--kind", "analyst").exit_code == 0
     assert run(*log_args(expert="Expert Q", quote="A fixture quote.")).exit_code == 0
-    renamed = run("expert", "rename", "Expert Q", "Expert Quinn", "--note", "fixture: the full name")
+    renamed = run("expert", "rename", "Expert Q", "Expert Quinn", "--note", "fixture: the full name", "--by", "Analyst B")
     assert renamed.output == "Renamed Expert Q to Expert Quinn.\n"
     record = shown(run, "S9")
     assert (record["expert"], record["named_as"]) == ("Expert Quinn", "Expert Q")
     assert listed(run, "--expert", "Expert Q")["S9"]["expert"] == "Expert Quinn"  # the old name still answers
     expert = json.loads(run("expert", "show", "expert quinn", "--json").output)
     assert (expert["name"], expert["aliases"]) == ("Expert Quinn", ["Expert Q"])
-    assert expert["history"][0].endswith("Expert Q renamed Expert Quinn")
+    assert expert["history"][0].endswith("Expert Q renamed Expert Quinn (by Analyst B)")
     verified = run("verify")
     assert verified.exit_code == 0 and "1 expert change(s)" in verified.output
     assert_refused(run("expert", "rename", "Expert Quinn", "Zak"),

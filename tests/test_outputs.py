@@ -245,7 +245,8 @@ def test_shown_text_drops_bidi_and_zero_width_characters(char: str) -> None:
 
 
 @sqlite_only  # the text shown, not the store, is under test
-def test_terminal_output_hides_no_bidi_or_zero_width_characters(run, seeded) -> None:
+def test_terminal_output_hides_no_bidi_or_zero_width_characters(run, seeded, monkeypatch) -> None:
+    monkeypatch.setenv("COLUMNS", "200")  # a piped table fits the width the environment gives: room for the source
     hidden = "".join(INVISIBLE)
     name, quote, source = f"Ev{hidden}e", f"stays{hidden} until 2028", f"https://example.org/{hidden}q"
     assert run("expert", "add", name, "--kind", "analyst").output == "Added expert Eve (analyst).\n"

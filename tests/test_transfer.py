@@ -47,7 +47,7 @@ def formula_store(run, busy_store: str) -> str:
     assert run("expert", "add", "Tab", "--kind", "analyst", "--role", "\tleading tab", "--notes", "'=looks quoted").exit_code == 0
     assert run(*log_args(expert="Eve", quote="=1+1 and a\nline break", source="@source",
                          rationale="-minus first", claim="after 2025")).exit_code == 0
-    for change in (["rename", "Tab", "Tab Renamed", "--note", "=fixture note"], ["merge", "Eve", "Tab"],
+    for change in (["rename", "Tab", "Tab Renamed", "--note", "=fixture note"], ["merge", "Eve", "Tab", "--by", "Analyst B"],
                    ["rename", "Tab", "Tab Twice"]):  # the merge row names 'Tab Renamed', the name then
         assert run("expert", *change).exit_code == 0
     return busy_store
@@ -84,6 +84,7 @@ def test_renames_and_merges_travel_with_an_export(formula_store: str, make_db, t
     changes = [row for row in json.loads(export.read_text()) if row["record"] == "expert_change"]
     assert [(c["expert"], c["kind"], c["name"], c["into"]) for c in changes] == [
         ("Tab", "rename", "Tab Renamed", None), ("Eve", "merge", "Tab Renamed", "Tab"), ("Tab", "rename", "Tab Twice", None)]
+    assert changes[1]["author"] == "Analyst B"
     copy = make_db()
     imported = CliRunner().invoke(cli, ["--db", copy, "import", str(export)])
     assert imported.exit_code == 0 and "3 expert change(s)" in imported.output, imported.output

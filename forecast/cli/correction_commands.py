@@ -9,7 +9,7 @@ import click
 from ..errors import InputError
 from .evidence_commands import evidence_group, expert, update_option, updated_headline
 from .output import json_option
-from .params import EVIDENCE_DATE
+from .params import EVIDENCE_DATE, by_option
 from .render import emit_json, emit_record, terminal_text
 from .trial import rolled_back
 
@@ -97,8 +97,9 @@ def evidence_edit(env, ref: str, yes: bool, update: bool, date, **changes) -> No
 @click.argument("old")
 @click.argument("new")
 @click.option("--note", default="", help="Why it is renamed.")
+@by_option
 @click.pass_obj
-def expert_rename(env, old: str, new: str, note: str) -> None:
+def expert_rename(env, old: str, new: str, note: str, author: str | None) -> None:
     """Rename an expert (append-only: the old name keeps answering, old rows still show it as logged).
 
     Example: forecast expert rename "Yuri Borisow" "Yury Borisov"
@@ -106,7 +107,7 @@ def expert_rename(env, old: str, new: str, note: str) -> None:
     from ..domain.experts import rename_expert
 
     with env.store().session() as session:
-        rename_expert(session, old, new, note)
+        rename_expert(session, old, new, note, author=author)
     click.echo(terminal_text(f"Renamed {old} to {new}."))
 
 
@@ -114,8 +115,9 @@ def expert_rename(env, old: str, new: str, note: str) -> None:
 @click.argument("source")
 @click.argument("into")
 @click.option("--note", default="", help="Why they are one expert.")
+@by_option
 @click.pass_obj
-def expert_merge(env, source: str, into: str, note: str) -> None:
+def expert_merge(env, source: str, into: str, note: str, author: str | None) -> None:
     """Merge expert SOURCE into INTO: from now on SOURCE's statements count as INTO's (its rows keep naming it).
 
     Example: forecast expert merge "Roscosmos" "Roscosmos press service"
@@ -123,5 +125,5 @@ def expert_merge(env, source: str, into: str, note: str) -> None:
     from ..domain.experts import merge_experts
 
     with env.store().session() as session:
-        change = merge_experts(session, source, into, note)
+        change = merge_experts(session, source, into, note, author=author)
     click.echo(terminal_text(f"Merged {source} into {change.name}."))

@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from sqlmodel import Session, col, select
 
 from ..basics import validate
+from ..basics.authors import author as author_of
 from ..errors import DuplicateError, InputError, NotFoundError
 from ..store.tables import Expert, ExpertChange
 
@@ -118,8 +119,9 @@ def similar_experts(session: Session, name: str) -> list[str]:
     return found
 
 
-def rename_expert(session: Session, old: str, new: str, note: str = "") -> ExpertChange:
-    """Give an expert a new name (the old one keeps answering); the name must not belong to another expert."""
+def rename_expert(session: Session, old: str, new: str, note: str = "", author: str | None = None) -> ExpertChange:
+    """Give an expert a new name (the old one keeps answering); the name must not belong to another expert.
+    ``author``: who renames (see :func:`forecast.basics.authors.author`)."""
     expert = expert_by_name(session, old)
     new = validate.text(new, "name").strip()
     if not new:
@@ -135,17 +137,18 @@ def rename_expert(session: Session, old: str, new: str, note: str = "") -> Exper
         raise DuplicateError(f"{new!r} is already the name of the expert {identities(session).current[row_id(other)]!r}: "
                              f"to make them one, use `forecast expert merge`")
     return _record(session, ExpertChange(expert_id=row_id(expert), kind=RENAME, name=new,
-                                         note=validate.text(note, "note").strip()))
+                                         note=validate.text(note, "note").strip(), author=author_of(author)))
 
 
-def merge_experts(session: Session, source: str, into: str, note: str = "") -> ExpertChange:
-    """Make ``source`` count as ``into`` from now on; ``source``'s rows keep naming it as logged."""
+def merge_experts(session: Session, source: str, into: str, note: str = "", author: str | None = None) -> ExpertChange:
+    """Make ``source`` count as ``into`` from now on; ``source``'s rows keep naming it as logged (``author``: who
+    merges)."""
     merged, kept = expert_by_name(session, source), expert_by_name(session, into)
     if merged.id == kept.id:
         raise InputError(f"{source!r} and {into!r} are already the same expert")
     name = identities(session).current[row_id(kept)]
     return _record(session, ExpertChange(expert_id=row_id(merged), kind=MERGE, name=name, into_id=kept.id,
-                                         note=validate.text(note, "note").strip()))
+                                         note=validate.text(note, "note").strip(), author=author_of(author)))
 
 
 def _record(session: Session, change: ExpertChange) -> ExpertChange:

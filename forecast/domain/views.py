@@ -143,7 +143,7 @@ def expert_record(session: Session, name: str) -> dict:
     originals = {e.id: e.name for e in session.exec(select(Expert))}
     record["history"] = [f"{c.created_at:%Y-%m-%d}: " + (f"{originals[c.expert_id]} renamed {c.name}" if c.kind == RENAME
                                                          else f"{originals[c.expert_id]} merged into {c.name}")
-                         for c in changes]
+                         + f" (by {c.author})" for c in changes]
     return record
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 
 from ..basics import validate
+from ..basics.authors import UNKNOWN
 from ..errors import InputError
 
 
@@ -23,3 +24,8 @@ def stamp(value: object, field: str) -> dt.datetime | None:
 def blank(value: object) -> object:
     """A missing cell as empty text."""
     return "" if value is None else value
+
+
+def author_cell(value: object) -> str:
+    """An author as exported; blank (an export from before authorship) is "unknown"."""
+    return UNKNOWN if value in (None, "") else validate.text(value, "author")

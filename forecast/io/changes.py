@@ -14,15 +14,16 @@ from ..basics import validate
 from ..domain.experts import MERGE, RENAME, merge_experts, rename_expert
 from ..errors import InputError
 from ..store.tables import Expert, ExpertChange
-from .cells import blank, stamp
+from .cells import author_cell, blank, stamp
 
-CHANGE_FIELDS = ["expert", "kind", "name", "into", "note", "created_at"]
+CHANGE_FIELDS = ["expert", "kind", "name", "into", "note", "created_at", "author"]
 
 
 def change_records(session: Session, names: dict[int | None, str]) -> list[dict]:
     """Every rename and merge in the order made, as export rows (``names``: each expert's own name by id)."""
     return [{"record": "expert_change", "expert": names[c.expert_id], "kind": c.kind, "name": c.name,
-             "into": names[c.into_id] if c.into_id is not None else None, "note": c.note, "created_at": c.created_at}
+             "into": names[c.into_id] if c.into_id is not None else None, "note": c.note, "created_at": c.created_at,
+             "author": c.author}
             for c in session.exec(select(ExpertChange).order_by(col(ExpertChange.id)))]
 
 
@@ -45,9 +46,9 @@ def import_change(session: Session, row: dict, known: list[tuple]) -> bool:
         return False
     note = validate.text(blank(row["note"]), "note")
     if row["kind"] == RENAME:
-        change = rename_expert(session, expert.name, validate.text(row["name"], "name"), note)
+        change = rename_expert(session, expert.name, validate.text(row["name"], "name"), note, author_cell(row["author"]))
     elif into is not None:
-        change = merge_experts(session, expert.name, into.name, note)
+        change = merge_experts(session, expert.name, into.name, note, author_cell(row["author"]))
     else:
         raise InputError(f"unknown expert change {row['kind']!r} (expected {RENAME} or {MERGE})")
     if (change.expert_id, change.name, change.into_id) != key[:1] + key[2:4]:

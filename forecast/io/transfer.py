@@ -30,7 +30,7 @@ from ..basics.text import neutralise_cell, restore_cell
 from ..domain.evidence import add_expert, content_uid, log_observation, log_statement
 from ..domain.questions import add_question, check_precluders
 from ..errors import DuplicateError, ForecastError, InputError
-from .cells import blank as _blank, stamp as _stamp
+from .cells import author_cell, blank as _blank, stamp as _stamp
 from .changes import CHANGE_FIELDS, change_records, import_change, stored_changes
 from ..runs.transfer import RESULT_FIELDS, RUN_FIELDS, import_result, import_run, run_records
 from ..store.vocab import OBSERVATION_ALIASES
@@ -58,7 +58,7 @@ FIELDS = {
 # Columns that exports of release 2026-11-24 do not have; blank means the default (as the store's migrations give:
 # an author "unknown", also for who retracted a retracted row and who resolved a resolved question)
 LATER_COLUMNS = {"question": ("event", "tags", "definition", "version", "resolved_by", "author"),
-                 "expert": ("author",), "statement": ("quote_kind", "url", "author", "retracted_by"),
+                 "expert": ("author",), "expert_change": ("author",), "statement": ("quote_kind", "url", "author", "retracted_by"),
                  "observation": ("url", "effective_on", "author", "retracted_by")}
 
 
@@ -239,7 +239,7 @@ def _import_question(session: Session, row: dict) -> None:
         except (ValueError, KeyError, TypeError):
             raise InputError(f"question {slug!r}: malformed definition") from None
     existing = session.exec(select(Question).where(Question.slug == slug)).first()
-    question, _ = add_question(session, raw, f"question {slug!r}", precluder_later=True, author=_author(row["author"]))
+    question, _ = add_question(session, raw, f"question {slug!r}", precluder_later=True, author=author_cell(row["author"]))
     mirrored = ("slug", "title", "horizon_start", "horizon_end")
     if any(getattr(question, f) != row[f] for f in mirrored):
         raise InputError(f"question {slug!r}: its definition does not match the row (slug, title or horizon)")
@@ -249,17 +249,12 @@ def _import_question(session: Session, row: dict) -> None:
             setattr(question, name, row[name])
         question.resolution_source = validate.optional_text(row["resolution_source"], "resolution source") or None
         question.resolved_at = _stamp(row["resolved_at"], "resolved_at")
-        question.resolved_by = None if row["status"] == "open" else _author(row["resolved_by"])
+        question.resolved_by = None if row["status"] == "open" else author_cell(row["resolved_by"])
         question.created_at = _stamp(row["created_at"], "created_at")
         question.version = parse_int(1 if row["version"] in (None, "") else row["version"], "question version",
                                      low=1, high=validate.VERSION_MAX)
         session.add(question)
         session.flush()
-
-
-def _author(value: object) -> str:
-    """An author as exported; blank (an export from before authorship) is "unknown"."""
-    return UNKNOWN if value in (None, "") else validate.text(value, "author")
 
 
 def _aliases(value: object) -> list[str]:
@@ -278,7 +273,7 @@ def _import_expert(session: Session, row: dict) -> None:
     if session.exec(select(Expert).where(Expert.name == name)).first() is not None:
         return
     expert = add_expert(session, name, row["kind"], _blank(row["role"]), _blank(row["affiliation"]), aliases,
-                        _blank(row["notes"]), author=_author(row["author"]))
+                        _blank(row["notes"]), author=author_cell(row["author"]))
     expert.created_at = created_at or expert.created_at
 
 
@@ -311,7 +306,7 @@ def _uid_of_renamed_kind(created: Statement | Observation, row: dict) -> bool:
 def _import_evidence(session: Session, row: dict, record: str, floor: dt.datetime | None) -> Statement | Observation:
     logged_at, retracted_at = _evidence_times(row)
     common = dict(question=row["question"], source=_blank(row["source"]), date_precision=row["date_precision"],
-                  logged_at=logged_at, author=_author(row["author"]))
+                  logged_at=logged_at, author=author_cell(row["author"]))
     if record == "statement":
         created = log_statement(
             session, expert=row["expert"], said_on=parse_date(row["said_on"]), claim=_blank(row["claim_text"]),
@@ -329,7 +324,7 @@ def _import_evidence(session: Session, row: dict, record: str, floor: dt.datetim
     _check_not_backdated(created, floor)
     created.retracted_at = retracted_at
     created.retraction_reason = validate.optional_text(row["retraction_reason"], "reason") or None
-    created.retracted_by = None if retracted_at is None else _author(row["retracted_by"])
+    created.retracted_by = None if retracted_at is None else author_cell(row["retracted_by"])
     return created
 
 

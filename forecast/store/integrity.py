@@ -47,8 +47,9 @@ STATE: dict[str, tuple[str, tuple[str, ...]]] = {
                         "resolution_source", "resolved_at", "created_at", "event", "tags", "definition", "version")),
     "store_setting": ("key", ("value",)),
 }
-# Columns added after the tables were first sealed (migration 0009), digested only when known (see above).
-LATER: dict[str, tuple[str, ...]] = {"expert": ("author",), "statement": ("author", "retracted_by"),
+# Columns added after the tables were first sealed (migrations 0009, 0010), digested only when known (see above).
+LATER: dict[str, tuple[str, ...]] = {"expert": ("author",), "expert_change": ("author",),
+                                     "statement": ("author", "retracted_by"),
                                      "observation": ("author", "retracted_by"), "question_version": ("author",),
                                      "question": ("resolved_by",)}
 LATER_RETRACTION = ("retracted_by",)

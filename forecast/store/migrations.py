@@ -324,6 +324,11 @@ def m0009_authorship(conn: Connection) -> None:
                        "question versions are append-only")
 
 
+def m0010_expert_change_authors(conn: Connection) -> None:
+    """Who renamed or merged an expert; earlier changes get "unknown", left out of their digests as in 0009."""
+    conn.execute(sa.text(f"ALTER TABLE expert_change ADD COLUMN author VARCHAR NOT NULL DEFAULT '{integrity.UNKNOWN}'"))
+
+
 MIGRATIONS: list[tuple[str, Callable[[Connection], None]]] = [
     ("0001_initial", m0001_initial),
     ("0002_evidence_indexes_and_append_only", m0002_evidence_indexes_and_append_only),
@@ -334,6 +339,7 @@ MIGRATIONS: list[tuple[str, Callable[[Connection], None]]] = [
     ("0007_question_and_setting_digests", m0007_question_and_setting_digests),
     ("0008_expert_changes", m0008_expert_changes),
     ("0009_authorship", m0009_authorship),
+    ("0010_expert_change_authors", m0010_expert_change_authors),
 ]
 
 # What each migration creates that a store could not have without it: a store holding one of these without the

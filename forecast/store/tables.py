@@ -103,6 +103,7 @@ class ExpertChange(SQLModel, table=True):
     into_id: int | None = Field(default=None, foreign_key="expert.id")  # merge: the expert it now counts as
     note: str = ""
     created_at: dt.datetime = Field(default_factory=utc_now)
+    author: str = "unknown"  # who renamed or merged ("unknown": made before 0010)
 
 
 class Statement(SQLModel, table=True):
