@@ -125,3 +125,22 @@ def test_a_notice_rule_stored_before_bind_probability_reads_with_the_default() -
     stored["notice"] = {k: v for k, v in stored["notice"].items() if k != "bind_probability"}
     read = spec_from_definition({**stored, "source": spec.source})
     assert read == spec and asdict(read)["notice"]["bind_probability"] == DEFAULT_BIND_PROBABILITY
+
+
+@pytest.mark.parametrize("content", [
+    b"[question]\nslug = \n", b"[question]\n[extra]\n", "title = 'Caf\u00e9'".encode("latin-1"), b"#" * (1024 * 1024 + 1),
+    b"[question]\nslug = 'fixture-question'\n"])
+def test_an_uploaded_question_file_reads_as_the_file(tmp_path: Path, monkeypatch, content: bytes) -> None:
+    """The web's upload (bytes and a name) gives what `question add FILE` reads from the file, refusals included."""
+    from forecast.domain.priors import parse_question_bytes, read_question_file
+    from forecast.errors import ForecastError
+
+    monkeypatch.chdir(tmp_path)
+    Path("upload.toml").write_bytes(content)
+    results = []
+    for read in (lambda: read_question_file(Path("upload.toml")), lambda: parse_question_bytes(content, "upload.toml")):
+        try:
+            results.append(read())
+        except ForecastError as exc:
+            results.append((type(exc), str(exc)))
+    assert results[0] == results[1]

@@ -128,7 +128,7 @@ def rename_expert(session: Session, old: str, new: str, note: str = "", author: 
         raise InputError("an expert needs a name")
     current = identities(session).current[row_id(expert)]
     if new == current:
-        raise InputError(f"{current!r} is already the expert's name")
+        raise DuplicateError(f"{current!r} is already the expert's name")
     try:
         other = expert_by_name(session, new)
     except NotFoundError:
@@ -145,7 +145,7 @@ def merge_experts(session: Session, source: str, into: str, note: str = "", auth
     merges)."""
     merged, kept = expert_by_name(session, source), expert_by_name(session, into)
     if merged.id == kept.id:
-        raise InputError(f"{source!r} and {into!r} are already the same expert")
+        raise DuplicateError(f"{source!r} and {into!r} are already the same expert")
     name = identities(session).current[row_id(kept)]
     return _record(session, ExpertChange(expert_id=row_id(merged), kind=MERGE, name=name, into_id=kept.id,
                                          note=validate.text(note, "note").strip(), author=author_of(author)))

@@ -138,13 +138,20 @@ def _number(entry: Any, bounds: tuple[float, float], where: str) -> float:
 def read_toml(path: Path) -> dict[str, Any]:
     """A TOML file as a dict; unreadable or invalid files are a PriorError naming the file."""
     try:
-        return tomllib.loads(read_bounded(path, "file", QUESTION_FILE_MAX_BYTES).decode("utf-8"))
+        raw = read_bounded(path, "file", QUESTION_FILE_MAX_BYTES)
     except InputError as exc:
         raise PriorError(str(exc)) from None
+    return _toml_of(raw, str(path))
+
+
+def _toml_of(raw: bytes, where: str) -> dict[str, Any]:
+    """A TOML file's bytes as a dict; invalid UTF-8 or TOML is a PriorError naming the file ``where``."""
+    try:
+        return tomllib.loads(raw.decode("utf-8"))
     except tomllib.TOMLDecodeError as exc:
-        raise PriorError(f"{path}: invalid TOML: {exc}") from None
+        raise PriorError(f"{where}: invalid TOML: {exc}") from None
     except UnicodeDecodeError as exc:
-        raise PriorError(f"{path}: cannot read: {getattr(exc, 'strerror', None) or exc}") from None
+        raise PriorError(f"{where}: cannot read: {exc}") from None
 
 
 QUESTION_TABLES = {"question", "date_prior", "notice", "treaty"}
@@ -172,6 +179,13 @@ def parse_question_file(text: str, where: str) -> dict[str, Any]:
     except tomllib.TOMLDecodeError as exc:
         raise PriorError(f"{where}: invalid TOML: {exc}") from None
     return _check_tables(data, where)
+
+
+def parse_question_bytes(raw: bytes, where: str) -> dict[str, Any]:
+    """A question file's bytes (an upload named ``where``) as :func:`read_question_file` reads the file."""
+    if len(raw) > QUESTION_FILE_MAX_BYTES:
+        raise PriorError(f"file {where!r} is {len(raw):,} bytes; the limit is {QUESTION_FILE_MAX_BYTES:,}")
+    return _check_tables(_toml_of(raw, where), where)
 
 
 _read = read_toml

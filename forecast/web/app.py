@@ -23,7 +23,7 @@ from ..basics.text import displayable
 from ..errors import ForecastError, NotFoundError
 from ..report.templating import STYLESHEET
 from ..store import Store
-from . import forms, pages
+from . import expert_forms, forms, pages
 from .bench import Refused, Workbench, status_of
 from .rendering import STATIC
 from .runner import Runner
@@ -162,7 +162,7 @@ def create_app(store: Store, *, read_only: bool = False, token: str | None = Non
     routes = [*pages.ROUTES, ("/login", login_form, ["GET"]), ("/login", login, ["POST"]),
               ("/static/{name}", static, ["GET"]), ("/runs/current.json", run_status_json, ["GET"])]
     if not read_only:
-        routes += forms.ROUTES
+        routes += [*forms.ROUTES, *expert_forms.ROUTES]
     app = Starlette(routes=[Route(path, handled(bench, handler), methods=methods) for path, handler, methods in routes])
     app.state.bench = bench
 

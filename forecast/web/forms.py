@@ -1,5 +1,6 @@
 """The forms (POST, absent from a read-only server): log a statement or an observation (a new one, or one
-that supersedes an old row: the edit), retract, resolve, re-forecast.
+that supersedes an old row: the edit), retract, resolve, add a question (pasted or uploaded), re-forecast.
+The expert forms are in :mod:`.expert_forms`.
 
 Each parses the form, calls the one domain function the CLI calls in one write transaction (so a
 refusal leaves the store as it was), and shows the exact instant headline before and after. Each write
@@ -9,16 +10,17 @@ passes :meth:`Workbench.author` on to the domain call: the signed-in analyst is 
 from __future__ import annotations
 
 from typing import Any
-from urllib.parse import quote
 
 from starlette.concurrency import run_in_threadpool
+from starlette.datastructures import UploadFile
 from starlette.requests import Request
 from starlette.responses import JSONResponse, RedirectResponse, Response
 
 from ..basics.months import parse_date, parse_day_or_month
+from ..basics.text import displayable
 from ..domain import evidence
 from ..domain.questions import question_by_slug
-from ..errors import ForecastError
+from ..errors import ForecastError, InputError
 from ..scoring.resolution import describe, resolve
 from ..store import Store
 from . import views
@@ -185,39 +187,43 @@ async def start_run(bench: Workbench, request: Request) -> Response:
     return RedirectResponse("/runs/current", status_code=303)
 
 
-def _add_question(store: Store, fields: dict[str, str], author: dict[str, Any]) -> tuple[str, str]:
+def _add_question(store: Store, fields: dict[str, str], upload: tuple[str, bytes] | None,
+                  author: dict[str, Any]) -> tuple[str, str]:
+    """`forecast question add FILE`, the file pasted into ``fields["toml"]`` or ``upload``ed (its name, bytes)."""
     from ..cli.question_commands import added_message
-    from ..domain.priors import parse_question_file
+    from ..domain.priors import parse_question_bytes, parse_question_file
     from ..domain.questions import add_question
 
-    data = parse_question_file(fields.get("toml", ""), "the question file")
+    pasted = fields.get("toml", "")
+    if upload is None:
+        where, data = "the question file", parse_question_file(pasted, "the question file")
+    elif pasted.strip():
+        raise InputError("give the question file once: paste it or upload it, not both")
+    else:
+        where, data = upload[0], parse_question_bytes(upload[1], upload[0])
     with store.session() as session:
-        added, outcome = add_question(session, data, "the question file", fields.get("note", ""), **author)
+        added, outcome = add_question(session, data, where, fields.get("note", ""), **author)
         return added.slug, added_message(added, outcome)
+
+
+async def _uploaded(request: Request, name: str) -> tuple[str, bytes] | None:
+    """The file posted in the field ``name``, if one was chosen: its base name (as messages name it) and bytes."""
+    upload = (await request.form()).get(name)  # the form Workbench.form parsed, within the body limit
+    if not isinstance(upload, UploadFile) or not upload.filename:
+        return None
+    filename = displayable(upload.filename.replace("\\", "/").rsplit("/", 1)[-1]).strip()[:120]
+    return filename or "the uploaded file", await upload.read()
 
 
 async def question_add(bench: Workbench, request: Request) -> Response:
     fields = await bench.form(request)
-    slug, message = await run_in_threadpool(_add_question, bench.store, fields, bench.author(request))
+    upload = await _uploaded(request, "file")
+    slug, message = await run_in_threadpool(_add_question, bench.store, fields, upload, bench.author(request))
     return bench.page(request, "logged.html", {"message": message, "reading": None, "ref": None, "slug": slug,
                                                "before": None, "after": None})
 
 
-def _add_expert(store: Store, fields: dict[str, str], author: dict[str, Any]) -> str:
-    aliases = [line.strip() for line in fields.get("aliases", "").splitlines() if line.strip()]
-    with store.session() as session:
-        added = evidence.add_expert(session, fields.get("name", ""), fields.get("kind", ""), fields.get("role", ""),
-                                    fields.get("affiliation", ""), aliases, fields.get("notes", ""), **author)
-        return added.name
-
-
-async def expert_add(bench: Workbench, request: Request) -> Response:
-    fields = await bench.form(request)
-    name = await run_in_threadpool(_add_expert, bench.store, fields, bench.author(request))
-    return RedirectResponse(f"/experts/{quote(name, safe='')}", status_code=303)
-
-
-ROUTES = [("/questions", question_add, ["POST"]), ("/experts", expert_add, ["POST"]),("/questions/{slug}/statement", log_statement, ["POST"]),
+ROUTES = [("/questions", question_add, ["POST"]), ("/questions/{slug}/statement", log_statement, ["POST"]),
           ("/questions/{slug}/statement", statement_form, ["GET"]),
           ("/questions/{slug}/observation", log_observation, ["POST"]),
           ("/questions/{slug}/observation", observation_form, ["GET"]),

@@ -1,0 +1,202 @@
+"""The workbench's expert rename and merge forms and the question upload, through the real server in Chromium
+(on SQLite and on the suite's PostgreSQL server): the same domain calls, messages and refusals as
+`forecast expert rename`, `expert merge` and `question add FILE`. Select them with ``-m browser``."""
+
+from __future__ import annotations
+
+import html
+import json
+import re
+import urllib.error
+import urllib.request
+import uuid
+
+import pytest
+
+from .conftest import INIT, PROJECT, QUESTION, invoke, snapshot
+from .test_web import TOKEN, browser, fill, page, post  # noqa: F401  (the module's browser and page fixtures)
+from .webserver import serving
+
+pytestmark = [pytest.mark.browser, pytest.mark.every_backend]
+# Fictional experts and statements: nothing here is anyone's real words.
+STATEMENTS = {"Expert F": ("2023-04-01", "not before 2028"), "Expert K": ("2023-05-01", "after 2024")}
+
+
+@pytest.fixture
+def store(db: str) -> str:
+    """The article's seed and two fictional experts with one statement each; the refs of theirs."""
+    assert invoke(db, *INIT).exit_code == 0
+    for name, (date, claim) in STATEMENTS.items():
+        assert invoke(db, "expert", "add", name, "--kind", "analyst", "--new").exit_code == 0
+        logged = invoke(db, "log", "statement", "--question", QUESTION, "--expert", name, "--date", date,
+                        "--claim", claim, "--quote", f"{name} (fixture): {claim}.", "--source", "fixture, example.org",
+                        "--no-update")
+        assert logged.exit_code == 0, logged.output
+    return db
+
+
+def refs_of(store: str, name: str) -> list[str]:
+    return sorted(row["ref"] for row in json.loads(invoke(store, "expert", "show", name, "--json").output)["statements"])
+
+
+def shown_refs(page) -> list[str]:
+    return sorted(page.locator("#statements tbody tr td:first-child").all_inner_texts())
+
+
+def submit(page, form: str, values: dict[str, str]) -> int:
+    """Fill and post the form ``form``; the status of the page it leads to."""
+    fill(page, form, values)
+    with page.expect_navigation() as shown:
+        page.click(f"{form} button[type=submit]")
+    return shown.value.status
+
+
+def cli_refusal(store: str, *args: str) -> str:
+    """The one line the CLI refuses ``args`` with (exit 2), without its ``Error: ``."""
+    result = invoke(store, *args)
+    assert result.exit_code == 2 and result.stdout == "", result.output
+    return result.stderr.strip().removeprefix("Error: ")
+
+
+def test_rename_through_the_expert_page(store, page) -> None:
+    statements = refs_of(store, "Expert F")
+    with serving(store) as server:
+        page.goto(f"{server.url}/experts/Expert%20F")
+        assert submit(page, "#rename-expert", {"new": "Expert H", "note": "fixture: misspelt"}) == 200
+        assert page.url == f"{server.url}/experts/Expert%20H" and page.inner_text("h1") == "Expert H"
+        assert shown_refs(page) == statements
+        unchanged = snapshot(store)
+        taken = cli_refusal(store, "expert", "rename", "Expert H", "Expert K")
+        assert submit(page, "#rename-expert", {"new": "Expert K"}) == 409
+        assert page.inner_text("#rename-expert .refusal") == taken  # on the expert's page, as typed
+        assert page.input_value("#rename-expert [name=new]") == "Expert K"
+        same = cli_refusal(store, "expert", "rename", "Expert H", "Expert H")
+        assert submit(page, "#rename-expert", {"new": "Expert H"}) == 409
+        assert page.inner_text("#rename-expert .refusal") == same
+        token = page.get_attribute("#rename-expert [name=csrf_token]", "value")
+        cookie = "; ".join(f"{c['name']}={c['value']}" for c in page.context.cookies())
+        status, body = post(f"{server.url}/experts/Nobody/rename", {"new": "Expert J", "csrf_token": token},
+                            {"Cookie": cookie})
+        assert status == 404 and cli_refusal(store, "expert", "rename", "Nobody", "Expert J") in html.unescape(body)
+        assert snapshot(store) == unchanged
+    shown = json.loads(invoke(store, "expert", "show", "Expert H", "--json").output)
+    assert shown["name"] == "Expert H" and refs_of(store, "Expert H") == statements
+    assert refs_of(store, "Expert F") == statements  # the old name still answers
+    assert invoke(store, "verify").exit_code == 0
+
+
+def test_merge_through_the_expert_page(store, page) -> None:
+    """On a token server: the signed-in analyst is the author of the change, as `--by` is on the command line."""
+    both = sorted(refs_of(store, "Expert F") + refs_of(store, "Expert K"))
+    unchanged = snapshot(store)
+    with serving(store, token=TOKEN) as server:
+        page.goto(f"{server.url}/login?next=/experts/Expert%20F")
+        fill(page, "form", {"token": TOKEN, "analyst": "Analyst C"})
+        page.click("button[type=submit]")
+        assert page.url == f"{server.url}/experts/Expert%20F"
+        itself = cli_refusal(store, "expert", "merge", "Expert F", "Expert F")
+        assert submit(page, "#merge-expert", {"into": "Expert F"}) == 409
+        assert page.inner_text("#merge-expert .refusal") == itself
+        unknown = cli_refusal(store, "expert", "merge", "Expert F", "Expert Kk")
+        assert submit(page, "#merge-expert", {"into": "Expert Kk"}) == 404
+        assert page.inner_text("#merge-expert .refusal") == unknown and "did you mean" in unknown.lower()
+        assert snapshot(store) == unchanged
+        assert submit(page, "#merge-expert", {"into": "Expert K", "note": "fixture: one person"}) == 200
+        assert page.url == f"{server.url}/experts/Expert%20K" and page.inner_text("h1") == "Expert K"
+        assert shown_refs(page) == both
+    assert refs_of(store, "Expert K") == both
+    history = json.loads(invoke(store, "expert", "show", "Expert K", "--json").output)["history"]
+    assert [line.split(": ", 1)[1] for line in history] == ["Expert F merged into Expert K (by Analyst C)"]
+    assert invoke(store, "verify").exit_code == 0
+
+
+def question_file(slug: str) -> str:
+    """A bundled question's file under a fictional slug (its priors and their reasons are the bundled ones)."""
+    return (PROJECT / "priors" / "questions" / "iss-retirement.toml").read_text().replace(
+        'slug = "iss-retirement"', f'slug = "{slug}"')
+
+
+BROKEN = {"syntax.toml": b"[question]\nslug = \n", "table.toml": b"[question]\nslug = 'x'\n[extra]\n",
+          "latin1.toml": "[question]\ntitle = 'Caf\u00e9'\n".encode("latin-1"),
+          "fields.toml": b"[question]\nslug = 'fixture-broken'\n"}
+
+
+def test_upload_a_question_file(store, page, tmp_path, monkeypatch) -> None:
+    monkeypatch.chdir(tmp_path)  # the CLI names the file as typed: here, its base name, as an upload names it
+    for name, content in BROKEN.items():
+        (tmp_path / name).write_bytes(content)
+    (tmp_path / "good.toml").write_text(question_file("fixture-uploaded"))
+    unchanged = snapshot(store)
+    with serving(store) as server:
+        for name in BROKEN:
+            page.goto(server.url)
+            page.click("#upload-question summary")
+            page.set_input_files("#upload-question [name=file]", str(tmp_path / name))
+            with page.expect_navigation() as shown:
+                page.click("#upload-question button")
+            assert shown.value.status == 400, name
+            assert page.inner_text(".error-message") == cli_refusal(store, "question", "add", name), name
+        assert snapshot(store) == unchanged
+        page.goto(server.url)
+        page.click("#upload-question summary")
+        page.set_input_files("#upload-question [name=file]", str(tmp_path / "good.toml"))
+        page.click("#upload-question button")
+        assert page.inner_text("p.done") == "Added question fixture-uploaded (version 1)."
+        assert page.goto(f"{server.url}/questions/fixture-uploaded").status == 200
+        assert page.inner_text("h1") == json.loads(invoke(store, "question", "show", "fixture-uploaded",
+                                                          "--json").output)["title"]
+    assert "fixture-uploaded" in invoke(store, "question", "list").output
+    assert invoke(store, "verify").exit_code == 0
+
+
+def multipart(fields: dict[str, str], files: dict[str, tuple[str, bytes]]) -> tuple[bytes, str]:
+    """A multipart/form-data body and its content type."""
+    boundary = uuid.uuid4().hex
+    parts = [f'--{boundary}\r\nContent-Disposition: form-data; name="{k}"\r\n\r\n{v}\r\n'.encode()
+             for k, v in fields.items()]
+    parts += [f'--{boundary}\r\nContent-Disposition: form-data; name="{k}"; filename="{name}"\r\n'
+              f"Content-Type: application/toml\r\n\r\n".encode() + data + b"\r\n" for k, (name, data) in files.items()]
+    return b"".join(parts) + f"--{boundary}--\r\n".encode(), f"multipart/form-data; boundary={boundary}"
+
+
+def upload(url: str, files: dict[str, tuple[str, bytes]], fields: dict[str, str] | None = None,
+           headers: dict[str, str] | None = None) -> tuple[int, str]:
+    """A multipart form posted without a browser: its status and page."""
+    body, kind = multipart(fields or {}, files)
+    request = urllib.request.Request(url, body, headers={**(headers or {}), "Content-Type": kind})
+    try:
+        with urllib.request.urlopen(request) as response:
+            return response.status, response.read().decode()
+    except urllib.error.HTTPError as exc:
+        return exc.code, exc.read().decode()
+
+
+def signed_in(url: str) -> tuple[str, dict[str, str]]:
+    """A form token and the cookie it goes with, as a browser gets them from the portfolio."""
+    with urllib.request.urlopen(url) as response:
+        cookie = response.headers["set-cookie"].split(";")[0]
+        token = re.search(r'name="csrf_token" value="([^"]+)"', response.read().decode())
+    assert token
+    return token.group(1), {"Cookie": cookie}
+
+
+def test_the_new_forms_need_the_csrf_token_and_a_writable_server(store) -> None:
+    """Without the form token: 403; over the body limit: 413; a pasted and an uploaded file at once: 400; on a
+    read-only server the routes are not there (404). Nothing is stored."""
+    unchanged = snapshot(store)
+    good = {"file": ("good.toml", question_file("fixture-uploaded").encode())}
+    with serving(store) as server:
+        assert post(f"{server.url}/experts/Expert%20F/rename", {"new": "Expert H"})[0] == 403
+        assert post(f"{server.url}/experts/Expert%20F/merge", {"into": "Expert K"})[0] == 403
+        assert upload(f"{server.url}/questions", good)[0] == 403
+        assert upload(f"{server.url}/questions", good, {"csrf_token": "forged"}, {"Cookie": "forecast_csrf=x"})[0] == 403
+        too_big = {"file": ("big.toml", b"#" * (300 * 1024))}
+        assert upload(f"{server.url}/questions", too_big)[0] == 413  # refused before the form is read
+        token, cookie = signed_in(server.url)
+        status, body = upload(f"{server.url}/questions", good, {"csrf_token": token, "toml": "[question]"}, cookie)
+        assert status == 400 and "paste it or upload it, not both" in body
+    with serving(store, read_only=True) as server:
+        assert post(f"{server.url}/experts/Expert%20F/rename", {"new": "Expert H"})[0] == 404  # no such route
+        assert post(f"{server.url}/experts/Expert%20F/merge", {"into": "Expert K"})[0] == 404
+        assert upload(f"{server.url}/questions", good)[0] == 404
+    assert snapshot(store) == unchanged
