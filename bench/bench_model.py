@@ -26,7 +26,7 @@ import numpy as np
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from common import best, timed  # noqa: E402  (bench/ is on the path when run as a script)
+from common import add_bench_expert, best, timed  # noqa: E402  (bench/ is on the path when run as a script)
 
 STAGES = """
 import sys, time
@@ -254,6 +254,7 @@ def bench_log() -> None:
         db = Path(tmp) / "seed.db"
         _seed_store(db)
         subprocess.run([sys.executable, "-m", "forecast", "--db", str(db), "run"], check=True, capture_output=True, cwd=ROOT)
+        expert = add_bench_expert(db)
         bare, _ = best(lambda: subprocess.run([sys.executable, "-c", "pass"], check=True), repeat=5)
         counter = iter(range(100))
 
@@ -261,7 +262,7 @@ def bench_log() -> None:
             n = next(counter)
             return subprocess.run(
                 [sys.executable, "-m", "forecast", "--db", str(db), "log", "statement", "--question",
-                 "russia-iss-withdrawal", "--expert", "Zak", "--date", "2026-11-20", "--claim", "after 2028",
+                 "russia-iss-withdrawal", "--expert", expert, "--date", "2026-11-20", "--claim", "after 2028",
                  "--quote", f"bench {n}", "--source", "bench"], check=True, capture_output=True, text=True, cwd=ROOT).stdout
 
         total, out = best(log, repeat=5)

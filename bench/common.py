@@ -12,6 +12,7 @@ from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 QUESTION = "russia-iss-withdrawal"
+BENCH_EXPERT = "Bench Expert"  # fictional: the benchmarks log invented statements only as fictional experts
 CLAIMS = ("after 2024", "by 2030", "between 2027 and 2029", "not before 2028", "in 2031", "by 2026", "around 2029",
           "likely after 2030", "H2 2028", "no later than 2032", "not within the horizon", "before 2027-06")
 
@@ -37,22 +38,29 @@ def timed(args: Sequence[str], repeat: int = 3, env: dict[str, str] | None = Non
     return best(lambda: subprocess.run(list(args), check=True, capture_output=True, cwd=ROOT, env=env), repeat)[0]
 
 
-def grow(db: Path, statements: int, seed: int = 1) -> None:
-    """Add ``statements`` synthetic statements on the Russia-ISS question, spread over the seed's experts (an expert's
-    second draw of the same day and claim is logged as a restatement)."""
+def add_bench_expert(db: Path, name: str = BENCH_EXPERT) -> str:
+    """Add the fictional expert the benchmark logs its statements as (through `forecast expert add`); its name."""
+    forecast(db, "expert", "add", name, "--kind", "journalist", "--affiliation", "fixture, example.org", "--new",
+             "--notes", "Fictional: made by a benchmark.")
+    return name
+
+
+def grow(db: Path, statements: int, seed: int = 1, experts: int = 20) -> None:
+    """Add ``statements`` synthetic statements on the Russia-ISS question, spread over ``experts`` fictional experts
+    added for them (an expert's second draw of the same day and claim is logged as a restatement)."""
     import random
 
-    from sqlmodel import select
-
-    from forecast.domain.evidence import log_statement
+    from forecast.domain.evidence import add_expert, log_statement
     from forecast.store import open_store
-    from forecast.store.tables import Expert
+    from forecast.store.vocab import EXPERT_KINDS
 
     rng = random.Random(seed)
     with open_store(str(db)).session() as session:
-        experts = [e.name for e in session.exec(select(Expert).order_by(Expert.name))]
+        names = [f"Synthetic Expert {i + 1:02d}" for i in range(experts)]
+        for i, name in enumerate(names):
+            add_expert(session, name, EXPERT_KINDS[i % len(EXPERT_KINDS)], notes="Fictional: made by a benchmark.")
         for i in range(statements):
-            log_statement(session, question=QUESTION, expert=rng.choice(experts),
+            log_statement(session, question=QUESTION, expert=rng.choice(names),
                           said_on=dt.date(2021, 1, 1) + dt.timedelta(days=rng.randrange(2000)),
                           claim=rng.choice(CLAIMS), quote=f"synthetic statement {i}", source="benchmark",
                           strength=rng.choice(("firm", "hedged")), restatement=True)  # same day and claim: allowed

@@ -36,13 +36,31 @@ from .pg import start_server
 
 QUESTION, PRECLUDER = "russia-iss-withdrawal", "iss-retirement"
 PROJECT = Path(__file__).resolve().parent.parent
+REPORTER, OFFICIAL = "Reporter X", "Official Y"  # the test seed's fictional experts: tests log invented words only as them
+FICTIONAL_EXPERTS = f"""
+[[expert]]
+name = "{REPORTER}"
+role = "Fictional reporter for the tests"
+affiliation = "Fixture Outlet"
+kind = "journalist"
+notes = "Fixture: not a real person; every statement of it is invented."
+
+[[expert]]
+name = "{OFFICIAL}"
+role = "Fictional official for the tests"
+affiliation = "Fixture Agency"
+kind = "official"
+notes = "Fixture: not a real person; every statement of it is invented."
+"""
 
 
 def _article_seed(root: Path) -> list[str]:
-    """`init` arguments for the source article's evidence alone (the ISS question, its experts, its 2022 rows).
+    """`init` arguments for the source article's evidence alone (the ISS question, its experts, its 2022 rows),
+    and two fictional experts without statements (:data:`REPORTER`, :data:`OFFICIAL`).
 
     The question that precludes it (iss-retirement) comes without evidence. Tests pin refs and counts to
-    this fixed seed, so they do not move as evidence is added to observations/.
+    this fixed seed, so they do not move as evidence is added to observations/. The seed's experts are real
+    people: a test that logs an invented statement logs it as a fictional expert, never as one of them.
     """
     priors, seed = root / "priors", root / "observations"
     (priors / "questions").mkdir(parents=True)
@@ -53,6 +71,8 @@ def _article_seed(root: Path) -> list[str]:
         shutil.copy(PROJECT / "priors" / "questions" / f"{question}.toml", priors / "questions")
     for name in ("experts.toml", f"{QUESTION}.toml"):
         shutil.copy(PROJECT / "observations" / name, seed)
+    experts = seed / "experts.toml"
+    experts.write_text(experts.read_text(encoding="utf-8") + FICTIONAL_EXPERTS, encoding="utf-8")
     return ["init", "--priors", str(priors), "--observations", str(seed)]
 
 
@@ -191,10 +211,10 @@ def snapshot(db: Path | str) -> list[str]:
 
 
 def log_args(**overrides: str) -> list[str]:
-    """Arguments for a valid `log statement`, with overrides."""
+    """Arguments for a valid `log statement` of the fictional :data:`REPORTER`, with overrides."""
     fields = {
-        "question": QUESTION, "expert": "Zak", "date": "2023-04-01", "claim": "not before 2028",
-        "quote": "Russia will stay until at least 2028.", "source": "https://example.org/zak",
+        "question": QUESTION, "expert": REPORTER, "date": "2023-04-01", "claim": "not before 2028",
+        "quote": "A fixture quote.", "source": "https://example.org/fixture",
     }
     fields.update(overrides)
     args = ["log", "statement"]

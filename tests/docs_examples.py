@@ -5,6 +5,14 @@ made the store, unless the page's first command is an `init` of its own):
 - a fenced block preceded by ``<!-- file: NAME -->`` is written to NAME;
 - a ``console`` block runs each ``$ `` line with bash; a trailing ``# exit N`` is the exit code it must give
   (0 otherwise);
+- the lines shown under a ``$ `` line (up to the next one) are its output, and are compared with what the command
+  printed (stdout, then stderr; trailing spaces and trailing blank lines ignored, as the page cannot show them):
+  - a line ``...`` on its own stands for any number of lines, and ``...`` inside a line for any text: the page
+    writes ``...`` where the output varies from run to run (today's date, a ``logged_at`` timestamp, the
+    author's login name, the temporary directory) or where it leaves lines out;
+  - a trailing ``# output varies`` on the ``$`` line (before or after ``# exit N``) says the output shown is an
+    example that is not compared: for output that comes from sampling (``run``, ``backtest``, a report);
+  - a command with no output shown is not compared (its exit code still is);
 - a ``python`` block runs as a script;
 - a ``bash``/``sh``/``shell`` block (a shell example that cannot run here, such as the two commands that set
   up a machine) must be preceded by ``<!-- not run: REASON -->``.
@@ -21,7 +29,8 @@ from pathlib import Path
 
 FENCE = re.compile(r"^```(\w*)\s*$")
 MARKER = re.compile(r"^<!--\s*(file|not run):\s*(.+?)\s*-->$")
-EXIT = re.compile(r"\s+#\s*exit\s+(\d+)\s*$")
+TRAILING = re.compile(r"\s+#\s*(exit\s+(\d+)|output varies)\s*$")  # `# exit N`, `# output varies`
+ELIDED = "..."
 SHELL = {"bash", "sh", "shell"}
 
 
@@ -51,23 +60,55 @@ def blocks(page: Path) -> list[Block]:
     return found
 
 
-def commands(block: Block) -> list[tuple[str, int]]:
-    """The ``$`` lines of a console block (continued with a trailing backslash), each with its exit code."""
-    out: list[tuple[str, int]] = []
-    pending = ""
+@dataclass(frozen=True)
+class Command:
+    text: str
+    exit_code: int
+    shown: tuple[str, ...]  # the output lines shown under it
+    compared: bool  # False with `# output varies` or with no output shown
+
+
+def _command(pending: str, shown: list[str]) -> Command:
+    code, varies = 0, False
+    while found := TRAILING.search(pending):
+        code, varies = (int(found.group(2)), varies) if found.group(2) else (code, True)
+        pending = pending[:found.start()]
+    while shown and not shown[-1].strip():
+        shown.pop()
+    return Command(pending, code, tuple(line.rstrip() for line in shown), bool(shown) and not varies)
+
+
+def commands(block: Block) -> list[Command]:
+    """The ``$`` lines of a console block (continued with a trailing backslash), each with its exit code and the
+    output shown under it."""
+    out: list[Command] = []
+    pending, continued, shown = "", False, []
     for raw in block.text.splitlines():
-        if pending:
+        if continued:
             pending += "\n" + raw
         elif raw.startswith("$ "):
-            pending = raw[2:]
-        else:
-            continue  # output shown in the docs
-        if pending.endswith("\\"):
-            continue
-        code = EXIT.search(pending)
-        out.append((EXIT.sub("", pending), int(code.group(1)) if code else 0))
-        pending = ""
+            if pending:
+                out.append(_command(pending, shown))
+            pending, shown = raw[2:], []
+        elif pending:
+            shown.append(raw)
+        continued = pending.endswith("\\") and not shown
+    if pending:
+        out.append(_command(pending, shown))
     return out
+
+
+def _line_pattern(shown: str) -> str:
+    return ".*".join(re.escape(part) for part in shown.split(ELIDED))
+
+
+def output_matches(shown: tuple[str, ...], printed: str) -> bool:
+    """Whether the printed output is the one shown, ``...`` standing for what varies (see the module)."""
+    lines = [line.rstrip() for line in printed.splitlines()]
+    while lines and not lines[-1]:
+        lines.pop()
+    pattern = "".join("(?:.*\n)*?" if line == ELIDED else _line_pattern(line) + "\n" for line in shown)
+    return re.fullmatch(pattern, "".join(line + "\n" for line in lines)) is not None
 
 
 def environment(bin_dir: Path) -> dict[str, str]:
@@ -83,7 +124,7 @@ def run_page(page: Path, work: Path, bin_dir: Path = Path(sys.executable).parent
     with an init); returns how many ran. Fails on the first that misbehaves."""
     env, ran = environment(bin_dir), 0
     found = blocks(page)
-    first = next((c for b in found if b.language == "console" for c, _ in commands(b)), "")
+    first = next((c.text for b in found if b.language == "console" for c in commands(b)), "")
     if init and not first.startswith("forecast init"):
         subprocess.run([str(bin_dir / "forecast"), "init"], cwd=work, env=env, capture_output=True, check=True)
     for block in found:
@@ -91,11 +132,16 @@ def run_page(page: Path, work: Path, bin_dir: Path = Path(sys.executable).parent
         if block.marker and block.marker[0] == "file":
             (work / block.marker[1]).write_text(block.text, encoding="utf-8")
         elif block.language == "console":
-            for command, expected in commands(block):
-                done = subprocess.run(["bash", "-c", command], cwd=work, env=env, capture_output=True, text=True,
+            for command in commands(block):
+                done = subprocess.run(["bash", "-c", command.text], cwd=work, env=env, capture_output=True, text=True,
                                       timeout=900)
-                assert done.returncode == expected, (f"{where}: `{command}` exited {done.returncode}, not "
-                                                     f"{expected}:\n{done.stdout[-1500:]}\n{done.stderr[-1500:]}")
+                assert done.returncode == command.exit_code, (
+                    f"{where}: `{command.text}` exited {done.returncode}, not {command.exit_code}:\n"
+                    f"{done.stdout[-1500:]}\n{done.stderr[-1500:]}")
+                printed = done.stdout + done.stderr
+                assert not command.compared or output_matches(command.shown, printed), (
+                    f"{where}: `{command.text}` printed other than the page shows:\n--- shown\n"
+                    + "\n".join(command.shown) + f"\n--- printed\n{printed}")
                 ran += 1
         elif block.language == "python":
             done = subprocess.run([str(bin_dir / "python"), "-c", block.text], cwd=work, env=env,

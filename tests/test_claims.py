@@ -21,7 +21,7 @@ from forecast.errors import ClaimError, InputError
 from forecast.inference.dataset import build_dataset, interval_mask
 from forecast.store import open_store
 
-from .conftest import QUESTION, log_args, snapshot
+from .conftest import QUESTION, REPORTER, log_args, snapshot
 
 BEYOND = Claim(None, None, beyond_horizon=True)
 
@@ -415,7 +415,7 @@ def _stored(run, ref: str) -> dict:
 def test_log_records_the_precision_of_a_month_date(run, seeded, extra, date, precision) -> None:
     logged = run(*log_args(date=date), *extra, "--no-update")
     assert logged.exit_code == 0, logged.output
-    assert logged.output.startswith(f"Logged S9: Zak on {date if len(date) == 10 else date + '-01'}, ")
+    assert logged.output.startswith(f"Logged S9: {REPORTER} on {date if len(date) == 10 else date + '-01'}, ")
     observed = run("log", "observation", "--question", QUESTION, "--kind", "still-participating", "--date", date,
                    "--source", "crew roster", *extra, "--no-update")
     assert observed.exit_code == 0, observed.output
@@ -433,14 +433,14 @@ def test_month_ends_a_range_and_starts_one(run, seeded) -> None:
 def test_log_stores_verbal_probability_and_beyond_horizon(run, seeded) -> None:
     likely = run(*log_args(claim="likely through 2027"), "--no-update")
     assert likely.output.splitlines() == [
-        "Logged S9: Zak on 2023-04-01, 'likely through 2027' -> 2028-01 .. open.",
+        f"Logged S9: {REPORTER} on 2023-04-01, 'likely through 2027' -> 2028-01 .. open.",
         "Reads: Russia does not withdraw before 2028-01 (likely, p = 0.83).",
     ]
     explicit = run(*log_args(claim="likely by 2028", probability="0.6", quote="other"), "--no-update")
     assert explicit.output.splitlines()[1] == "Reads: Russia withdraws by 2028-12 (p = 0.6)."
     beyond = run(*log_args(claim="not within the horizon", quote="stays to the end"), "--no-update")
     assert beyond.output.splitlines() == [
-        "Logged S11: Zak on 2023-04-01, 'not within the horizon' -> 2033-01 .. open.",
+        f"Logged S11: {REPORTER} on 2023-04-01, 'not within the horizon' -> 2033-01 .. open.",
         "Reads: Russia does not withdraw within the horizon.",
     ]
     assert [(_stored(run, r)["probability"], _stored(run, r)["interval"]) for r in ("S9", "S10", "S11")] == [

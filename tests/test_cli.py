@@ -12,14 +12,14 @@ from pathlib import Path
 
 import pytest
 
-from .conftest import INIT, QUESTION, assert_refused, log_args, postgres_only, query, snapshot
+from .conftest import INIT, QUESTION, REPORTER, assert_refused, log_args, postgres_only, query, snapshot
 
 
 @pytest.mark.every_backend
 def test_init_loads_seed_once(run, db: str) -> None:
     first = run(*INIT)
     assert first.exit_code == 0
-    assert first.output.endswith("added 2 question(s), 8 expert(s), 8 statement(s), 9 observation(s).\n")
+    assert first.output.endswith("added 2 question(s), 10 expert(s), 8 statement(s), 9 observation(s).\n")
     before = snapshot(db)
     second = run(*INIT)
     assert second.output.endswith("added 0 question(s), 0 expert(s), 0 statement(s), 0 observation(s).\n")
@@ -42,9 +42,9 @@ def test_expert_commands(run, seeded) -> None:
     added = run("expert", "add", "Jeff Foust", "--kind", "journalist", "--affiliation", "SpaceNews", "--alias", "Foust")
     assert added.exit_code == 0 and added.output == "Added expert Jeff Foust (journalist).\n"
     names = [e["name"] for e in json.loads(run("expert", "list", "--json").output)]
-    assert "Jeff Foust" in names and len(names) == 9
+    assert "Jeff Foust" in names and len(names) == 11
     journalists = json.loads(run("expert", "list", "--kind", "journalist", "--json").output)
-    assert [e["name"] for e in journalists] == ["Anatoly Zak", "Jeff Foust"]
+    assert [e["name"] for e in journalists] == ["Anatoly Zak", "Jeff Foust", REPORTER]
     shown = json.loads(run("expert", "show", "borisov", "--json").output)
     assert shown["name"] == "Yury Borisov"
     assert [(s["claim"], s["interval"]) for s in shown["statements"]] == [("after 2024", ["2025-01", None])]
@@ -55,7 +55,7 @@ def test_expert_commands(run, seeded) -> None:
 def test_log_statement_and_observation(run, seeded) -> None:
     logged = run(*log_args(probability="0.8", strength="hedged"))
     assert logged.exit_code == 0
-    assert logged.output.splitlines()[0] == "Logged S9: Zak on 2023-04-01, 'not before 2028' -> 2028-01 .. open."
+    assert logged.output.splitlines()[0] == f"Logged S9: {REPORTER} on 2023-04-01, 'not before 2028' -> 2028-01 .. open."
     assert logged.output.splitlines()[1] == "Reads: Russia does not withdraw before 2028-01 (p = 0.8)."
     assert logged.output.splitlines()[2].startswith(
         "Updated headline (exact, reliabilities fixed at prior centres): Russia withdraws by 2032-12: ")
@@ -66,9 +66,9 @@ def test_log_statement_and_observation(run, seeded) -> None:
     rows = json.loads(run("evidence", "list", "--question", QUESTION, "--since", "2023-06-01", "--until", "2024-02-01",
                           "--json").output)
     assert [(r["ref"], r["date"]) for r in rows] == [("O6", "2023-09-15"), ("O10", "2024-01-15")]
-    rows = json.loads(run("evidence", "list", "--expert", "Zak", "--json").output)
-    assert [(r["ref"], r["date"]) for r in rows] == [("S3", "2022-07-26"), ("S9", "2023-04-01")]
-    assert (rows[1]["probability"], rows[1]["strength"], rows[1]["expert"]) == (0.8, "hedged", "Anatoly Zak")
+    rows = json.loads(run("evidence", "list", "--expert", REPORTER, "--json").output)
+    assert [(r["ref"], r["date"]) for r in rows] == [("S9", "2023-04-01")]
+    assert (rows[0]["probability"], rows[0]["strength"], rows[0]["expert"]) == (0.8, "hedged", REPORTER)
 
 
 @pytest.mark.every_backend
@@ -86,7 +86,7 @@ def test_evidence_list_filters(run, seeded) -> None:
 @pytest.mark.every_backend
 def test_retract_and_supersede_keep_rows(run, seeded) -> None:
     assert run("retract", "S2", "--reason", "paraphrase, not Logsdon's words", "--no-update").output == "Retracted S2.\n"
-    corrected = run(*log_args(expert="Logsdon", claim="by 2025", supersedes="S3"))
+    corrected = run(*log_args(claim="by 2025", supersedes="S3"))
     assert corrected.exit_code == 0
     active = [r["ref"] for r in json.loads(run("evidence", "list", "--json").output)]
     assert "S2" not in active and "S3" not in active and "S9" in active
@@ -99,11 +99,11 @@ def test_retract_and_supersede_keep_rows(run, seeded) -> None:
 @pytest.mark.every_backend
 def test_export_import_commands(run, seeded, make_db, tmp_path: Path) -> None:
     out = tmp_path / "all.json"
-    assert run("export", str(out)).output == f"Exported 27 rows to {out}.\n"
+    assert run("export", str(out)).output == f"Exported 29 rows to {out}.\n"
     empty = make_db()
     imported = run("import", str(out), db=empty)
     assert imported.exit_code == 0
-    assert imported.output == f"Imported 2 question(s), 8 expert(s), 8 statement(s), 9 observation(s) from {out}.\n"
+    assert imported.output == f"Imported 2 question(s), 10 expert(s), 8 statement(s), 9 observation(s) from {out}.\n"
 
 
 @pytest.mark.parametrize(
@@ -124,7 +124,7 @@ def test_export_import_commands(run, seeded, make_db, tmp_path: Path) -> None:
         (log_args(supersedes="S99"), "Error: no evidence 'S99' in the store"),
         (log_args(supersedes="O1"), "Error: O1 is not the same type of evidence as the new row"),
         (["log", "observation", "--question", QUESTION, "--kind", "rumour", "--date", "2023-01-01", "--source", "x"],
-         "Error: Invalid value for '--kind': 'rumour' is not one of"),
+         "Error: unknown observation kind 'rumour'; known: annulled, event, "),
         (["retract", "X1", "--reason", "r"], "Error: malformed evidence reference 'X1': expected S<number> or O<number>"),
         (["retract", "S1", "--reason", " "], "Error: a retraction needs a reason"),
         (["expert", "add", "Zak", "--kind", "journalist"], "Error: expert 'Zak' already exists (as 'Anatoly Zak')"),
@@ -235,7 +235,7 @@ def test_real_executable_as_subprocess(db: str) -> None:
     assert call(*INIT).returncode == 0
     logged = call(*log_args(claim="between 2027 and 2028"))
     assert logged.returncode == 0
-    assert logged.stdout.startswith("Logged S9: Zak on 2023-04-01, 'between 2027 and 2028' -> 2027-01 .. 2028-12.\n"
+    assert logged.stdout.startswith(f"Logged S9: {REPORTER} on 2023-04-01, 'between 2027 and 2028' -> 2027-01 .. 2028-12.\n"
                                     "Reads: Russia withdraws between 2027-01 and 2028-12.\n")
     bad = call(*log_args(claim="whenever"))
     assert bad.returncode == 2 and bad.stderr.startswith("Error: could not parse claim 'whenever'") and bad.stdout == ""
@@ -247,7 +247,7 @@ def test_real_executable_as_subprocess(db: str) -> None:
     ("content", "message"),
     [
         ('record,slug\n"question,q\n', "Error: broken CSV in"),
-        (None, "Error: row 12: duplicate import: this statement is already in the store as S1"),
+        (None, "Error: row 14: duplicate import: this statement is already in the store as S1"),
     ],
 )
 def test_import_errors_through_cli(run, seeded, tmp_path, content, message) -> None:

@@ -15,7 +15,7 @@ import pytest
 
 from forecast.inference.dependence import expected_share
 
-from .conftest import PROJECT, QUESTION, assert_refused, log_args, query, snapshot, store_exact_run
+from .conftest import OFFICIAL, PROJECT, QUESTION, REPORTER, assert_refused, log_args, query, snapshot, store_exact_run
 
 HEADLINE = re.compile(r"^Updated headline \(exact, reliabilities fixed at prior centres\): Russia withdraws by 2032-12: "
                       r"(\d+\.\d)% -> (\d+\.\d)%\. Median date: (\S+(?: by 2032-12)?) -> (\S+(?: by 2032-12)?)")
@@ -50,19 +50,20 @@ def test_no_row_the_model_ignores_is_active(run, seeded) -> None:
     assert rows["S2"]["status"] == "decided: falsified"  # Logsdon's 'by 2024'
     assert rows["S1"]["status"] == "decided: borne out"  # Borisov's 'after 2024'
     assert "decided: falsified" in run("evidence", "list").output
-    assert run(*log_args(claim="in 2029")).exit_code == 0  # Zak's newer claim replaces his 'until at least 2030'
+    assert run(*log_args(claim="until at least 2030", date="2022-08-01"), "--no-update").exit_code == 0
+    assert run(*log_args(claim="in 2029")).exit_code == 0  # the expert's newer claim replaces 'until at least 2030'
     rows = listed(run)
-    assert (rows["S3"]["status"], rows["S3"]["weight"]) == ("superseded by S9 (newer claim)", 0.0)
-    assert rows["S9"]["status"] == "active" and rows["S9"]["weight"] > 0
-    table = run("expert", "show", "Zak").output
-    assert "superseded by S9 (newer claim)" in table and "active" in table
+    assert (rows["S9"]["status"], rows["S9"]["weight"]) == ("superseded by S10 (newer claim)", 0.0)
+    assert rows["S10"]["status"] == "active" and rows["S10"]["weight"] > 0
+    table = run("expert", "show", REPORTER).output
+    assert "superseded by S10 (newer claim)" in table and "active" in table
 
 
 def test_probable_duplicate_is_refused_naming_the_row(run, seeded) -> None:
     assert run(*log_args()).exit_code == 0
     before = snapshot(run.db)
     again = run(*log_args(quote="Other words for the same position (fixture)."))
-    assert_refused(again, "Error: probable duplicate of S9 (Anatoly Zak on 2023-04-01, 'not before 2028')")
+    assert_refused(again, f"Error: probable duplicate of S9 ({REPORTER} on 2023-04-01, 'not before 2028')")
     assert snapshot(run.db) == before
     other_day = run(*log_args(date="2023-04-02", quote="Said again the next day (fixture)."))
     assert other_day.exit_code == 0, other_day.output
@@ -92,15 +93,17 @@ def test_probable_duplicate_follows_merges_and_renames(run, seeded, logged_as, c
 
 
 def test_headline_shows_before_after_and_reasons(run, seeded) -> None:
-    first = run(*log_args(expert="Borisov", claim="not before 2030", quote="A fixture quote.", date="2023-05-01"))
+    colleague = run("expert", "add", "Spokesperson Z", "--kind", "official", "--affiliation", "Fixture Agency")
+    assert colleague.exit_code == 0, colleague.output  # of the same agency as OFFICIAL
+    first = run(*log_args(expert=OFFICIAL, claim="not before 2030", date="2023-05-01"))
     assert first.exit_code == 0, first.output
     _, after_first = headline(first)
     assert why(first)[0].startswith("S9 counts ")
-    second = run(*log_args(expert="Rogozin", claim="not before 2029", quote="A fixture quote.", date="2023-05-02"))
+    second = run(*log_args(expert="Spokesperson Z", claim="not before 2029", date="2023-05-02"))
     before_second, after_second = headline(second)
     assert before_second == after_first and after_second != before_second
     share = 2 * expected_share(2, 0.5, 0.2)
-    assert f"Roscosmos: 2 speakers count as {share:.1f}" in why(second)
+    assert f"Fixture Agency: 2 speakers count as {share:.1f}" in why(second)
     weight = listed(run)["S10"]["weight"]
     assert why(second)[0] == f"S10 counts {weight:.2f}"
     observed = run("log", "observation", "--question", QUESTION, "--kind", "event-not-yet", "--date", "2024-01-15",
@@ -123,23 +126,29 @@ def test_evidence_show_one_row_whole(run, seeded) -> None:
     assert_refused(run("evidence", "show", "X1"), "Error: malformed evidence reference 'X1'")
 
 
+def fictional_row(run) -> str:
+    """S9: a statement of the fictional REPORTER to correct (a real expert's row is not given invented words)."""
+    assert run(*log_args(claim="until at least 2030", date="2022-07-26"), "--no-update").exit_code == 0
+    return "S9"
+
+
 def test_edit_logs_a_superseding_row_with_only_the_changed_fields(run, seeded) -> None:
-    old = shown(run, "S3")
-    edited = run("evidence", "edit", "S3", "--claim", "until at least 2031", "--yes")
+    old = shown(run, fictional_row(run))
+    edited = run("evidence", "edit", "S9", "--claim", "until at least 2031", "--yes")
     assert edited.exit_code == 0, edited.output
     lines = edited.output.splitlines()
-    assert lines[:3] == ["Correction of S3:", "  claim: 'until at least 2030' -> 'until at least 2031'",
-                         "Logged S9, superseding S3."]
-    assert "supersedes S3" in why(edited)
-    new, old_now = shown(run, "S9"), shown(run, "S3")
+    assert lines[:3] == ["Correction of S9:", "  claim: 'until at least 2030' -> 'until at least 2031'",
+                         "Logged S10, superseding S9."]
+    assert "supersedes S9" in why(edited)
+    new, old_now = shown(run, "S10"), shown(run, "S9")
     changed = {k for k in old if old[k] != new[k]}
     assert changed == {"ref", "claim", "interval", "logged_at", "rules", "supersedes"}  # same weight: no rule ties it
-    assert (new["supersedes"], old_now["superseded_by"], old_now["status"]) == (["S3"], ["S9"], "superseded by S9")
-    assert old_now["weight"] == 0.0 and old_now["rules"][0]["text"] == "corrected by S9: out of the model"
-    again = run("evidence", "edit", "S9", "--date", "2022-07", "--quote", "A corrected fixture quote.", "--yes")
+    assert (new["supersedes"], old_now["superseded_by"], old_now["status"]) == (["S9"], ["S10"], "superseded by S10")
+    assert old_now["weight"] == 0.0 and old_now["rules"][0]["text"] == "corrected by S10: out of the model"
+    again = run("evidence", "edit", "S10", "--date", "2022-07", "--quote", "A corrected fixture quote.", "--yes")
     assert again.exit_code == 0, again.output
-    assert (shown(run, "S10")["date"], shown(run, "S10")["date_precision"]) == ("2022-07-01", "month")
-    assert shown(run, "S3")["superseded_by"] == ["S9", "S10"] and shown(run, "S10")["supersedes"] == ["S3", "S9"]
+    assert (shown(run, "S11")["date"], shown(run, "S11")["date_precision"]) == ("2022-07-01", "month")
+    assert shown(run, "S9")["superseded_by"] == ["S10", "S11"] and shown(run, "S11")["supersedes"] == ["S9", "S10"]
     assert "all as forecast wrote them" in run("verify").output
 
 
@@ -176,15 +185,16 @@ def test_close_expert_name_needs_new_in_a_pipe(run, seeded) -> None:
 
 
 def test_report_rows_carry_the_model_status(run, seeded, tmp_path) -> None:
-    assert run(*log_args(claim="in 2029")).exit_code == 0
+    assert run(*log_args(claim="until at least 2030", date="2022-08-01"), "--no-update").exit_code == 0
+    assert run(*log_args(claim="in 2029"), "--no-update").exit_code == 0
     store_exact_run(run.db)
     out = tmp_path / "reports"
     assert run("report", QUESTION, "--out", str(out), "--quiet").exit_code == 0
     (md_path,) = out.glob(f"{QUESTION}-*.md")
     markdown = md_path.read_text()
     rows = {line.split(" | ")[0].lstrip("| "): line for line in markdown.splitlines() if line.startswith("| S")}
-    assert "superseded by S9 (newer claim)" in rows["S3"] and "decided: falsified" in rows["S2"]
-    assert " active " in rows["S9"] and " active " not in rows["S3"]
+    assert "superseded by S10 (newer claim)" in rows["S9"] and "decided: falsified" in rows["S2"]
+    assert " active " in rows["S10"] and " active " not in rows["S9"]
     html = md_path.with_suffix(".html").read_text()
     assert '<span class="falsified">decided: falsified</span>' in html
 
@@ -217,11 +227,11 @@ def dialogue(db: str, args: list[str], answer: str) -> tuple[int, str]:
 
 @pytest.mark.parametrize(("answer", "stored"), [("y", True), ("n", False)])
 def test_edit_asks_on_a_terminal(run, seeded, answer, stored) -> None:
-    code, text = dialogue(run.db, ["evidence", "edit", "S3", "--claim", "until at least 2031"], answer)
+    code, text = dialogue(run.db, ["evidence", "edit", fictional_row(run), "--claim", "until at least 2031"], answer)
     assert "claim: 'until at least 2030' -> 'until at least 2031'" in text
     assert "Log it as a new row superseding the old one? [y/N]" in text
-    assert (code, "Logged S9, superseding S3." in text) == ((0, True) if stored else (1, False)), text
-    assert (shown(run, "S3")["superseded_by"] == ["S9"]) is stored
+    assert (code, "Logged S10, superseding S9." in text) == ((0, True) if stored else (1, False)), text
+    assert (shown(run, "S9")["superseded_by"] == ["S10"]) is stored
 
 
 @pytest.mark.parametrize(("answer", "stored"), [("y", True), ("n", False)])
@@ -252,21 +262,23 @@ def test_rename_keeps_the_history_and_verify_passes(run, seeded) -> None:
 
 def test_merge_counts_one_expert_as_the_other(run, seeded) -> None:
     assert run("expert", "add", "Agency A", "--kind", "official", "--affiliation", "Agency A").exit_code == 0
-    assert run(*log_args(expert="Agency A", claim="in 2029", quote="A fixture quote.")).exit_code == 0
-    assert run(*log_args(expert="Zak", claim="not before 2031", date="2023-05-01", quote="A fixture quote.")).exit_code == 0
+    assert run(*log_args(expert="Agency A", claim="in 2029")).exit_code == 0
+    assert run(*log_args(claim="until at least 2030", date="2022-08-01"), "--no-update").exit_code == 0
+    assert run(*log_args(claim="not before 2031", date="2023-05-01")).exit_code == 0
     before = listed(run)
-    assert before["S9"]["status"] == "active" and before["S3"]["status"] == "superseded by S10 (newer claim)"
-    merged = run("expert", "merge", "Agency A", "Zak")
-    assert merged.output == "Merged Agency A into Anatoly Zak.\n"
+    assert before["S9"]["status"] == "active" and before["S10"]["status"] == "superseded by S11 (newer claim)"
+    merged = run("expert", "merge", "Agency A", REPORTER)
+    assert merged.output == f"Merged Agency A into {REPORTER}.\n"
     after = listed(run)
-    assert after["S9"]["expert"] == "Anatoly Zak" and after["S9"]["status"] == "superseded by S10 (newer claim)"
+    assert after["S9"]["expert"] == REPORTER and after["S9"]["status"] == "superseded by S11 (newer claim)"
     assert shown(run, "S9")["named_as"] == "Agency A"
     names = [e["name"] for e in json.loads(run("expert", "list", "--json").output)]
-    assert "Agency A" not in names and "Anatoly Zak" in names
-    zak = json.loads(run("expert", "show", "Agency A", "--json").output)
-    assert zak["name"] == "Anatoly Zak" and {s["ref"] for s in zak["statements"]} >= {"S3", "S9", "S10"}
+    assert "Agency A" not in names and REPORTER in names
+    survivor = json.loads(run("expert", "show", "Agency A", "--json").output)
+    assert survivor["name"] == REPORTER and {s["ref"] for s in survivor["statements"]} >= {"S9", "S10", "S11"}
     assert "all as forecast wrote them" in run("verify").output
-    assert_refused(run("expert", "merge", "Agency A", "Zak"), "Error: 'Agency A' and 'Zak' are already the same expert")
+    assert_refused(run("expert", "merge", "Agency A", REPORTER),
+                   f"Error: 'Agency A' and '{REPORTER}' are already the same expert")
 
 
 def test_retraction_and_observation_headlines_say_what_changed(run, seeded) -> None:

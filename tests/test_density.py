@@ -26,10 +26,11 @@ def _world(root, shape: str) -> tuple:
     else:
         world.question("a", start="2024-01", end="2028-12", hazard=0.3, trend=0.1)
         world.question("c", start="2022-01", end="2031-12", hazard=0.05, notice=False)
-    for name, kind in (("Ann", "analyst"), ("Bob", "official"), ("Dmitry Rogozin", "official"), ("Cyd", "analyst")):
+    world.own_prior("Dee")  # a per-expert prior, as the bundled priors give one real expert
+    for name, kind in (("Ann", "analyst"), ("Bob", "official"), ("Dee", "official"), ("Cyd", "analyst")):
         world.expert(name, kind)
     world.say("a", "Ann", "by 2026", on="2024-06-01")
-    world.say("a", "Dmitry Rogozin", "not within the horizon", on="2024-06-01")
+    world.say("a", "Dee", "not within the horizon", on="2024-06-01")
     world.say("a", "Cyd", "between 2025 and 2026", on="2024-05-01", strength="hedged")
     other = "b" if shape in ("pair", "star") else "c"
     world.say(other, "Bob", "between 2025 and 2026", on="2024-06-01")
@@ -39,6 +40,7 @@ def _world(root, shape: str) -> tuple:
         world.observe("c", "event-not-yet", on="2024-09-30")
     world.observe("a", "event-not-yet", on="2024-08-15")
     world.observe("a", "notice-given", on="2024-02-10")  # pending, revocable: a mixture in constant_log
+    assert set(world.priors.reliability.experts) == {"Dee"}
     return world.dataset("2024-10-01"), world.priors
 
 

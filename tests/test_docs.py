@@ -42,6 +42,29 @@ def test_a_shell_block_that_neither_runs_nor_says_why_fails(tmp_path: Path) -> N
         run_page(page, tmp_path)
 
 
+@pytest.mark.parametrize(("shown", "agrees"), [
+    ("$ printf 'a\\nb 1\\nc\\n'\na\nb 1\nc\n", True),
+    ("$ printf 'a\\nb 1\\nc\\n'\na\nb 2\nc\n", False),  # a line differs
+    ("$ printf 'a\\nb 1\\nc\\n'\na\nb 1\n", False),  # a line is missing
+    ("$ printf 'a\\nb 1\\nc\\n'\na\nb ...\nc\n", True),  # `...` in a line: any text
+    ("$ printf 'a\\nb 1\\nc\\n'\na\n...\n", True),  # `...` alone: any lines
+    ("$ printf 'a\\nb 1\\nc\\n'\n...\nb 1\n...\n", True),
+    ("$ printf 'a\\nb 1\\nc\\n'  # output varies\nsomething else\n", True),  # shown, not compared
+    ("$ printf 'one\\n' >&2; exit 2  # exit 2  # output varies\nother\n", True),
+    ("$ printf 'one\\n' >&2; exit 2  # exit 2\none\n", True),  # stderr is output too
+    ("$ printf 'one\\n' >&2; exit 2  # exit 2\ntwo\n", False),
+    ("$ printf 'x'\n", True),  # no output shown: not compared
+])
+def test_the_output_shown_is_the_output_printed(tmp_path: Path, shown: str, agrees: bool) -> None:
+    page = tmp_path / "page.md"
+    page.write_text(f"```console\n{shown}```\n")
+    if agrees:
+        assert run_page(page, tmp_path) == 1
+    else:
+        with pytest.raises(AssertionError, match="printed other than the page shows"):
+            run_page(page, tmp_path)
+
+
 def test_the_readme_is_short() -> None:
     assert len((PROJECT / "README.md").read_text(encoding="utf-8").splitlines()) <= 200
 

@@ -115,7 +115,7 @@ def test_log_observation_and_expert_add_prompt_with_their_choices(run, seeded) -
     child.expect_exact("--kind - What was observed")
     child.expect_exact("[" + ", ".join(OBSERVATION_KINDS) + "]: ")  # the kinds are offered (not the old names)
     child.sendline("evnt-not-yet")
-    child.expect_exact("Error: Invalid value for '--kind': 'evnt-not-yet' is not one of")
+    child.expect_exact("Error: unknown observation kind 'evnt-not-yet' (did you mean 'event-not-yet'?); known: ")
     child.expect_exact("--kind")
     child.sendline("event-not-yet")
     child.expect_exact("--date")
@@ -125,13 +125,16 @@ def test_log_observation_and_expert_add_prompt_with_their_choices(run, seeded) -
     status, output = finish(child)
     assert status == 0 and "Logged O10: event-not-yet on 2026-11-01." in output, output
 
+    typo = run("expert", "add", "Expert Q", "--kind", "oficial").stderr.strip()
+    assert typo.startswith("Error: unknown expert kind 'oficial' (did you mean 'official'?); known: advocate, ")
     child = spawn(seeded, "expert", "add", "--affiliation", "Ruritanian Ministry")
     child.expect_exact("NAME: ")
     child.sendline("Expert A")
     child.expect_exact("--kind - Kind of source (sets the reliability prior) [official, agency, analyst, journalist, "
                        "advocate, other]: ")
-    child.sendline("minister")
-    child.expect_exact("Error: Invalid value for '--kind': 'minister' is not one of")
+    child.sendline("oficial")
+    child.expect_exact(typo)  # the flag's own line, then asked again
+    child.expect_exact("--kind")
     child.sendline("official")
     status, output = finish(child)
     assert status == 0 and "Added expert Expert A (official)." in output, output

@@ -14,14 +14,14 @@ import pytest
 from forecast.io.transfer import COLUMNS
 from forecast.store import open_store
 
-from .conftest import assert_refused, log_args, snapshot
+from .conftest import REPORTER, assert_refused, log_args, snapshot
 
 
 @pytest.fixture
 def rows(run, seeded: Path, tmp_path: Path) -> list[dict]:
     """The export of a store with a retraction and a supersession (S4 superseded by S9)."""
     assert run("retract", "S2", "--reason", "paraphrase").exit_code == 0
-    assert run(*log_args(expert="Dreier", claim="after 2026", supersedes="S4"), "--no-update").exit_code == 0
+    assert run(*log_args(claim="after 2026", supersedes="S4"), "--no-update").exit_code == 0
     path = tmp_path / "export.json"
     assert run("export", str(path)).exit_code == 0
     return json.loads(path.read_text())
@@ -127,7 +127,7 @@ def test_unchanged_export_imports(run, rows, tmp_path: Path, suffix: str) -> Non
 
 def test_backdated_rows_are_refused_unless_the_store_is_empty(run, rows, tmp_path: Path) -> None:
     """A row logged before the store's latest evidence would change what --known-at reproduces."""
-    newest = _first(rows, "statement", expert="Casey Dreier", claim_text="after 2026")
+    newest = _first(rows, "statement", expert=REPORTER, claim_text="after 2026")
     newest.update(superseded_by=None)
     batch = [r for r in rows if r["record"] in ("question", "expert")] + [newest]
     later = tmp_path / "later.db"

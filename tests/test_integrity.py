@@ -23,7 +23,7 @@ UID_PARTS = " (question, expert, said_on, claim_text, quote, source)"
 def kept(run, seeded: str, db_path: Path) -> str:  # hostile edits go through sqlite3: SQLite only
     """A store written only by forecast: seed, a retraction, a supersession, a hedged statement and a run."""
     assert run("retract", "S2", "--reason", "paraphrase").exit_code == 0
-    assert run(*log_args(expert="Dreier", claim="after 2026", supersedes="S4", probability="0.7")).exit_code == 0
+    assert run(*log_args(claim="after 2026", supersedes="S4", probability="0.7")).exit_code == 0
     store_exact_run(seeded)
     return seeded
 
@@ -45,7 +45,7 @@ def test_a_store_written_by_forecast_verifies(run, kept: Path) -> None:
     result = run("verify", db=kept)
     assert result.exit_code == 0, result.output
     lines = result.output.splitlines()
-    assert lines[0] == ("Verified 8 expert(s), 0 expert change(s), 9 statement(s), 9 observation(s), 2 question version(s), "
+    assert lines[0] == ("Verified 10 expert(s), 0 expert change(s), 9 statement(s), 9 observation(s), 2 question version(s), "
                         "1 forecast run(s), 2 forecast result(s): all as forecast wrote them.")
     assert lines[1].startswith("Chain head ") and len(lines[1].split()[-1]) == 64
     assert run("verify", db=kept).output == result.output  # reading changes nothing

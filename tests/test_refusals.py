@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from .conftest import QUESTION, assert_refused, log_args, snapshot
+from .conftest import QUESTION, REPORTER, assert_refused, log_args, snapshot
 from .worlds import World
 
 OBSERVE = ["log", "observation", "--question", QUESTION, "--kind", "formal-notice", "--source", "TASS", "--date"]
@@ -131,7 +131,7 @@ def test_latin1_argument_from_a_real_shell_is_refused(seeded: Path) -> None:
 
 def test_windows_newlines_are_stored_as_newlines(run, seeded: Path) -> None:
     assert run(*log_args(quote="line one\r\nline two\tend"), "--no-update").exit_code == 0
-    rows = json.loads(run("evidence", "list", "--expert", "Zak", "--json").output)
+    rows = json.loads(run("evidence", "list", "--expert", REPORTER, "--json").output)
     assert rows[-1]["quote"] == "line one\nline two\tend"
 
 

@@ -18,7 +18,7 @@ from forecast.runs.views import load_posterior
 from forecast.store import open_store
 from forecast.store.tables import ForecastRun
 
-from .conftest import QUESTION, invoke, query, sqlite_only
+from .conftest import QUESTION, REPORTER, invoke, query, sqlite_only
 
 
 @pytest.mark.every_backend
@@ -139,7 +139,7 @@ def test_known_at_uses_only_what_was_logged_and_in_force_then(seeded) -> None:
     store = open_store(seeded)
     then = dt.datetime.now(dt.UTC) + dt.timedelta(hours=1)  # after the seed rows were logged
     with store.session() as session:
-        log_statement(session, question=QUESTION, expert="Zak", said_on=dt.date(2023, 3, 1), claim="after 2027",
+        log_statement(session, question=QUESTION, expert=REPORTER, said_on=dt.date(2023, 3, 1), claim="after 2027",
                       quote="q", source="s", logged_at=then)
         retract(session, "S1", "test", at=then + dt.timedelta(days=30))
     before_log = _dataset(seeded, known_at=then - dt.timedelta(minutes=1))

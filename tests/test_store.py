@@ -25,7 +25,7 @@ from forecast.store.migrations import MIGRATIONS
 from forecast.store.tables import ForecastRun
 from forecast.store.types import JSONText
 
-from .conftest import QUESTION, postgres_only, query, snapshot, sqlite_only, store_exact_run
+from .conftest import OFFICIAL, QUESTION, REPORTER, postgres_only, query, snapshot, sqlite_only, store_exact_run
 
 pytestmark = pytest.mark.every_backend  # the store is the backend: every test here runs on both
 
@@ -196,7 +196,7 @@ _WRITER = textwrap.dedent("""
     from forecast.cli import cli
     db, tag, logs = sys.argv[1], sys.argv[2], int(sys.argv[3])
     for i in range(logs):
-        args = ["--db", db, "log", "statement", "--question", "%s", "--expert", "Zak",
+        args = ["--db", db, "log", "statement", "--question", "%s", "--expert", "%s",
                 "--date", "2023-01-01", "--claim", "after 2025", "--quote", f"{tag} {i}", "--source", tag,
                 "--no-update", "--restatement"]  # one expert, day and claim: restatements, not duplicates
         try:
@@ -204,7 +204,7 @@ _WRITER = textwrap.dedent("""
         except SystemExit as exit:
             if exit.code:
                 raise
-""") % QUESTION
+""") % (QUESTION, REPORTER)
 
 
 @pytest.mark.slow  # many processes at once: run by `bash scripts/test --all` and CI
@@ -264,10 +264,10 @@ _REPORT = textwrap.dedent("""
 
 def test_a_long_report_never_makes_a_writer_wait(seeded: str, db_path: Path, tmp_path: Path) -> None:
     store = open_store(str(seeded))
-    experts = ["Zak", "Borisov", "Logsdon", "Dreier"]
+    experts = [REPORTER, OFFICIAL]
     with store.session() as session:
         for i in range(2000):
-            log_statement(session, question=QUESTION, expert=experts[i % 4], claim=f"after {2024 + i % 6}",
+            log_statement(session, question=QUESTION, expert=experts[i % 2], claim=f"after {2024 + i % 6}",
                           said_on=dt.date(2022, 8, 1) + dt.timedelta(days=i % 1000), quote=f"bulk {i}", source="bulk")
     store_exact_run(seeded)
     script = tmp_path / "report.py"
@@ -278,7 +278,7 @@ def test_a_long_report_never_makes_a_writer_wait(seeded: str, db_path: Path, tmp
         assert report.stdout.readline() == "computing influence\n", report.stderr.read()
         started = time.perf_counter()
         with store.session() as session:
-            row = log_statement(session, question=QUESTION, expert="Zak", said_on=dt.date(2024, 1, 2),
+            row = log_statement(session, question=QUESTION, expert=REPORTER, said_on=dt.date(2024, 1, 2),
                                 claim="after 2027", quote="logged during the report", source="writer")
         waited = time.perf_counter() - started
         report_was_running = report.poll() is None

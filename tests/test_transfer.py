@@ -32,7 +32,7 @@ def busy_store(run, seeded: str) -> str:
     """The seed store plus a hedged statement with a probability, a retraction and a supersession."""
     assert run(*log_args(probability="0.65", strength="hedged", rationale="tweet, 'probably'")).exit_code == 0
     assert run("retract", "S2", "--reason", "paraphrase").exit_code == 0
-    assert run(*log_args(expert="Dreier", claim="after 2026", supersedes="S4")).exit_code == 0
+    assert run(*log_args(claim="after 2026", supersedes="S4")).exit_code == 0
     assert run("log", "observation", "--question", QUESTION, "--kind", "still-participating", "--date", "2025-03-01",
                "--source", "crew rotation", "--supersedes", "O3").exit_code == 0
     return seeded
@@ -257,7 +257,7 @@ def test_moving_a_store_to_postgres_and_back_is_exact(busy_store: str, pg_server
     shared = pg_server.create_database()
     _import(shared, first)
     assert _export(shared, tmp_path / f"postgres.{suffix}").read_bytes() == first.read_bytes()
-    logged = CliRunner().invoke(cli, ["--db", shared, *log_args(expert="Nelson", claim="in 2030", quote="Ünïcode")])
+    logged = CliRunner().invoke(cli, ["--db", shared, *log_args(claim="in 2030", quote="Ünïcode")])
     assert logged.exit_code == 0, logged.output
     grown = _export(shared, tmp_path / f"grown.{suffix}")
     home = str(tmp_path / "home.db")

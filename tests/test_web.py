@@ -107,22 +107,24 @@ def test_a_bad_statement_is_refused_with_the_clis_message_and_nothing_written(st
 
 
 def test_edit_then_retract(store, page) -> None:
+    fields = [arg for key, value in STATEMENT.items() for arg in (f"--{key}", value)]
+    assert invoke(store, "log", "statement", "--question", QUESTION, *fields, "--no-update").exit_code == 0  # S9
     with serving(store) as server:
         page.goto(f"{server.url}/questions/{QUESTION}")
-        page.click("#row-S1 a:text('edit')")
-        assert page.input_value("#statement-form [name=supersedes]") == "S1"
+        page.click("#row-S9 a:text('edit')")
+        assert page.input_value("#statement-form [name=supersedes]") == "S9"
         original = page.input_value("#statement-form [name=claim]")
         assert original
         page.fill("#statement-form [name=claim]", "not before 2026")
         page.click("#statement-form button[type=submit]")
-        assert page.inner_text("p.done").startswith("Logged S9")
+        assert page.inner_text("p.done").startswith("Logged S10")
         page.goto(f"{server.url}/questions/{QUESTION}")
-        assert page.inner_text("#row-S1 td[data-label=status]") == "superseded by S9"
-        page.fill("#row-S9 [name=reason]", "fixture: misattributed")
-        page.click("#row-S9 button")
-        assert page.inner_text("p.done") == "Retracted S9."
+        assert page.inner_text("#row-S9 td[data-label=status]") == "superseded by S10"
+        page.fill("#row-S10 [name=reason]", "fixture: misattributed")
+        page.click("#row-S10 button")
+        assert page.inner_text("p.done") == "Retracted S10."
         page.goto(f"{server.url}/questions/{QUESTION}")
-        assert page.inner_text("#row-S9 td[data-label=status]") == "retracted: fixture: misattributed"
+        assert page.inner_text("#row-S10 td[data-label=status]") == "retracted: fixture: misattributed"
     assert invoke(store, "verify").exit_code == 0
 
 

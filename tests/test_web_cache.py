@@ -11,11 +11,11 @@ from forecast.store import open_store
 from forecast.web import views
 from forecast.web.rendering import environment, render_block
 
-from .conftest import INIT, QUESTION, invoke, store_exact_run
+from .conftest import INIT, QUESTION, REPORTER, invoke, store_exact_run
 
 WRITES = {
-    "statement": ("log", "statement", "--question", QUESTION, "--expert", "Zak", "--date", "2023-04-01", "--claim",
-                  "not before 2028", "--quote", "Expert A (fixture): not before 2028.", "--source", "fixture, example.org"),
+    "statement": ("log", "statement", "--question", QUESTION, "--expert", REPORTER, "--date", "2023-04-01", "--claim",
+                  "not before 2028", "--quote", "A fixture quote: not before 2028.", "--source", "fixture, example.org"),
     "retraction": ("retract", "S1", "--reason", "fixture: misattributed"),
     "expert rename": ("expert", "rename", "Anatoly Zak", "Expert A"),
     "resolution": ("resolve", QUESTION, "--date", "2026-12", "--source", "fixture, example.org"),

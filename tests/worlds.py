@@ -82,6 +82,16 @@ class World:
         with self.store.session() as session:
             set_reliability_priors(session, path)
 
+    def own_prior(self, name: str, like: str = "Dmitry Rogozin") -> None:
+        """Store reliability priors in which the fictional expert ``name`` has the per-expert prior that the bundled
+        priors give the real expert ``like`` (so a world exercises per-expert priors without a real person's name)."""
+        path = self.root / "priors" / "reliability.toml"
+        text, count = re.subn(rf'^\[experts\."{re.escape(like)}"\]$', f'[experts."{name}"]', path.read_text(), flags=re.M)
+        assert count == 1, like
+        path.write_text(text)
+        with self.store.session() as session:
+            set_reliability_priors(session, path)
+
     def expert(self, name: str, kind: str = "analyst", affiliation: str = "") -> None:
         with self.store.session() as session:
             add_expert(session, name, kind, affiliation=affiliation)

@@ -7,7 +7,7 @@ import click
 from ..store.vocab import STRENGTHS
 from .group import cli
 from .output import json_option
-from .params import DATE
+from .params import DATE, SuggestingChoice
 from .render import emit_json, terminal_text
 
 
@@ -19,7 +19,7 @@ def claim_group() -> None:
 @claim_group.command(name="check")
 @click.argument("claim")
 @click.option("--question", required=True, help="Question slug (the claim is read on its horizon and event).")
-@click.option("--strength", type=click.Choice(STRENGTHS), default="firm", show_default=True)
+@click.option("--strength", type=SuggestingChoice(STRENGTHS, "strength"), default="firm", show_default=True)
 @click.option("--probability", metavar="P", help="Probability the speaker attached: 0.8, 80% or 80 (default: its "
                                                  "verbal probability, e.g. likely = 0.83).")
 @click.option("--date", "said_on", type=DATE, help="When it was said (default: today; older statements weigh less).")

@@ -12,7 +12,7 @@ from ..store.vocab import (DATE_PRECISIONS, EXPERT_KINDS, OBSERVATION_ALIASES, O
 from ..errors import InputError
 from .group import cli
 from .output import csv_option, emit_detail, emit_listing, json_option, machine_output
-from .params import DATE, EVIDENCE_DATE, OutputPath, RANGE_END, RANGE_START, by_option
+from .params import DATE, EVIDENCE_DATE, OutputPath, RANGE_END, RANGE_START, SuggestingChoice, by_option
 from .prompting import EntryCommand, QUESTION_CHECKS, QUESTION_CHOICES, check_claim, check_expert, expert_names
 from .render import terminal_text
 from .trial import dry_run_option, try_write
@@ -26,7 +26,7 @@ EXPERT_COLUMNS = ["name", "kind", "role", "affiliation", "aliases", "notes", "au
 EVIDENCE_COLUMNS = ["ref", "type", "question", "date", "date_precision", "expert", "claim", "interval", "strength",
                     "probability", "quote", "quote_kind", "kind", "note", "effective_on", "source", "url", "rationale",
                     "logged_at", "author", "weight", "status", "retraction_reason", "retracted_by"]
-precision_option = click.option("--date-precision", type=click.Choice(DATE_PRECISIONS),
+precision_option = click.option("--date-precision", type=SuggestingChoice(DATE_PRECISIONS, "date precision"),
                                 help="How exact --date is  [default: day, or month for a YYYY-MM date]")
 
 
@@ -70,7 +70,7 @@ def expert() -> None:
 
 
 @expert.command(name="list")
-@click.option("--kind", type=click.Choice(EXPERT_KINDS), help="Only experts of this kind.")
+@click.option("--kind", type=SuggestingChoice(EXPERT_KINDS, "expert kind"), help="Only experts of this kind.")
 @json_option
 @csv_option
 @click.pass_obj
@@ -111,7 +111,7 @@ def expert_show(env, name: str, as_json: bool, as_csv: bool) -> None:
 
 @expert.command(name="add", cls=EntryCommand)
 @click.argument("name")
-@click.option("--kind", required=True, type=click.Choice(EXPERT_KINDS), help="Kind of source (sets the reliability prior).")
+@click.option("--kind", required=True, type=SuggestingChoice(EXPERT_KINDS, "expert kind"), help="Kind of source (sets the reliability prior).")
 @click.option("--role", default="", help="Role or title.")
 @click.option("--affiliation", default="", help="Organisation.")
 @click.option("--alias", "aliases", multiple=True, help="Another name this expert is known by (repeatable).")
@@ -162,7 +162,7 @@ def log_group() -> None:
               help="The quote is a paraphrase, not the speaker's exact words.")
 @click.option("--source", required=True, help="URL or citation.")
 @click.option("--url", default="", help="Where the source can be read.")
-@click.option("--strength", type=click.Choice(STRENGTHS), default="firm", show_default=True)
+@click.option("--strength", type=SuggestingChoice(STRENGTHS, "strength"), default="firm", show_default=True)
 @click.option("--probability", metavar="P",
               help="Probability the speaker attached to the claim: 0.8, 80% or 80 (default: its verbal probability, "
                    "e.g. likely = 0.83).")
@@ -197,7 +197,7 @@ def log_statement(env, update: bool, dry_run: bool, **fields) -> None:
 @log_group.command(name="observation", cls=EntryCommand, checks=QUESTION_CHECKS, epilog=OBSERVATION_HELP,
                    choices={**QUESTION_CHOICES, "kind": lambda env: list(OBSERVATION_KINDS)})
 @click.option("--question", required=True, help="Question slug.")
-@click.option("--kind", required=True, type=click.Choice(OBSERVATION_INPUTS), metavar="KIND",
+@click.option("--kind", required=True, type=SuggestingChoice(OBSERVATION_INPUTS, "observation kind", shown=OBSERVATION_KINDS), metavar="KIND",
               help="What was observed: " + ", ".join(OBSERVATION_KINDS) + " (each explained below).")
 @click.option("--date", "observed_on", required=True, type=EVIDENCE_DATE,
               help="When it was observed (a YYYY-MM month: its first day).")
@@ -374,7 +374,7 @@ def verify(env) -> None:
     click.echo(f"Verified {counts}: all as forecast wrote them.\nChain head {result.head}")
 
 
-format_option = click.option("--format", "fmt", type=click.Choice(["csv", "json"]), help="Default: from the file name.")
+format_option = click.option("--format", "fmt", type=SuggestingChoice(["csv", "json"], "format"), help="Default: from the file name.")
 
 
 @cli.command(name="export")

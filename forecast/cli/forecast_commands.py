@@ -8,7 +8,7 @@ import click
 
 from .group import cli
 from .output import csv_option, emit_listing, json_option, machine_output, one_format
-from .params import OutputPath, RANGE_END, TIMESTAMP, WHOLE
+from .params import OutputPath, RANGE_END, SuggestingChoice, TIMESTAMP, WHOLE
 from .progress import progress_for, quiet_option
 from .render import emit_run
 
@@ -31,7 +31,7 @@ def stored_priors(store):
 @click.option("--tune", type=WHOLE, help="Tuning steps per chain (default: 500, and the fit re-sampled once with 1000 if it fails its diagnostics).")
 @click.option("--chains", type=WHOLE, default=4, show_default=True)
 @click.option("--seed", type=WHOLE, default=20220726, show_default=True)
-@click.option("--sampler", type=click.Choice(["nutpie", "pymc"]), default="nutpie", show_default=True)
+@click.option("--sampler", type=SuggestingChoice(["nutpie", "pymc"], "sampler"), default="nutpie", show_default=True)
 @click.option("--allow-tampered", is_flag=True, help="Fit even if `forecast verify` finds rows changed outside forecast.")
 @quiet_option
 @click.pass_obj

@@ -1,4 +1,5 @@
-"""Click parameter types shared by the sub-commands: dates, months and timestamps, parsed by the domain's parsers."""
+"""Click parameter types shared by the sub-commands: dates, months and timestamps, parsed by the domain's parsers, and
+fixed choices that suggest the closest one."""
 
 from __future__ import annotations
 
@@ -6,6 +7,7 @@ import datetime as dt
 
 import click
 
+from ..basics import validate
 from ..basics.months import parse_date, parse_datetime, parse_day_or_month
 from ..basics.numbers import parse_int
 from ..errors import InputError
@@ -75,6 +77,20 @@ class OutputPath(click.Path):
         if isinstance(value, str) and not value.strip():
             self.fail("an empty path names no file or folder", param, ctx)
         return super().convert(value, param, ctx)
+
+
+class SuggestingChoice(click.Choice):
+    """One of a fixed set of values; any other is refused like an unknown name: the project's one line, with
+    "did you mean" and the known values (``shown``, when some accepted values are older names not to offer)."""
+
+    def __init__(self, choices, what: str, shown=None) -> None:
+        super().__init__(choices)
+        self.what, self.shown = what, list(shown or choices)
+
+    def convert(self, value, param, ctx):
+        if value in self.choices:
+            return value
+        raise validate.unknown(self.what, str(value), self.shown)
 
 
 DATE = DateType()

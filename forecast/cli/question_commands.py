@@ -9,7 +9,7 @@ import click
 
 from .group import cli
 from .output import csv_option, emit_detail, emit_listing, json_option, machine_output
-from .params import OutputPath, by_option
+from .params import OutputPath, SuggestingChoice, by_option
 from .render import emit_json, terminal_text
 
 
@@ -47,7 +47,7 @@ def added_message(added, outcome: str) -> str:
 
 @question.command(name="new")
 @click.argument("slug")
-@click.option("--kind", type=click.Choice(["date", "binary"]), default="date", show_default=True,
+@click.option("--kind", type=SuggestingChoice(["date", "binary"], "question kind"), default="date", show_default=True,
               help="date: when will it happen; binary: will it happen before the horizon ends.")
 @click.option("-o", "--out", "out_path", type=OutputPath(dir_okay=False, path_type=Path),
               help="The file to write (default: SLUG.toml); an existing file is never overwritten.")
