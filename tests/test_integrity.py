@@ -10,7 +10,7 @@ import pytest
 
 from forecast.errors import ForecastError
 
-from .conftest import log_args, snapshot, store_exact_run
+from .conftest import log_args, postgres_only, snapshot, store_exact_run
 
 _STATEMENT_COLUMNS = ("id, uid, question_id, expert_id, said_on, date_precision, quote, source, claim_text, claim_start, "
                       "claim_end, probability, strength, rationale, logged_at, retracted_at, retraction_reason, "
@@ -166,6 +166,25 @@ def test_run_refuses_a_tampered_store_unless_allowed(run, kept: Path, monkeypatc
         "Error: the fit was reached"]
 
 
+@pytest.mark.parametrize(("edit", "refused"), [
+    (["DROP TRIGGER forecast_result_immutable", "UPDATE forecast_result SET headline = '{}' WHERE id = 1"], False),
+    (["DROP TRIGGER observation_immutable", "UPDATE observation SET note = 'forged' WHERE id = 2"], True),
+], ids=["a stored run's result", "an observation"])
+def test_the_check_before_a_fit_covers_what_the_fit_reads(run, kept: Path, monkeypatch, edit, refused) -> None:
+    """A fit reads evidence, experts, questions and settings, never the stored runs: an edited run does not stop
+    it (verify still names the run); an edited input does. Checking the runs cost ~6 ms per stored run."""
+    _sql(kept, *edit)
+    monkeypatch.setattr("forecast.runs.fitting.fit_and_store",
+                        lambda *_args, **_kwargs: (_ for _ in ()).throw(ForecastError("the fit was reached")))
+    fitted = run("run", db=kept)
+    assert fitted.exit_code == 2
+    assert fitted.stderr.startswith("Error: the store was changed outside forecast" if refused
+                                    else "Error: the fit was reached"), fitted.stderr
+    verified = run("verify", db=kept)
+    assert verified.exit_code == 2 and verified.stdout.splitlines()[0] == (
+        "O2 was changed outside forecast" if refused else "run result #1 was changed outside forecast")
+
+
 def test_an_import_into_an_empty_store_verifies(run, kept: Path, tmp_path: Path) -> None:
     assert run("export", str(tmp_path / "all.json"), db=kept).exit_code == 0
     copy = tmp_path / "copy.db"
@@ -184,3 +203,33 @@ def test_a_write_to_a_store_without_integrity_records_is_refused(run, kept: Path
                              "lists what else was\n")
     assert snapshot(kept) == before
     assert run("verify", db=kept).stdout == "the integrity records of statement are missing (deleted outside forecast)\n"
+
+
+@postgres_only
+def test_postgres_indexes_are_checked_with_amcheck_where_installed(run, seeded: str, monkeypatch) -> None:
+    """With amcheck installed, verify and the check before a fit run bt_index_check on the store's indexes (the
+    fit's check on every index but the stored runs')."""
+    import sqlalchemy as sa
+
+    from forecast.domain import verify
+    from forecast.store import open_store, resolve_url
+
+    engine = sa.create_engine(resolve_url(seeded))
+    with engine.begin() as conn:
+        conn.execute(sa.text("CREATE EXTENSION amcheck"))
+    engine.dispose()
+    checked: list[str] = []
+    original = sa.Connection.execute
+
+    def spy(self, statement, parameters=None, *args, **kwargs):
+        if "bt_index_check" in str(statement):
+            checked.append(parameters["name"])
+        return original(self, statement, parameters, *args, **kwargs)
+
+    monkeypatch.setattr(sa.Connection, "execute", spy)
+    assert run("verify").exit_code == 0
+    everything, checked[:] = list(checked), []
+    with open_store(seeded).reader() as session:
+        assert verify.verify_store(session, fit_inputs_only=True).problems == []
+    assert "statement_pkey" in checked and "forecast_run_pkey" in everything
+    assert set(checked) < set(everything) and not any(name.startswith("forecast_r") for name in checked)

@@ -185,7 +185,8 @@ def run_forecast(store, settings: FitSettings, question: str | None = None,
     if known_at is not None:
         validate.past_timestamp(known_at, "known-at time")
     with store.reader() as session:
-        problems = require_intact(session, allow_tampered, "; `forecast run --allow-tampered` fits it anyway").problems
+        problems = require_intact(session, allow_tampered, "; `forecast run --allow-tampered` fits it anyway",
+                                  fit_inputs_only=True).problems
         if question:
             question_by_slug(session, question)
         priors = store_priors(session)

@@ -183,7 +183,7 @@ def learn_and_store(store, tag: str | None = None, half: str | None = None, leav
     from ..domain.verify import require_intact
 
     with store.reader() as session:
-        require_intact(session, False, "")
+        require_intact(session, False, "", fit_inputs_only=True)
         require_scope(session, tag=tag)
         for slug in leave_out:
             require_scope(session, question=slug)

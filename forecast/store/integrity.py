@@ -281,8 +281,9 @@ def _redigest_retraction(conn: Connection, table: str, row_id: int, total: str) 
     return total
 
 
-def check(conn: Connection) -> list[str]:
-    """Every difference between the tables and their integrity records, one line each (empty: intact)."""
+def check(conn: Connection, unread: tuple[str, ...] = ()) -> list[str]:
+    """Every difference between the tables and their integrity records, one line each (empty: intact).
+    The rows of the tables in ``unread`` are not read back (their records and chains are still checked)."""
     state = _state(conn)
     missing = [name for name in (*CHAINED, RETRACTIONS) if name not in state]
     if missing:
@@ -290,7 +291,7 @@ def check(conn: Connection) -> list[str]:
     recorded: dict[tuple[str, int], sa.Row] = {(r.tbl, r.row_id): r for r in conn.execute(sa.select(ROWS))}
     problems = []
     for table in CHAINED:
-        problems += _check_table(conn, table, recorded)
+        problems += [] if table in unread else _check_table(conn, table, recorded)
         mine = sorted((k[1], r.content) for k, r in recorded.items() if k[0] == table)
         head = _genesis(table)
         for _, content in mine:
