@@ -185,6 +185,16 @@ def test_the_check_before_a_fit_covers_what_the_fit_reads(run, kept: Path, monke
         "O2 was changed outside forecast" if refused else "run result #1 was changed outside forecast")
 
 
+def test_backtest_refuses_a_tampered_store(run, kept: Path) -> None:
+    _sql(kept, "DROP TRIGGER observation_immutable", "UPDATE observation SET note = 'forged' WHERE id = 2")
+    before = snapshot(kept)
+    result = run("backtest", "russia-iss-withdrawal", "--from", "2023-01", "--to", "2023-03", "--draws", "10",
+                 "--tune", "10", "--chains", "1", db=kept)
+    assert result.exit_code == 2 and result.stderr.startswith(
+        "Error: the store was changed outside forecast (2 problem(s), first: O2 was changed outside forecast)")
+    assert snapshot(kept) == before
+
+
 def test_an_import_into_an_empty_store_verifies(run, kept: Path, tmp_path: Path) -> None:
     assert run("export", str(tmp_path / "all.json"), db=kept).exit_code == 0
     copy = tmp_path / "copy.db"

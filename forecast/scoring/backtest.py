@@ -9,6 +9,7 @@ from ..basics import validate
 from ..basics.progress import SILENT, Progress
 from ..domain.priors import Priors
 from ..domain.questions import last_day_before_outcome, question_by_slug
+from ..domain.verify import require_intact
 from ..errors import InputError
 from ..inference.dataset import build_dataset
 from ..inference.model import DateModel, FitSettings
@@ -68,6 +69,7 @@ def backtest(store, priors: Priors, question: str, start: dt.date, every: str, e
     dates = as_of_dates(start, validate.past_date(end, "--to date"), every)
     progress.stage("building the datasets")
     with store.reader() as session:
+        require_intact(session, fit_inputs_only=True)
         final = build_dataset(session, priors, dates[-1])
         datasets = [build_dataset(session, priors, day, experts=final.experts) for day in dates]
     model = DateModel(final, priors)
