@@ -5,7 +5,7 @@ from __future__ import annotations
 import click
 
 from .group import cli
-from .params import SuggestingChoice
+from .params import PERIOD, SuggestingChoice
 from .render import emit_table
 
 
@@ -14,7 +14,7 @@ from .render import emit_table
 @click.option("--half", type=SuggestingChoice(["development", "test"], "half"), help="Only this half of the declared split.")
 @click.option("--leave-out", "leave_out", multiple=True, metavar="QUESTION",
               help="Never learn from this question's outcome (repeatable): before backtesting it.")
-@click.option("--every", type=SuggestingChoice(["month", "quarter", "year"], "period"), default="quarter", show_default=True,
+@click.option("--every", type=PERIOD, default="quarter", show_default=True,
               help="How often each question's forecast is scored, from its horizon start to its outcome.")
 @click.option("--hand-set", "hand_set", is_flag=True, help="Put the hand-set priors back in force instead.")
 @click.option("--show", is_flag=True, help="Print the priors in force beside the hand-set ones; learn nothing.")

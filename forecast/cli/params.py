@@ -93,6 +93,7 @@ class SuggestingChoice(click.Choice):
         raise validate.unknown(self.what, str(value), self.shown)
 
 
+PERIOD = SuggestingChoice(["month", "quarter", "year"], "period")  # --every of backtest and learn
 DATE = DateType()
 WHOLE = WholeNumberType()
 TIMESTAMP = TimestampType()

@@ -9,7 +9,7 @@ import click
 from .forecast_commands import stored_priors
 from .group import cli
 from .output import machine_output
-from .params import OutputPath, RANGE_END, RANGE_START, SuggestingChoice, WHOLE, by_option
+from .params import OutputPath, PERIOD, RANGE_END, RANGE_START, WHOLE, by_option
 from .progress import progress_for, quiet_option
 from .render import emit_json, emit_table
 
@@ -44,7 +44,7 @@ def resolve_command(env, question, month, not_within_horizon, annul, source, aut
 @click.option("--from", "start", type=RANGE_START, required=True, help="First as-of date.")
 @click.option("--to", "end", type=RANGE_END,
               help="Last as-of date (default: today, or the day before the outcome became known if earlier).")
-@click.option("--every", type=SuggestingChoice(["month", "quarter", "year"], "period"), default="quarter", show_default=True)
+@click.option("--every", type=PERIOD, default="quarter", show_default=True)
 @click.option("--draws", type=WHOLE, default=1000, show_default=True)
 @click.option("--tune", type=WHOLE, help="Tuning steps per chain (default: 500, and the fit re-sampled once with 1000 if it fails its diagnostics).")
 @click.option("--chains", type=WHOLE, default=4, show_default=True)
