@@ -200,3 +200,17 @@ def test_the_new_forms_need_the_csrf_token_and_a_writable_server(store) -> None:
         assert post(f"{server.url}/experts/Expert%20F/merge", {"into": "Expert K"})[0] == 404
         assert upload(f"{server.url}/questions", good)[0] == 404
     assert snapshot(store) == unchanged
+
+
+def test_an_expert_whose_name_holds_a_slash(store) -> None:
+    """A name such as "Office / Unit" has a page, and its rename form reaches it (the path takes the slash)."""
+    assert invoke(store, "expert", "rename", "Expert F", "Expert F / Office").exit_code == 0
+    with serving(store) as server:
+        with urllib.request.urlopen(f"{server.url}/experts/Expert%20F%20%2F%20Office") as response:
+            page_text = response.read().decode()
+        assert "<h1>Expert F / Office</h1>" in page_text and 'action="/experts/Expert%20F%20/%20Office/rename"' in page_text
+        token, cookie = signed_in(f"{server.url}/experts/Expert%20F%20%2F%20Office")
+        status, body = post(f"{server.url}/experts/Expert%20F%20/%20Office/rename",
+                            {"new": "Expert H", "csrf_token": token}, cookie)
+        assert status == 200 and "<h1>Expert H</h1>" in body
+    assert json.loads(invoke(store, "expert", "show", "Expert H", "--json").output)["name"] == "Expert H"

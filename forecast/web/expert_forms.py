@@ -77,5 +77,5 @@ def _to_expert(name: str) -> Response:
     return RedirectResponse(f"/experts/{quote(name, safe='')}", status_code=303)
 
 
-ROUTES = [("/experts", expert_add, ["POST"]), ("/experts/{name}/rename", expert_rename, ["POST"]),
-          ("/experts/{name}/merge", expert_merge, ["POST"])]
+ROUTES = [("/experts", expert_add, ["POST"]), ("/experts/{name:path}/rename", expert_rename, ["POST"]),
+          ("/experts/{name:path}/merge", expert_merge, ["POST"])]

@@ -46,5 +46,5 @@ async def run_status(bench: Workbench, request: Request) -> Response:
 
 
 ROUTES = [("/", portfolio, ["GET"]), ("/questions/{slug}", question, ["GET"]),
-          ("/experts/{name}", expert, ["GET"]), ("/calibration", calibration, ["GET"]),
+          ("/experts/{name:path}", expert, ["GET"]), ("/calibration", calibration, ["GET"]),
           ("/runs/current", run_status, ["GET"])]
