@@ -1,17 +1,20 @@
-"""Tuning-length study: do shorter tuning runs keep the fits healthy and the numbers within Monte Carlo error?
+"""Sampler-settings study: do shorter tuning runs, or a lower target acceptance (longer steps, shorter trees),
+keep the fits healthy and the numbers within Monte Carlo error?
 
-    uv run python bench/bench_tuning.py [--tunes 300 500] [--seeds 3] [--first-seed 100] [--questions 10]
-        [--out FILE.json]
+    uv run python bench/bench_tuning.py [--tunes 300 500] [--target-accepts 0.9] [--seeds 3] [--first-seed 100]
+        [--questions 10] [--out FILE.json]
 
 Fits the seed (`forecast init`, as of today) and the first ``--questions`` casebook questions of the
 *development* half (never the test half), each in a store of its own as of the day before its outcome
 became known (a backtest's last date: the most evidence). Per question, one long reference fit
-(tune 2000, 4 x 4000 draws), then each candidate tuning length for ``--seeds`` seeds at the run's
+(tune 2000, 4 x 4000 draws, target acceptance 0.9), then each candidate (tuning length, target acceptance) for
+``--seeds`` seeds at the run's
 draws and chains (4 x 1000), re-sampled with RETRY_TUNE when the first fit fails the diagnostics
-gate, as `forecast run` does. Prints, per question and tuning length: the worst first-attempt R-hat,
+gate, as `forecast run` does. Prints, per question and candidate: the worst first-attempt R-hat,
 bulk/tail ESS and divergences over the seeds, how many seeds were re-sampled, and the largest
 |candidate - reference| of the headline probability (by the horizon's end) and of the yearly
-probabilities, in units of the combined Monte Carlo standard error of the two estimates.
+probabilities, in units of the combined Monte Carlo standard error of the two estimates; and, pooled, the
+mean wall time of a fit.
 """
 
 from __future__ import annotations
@@ -94,7 +97,11 @@ def fit(model, data, priors, settings):
     return first, draws, bool(first["problems"])
 
 
-def study(tunes: list[int], seeds: range, limit: int) -> list[dict]:
+def candidate_label(tune: int, target_accept: float) -> str:
+    return f"{tune} at {target_accept:g}"
+
+
+def study(tunes: list[int], target_accepts: list[float], seeds: range, limit: int) -> list[dict]:
     from forecast.inference.model import DateModel
     from forecast.runs.fitting import diagnostics, fit_settings
 
@@ -107,16 +114,17 @@ def study(tunes: list[int], seeds: range, limit: int) -> list[dict]:
             ref = estimates(ref_draws, data, q)
             row = {"question": slug, "experts": len(data.experts), "questions": len(data.questions),
                    "reference": diagnostics(ref_draws, reference), "candidates": {}}
-            for tune in tunes:
+            for tune, target_accept in [(t, a) for t in tunes for a in target_accepts]:
                 fits = []
                 for seed in seeds:
                     started = time.perf_counter()
-                    first, draws, retried = fit(model, data, priors, fit_settings(1000, tune, 4, seed=seed))
+                    settings = replace(fit_settings(1000, tune, 4, seed=seed), target_accept=target_accept)
+                    first, draws, retried = fit(model, data, priors, settings)
                     seconds = time.perf_counter() - started
                     got = estimates(draws, data, q)
                     fits.append({"seed": seed, "diagnostics": first, "retried": retried, "estimates": got,
                                  "seconds": seconds})
-                row["candidates"][str(tune)] = fits
+                row["candidates"][candidate_label(tune, target_accept)] = fits
             row["reference_estimates"] = ref
             rows.append(row)
             print_row(row)
@@ -124,7 +132,7 @@ def study(tunes: list[int], seeds: range, limit: int) -> list[dict]:
 
 
 def print_header() -> None:
-    print("| question | tune | max R-hat | min ESS bulk / tail | divergences | re-sampled | max abs z headline "
+    print("| question | tune at target acceptance | max R-hat | min ESS bulk / tail | divergences | re-sampled | max abs z headline "
           "| max abs z yearly |")
     print("| --- | --- | --- | --- | --- | --- | --- | --- |")
 
@@ -150,9 +158,9 @@ def print_row(row: dict) -> None:
 
 def print_pooled(rows: list[dict]) -> None:
     """Per tuning length, over every question and seed: how the z values spread (about N(0, 1) when unbiased)."""
-    print("\n| tune | fits | re-sampled | divergences | headline: rms z, abs z > 2, max | yearly: rms z, abs z > 2, "
-          "abs z > 3, max |")
-    print("| --- | --- | --- | --- | --- | --- |")
+    print("\n| tune at target acceptance | fits | re-sampled | divergences | headline: rms z, abs z > 2, max "
+          "| yearly: rms z, abs z > 2, abs z > 3, max | mean s per fit |")
+    print("| --- | --- | --- | --- | --- | --- | --- |")
     for tune in rows[0]["candidates"]:
         fits = [(row, f) for row in rows for f in row["candidates"][tune]]
         z = [_z(row, f) for row, f in fits]
@@ -161,7 +169,14 @@ def print_pooled(rows: list[dict]) -> None:
         print(f"| {tune} | {len(fits)} | {sum(f['retried'] for _, f in fits)} | "
               f"{sum(f['diagnostics']['divergences'] for _, f in fits)} | {np.sqrt(np.mean(head ** 2)):.2f}, "
               f"{int((abs(head) > 2).sum())} of {head.size}, {abs(head).max():.2f} | {np.sqrt(np.mean(years ** 2)):.2f}, "
-              f"{int((abs(years) > 2).sum())} of {years.size}, {int((abs(years) > 3).sum())}, {abs(years).max():.2f} |")
+              f"{int((abs(years) > 2).sum())} of {years.size}, {int((abs(years) > 3).sum())}, {abs(years).max():.2f} | "
+              f"{_mean_seconds([f for _, f in fits])} |")
+
+
+def _mean_seconds(fits: list[dict]) -> str:
+    """The mean wall time of the fits, or "not measured" (studies saved before it was kept)."""
+    seconds = [f["seconds"] for f in fits if "seconds" in f]
+    return f"{np.mean(seconds):.2f}" if len(seconds) == len(fits) else "not measured"
 
 
 def merged(paths: list[Path]) -> list[dict]:
@@ -180,6 +195,7 @@ def merged(paths: list[Path]) -> list[dict]:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--tunes", type=int, nargs="+", default=[300, 500])
+    parser.add_argument("--target-accepts", type=float, nargs="+", default=[0.9])
     parser.add_argument("--seeds", type=int, default=3)
     parser.add_argument("--first-seed", type=int, default=100)
     parser.add_argument("--questions", type=int, default=10, help="development-half casebook questions")
@@ -193,7 +209,7 @@ def main() -> None:
         for row in rows:
             print_row(row)
     else:
-        rows = study(args.tunes, range(args.first_seed, args.first_seed + args.seeds), args.questions)
+        rows = study(args.tunes, args.target_accepts, range(args.first_seed, args.first_seed + args.seeds), args.questions)
         if args.out:
             args.out.write_text(json.dumps(rows, indent=1, default=float), encoding="utf-8")
     print_pooled(rows)
