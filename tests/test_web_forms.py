@@ -94,6 +94,8 @@ def test_merge_through_the_expert_page(store, page) -> None:
         fill(page, "form", {"token": TOKEN, "analyst": "Analyst C"})
         page.click("button[type=submit]")
         assert page.url == f"{server.url}/experts/Expert%20F"
+        offered = page.eval_on_selector_all("#other-experts option", "options => options.map(o => o.value)")
+        assert "Expert K" in offered and "Expert F" not in offered  # the merge field offers the other experts
         itself = cli_refusal(store, "expert", "merge", "Expert F", "Expert F")
         assert submit(page, "#merge-expert", {"into": "Expert F"}) == 409
         assert page.inner_text("#merge-expert .refusal") == itself

@@ -132,8 +132,10 @@ def expert_page(store: Store, name: str) -> dict[str, Any]:
     with store.reader() as session:
         expert = domain_views.expert_view(evidence_domain.expert_by_name(session, name))
         profile = expert_profile(session, store_priors(session), name)  # as `expert show`: every name it had
+        others = [e["name"] for e in domain_views.list_experts(session) if e["name"] != profile["name"]]
     expert["name"] = profile["name"]
-    return {"expert": expert, "statements": profile["statements"], "record": profile["track_record"]}
+    return {"expert": expert, "statements": profile["statements"], "record": profile["track_record"],
+            "others": others}
 
 
 def calibration_page(store: Store, tag: str | None, question: str | None) -> dict[str, Any]:
