@@ -22,7 +22,7 @@ from forecast.report.glossary import GLOSSARY
 from forecast.report.render import glossary_page
 
 from .browser import render
-from .conftest import INIT, PROJECT, QUESTION, invoke, query, store_exact_run
+from .conftest import INIT, PROJECT, QUESTION, invoke, log_args, query, store_exact_run
 
 
 @pytest.fixture(scope="module")
@@ -301,3 +301,28 @@ def test_resolved_checkpoints_collapse_into_one_line() -> None:
     mixed = {"2029-01-01": False, "2030-01-01": True}
     assert resolved_line(mixed) == "Resolved checkpoints (before 2029-01-01, 2030-01-01): 2029-01-01: NO, 2030-01-01: YES."
     assert resolved_line({"2030-01-01": None}) == ""
+
+
+
+def test_each_quote_says_whether_it_is_verbatim_or_a_paraphrase(tmp_path) -> None:
+    """The report labels each statement's text Verbatim or Paraphrase (as logged), never an observation's note."""
+    db = str(tmp_path / "said.db")
+    assert invoke(db, *INIT).exit_code == 0
+    logged = invoke(db, *log_args(quote="A fixture paraphrase.", date="2023-05-02"), "--paraphrase", "--no-update")
+    assert logged.exit_code == 0, logged.output
+    store_exact_run(db)
+    out = tmp_path / "reports"
+    result = invoke(db, "report", QUESTION, "--out", str(out))
+    assert result.exit_code == 0, result.output
+    html_path = Path(re.search(r"Wrote (\S+\.html)", result.output).group(1))
+    html, md = html_path.read_text(), html_path.with_suffix(".md").read_text()
+    kinds = dict(query(db, "SELECT 'S' || id, quote_kind FROM statement"))
+    assert set(kinds.values()) == {"verbatim", "paraphrase"}
+    label = {"verbatim": "Verbatim", "paraphrase": "Paraphrase"}
+    for ref, kind in kinds.items():
+        item = re.search(rf'<tbody class="item" id="item-{ref}">(.*?)</tbody>', html, re.S).group(1)
+        assert f'<span class="said-as">{label[kind]}:</span>' in item, ref
+        line = next(row for row in md.splitlines() if row.startswith(f"| {ref} |"))
+        assert f"| {label[kind]}: " in line, ref
+    observation = re.search(r'<tbody class="item" id="item-O\d+">(.*?)</tbody>', html, re.S).group(1)
+    assert "said-as" not in observation  # an observation's note is nobody's words

@@ -389,3 +389,18 @@ def test_logging_an_observation(store, page) -> None:
         assert page.inner_text("#instant-headline") == after
         assert page.inner_text("#row-O10 td[data-label=status]") == "active"
     assert invoke(store, "verify").exit_code == 0
+
+
+def test_the_pages_say_whether_a_quote_is_verbatim_or_a_paraphrase(store, page) -> None:
+    logged = invoke(store, "log", "statement", "--question", QUESTION, "--expert", EXPERT, "--date", "2023-04-01",
+                    "--claim", "not before 2028", "--quote", "Expert F (fixture) said Russia stays.", "--paraphrase",
+                    "--source", "fixture, example.org", "--no-update")
+    assert logged.exit_code == 0, logged.output
+    ref = re.search(r"\b(S\d+)\b", logged.output).group(1)
+    with serving(store) as server:
+        for path in (f"/questions/{QUESTION}", f"/experts/{urllib.parse.quote(EXPERT)}"):
+            page.goto(f"{server.url}{path}")
+            quotes = page.locator(".quote").all_inner_texts()
+            assert "Paraphrase: Expert F (fixture) said Russia stays." in quotes, (path, ref)
+            assert any(q.startswith("Verbatim: ") for q in quotes) or path.startswith("/experts"), path
+            assert all(q.startswith(("Verbatim: ", "Paraphrase: ")) for q in quotes if q), (path, quotes)

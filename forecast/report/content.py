@@ -108,10 +108,10 @@ def _evidence_row(row, names, priors, run, status, weights, moved: dict | None) 
         flipped = statement_parts(row, run.as_of, priors)[2]
         weight = float(weights.get(row.uid, 0.0))
         return {**common, "type": "statement", "date": row.said_on.isoformat(), "who": names[row.expert_id],
-                "text": row.quote, "claim": row.claim_text, "interval": f"{row.claim_start or 'open'} .. {row.claim_end or 'open'}",
+                "text": row.quote, "quote_kind": row.quote_kind, "claim": row.claim_text, "interval": f"{row.claim_start or 'open'} .. {row.claim_end or 'open'}",
                 "strength": row.strength, "weight": weight, "complement": flipped, "status": status.get(ref_of(row), "active")}
     return {**common, "type": "observation", "date": row.observed_on.isoformat(), "who": row.kind, "text": row.note,
-            "claim": "", "interval": "", "strength": "", "weight": None, "complement": False, "status": ""}
+            "quote_kind": "", "claim": "", "interval": "", "strength": "", "weight": None, "complement": False, "status": ""}
 
 
 def kind_prior_interval(priors: Priors, kind: str, expert: str, draws: int = 20_000) -> tuple[float, float, float]:

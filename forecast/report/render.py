@@ -32,7 +32,7 @@ def evidence_view(e: dict) -> dict:
         "interval": "0" if e["low_shift"] == e["high_shift"] == "0" else f"{e['low_shift']} / {e['high_shift']}",
         "claim": e["claim"], "reading": reading, "status": e["status"],
         "weight": f"{e['weight']:.2f}" if e["weight"] is not None else "hard",
-        "text": e["text"], "source": e["source"], "author": e["author"],
+        "text": e["text"], "quote_kind": e.get("quote_kind", ""), "source": e["source"], "author": e["author"],
     }
 
 

@@ -62,11 +62,16 @@ def pct(p: float | None, places: int = 1) -> str:
     return "" if p is None else f"{100 * p:.{places}f}%"
 
 
+def said(quote_kind: str | None) -> str:
+    """How a statement's text was said, as shown before it ("" for an observation's note)."""
+    return {"verbatim": "Verbatim", "paraphrase": "Paraphrase"}.get(quote_kind or "", "")
+
+
 def configure_html(env: Environment) -> Environment:
     """Make ``env`` render the report's HTML templates: autoescape, shown-text finalize, filters, globals."""
     env.autoescape = True
     env.finalize = _shown
-    env.filters.update(source=source_link, pct=pct, dates=nowrap_dates)
+    env.filters.update(source=source_link, pct=pct, dates=nowrap_dates, said=said)
     env.globals.update(term=term, glossary_entry=BY_KEY.__getitem__)
     return env
 
@@ -125,6 +130,6 @@ def md_image(path: str, alt: str) -> Md:
 def markdown_environment() -> Environment:
     env = Environment(loader=FileSystemLoader(TEMPLATES), undefined=StrictUndefined, autoescape=False,
                       finalize=md_escape, trim_blocks=True, lstrip_blocks=True, keep_trailing_newline=True)
-    env.filters.update(source=md_source, code=md_code, image=md_image, pct=pct)
+    env.filters.update(source=md_source, code=md_code, image=md_image, pct=pct, said=said)
     env.globals.update(glossary_entry=BY_KEY.__getitem__)
     return env
