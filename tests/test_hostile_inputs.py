@@ -34,6 +34,8 @@ HUGE = {
     "backtest --draws": (["backtest", QUESTION, "--from", "2023-01", "--draws", "9" * 40],
                          "Error: Invalid value for '--draws': number 999999999999999999999999999999... is too long"),
     "seed 2**64": (["run", "--seed", str(2**64)], "Error: seed 18446744073709551616 is more than 4,294,967,295"),
+    "probability 1.5": (log_args(probability="1.5"), "Error: stated probability 1.5 is ambiguous: write it as a "
+                        "fraction (0 to 1) or with % (0.015 or 1.5%)"),
     "draws 2.5": (["run", "--draws", "2.5"], "Error: Invalid value for '--draws': number '2.5' is not a whole number"),
     "run id past any row": (["show", "--run", str(2**70)], "Error: no forecast run 1180591620717411303424"),
 }

@@ -88,13 +88,17 @@ def names(value: object, field: str = "aliases") -> list[str]:
 
 
 def probability(value: object) -> float | None:
-    """A stated probability: None, or a number in [0, 1], or a percentage: ``80%``, or ``80`` (above 1, up to 100)."""
+    """A stated probability: None, or a number in [0, 1], or a percentage: ``80%``, or a whole ``80`` (above 1, up
+    to 100). A bare fraction above 1 (``1.5``: 1.5% or a slip for 0.15?) is refused as ambiguous."""
     if value is None or value == "":
         return None
     if isinstance(value, bool) or not isinstance(value, int | float | str):
         raise InputError(f"probability must be a number, not {_kind_of(value)}")
     percent = isinstance(value, str) and value.strip().endswith("%")
     number = parse_number(value.strip()[:-1] if isinstance(value, str) and percent else value, "probability")
+    if not percent and 1.0 < number <= 100.0 and not number.is_integer():
+        raise InputError(f"stated probability {value} is ambiguous: write it as a fraction (0 to 1) or with % "
+                         f"({float(number) / 100:g} or {value}%)")
     if percent or 1.0 < number <= 100.0:
         number /= 100.0
     if not 0.0 <= number <= 1.0:

@@ -164,8 +164,8 @@ def log_group() -> None:
 @click.option("--url", default="", help="Where the source can be read.")
 @click.option("--strength", type=SuggestingChoice(STRENGTHS, "strength"), default="firm", show_default=True)
 @click.option("--probability", metavar="P",
-              help="Probability the speaker attached to the claim: 0.8, 80% or 80 (default: its verbal probability, "
-                   "e.g. likely = 0.83).")
+              help="Probability the speaker attached to the claim: 0.8, 80% or a whole 80 (1.5 is refused as "
+                   "ambiguous; default: its verbal probability, e.g. likely = 0.83).")
 @click.option("--rationale", default="", help="Why the claim was encoded this way.")
 @precision_option
 @click.option("--supersedes", metavar="REF", help="Statement this one corrects (e.g. S12).")
