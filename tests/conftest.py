@@ -270,7 +270,7 @@ def fitted_db(tmp_path_factory) -> Path:
     db = tmp_path_factory.mktemp("fitted-sqlite") / "fitted.db"
     assert invoke(db, *INIT).exit_code == 0
     result = invoke(db, "run", "--draws", "300", "--tune", "300", "--chains", "2", "--seed", "4", "--quiet")
-    assert result.exit_code == 0, result.output
+    assert result.exit_code in (0, 1), result.output  # 1: stored but flagged, as so few draws may be
     return db
 
 

@@ -18,9 +18,9 @@ pytestmark = [pytest.mark.slow,  # run by `bash scripts/test --all` and CI
               pytest.mark.skipif(shutil.which("uv") is None, reason="needs uv (scripts/test installs it)")]
 
 
-def _sh(*args: str, cwd: Path, env: dict | None = None) -> subprocess.CompletedProcess:
+def _sh(*args: str, cwd: Path, env: dict | None = None, ok: tuple[int, ...] = (0,)) -> subprocess.CompletedProcess:
     result = subprocess.run(args, cwd=cwd, env=env, capture_output=True, text=True, timeout=900)
-    assert result.returncode == 0, f"{args}: {result.stdout[-2000:]} {result.stderr[-2000:]}"
+    assert result.returncode in ok, f"{args}: {result.stdout[-2000:]} {result.stderr[-2000:]}"
     return result
 
 
@@ -44,8 +44,8 @@ def test_installed_tool_inits_logs_runs_and_reports_outside_the_repository(insta
     work = tmp_path / "elsewhere"
     work.mkdir()
 
-    def forecast(*args: str, db: str = "my.db") -> str:
-        return _sh(str(installed / "forecast"), "--db", db, *args, cwd=work, env=env).stdout
+    def forecast(*args: str, db: str = "my.db", ok: tuple[int, ...] = (0,)) -> str:
+        return _sh(str(installed / "forecast"), "--db", db, *args, cwd=work, env=env, ok=ok).stdout
 
     assert forecast("--version") == "forecast, version 0.1.0\n"  # read from the policy-forecast metadata
     assert "added 2 question(s)" in forecast("init")
@@ -55,7 +55,7 @@ def test_installed_tool_inits_logs_runs_and_reports_outside_the_repository(insta
     logged = forecast("log", "statement", "--question", QUESTION, "--expert", "Analyst T", "--date", "2026-01",
                       "--claim", "not before 2028", "--quote", "A test statement.", "--paraphrase", "--source", "test")
     assert logged.startswith("Logged S") and "Reads: Russia does not withdraw before 2028-01" in logged
-    forecast("run", QUESTION, "--draws", "100", "--tune", "100", "--chains", "2")
+    forecast("run", QUESTION, "--draws", "100", "--tune", "100", "--chains", "2", ok=(0, 1))  # 1: flagged (few draws)
     assert "Wrote " in forecast("report", QUESTION, "--out", "out")
     assert list((work / "out").glob(f"{QUESTION}-*.html")) and not (work / "priors").exists()
     # A question of one's own from the template the installed package writes (its recipe read from forecast/_data).

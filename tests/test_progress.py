@@ -14,6 +14,7 @@ import pytest
 from .conftest import PROJECT, QUESTION, copy_store
 
 FIT = ["--draws", "200", "--tune", "200", "--chains", "2", "--seed", "4"]
+STORED = (0, 1)  # `run`'s exit codes for a stored run: 1 when it is flagged, as so few draws may be
 ANSI = re.compile(r"\x1b\[[0-9;?]*[A-Za-z]")
 
 
@@ -43,26 +44,27 @@ def store(fitted_db: Path, tmp_path: Path) -> Path:
 
 def test_run_shows_tuning_and_sampling_on_a_terminal(store: Path) -> None:
     code, text = on_terminal(["--db", str(store), "run", *FIT])
-    assert code == 0, text
+    assert code in STORED, text
     assert "tuning" in text and "sampling" in text and "/800" in text  # 2 chains x (200 + 200) draws
     assert "Diagnostics: max R-hat" in text
 
 
 def test_quiet_shows_no_progress_on_a_terminal(store: Path) -> None:
     code, text = on_terminal(["--db", str(store), "run", *FIT, "--quiet"])
-    assert code == 0 and "Diagnostics: max R-hat" in text
+    assert code in STORED and "Diagnostics: max R-hat" in text
     assert "/800" not in text and "sampling" not in text
 
 
 def test_no_progress_in_pipes(store: Path) -> None:
     done = subprocess.run([sys.executable, "-m", "forecast", "--db", str(store), "run", *FIT], capture_output=True,
-                          text=True, cwd=PROJECT, check=True)
+                          text=True, cwd=PROJECT)
+    assert done.returncode in STORED, done.stderr
     assert done.stderr == "" and "/800" not in done.stdout and done.stdout.startswith(("Run 2 (full)", "WARNING"))
 
 
 def test_no_progress_under_clirunner(run, store: Path) -> None:
     result = run("run", *FIT, db=store)
-    assert result.exit_code == 0 and result.stderr == "" and "/800" not in result.output
+    assert result.exit_code in STORED and result.stderr == "" and "/800" not in result.output
     assert "Run 2 (full)" in result.output
 
 

@@ -190,7 +190,7 @@ def test_unconverged_run_is_flagged_at_the_top(reported, tmp_path) -> None:
     with sqlite3.connect(db) as source, sqlite3.connect(copy) as target:
         source.backup(target)  # a plain file copy would miss what is still in the WAL
     flagged = runner.invoke(cli, ["--db", str(copy), "run", "--draws", "10", "--tune", "10", "--chains", "2"])
-    assert flagged.exit_code == 0, flagged.output
+    assert flagged.exit_code == 1, flagged.output  # stored but flagged
     result = runner.invoke(cli, ["--db", str(copy), "report", "--run", "2", "--out", str(tmp_path)])
     assert result.exit_code == 0
     html = next(tmp_path.glob("*.html")).read_text()

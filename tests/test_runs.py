@@ -112,12 +112,18 @@ def test_show_without_runs_is_a_clear_error(run, seeded) -> None:
 
 @sqlite_only  # a second fit per backend costs more than it tests: PostgreSQL runs are `fitted`'s
 def test_unconverged_run_is_stored_but_flagged(run, seeded) -> None:
+    """Stored, flagged, exit 1 (a script notices), and `status` says the question needs another run."""
     result = run("run", "--draws", "10", "--tune", "10", "--chains", "2", "--seed", "1")
-    assert result.exit_code == 0
+    assert result.exit_code == 1
     assert result.output.startswith("WARNING: run 1 failed diagnostics (")
     assert "forecast run --tune 2000 --draws 2000 --seed 2" in result.output.splitlines()[0]
     assert result.output.rstrip().endswith("FAILED")
     assert query(seeded, "SELECT converged FROM forecast_run") == [(False,)]
+    status = run("status", "--json")
+    assert status.exit_code == 1
+    due = {q["slug"]: q["due"] for q in json.loads(status.output)}
+    assert all("its last run (1) failed its diagnostics: run it again with more tuning and draws "
+               "(forecast run --tune 2000 --draws 2000 --seed 2)" in items for items in due.values()), due
 
 
 def _dataset(db, **kwargs):

@@ -35,8 +35,11 @@ def stored_priors(store):
 @click.option("--allow-tampered", is_flag=True, help="Fit even if `forecast verify` finds rows changed outside forecast.")
 @quiet_option
 @click.pass_obj
-def run_command(env, question, as_of, known_at, draws, tune, chains, seed, sampler, allow_tampered, quiet) -> None:
+def run_command(env, question, as_of, known_at, draws, tune, chains, seed, sampler, allow_tampered, quiet) -> int:
     """Fit all open questions jointly and store the run; print QUESTION's forecast (default: all).
+
+    A run that fails its diagnostics is stored and flagged, and the command exits 1 (as `status` does
+    when something is due), so a script notices.
 
     Example: forecast run russia-iss-withdrawal --as-of 2023-01-01 --seed 7
     """
@@ -51,7 +54,9 @@ def run_command(env, question, as_of, known_at, draws, tune, chains, seed, sampl
                                                               err=True),
                               progress=progress)
     with store.reader() as session:
-        emit_run(run_view(session, latest_run(session, run_id=run_id), question))
+        record = run_view(session, latest_run(session, run_id=run_id), question)
+    emit_run(record)
+    return 0 if record["converged"] else 1
 
 
 @cli.command(name="show")

@@ -122,8 +122,9 @@ DUE_COLUMNS = ["new_since_run", "days_without_evidence", "undecided_checkpoints"
 @json_option
 @click.pass_obj
 def status_command(env, question: str | None, tag: str | None, as_json: bool) -> int:
-    """Say what is due on each open question: new evidence since its last run, no evidence for longer than its
-    review_every, checkpoints passed without a deciding observation, a horizon over without a resolution.
+    """Say what is due on each open question: new evidence since its last run, a last run that failed its
+    diagnostics, no evidence for longer than its review_every, checkpoints passed without a deciding
+    observation, a horizon over without a resolution.
 
     Exits 1 when something is due and 0 when nothing is (for cron).
 

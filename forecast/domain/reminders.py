@@ -1,8 +1,9 @@
 """What is due on each question (`forecast status`, and the due columns of `question list`).
 
 A question is due when evidence was logged or retracted since its last full run (or it was never run), when
-nothing was said or observed for longer than its ``review_every`` days, when a checkpoint passed without an
-observation that decides it, or when its horizon ended and it was not resolved. Only open questions are due.
+its last full run failed its diagnostics, when nothing was said or observed for longer than its
+``review_every`` days, when a checkpoint passed without an observation that decides it, or when its horizon
+ended and it was not resolved. Only open questions are due.
 """
 
 from __future__ import annotations
@@ -85,6 +86,7 @@ def question_status(session: Session, question: Question, today: dt.date | None 
     record: dict[str, Any] = {"slug": question.slug, "status": question.status, "title": question.title,
               "last_run": None if run is None else run.id,
               "last_run_at": None if run is None else run.created_at.date().isoformat(),
+              "last_run_converged": None if run is None else run.converged,
               "new_evidence": counts, "last_evidence": last.isoformat() if any_evidence else None,
               "days_without_evidence": quiet, "review_every": review_every,
               "undecided_checkpoints": [c.isoformat() for c in undecided],
@@ -93,6 +95,9 @@ def question_status(session: Session, question: Question, today: dt.date | None 
         return record | {"undecided_checkpoints": [], "past_horizon": False}
     if (text := _new_evidence_text(counts, run)) is not None:
         due.append(text)
+    if run is not None and not run.converged:
+        due.append(f"its last run ({run.id}) failed its diagnostics: run it again with more tuning and draws "
+                   f"(forecast run --tune 2000 --draws 2000 --seed {run.seed + 1})")
     if quiet > review_every:
         since = f"since {last.isoformat()}" if any_evidence else f"since it was added on {last.isoformat()}"
         due.append(f"no evidence for {quiet} days ({since}; review every {_plural(review_every, 'day')})")
