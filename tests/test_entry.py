@@ -306,6 +306,24 @@ def test_question_new_writes_a_template_question_add_accepts(run, tmp_path: Path
     assert (shown["notice"] is None) == ("[notice]" not in fills.values())
 
 
+
+@pytest.mark.parametrize("field", ["title", "event", "criteria"])
+def test_an_unedited_template_is_refused(run, tmp_path: Path, field: str) -> None:
+    """A placeholder left in any text field: one line naming it, nothing added (a question cannot be deleted)."""
+    assert run(*EMPTY).exit_code == 0
+    path = tmp_path / "ruritania.toml"
+    assert run("question", "new", "ruritania-exit", "-o", str(path)).exit_code == 0
+    text = path.read_text(encoding="utf-8")
+    for old, new in FILLED.items():
+        if not old.startswith(f"{field} = "):
+            text = text.replace(old, new)
+    path.write_text(text, encoding="utf-8")
+    assert_refused(run("question", "add", str(path)),
+                   f"Error: {path}: the {field} still starts with 'TODO:', the template's placeholder: write the "
+                   f"question's own {field} first (nothing was added)")
+    assert "ruritania-exit" not in run("question", "list").output
+
+
 def test_question_new_never_overwrites(run, tmp_path: Path) -> None:
     path = tmp_path / "mine.toml"
     path.write_text("mine\n")

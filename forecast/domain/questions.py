@@ -33,6 +33,7 @@ from .priors import (
     read_toml,
     spec_from_definition,
 )
+from .template import TODO
 
 EDITABLE = ("title", "criteria", "event", "tags", "trigger", "review_every")
 RELIABILITY_KEY = "reliability_priors"
@@ -102,6 +103,7 @@ def add_question(session: Session, raw: dict[str, Any], where: str, note: str = 
     calls `check_precluders` once all its questions are in.
     """
     spec = parse_question(raw, where)
+    _written(spec, where)
     author = author_of(author)
     if not precluder_later:
         _check_precluder(session, spec, where)
@@ -121,6 +123,14 @@ def add_question(session: Session, raw: dict[str, Any], where: str, note: str = 
                                 note=note.strip(), author=author))
     session.flush()
     return question, outcome
+
+
+def _written(spec: QuestionSpec, where: str) -> None:
+    """Refuse a question file whose text fields still hold the template's TODO placeholders."""
+    for field in ("title", "event", "criteria"):
+        if getattr(spec, field).lstrip().startswith(TODO.strip()):
+            raise InputError(f"{where}: the {field} still starts with {TODO.strip()!r}, the template's placeholder: "
+                             f"write the question's own {field} first (nothing was added)")
 
 
 def check_precluders(session: Session, slugs: list[str]) -> None:
