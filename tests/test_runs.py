@@ -105,9 +105,10 @@ def test_runs_are_append_only(fitted, table: str) -> None:
     assert query(db, f"SELECT count(*) FROM {table}") == before != [(0,)]
 
 
-def test_show_without_runs_is_a_clear_error(run, seeded) -> None:
-    result = run("show")
-    assert result.exit_code == 2 and result.stderr == "Error: no forecast run yet: run `forecast run` first\n"
+@pytest.mark.parametrize(("args", "scope"), [((), ""), ((QUESTION,), f" for {QUESTION!r}")])
+def test_show_without_runs_is_a_clear_error(run, seeded, args, scope) -> None:
+    result = run("show", *args)
+    assert result.exit_code == 2 and result.stderr == f"Error: no forecast run yet{scope}: run `forecast run` first\n"
 
 
 @sqlite_only  # a second fit per backend costs more than it tests: PostgreSQL runs are `fitted`'s

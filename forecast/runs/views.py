@@ -70,7 +70,7 @@ def latest_run(session: Session, question: str | None = None, run_id: int | None
             return run
     if as_of is None and question is not None:  # a question only ever backtested: its latest backtest run
         return latest_run(session, question, as_of=dt.date.max)
-    scope = (f" for {question!r}" if question else "") + (f" as of {as_of}" if as_of else "")
+    scope = (f" for {question!r}" if question else "") + (f" as of {as_of}" if as_of and as_of < dt.date.max else "")
     raise NotFoundError(f"no forecast run yet{scope}: run `forecast run` first")
 
 
