@@ -93,6 +93,13 @@ def test_runs_lists_and_show_defaults_to_latest(fitted) -> None:
     table = invoke(db, "runs").output.splitlines()
     assert table[0].split()[:4] == ["id", "created_at", "kind", "as_of"]
     assert invoke(db, "show").output.splitlines()[0].startswith("Run 1 (full)")
+    for question in (None, QUESTION):  # the median shown is the named question's, and says whose it is
+        listed = json.loads(invoke(db, "runs", *(["--question", question] if question else []), "--json").output)[0]
+        shown = listed["shown"]
+        assert shown == (question or json.loads(invoke(db, "show", "--json").output)["questions"][0])
+        result = next(r for r in json.loads(invoke(db, "show", shown, "--json").output)["results"]
+                      if r["question"] == shown)
+        assert listed["median"] == result["headline"]["median"]
 
 
 @pytest.mark.every_backend

@@ -12,7 +12,8 @@ from .params import OutputPath, RANGE_END, SuggestingChoice, TIMESTAMP, WHOLE
 from .progress import progress_for, quiet_option
 from .render import emit_run
 
-RUN_COLUMNS = ["id", "created_at", "kind", "as_of", "sampler", "draws", "seed", "converged", "median", "P(beyond)"]
+RUN_COLUMNS = ["id", "created_at", "kind", "as_of", "sampler", "draws", "seed", "converged", "shown", "median",
+               "P(beyond)"]
 
 
 def stored_priors(store):
@@ -93,7 +94,8 @@ def show_command(env, question, run_id, as_json, as_csv) -> None:
 @csv_option
 @click.pass_obj
 def runs_command(env, question, as_json, as_csv) -> None:
-    """List stored forecast runs, oldest first.
+    """List stored forecast runs, oldest first, each with the median and P(beyond the horizon) of the question
+    in its "shown" column: --question's, or the run's first question.
 
     Example: forecast runs --question russia-iss-withdrawal
     """

@@ -114,23 +114,25 @@ def run_view(session: Session, run: ForecastRun, question: str | None = None) ->
 
 
 def list_runs(session: Session, question: str | None = None) -> list[dict]:
-    """One summary line per stored run, oldest first."""
+    """One summary line per stored run, oldest first, with the median and P(not within the horizon) of
+    ``question`` (default: the run's first question), named in ``shown``."""
     require_scope(session, question)
     rows = []
     for run in session.exec(select(ForecastRun).order_by(ForecastRun.id)):
         slugs = json.loads(run.questions)
         if question and question not in slugs:
             continue
-        results = select(ForecastResult).where(ForecastResult.run_id == run.id)
-        if question:
-            results = results.join(Question, Question.id == ForecastResult.question_id).where(Question.slug == question)
+        shown = question or (slugs[0] if slugs else None)
+        results = (select(ForecastResult).where(ForecastResult.run_id == run.id)
+                   .join(Question, Question.id == ForecastResult.question_id).where(Question.slug == shown))
         first = session.exec(results).first()
         head = json.loads(first.headline) if first else {}
         rows.append({
             "id": run.id, "created_at": run.created_at.isoformat(timespec="seconds"), "kind": run.kind,
             "as_of": run.as_of.isoformat(), "questions": ",".join(slugs), "sampler": run.sampler,
             "draws": json.loads(run.settings)["draws"], "seed": run.seed, "converged": run.converged,
-            "median": head.get("median"), "not_within_horizon": head.get("not_within_horizon"),
+            "shown": shown if first else None, "median": head.get("median"),
+            "not_within_horizon": head.get("not_within_horizon"),
             "fingerprint": run.evidence_fingerprint,
         })
     return rows
