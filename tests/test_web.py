@@ -75,6 +75,8 @@ def test_logging_a_statement_changes_the_headline(store, page) -> None:
     with serving(store) as server:
         page.goto(f"{server.url}/questions/{QUESTION}")
         before = page.inner_text("#instant-headline")
+        page.click('.instant a[href="#glossary-instant-headline"]')  # says why it differs from the run's headline
+        assert page.locator("#glossary-instant-headline + dd").inner_text().startswith("The headline computed at once")
         fill(page, "#statement-form", STATEMENT)
         page.click("#statement-form button[type=submit]")
         assert page.inner_text("p.done").startswith("Logged S9: 'not before 2028'")

@@ -29,6 +29,12 @@ GLOSSARY: tuple[Entry, ...] = (
           "their average. The range that holds the middle 80% of the draws' probabilities says how settled "
           "that number is given the evidence; it is not a range of dates, and a wide range does not make "
           "the average less usable as a probability."),
+    Entry("instant-headline", "Instant headline",
+          "The headline computed at once after each change, exactly and without sampling, from all the evidence "
+          "logged now, with every expert's reliability held fixed (at the last full run's posterior means, or "
+          "at their kind's prior before any run). A full run instead learns the reliabilities from the track "
+          "records and averages over them, so the two can differ by a few points. The full run's headline is "
+          "the forecast to quote; a re-forecast brings it up to date with the evidence."),
     Entry("effective-weight", "Effective weight",
           "How much one statement counts in the model, after every rule: its strength (firm or hedged), "
           "times a recency decay that halves its weight every half-life, measured back from the forecast's "

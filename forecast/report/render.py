@@ -39,7 +39,9 @@ def evidence_view(e: dict) -> dict:
 def _influence_note(horizon_end: str) -> str:
     return (f"Each item's influence is how the forecast moves with it rather than without it (exact fast path, "
             f"reliabilities fixed at this run's means): the probability of the event by {horizon_end} in percentage "
-            "points, and the median and the ends of the 80% interval in months. Largest first.")
+            "points, and the median and the ends of the 80% interval in months. Largest first. Each is measured "
+            "alone: items that say the same thing share their effect, so the moves need not add up to the change "
+            "from the prior.")
 
 
 def _provenance(run: dict) -> list[tuple[str, str | None, str]]:
