@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import replace
 
 from ..errors import ClaimError
@@ -82,9 +83,18 @@ def _readings(text: str) -> list[tuple[str | None, str]]:
     return [(None, text)]
 
 
+def _refuse_part_after_year(before: str, after: str) -> None:
+    """'2026-H2' (the year, a dash, then the half or quarter): refused with the way to write it."""
+    year, part = re.search(r"(\d{4})\s*-?$", before), re.match(r"-?\s*([hq][1-4])\b", after)
+    if year and part and (before.rstrip().endswith("-") or after.startswith("-")):
+        shown, written = f"{year.group(1)}-{part.group(1).upper()}", f"{part.group(1).upper()} {year.group(1)}"
+        raise ClaimError(f"{shown!r} is not a period: write {written!r} (the half or quarter before its year)")
+
+
 def _expect_period(text: str, understood: str) -> tuple[Period, str]:
     found = read_period(text)
     if found is None:
+        _refuse_part_after_year(understood, text)
         raise ClaimError(f"understood {understood!r} but not {text or 'nothing'!r}: expected a period such as {PERIOD_EXAMPLES}")
     return found
 
@@ -173,6 +183,9 @@ def _body(body: str, text: str, original: str) -> Claim:
     phrase, rest = _split_phrase(body)
     if phrase in AMBIGUOUS:
         raise _ambiguous(phrase, rest, text)
+    if not phrase and re.fullmatch(r"\d+(\.\d+)?%", rest.split()[0]):
+        raise ClaimError(f"claim {original!r} starts with a probability: give it on its own (--probability "
+                         f"{rest.split()[0]}, or the form's probability field) and the claim without it")
     if not phrase and not starts_with_period(rest):
         raise ClaimError(f"could not parse claim {original!r}: unknown phrase at {rest.split()[0]!r}; expected e.g. {EXAMPLES}")
     period, remainder = _expect_period(rest, text[: len(text) - len(rest)].strip() or phrase)
@@ -186,6 +199,7 @@ def _body(body: str, text: str, original: str) -> Claim:
         rule, remainder = SUFFIXES[remainder], ""
     if remainder:
         understood = text[: len(text) - len(remainder)].strip()
+        _refuse_part_after_year(understood, remainder)
         raise ClaimError(f"understood {understood!r} in claim {original!r} but not the rest: {remainder!r}")
     return _bounded(rule, period)
 

@@ -69,7 +69,8 @@ def _months(kind: str, match: re.Match) -> tuple[int, int]:
     if kind == "month":
         year, month = int(a), int(b)
         if not 1 <= month <= 12:
-            hint = f" (for a range of years write {a}-{a[:2]}{b})" if month > 12 and len(b) == 2 else ""
+            later = month > 12 and len(b) == 2 and int(a[:2] + b) > year  # 2027-28: the years 2027 to 2028?
+            hint = f" (for a range of years write {a}-{a[:2]}{b})" if later else ""
             raise ClaimError(f"month {month} in {text!r} is not between 1 and 12{hint}")
         return month_ordinal(year, month), month_ordinal(year, month)
     year = int(b)
