@@ -4,6 +4,7 @@ through Playwright, on SQLite and on the suite's PostgreSQL server. Select them 
 from __future__ import annotations
 
 import datetime as dt
+import json
 import re
 import shutil
 import urllib.error
@@ -406,3 +407,29 @@ def test_the_pages_say_whether_a_quote_is_verbatim_or_a_paraphrase(store, page) 
             assert "Paraphrase: Expert F (fixture) said Russia stays." in quotes, (path, ref)
             assert any(q.startswith("Verbatim: ") for q in quotes) or path.startswith("/experts"), path
             assert all(q.startswith(("Verbatim: ", "Paraphrase: ")) for q in quotes if q), (path, quotes)
+
+
+def test_the_experts_page_lists_them_as_expert_list_does(store, page) -> None:
+    listed = json.loads(invoke(store, "expert", "list", "--json").output)
+    officials = json.loads(invoke(store, "expert", "list", "--kind", "official", "--json").output)
+    with serving(store) as server:
+        page.goto(f"{server.url}/")
+        page.click("nav.top a[href='/experts']")
+        assert page.inner_text("h1") == "Experts"
+        assert page.locator("#experts tbody tr td:first-child a").all_inner_texts() == [e["name"] for e in listed]
+        page.select_option("select[name=kind]", "official")
+        page.click("form[action='/experts'] button[type=submit]")
+        assert page.locator("#experts tbody tr td:first-child a").all_inner_texts() == [e["name"] for e in officials]
+        page.click(f"#experts a:text-is('{officials[0]['name']}')")
+        assert page.inner_text("h1") == officials[0]["name"]
+        status, body = fetch(f"{server.url}/experts?kind=oficial")
+        assert status == 404 and "unknown expert kind &#39;oficial&#39; (did you mean &#39;official&#39;?)" in body
+
+
+def fetch(url: str) -> tuple[int, str]:
+    """A page got without a browser: its status and text."""
+    try:
+        with urllib.request.urlopen(url) as response:
+            return response.status, response.read().decode()
+    except urllib.error.HTTPError as exc:
+        return exc.code, exc.read().decode()

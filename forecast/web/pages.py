@@ -1,4 +1,4 @@
-"""The pages (GET): portfolio, question, expert, calibration, the re-forecast status."""
+"""The pages (GET): portfolio, question, experts, expert, calibration, the re-forecast status."""
 
 from __future__ import annotations
 
@@ -30,6 +30,11 @@ async def question(bench: Workbench, request: Request) -> Response:
     return bench.page(request, template, {**context, "job": bench.runner.snapshot()})
 
 
+async def experts(bench: Workbench, request: Request) -> Response:
+    context = await run_in_threadpool(views.experts_page, bench.store, _text(request, "kind"))
+    return bench.page(request, "experts.html", context)
+
+
 async def expert(bench: Workbench, request: Request) -> Response:
     context = await run_in_threadpool(views.expert_page, bench.store, request.path_params["name"])
     return bench.page(request, "expert.html", context)
@@ -46,5 +51,5 @@ async def run_status(bench: Workbench, request: Request) -> Response:
 
 
 ROUTES = [("/", portfolio, ["GET"]), ("/questions/{slug}", question, ["GET"]),
-          ("/experts/{name:path}", expert, ["GET"]), ("/calibration", calibration, ["GET"]),
+          ("/experts", experts, ["GET"]), ("/experts/{name:path}", expert, ["GET"]), ("/calibration", calibration, ["GET"]),
           ("/runs/current", run_status, ["GET"])]

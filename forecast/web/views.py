@@ -126,6 +126,17 @@ def question_page(store: Store, slug: str, every_row: bool = False) -> dict[str,
     return page
 
 
+def experts_page(store: Store, kind: str | None) -> dict[str, Any]:
+    """Every expert, or those of one kind, as `forecast expert list --kind KIND` lists them."""
+    from ..basics.validate import unknown
+    from ..store.vocab import EXPERT_KINDS
+
+    if kind is not None and kind not in EXPERT_KINDS:
+        raise unknown("expert kind", kind, list(EXPERT_KINDS))  # as `expert list --kind` refuses it
+    with store.reader() as session:
+        return {"experts": domain_views.list_experts(session, kind), "kinds": EXPERT_KINDS, "kind": kind}
+
+
 def expert_page(store: Store, name: str) -> dict[str, Any]:
     """One expert: who, their track record (claims borne out / falsified / open, reliability over runs) and
     statements across questions."""
