@@ -223,6 +223,8 @@ def test_resolve_command(run, seeded, args, expected) -> None:
     ("args", "message"),
     [
         (["--date", "2040-01"], "Error: 2040-01 is outside the horizon 2022-07 to 2032-12; use --not-within-horizon\n"),
+        (["--date", "2020-01"], "Error: 2020-01 is before the horizon starts (2022-07): a question's event falls "
+                                "within its horizon or after it; check the month\n"),
         (["--date", "2025-06", "--annul"], "Error: give exactly one of --date YYYY-MM, --not-within-horizon or --annul\n"),
         (["--date", "June"], "Error: malformed month 'June': expected YYYY-MM\n"),
         (["--date", "2025-06"], "Error: the event cannot happen in 2025-06: O3 (event-not-yet on 2026-11-23) says it had "

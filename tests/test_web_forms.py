@@ -216,3 +216,19 @@ def test_an_expert_whose_name_holds_a_slash(store) -> None:
                             {"new": "Expert H", "csrf_token": token}, cookie)
         assert status == 200 and "<h1>Expert H</h1>" in body
     assert json.loads(invoke(store, "expert", "show", "Expert H", "--json").output)["name"] == "Expert H"
+
+
+@pytest.mark.parametrize(("fields", "message"), [
+    ({"outcome": "date", "month": ""}, "give the month the event happened (YYYY-MM), or choose 'not within the horizon'"),
+    ({"outcome": "sometime"}, "choose how the question resolved: in a month, not within the horizon, or annulled"),
+    ({"outcome": "date", "month": "2020-01"}, "2020-01 is before the horizon starts (2022-07)"),
+])
+def test_a_refused_resolution_says_what_to_fill_in(store, fields, message) -> None:
+    """The resolve form's refusals speak of the form, not of command-line flags; nothing is stored."""
+    unchanged = snapshot(store)
+    with serving(store) as server:
+        token, cookie = signed_in(server.url)
+        status, body = post(f"{server.url}/questions/{QUESTION}/resolve",
+                            {**fields, "source": "fixture", "csrf_token": token}, cookie)
+    assert status == 400 and message in html.unescape(body)
+    assert snapshot(store) == unchanged

@@ -32,7 +32,10 @@ def resolve(session: Session, slug: str, *, month: str | None = None, not_within
         raise InputError(f"question {slug!r} is already {question.status} ({question.resolution or 'annulled'})")
     if month is not None:
         ordinal = parse_month(month)
-        if not parse_month(question.horizon_start) <= ordinal <= parse_month(question.horizon_end):
+        if ordinal < parse_month(question.horizon_start):
+            raise InputError(f"{month} is before the horizon starts ({question.horizon_start}): a question's event "
+                             "falls within its horizon or after it; check the month")
+        if ordinal > parse_month(question.horizon_end):
             raise InputError(f"{month} is outside the horizon {question.horizon_start} to {question.horizon_end}; "
                              "use --not-within-horizon")
         year, index = divmod(ordinal, 12)

@@ -163,6 +163,10 @@ async def retract(bench: Workbench, request: Request) -> Response:
 
 def _resolve(store: Store, slug: str, fields: dict[str, str], author: dict[str, Any]) -> str:
     how = fields.get("outcome", "")
+    if how not in ("date", "not-within-horizon", "annul"):
+        raise InputError("choose how the question resolved: in a month, not within the horizon, or annulled")
+    if how == "date" and not fields.get("month", "").strip():
+        raise InputError("give the month the event happened (YYYY-MM), or choose 'not within the horizon'")
     with store.session() as session:
         question = resolve(session, slug, month=_or_none(fields.get("month")) if how == "date" else None,
                            not_within_horizon=how == "not-within-horizon", annul=how == "annul",
