@@ -53,10 +53,10 @@ def test_no_row_the_model_ignores_is_active(run, seeded) -> None:
     assert run(*log_args(claim="until at least 2030", date="2022-08-01"), "--no-update").exit_code == 0
     assert run(*log_args(claim="in 2029")).exit_code == 0  # the expert's newer claim replaces 'until at least 2030'
     rows = listed(run)
-    assert (rows["S9"]["status"], rows["S9"]["weight"]) == ("superseded by S10 (newer claim)", 0.0)
+    assert (rows["S9"]["status"], rows["S9"]["weight"]) == ("replaced by S10 (newer claim)", 0.0)
     assert rows["S10"]["status"] == "active" and rows["S10"]["weight"] > 0
     table = run("expert", "show", REPORTER).output
-    assert "superseded by S10 (newer claim)" in table and "active" in table
+    assert "replaced by S10 (newer claim)" in table and "active" in table
 
 
 def test_probable_duplicate_is_refused_naming_the_row(run, seeded) -> None:
@@ -193,7 +193,7 @@ def test_report_rows_carry_the_model_status(run, seeded, tmp_path) -> None:
     (md_path,) = out.glob(f"{QUESTION}-*.md")
     markdown = md_path.read_text()
     rows = {line.split(" | ")[0].lstrip("| "): line for line in markdown.splitlines() if line.startswith("| S")}
-    assert "superseded by S10 (newer claim)" in rows["S9"] and "decided: falsified" in rows["S2"]
+    assert "replaced by S10 (newer claim)" in rows["S9"] and "decided: falsified" in rows["S2"]
     assert " active " in rows["S10"] and " active " not in rows["S9"]
     html = md_path.with_suffix(".html").read_text()
     assert '<span class="falsified">decided: falsified</span>' in html
@@ -266,11 +266,11 @@ def test_merge_counts_one_expert_as_the_other(run, seeded) -> None:
     assert run(*log_args(claim="until at least 2030", date="2022-08-01"), "--no-update").exit_code == 0
     assert run(*log_args(claim="not before 2031", date="2023-05-01")).exit_code == 0
     before = listed(run)
-    assert before["S9"]["status"] == "active" and before["S10"]["status"] == "superseded by S11 (newer claim)"
+    assert before["S9"]["status"] == "active" and before["S10"]["status"] == "replaced by S11 (newer claim)"
     merged = run("expert", "merge", "Agency A", REPORTER)
     assert merged.output == f"Merged Agency A into {REPORTER}.\n"
     after = listed(run)
-    assert after["S9"]["expert"] == REPORTER and after["S9"]["status"] == "superseded by S11 (newer claim)"
+    assert after["S9"]["expert"] == REPORTER and after["S9"]["status"] == "replaced by S11 (newer claim)"
     assert shown(run, "S9")["named_as"] == "Agency A"
     names = [e["name"] for e in json.loads(run("expert", "list", "--json").output)]
     assert "Agency A" not in names and REPORTER in names

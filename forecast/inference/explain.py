@@ -38,7 +38,7 @@ class StatementWeight:
     weight: float  # in the date likelihood while open; in the expert's track record once decided
     base: float  # strength x stated-probability factor
     recency: float  # recency decay at the as-of date
-    status: str  # "active", "superseded by S40 (newer claim)", "restatement of S12", "decided: falsified"
+    status: str  # "active", "replaced by S40 (newer claim)", "restatement of S12", "decided: falsified"
     reasons: tuple[Reason, ...]
 
     def as_dict(self) -> dict:
@@ -74,9 +74,9 @@ def statement_weights(data: Dataset, dependence: dict[str, float],
         if not cluster.decided and not cluster.in_position:
             newer = _newest_claim(facts, refs, cluster.members[0])
             for s in cluster.members:
-                reasons[s].append(Reason(SUPERSEDED, f"superseded by {newer}, a newer claim of the same expert",
+                reasons[s].append(Reason(SUPERSEDED, f"replaced by {newer}, a newer claim of the same expert",
                                          (newer,)))
-                status[s] = f"superseded by {newer} (newer claim)"
+                status[s] = f"replaced by {newer} (newer claim)"
     for s in range(len(facts)):
         if decided[s]:
             word = "borne out" if decided[s] > 0 else "falsified"
