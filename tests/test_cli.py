@@ -120,6 +120,8 @@ def test_export_import_commands(run, seeded, make_db, tmp_path: Path) -> None:
         (log_args(claim="before 2021"), "Error: claim 'before 2021' (open .. 2020-12) lies outside the horizon 2022-07 to 2032-12"),
         (log_args(claim="after 2040"), "Error: claim 'after 2040' (2041-01 .. open) lies outside the horizon"),
         (log_args(probability="150"), "Error: stated probability 150 is not between 0 and 1 (or 0% and 100%)"),
+        (log_args(claim="likely by 2029", probability="0.2"), "Error: claim 'likely by 2029' says likely (0.83) but the "
+         "stated probability is 0.2: keep one (drop 'likely' from the claim, or the probability)"),
         (log_args(probability="٠.٨"), "Error: probability '٠.٨' contains the digit '٠' (U+0660 ARABIC-INDIC DIGIT ZERO)"),
         (log_args(supersedes="S99"), "Error: no evidence 'S99' in the store"),
         (log_args(supersedes="O1"), "Error: O1 is not the same type of evidence as the new row"),

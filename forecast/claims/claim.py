@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 
@@ -30,6 +30,17 @@ class Claim:
     approximate: bool = False
     probability: float | None = None
     likelihood: str | None = None
+
+    def with_stated(self, stated: float | None, text: str) -> Claim:
+        """The claim with the probability the speaker stated, which replaces its verbal one; refused when the
+        two disagree on which side of even odds the claim is ('likely by 2029' with 0.2)."""
+        if stated is None:
+            return self
+        if self.probability is not None and (self.probability - 0.5) * (stated - 0.5) < 0:
+            raise ClaimError(f"claim {text.strip()!r} says {self.likelihood} ({self.probability:g}) but the stated "
+                             f"probability is {stated:g}: keep one (drop {self.likelihood!r} from the claim, or the "
+                             "probability)")
+        return replace(self, probability=stated, likelihood=None)
 
     def label(self) -> str:
         """The interval, e.g. ``2025-01 .. open`` (itself valid claim language)."""

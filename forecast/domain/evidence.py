@@ -113,14 +113,13 @@ def log_statement(
     rationale = validate.text(rationale, "rationale")
     if not quote.strip() or not source.strip():
         raise InputError("a statement needs a quote and a source")
-    interval = parse_claim(claim)
+    interval = parse_claim(claim).with_stated(probability, claim)
     horizon_end = parse_month(q.horizon_end)
     check_within_horizon(interval, parse_month(q.horizon_start), horizon_end, claim)
     uid = content_uid(q.slug, who.name, said_on.isoformat(), claim.strip(), quote.strip(), source.strip())
     _check_new(session, Statement, uid, "statement")
     start, end = interval.bounds(horizon_end)
-    if probability is None:
-        probability = interval.probability  # a verbal probability ("likely by 2028") when none is given
+    probability = interval.probability  # the stated one, else a verbal one ("likely by 2028")
     if not restatement:
         _refuse_restated(session, q.id, who, said_on, (start, end, probability), supersedes)
     row = Statement(

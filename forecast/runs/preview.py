@@ -4,7 +4,6 @@ the instant headline now and as it would be with the statement logged."""
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import replace
 
 from sqlmodel import Session
 
@@ -41,9 +40,7 @@ def preview_claim(session: Session, priors: Priors, question: str, text: str, st
     today = dt.date.today()
     said_on = validate.past_date(said_on or today, today=today)
     q, claim = read_claim(session, question, text)
-    stated = validate.probability(probability)
-    if stated is not None and stated != claim.probability:
-        claim = replace(claim, probability=stated, likelihood=None)
+    claim = claim.with_stated(validate.probability(probability), text)
     start, end = claim.bounds(parse_month(q.horizon_end))
     who = expert_by_name(session, expert) if expert and expert.strip() else None
     row = Statement(uid="", question_id=q.id or 0, expert_id=(who.id or 0) if who else 0, quote="", source="",
