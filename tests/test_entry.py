@@ -18,7 +18,7 @@ import pytest
 from forecast.cli import cli
 from forecast.store.vocab import OBSERVATION_KINDS
 
-from .conftest import EMPTY, QUESTION, assert_refused, log_args, snapshot
+from .conftest import EMPTY, PROJECT, QUESTION, assert_refused, log_args, snapshot
 
 FORECAST = Path(sys.executable).parent / "forecast"  # the worktree's installed entry point
 ANSI = re.compile(r"\x1b\[[0-9;?]*[A-Za-z]")
@@ -292,8 +292,10 @@ def test_question_new_writes_a_template_question_add_accepts(run, tmp_path: Path
     written = run("question", "new", "ruritania-exit", "--kind", kind, "-o", str(path))
     assert written.output == f"Wrote {path}: replace each TODO, then: forecast question add {path}\n"
     text = path.read_text(encoding="utf-8")
-    assert 'annual_hazard = { value = 0.2, why = "Roughly even odds' in text  # the recipe's numbers, with reasons
+    assert '# annual_hazard = { value = 0.2, why = "Roughly even odds' in text  # the recipe's numbers, commented out
     assert text.count("# annual_hazard: ") == 1 and text.count("# bind_probability: ") == 1  # a comment on each
+    shipped = json.loads((PROJECT / "priors" / "learned.json").read_text())["values"]
+    assert f"learned from the casebook: {shipped['recipe.annual_hazard']:.3g}" in text
     for old, new in fills.items():
         assert text.count(old) == 1, old
         text = text.replace(old, new)
@@ -301,11 +303,27 @@ def test_question_new_writes_a_template_question_add_accepts(run, tmp_path: Path
     added = run("question", "add", str(path))
     assert added.output == "Added question ruritania-exit (version 1).\n", added.output
     shown = json.loads(run("question", "show", "ruritania-exit", "--json").output)
-    assert shown["kind"] == kind and shown["date_prior"] == {
-        "annual_hazard": 0.2, "hazard_sd_logit": 1.2, "trend_per_year": -0.2, "trend_sd": 0.4}
+    assert shown["kind"] == kind and shown["date_prior"] == {  # what the casebook taught, where it taught anything
+        "annual_hazard": shipped["recipe.annual_hazard"], "hazard_sd_logit": 1.2,
+        "trend_per_year": shipped["recipe.trend_per_year"], "trend_sd": 0.4}
     assert (shown["notice"] is None) == ("[notice]" not in fills.values())
 
 
+
+
+def test_a_number_uncommented_in_the_template_overrides_only_itself(run, tmp_path: Path) -> None:
+    """The store's prior set supplies what the file leaves to the recipe; a number set in the file wins."""
+    assert run(*EMPTY).exit_code == 0
+    path = tmp_path / "ruritania.toml"
+    assert run("question", "new", "ruritania-exit", "-o", str(path)).exit_code == 0
+    text = path.read_text(encoding="utf-8")
+    for old, new in FILLED.items():
+        text = text.replace(old, new)
+    path.write_text(text.replace("# trend_per_year = { value = -0.2,", "trend_per_year = { value = -0.2,"), encoding="utf-8")
+    assert run("question", "add", str(path)).exit_code == 0
+    shipped = json.loads((PROJECT / "priors" / "learned.json").read_text())["values"]
+    shown = json.loads(run("question", "show", "ruritania-exit", "--json").output)["date_prior"]
+    assert shown["trend_per_year"] == -0.2 and shown["annual_hazard"] == shipped["recipe.annual_hazard"] != 0.2
 
 @pytest.mark.parametrize("field", ["title", "event", "criteria"])
 def test_an_unedited_template_is_refused(run, tmp_path: Path, field: str) -> None:

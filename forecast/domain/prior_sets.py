@@ -40,6 +40,7 @@ LEARNABLE: dict[str, tuple[float, float]] = {
     **{f"kinds.{kind}.mean": (0.01, 0.99) for kind in EXPERT_KINDS},
 }
 _NOTICE_KEYS = ("compliance_mean", "lag_after_notice_months", "bind_probability")
+RECIPE_KEYS = ("annual_hazard", "trend_per_year")  # the date-prior numbers a prior set learns
 
 
 def check_values(values: dict[str, Any], where: str) -> dict[str, float]:
@@ -59,7 +60,7 @@ def hand_set_values(priors: Priors, recipe: dict[str, dict]) -> dict[str, float]
     """The hand-set value of every learnable prior: the reliability priors and the announced-exit recipe."""
     values = {f"weights.{k}": v for k, v in priors.reliability.weights.items()}
     values |= {f"kinds.{k}.mean": v["mean"] for k, v in priors.reliability.kinds.items()}
-    values |= {f"recipe.{k}": float(recipe["date_prior"][k]["value"]) for k in ("annual_hazard", "trend_per_year")}
+    values |= {f"recipe.{k}": float(recipe["date_prior"][k]["value"]) for k in RECIPE_KEYS}
     values |= {f"notice.{k}": float(recipe["notice"][k]["value"]) for k in _NOTICE_KEYS}
     return values
 
@@ -71,9 +72,15 @@ def label(prior_set: dict[str, Any] | None) -> str:
     return f"learned v{prior_set['version']}"
 
 
-def _takes_recipe(raw: dict[str, Any]) -> bool:
+def _left_to_recipe(raw: dict[str, Any]) -> set[str]:
+    """The date-prior numbers a question's file leaves to the recipe: all without a [date_prior], those it does
+    not set beside ``recipe = ...``, none when it sets its own numbers."""
     date_prior = raw.get("date_prior")
-    return date_prior is None or (isinstance(date_prior, dict) and set(date_prior) == {"recipe"})
+    if date_prior is None:
+        return set(RECIPE_KEYS)
+    if isinstance(date_prior, dict) and "recipe" in date_prior:
+        return set(RECIPE_KEYS) - set(date_prior)
+    return set()
 
 
 def _question(spec: QuestionSpec, raw: dict[str, Any] | None, values: dict[str, float]) -> QuestionSpec:
@@ -82,8 +89,9 @@ def _question(spec: QuestionSpec, raw: dict[str, Any] | None, values: dict[str, 
     if raw is None:
         return spec
     changes: dict[str, Any] = {}
-    if _takes_recipe(raw):
-        recipe = {k: values[f"recipe.{k}"] for k in ("annual_hazard", "trend_per_year") if f"recipe.{k}" in values}
+    left = _left_to_recipe(raw)
+    if left:
+        recipe = {k: values[f"recipe.{k}"] for k in sorted(left) if f"recipe.{k}" in values}
         changes["date_prior"] = {**spec.date_prior, **recipe}
     if spec.notice is not None:
         own = raw.get("notice", raw.get("treaty", {}))

@@ -271,15 +271,15 @@ def parse_question(data: dict[str, Any], where: str, recipes: dict[str, dict] | 
     _expect_keys(data, {"question"}, where, {"date_prior", "treaty", "notice"})
     question = _question_fields(data["question"], where)
     recipe = (recipes if recipes is not None else load_recipes())[DEFAULT_RECIPE]
-    date_prior = data.get("date_prior")
-    if isinstance(date_prior, dict) and set(date_prior) == {"recipe"}:
+    date_prior, defaults = data.get("date_prior"), None
+    if isinstance(date_prior, dict) and "recipe" in date_prior:  # the recipe, with any numbers the file sets itself
         if date_prior["recipe"] != DEFAULT_RECIPE:
             raise PriorError(f"{where}: [date_prior] unknown recipe {date_prior['recipe']!r} (known: {DEFAULT_RECIPE})")
-        date_prior = None
+        date_prior, defaults = {k: v for k, v in date_prior.items() if k != "recipe"}, recipe["date_prior"]
     return QuestionSpec(
         **{key: question[key].strip() for key in _QUESTION},
         date_prior=_numbers(recipe["date_prior"] if date_prior is None else date_prior, _DATE_PRIOR,
-                            f"{where}: [date_prior]"),
+                            f"{where}: [date_prior]", defaults),
         notice=_notice(data, where, recipe), source=where, event=question.get("event", "The event happens"),
         tags=tuple(question.get("tags", [])), trigger=question.get("trigger", ""),
         public_event=question.get("public_event", True), precluded_by=question.get("precluded_by"),

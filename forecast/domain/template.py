@@ -8,6 +8,7 @@ import json
 from ..basics import validate
 from ..errors import InputError
 from ..store.vocab import QUESTION_KINDS
+from .prior_sets import shipped_set
 from .priors import DEFAULT_RECIPE, load_recipes
 
 HORIZON_YEARS = 10  # the template's horizon: from this month to the end of the year ten years on
@@ -29,10 +30,21 @@ _KIND_WORDS = {
 }
 
 
-def _number(key: str, entry: dict, prefix: str = "") -> list[str]:
-    """One number of the recipe as TOML, its meaning in a comment above it."""
-    return [f"# {key}: {MEANINGS[key]}",
-            f"{prefix}{key} = {{ value = {entry['value']!r}, why = {json.dumps(entry['why'], ensure_ascii=False)} }}"]
+def _number(key: str, entry: dict, learned: float | None = None) -> list[str]:
+    """One number of the recipe as a commented TOML line (uncommented, it overrides the store's prior set), its
+    meaning above it, and the value the shipped prior set learned for it, if any."""
+    lines = [f"# {key}: {MEANINGS[key]}"]
+    if learned is not None:
+        lines.append(f"#   learned from the casebook: {learned:.3g} (the hand-set value below is used only if you uncomment it)")
+    why = json.dumps(entry["why"], ensure_ascii=False)
+    return [*lines, f"# {key} = {{ value = {entry['value']!r}, why = {why} }}"]
+
+
+def _learned(section: str) -> dict[str, float]:
+    """The shipped prior set's values for ``section`` ("recipe" or "notice"), by key."""
+    shipped = shipped_set() or {}
+    prefix = f"{section}."
+    return {k.removeprefix(prefix): v for k, v in shipped.get("values", {}).items() if k.startswith(prefix)}
 
 
 def question_template(slug: str, kind: str = "date", today: dt.date | None = None) -> str:
@@ -64,15 +76,20 @@ def question_template(slug: str, kind: str = "date", today: dt.date | None = Non
         '# precluded_by = "other-slug"  # a question whose event would make this one impossible',
         "",
         f"# The date prior: the bundled {DEFAULT_RECIPE!r} recipe (a government has announced it intends, or is",
-        "# considering, to leave). Change a number only with a reason you would defend, and say it in `why`.",
+        "# considering, to leave), with the numbers of the store's prior set in force (`forecast init` stores the",
+        "# one learned from the casebook's resolved questions; `forecast learn --show` prints them). To set a",
+        "# number yourself, uncomment its line: do it only with a reason you would defend, and say it in `why`.",
         "[date_prior]",
+        f'recipe = "{DEFAULT_RECIPE}"',
     ]
+    learned = _learned("recipe")
     for key, entry in recipe["date_prior"].items():
-        lines += _number(key, entry)
+        lines += _number(key, entry, learned.get(key))
     lines += ["", "# A withdrawal clause with a notice period: uncomment the table and set `months`.",
               "# [notice]",
               '# months = { value = 12, why = "TODO: the article that sets the notice period." }',
               '# earliest = "YYYY-MM"  # the first month notice may be given, if the treaty says so']
+    learned = _learned("notice")
     for key, entry in recipe.get("notice", {}).items():
-        lines += _number(key, entry, prefix="# ")
+        lines += _number(key, entry, learned.get(key))
     return "\n".join(lines) + "\n"
