@@ -180,6 +180,18 @@ def test_score_and_calibration_commands(world, tmp_path) -> None:
     assert "PIT of resolved dates (model, 5 bins from 0 to 1): " in result.output
     bad = runner.invoke(cli, [*db, "calibration", "--out", str(tmp_path / "cal.gif"), *priors])
     assert (bad.exit_code, bad.stderr) == (2, "Error: --out must end in .svg or .png, not 'cal.gif'\n")
+    assert "No resolved checkpoint" not in result.output and "0.0-0.1" in result.output  # the table itself
+
+
+def test_calibration_of_a_store_with_nothing_resolved_says_how_it_fills(run, tmp_path) -> None:
+    db = str(tmp_path / "empty.db")
+    assert run("init", "--empty", db=db).exit_code == 0
+    result = run("calibration", "--out", str(tmp_path / "cal.svg"), db=db)
+    assert result.exit_code == 0 and result.output.startswith(
+        "No resolved checkpoint has a stored forecast yet: the table fills as questions resolve")
+    assert "(none)" not in result.output
+    scored = run("score", db=db)  # a traceback (no question: no bins) before
+    assert scored.exit_code == 0 and scored.output.startswith("No resolved checkpoint was forecast before it resolved")
 
 
 def _copy_store(source, target) -> None:

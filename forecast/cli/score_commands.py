@@ -162,9 +162,15 @@ def calibration_command(env, question, out_path, as_json, tag) -> None:
     if as_json:
         emit_json(numbers)
         return
-    emit_table([{"bin": f"{r['bin'][0]:.1f}-{r['bin'][1]:.1f}", "count": r["count"], "forecast": _fmt(r["forecast"], 3),
-                 "observed": _fmt(r["observed"], 3), "band": f"{r['band'][0]:.2f}-{r['band'][1]:.2f}"}
-                for r in card["reliability_diagram"]], ["bin", "count", "forecast", "observed", "band"])
+    if not card["reliability_diagram"]:
+        click.echo("No resolved checkpoint has a stored forecast yet: the table fills as questions resolve "
+                   "(forecast resolve, or event-not-yet observations past a checkpoint) or are backtested "
+                   "(forecast backtest).")
+    else:
+        emit_table([{"bin": f"{r['bin'][0]:.1f}-{r['bin'][1]:.1f}", "count": r["count"],
+                     "forecast": _fmt(r["forecast"], 3), "observed": _fmt(r["observed"], 3),
+                     "band": f"{r['band'][0]:.2f}-{r['band'][1]:.2f}"}
+                    for r in card["reliability_diagram"]], ["bin", "count", "forecast", "observed", "band"])
     click.echo("PIT of resolved dates (model, 5 bins from 0 to 1): " + " ".join(map(str, card["pit_histogram"])))
     click.echo(f"Wrote {out_path}")
 

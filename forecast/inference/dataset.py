@@ -58,7 +58,8 @@ class Dataset:
 
     @property
     def bins(self) -> int:
-        return int(self.n_months.max()) + 1
+        """Months of the longest horizon, and the beyond bin (just that bin when there is no question)."""
+        return int(self.n_months.max(initial=0)) + 1
 
     @property
     def valid(self) -> np.ndarray:
