@@ -198,8 +198,9 @@ def test_the_new_forms_need_the_csrf_token_and_a_writable_server(store) -> None:
         status, body = upload(f"{server.url}/questions", good, {"csrf_token": token, "toml": "[question]"}, cookie)
         assert status == 400 and "paste it or upload it, not both" in body
     with serving(store, read_only=True) as server:
-        assert post(f"{server.url}/experts/Expert%20F/rename", {"new": "Expert H"})[0] == 404  # no such route
-        assert post(f"{server.url}/experts/Expert%20F/merge", {"into": "Expert K"})[0] == 404
+        # no such route: only the expert page's GET takes the path (an expert's name may hold a slash)
+        assert post(f"{server.url}/experts/Expert%20F/rename", {"new": "Expert H"})[0] == 405
+        assert post(f"{server.url}/experts/Expert%20F/merge", {"into": "Expert K"})[0] == 405
         assert upload(f"{server.url}/questions", good)[0] == 404
     assert snapshot(store) == unchanged
 
