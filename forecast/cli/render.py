@@ -129,9 +129,11 @@ def emit_run(record: dict) -> None:
     """A stored run: provenance, per-question headline, reliabilities and diagnostics."""
     diag = record["diagnostics"]
     if not record["converged"]:
+        from ..domain.reminders import retry_command
+
         click.echo(
             f"WARNING: run {record['id']} failed diagnostics ({terminal_text('; '.join(diag['problems']))}). Retry with more "
-            f"tuning and draws, e.g. forecast run --tune 2000 --draws 2000 --seed {record['seed'] + 1}"
+            f"tuning and draws, e.g. {retry_command(record['seed'])}"
         )
     settings = record["settings"]
     click.echo(

@@ -72,6 +72,11 @@ def _horizon_over(question: Question, today: dt.date) -> bool:
     return today >= dt.date(year, index + 1, 1)
 
 
+def retry_command(seed: int) -> str:
+    """The command to re-run a fit that failed its diagnostics: more tuning and draws, the next seed."""
+    return f"forecast run --tune 2000 --draws 2000 --seed {seed + 1}"
+
+
 def question_status(session: Session, question: Question, today: dt.date | None = None) -> dict[str, Any]:
     """One question's reminders: the facts behind each rule, and ``due``, each due item in plain words."""
     today = today or dt.date.today()
@@ -97,7 +102,7 @@ def question_status(session: Session, question: Question, today: dt.date | None 
         due.append(text)
     if run is not None and not run.converged:
         due.append(f"its last run ({run.id}) failed its diagnostics: run it again with more tuning and draws "
-                   f"(forecast run --tune 2000 --draws 2000 --seed {run.seed + 1})")
+                   f"({retry_command(run.seed)})")
     if quiet > review_every:
         since = f"since {last.isoformat()}" if any_evidence else f"since it was added on {last.isoformat()}"
         due.append(f"no evidence for {quiet} days ({since}; review every {_plural(review_every, 'day')})")

@@ -35,7 +35,8 @@ def _number(key: str, entry: dict, learned: float | None = None) -> list[str]:
     meaning above it, and the value the shipped prior set learned for it, if any."""
     lines = [f"# {key}: {MEANINGS[key]}"]
     if learned is not None:
-        lines.append(f"#   learned from the casebook: {learned:.3g} (the hand-set value below is used only if you uncomment it)")
+        lines.append(f"#   learned from the casebook: {learned:.3g} "
+                     "(the hand-set value below is used only if you uncomment it)")
     why = json.dumps(entry["why"], ensure_ascii=False)
     return [*lines, f"# {key} = {{ value = {entry['value']!r}, why = {why} }}"]
 

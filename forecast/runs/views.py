@@ -60,18 +60,23 @@ def latest_run(session: Session, question: str | None = None, run_id: int | None
         if stored.status == "resolved":
             raise NotFoundError(f"no forecast run of {question!r} was made before its outcome became known"
                                 + (f" and as of {as_of}" if as_of else "") + ": try `forecast backtest`")
-    query = select(ForecastRun)
-    if as_of is None:
-        query = query.where(ForecastRun.kind == "full")
-    else:
-        query = query.where(ForecastRun.as_of <= as_of)
+    any_kind = select(ForecastRun)
+    query = any_kind.where(ForecastRun.kind == "full") if as_of is None else any_kind.where(ForecastRun.as_of <= as_of)
+    found = _newest_including(session, query, question)
+    if found is None and as_of is None and question is not None:  # a question only ever backtested
+        found = _newest_including(session, any_kind, question)
+    if found is not None:
+        return found
+    scope = (f" for {question!r}" if question else "") + (f" as of {as_of}" if as_of else "")
+    raise NotFoundError(f"no forecast run yet{scope}: run `forecast run` first")
+
+
+def _newest_including(session: Session, query, question: str | None) -> ForecastRun | None:
+    """The newest run (by as-of date, then id) of ``query`` that includes ``question`` (any, when None)."""
     for run in session.exec(query.order_by(ForecastRun.as_of.desc(), ForecastRun.id.desc())):
         if question is None or question in json.loads(run.questions):
             return run
-    if as_of is None and question is not None:  # a question only ever backtested: its latest backtest run
-        return latest_run(session, question, as_of=dt.date.max)
-    scope = (f" for {question!r}" if question else "") + (f" as of {as_of}" if as_of and as_of < dt.date.max else "")
-    raise NotFoundError(f"no forecast run yet{scope}: run `forecast run` first")
+    return None
 
 
 _JSON_FIELDS = ("questions", "settings", "evidence", "diagnostics", "reliabilities")
