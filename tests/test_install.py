@@ -65,6 +65,8 @@ def test_installed_tool_inits_logs_runs_and_reports_outside_the_repository(insta
     assert 'annual_hazard = { value = 0.2, why = "' in text
     template.write_text(text.replace("TODO: ", ""), encoding="utf-8")
     assert forecast("question", "add", str(template)) == "Added question ruritania-exit (version 1).\n"
+    # The docs ship in the wheel: a help text's "More: forecast docs entry" works without the repository.
+    assert "  entry" in forecast("docs") and forecast("docs", "entry").startswith("# Logging evidence")
 
 
 def test_the_readme_walk_through_runs_from_the_installed_wheel(installed: Path, tmp_path: Path) -> None:

@@ -22,6 +22,17 @@ def test_distribution_is_policy_forecast_with_the_forecast_command() -> None:
     assert version.stdout == f"forecast, version {dist.version}\n"
 
 
+def test_every_documentation_page_ships_in_the_wheel() -> None:
+    """The pages are force-included one by one (so their screenshots stay out): a new page must be listed."""
+    import tomllib
+
+    listed = tomllib.loads((PROJECT / "pyproject.toml").read_text())["tool"]["hatch"]["build"]["targets"]["wheel"][
+        "force-include"]
+    pages = {f"docs/{page.name}" for page in (PROJECT / "docs").glob("*.md")}
+    assert {source for source in listed if source.startswith("docs/")} == pages
+    assert all(listed[page] == f"forecast/_data/{page}" for page in pages)
+
+
 def _complete(shell_var: str, **extra: str) -> str:
     env = {**os.environ, "_FORECAST_COMPLETE": shell_var, **extra}
     return subprocess.run([sys.executable, "-m", "forecast"], capture_output=True, text=True, env=env, check=True).stdout

@@ -19,7 +19,7 @@ from .trial import dry_run_option, try_write
 
 OBSERVATION_HELP = "\b\nObservation kinds (older names still accepted in brackets):\n" + "\n".join(
     f"  {kind:<17}{meaning}" + "".join(f" [{old}]" for old, new in OBSERVATION_ALIASES.items() if new == kind)
-    for kind, meaning in OBSERVATION_MEANINGS.items()) + "\n\nMore: docs/entry.md (logging evidence)."
+    for kind, meaning in OBSERVATION_MEANINGS.items()) + "\n\nMore: forecast docs entry (logging evidence)."
 update_option = click.option("--update/--no-update", default=True, show_default=True,
                              help="Print the updated headline from the exact fast path.")
 EXPERT_COLUMNS = ["name", "kind", "role", "affiliation", "aliases", "notes", "author"]

@@ -1,0 +1,40 @@
+"""`forecast docs`: the shipped documentation, listed and printed, and an unknown topic refused."""
+
+from __future__ import annotations
+
+import pytest
+from click.testing import CliRunner
+
+from forecast.cli import cli
+
+from .conftest import PROJECT
+
+
+def test_docs_lists_every_page_with_its_title() -> None:
+    result = CliRunner().invoke(cli, ["docs"])
+    assert result.exit_code == 0, result.output
+    lines = result.output.splitlines()
+    assert lines[1].split() == ["index", "forecast"]  # the index first
+    topics = {line.split()[0] for line in lines[1:]}
+    assert topics == {page.stem for page in (PROJECT / "docs").glob("*.md")}
+    assert any(line.split(None, 1) == ["entry", "Logging evidence, checking claims, your own question"] for line in lines)
+
+
+@pytest.mark.parametrize("topic", ["entry", "ENTRY", "entry.md"])
+def test_docs_prints_a_page_as_written(topic: str) -> None:
+    result = CliRunner().invoke(cli, ["docs", topic])
+    assert result.exit_code == 0, result.output
+    assert result.output == (PROJECT / "docs" / "entry.md").read_text(encoding="utf-8") + "\n"
+
+
+def test_an_unknown_topic_is_one_line_with_the_closest_page() -> None:
+    result = CliRunner().invoke(cli, ["docs", "entri"])
+    assert result.exit_code == 2
+    assert result.output == ("Error: unknown documentation page 'entri' (did you mean 'entry'?); known: api, claims, "
+                             "correcting, development, entry, evaluation, evidence, glossary, index, install, learning, "
+                             "model, ... (`forecast docs` lists them with their titles)\n")
+
+
+def test_the_observation_help_points_at_a_page_that_exists() -> None:
+    result = CliRunner().invoke(cli, ["log", "observation", "--help"])
+    assert "More: forecast docs entry (logging evidence)." in result.output
