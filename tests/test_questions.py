@@ -146,6 +146,25 @@ def test_notice_given_revoked_and_extended(run, tmp_path: Path) -> None:
     assert max(revoked[28], revoked[33]) < 0.01  # a logged revocation: the notice no longer binds at all
 
 
+@pytest.mark.parametrize(("effective", "noted"), [("2018-06-01", True), ("2020-05-10", False), (None, False)])
+def test_a_notice_taking_effect_sooner_than_its_rule_is_kept_with_a_note(run, tmp_path: Path, effective, noted) -> None:
+    """Stored as given (a party may claim immediate effect), with a note saying what the model makes of it."""
+    assert run(*EMPTY).exit_code == 0
+    assert run("question", "add", str(question_file(tmp_path))).exit_code == 0  # 24 months' notice
+    extra = ["--effective", effective] if effective else []
+    logged = run("log", "observation", "--no-update", "--question", "ruritania-exit", "--source", "s", "--kind",
+                 "notice-given", "--date", "2018-05-10", *extra)
+    assert logged.exit_code == 0, logged.output
+    note = ("Note: the effective date 2018-06-01 is earlier than 'ruritania-exit''s notice rule allows (2020-05, 24 "
+            "months after the notice); it is stored as given, so the model lets the exit take effect from 2018-06. "
+            "If that is a mistake, log the right date with --supersedes O1.")
+    assert logged.output.splitlines()[1:] == ([note] if noted else [])
+    # What the note says: the exit can take effect before 2020-05 (bin 28). As of 2019-12 (bin 23), with no exit
+    # 18 months after the early date the notice mostly reads as revoked, but bins 23-27 still hold 5 times the mass.
+    before_the_rule = sum(_monthly(run, "ruritania-exit")[23:28])
+    assert 0.005 < before_the_rule < 0.05 if noted else 0 < before_the_rule < 0.002
+
+
 def test_a_question_without_notice_rule_and_a_binary_one(run, tmp_path: Path) -> None:
     plain = question_file(tmp_path, slug="summit-held", months=None, tags='"diplomacy"')
     binary = question_file(tmp_path, slug="deal-by-2021", kind="binary", end="2020-12", months=None)

@@ -233,3 +233,18 @@ def test_a_refused_resolution_says_what_to_fill_in(store, fields, message) -> No
                             {**fields, "source": "fixture", "csrf_token": token}, cookie)
     assert status == 400 and message in html.unescape(body)
     assert snapshot(store) == unchanged
+
+
+def test_a_notice_sooner_than_its_rule_is_logged_with_the_note_the_cli_prints(store) -> None:
+    """The observation form stores an early effective date as given and shows the same note as the CLI."""
+    fields = {"kind": "notice-given", "date": "2026-11-02", "effective": "2026-12-01", "source": "fixture, example.org"}
+    with serving(store) as server:
+        token, cookie = signed_in(server.url)
+        status, body = post(f"{server.url}/questions/{QUESTION}/observation", {**fields, "csrf_token": token}, cookie)
+    assert status == 200, body
+    shown = html.unescape(re.search(r'<p class="note" role="note">(.*?)</p>', body).group(1))
+    assert shown.startswith("Note: the effective date 2026-12-01 is earlier than 'russia-iss-withdrawal''s notice "
+                            "rule allows (2027-11, 12 months after the notice); it is stored as given")
+    listed = json.loads(invoke(store, "evidence", "list", "--question", QUESTION, "--json").output)
+    assert [(row["date"], row["effective_on"]) for row in listed if row.get("kind") == "notice-given"] == [
+        ("2026-11-02", "2026-12-01")]

@@ -221,7 +221,8 @@ def log_observation(env, update: bool, dry_run: bool, **fields) -> None:
 
     def write(session) -> tuple:
         row = evidence.log_observation(session, **_dated(fields, "observed_on"))
-        return row, [f"Logged {evidence.ref_of(row)}: {row.kind} on {row.observed_on}."]
+        notes = [f"Note: {note}." for note in evidence.observation_warnings(session, row)]
+        return row, [f"Logged {evidence.ref_of(row)}: {row.kind} on {row.observed_on}.", *notes]
 
     _log(env, write, fields["question"], fields["supersedes"], update, dry_run)
 

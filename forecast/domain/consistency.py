@@ -57,6 +57,24 @@ def _check_rules(spec: QuestionSpec, new: Observation) -> None:
         raise InputError(f"--effective is only for notice-given and notice-extended, not {new.kind}")
 
 
+def observation_warnings(spec: QuestionSpec, row: Observation) -> list[str]:
+    """What is possible but unusual about an observation that was accepted, in words for whoever logged it.
+
+    A notice that takes effect sooner than the question's notice rule allows is stored as given (a party may
+    claim that its exit takes effect at once, against a treaty's notice period), but is worth a second look.
+    """
+    months = int((spec.notice or {}).get("months") or 0)
+    if row.kind != "notice-given" or row.effective_on is None or months <= 0:
+        return []
+    allowed, effective = date_month(row.observed_on) + months, date_month(row.effective_on)
+    if effective >= allowed:
+        return []
+    return [f"the effective date {row.effective_on} is earlier than {spec.slug!r}'s notice rule allows "
+            f"({month_label(allowed)}, {months} months after the notice); it is stored as given, so the model "
+            f"lets the exit take effect from {month_label(effective)}. If that is a mistake, log the right date "
+            f"with --supersedes O{row.id}"]
+
+
 def check_observation(spec: QuestionSpec, active: list[Observation], new: Observation) -> None:
     """Raise an InputError naming the conflicting row when ``new`` cannot be true alongside ``active``."""
     _check_rules(spec, new)

@@ -156,6 +156,14 @@ def statement_reading(row: Statement, event: str) -> str:
     return describe_claim(claim, event)
 
 
+def observation_warnings(session: Session, row: Observation) -> list[str]:
+    """The notes on an accepted observation that the command line and the web show after logging it."""
+    from .consistency import observation_warnings as warnings_on
+
+    question = session.get(Question, row.question_id)
+    return [] if question is None else warnings_on(stored_spec(question), row)
+
+
 def log_observation(
     session: Session, *, question: str, kind: str, observed_on: dt.date, source: str, note: str = "",
     date_precision: str = "day", supersedes: str | None = None, logged_at: dt.datetime | None = None,

@@ -107,7 +107,7 @@ def _observation(store: Store, slug: str, fields: dict[str, str], author: dict[s
             effective_on=parse_date(effective) if effective else None,
             supersedes=_or_none(fields.get("supersedes")), **author)
         return {"ref": evidence.ref_of(row), "message": f"Logged {evidence.ref_of(row)}: {row.kind} on "
-                f"{row.observed_on}.", "reading": None}
+                f"{row.observed_on}.", "reading": None, "notes": evidence.observation_warnings(session, row)}
 
 
 async def _logged(bench: Workbench, request: Request, write: Any, template: str) -> Response:
