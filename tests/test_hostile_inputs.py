@@ -116,6 +116,12 @@ def test_unknown_names_in_read_commands_are_exit_2(store: Path, args: list[str],
     ([*log_args(date="2023-04"), "--date-precision", "day"], "Error: --date 2023-04 names a month; --date-precision"),
     (["init", "--empty", "--observations", "."], "Error: give --empty or --observations, not both"),
     (["init", "--casebook-dir", "."], "Error: no casebook files (*.toml) in '.'"),
+    (log_args(url="not a url"), "Error: url 'not a url' is not a web address; give the address a reader can open"),
+    (log_args(url="www.example.org/fixture"), "Error: url 'www.example.org/fixture' is not a web address: write "
+                                              "'https://www.example.org/fixture'"),
+    (log_args(url="javascript:alert(1)"), "Error: url 'javascript:alert(1)' is not a web address"),
+    (["log", "observation", "--question", QUESTION, "--kind", "event-not-yet", "--date", "2025-01-01",
+      "--source", "x", "--url", "http://[::1"], "Error: url 'http://[::1' is not a web address"),
 ], ids=lambda v: " ".join(v)[:40] if isinstance(v, list) else None)
 def test_conflicting_options_are_refused(store: Path, args: list[str], message: str, tmp_path: Path,
                                          monkeypatch) -> None:

@@ -69,6 +69,25 @@ def optional_text(value: object, field: str) -> str:
     return "" if value is None else text(value, field)
 
 
+def web_address(value: object) -> str:
+    """An evidence row's URL: empty, or an http(s) address with a host (so that a reader can open it)."""
+    from urllib.parse import urlsplit
+
+    address = optional_text(value, "url").strip()
+    if not address:
+        return ""
+    try:
+        parts = urlsplit(address)
+        host = parts.hostname
+    except ValueError:  # a malformed IPv6 host, say
+        parts, host = urlsplit(""), None
+    if parts.scheme.lower() in ("http", "https") and host and not re.search(r"\s", address):
+        return address
+    hint = f": write 'https://{address}'" if "://" not in address and "." in address.split("/")[0] else \
+        "; give the address a reader can open (https://...) and put the citation in the source"
+    raise InputError(f"url {address!r} is not a web address{hint}")
+
+
 def slug(value: object) -> str:
     """A question slug: lower-case letters, digits and hyphens, starting with a letter or digit."""
     value = text(value, "slug")

@@ -126,7 +126,7 @@ def log_statement(
         uid=uid, question_id=q.id, expert_id=who.id, said_on=said_on, date_precision=date_precision,
         quote=quote.strip(), source=source.strip(), claim_text=claim.strip(), claim_start=start, claim_end=end,
         probability=probability, strength=strength, rationale=rationale.strip(), logged_at=logged_at or utc_now(),
-        quote_kind=quote_kind, url=validate.optional_text(url, "url").strip(), author=author_of(author),
+        quote_kind=quote_kind, url=validate.web_address(url), author=author_of(author),
     )
     return _store_superseding(session, row, supersedes)
 
@@ -183,7 +183,7 @@ def log_observation(
     _check_new(session, Observation, uid, "observation")
     row = Observation(
         uid=uid, question_id=q.id, observed_on=observed_on, date_precision=date_precision, kind=kind,
-        source=source.strip(), note=note.strip(), logged_at=logged_at or utc_now(), url=validate.optional_text(url, "url").strip(),
+        source=source.strip(), note=note.strip(), logged_at=logged_at or utc_now(), url=validate.web_address(url),
         effective_on=effective_on, author=author_of(author),
     )
     replaced = evidence_by_ref(session, supersedes).id if supersedes else None
