@@ -152,8 +152,59 @@ def test_edit_logs_a_superseding_row_with_only_the_changed_fields(run, seeded) -
     assert "all as forecast wrote them" in run("verify").output
 
 
+def test_edit_changes_what_is_not_the_rows_content_too(run, seeded) -> None:
+    """Probability, strength, paraphrase, URL and expert; a second revision of the same content; verify passes."""
+    fictional_row(run)
+    first = run("evidence", "edit", "S9", "--probability", "70%", "--url", "https://example.org/first", "--yes")
+    assert first.exit_code == 0, first.output
+    assert first.output.splitlines()[:4] == ["Correction of S9:", "  probability: 'None' -> '0.7'",
+                                             "  url: '' -> 'https://example.org/first'", "Logged S10, superseding S9."]
+    second = run("evidence", "edit", "S10", "--probability", "0.6", "--strength", "hedged", "--paraphrase",
+                 "--expert", OFFICIAL, "--yes", "--no-update")
+    assert second.exit_code == 0, second.output
+    assert sorted(second.output.splitlines()[1:5]) == [f"  expert: '{REPORTER}' -> '{OFFICIAL}'",
+                                                       "  probability: '0.7' -> '0.6'",
+                                                       "  quote_kind: 'verbatim' -> 'paraphrase'",
+                                                       "  strength: 'firm' -> 'hedged'"]
+    third = run("evidence", "edit", "S11", "--expert", REPORTER, "--yes", "--no-update")  # back: S9's content again
+    assert third.exit_code == 0, third.output
+    rows = {ref: shown(run, ref) for ref in ("S9", "S10", "S11", "S12")}
+    assert [(r["expert"], r["probability"], r["strength"], r["quote_kind"], r["url"]) for r in rows.values()] == [
+        (REPORTER, None, "firm", "verbatim", ""), (REPORTER, 0.7, "firm", "verbatim", "https://example.org/first"),
+        (OFFICIAL, 0.6, "hedged", "paraphrase", "https://example.org/first"),
+        (REPORTER, 0.6, "hedged", "paraphrase", "https://example.org/first")]
+    assert rows["S12"]["supersedes"] == ["S9", "S10", "S11"] and rows["S12"]["status"] == "active"
+    assert "all as forecast wrote them" in run("verify").output
+
+
+def test_an_observations_url_and_effective_date_can_be_corrected(run, seeded) -> None:
+    logged = run("log", "observation", "--question", QUESTION, "--kind", "notice-given", "--date", "2026-11-02",
+                 "--effective", "2026-12-01", "--source", "fixture, example.org", "--no-update")
+    assert logged.exit_code == 0 and "Note: the effective date 2026-12-01" in logged.output, logged.output
+    ref = re.search(r"Logged (O\d+)", logged.output).group(1)
+    edited = run("evidence", "edit", ref, "--effective", "2027-11-02", "--url", "https://example.org/notice", "--yes",
+                 "--no-update")
+    assert edited.exit_code == 0, edited.output
+    new = re.search(r"Logged (O\d+)", edited.output).group(1)
+    assert (shown(run, new)["effective_on"], shown(run, new)["url"]) == ("2027-11-02", "https://example.org/notice")
+    assert "all as forecast wrote them" in run("verify").output
+
+
+def test_a_correction_that_changes_nothing_is_refused(run, seeded) -> None:
+    fictional_row(run)
+    before = snapshot(run.db)
+    assert_refused(run(*log_args(claim="until at least 2030", date="2022-07-26"), "--supersedes", "S9", "--no-update"),
+                   "Error: S9 already says all of this: a correction changes at least one field")
+    assert snapshot(run.db) == before
+
+
 @pytest.mark.parametrize(("args", "message"), [
     (["S3", "--claim", "after 2030"], "Error: evidence edit asks before storing, and this is not a terminal"),
+    (["S3", "--probability", "1.5", "--yes"], "Error: stated probability 1.5 is ambiguous"),
+    (["S3", "--url", "not a url", "--yes"], "Error: url 'not a url' is not a web address"),
+    (["S3", "--expert", "Nobody Such", "--yes"], "Error: unknown expert 'Nobody Such'"),
+    (["S3", "--effective", "2027-01-01", "--yes"], "Error: S3 is a statement: --effective does not apply"),
+    (["O1", "--paraphrase", "--yes"], "Error: O1 is an observation: --paraphrase/--verbatim does not apply"),
     (["S3", "--claim", "until at least 2030", "--yes"], "Error: nothing to change in S3"),
     (["S3", "--note", "x", "--yes"], "Error: S3 is a statement: --note does not apply"),
     (["O1", "--claim", "after 2030", "--yes"], "Error: O1 is an observation: --claim does not apply"),

@@ -5,10 +5,12 @@ from __future__ import annotations
 import csv
 import errno
 import json
+import re
 from pathlib import Path
 
 import pandas as pd
 import pytest
+from sqlmodel import select
 from click.testing import CliRunner
 from hypothesis import given
 from hypothesis import strategies as st
@@ -18,7 +20,7 @@ from forecast.basics.text import FORMULA_STARTS, neutralise_cell, restore_cell
 from forecast.cli import cli
 from forecast.errors import DuplicateError, InputError, OutputError
 from forecast.io.transfer import RECORDS, _read_frame, export_store, import_store, write_export
-from forecast.store import open_store
+from forecast.store import Observation, Statement, open_store
 
 from .conftest import QUESTION, log_args, snapshot, sqlite_only
 
@@ -263,3 +265,36 @@ def test_moving_a_store_to_postgres_and_back_is_exact(busy_store: str, pg_server
     home = str(tmp_path / "home.db")
     _import(home, grown)
     assert _export(home, tmp_path / f"home.{suffix}").read_bytes() == grown.read_bytes()
+
+
+@pytest.mark.every_backend
+def test_revisions_travel_with_an_export(run, busy_store: str, make_db, tmp_path: Path) -> None:
+    """Corrections that keep their row's content (a new probability or URL) have uids of their own, and an
+    import replays them; each superseded row's reason names its successor as the copy numbers it."""
+    # (Refs are read back: PostgreSQL's sequences skip the ids of the edit's rolled-back trial.)
+    ref = "S9"
+    for change in (["--probability", "0.7", "--url", "https://example.org/corrected"], ["--probability", "75%"]):
+        edited = run("evidence", "edit", ref, *change, "--yes", "--no-update")
+        assert edited.exit_code == 0, edited.output
+        ref = re.search(r"Logged (S\d+)", edited.output).group(1)
+    live = [row["ref"] for row in json.loads(run("evidence", "list", "--json").output)
+            if row["type"] == "observation" and row["source"] == "crew rotation"]
+    assert run("evidence", "edit", live[-1], "--url", "https://example.org/rotation", "--yes", "--no-update").exit_code == 0
+    first = json.loads(_export(busy_store, tmp_path / "first.json").read_text())
+    copy = make_db()
+    _import(copy, tmp_path / "first.json")
+    second = json.loads(_export(copy, tmp_path / "second.json").read_text())
+
+    def evidence(export: list[dict]) -> list[tuple]:
+        return sorted((r["uid"], r.get("probability"), r["url"], r["superseded_by"])
+                      for r in export if r["record"] in ("statement", "observation"))
+
+    assert evidence(second) == evidence(first)
+    chain = [r for r in second if r["record"] == "statement" and r["source"] == "https://example.org/fixture"
+             and r["probability"]]
+    assert sorted(r["probability"] for r in chain) == ["0.65", "0.7", "0.75"] and len({r["uid"] for r in chain}) == 3
+    with open_store(copy).session() as session:
+        for table, prefix in ((Statement, "S"), (Observation, "O")):
+            for row in session.exec(select(table).where(table.superseded_by_id.is_not(None))):
+                assert row.retraction_reason == f"superseded by {prefix}{row.superseded_by_id}"
+    assert "all as forecast wrote them" in CliRunner().invoke(cli, ["--db", copy, "verify"]).output

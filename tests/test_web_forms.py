@@ -248,3 +248,19 @@ def test_a_notice_sooner_than_its_rule_is_logged_with_the_note_the_cli_prints(st
     listed = json.loads(invoke(store, "evidence", "list", "--question", QUESTION, "--json").output)
     assert [(row["date"], row["effective_on"]) for row in listed if row.get("kind") == "notice-given"] == [
         ("2026-11-02", "2026-12-01")]
+
+
+def test_the_edit_form_can_change_only_the_probability(store) -> None:
+    """The statement form filled in from a row (?supersedes=) stores a change outside the row's content."""
+    (ref,) = refs_of(store, "Expert F")
+    date, claim = STATEMENTS["Expert F"]
+    fields = {"expert": "Expert F", "date": date, "claim": claim, "quote": f"Expert F (fixture): {claim}.",
+              "source": "fixture, example.org", "probability": "0.7", "supersedes": ref}
+    with serving(store) as server:
+        token, cookie = signed_in(server.url)
+        status, body = post(f"{server.url}/questions/{QUESTION}/statement", {**fields, "csrf_token": token}, cookie)
+        assert status == 200, body
+        again, body = post(f"{server.url}/questions/{QUESTION}/statement", {**fields, "csrf_token": token}, cookie)
+    assert again == 409 and "probable duplicate of S" in html.unescape(body), body  # the posted form again
+    rows = json.loads(invoke(store, "expert", "show", "Expert F", "--json").output)["statements"]
+    assert sorted((row["ref"] == ref, row["probability"]) for row in rows) == [(False, 0.7), (True, None)]

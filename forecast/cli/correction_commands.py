@@ -9,7 +9,8 @@ import click
 from ..errors import InputError
 from .evidence_commands import evidence_group, expert, update_option, updated_headline
 from .output import json_option
-from .params import EVIDENCE_DATE, by_option
+from ..store.vocab import STRENGTHS
+from .params import DATE, EVIDENCE_DATE, SuggestingChoice, by_option
 from .render import emit_json, emit_record, terminal_text
 from .trial import rolled_back
 
@@ -65,19 +66,27 @@ def _tried(env, ref: str, changes: dict, precision: str | None) -> list:
 @click.option("--quote", help="The corrected quote (a statement).")
 @click.option("--source", help="The corrected source.")
 @click.option("--note", help="The corrected note (an observation).")
+@click.option("--expert", help="Who really said it, by name or alias (a statement).")
+@click.option("--probability", metavar="P", help="The corrected stated probability: 0.8, 80% or 80 (a statement).")
+@click.option("--strength", type=SuggestingChoice(STRENGTHS, "strength"), help="firm or hedged (a statement).")
+@click.option("--paraphrase/--verbatim", "paraphrase", default=None,
+              help="Whether the quote is a paraphrase or the speaker's own words (a statement).")
+@click.option("--url", help="The corrected web address of the source.")
+@click.option("--effective", type=DATE, help="The corrected effective date (a notice-given or notice-extended).")
 @click.option("--yes", is_flag=True, help="Store without asking (needed when not on a terminal).")
 @update_option
 @click.pass_obj
-def evidence_edit(env, ref: str, yes: bool, update: bool, date, **changes) -> None:
+def evidence_edit(env, ref: str, yes: bool, update: bool, date, paraphrase: bool | None, **changes) -> None:
     """Correct a row append-only: log a new row with the changed fields that supersedes it (the old row stays,
     marked superseded). Shows the change and asks before storing.
 
-    Example: forecast evidence edit S12 --claim "after 2025" --yes
+    Example: forecast evidence edit S12 --claim "after 2025" --probability 70% --yes
     """
     from ..domain import corrections
     from ..domain.evidence import ref_of
 
     changes["date"], precision = date if date else (None, None)
+    changes["quote_kind"] = None if paraphrase is None else ("paraphrase" if paraphrase else "verbatim")
     diff = _tried(env, ref, changes, precision)
     if not yes and not sys.stdin.isatty():
         raise InputError("evidence edit asks before storing, and this is not a terminal: pass --yes to store it")

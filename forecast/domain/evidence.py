@@ -83,13 +83,37 @@ def add_expert(
     return expert
 
 
-def _check_new(session: Session, table: type, uid: str, what: str) -> None:
+def revised_uid(uid: str, logged_at: dt.datetime) -> str:
+    """The identity of a correction that keeps its row's content (a new probability or URL, say): the content's
+    uid and the moment the correction was logged."""
+    return content_uid(uid, "revised", validate.as_utc(logged_at).strftime("%Y-%m-%dT%H:%M:%S.%f"))
+
+
+def _new_uid(session: Session, table: type, uid: str, what: str, supersedes: str | None, logged_at: dt.datetime,
+             imported_uid: str | None) -> str:
+    """``uid``, or its revision when the row corrects an earlier version of itself (or is imported as one);
+    refuses a duplicate."""
+    if imported_uid is not None and imported_uid == revised_uid(uid, logged_at):
+        return imported_uid
     # `uid || ''` keeps the database from answering from the unique index alone: the rows themselves are read,
     # so a damaged index cannot let a duplicate in (a table scan: milliseconds at 20,000 statements).
     existing = session.exec(select(table).where(table.uid + "" == uid)).first()
-    if existing is not None:
-        prefix = "S" if table is Statement else "O"
-        raise DuplicateError(f"this {what} is already in the store as {prefix}{existing.id}")
+    if existing is None:
+        return uid
+    if supersedes is not None and _leads_to(session, existing, evidence_by_ref(session, supersedes)):
+        return revised_uid(uid, logged_at)
+    prefix = "S" if table is Statement else "O"
+    raise DuplicateError(f"this {what} is already in the store as {prefix}{existing.id}")
+
+
+def _leads_to(session: Session, row: Statement | Observation, target: Statement | Observation) -> bool:
+    """Whether ``row`` is ``target`` or was corrected, step by step, into it."""
+    step: Statement | Observation | None = row
+    while step is not None and type(step) is type(target):
+        if step.id == target.id:
+            return True
+        step = session.get(type(step), step.superseded_by_id) if step.superseded_by_id else None
+    return False
 
 
 def log_statement(
@@ -97,7 +121,7 @@ def log_statement(
     source: str, strength: str = "firm", probability: float | None = None, rationale: str = "",
     date_precision: str = "day", supersedes: str | None = None, logged_at: dt.datetime | None = None,
     today: dt.date | None = None, quote_kind: str = "verbatim", url: str = "", restatement: bool = False,
-    author: str | None = None,
+    author: str | None = None, imported_uid: str | None = None,
 ) -> Statement:
     """Validate and store one expert statement (``restatement``: even if a live row of the same expert says the
     same on the same day)."""
@@ -116,8 +140,9 @@ def log_statement(
     interval = parse_claim(claim).with_stated(probability, claim)
     horizon_end = parse_month(q.horizon_end)
     check_within_horizon(interval, parse_month(q.horizon_start), horizon_end, claim)
-    uid = content_uid(q.slug, who.name, said_on.isoformat(), claim.strip(), quote.strip(), source.strip())
-    _check_new(session, Statement, uid, "statement")
+    logged_at = logged_at or utc_now()
+    uid = _new_uid(session, Statement, content_uid(q.slug, who.name, said_on.isoformat(), claim.strip(), quote.strip(),
+                                                   source.strip()), "statement", supersedes, logged_at, imported_uid)
     start, end = interval.bounds(horizon_end)
     probability = interval.probability  # the stated one, else a verbal one ("likely by 2028")
     if not restatement:
@@ -125,7 +150,7 @@ def log_statement(
     row = Statement(
         uid=uid, question_id=q.id, expert_id=who.id, said_on=said_on, date_precision=date_precision,
         quote=quote.strip(), source=source.strip(), claim_text=claim.strip(), claim_start=start, claim_end=end,
-        probability=probability, strength=strength, rationale=rationale.strip(), logged_at=logged_at or utc_now(),
+        probability=probability, strength=strength, rationale=rationale.strip(), logged_at=logged_at,
         quote_kind=quote_kind, url=validate.web_address(url), author=author_of(author),
     )
     return _store_superseding(session, row, supersedes)
@@ -168,6 +193,7 @@ def log_observation(
     session: Session, *, question: str, kind: str, observed_on: dt.date, source: str, note: str = "",
     date_precision: str = "day", supersedes: str | None = None, logged_at: dt.datetime | None = None,
     today: dt.date | None = None, url: str = "", effective_on: dt.date | None = None, author: str | None = None,
+    imported_uid: str | None = None,
 ) -> Observation:
     """Validate and store one observation; one that contradicts the question or the active observations is refused."""
     from .consistency import check_observation
@@ -179,11 +205,12 @@ def log_observation(
     source, note = validate.text(source, "source"), validate.text(note, "note")
     if not source.strip():
         raise InputError("an observation needs a source")
-    uid = content_uid(q.slug, kind, observed_on.isoformat(), source.strip(), note.strip())
-    _check_new(session, Observation, uid, "observation")
+    logged_at = logged_at or utc_now()
+    uid = _new_uid(session, Observation, content_uid(q.slug, kind, observed_on.isoformat(), source.strip(), note.strip()),
+                   "observation", supersedes, logged_at, imported_uid)
     row = Observation(
         uid=uid, question_id=q.id, observed_on=observed_on, date_precision=date_precision, kind=kind,
-        source=source.strip(), note=note.strip(), logged_at=logged_at or utc_now(), url=validate.web_address(url),
+        source=source.strip(), note=note.strip(), logged_at=logged_at, url=validate.web_address(url),
         effective_on=effective_on, author=author_of(author),
     )
     replaced = evidence_by_ref(session, supersedes).id if supersedes else None
@@ -200,6 +227,8 @@ def _store_superseding[T: (Statement, Observation)](session: Session, row: T, su
         raise InputError(f"{supersedes} is not the same type of evidence as the new row")
     if old is not None and old.retracted_at is not None:
         raise InputError(f"{supersedes} was already retracted or superseded")
+    if old is not None and _content(old) == _content(row):
+        raise InputError(f"{supersedes} already says all of this: a correction changes at least one field")
     session.add(row)
     session.flush()
     if old is not None:
@@ -210,6 +239,14 @@ def _store_superseding[T: (Statement, Observation)](session: Session, row: T, su
         session.add(old)
         session.flush()
     return row
+
+
+_BOOKKEEPING = {"id", "uid", "logged_at", "author", "retracted_at", "retraction_reason", "retracted_by",
+                "superseded_by_id"}
+
+
+def _content(row: Statement | Observation) -> dict:
+    return row.model_dump(exclude=_BOOKKEEPING)
 
 
 def ref_of(row: Statement | Observation) -> str:

@@ -7,6 +7,7 @@ per-table hash chains (:mod:`forecast.store.integrity`).
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass
 
 import sqlalchemy as sa
@@ -14,7 +15,7 @@ from sqlmodel import Session
 
 from ..errors import TamperError
 from ..store import integrity, migrations
-from .evidence import content_uid
+from .evidence import content_uid, revised_uid
 
 # Stored forecasts: what `forecast verify` checks besides a fit's inputs. A fit reads none of them, so the check
 # before a fit leaves their rows out (their digests cost ~6 ms per stored run, growing with every run).
@@ -45,11 +46,18 @@ def _table(name: str, *columns: str) -> sa.TableClause:
     return sa.table(name, *(sa.column(c) for c in columns))
 
 
+def _uid_matches(uid: str, content: str, logged_at: dt.datetime | str) -> bool:
+    """The content's uid, or a revision's (a correction that kept the content, made at ``logged_at``)."""
+    stamp = dt.datetime.fromisoformat(logged_at) if isinstance(logged_at, str) else logged_at
+    return uid in (content, revised_uid(content, stamp))
+
+
 def _evidence_problems(conn: sa.Connection, table: str) -> list[str]:
     slugs: dict[int | None, str] = dict(conn.execute(sa.select(*_table("question", "id", "slug").c)).all())
     names: dict[int | None, str] = dict(conn.execute(sa.select(*_table("expert", "id", "name").c)).all())
     links = ("question_id", "superseded_by_id") + (("expert_id",) if table == "statement" else ())
-    source = _table(table, "id", "uid", *links, *(c for c in UID_CONTENT[table] if c not in ("question", "expert")))
+    source = _table(table, "id", "uid", "logged_at", *links,
+                    *(c for c in UID_CONTENT[table] if c not in ("question", "expert")))
     rows = list(conn.execute(sa.select(source).order_by(source.c.id)))
     ids = {row.id for row in rows}
     problems = []
@@ -63,7 +71,7 @@ def _evidence_problems(conn: sa.Connection, table: str) -> list[str]:
             dangling.append(integrity.ref(table, row.superseded_by_id))
         if dangling:
             problems.append(f"{name} refers to {', '.join(dangling)}, which does not exist")
-        elif row.uid != content_uid(*(values[c] for c in UID_CONTENT[table])):
+        elif not _uid_matches(row.uid, content_uid(*(values[c] for c in UID_CONTENT[table])), row.logged_at):
             problems.append(f"{name}: its uid does not match its content ({', '.join(UID_CONTENT[table])})")
     return problems
 

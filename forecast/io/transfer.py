@@ -16,6 +16,7 @@ import csv
 import datetime as dt
 import io
 import json
+import re
 from pathlib import Path
 
 import pandas as pd
@@ -27,7 +28,7 @@ from ..basics.months import parse_date, parse_month, utc_now
 from ..basics.numbers import parse_int
 from ..basics.authors import UNKNOWN
 from ..basics.text import neutralise_cell, restore_cell
-from ..domain.evidence import add_expert, content_uid, log_observation, log_statement
+from ..domain.evidence import add_expert, content_uid, log_observation, log_statement, ref_of
 from ..domain.questions import add_question, check_precluders
 from ..errors import DuplicateError, ForecastError, InputError
 from .cells import author_cell, blank as _blank, stamp as _stamp
@@ -312,13 +313,14 @@ def _import_evidence(session: Session, row: dict, record: str, floor: dt.datetim
             session, expert=row["expert"], said_on=parse_date(row["said_on"]), claim=_blank(row["claim_text"]),
             quote=_blank(row["quote"]), strength=row["strength"], rationale=_blank(row["rationale"]),
             probability=row["probability"], quote_kind=row["quote_kind"] or "verbatim", url=_blank(row["url"]),
-            restatement=True, **common)
+            restatement=True, imported_uid=row["uid"], **common)
         if (created.claim_start, created.claim_end) != (row["claim_start"], row["claim_end"]):
             raise InputError(f"claim {row['claim_text']!r} does not encode to {row['claim_start']} .. {row['claim_end']}")
     else:
         created = log_observation(session, kind=row["kind"], observed_on=parse_date(row["observed_on"]),
                                   note=_blank(row["note"]), url=_blank(row["url"]),
-                                  effective_on=parse_date(row["effective_on"]) if row["effective_on"] else None, **common)
+                                  effective_on=parse_date(row["effective_on"]) if row["effective_on"] else None,
+                                  imported_uid=row["uid"], **common)
     if created.uid != row["uid"] and not _uid_of_renamed_kind(created, row):
         raise InputError(f"uid {row['uid']!r} does not match the row's content")
     _check_not_backdated(created, floor)
@@ -326,6 +328,9 @@ def _import_evidence(session: Session, row: dict, record: str, floor: dt.datetim
     created.retraction_reason = validate.optional_text(row["retraction_reason"], "reason") or None
     created.retracted_by = None if retracted_at is None else author_cell(row["retracted_by"])
     return created
+
+
+_SUPERSEDED_RE = re.compile(r"superseded by [SO]\d+")  # the reason a correction gives the row it replaces
 
 
 def _link_supersessions(session: Session, pending: list[tuple[int, Statement | Observation, str]]) -> None:
@@ -338,6 +343,8 @@ def _link_supersessions(session: Session, pending: list[tuple[int, Statement | O
         if target.id == row.id:
             raise InputError(f"row {line}: superseded by itself ({row.uid})")
         row.superseded_by_id = target.id
+        if row.retraction_reason and _SUPERSEDED_RE.fullmatch(row.retraction_reason):
+            row.retraction_reason = f"superseded by {ref_of(target)}"  # the ref as this store numbers it
         session.add(row)
     session.flush()
     for line, row, _ in pending:
