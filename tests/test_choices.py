@@ -23,6 +23,8 @@ TYPOS = {
                                     "Error: unknown strength 'frim' (did you mean 'firm'?); known: firm, hedged"),
     ("log statement", "--strength"): ([*log_args(), "--strength", "Hedged"],
                                       "Error: unknown strength 'Hedged' (did you mean 'hedged'?); known: firm, hedged"),
+    ("evidence edit", "--strength"): (["evidence", "edit", "S1", "--strength", "hedgd", "--yes"],
+                                      "Error: unknown strength 'hedgd' (did you mean 'hedged'?); known: firm, hedged"),
     ("log statement", "--date-precision"): ([*log_args(), "--date-precision", "mnth"],
                                             "Error: unknown date precision 'mnth' (did you mean 'month'?); "
                                             "known: day, month, year"),

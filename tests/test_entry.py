@@ -386,4 +386,4 @@ def test_log_observation_help_lists_every_kind() -> None:
     shown = CliRunner().invoke(cli, ["log", "observation", "--help"]).output
     for kind in OBSERVATION_KINDS:
         assert re.search(rf"^ +{re.escape(kind)} +[a-z]", shown, re.MULTILINE), kind
-    assert "[still-participating]" in shown and "docs/entry.md" in shown
+    assert "[still-participating]" in shown and "forecast docs entry" in shown

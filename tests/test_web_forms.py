@@ -232,6 +232,8 @@ def test_a_refused_resolution_says_what_to_fill_in(store, fields, message) -> No
         status, body = post(f"{server.url}/questions/{QUESTION}/resolve",
                             {**fields, "source": "fixture", "csrf_token": token}, cookie)
     assert status == 400 and message in html.unescape(body)
+    # the form again, with what was typed
+    assert '<input name="source" required value="fixture">' in body and f'value="{fields.get("month", "")}"' in body
     assert snapshot(store) == unchanged
 
 
@@ -264,3 +266,18 @@ def test_the_edit_form_can_change_only_the_probability(store) -> None:
     assert again == 409 and "probable duplicate of S" in html.unescape(body), body  # the posted form again
     rows = json.loads(invoke(store, "expert", "show", "Expert F", "--json").output)["statements"]
     assert sorted((row["ref"] == ref, row["probability"]) for row in rows) == [(False, 0.7), (True, None)]
+
+
+def test_a_loopback_server_asks_for_a_name_not_a_sign_in(store) -> None:
+    """Without an access token the login page only sets the analyst's name, and says so; with one it signs in."""
+    with serving(store) as server:
+        with urllib.request.urlopen(server.url) as response:
+            portfolio = response.read().decode()
+        with urllib.request.urlopen(f"{server.url}/login") as response:
+            form = response.read().decode()
+    assert '<a href="/login" title="the name the rows you log are signed with">your name</a>' in portfolio
+    assert "sign in" not in portfolio.lower() and "<h1>Your name</h1>" in form and "Save</button>" in form
+    with serving(store, token=TOKEN) as server, urllib.request.urlopen(f"{server.url}/login") as response:
+        assert "<h1>Sign in</h1>" in response.read().decode()
+    with serving(store, read_only=True) as server, urllib.request.urlopen(server.url) as response:
+        assert 'href="/login"' not in response.read().decode()  # nothing to sign on a read-only server

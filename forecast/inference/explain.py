@@ -86,8 +86,15 @@ def statement_weights(data: Dataset, dependence: dict[str, float],
     weights = np.where(decided == 0, data.stmt_weight, record)
     _affiliation_reasons(data, facts, dependence, affiliations or {}, reasons)
     return {refs[s]: StatementWeight(refs[s], float(weights[s]), float(f.base), float(f.recency), status[s],
-                                     (Reason(OWN, f"{refs[s]} counts {weights[s]:.2f}"), *reasons[s]))
+                                     (Reason(OWN, _own_weight(refs[s], float(weights[s]), f)), *reasons[s]))
             for s, f in enumerate(facts)}
+
+
+def _own_weight(ref: str, weight: float, facts: StatementFacts) -> str:
+    """"S9 counts 1.65 (2.09 for its strength and stated probability, x0.79 for its age)": where the number comes
+    from before the dependence rules (listed after it) apply."""
+    age = f", x{facts.recency:.2f} for its age" if round(facts.recency, 2) < 1 else ""
+    return f"{ref} counts {weight:.2f} ({facts.base:.2f} for its strength and stated probability{age})"
 
 
 def _newest_claim(facts: list[StatementFacts], refs: list[str], s: int) -> str:

@@ -177,7 +177,11 @@ def _resolve(store: Store, slug: str, fields: dict[str, str], author: dict[str, 
 async def resolve_question(bench: Workbench, request: Request) -> Response:
     slug = request.path_params["slug"]
     fields = await bench.form(request)
-    message = await run_in_threadpool(_resolve, bench.store, slug, fields, bench.author(request))
+    try:
+        message = await run_in_threadpool(_resolve, bench.store, slug, fields, bench.author(request))
+    except ForecastError as exc:  # the form again, with the message and what was typed (store unchanged)
+        context = await run_in_threadpool(views.form_page, bench.store, slug, fields)
+        return bench.page(request, "resolve.html", {**context, "error": str(exc)}, status_of(exc))
     return bench.page(request, "logged.html", {"message": message, "reading": None, "ref": None, "slug": slug,
                                                "before": None, "after": None})
 
