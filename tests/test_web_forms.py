@@ -281,3 +281,23 @@ def test_a_loopback_server_asks_for_a_name_not_a_sign_in(store) -> None:
         assert "<h1>Sign in</h1>" in response.read().decode()
     with serving(store, read_only=True) as server, urllib.request.urlopen(server.url) as response:
         assert 'href="/login"' not in response.read().decode()  # nothing to sign on a read-only server
+
+
+def test_reopen_a_mistaken_resolution_from_its_page(store, page) -> None:
+    """The resolved question's page offers the reopen form (the same domain call as `forecast reopen`); the signed-in
+    analyst is its author; without the form token it is refused."""
+    assert invoke(store, "resolve", QUESTION, "--date", "2026-12", "--source", "fixture, example.org").exit_code == 0
+    with serving(store) as server:
+        assert post(f"{server.url}/questions/{QUESTION}/reopen", {"reason": "x"})[0] == 403
+        page.goto(f"{server.url}/login?next=/questions/{QUESTION}")
+        fill(page, "form", {"analyst": "Analyst D"})
+        page.click("button[type=submit]")
+        assert page.locator("#resolve-form").count() == 0
+        assert submit(page, "#reopen-form", {"reason": "resolved the wrong question"}) == 200
+        assert page.inner_text("p.done").startswith(f"Reopened {QUESTION}: it was resolved 2026-12 (by ")
+        page.goto(f"{server.url}/questions/{QUESTION}")
+        assert page.locator("#resolve-form").count() == 1 and page.locator("#reopen-form").count() == 0
+    shown = json.loads(invoke(store, "question", "show", QUESTION, "--json").output)
+    assert [(r["reason"], r["reopened_by"]) for r in shown["reopened"]] == [("resolved the wrong question", "Analyst D")]
+    with serving(store, read_only=True) as server:
+        assert post(f"{server.url}/questions/{QUESTION}/reopen", {"reason": "x"})[0] in (404, 405)

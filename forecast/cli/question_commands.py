@@ -174,6 +174,7 @@ def question_show(env, slug: str, as_json: bool, as_csv: bool) -> None:
         record = views.question_view(row)
         definition = questions.definition_view(row)
         record["versions"] = questions.versions(session, row)
+        record["reopened"] = questions.reopened_resolutions(session, row)
         spec, prior_set = questions.spec_in_force(session, row)
     record |= {"prior_set": prior_set, "date_prior": spec["date_prior"], "notice": spec["notice"],
                "public_event": spec["public_event"], "precluded_by": spec["precluded_by"], "trigger": spec["trigger"]}
@@ -181,6 +182,8 @@ def question_show(env, slug: str, as_json: bool, as_csv: bool) -> None:
                       ["field", "value"]):
         return
     versions = record.pop("versions")
+    record["reopened"] = "; ".join(f"{r['was']} by {r['resolved_by']}, reopened by {r['reopened_by']} on "
+                                   f"{r['reopened_at'][:10]}: {r['reason']}" for r in record["reopened"]) or "never"
     record["date_prior"] = ", ".join(f"{k} {v:g}" for k, v in spec["date_prior"].items())
     record["notice"] = "none" if spec["notice"] is None else ", ".join(
         f"{k} {v:g}" if isinstance(v, float) else f"{k} {v}" for k, v in spec["notice"].items() if v is not None)

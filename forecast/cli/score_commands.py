@@ -11,7 +11,7 @@ from .group import cli
 from .output import machine_output
 from .params import OutputPath, PERIOD, RANGE_END, RANGE_START, WHOLE, by_option
 from .progress import progress_for, quiet_option
-from .render import emit_json, emit_table
+from .render import emit_json, emit_table, terminal_text
 
 CALIBRATION_DEFAULT = Path("reports/calibration.svg")
 tag_option = click.option("--tag", help="Only questions with this tag.")
@@ -37,6 +37,25 @@ def resolve_command(env, question, month, not_within_horizon, annul, source, aut
         resolved = resolve(session, question, month=month, not_within_horizon=not_within_horizon, annul=annul,
                            source=source, author=author)
         click.echo(describe(resolved) + ".")
+
+
+@cli.command(name="reopen")
+@click.argument("question")
+@click.option("--reason", required=True, help="Why the resolution was wrong (kept with it).")
+@by_option
+@click.pass_obj
+def reopen_command(env, question, reason, author) -> None:
+    """Undo a mistaken resolution of QUESTION: the old resolution is kept, with the reason, and the observation
+    `resolve` logged for it is retracted; then resolve it again.
+
+    Example: forecast reopen russia-iss-withdrawal --reason "the source dated the notice, not the exit"
+    """
+    from ..scoring.resolution import reopen, reopened_line
+
+    with env.store().session() as session:
+        change, still_deciding = reopen(session, question, reason, author)
+        line = reopened_line(question, change, still_deciding)
+    click.echo(terminal_text(f"{line} Resolve it again with `forecast resolve {question}`."))
 
 
 @cli.command(name="backtest")

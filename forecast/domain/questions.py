@@ -14,13 +14,13 @@ from dataclasses import asdict, replace
 from pathlib import Path
 from typing import Any
 
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from ..basics import validate
 from ..basics.authors import author as author_of
 from ..basics.months import known_on, parse_month
 from ..errors import InputError, NotFoundError, PriorError
-from ..store.tables import Observation, Question, QuestionVersion, StoreSetting
+from ..store.tables import Observation, Question, QuestionVersion, ResolutionChange, StoreSetting
 from .prior_sets import apply_current
 from .priors import (
     Priors,
@@ -250,6 +250,18 @@ def definition_view(question: Question) -> dict[str, Any]:
     if question.definition is None:
         return {"spec": asdict(stored_spec(question)), "file": None}
     return json.loads(question.definition)
+
+
+def reopened_resolutions(session: Session, question: Question) -> list[dict[str, Any]]:
+    """Each resolution of a question that was undone (`forecast reopen`), oldest first: what it was, why it was
+    reopened, by whom and when."""
+    rows = session.exec(select(ResolutionChange).where(ResolutionChange.question_id == question.id)
+                        .order_by(col(ResolutionChange.id)))
+    return [{"was": r.status if r.status == "annulled" else f"resolved {r.resolution}",
+             "source": r.resolution_source, "resolved_by": r.resolved_by,
+             "resolved_at": r.resolved_at.isoformat(timespec="seconds") if r.resolved_at else None,
+             "reason": r.reason, "reopened_by": r.author, "reopened_at": r.created_at.isoformat(timespec="seconds")}
+            for r in rows]
 
 
 def versions(session: Session, question: Question) -> list[dict[str, Any]]:

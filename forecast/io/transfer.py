@@ -33,13 +33,14 @@ from ..domain.questions import add_question, check_precluders
 from ..errors import DuplicateError, ForecastError, InputError
 from .cells import author_cell, blank as _blank, stamp as _stamp
 from .changes import CHANGE_FIELDS, change_records, import_change, stored_changes
+from .resolutions import RESOLUTION_FIELDS, import_resolution_change, resolution_records
 from ..runs.transfer import RESULT_FIELDS, RUN_FIELDS, import_result, import_run, run_records
 from ..store.vocab import OBSERVATION_ALIASES
 from ..store.tables import (NOT_WITHIN_HORIZON, QUESTION_STATUSES, Expert, Observation, Question, QuestionVersion,
                             Statement)
 
-RECORDS = ("question", "expert", "statement", "observation", "expert_change", "run", "result")
-STORE_RECORDS = RECORDS[:5]  # an export without runs
+RECORDS = ("question", "expert", "statement", "observation", "expert_change", "resolution_change", "run", "result")
+STORE_RECORDS = RECORDS[:6]  # an export without runs
 FIELDS = {
     "question": ["slug", "title", "criteria", "kind", "horizon_start", "horizon_end", "status", "resolution",
                  "resolution_source", "resolved_at", "created_at", "event", "tags", "definition", "version",
@@ -52,6 +53,7 @@ FIELDS = {
                     "retracted_at", "retraction_reason", "superseded_by", "url", "effective_on", "author",
                     "retracted_by"],
     "expert_change": CHANGE_FIELDS,
+    "resolution_change": RESOLUTION_FIELDS,
     "run": RUN_FIELDS,
     "result": RESULT_FIELDS,
 }
@@ -99,6 +101,7 @@ def _records(session: Session) -> list[dict]:
                 links["expert"] = names[r.expert_id]
             rows.append({"record": record, **{f: links[f] if f in links else getattr(r, f) for f in FIELDS[record]}})
     rows += change_records(session, names)
+    rows += resolution_records(session)
     return [{k: _text(v) for k, v in row.items()} for row in rows]
 
 
@@ -382,6 +385,9 @@ def import_store(session: Session, path: Path, fmt: str | None = None) -> dict[s
                 continue
             if record == "question":
                 _import_question(session, row)
+            elif record == "resolution_change":
+                if not import_resolution_change(session, row):
+                    continue
             elif record == "expert":
                 _import_expert(session, row)
             elif record == "run":

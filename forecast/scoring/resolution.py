@@ -5,16 +5,16 @@ from __future__ import annotations
 
 import datetime as dt
 
-from sqlmodel import Session
+from sqlmodel import Session, col, select
 
 from ..basics import validate
 from ..basics.authors import author as author_of
 from ..basics.months import month_label, parse_month, utc_now
-from ..domain.evidence import log_observation
+from ..domain.evidence import log_observation, ref_of, retract
 from ..domain.outcomes import checkpoint_outcomes, checkpoints, event_month  # noqa: F401  (re-exported)
 from ..domain.questions import question_by_slug
 from ..errors import InputError
-from ..store.tables import NOT_WITHIN_HORIZON, Question
+from ..store.tables import NOT_WITHIN_HORIZON, Observation, Question, ResolutionChange
 
 
 def resolve(session: Session, slug: str, *, month: str | None = None, not_within_horizon: bool = False,
@@ -41,18 +41,49 @@ def resolve(session: Session, slug: str, *, month: str | None = None, not_within
         year, index = divmod(ordinal, 12)
         if event_month(session, question) != ordinal:
             log_observation(session, question=slug, kind="event", observed_on=dt.date(year, index + 1, 1),
-                            source=source, note="logged by forecast resolve", date_precision="month", author=author)
+                            source=source, note=RESOLVE_NOTE, date_precision="month", author=author)
     elif not_within_horizon:
         _check_horizon_over(question)
     elif annul:
         log_observation(session, question=slug, kind="annulled", observed_on=dt.date.today(), source=source,
-                        note="logged by forecast resolve", author=author)
+                        note=RESOLVE_NOTE, author=author)
     question.status = "annulled" if annul else "resolved"
     question.resolution = None if annul else (month or NOT_WITHIN_HORIZON)
     question.resolution_source, question.resolved_at, question.resolved_by = source.strip(), utc_now(), author
     session.add(question)
     session.flush()
     return question
+
+
+RESOLVE_NOTE = "logged by forecast resolve"  # the note of the observation a dated or annulling `resolve` logs
+
+
+def reopen(session: Session, slug: str, reason: str, author: str | None = None) -> tuple[ResolutionChange, list[str]]:
+    """Undo a mistaken resolution: keep it, with ``reason``, as an append-only row, retract the observation `resolve`
+    logged for it, and set the question open again. Returns the row and the refs of observations that still
+    date the event or annul the question (logged by hand: they stay until corrected)."""
+    question = question_by_slug(session, slug)
+    reason = validate.text(reason, "reason").strip()
+    if not reason:
+        raise InputError("reopening a resolution needs a --reason (it is kept with the old resolution)")
+    if question.status == "open":
+        raise InputError(f"question {slug!r} is open: there is no resolution to reopen")
+    author = author_of(author)
+    change = ResolutionChange(question_id=question.id, status=question.status, resolution=question.resolution,
+                              resolution_source=question.resolution_source, resolved_at=question.resolved_at,
+                              resolved_by=question.resolved_by, reason=reason, author=author)
+    session.add(change)
+    deciding = session.exec(select(Observation).where(
+        Observation.question_id == question.id, col(Observation.retracted_at).is_(None),
+        col(Observation.kind).in_(("event", "annulled"))).order_by(col(Observation.id))).all()
+    for row in deciding:
+        if row.note == RESOLVE_NOTE:
+            retract(session, ref_of(row), f"its resolution was reopened: {reason}", author=author)
+    question.status, question.resolution, question.resolution_source = "open", None, None
+    question.resolved_at = question.resolved_by = None
+    session.add(question)
+    session.flush()
+    return change, [ref_of(row) for row in deciding if row.note != RESOLVE_NOTE]
 
 
 def _check_horizon_over(question: Question, today: dt.date | None = None) -> None:
@@ -80,3 +111,19 @@ def describe(question: Question) -> str:
         return f"{question.slug} was annulled"
     value = "not within the horizon" if question.resolution == NOT_WITHIN_HORIZON else month_label(parse_month(question.resolution))
     return f"{question.slug} resolved: {value}"
+
+
+def reopened_line(slug: str, change: ResolutionChange, still_deciding: list[str]) -> str:
+    """What `reopen` did, in one paragraph: the resolution it kept, and what is left to correct."""
+    if change.status == "annulled":
+        was = "annulled"
+    else:
+        was = "resolved " + ("not within the horizon" if change.resolution == NOT_WITHIN_HORIZON
+                             else month_label(parse_month(change.resolution or "")))
+    when = f" on {change.resolved_at:%Y-%m-%d}" if change.resolved_at else ""
+    line = (f"Reopened {slug}: it was {was} (by {change.resolved_by or 'unknown'}{when}); that resolution is kept "
+            f"with your reason.")
+    if still_deciding:
+        line += (f" {', '.join(still_deciding)} still date the event or annul the question: retract or edit "
+                 f"{'them' if len(still_deciding) > 1 else 'it'} before resolving again.")
+    return line

@@ -31,6 +31,8 @@ RETRACTION = ("retracted_at", "retraction_reason", "superseded_by_id")
 CHAINED: dict[str, tuple[str, ...]] = {
     "expert": ("name", "aliases", "role", "affiliation", "kind", "notes", "created_at"),
     "expert_change": ("expert_id", "kind", "name", "into_id", "note", "created_at"),  # from migration 0008
+    "resolution_change": ("question_id", "kind", "status", "resolution", "resolution_source", "resolved_at",
+                          "resolved_by", "reason", "created_at", "author"),  # from migration 0011
     "statement": ("uid", "question_id", "expert_id", "said_on", "date_precision", "quote", "source", "claim_text",
                   "claim_start", "claim_end", "probability", "strength", "rationale", "logged_at", "quote_kind", "url"),
     "observation": ("uid", "question_id", "observed_on", "date_precision", "kind", "source", "note", "logged_at",
@@ -59,7 +61,7 @@ RETRACTIONS = "retractions"
 _MODULUS = 2**256
 _TOUCHED = "forecast_integrity_touched"
 _TOUCHED_STATE = "forecast_integrity_touched_state"
-_PREFIX = {"expert": "expert #", "expert_change": "expert change #", "statement": "S", "observation": "O", "question_version": "question version #",
+_PREFIX = {"expert": "expert #", "expert_change": "expert change #", "resolution_change": "resolution change #", "statement": "S", "observation": "O", "question_version": "question version #",
            "forecast_run": "run ", "forecast_result": "run result #"}
 
 _META = sa.MetaData()

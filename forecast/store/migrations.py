@@ -329,6 +329,29 @@ def m0010_expert_change_authors(conn: Connection) -> None:
     conn.execute(sa.text(f"ALTER TABLE expert_change ADD COLUMN author VARCHAR NOT NULL DEFAULT '{integrity.UNKNOWN}'"))
 
 
+def m0011_resolution_changes(conn: Connection) -> None:
+    """Reopened resolutions as their own append-only, hash-chained rows: what the question's resolution was, why
+    and by whom it was undone (the question row then holds the new state, as after `resolve`)."""
+    meta = sa.MetaData()
+    sa.Table("question", meta, sa.Column("id", sa.Integer, primary_key=True))
+    sa.Table(
+        "resolution_change", meta,
+        sa.Column("id", sa.Integer, primary_key=True),
+        sa.Column("question_id", sa.Integer, sa.ForeignKey("question.id"), nullable=False),
+        sa.Column("kind", sa.String, nullable=False),
+        sa.Column("status", sa.String, nullable=False),
+        sa.Column("resolution", sa.String, nullable=True),
+        sa.Column("resolution_source", sa.String, nullable=True),
+        sa.Column("resolved_at", sa.DateTime(timezone=True), nullable=True),
+        sa.Column("resolved_by", sa.String, nullable=True),
+        sa.Column("reason", sa.String, nullable=False),
+        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("author", sa.String, nullable=False),
+    )
+    meta.create_all(conn, tables=[meta.tables["resolution_change"]])
+    integrity.start_chain(conn, "resolution_change")
+
+
 MIGRATIONS: list[tuple[str, Callable[[Connection], None]]] = [
     ("0001_initial", m0001_initial),
     ("0002_evidence_indexes_and_append_only", m0002_evidence_indexes_and_append_only),
@@ -340,6 +363,7 @@ MIGRATIONS: list[tuple[str, Callable[[Connection], None]]] = [
     ("0008_expert_changes", m0008_expert_changes),
     ("0009_authorship", m0009_authorship),
     ("0010_expert_change_authors", m0010_expert_change_authors),
+    ("0011_resolution_changes", m0011_resolution_changes),
 ]
 
 # What each migration creates that a store could not have without it: a store holding one of these without the
@@ -351,6 +375,7 @@ CREATES: dict[str, dict[str, tuple[tuple[str, str], ...]]] = {
                                                                            "forecast_result", "question_version"))),
         "0007_question_and_setting_digests": (("table", "integrity_state"),),
         "0008_expert_changes": (("table", "expert_change"),),
+        "0011_resolution_changes": (("table", "resolution_change"),),
     },
     "postgresql": {
         "0005_tamper_evidence": (("table", "integrity_row"), ("table", "integrity_chain")),
@@ -358,6 +383,7 @@ CREATES: dict[str, dict[str, tuple[tuple[str, str], ...]]] = {
                                                      for e in ("delete", "truncate")),
         "0007_question_and_setting_digests": (("table", "integrity_state"),),
         "0008_expert_changes": (("table", "expert_change"),),
+        "0011_resolution_changes": (("table", "resolution_change"),),
     },
 }
 # The triggers that keep evidence, runs and question versions append-only, by dialect (`forecast verify` checks them).

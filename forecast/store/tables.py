@@ -55,6 +55,23 @@ class Question(SQLModel, table=True):
     resolved_by: str | None = None  # who resolved or annulled it; "unknown" for resolutions before 0009
 
 
+class ResolutionChange(SQLModel, table=True):
+    """A resolution undone (append-only): the question's resolution as it stood, why and by whom it was reopened."""
+
+    __tablename__ = "resolution_change"
+    id: int | None = Field(default=None, primary_key=True)
+    question_id: int = Field(foreign_key="question.id")
+    kind: str = "reopen"
+    status: str  # what the question was: resolved | annulled
+    resolution: str | None = None  # YYYY-MM or NOT_WITHIN_HORIZON (None when annulled)
+    resolution_source: str | None = None
+    resolved_at: dt.datetime | None = None
+    resolved_by: str | None = None
+    reason: str
+    created_at: dt.datetime = Field(default_factory=utc_now)
+    author: str = "unknown"  # who reopened it
+
+
 class QuestionVersion(SQLModel, table=True):
     """Every definition a question has had (append-only): the first from `question add`, later ones from edits."""
 

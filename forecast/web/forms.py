@@ -21,7 +21,7 @@ from ..basics.text import displayable
 from ..domain import evidence
 from ..domain.questions import question_by_slug
 from ..errors import ForecastError, InputError
-from ..scoring.resolution import describe, resolve
+from ..scoring.resolution import describe, reopen, reopened_line, resolve
 from ..store import Store
 from . import views
 from .bench import Workbench, status_of
@@ -174,6 +174,20 @@ def _resolve(store: Store, slug: str, fields: dict[str, str], author: dict[str, 
         return describe(question) + "."
 
 
+def _reopen(store: Store, slug: str, fields: dict[str, str], author: dict[str, Any]) -> str:
+    with store.session() as session:
+        change, still_deciding = reopen(session, slug, fields.get("reason", ""), **author)
+        return reopened_line(slug, change, still_deciding) + " Resolve it again on its page."
+
+
+async def reopen_question(bench: Workbench, request: Request) -> Response:
+    slug = request.path_params["slug"]
+    fields = await bench.form(request)
+    message = await run_in_threadpool(_reopen, bench.store, slug, fields, bench.author(request))
+    return bench.page(request, "logged.html", {"message": message, "reading": None, "ref": None, "slug": slug,
+                                               "before": None, "after": None})
+
+
 async def resolve_question(bench: Workbench, request: Request) -> Response:
     slug = request.path_params["slug"]
     fields = await bench.form(request)
@@ -236,5 +250,6 @@ ROUTES = [("/questions", question_add, ["POST"]), ("/questions/{slug}/statement"
           ("/questions/{slug}/observation", log_observation, ["POST"]),
           ("/questions/{slug}/observation", observation_form, ["GET"]),
           ("/questions/{slug}/resolve", resolve_question, ["POST"]),
+          ("/questions/{slug}/reopen", reopen_question, ["POST"]),
           ("/questions/{slug}/preview", preview, ["GET"]),
           ("/evidence/{ref}/retract", retract, ["POST"]), ("/runs", start_run, ["POST"])]
