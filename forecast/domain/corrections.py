@@ -69,7 +69,7 @@ def _option(key: str) -> str:
 
 
 def _current(session: Session, row: Statement | Observation, key: str) -> Any:
-    if key == "expert":
+    if key == "expert" and isinstance(row, Statement):
         return _stored(session.get(Expert, row.expert_id)).name
     return getattr(row, _fields(row)[key])
 

@@ -44,6 +44,8 @@ def import_resolution_change(session: Session, row: dict) -> bool:
     if any(validate.as_utc(c.created_at) == created_at and c.reason == reason for c in session.exec(
             select(ResolutionChange).where(ResolutionChange.question_id == question.id))):
         return False
+    if question.id is None:
+        raise ValueError("the question is not stored yet")
     session.add(ResolutionChange(
         question_id=question.id, status=row["status"], resolution=resolution,
         resolution_source=validate.optional_text(row["resolution_source"], "resolution source") or None,
