@@ -301,3 +301,19 @@ def test_reopen_a_mistaken_resolution_from_its_page(store, page) -> None:
     assert [(r["reason"], r["reopened_by"]) for r in shown["reopened"]] == [("resolved the wrong question", "Analyst D")]
     with serving(store, read_only=True) as server:
         assert post(f"{server.url}/questions/{QUESTION}/reopen", {"reason": "x"})[0] in (404, 405)
+
+
+def test_a_restatement_is_refused_in_form_words_then_logged_with_the_box_ticked(store) -> None:
+    """A second statement of the same expert, day and claim: the form says how to go on, in the form's terms."""
+    date, claim = STATEMENTS["Expert F"]
+    fields = {"expert": "Expert F", "date": date, "claim": claim, "quote": "Expert F (fixture), said again.",
+              "source": "fixture, example.org"}
+    with serving(store) as server:
+        token, cookie = signed_in(server.url)
+        status, body = post(f"{server.url}/questions/{QUESTION}/statement", {**fields, "csrf_token": token}, cookie)
+        assert status == 409 and "--restatement" not in body
+        assert "correct it with that row&#39;s edit link, or tick &#39;the expert said it again&#39;" in body
+        status, body = post(f"{server.url}/questions/{QUESTION}/statement",
+                            {**fields, "restatement": "on", "csrf_token": token}, cookie)
+    assert status == 200, body
+    assert len(refs_of(store, "Expert F")) == 2

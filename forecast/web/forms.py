@@ -20,7 +20,7 @@ from ..basics.months import parse_date, parse_day_or_month
 from ..basics.text import displayable
 from ..domain import evidence
 from ..domain.questions import question_by_slug
-from ..errors import ForecastError, InputError
+from ..errors import ForecastError, InputError, ProbableDuplicateError
 from ..scoring.resolution import describe, reopen, reopened_line, resolve
 from ..store import Store
 from . import views
@@ -46,7 +46,7 @@ def _new_statement(session: Any, slug: str, fields: dict[str, str], author: dict
         probability=_or_none(fields.get("probability")),  # type: ignore[arg-type]
         rationale=fields.get("rationale", ""),
         quote_kind="paraphrase" if fields.get("paraphrase") else "verbatim",
-        supersedes=_or_none(fields.get("supersedes")), **author)
+        restatement=bool(fields.get("restatement")), supersedes=_or_none(fields.get("supersedes")), **author)
 
 
 def _statement(store: Store, slug: str, fields: dict[str, str], author: dict[str, Any]) -> dict[str, Any]:
@@ -110,6 +110,15 @@ def _observation(store: Store, slug: str, fields: dict[str, str], author: dict[s
                 f"{row.observed_on}.", "reading": None, "notes": evidence.observation_warnings(session, row)}
 
 
+def _in_form_words(exc: ForecastError) -> str:
+    """The domain's refusal, with the command line's way out of a probable duplicate put as the form's."""
+    text, cli_way = str(exc), ": correct it with `forecast evidence edit"
+    if isinstance(exc, ProbableDuplicateError) and cli_way in text:
+        return (text.split(cli_way, 1)[0] + ": correct it with that row's edit link, or tick 'the expert said it "
+                "again' to log it as a restatement")
+    return text
+
+
 async def _logged(bench: Workbench, request: Request, write: Any, template: str) -> Response:
     """Log through ``write``; on a refusal, the form again with the message and what was typed (store unchanged)."""
     slug = request.path_params["slug"]
@@ -119,7 +128,7 @@ async def _logged(bench: Workbench, request: Request, write: Any, template: str)
         done = await run_in_threadpool(write, bench.store, slug, fields, bench.author(request))
     except ForecastError as exc:
         context = await run_in_threadpool(views.form_page, bench.store, slug, fields)
-        return bench.page(request, template, {**context, "error": str(exc)}, status_of(exc))
+        return bench.page(request, template, {**context, "error": _in_form_words(exc)}, status_of(exc))
     after = await run_in_threadpool(views.instant_headline, bench.store, slug)
     return bench.page(request, "logged.html", {**done, "slug": slug, "before": before, "after": after})
 
