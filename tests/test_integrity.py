@@ -45,7 +45,7 @@ def test_a_store_written_by_forecast_verifies(run, kept: Path) -> None:
     result = run("verify", db=kept)
     assert result.exit_code == 0, result.output
     lines = result.output.splitlines()
-    assert lines[0] == ("Verified 10 expert(s), 0 expert change(s), 9 statement(s), 9 observation(s), 2 question version(s), "
+    assert lines[0] == ("Verified 10 expert(s), 0 expert change(s), 0 resolution change(s), 9 statement(s), 9 observation(s), 2 question version(s), "
                         "1 forecast run(s), 2 forecast result(s): all as forecast wrote them.")
     assert lines[1].startswith("Chain head ") and len(lines[1].split()[-1]) == 64
     assert run("verify", db=kept).output == result.output  # reading changes nothing
