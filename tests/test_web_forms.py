@@ -317,3 +317,12 @@ def test_a_restatement_is_refused_in_form_words_then_logged_with_the_box_ticked(
                             {**fields, "restatement": "on", "csrf_token": token}, cookie)
     assert status == 200, body
     assert len(refs_of(store, "Expert F")) == 2
+
+
+def test_the_log_forms_come_before_the_glossary(store) -> None:
+    """On a question with a run, the page is the report's, with its glossary moved after the workbench."""
+    assert invoke(store, "run", QUESTION, "--draws", "100", "--tune", "100", "--chains", "2", "--quiet").exit_code in (0, 1)
+    with serving(store) as server, urllib.request.urlopen(f"{server.url}/questions/{QUESTION}") as response:
+        body = response.read().decode()
+    assert body.count('<h2 id="glossary">') == 1 and 'id="glossary-effective-weight"' in body
+    assert body.index('id="statement-form"') < body.index('<h2 id="glossary">')

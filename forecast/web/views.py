@@ -90,7 +90,8 @@ def _report_part(session: Any, priors: Any, run: Any, question: Question, url: s
         content = report_content(session, priors, run, question.slug)
         generated = dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
         context = {**report_context(content, generated), "figures": figure_markup(all_figures(content))}
-        return {**context, "report_body": render_block("report.html", "body", context)}
+        # the page puts the glossary after its workbench, so that the forms come before it
+        return {**context, "report_body": render_block("report.html", "body", {**context, "glossary_elsewhere": True})}
 
     return _REPORTS.get((url, run.id, question.slug, state), make)
 
