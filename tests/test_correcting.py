@@ -223,6 +223,21 @@ def test_edit_of_a_corrected_row_names_the_newer_one(run, seeded) -> None:
                    "Error: O1 is superseded by O10: edit O10 instead")
 
 
+def test_edit_of_an_old_or_retracted_row_names_the_live_one(run, seeded) -> None:
+    fictional_row(run)
+    for ref, change in (("S9", "0.6"), ("S10", "0.7")):
+        assert run("evidence", "edit", ref, "--probability", change, "--yes", "--no-update").exit_code == 0
+    assert_refused(run("evidence", "edit", "S9", "--probability", "0.8", "--yes"),
+                   "Error: S9 is superseded by S11 (through later corrections): edit S11 instead")
+    assert_refused(run(*log_args(claim="until at least 2031", date="2022-07-26"), "--supersedes", "S9"),
+                   "Error: S9 is superseded by S11 (through later corrections): edit S11 instead")
+    assert run("retract", "S11", "--reason", "the fixture was wrong").exit_code == 0
+    assert_refused(run("evidence", "edit", "S11", "--probability", "0.8", "--yes"),
+                   "Error: S11 was retracted (the fixture was wrong): log a new row instead")
+    assert_refused(run("evidence", "edit", "S9", "--probability", "0.8", "--yes"),
+                   "Error: S9 was corrected by S11, which was retracted (the fixture was wrong): log a new row instead")
+
+
 def test_close_expert_name_needs_new_in_a_pipe(run, seeded) -> None:
     assert run("expert", "add", "Agency A press service", "--kind", "agency").exit_code == 0
     before = snapshot(run.db)

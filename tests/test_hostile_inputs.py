@@ -116,6 +116,8 @@ def test_unknown_names_in_read_commands_are_exit_2(store: Path, args: list[str],
     ([*log_args(date="2023-04"), "--date-precision", "day"], "Error: --date 2023-04 names a month; --date-precision"),
     (["init", "--empty", "--observations", "."], "Error: give --empty or --observations, not both"),
     (["init", "--casebook-dir", "."], "Error: no casebook files (*.toml) in '.'"),
+    (["status", "--db", "other.db"], "Error: No such option '--db': it goes before the command (forecast --db PATH "
+                                     "COMMAND ...)"),
     (log_args(url="not a url"), "Error: url 'not a url' is not a web address; give the address a reader can open"),
     (log_args(url="www.example.org/fixture"), "Error: url 'www.example.org/fixture' is not a web address: write "
                                               "'https://www.example.org/fixture'"),

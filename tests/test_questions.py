@@ -103,10 +103,15 @@ def test_question_list_shows_the_portfolio(run, seeded, added: Path) -> None:
     ("notice-extended", "2019-03-01", [], "Error: a notice-extended observation needs --effective DATE"),
     ("still-participating", "2019-03-01", ["--effective", "2019-01-01"],
      "Error: effective date 2019-01-01 is before the observation date 2019-03-01"),
+    ("no-notice-as-of", "2019-03-01", [], "Error: no notice as of 2019-03-01 contradicts O1 (notice-given on "
+                                         "2018-07-02), still pending then: log notice-revoked if it was withdrawn"),
 ])
 def test_impossible_observations_are_refused(run, tmp_path: Path, db_path: Path, kind, date, extra, message) -> None:
     assert run(*EMPTY).exit_code == 0
     assert run("question", "add", str(question_file(tmp_path, earliest='earliest = "2018-06"'))).exit_code == 0
+    if kind == "no-notice-as-of":
+        assert run("log", "observation", "--question", "ruritania-exit", "--kind", "notice-given", "--date",
+                   "2018-07-02", "--source", "s", "--no-update").exit_code == 0
     before = snapshot(db_path)
     args = ["log", "observation", "--question", "ruritania-exit", "--kind", kind, "--date", date, "--source", "s"]
     assert_refused(run(*args, *extra), message)

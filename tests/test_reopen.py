@@ -58,6 +58,12 @@ def test_reopen_refusals_store_nothing(run, seeded, args, message) -> None:
     assert snapshot(run.db) == before
 
 
+def test_resolving_a_resolved_question_points_at_reopen(run, seeded) -> None:
+    assert run(*RESOLVE).exit_code == 0
+    assert_refused(run(*RESOLVE), f"Error: question '{QUESTION}' is already resolved (2026-12); if that was a mistake, "
+                                  f"`forecast reopen {QUESTION} --reason ...` first")
+
+
 def test_an_event_logged_by_hand_is_named_not_retracted(run, seeded) -> None:
     logged = run("log", "observation", "--question", QUESTION, "--kind", "event", "--date", "2026-12-01",
                  "--source", "fixture, example.org", "--no-update")

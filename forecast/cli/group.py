@@ -36,6 +36,9 @@ class ForecastGroup(click.Group):
         except click.exceptions.NoArgsIsHelpError as exc:
             click.echo(exc.ctx.get_help() if exc.ctx else exc.format_message())
             sys.exit(0)
+        except click.exceptions.NoSuchOption as exc:
+            hint = ": it goes before the command (forecast --db PATH COMMAND ...)" if exc.option_name == "--db" else ""
+            _fail(exc.format_message().rstrip(".") + hint if hint else exc.format_message(), exc.exit_code)
         except click.ClickException as exc:
             _fail(exc.format_message(), exc.exit_code)
         except click.Abort:

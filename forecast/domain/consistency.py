@@ -94,3 +94,7 @@ def check_observation(spec: QuestionSpec, active: list[Observation], new: Observ
                 raise InputError(f"the event cannot be still to come on {new.observed_on}: {_ref(row)} dates it earlier")
     if new.kind in ("notice-revoked", "notice-extended") and pending_notice(active, new.observed_on) is None:
         raise InputError(f"{new.kind} on {new.observed_on}: no notice was pending then")
+    pending = pending_notice(active, new.observed_on) if new.kind == "no-notice-as-of" else None
+    if pending is not None:
+        raise InputError(f"no notice as of {new.observed_on} contradicts {_ref(pending)}, still pending then: log "
+                         "notice-revoked if it was withdrawn")

@@ -226,7 +226,7 @@ def _store_superseding[T: (Statement, Observation)](session: Session, row: T, su
     if old is not None and type(old) is not type(row):
         raise InputError(f"{supersedes} is not the same type of evidence as the new row")
     if old is not None and old.retracted_at is not None:
-        raise InputError(f"{supersedes} was already retracted or superseded")
+        raise InputError(not_live(session, old))
     if old is not None and _content(old) == _content(row):
         raise InputError(f"{supersedes} already says all of this: a correction changes at least one field")
     session.add(row)
@@ -239,6 +239,23 @@ def _store_superseding[T: (Statement, Observation)](session: Session, row: T, su
         session.add(old)
         session.flush()
     return row
+
+
+def not_live(session: Session, row: Statement | Observation) -> str:
+    """Why a retracted or superseded row cannot be corrected, naming the live row at the end of its corrections."""
+    if row.superseded_by_id is None:
+        return f"{ref_of(row)} was retracted ({row.retraction_reason or 'no reason given'}): log a new row instead"
+    latest: Statement | Observation = row
+    while latest.superseded_by_id is not None:
+        newer = session.get(type(row), latest.superseded_by_id)
+        if newer is None:  # a dangling link: `forecast verify` reports it
+            break
+        latest = newer
+    if latest.retracted_at is not None:
+        return (f"{ref_of(row)} was corrected by {ref_of(latest)}, which was retracted "
+                f"({latest.retraction_reason or 'no reason given'}): log a new row instead")
+    via = "" if latest.id == row.superseded_by_id else " (through later corrections)"
+    return f"{ref_of(row)} is superseded by {ref_of(latest)}{via}: edit {ref_of(latest)} instead"
 
 
 _BOOKKEEPING = {"id", "uid", "logged_at", "author", "retracted_at", "retraction_reason", "retracted_by",

@@ -29,7 +29,8 @@ def resolve(session: Session, slug: str, *, month: str | None = None, not_within
     if not source.strip():
         raise InputError("a resolution needs a --source")
     if question.status != "open":
-        raise InputError(f"question {slug!r} is already {question.status} ({question.resolution or 'annulled'})")
+        raise InputError(f"question {slug!r} is already {question.status} ({question.resolution or 'annulled'}); "
+                         f"if that was a mistake, `forecast reopen {slug} --reason ...` first")
     if month is not None:
         ordinal = parse_month(month)
         if ordinal < parse_month(question.horizon_start):
