@@ -22,7 +22,7 @@ from forecast.errors import DuplicateError, InputError, OutputError
 from forecast.io.transfer import RECORDS, _read_frame, export_store, import_store, write_export
 from forecast.store import Observation, Statement, open_store
 
-from .conftest import QUESTION, log_args, snapshot, sqlite_only
+from .conftest import QUESTION, assert_refused, log_args, snapshot, sqlite_only
 
 # Cells a spreadsheet would run as formulas, and text that only looks neutralised already.
 FORMULA_CELLS = {"notes": '=HYPERLINK("https://evil.example","click")', "role": "+1 555 0100",
@@ -298,3 +298,40 @@ def test_revisions_travel_with_an_export(run, busy_store: str, make_db, tmp_path
             for row in session.exec(select(table).where(table.superseded_by_id.is_not(None))):
                 assert row.retraction_reason == f"superseded by {prefix}{row.superseded_by_id}"
     assert "all as forecast wrote them" in CliRunner().invoke(cli, ["--db", copy, "verify"]).output
+
+
+@pytest.mark.every_backend
+def test_the_prior_set_in_force_travels_with_an_export(run, make_db, tmp_path: Path) -> None:
+    """A copy made by export and import forecasts from the same priors (before, it fell back to the hand-set ones)."""
+    source = make_db()
+    assert run("init", db=source).exit_code == 0  # stores the shipped prior set, learned from the casebook
+    assert json.loads(run("question", "show", QUESTION, "--json", db=source).output)["prior_set"] == "learned v1"
+    out = tmp_path / "store.json"
+    assert run("export", str(out), db=source).exit_code == 0
+    copy = make_db()
+    imported = run("import", str(out), db=copy)
+    assert imported.output.startswith("Imported 1 prior set(s), 2 question(s)"), imported.output
+    assert json.loads(run("question", "show", QUESTION, "--json", db=copy).output)["prior_set"] == "learned v1"
+    assert run("learn", "--show", db=copy).output == run("learn", "--show", db=source).output
+    rows = json.loads(out.read_text())
+    rows[0]["prior_values"] = json.dumps({**json.loads(rows[0]["prior_values"]), "weights.half_life_years": 9.0})
+    other = tmp_path / "other.json"
+    other.write_text(json.dumps(rows))
+    before = snapshot(copy)
+    assert_refused(run("import", str(other), db=copy), "Error: row 2: the store's prior set v1 differs from the "
+                                                       "export's: import into a new store")
+    assert snapshot(copy) == before
+
+
+@pytest.mark.parametrize(("values", "message"), [
+    ("not json", "a prior set's prior_values and prior_provenance must be JSON objects"),
+    ("[1, 2]", "a prior set's prior_values and prior_provenance must be JSON objects"),
+    ('{"no.such.value": 1}', "import: prior set v1"),
+])
+def test_a_broken_prior_set_row_is_refused(run, make_db, tmp_path: Path, values: str, message: str) -> None:
+    path = tmp_path / "broken.json"
+    path.write_text(json.dumps([{"record": "prior_set", "version": "1", "created_at": "2026-12-01T00:00:00+00:00",
+                                 "prior_values": values, "prior_provenance": "{}"}]))
+    copy = make_db()
+    result = run("import", str(path), db=copy)
+    assert result.exit_code == 2 and message in result.output, result.output

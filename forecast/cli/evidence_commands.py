@@ -410,6 +410,6 @@ def import_command(env, path: Path, fmt: str | None) -> None:
     with env.store().session() as session:
         added = transfer.import_store(session, path, fmt)
     shown = {record: n for record, n in added.items()  # runs and expert changes: only if any
-             if n or record not in ("run", "result", "expert_change", "resolution_change")}
+             if n or record not in ("run", "result", "expert_change", "resolution_change", "prior_set")}
     click.echo("Imported " + ", ".join(f"{n} {record.replace('_', ' ')}(s)" for record, n in shown.items())
                + f" from {path}.")

@@ -18,7 +18,7 @@ from typing import Any
 
 from sqlmodel import Session
 
-from ..errors import PriorError
+from ..errors import InputError, PriorError
 from ..store.tables import StoreSetting
 from ..store.vocab import EXPERT_KINDS
 from .priors import Priors, QuestionSpec, data_dir
@@ -157,3 +157,27 @@ def shipped_set(directory: Path | None = None) -> dict[str, Any] | None:
         raise PriorError(f"{path}: cannot read the shipped prior set: {exc}") from None
     check_values(shipped.get("values", {}), str(path))
     return shipped
+
+
+def import_set(session: Session, entry: dict[str, Any]) -> bool:
+    """Add a prior set from an export as it was (its version, time, values and provenance); False when the store
+    has it already. A store whose set of that version differs is refused: the forecasts would not be the same."""
+    sets = prior_sets(session)
+    version = entry["version"]
+    values = check_values(entry["values"], f"import: prior set v{version}")
+    for known in sets:
+        if known["version"] == version:
+            if known["values"] != values:
+                raise InputError(f"the store's prior set v{version} differs from the export's: import into a new "
+                                 "store (`forecast --db NEW.db import FILE` makes one)")
+            return False
+    if version != len(sets) + 1:
+        raise InputError(f"prior set v{version} of the export follows v{version - 1}, which the store lacks")
+    new = {"version": version, "created_at": entry["created_at"], "values": values,
+           "provenance": entry.get("provenance") or {}}
+    row = session.get(StoreSetting, PRIOR_SETS_KEY) or StoreSetting(key=PRIOR_SETS_KEY, value="{}")
+    row.value = json.dumps({"sets": [*sets, new]}, ensure_ascii=False, sort_keys=True)
+    row.updated_at = dt.datetime.now(dt.UTC)
+    session.add(row)
+    session.flush()
+    return True
