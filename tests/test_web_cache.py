@@ -78,6 +78,8 @@ def test_the_kept_body_is_what_the_report_renders(store) -> None:
     page = views.question_page(store, QUESTION)
     context = {k: v for k, v in page.items() if k != "report_body"}
     whole = environment().get_template("report.html").render(context)
-    body = render_block("report.html", "body", context)
-    assert len(body) > 10_000 and body in whole
-    assert body == page["report_body"]
+    standalone = render_block("report.html", "body", context)
+    assert len(standalone) > 10_000 and standalone in whole
+    body = render_block("report.html", "body", {**context, "glossary_elsewhere": True})  # the page shows it later
+    assert body == page["report_body"] and '<h2 id="glossary">' not in body
+    assert standalone.startswith(body.rstrip()) and '<h2 id="glossary">' in standalone[len(body.rstrip()):]
