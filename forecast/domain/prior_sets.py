@@ -138,12 +138,17 @@ def add_set(session: Session, values: dict[str, float], provenance: dict[str, An
     sets = prior_sets(session)
     entry = {"version": len(sets) + 1, "created_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
              "values": check_values(values, "new prior set"), "provenance": provenance}
+    _append(session, sets, entry)
+    return entry
+
+
+def _append(session: Session, sets: list[dict[str, Any]], entry: dict[str, Any]) -> None:
+    """Store ``sets`` with ``entry`` after them (the store setting that holds every prior set)."""
     row = session.get(StoreSetting, PRIOR_SETS_KEY) or StoreSetting(key=PRIOR_SETS_KEY, value="{}")
     row.value = json.dumps({"sets": [*sets, entry]}, ensure_ascii=False, sort_keys=True)
     row.updated_at = dt.datetime.now(dt.UTC)
     session.add(row)
     session.flush()
-    return entry
 
 
 def shipped_set(directory: Path | None = None) -> dict[str, Any] | None:
@@ -173,11 +178,6 @@ def import_set(session: Session, entry: dict[str, Any]) -> bool:
             return False
     if version != len(sets) + 1:
         raise InputError(f"prior set v{version} of the export follows v{version - 1}, which the store lacks")
-    new = {"version": version, "created_at": entry["created_at"], "values": values,
-           "provenance": entry.get("provenance") or {}}
-    row = session.get(StoreSetting, PRIOR_SETS_KEY) or StoreSetting(key=PRIOR_SETS_KEY, value="{}")
-    row.value = json.dumps({"sets": [*sets, new]}, ensure_ascii=False, sort_keys=True)
-    row.updated_at = dt.datetime.now(dt.UTC)
-    session.add(row)
-    session.flush()
+    _append(session, sets, {"version": version, "created_at": entry["created_at"], "values": values,
+                             "provenance": entry.get("provenance") or {}})
     return True

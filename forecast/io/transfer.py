@@ -29,11 +29,11 @@ from ..basics.numbers import parse_int
 from ..basics.authors import UNKNOWN
 from ..basics.text import neutralise_cell, restore_cell
 from ..domain.evidence import add_expert, content_uid, log_observation, log_statement, ref_of
-from ..domain.prior_sets import import_set, prior_sets
 from ..domain.questions import add_question, check_precluders
 from ..errors import DuplicateError, ForecastError, InputError
 from .cells import author_cell, blank as _blank, stamp as _stamp
 from .changes import CHANGE_FIELDS, change_records, import_change, stored_changes
+from .prior_set_rows import PRIOR_SET_FIELDS, import_prior_set, prior_set_records
 from .resolutions import RESOLUTION_FIELDS, import_resolution_change, resolution_records
 from ..runs.transfer import RESULT_FIELDS, RUN_FIELDS, import_result, import_run, run_records
 from ..store.vocab import OBSERVATION_ALIASES
@@ -44,7 +44,7 @@ RECORDS = ("prior_set", "question", "expert", "statement", "observation", "exper
            "result")
 STORE_RECORDS = RECORDS[:7]  # an export without runs
 FIELDS = {
-    "prior_set": ["version", "created_at", "prior_values", "prior_provenance"],
+    "prior_set": PRIOR_SET_FIELDS,
     "question": ["slug", "title", "criteria", "kind", "horizon_start", "horizon_end", "status", "resolution",
                  "resolution_source", "resolved_at", "created_at", "event", "tags", "definition", "version",
                  "resolved_by", "author"],
@@ -90,10 +90,7 @@ def _records(session: Session) -> list[dict]:
     slugs = {q.id: q.slug for q in session.exec(select(Question))}
     names = {e.id: e.name for e in session.exec(select(Expert))}
     authors = {v.question_id: v.author for v in session.exec(select(QuestionVersion).order_by(QuestionVersion.version))}
-    rows: list[dict] = [{"record": "prior_set", "version": entry["version"], "created_at": entry["created_at"],
-                         "prior_values": json.dumps(entry["values"], sort_keys=True),
-                         "prior_provenance": json.dumps(entry.get("provenance") or {}, sort_keys=True, ensure_ascii=False)}
-                        for entry in prior_sets(session)]
+    rows: list[dict] = prior_set_records(session)
     for q in session.exec(select(Question).order_by(Question.id)):
         rows.append({"record": "question", **{f: authors.get(q.id, UNKNOWN) if f == "author" else getattr(q, f)
                                               for f in FIELDS["question"]}})
@@ -234,18 +231,6 @@ def _definition_of_early_export(row: dict) -> dict:
     if row.get("tags"):
         fields["tags"] = json.loads(row["tags"]) if isinstance(row["tags"], str) else row["tags"]
     return {"question": fields}
-
-
-def _prior_set(row: dict) -> dict:
-    """A prior set as exported: its version, when it was made, and its values and provenance (JSON objects)."""
-    try:
-        values, provenance = json.loads(row["prior_values"] or ""), json.loads(row["prior_provenance"] or "{}")
-    except (TypeError, ValueError):
-        raise InputError("a prior set's prior_values and prior_provenance must be JSON objects") from None
-    if not isinstance(values, dict) or not isinstance(provenance, dict):
-        raise InputError("a prior set's prior_values and prior_provenance must be JSON objects")
-    return {"version": parse_int(row["version"], "prior set version", low=1), "values": values,
-            "created_at": validate.text(row["created_at"], "created_at"), "provenance": provenance}
 
 
 def _import_question(session: Session, row: dict) -> None:
@@ -402,7 +387,7 @@ def import_store(session: Session, path: Path, fmt: str | None = None) -> dict[s
                 changes.append((line, row))
                 continue
             if record == "prior_set":
-                if not import_set(session, _prior_set(row)):
+                if not import_prior_set(session, row):
                     continue
             elif record == "question":
                 _import_question(session, row)
