@@ -231,10 +231,12 @@ def assert_refused(result, message: str) -> None:
     assert result.stderr.count("\n") == 1 and "Traceback" not in result.stderr
 
 
-def store_exact_run(db: Path | str, as_of=None, kind: str = "full", only: list[str] | None = None) -> None:
+def store_exact_run(db: Path | str, as_of=None, kind: str = "full", only: list[str] | None = None,
+                    converged: bool = True) -> None:
     """Store a run whose numbers come from the exact fast path instead of sampling (for tests about the
-    store, not the model): complete, converged, with prior-centre reliabilities; optionally as of a past date,
-    of another kind (``backtest``) and for some questions only."""
+    store, not the model): complete, converged (unless not ``converged``: then flagged as failing its
+    diagnostics), with prior-centre reliabilities; optionally as of a past date, of another kind
+    (``backtest``) and for some questions only."""
     import numpy as np
 
     from forecast.domain.questions import store_priors
@@ -254,7 +256,7 @@ def store_exact_run(db: Path | str, as_of=None, kind: str = "full", only: list[s
     reliabilities = [{"expert": name, "kind": kind, "mean": float(r), "q05": float(r), "q95": float(r)}
                      for name, kind, r in zip(data.experts, data.expert_kinds, centres)]
     diagnostics = {"max_rhat": 1.0, "min_ess_bulk": 4000.0, "min_ess_tail": 4000.0, "divergences": 0, "ess_floor": 400,
-                   "problems": []}
+                   "problems": [] if converged else ["fixture: flagged"]}
     summary = FitSummary(monthly=monthly, prior=exact_posterior(data, priors, with_evidence=False),
                          preempted=np.zeros(len(data.questions)),
                          cdf_bands={str(q): np.cumsum(monthly, axis=-1) for q in BAND_QUANTILES}, reliabilities=reliabilities,

@@ -71,6 +71,6 @@ def test_no_progress_under_clirunner(run, store: Path) -> None:
 def test_backtest_counts_dates_with_an_eta(store: Path) -> None:
     code, text = on_terminal(["--db", str(store), "backtest", QUESTION, "--from", "2022-07", "--to", "2022-12",
                               "--every", "quarter", *FIT])
-    assert code == 0, text
+    assert code in STORED, text
     assert "date 1 of 2 (as of 2022-07-01)" in text and "date 2 of 2 (as of 2022-10-01)" in text and "ETA" in text
     assert "Stored 2 backtest runs" in text

@@ -133,7 +133,7 @@ def test_edit_then_retract(store, page) -> None:
 
 def test_resolve_and_see_the_calibration_page(db, page) -> None:
     assert invoke(db, *INIT).exit_code == 0
-    store_exact_run(db, as_of=dt.date(2025, 6, 30), kind="backtest")
+    store_exact_run(db, as_of=dt.date(2025, 6, 30), kind="backtest", converged=False)
     store_exact_run(db)
     with serving(db) as server:
         page.goto(f"{server.url}/questions/{QUESTION}")
@@ -145,6 +145,8 @@ def test_resolve_and_see_the_calibration_page(db, page) -> None:
         page.click(f"a:text('Calibration of {QUESTION}')")
         assert page.locator("table.scores tbody tr").count() >= 1
         assert page.locator("#fig-reliability svg").count() == 1
+        assert " ".join(page.inner_text("#unconverged").split()) == (
+            "Run 1 failed its diagnostics and is scored as stored (forecast show --run N says what failed).")
     assert invoke(db, "show", QUESTION).exit_code == 0
 
 

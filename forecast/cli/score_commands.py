@@ -15,7 +15,8 @@ from .render import emit_json, emit_table, terminal_text
 
 CALIBRATION_DEFAULT = Path("reports/calibration.svg")
 tag_option = click.option("--tag", help="Only questions with this tag.")
-SCORE_COLUMNS = ["run", "kind", "as_of", "question", "checkpoint", "until", "forecaster", "p", "outcome", "brier", "log"]
+SCORE_COLUMNS = ["run", "kind", "as_of", "question", "checkpoint", "until", "forecaster", "p", "outcome", "converged",
+                 "brier", "log"]
 
 
 @cli.command(name="resolve")
@@ -70,8 +71,10 @@ def reopen_command(env, question, reason, author) -> None:
 @click.option("--seed", type=WHOLE, default=20220726, show_default=True)
 @quiet_option
 @click.pass_obj
-def backtest_command(env, question, start, end, every, draws, tune, chains, seed, quiet) -> None:
+def backtest_command(env, question, start, end, every, draws, tune, chains, seed, quiet) -> int:
     """Re-run the forecast as of each date from --from (evidence said by then, however late logged), store and score it.
+
+    Exits 1 if a run failed its diagnostics (it is stored and flagged), as `forecast run` does.
 
     Example: forecast backtest russia-iss-withdrawal --from 2022-07-01 --every quarter
     """
@@ -86,17 +89,29 @@ def backtest_command(env, question, start, end, every, draws, tune, chains, seed
         question_by_slug(session, question)
     settings = fit_settings(draws, tune, chains, seed)
 
+    failed: list[int] = []
+
     def on_run(day, run_id):
         with store.reader() as session:
             run = latest_run(session, run_id=run_id)
             head = run_view(session, run, question)["results"][0]["headline"]
+        if not run.converged:
+            failed.append(run_id)
         flag = "" if run.converged else "  (failed diagnostics)"
         click.echo(f"as of {day}: run {run_id}, P(not within the horizon) {100 * head['not_within_horizon']:.1f}%, "
                    f"median {head['median']}, {run.elapsed_seconds:.1f} s{flag}")
 
     with progress_for(quiet) as progress:
         ids = backtest(store, priors, question, start, every, end, settings, on_run, progress)
-    click.echo(f"Stored {len(ids)} backtest runs ({ids[0]}..{ids[-1]}). Scores: forecast score {question}")
+    stored = f"{len(ids)} backtest runs ({ids[0]}..{ids[-1]})" if len(ids) > 1 else f"1 backtest run ({ids[0]})"
+    click.echo(f"Stored {stored}. Scores: forecast score {question}")
+    if not failed:
+        return 0
+    from ..domain.reminders import retry_command
+
+    again = retry_command(seed, f"forecast backtest {question} --from {start}{f' --to {end}' if end else ''} --every {every}")
+    click.echo(f"{unconverged_note(failed)} Re-run with more tuning, e.g. {again}", err=True)
+    return 1
 
 
 @cli.command(name="score")
@@ -118,6 +133,14 @@ def score_command(env, question, as_json, as_csv, tag) -> None:
     rows = card["checkpoint_scores"]
     if not machine_output(as_json, as_csv, card, lambda: rows, list(rows[0]) if rows else SCORE_COLUMNS):
         _emit_scores(card)
+
+
+def unconverged_note(run_ids: list[int]) -> str:
+    """The line that flags scored runs which failed their diagnostics (they are scored as stored)."""
+    listed = ", ".join(map(str, run_ids[:10])) + (f" and {len(run_ids) - 10} more" if len(run_ids) > 10 else "")
+    many = len(run_ids) > 1
+    return (f"Note: {'runs' if many else 'run'} {listed} failed {'their' if many else 'its'} diagnostics and "
+            f"{'are' if many else 'is'} scored as stored (`forecast show --run N` says what failed).")
 
 
 def _fmt(value, digits: int = 4) -> str:
@@ -146,6 +169,8 @@ def _emit_scores(card: dict) -> None:
                    ["baseline", "questions", "checkpoints", "model", "baseline score", "difference", "better",
                     "90% interval"])
         click.echo(f"\nMurphy decomposition of the model's checkpoint forecasts: {murphy_text(card['murphy'])}")
+    if card["unconverged_runs"]:
+        click.echo(unconverged_note(card["unconverged_runs"]))
     cov = card["coverage"]
     click.echo("Interval coverage (scored runs): " + "; ".join(
         f"{level}: {c['contained']} contained, {c['missed']} missed, {c['undetermined']} undetermined"

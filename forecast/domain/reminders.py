@@ -72,9 +72,9 @@ def _horizon_over(question: Question, today: dt.date) -> bool:
     return today >= dt.date(year, index + 1, 1)
 
 
-def retry_command(seed: int) -> str:
-    """The command to re-run a fit that failed its diagnostics: more tuning and draws, the next seed."""
-    return f"forecast run --tune 2000 --draws 2000 --seed {seed + 1}"
+def retry_command(seed: int, command: str = "forecast run") -> str:
+    """``command`` again for a fit that failed its diagnostics: more tuning and draws, the next seed."""
+    return f"{command} --tune 2000 --draws 2000 --seed {seed + 1}"
 
 
 def question_status(session: Session, question: Question, today: dt.date | None = None) -> dict[str, Any]:

@@ -39,6 +39,7 @@ class Forecasts:
     question: str
     monthly: dict[str, np.ndarray]
     headline: dict  # the model's stored headline (median, intervals, checkpoints) for this run and question
+    converged: bool = True  # whether the run passed its diagnostics (a failed one is scored as stored, and flagged)
 
 
 def _alone(session, priors, run, question, all_uids: list[str], keep: set[str]) -> np.ndarray:
@@ -58,7 +59,7 @@ def run_forecasts(session: Session, priors: Priors, run: ForecastRun, result: Fo
     monthly = {MODEL: np.array(json.loads(result.monthly)), PRIOR: np.array(json.loads(result.prior_monthly))}
     head = json.loads(result.headline)
     if not baselines:
-        return Forecasts(run.id, run.kind, run.as_of, question, monthly, head)
+        return Forecasts(run.id, run.kind, run.as_of, question, monthly, head, run.converged)
     data = build_dataset(session, priors, run.as_of, run.known_at, [question])
     q = data.questions.index(question)  # a linked question's statements are left out of every baseline
     own = [uid for uid, i in zip(data.stmt_uids, data.stmt_question) if i == q]
@@ -78,7 +79,7 @@ def run_forecasts(session: Session, priors: Priors, run: ForecastRun, result: Fo
         monthly[LATEST] = _alone(session, priors, run, question, data.stmt_uids, {latest.uid})
     else:
         monthly[LATEST] = alone
-    return Forecasts(run.id, run.kind, run.as_of, question, monthly, head)
+    return Forecasts(run.id, run.kind, run.as_of, question, monthly, head, run.converged)
 
 
 def probability_before(monthly: np.ndarray, question: Question, checkpoint: dt.date) -> float:
@@ -139,7 +140,7 @@ def checkpoint_scores(session: Session, forecasts: list[Forecasts]) -> list[dict
                 p = probability_before(monthly, q, checkpoint)
                 rows.append({"run": f.run_id, "kind": f.kind, "as_of": f.as_of.isoformat(), "question": f.question,
                              "checkpoint": checkpoint.isoformat(), "until": min(checkpoint, known[f.question]).isoformat(),
-                             "forecaster": name, "p": p, "outcome": int(outcome),
+                             "forecaster": name, "p": p, "outcome": int(outcome), "converged": f.converged,
                              "brier": float(brier(p, outcome)), "log": float(log_score(p, outcome))})
     return rows
 

@@ -125,5 +125,6 @@ def scorecard(session: Session, priors: Priors, question: str | None = None, bas
         "date_scores": dates,
         "pit_histogram": np.histogram(pits, bins=5, range=(0, 1))[0].tolist(),
         "coverage": coverage(session, forecasts),
+        "unconverged_runs": sorted({f.run_id for f in forecasts if not f.converged}),
         "experts": expert_records(session, priors, slugs),
     }
