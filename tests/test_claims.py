@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 
 from forecast.basics.months import month_ordinal as m
 from forecast.basics.months import parse_day_or_month
-from forecast.claims import Claim, check_within_horizon, claim_mask, describe_claim, parse_claim
+from forecast.claims import Claim, check_informative, check_within_horizon, claim_mask, describe_claim, parse_claim
 from forecast.claims.grammar import BEYOND_HORIZON, NEGATED_TERMS, PHRASES, SUFFIXES
 from forecast.claims.scales import IPCC, KENT, LIKELIHOODS
 from forecast.domain.priors import data_dir, load_priors
@@ -184,6 +184,43 @@ def test_errors_say_what_was_understood(text: str, message: str) -> None:
     pattern = re.escape(message.removesuffix("$")) + ("$" if message.endswith("$") else "")
     with pytest.raises(ClaimError, match=pattern):
         parse_claim(text)
+
+
+@pytest.mark.parametrize(("text", "refused"), [
+    ("by 2040", True), ("after 2020", True), ("after 2022-06", True), ("not before 2022", True),
+    ("by 2032", False), ("between 2030 and 2040", False), ("after 2022-07", False), ("never", False),
+])
+def test_a_claim_true_whatever_happens_is_refused(text: str, refused: bool) -> None:
+    """Covering every month of the horizon 2022-07 .. 2032-12 and the time after it, a claim says nothing about when."""
+    check = lambda: check_informative(parse_claim(text), m(2022, 7), m(2032, 12), text)  # noqa: E731
+    if refused:
+        with pytest.raises(ClaimError, match=f"^claim '{text}' .+ covers every month of the horizon 2022-07 to 2032-12 "
+                                             "and the time after it, so it says nothing about when"):
+            check()
+    else:
+        check()
+
+
+def test_a_stored_claim_true_whatever_happens_counts_for_nothing(tmp_path) -> None:
+    """A row a copy brought from a store made before `log` refused such claims: no weight in the date likelihood,
+    and none in its expert's record (it would be borne out from the start)."""
+    from forecast.domain.evidence import log_statement
+    from forecast.domain.questions import store_priors
+
+    from .conftest import INIT, invoke
+
+    db = str(tmp_path / "v.db")
+    assert invoke(db, *INIT).exit_code == 0
+    store = open_store(db)
+    with store.session() as session:
+        for claim, uid in (("by 2040", "from-an-old-store"), ("by 2030", None)):
+            log_statement(session, question=QUESTION, expert="Yury Borisov", said_on=dt.date(2023, 5, 2), claim=claim,
+                          quote=f"A fixture quote: {claim}.", source="https://example.org/fixture", imported_uid=uid)
+    with store.reader() as session:
+        data = build_dataset(session, store_priors(session))
+    weights = dict(zip(data.stmt_refs, zip(data.stmt_weight, data.stmt_record_weight)))
+    vacuous, informative = weights[data.stmt_refs[-2]], weights[data.stmt_refs[-1]]
+    assert vacuous == (0.0, 0.0) and informative[0] > 0
 
 
 def test_claim_outside_horizon_is_refused() -> None:
@@ -463,6 +500,9 @@ def test_log_stores_verbal_probability_and_beyond_horizon(run, seeded) -> None:
                                        "or not before 2028 ('through 2027' / 'not before 2028')?\n"),
         (log_args(claim="after 2035"), "Error: claim 'after 2035' (2036-01 .. open) lies outside the horizon 2022-07 to 2032-12; "
                                        "if it means the event does not happen by then, write 'not within the horizon'\n"),
+        (log_args(claim="by 2040"), "Error: claim 'by 2040' (open .. 2040-12) covers every month of the horizon 2022-07 to "
+                                    "2032-12 and the time after it, so it says nothing about when: log what the speaker "
+                                    "said about those months, if anything\n"),
         (log_args(date="2022-13"), "Error: Invalid value for '--date': malformed date '2022-13': "
                                    "month 13 is not between 1 and 12\n"),
         (["backtest", QUESTION, "--from", "2023-1"], "Error: Invalid value for '--from': malformed date '2023-1': "

@@ -183,6 +183,18 @@ def test_ctrl_c_at_a_prompt_stores_nothing(seeded, db_path: Path) -> None:
         "Strength: firm (weight 1).",
         "Complement: no.",
         "Weight it would get: 0.47 (x 0.47 for its age: said 2022-07-26)"]),  # half-life 4 years
+    ("by 2030", ["--probability", "1"], [
+        "'by 2030' on russia-iss-withdrawal reads: Russia withdraws by 2030-12 (p = 1).",
+        "Interval of the event's month: open .. 2030-12",
+        "Strength: firm (weight 1); stated probability 1, counted as 0.99 (a speaker's certainty is not proof).",
+        "Complement: no.",
+        "Weight it would get: 2.09 (said today"]),  # |logit 0.99| / logit 0.9 = 4.595 / 2.197, not 6.3 (p = 1 - 1e-6)
+    ("by 2030", ["--probability", "0%"], [
+        "'by 2030' on russia-iss-withdrawal reads: Russia withdraws by 2030-12 (p = 0).",
+        "Interval of the event's month: open .. 2030-12",
+        "Strength: firm (weight 1); stated probability 0, counted as 0.01 (a speaker's certainty is not proof).",
+        "Complement: yes: a probability below 50% makes it a claim that the event falls outside this interval.",
+        "Weight it would get: 2.09 (said today"]),
 ])
 def test_claim_check_reads_a_claim_without_storing_it(run, seeded, db_path: Path, claim, extra, expected) -> None:
     before = snapshot(db_path)

@@ -10,7 +10,8 @@ probability and be approximate. The grammar is documented in docs/claims.md.
 - :mod:`.claim`: :class:`Claim`, its grid bins (:func:`claim_mask`) and plain-words reading
 """
 
-from .claim import BEYOND_LABEL, Claim, check_within_horizon, claim_mask, describe_claim
+from .claim import BEYOND_LABEL, Claim, check_informative, check_within_horizon, claim_mask, describe_claim
 from .grammar import EXAMPLES, parse_claim
 
-__all__ = ["BEYOND_LABEL", "EXAMPLES", "Claim", "check_within_horizon", "claim_mask", "describe_claim", "parse_claim"]
+__all__ = ["BEYOND_LABEL", "EXAMPLES", "Claim", "check_informative", "check_within_horizon", "claim_mask", "describe_claim",
+           "parse_claim"]

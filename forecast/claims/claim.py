@@ -89,12 +89,22 @@ def check_within_horizon(claim: Claim, horizon_start: int, horizon_end: int, tex
         return
     low = claim.start if claim.start is not None else horizon_start
     high = claim.end if claim.end is not None else horizon_end
+    horizon = f"{month_label(horizon_start)} to {month_label(horizon_end)}"
     if high < horizon_start or low > horizon_end or low > high:
         hint = f"; if it means the event does not happen by then, write '{BEYOND_LABEL}'" if low > horizon_end else ""
-        raise ClaimError(
-            f"claim {text!r} ({claim.label()}) lies outside the horizon "
-            f"{month_label(horizon_start)} to {month_label(horizon_end)}{hint}"
-        )
+        raise ClaimError(f"claim {text!r} ({claim.label()}) lies outside the horizon {horizon}{hint}")
+
+
+def check_informative(claim: Claim, horizon_start: int, horizon_end: int, text: str) -> None:
+    """Raise if the claim covers every month of the horizon and the time after it (true whatever happens)."""
+    if claim.beyond_horizon:
+        return
+    low = claim.start if claim.start is not None else horizon_start
+    horizon = f"{month_label(horizon_start)} to {month_label(horizon_end)}"
+    if low <= horizon_start and (claim.end is None or claim.end > horizon_end):
+        raise ClaimError(f"claim {text!r} ({claim.label()}) covers every month of the horizon {horizon} and the "
+                         "time after it, so it says nothing about when: log what the speaker said about those months, "
+                         "if anything")
 
 
 def _base_form(verb: str) -> str:

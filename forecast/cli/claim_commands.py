@@ -50,7 +50,9 @@ def claim_lines(preview: dict) -> list[str]:
     """A claim preview in plain words, one fact a line."""
     low, high = preview["interval"]
     stated = "" if preview["probability"] is None else f"; stated probability {preview['probability']:g}" + (
-        f" (from {preview['likelihood']!r})" if preview["likelihood"] else "")
+        f" (from {preview['likelihood']!r})" if preview["likelihood"] else "") + (
+        f", counted as {preview['probability_counted']:g} (a speaker's certainty is not proof)"
+        if preview["probability_counted"] != preview["probability"] else "")
     complement = ("yes: a probability below 50% makes it a claim that the event falls outside this interval"
                   if preview["complement"] else "no")
     age = "said today, so no decay with age" if preview["recency"] == 1 else \

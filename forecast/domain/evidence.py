@@ -18,7 +18,7 @@ from ..basics import validate
 from ..basics.authors import author as author_of
 from ..basics.numbers import refuse_foreign_digits
 from ..basics.months import parse_month, utc_now
-from ..claims import check_within_horizon, describe_claim, parse_claim
+from ..claims import check_informative, check_within_horizon, describe_claim, parse_claim
 from ..errors import DuplicateError, InputError, NotFoundError, ProbableDuplicateError
 from ..store.tables import (
     DATE_PRECISIONS,
@@ -140,6 +140,8 @@ def log_statement(
     interval = parse_claim(claim).with_stated(probability, claim)
     horizon_end = parse_month(q.horizon_end)
     check_within_horizon(interval, parse_month(q.horizon_start), horizon_end, claim)
+    if imported_uid is None:  # a copy keeps what its store held (such a row counts for nothing in a fit)
+        check_informative(interval, parse_month(q.horizon_start), horizon_end, claim)
     logged_at = logged_at or utc_now()
     uid = _new_uid(session, Statement, content_uid(q.slug, who.name, said_on.isoformat(), claim.strip(), quote.strip(),
                                                    source.strip()), "statement", supersedes, logged_at, imported_uid)

@@ -27,6 +27,9 @@ from .dependence import StatementFacts, affiliation_group, dependence_weights, e
 from .notices import pending_notice_log
 
 NEG_INF = -np.inf
+# A stated probability counts as at most 99% (at least 1%), as forecasting sites bound their forecasts: a factor
+# of at most 2.09, not the 6.3 of a clamp at 1e-6, which let one "certain" outweigh a whole record.
+STATED_RANGE = (0.01, 0.99)
 NO_RULE_LAG_MONTHS = 1.0  # a notice with a stated effective date, on a question without a notice rule
 
 
@@ -117,12 +120,17 @@ def _in_force(rows, known_at: dt.datetime):
     return [r for r in rows if r.logged_at <= known_at and (r.retracted_at is None or r.retracted_at > known_at)]
 
 
+def counted_probability(stated: float) -> float:
+    """A stated probability as the model counts it: within STATED_RANGE (a speaker's "certainly" is not proof)."""
+    return min(max(stated, STATED_RANGE[0]), STATED_RANGE[1])
+
+
 def statement_parts(row: Statement, as_of: dt.date, priors: Priors) -> tuple[float, float, bool]:
     """(base weight, recency decay, flip) for a statement; flip means the claim is about the interval's complement.
 
     Base weight = strength weight x stated-probability factor, where a stated probability p counts
-    |logit p| / logit(0.9) (0.9 is taken as what a firm unqualified claim conveys) and p < 0.5 turns
-    the claim into one about the complement. Recency decay = 0.5 ** (age / half-life).
+    |logit p| / logit(0.9) (0.9 is taken as what a firm unqualified claim conveys), p taken within
+    STATED_RANGE, and p < 0.5 turns the claim into one about the complement. Recency decay = 0.5 ** (age / half-life).
     """
     weights = priors.reliability.weights
     base = weights[row.strength]
@@ -130,7 +138,7 @@ def statement_parts(row: Statement, as_of: dt.date, priors: Priors) -> tuple[flo
     recency = 0.5 ** (age_years / weights["half_life_years"])
     flip = False
     if row.probability is not None:
-        p = min(max(row.probability, 1e-6), 1 - 1e-6)
+        p = counted_probability(row.probability)
         flip = p < 0.5
         base *= abs(math.log(p / (1 - p))) / math.log(9.0)
     return base, recency, flip
@@ -289,6 +297,15 @@ def _observations(priors: Priors, chosen: list[Question], rows_by_id: dict, as_o
     return obs_log, thresholds, starts, n_months, uids
 
 
+def _without_vacuous(parts: list[tuple[float, float, bool]], stmt_in: np.ndarray, valid: np.ndarray) -> list:
+    """``parts`` with no weight for a claim that covers every bin of its question, or none (its complement):
+    true or false whatever happens, it tells nothing about the date nor about its expert's record. `log`
+    refuses such claims; a row stored before that counts for nothing."""
+    inside = (stmt_in & valid).sum(axis=1)
+    vacuous = (inside == 0) | (inside == valid.sum(axis=1))
+    return [(0.0, recency, flip) if v else (base, recency, flip) for (base, recency, flip), v in zip(parts, vacuous)]
+
+
 def _statement_facts(statements, experts_by_id, e_index, q_index, stmt_in, parts, feasible) -> list[StatementFacts]:
     """What the dependence rules need to know about each statement (``e_index`` and ``experts_by_id`` by the id
     each statement's expert counts as)."""
@@ -376,6 +393,7 @@ def dataset_from_rows(rows: EvidenceRows, priors: Priors) -> Dataset:
     masks = [interval_mask(s.claim_start, s.claim_end, starts[q_index[s.question_id]], n_months[q_index[s.question_id]], bins)
              for s in statements]
     stmt_in = np.array([~m if flip else m for m, (_, _, flip) in zip(masks, parts)], dtype=bool).reshape(-1, bins)
+    parts = _without_vacuous(parts, stmt_in, valid_bins(n_months, bins)[[q_index[s.question_id] for s in statements]])
     feasible = np.isfinite(obs_log) & valid_bins(n_months, bins)
     facts = _statement_facts(statements, experts_by_id, e_index, q_index, stmt_in, parts, feasible)
     open_w, record_w = dependence_weights(facts, priors.reliability.dependence)

@@ -38,9 +38,10 @@ GLOSSARY: tuple[Entry, ...] = (
     Entry("effective-weight", "Effective weight",
           "How much one statement counts in the model, after every rule: its strength (firm or hedged), "
           "times a recency decay that halves its weight every half-life, measured back from the forecast's "
-          "as-of date, times a factor for any stated probability (|logit p| / logit 0.9; below 50% the "
-          "claim counts for the opposite). The dependence rules then apply: restatements of one claim by "
-          "one expert count little more than once, a claim an expert has since replaced gets 0, and "
+          "as-of date, times a factor for any stated probability (|logit p| / logit 0.9, p counted within 1% "
+          "to 99%; below 50% the claim counts for the opposite). The dependence rules then apply: "
+          "restatements of one claim by one expert count little more than once, a claim an expert has since "
+          "replaced gets 0, and "
           "experts of one affiliation share their weight. The numbers are in the reliability priors. Once "
           "observations decide a claim (borne out or falsified) it no longer moves the date; the weight "
           "shown is then what it counts for in the expert's track record."),

@@ -9,11 +9,11 @@ from sqlmodel import Session
 
 from ..basics import validate
 from ..basics.months import parse_month
-from ..claims import Claim, check_within_horizon, describe_claim, parse_claim
+from ..claims import Claim, check_informative, check_within_horizon, describe_claim, parse_claim
 from ..domain.evidence import evidence_by_ref, expert_by_name
 from ..domain.priors import Priors
 from ..domain.questions import question_by_slug
-from ..inference.dataset import dataset_from_rows, read_rows, statement_parts
+from ..inference.dataset import counted_probability, dataset_from_rows, read_rows, statement_parts
 from ..store.tables import STRENGTHS, Question, Statement
 from .views import fast_headline
 
@@ -24,6 +24,7 @@ def read_claim(session: Session, question: str, text: str) -> tuple[Question, Cl
     text = validate.text(text, "claim")
     claim = parse_claim(text)
     check_within_horizon(claim, parse_month(q.horizon_start), parse_month(q.horizon_end), text)
+    check_informative(claim, parse_month(q.horizon_start), parse_month(q.horizon_end), text)
     return q, claim
 
 
@@ -51,6 +52,7 @@ def preview_claim(session: Session, priors: Priors, question: str, text: str, st
             "interval": [start, end], "beyond_horizon": claim.beyond_horizon, "approximate": claim.approximate,
             "strength": strength, "strength_weight": priors.reliability.weights[strength],
             "probability": claim.probability, "likelihood": claim.likelihood, "complement": complement,
+            "probability_counted": None if claim.probability is None else counted_probability(claim.probability),
             "said_on": said_on.isoformat(), "recency": recency, "weight": base * recency,
             "expert": who.name if who else None,
             "headline": would_be_headline(session, priors, q, row if who else None, supersedes)}
