@@ -14,7 +14,7 @@ import uuid
 import pytest
 
 from .conftest import INIT, PROJECT, QUESTION, invoke, snapshot
-from .test_web import TOKEN, browser, fill, page, post  # noqa: F401  (the module's browser and page fixtures)
+from .test_web import TOKEN, browser, fetch, fill, page, post  # noqa: F401  (the module's browser and page fixtures)
 from .webserver import serving
 
 pytestmark = [pytest.mark.browser, pytest.mark.every_backend]
@@ -266,6 +266,19 @@ def test_the_edit_form_can_change_only_the_probability(store) -> None:
     assert again == 409 and "probable duplicate of S" in html.unescape(body), body  # the posted form again
     rows = json.loads(invoke(store, "expert", "show", "Expert F", "--json").output)["statements"]
     assert sorted((row["ref"] == ref, row["probability"]) for row in rows) == [(False, 0.7), (True, None)]
+
+
+def test_the_edit_form_of_a_superseded_row_names_the_live_one(store) -> None:
+    """Opening the edit form of a row a correction replaced answers as `evidence edit` would: edit the live row."""
+    (ref,) = refs_of(store, "Expert F")
+    assert invoke(store, "evidence", "edit", ref, "--probability", "0.7", "--yes", "--no-update").exit_code == 0
+    (live,) = [r for r in refs_of(store, "Expert F") if r != ref]
+    refusal = cli_refusal(store, "evidence", "edit", ref, "--probability", "0.6", "--yes")
+    assert refusal == f"{ref} is superseded by {live}: edit {live} instead"
+    with serving(store) as server:
+        status, body = fetch(f"{server.url}/questions/{QUESTION}/statement?supersedes={ref}")
+        assert (status, fetch(f"{server.url}/questions/{QUESTION}/statement?supersedes={live}")[0]) == (400, 200)
+    assert refusal in html.unescape(body)
 
 
 def test_a_loopback_server_asks_for_a_name_not_a_sign_in(store) -> None:

@@ -16,7 +16,7 @@ from ..basics import validate
 from ..claims import parse_claim
 from ..errors import InputError
 from ..store.tables import Expert, Observation, Question, Statement
-from .evidence import evidence_by_ref, expert_by_name, log_observation, log_statement, not_live, ref_of
+from .evidence import evidence_by_ref, expert_by_name, log_observation, log_statement, ref_of, require_live
 
 # The fields an edit may change, by option name -> column ("expert": the expert's name). A correction that keeps
 # the row's content (its uid's parts) and changes only, say, the probability is a revision (evidence.revised_uid).
@@ -43,8 +43,7 @@ def edit_diff(session: Session, ref: str, changes: dict[str, Any]) -> list[tuple
     """(field, old value, new value) for each field the edit changes; refuses an edit that changes nothing, names
     a field the row does not have, or targets a row already retracted or superseded."""
     row = evidence_by_ref(session, ref)
-    if row.retracted_at is not None:
-        raise InputError(not_live(session, row))
+    require_live(session, row)
     fields = _fields(row)
     kind = "a statement" if isinstance(row, Statement) else "an observation"
     options = ", ".join(_option(f) for f in fields)

@@ -227,8 +227,8 @@ def _store_superseding[T: (Statement, Observation)](session: Session, row: T, su
     old = evidence_by_ref(session, supersedes) if supersedes is not None else None
     if old is not None and type(old) is not type(row):
         raise InputError(f"{supersedes} is not the same type of evidence as the new row")
-    if old is not None and old.retracted_at is not None:
-        raise InputError(not_live(session, old))
+    if old is not None:
+        require_live(session, old)
     if old is not None and _content(old) == _content(row):
         raise InputError(f"{supersedes} already says all of this: a correction changes at least one field")
     session.add(row)
@@ -241,6 +241,12 @@ def _store_superseding[T: (Statement, Observation)](session: Session, row: T, su
         session.add(old)
         session.flush()
     return row
+
+
+def require_live(session: Session, row: Statement | Observation) -> None:
+    """Refuse to correct a retracted or superseded row (naming the live one, see :func:`not_live`)."""
+    if row.retracted_at is not None:
+        raise InputError(not_live(session, row))
 
 
 def not_live(session: Session, row: Statement | Observation) -> str:

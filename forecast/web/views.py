@@ -187,6 +187,7 @@ def require_question(store: Store, slug: str) -> None:
 def _prefilled(session: Any, ref: str) -> dict[str, str]:
     """The form values of the row that a new one supersedes (the edit form starts from them)."""
     row = evidence_domain.evidence_by_ref(session, ref)
+    evidence_domain.require_live(session, row)  # the form would only be refused on submit
     slug = session.get(Question, row.question_id).slug
     shown = (domain_views.statement_view(row, slug, session.get(Expert, row.expert_id).name)
              if isinstance(row, Statement) else domain_views.observation_view(row, slug))
