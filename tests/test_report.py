@@ -200,6 +200,21 @@ def test_unconverged_run_is_flagged_at_the_top(reported, tmp_path) -> None:
     assert md.splitlines()[4].startswith("> **Not converged.**")
 
 
+def test_report_of_a_run_without_a_question_reports_that_runs_questions(tmp_path) -> None:
+    """`report --run N` writes the questions run N forecast, not every open question."""
+    from .conftest import store_exact_run
+
+    db = tmp_path / "one.db"
+    assert invoke(db, *INIT).exit_code == 0
+    store_exact_run(db)
+    store_exact_run(db, only=["iss-retirement"])
+    result = invoke(db, "report", "--run", "2", "--out", str(tmp_path), "--quiet")
+    assert result.exit_code == 0, result.output
+    assert sorted(p.name.split("-20")[0] for p in tmp_path.glob("*.html")) == ["iss-retirement"]
+    assert invoke(db, "report", "--out", str(tmp_path), "--quiet").exit_code == 0  # without --run: every open one
+    assert sorted(p.name.split("-20")[0] for p in tmp_path.glob("*.html")) == ["iss-retirement", "russia-iss-withdrawal"]
+
+
 def test_report_errors_are_one_line(reported) -> None:
     db, *_ = reported
     result = invoke(db, "report", "--run", "99")

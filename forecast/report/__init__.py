@@ -23,8 +23,8 @@ from .render import to_html, to_markdown
 
 def gather_reports(session: Session, priors: Priors, question: str | None = None, run_id: int | None = None,
                    as_of: dt.date | None = None, tag: str | None = None, progress: Progress = SILENT) -> list[dict]:
-    """The content of each report (``question``; or every question with ``tag`` that has a stored run; or every
-    open question), all read in the caller's snapshot."""
+    """The content of each report (``question``; or the questions of run ``run_id``; or every question with
+    ``tag`` that has a stored run; or every open question), all read in the caller's snapshot."""
     require_scope(session, question, tag)
     if question and tag:
         raise InputError(f"give a question or --tag, not both (question {question!r}, tag {tag!r})")
@@ -32,6 +32,8 @@ def gather_reports(session: Session, priors: Priors, question: str | None = None
         raise InputError("give --run or --as-of, not both: a stored run has its own as-of date")
     if question:
         slugs = [question]
+    elif run_id is not None:  # the questions that run forecast, open or not
+        slugs = json.loads(latest_run(session, run_id=run_id).questions)
     elif tag:
         run_slugs = {slug for run in session.exec(select(ForecastRun)) for slug in json.loads(run.questions)}
         slugs = [q["slug"] for q in list_questions(session) if tag in q["tags"] and q["slug"] in run_slugs]
