@@ -10,7 +10,7 @@ from ..errors import InputError
 from .evidence_commands import evidence_group, expert, update_option, updated_headline
 from .output import json_option
 from ..store.vocab import STRENGTHS
-from .params import DATE, EVIDENCE_DATE, SuggestingChoice, by_option
+from .params import EFFECTIVE, EVIDENCE_DATE, SuggestingChoice, by_option
 from .render import emit_json, emit_record, terminal_text
 from .trial import rolled_back
 
@@ -72,7 +72,8 @@ def _tried(env, ref: str, changes: dict, precision: str | None) -> list:
 @click.option("--paraphrase/--verbatim", "paraphrase", default=None,
               help="Whether the quote is a paraphrase or the speaker's own words (a statement).")
 @click.option("--url", help="The corrected web address of the source.")
-@click.option("--effective", type=DATE, help="The corrected effective date (a notice-given or notice-extended).")
+@click.option("--effective", type=EFFECTIVE, help="The corrected effective date (a notice-given or notice-extended; a month "
+              "is its first day).")
 @click.option("--yes", is_flag=True, help="Store without asking (needed when not on a terminal).")
 @update_option
 @click.pass_obj

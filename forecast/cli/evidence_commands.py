@@ -12,7 +12,7 @@ from ..store.vocab import (DATE_PRECISIONS, EXPERT_KINDS, OBSERVATION_ALIASES, O
 from ..errors import InputError
 from .group import cli
 from .output import csv_option, emit_detail, emit_listing, json_option, machine_output
-from .params import DATE, EVIDENCE_DATE, OutputPath, RANGE_END, RANGE_START, SuggestingChoice, by_option
+from .params import EFFECTIVE, EVIDENCE_DATE, OutputPath, RANGE_END, RANGE_START, SuggestingChoice, by_option
 from .prompting import EntryCommand, QUESTION_CHECKS, QUESTION_CHOICES, check_claim, check_expert, expert_names
 from .render import terminal_text
 from .trial import dry_run_option, try_write
@@ -201,7 +201,8 @@ def log_statement(env, update: bool, dry_run: bool, **fields) -> None:
               help="What was observed: " + ", ".join(OBSERVATION_KINDS) + " (each explained below).")
 @click.option("--date", "observed_on", required=True, type=EVIDENCE_DATE,
               help="When it was observed (a YYYY-MM month: its first day).")
-@click.option("--effective", "effective_on", type=DATE, help="notice-given / notice-extended: when the exit can take effect.")
+@click.option("--effective", "effective_on", type=EFFECTIVE,
+              help="notice-given / notice-extended: when the exit can take effect (a month is its first day).")
 @click.option("--source", required=True, help="URL or citation.")
 @click.option("--url", default="", help="Where the source can be read.")
 @click.option("--note", default="", help="What exactly was seen.")

@@ -99,6 +99,7 @@ WHOLE = WholeNumberType()
 TIMESTAMP = TimestampType()
 EVIDENCE_DATE = DayOrMonthType(with_precision=True)  # a month: its first day, precision "month"
 RANGE_START = DayOrMonthType()  # --from, --since: a month is its first day
+EFFECTIVE = RANGE_START  # --effective of a notice: a month is its first day (the model counts whole months)
 RANGE_END = DayOrMonthType(month_end=True)  # --to, --until, --as-of: a month is its last day
 
 by_option = click.option("--by", "author", metavar="NAME",

@@ -16,7 +16,7 @@ from starlette.datastructures import UploadFile
 from starlette.requests import Request
 from starlette.responses import JSONResponse, RedirectResponse, Response
 
-from ..basics.months import parse_date, parse_day_or_month
+from ..basics.months import parse_day_or_month
 from ..basics.text import displayable
 from ..domain import evidence
 from ..domain.questions import question_by_slug
@@ -104,7 +104,7 @@ def _observation(store: Store, slug: str, fields: dict[str, str], author: dict[s
         row = evidence.log_observation(
             session, question=slug, kind=fields.get("kind", ""), observed_on=observed_on, date_precision=precision,
             source=fields.get("source", ""), url=fields.get("url", ""), note=fields.get("note", ""),
-            effective_on=parse_date(effective) if effective else None,
+            effective_on=parse_day_or_month(effective)[0] if effective else None,
             supersedes=_or_none(fields.get("supersedes")), **author)
         return {"ref": evidence.ref_of(row), "message": f"Logged {evidence.ref_of(row)}: {row.kind} on "
                 f"{row.observed_on}.", "reading": None, "notes": evidence.observation_warnings(session, row)}
