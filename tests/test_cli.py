@@ -83,6 +83,19 @@ def test_evidence_list_filters(run, seeded) -> None:
     assert table.splitlines()[0].split() == ["ref", "date", "who", "says", "weight", "by", "status", "source"]
 
 
+@pytest.mark.parametrize(("columns", "cut"), [("80", True), ("1000", False)])
+def test_a_table_in_a_pipe_says_when_it_cut_cells(run, seeded, monkeypatch, columns, cut) -> None:
+    """The last column keeps every character (it is never padded); a cell cut to fit gets a note on stderr."""
+    monkeypatch.setenv("COLUMNS", columns)
+    result = run("evidence", "list")
+    sources = {r["ref"]: r["source"] for r in json.loads(run("evidence", "list", "--json").output)}
+    lines = {line.split()[0]: line for line in result.stdout.splitlines()[2:]}
+    assert all(lines[ref].endswith(source) for ref, source in sources.items())
+    note = "cut to fit 80 columns (set $COLUMNS); --json or --csv gives every character.\n"
+    assert result.stderr.endswith(note) if cut else result.stderr == ""
+    assert ("…" in result.stdout) == cut
+
+
 @pytest.mark.every_backend
 def test_retract_and_supersede_keep_rows(run, seeded) -> None:
     assert run("retract", "S2", "--reason", "paraphrase, not Logsdon's words", "--no-update").output == "Retracted S2.\n"

@@ -44,16 +44,23 @@ def emit_table(rows: Sequence[dict], columns: Sequence[str], wide: Sequence[str]
     if sys.stdout.isatty():
         _rich_table(rows, columns, wide)
         return
-    total = shutil.get_terminal_size((120, 20)).columns
+    total = shutil.get_terminal_size((120, 20)).columns  # $COLUMNS in a pipe, else 120
     widths = {c: max(len(c), *(len(_cell(r.get(c), 10_000)) for r in rows)) for c in columns}
     fixed = sum(widths[c] + 2 for c in columns if c not in wide)
     share = max((total - fixed) // max(len(wide), 1) - 2, 12)
     for c in wide:
-        widths[c] = min(widths[c], share)
+        if c != columns[-1]:  # the last column is never padded, so it keeps every character
+            widths[c] = min(widths[c], share)
     click.echo("  ".join(c.ljust(widths[c]) for c in columns).rstrip())
     click.echo("  ".join("-" * widths[c] for c in columns))
+    cut = 0
     for row in rows:
+        cells = [_cell(row.get(c), 10_000) for c in columns]
+        cut += sum(len(text) > widths[c] for text, c in zip(cells, columns))
         click.echo("  ".join(_cell(row.get(c), widths[c]).ljust(widths[c]) for c in columns).rstrip())
+    if cut:
+        click.echo(f"Note: {cut} cell{'s were' if cut > 1 else ' was'} cut to fit {total} columns (set $COLUMNS); "
+                   "--json or --csv gives every character.", err=True)
 
 
 def _rich_table(rows: Sequence[dict], columns: Sequence[str], wide: Sequence[str]) -> None:
