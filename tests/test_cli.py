@@ -125,10 +125,10 @@ def test_export_import_commands(run, seeded, make_db, tmp_path: Path) -> None:
         (log_args(date="2022-13-01"), "Error: Invalid value for '--date': malformed date '2022-13-01': month must be in 1..12"),
         (log_args(date="26/07/2022"), "Error: Invalid value for '--date': malformed date '26/07/2022': expected YYYY-MM-DD"),
         (log_args(date="2099-01-01"), "Error: date 2099-01-01 is in the future"),
-        (log_args(expert="Nobody"), "Error: unknown expert 'Nobody'; known: Anatoly Zak, Bill Nelson, Borisov"),
+        (log_args(expert="Nobody"), "Error: unknown expert 'Nobody'; known: Anatoly Zak, Bill Nelson, Casey Dreier"),  # no alias
         (log_args(question="mars-landing"), "Error: unknown question 'mars-landing'; known: iss-retirement, russia-iss-withdrawal"),
         (log_args(question="russia-iss-withdrawl"), "Error: unknown question 'russia-iss-withdrawl' (did you mean 'russia-iss-withdrawal'?)"),
-        (log_args(expert="Borisof"), "Error: unknown expert 'Borisof' (did you mean 'Borisov'?)"),
+        (log_args(expert="Borisof"), "Error: unknown expert 'Borisof' (did you mean 'Borisov', another name of 'Yury Borisov'?)"),
         (log_args(claim="sometime soon"), "Error: could not parse claim 'sometime soon': unknown phrase at 'sometime'"),
         (log_args(claim="before 2021"), "Error: claim 'before 2021' (open .. 2020-12) lies outside the horizon 2022-07 to 2032-12"),
         (log_args(claim="after 2040"), "Error: claim 'after 2040' (2041-01 .. open) lies outside the horizon"),

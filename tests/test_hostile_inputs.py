@@ -97,7 +97,8 @@ def test_read_only_url_reads_and_never_writes(store: Path) -> None:
     (["score", "--tag", "spac"], "Error: unknown tag 'spac' (did you mean 'space'?)"),
     (["question", "list", "--tag", "spce"], "Error: unknown tag 'spce' (did you mean 'space'?)"),
     (["show", "russia-iss-withdrwal"], "Error: unknown question 'russia-iss-withdrwal' (did you mean"),
-    (["evidence", "list", "--expert", "Borisof"], "Error: unknown expert 'Borisof' (did you mean 'Borisov'?)"),
+    (["evidence", "list", "--expert", "Borisof"], "Error: unknown expert 'Borisof' (did you mean 'Borisov', another name "
+                                                 "of 'Yury Borisov'?)"),
     (["report", "--tag", "space"], "Error: no stored run for any question tagged 'space': run or backtest one first"),
 ], ids=lambda v: " ".join(v) if isinstance(v, list) else None)
 def test_unknown_names_in_read_commands_are_exit_2(store: Path, args: list[str], message: str) -> None:

@@ -175,16 +175,24 @@ def row_id(value: int) -> int | None:
     return value if 0 < value <= ROW_ID_MAX else None
 
 
-def suggestion(name: str, known: list[str]) -> str:
-    """`` (did you mean 'x'?)`` for the closest known name (case-insensitive), or empty text."""
+def closest(name: str, known: list[str]) -> str | None:
+    """The known name closest to ``name`` (case-insensitive), if any is close."""
     import difflib
 
     folded = {k.casefold(): k for k in known}
     close = difflib.get_close_matches(name.strip().casefold(), list(folded), n=1, cutoff=0.6)
-    return f" (did you mean {folded[close[0]]!r}?)" if close else ""
+    return folded[close[0]] if close else None
 
 
-def unknown(what: str, name: str, known: list[str], hint: str = "") -> NotFoundError:
-    """The error for a name that is not there: did-you-mean, and a few of the known names."""
+def suggestion(name: str, known: list[str]) -> str:
+    """`` (did you mean 'x'?)`` for the closest known name (case-insensitive), or empty text."""
+    close = closest(name, known)
+    return f" (did you mean {close!r}?)" if close else ""
+
+
+def unknown(what: str, name: str, known: list[str], hint: str = "", suggested: str | None = None) -> NotFoundError:
+    """The error for a name that is not there: did-you-mean (``suggested``, or the closest of ``known``), and a
+    few of the known names."""
     shown = ", ".join(sorted(known)[:12]) + (", ..." if len(known) > 12 else "") if known else "none yet"
-    return NotFoundError(f"unknown {what} {name!r}{suggestion(name, known)}; known: {shown}{hint}")
+    mean = suggestion(name, known) if suggested is None else suggested
+    return NotFoundError(f"unknown {what} {name!r}{mean}; known: {shown}{hint}")

@@ -95,8 +95,13 @@ def expert_by_name(session: Session, name: str) -> Expert:
         found = session.get(Expert, expert_id)
         if found is not None and wanted in (n.casefold() for n in names):
             return found
-    known = [n for names in answers.values() for n in names]
-    raise validate.unknown("expert", name, known, hint=f"; add a new one with: forecast expert add {name!r} --kind KIND")
+    current = {expert_id: found.name for expert_id in answers if (found := session.get(Expert, expert_id)) is not None}
+    named = {n: current[expert_id] for expert_id, names in answers.items() if expert_id in current for n in names}
+    close = validate.closest(name, list(named))
+    mean = "" if close is None else (f" (did you mean {close!r}?)" if named[close] == close
+                                     else f" (did you mean {close!r}, another name of {named[close]!r}?)")
+    raise validate.unknown("expert", name, sorted(set(current.values())), suggested=mean,
+                           hint=f"; add a new one with: forecast expert add {name!r} --kind KIND")
 
 
 def _folded(name: str) -> str:
