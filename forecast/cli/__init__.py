@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from . import (claim_commands, correction_commands, docs_command, evidence_commands, forecast_commands,  # noqa: F401  (registers
-               learn_commands, question_commands, score_commands, serve_command)  # sub-commands)
+from . import (claim_commands, correction_commands, docs_command, evidence_commands, expert_commands,  # noqa: F401  (registers
+               forecast_commands, learn_commands, question_commands, score_commands, serve_command)  # sub-commands)
 from .group import cli
 
 __all__ = ["cli"]

@@ -7,7 +7,8 @@ import sys
 import click
 
 from ..errors import InputError
-from .evidence_commands import evidence_group, expert, update_option, updated_headline
+from .evidence_commands import evidence_group, update_option, updated_headline
+from .expert_commands import expert
 from .output import json_option
 from ..store.vocab import STRENGTHS
 from .params import EFFECTIVE, EVIDENCE_DATE, SuggestingChoice, by_option

@@ -2,16 +2,15 @@
 
 from __future__ import annotations
 
-import sys
 from pathlib import Path
 
 import click
 
-from ..store.vocab import (DATE_PRECISIONS, EXPERT_KINDS, OBSERVATION_ALIASES, OBSERVATION_INPUTS, OBSERVATION_KINDS,
+from ..store.vocab import (DATE_PRECISIONS, OBSERVATION_ALIASES, OBSERVATION_INPUTS, OBSERVATION_KINDS,
                            OBSERVATION_MEANINGS, STRENGTHS)
 from ..errors import InputError
 from .group import cli
-from .output import csv_option, emit_detail, emit_listing, json_option, machine_output
+from .output import csv_option, emit_listing, json_option
 from .params import EFFECTIVE, EVIDENCE_DATE, OutputPath, RANGE_END, RANGE_START, SuggestingChoice, by_option
 from .prompting import EntryCommand, QUESTION_CHECKS, QUESTION_CHOICES, check_claim, check_expert, expert_names
 from .render import terminal_text
@@ -62,87 +61,6 @@ def init(env, priors: Path | None, observations: Path | None, with_casebook: boo
         f"Store {env.store().shown_url}: added {len(report.questions)} question(s), {len(report.experts)} expert(s), "
         f"{report.statements} statement(s), {report.observations} observation(s)."
     )
-
-
-@cli.group()
-def expert() -> None:
-    """People whose statements are evidence."""
-
-
-@expert.command(name="list")
-@click.option("--kind", type=SuggestingChoice(EXPERT_KINDS, "expert kind"), help="Only experts of this kind.")
-@json_option
-@csv_option
-@click.pass_obj
-def expert_list(env, kind: str | None, as_json: bool, as_csv: bool) -> None:
-    """List experts.
-
-    Example: forecast expert list --kind official
-    """
-    from ..domain import views
-
-    with env.store().reader() as session:
-        rows = views.list_experts(session, kind)
-    emit_listing(as_json, as_csv, rows, ["name", "kind", "affiliation", "role"], csv_columns=EXPERT_COLUMNS, wide=["role"])
-
-
-@expert.command(name="show")
-@click.argument("name")
-@json_option
-@click.option("--csv", "as_csv", is_flag=True, help="Print the expert's statements as CSV.")
-@click.pass_obj
-def expert_show(env, name: str, as_json: bool, as_csv: bool) -> None:
-    """Show one expert (by name or alias) and their statements.
-
-    Example: forecast expert show Zak
-    """
-    from ..domain.questions import store_priors
-    from ..scoring.scorecard import expert_profile
-
-    with env.store().reader() as session:
-        record = expert_profile(session, store_priors(session), name)
-    if machine_output(as_json, as_csv, record, lambda: record["statements"], EVIDENCE_COLUMNS):
-        return
-    statements = [_who_says(row) for row in record.pop("statements")]
-    record["track_record"] = track_record_words(record["track_record"])
-    emit_detail(record, statements, ["ref", "date", "question", "claim", "strength", "weight", "status", "quote"],
-                 wide=["quote"])
-
-
-@expert.command(name="add", cls=EntryCommand)
-@click.argument("name")
-@click.option("--kind", required=True, type=SuggestingChoice(EXPERT_KINDS, "expert kind"), help="Kind of source (sets the reliability prior).")
-@click.option("--role", default="", help="Role or title.")
-@click.option("--affiliation", default="", help="Organisation.")
-@click.option("--alias", "aliases", multiple=True, help="Another name this expert is known by (repeatable).")
-@click.option("--notes", default="", help="Free-text notes.")
-@click.option("--new", is_flag=True, help="Add it even if the name is close to an existing expert's.")
-@by_option
-@click.pass_obj
-def expert_add(env, name: str, kind: str, role: str, affiliation: str, aliases: tuple[str, ...], notes: str,
-               new: bool, author: str | None) -> None:
-    """Add an expert. A name close to an existing expert's asks first on a terminal, and needs --new otherwise.
-
-    Example: forecast expert add "Yury Borisov" --kind official --affiliation Roscosmos --alias Borisov
-    """
-    from ..domain import evidence
-    from ..errors import ProbableDuplicateError
-
-    def add(refuse_similar: bool):
-        with env.store().session() as session:
-            return evidence.add_expert(session, name, kind, role, affiliation, list(aliases), notes, refuse_similar,
-                                      author)
-
-    try:
-        added = add(refuse_similar=not new)
-    except ProbableDuplicateError as close:
-        if not sys.stdin.isatty():
-            raise
-        shown = ", ".join(close.similar)
-        click.confirm(terminal_text(f"{name!r} is close to the existing expert {shown}. Add it as another expert?"),
-                      abort=True)
-        added = add(refuse_similar=False)
-    click.echo(terminal_text(f"Added expert {added.name} ({added.kind})."))
 
 
 @cli.group(name="log")
@@ -265,16 +183,6 @@ def _p(head: dict) -> str:
     return f"{100 * (1 - head['not_within_horizon']):.1f}%"
 
 
-def track_record_words(track: dict | None) -> str:
-    """``2 borne out, 1 falsified, 3 open (hit rate 0.67); reliability now 0.71 (run 4)``."""
-    if track is None:
-        return "no statement in the model yet"
-    rate = "" if track["hit_rate"] is None else f" (hit rate {track['hit_rate']:.2f})"
-    history = track["reliability_over_time"]
-    learned = f"; reliability now {history[-1][2]:.2f} (run {history[-1][1]})" if history else "; no run yet"
-    return f"{track['borne_out']} borne out, {track['falsified']} falsified, {track['open']} open{rate}{learned}"
-
-
 def headline_numbers(head: dict, horizon_end: str) -> str:
     """``5.8%, median date 2031-02`` (with `` (pre-empted 2.0%)`` for a precluded question), as :func:`headline_lines`
     shows them."""
@@ -324,10 +232,10 @@ def evidence_list(env, as_json: bool, as_csv: bool, **filters) -> None:
         rows = evidence_listing(session, **filters)
     emit_listing(as_json, as_csv, rows, ["ref", "date", "who", "says", "weight", "by", "status", "source"],
                  csv_columns=EVIDENCE_COLUMNS,
-                 wide=["says", "source"], shown=_who_says)
+                 wide=["says", "source"], shown=who_says)
 
 
-def _who_says(row: dict) -> dict:
+def who_says(row: dict) -> dict:
     """An evidence row with who said or observed it, what, its weight and who logged it, for the table."""
     weight = "" if row.get("weight") is None else f"{row['weight']:.2f}"
     return {**row, "who": row.get("expert") or f"[{row['kind']}]", "says": row.get("claim") or row.get("note"),
