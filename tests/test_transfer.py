@@ -19,7 +19,8 @@ from forecast.basics import files
 from forecast.basics.text import FORMULA_STARTS, neutralise_cell, restore_cell
 from forecast.cli import cli
 from forecast.errors import DuplicateError, InputError, OutputError
-from forecast.io.transfer import RECORDS, _read_frame, export_store, import_store, write_export
+from forecast.io.export_files import read_frame, write_export
+from forecast.io.transfer import RECORDS, export_store, import_store
 from forecast.store import Observation, Statement, open_store
 
 from .conftest import QUESTION, assert_refused, log_args, snapshot, sqlite_only
@@ -130,7 +131,7 @@ def test_a_carriage_return_inside_a_cell_stays_in_its_row(tmp_path: Path) -> Non
     read as a row break (pandas' reader splits rows at an unquoted \\r)."""
     frame = pd.DataFrame([{"record": "expert", "notes": "one\rtwo", "role": "\rfirst"}, {"record": "expert", "notes": "x"}])
     write_export(frame, tmp_path / "cr.csv")
-    read = _read_frame(tmp_path / "cr.csv", "csv")
+    read = read_frame(tmp_path / "cr.csv", "csv")
     assert read.to_dict(orient="records") == [{"record": "expert", "notes": "one\rtwo", "role": "\rfirst"},
                                               {"record": "expert", "notes": "x", "role": None}]
 

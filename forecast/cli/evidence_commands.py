@@ -298,10 +298,11 @@ def export_command(env, path: Path, fmt: str | None, runs: bool) -> None:
     Example: forecast export evidence.csv
     """
     from ..io import transfer
+    from ..io.export_files import write_export
 
     with env.store().reader() as session:  # one snapshot, released before the file is written
         frame = transfer.export_frame(session, runs)
-    count = transfer.write_export(frame, path, fmt)
+    count = write_export(frame, path, fmt)
     click.echo(f"Exported {count} rows to {path}.")
 
 

@@ -12,9 +12,7 @@ carriage return, OWASP's list) are written with a leading ``'``, which import re
 
 from __future__ import annotations
 
-import csv
 import datetime as dt
-import io
 import json
 import re
 from pathlib import Path
@@ -23,15 +21,14 @@ import pandas as pd
 from sqlmodel import Session, func, select
 
 from ..basics import validate
-from ..basics.files import read_bounded, write_atomically
 from ..basics.months import parse_date, parse_month, utc_now
 from ..basics.numbers import parse_int
 from ..basics.authors import UNKNOWN
-from ..basics.text import neutralise_cell, restore_cell
 from ..domain.evidence import add_expert, content_uid, log_observation, log_statement, ref_of
 from ..domain.questions import add_question, check_precluders
 from ..errors import DuplicateError, ForecastError, InputError
 from .cells import author_cell, blank as _blank, stamp as _stamp
+from .export_files import file_format, read_frame, write_export
 from .changes import CHANGE_FIELDS, change_records, import_change, stored_changes
 from .prior_set_rows import PRIOR_SET_FIELDS, import_prior_set, prior_set_records
 from .resolutions import RESOLUTION_FIELDS, import_resolution_change, resolution_records
@@ -116,78 +113,10 @@ def export_frame(session: Session, runs: bool = False) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=columns(records))
 
 
-def write_export(frame: pd.DataFrame, path: Path, fmt: str | None = None) -> int:
-    """Write an export to ``path`` whole (any existing file is replaced only on success); return the row count."""
-    if _format(path, fmt) == "csv":
-        safe = frame.map(neutralise_cell)
-        text = safe.to_csv(index=False, quoting=csv.QUOTE_ALL, lineterminator="\n")
-    else:
-        text = frame.to_json(orient="records", indent=1, force_ascii=False) + "\n"
-    write_atomically(path, text)
-    return len(frame)
-
-
 def export_store(session: Session, path: Path, fmt: str | None = None, runs: bool = False) -> int:
     """Write every row of the store to ``path`` (with ``runs``, stored runs and results too); return the row count."""
-    _format(path, fmt)
+    file_format(path, fmt)
     return write_export(export_frame(session, runs), path, fmt)
-
-
-def _format(path: Path, fmt: str | None) -> str:
-    named = path.suffix.lstrip(".").lower()
-    if fmt and named in ("csv", "json") and named != fmt:
-        raise InputError(f"--format {fmt} does not match the file name {path.name!r}: drop --format or rename the file")
-    fmt = fmt or named
-    if fmt not in ("csv", "json"):
-        raise InputError(f"cannot tell the format of {str(path)!r}: use a .csv or .json name or --format")
-    return fmt
-
-
-def _read_frame(path: Path, fmt: str) -> pd.DataFrame:
-    data = read_bounded(path, "import file")
-    try:
-        if fmt == "csv":
-            frame = pd.read_csv(io.BytesIO(data), dtype=str, keep_default_na=False, na_values=[], encoding="utf-8")
-            frame = frame.map(restore_cell).replace({"": None})
-        else:
-            frame = pd.DataFrame(_json_rows(data.decode("utf-8")))
-            if frame.empty and not len(frame.columns):  # `[]`: an empty store's export
-                frame = pd.DataFrame(columns=["record"])
-    except (ValueError, pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as exc:
-        raise InputError(f"broken {fmt.upper()} in {str(path)!r}: {str(exc).splitlines()[0]}") from None
-    missing = [c for c in ("record",) if c not in frame.columns]
-    if missing:
-        raise InputError(f"broken {fmt.upper()} in {str(path)!r}: no 'record' column")
-    return frame.astype(object).where(frame.notna(), None)
-
-
-def _json_rows(text: str) -> list[dict]:
-    """An export's JSON rows: a list of objects, each without repeated keys, NaN or infinities, or lone surrogates."""
-    def unique(pairs: list[tuple[str, object]]) -> dict:
-        keys = [key for key, _ in pairs]
-        repeated = sorted({key for key in keys if keys.count(key) > 1})
-        if repeated:
-            raise ValueError(f"key {repeated[0]!r} appears twice in one object")
-        return dict(pairs)
-
-    def refuse_constant(name: str) -> None:
-        raise ValueError(f"{name} is not a JSON number")
-
-    rows = json.loads(text, object_pairs_hook=unique, parse_constant=refuse_constant)
-    if not isinstance(rows, list):
-        raise ValueError("expected a list of rows")
-    for line, row in enumerate(rows, start=1):
-        if not isinstance(row, dict):
-            raise ValueError(f"row {line} is {'null' if row is None else type(row).__name__}, not an object")
-        for key, value in row.items():
-            for part in (key, value):
-                if isinstance(part, str):
-                    try:
-                        part.encode("utf-8")
-                    except UnicodeEncodeError:
-                        raise ValueError(f"row {line}, {key!r}: a lone surrogate (\\u{ord(part[0]) if part else 0:04x}...) "
-                                         "is not text") from None
-    return rows
 
 
 def _required(row: dict, record: str, line: int) -> None:
@@ -373,7 +302,7 @@ def import_store(session: Session, path: Path, fmt: str | None = None) -> dict[s
     Every row is checked like the command that would have written it (a question like `question add`).
     Evidence may not be logged before the store's latest evidence, unless the store has none.
     """
-    frame = _read_frame(path, _format(path, fmt))
+    frame = read_frame(path, file_format(path, fmt))
     floor = _latest_logged_at(session)
     added = dict.fromkeys(RECORDS, 0)
     pending: list[tuple[int, Statement | Observation, str]] = []
