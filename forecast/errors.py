@@ -22,11 +22,13 @@ class DuplicateError(ForecastError):
 
 
 class ProbableDuplicateError(DuplicateError):
-    """A new row or expert that looks like one already in the store; ``similar`` names what it resembles."""
+    """A new row or expert (``what``) that looks like one already in the store; ``similar`` names what it
+    resembles. The message is ``problem: way_out``, the way out in the command line's words (an interface
+    with other words puts its own after ``problem``)."""
 
-    def __init__(self, message: str, similar: list[str]) -> None:
-        super().__init__(message)
-        self.similar = similar
+    def __init__(self, problem: str, similar: list[str], way_out: str, what: str) -> None:
+        super().__init__(f"{problem}: {way_out}")
+        self.problem, self.similar, self.way_out, self.what = problem, similar, way_out, what
 
 
 class ConflictError(ForecastError):

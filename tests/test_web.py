@@ -221,6 +221,7 @@ def test_a_signed_in_analyst_is_the_author_of_what_they_log(store, page) -> None
         page.goto(server.url)
         page.click("#add-expert summary")
         fill(page, "#add-expert", {"name": "Expert G", "role": "fixture"})
+        page.check("#add-expert [name=another]")  # close to Expert F
         page.click("#add-expert button")
         assert page.url == f"{server.url}/experts/Expert%20G"
     (row,) = [r for r in json.loads(invoke(store, "evidence", "list", "--json").output) if r["ref"] == "S9"]
@@ -363,6 +364,15 @@ def test_add_a_question_and_an_expert(store, page) -> None:
         page.goto(server.url)
         page.click("#add-expert summary")
         fill(page, "#add-expert", {"name": "Expert A", "role": "fixture", "aliases": "A.\nExpert Alpha"})
+        page.click("#add-expert button")  # close to Expert F: refused in the form's words, as the CLI refuses it
+        assert page.inner_text(".error-message") == ("'Expert A' is close to the existing expert 'Expert F': use that "
+                                                     "name, or tick 'another person with a similar name' to add "
+                                                     "another expert")
+        assert "Expert A" not in invoke(store, "expert", "list").output
+        page.goto(server.url)
+        page.click("#add-expert summary")
+        fill(page, "#add-expert", {"name": "Expert A", "role": "fixture", "aliases": "A.\nExpert Alpha"})
+        page.check("#add-expert [name=another]")
         page.click("#add-expert button")
         assert page.url == f"{server.url}/experts/Expert%20A"
         assert "also known as A., Expert Alpha" in page.inner_text("main")

@@ -72,8 +72,8 @@ def add_expert(
     similar = similar_experts(session, name) if refuse_similar else []
     if similar:
         shown = " and ".join(repr(n) for n in similar[:3])
-        raise ProbableDuplicateError(f"{name!r} is close to the existing expert {shown}: use that name, or pass --new "
-                                     "to add another expert", similar)
+        raise ProbableDuplicateError(f"{name!r} is close to the existing expert {shown}", similar,
+                                     "use that name, or pass --new to add another expert", "expert")
     expert = Expert(
         name=name, kind=kind, role=role, affiliation=affiliation,
         aliases=json.dumps(aliases, ensure_ascii=False), notes=notes, author=author_of(author),
@@ -170,9 +170,9 @@ def _refuse_restated(session: Session, question_id: int, who: Expert, said_on: d
     for row in live:
         if row.id != replaced and (row.claim_start, row.claim_end, row.probability) == claim:
             raise ProbableDuplicateError(
-                f"probable duplicate of {ref_of(row)} ({ids.current[who.id]} on {said_on}, {row.claim_text!r}): correct it with "
-                f"`forecast evidence edit {ref_of(row)}`, or pass --restatement to log it as a restatement",
-                [ref_of(row)])
+                f"probable duplicate of {ref_of(row)} ({ids.current[who.id]} on {said_on}, {row.claim_text!r})",
+                [ref_of(row)], f"correct it with `forecast evidence edit {ref_of(row)}`, or pass --restatement to log it "
+                "as a restatement", "statement")
 
 
 def statement_reading(row: Statement, event: str) -> str:

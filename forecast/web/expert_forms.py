@@ -18,10 +18,11 @@ from starlette.responses import RedirectResponse, Response
 
 from ..domain import evidence
 from ..domain.experts import merge_experts, rename_expert
-from ..errors import ForecastError
+from ..errors import DuplicateError, ForecastError, ProbableDuplicateError
 from ..store import Store
 from . import views
 from .bench import Workbench, status_of
+from .forms import in_form_words
 
 Change = Callable[[Store, str, dict[str, str], dict[str, Any]], str]
 
@@ -30,13 +31,17 @@ def _add_expert(store: Store, fields: dict[str, str], author: dict[str, Any]) ->
     aliases = [line.strip() for line in fields.get("aliases", "").splitlines() if line.strip()]
     with store.session() as session:
         added = evidence.add_expert(session, fields.get("name", ""), fields.get("kind", ""), fields.get("role", ""),
-                                    fields.get("affiliation", ""), aliases, fields.get("notes", ""), **author)
+                                    fields.get("affiliation", ""), aliases, fields.get("notes", ""),
+                                    refuse_similar=not fields.get("another"), **author)
         return added.name
 
 
 async def expert_add(bench: Workbench, request: Request) -> Response:
     fields = await bench.form(request)
-    name = await run_in_threadpool(_add_expert, bench.store, fields, bench.author(request))
+    try:
+        name = await run_in_threadpool(_add_expert, bench.store, fields, bench.author(request))
+    except ProbableDuplicateError as exc:  # the page says what to tick, not which option to pass
+        raise DuplicateError(in_form_words(exc)) from None
     return _to_expert(name)
 
 

@@ -110,13 +110,16 @@ def _observation(store: Store, slug: str, fields: dict[str, str], author: dict[s
                 f"{row.observed_on}.", "reading": None, "notes": evidence.observation_warnings(session, row)}
 
 
-def _in_form_words(exc: ForecastError) -> str:
-    """The domain's refusal, with the command line's way out of a probable duplicate put as the form's."""
-    text, cli_way = str(exc), ": correct it with `forecast evidence edit"
-    if isinstance(exc, ProbableDuplicateError) and cli_way in text:
-        return (text.split(cli_way, 1)[0] + ": correct it with that row's edit link, or tick 'the expert said it "
-                "again' to log it as a restatement")
-    return text
+FORM_WAYS_OUT = {"statement": "correct it with that row's edit link, or tick 'the expert said it again' to log it "
+                               "as a restatement",
+                 "expert": "use that name, or tick 'another person with a similar name' to add another expert"}
+
+
+def in_form_words(exc: ForecastError) -> str:
+    """The domain's refusal, with the way out of a probable duplicate in the forms' words (not the options')."""
+    if isinstance(exc, ProbableDuplicateError) and exc.what in FORM_WAYS_OUT:
+        return f"{exc.problem}: {FORM_WAYS_OUT[exc.what]}"
+    return str(exc)
 
 
 async def _logged(bench: Workbench, request: Request, write: Any, template: str) -> Response:
@@ -128,7 +131,7 @@ async def _logged(bench: Workbench, request: Request, write: Any, template: str)
         done = await run_in_threadpool(write, bench.store, slug, fields, bench.author(request))
     except ForecastError as exc:
         context = await run_in_threadpool(views.form_page, bench.store, slug, fields)
-        return bench.page(request, template, {**context, "error": _in_form_words(exc)}, status_of(exc))
+        return bench.page(request, template, {**context, "error": in_form_words(exc)}, status_of(exc))
     after = await run_in_threadpool(views.instant_headline, bench.store, slug)
     return bench.page(request, "logged.html", {**done, "slug": slug, "before": before, "after": after})
 
