@@ -132,6 +132,20 @@ def fictional_row(run) -> str:
     return "S9"
 
 
+def test_the_why_of_an_edit_that_moves_a_statement_to_another_expert_names_every_row_it_changed(run, seeded) -> None:
+    """Moving the reporter's newest claim to the official: the reporter's older claim counts again, the official's
+    older one is now replaced by the moved row; each is named, grouped by its new status."""
+    for expert, claim, date in ((REPORTER, "until at least 2030", "2022-08-01"), (OFFICIAL, "by 2031", "2023-01-01"),
+                                (REPORTER, "in 2029", "2023-06-01")):
+        assert run(*log_args(expert=expert, claim=claim, date=date), "--no-update").exit_code == 0
+    assert listed(run)["S9"]["status"] == "replaced by S11 (newer claim)"
+    edited = run("evidence", "edit", "S11", "--expert", OFFICIAL, "--yes")
+    assert edited.exit_code == 0, edited.output
+    reasons = why(edited)
+    assert reasons[0].startswith("S12 counts ") and reasons[1:4] == [
+        "supersedes S11", "S9 now active", "S10 now replaced by S12 (newer claim)"], reasons
+
+
 def test_edit_logs_a_superseding_row_with_only_the_changed_fields(run, seeded) -> None:
     old = shown(run, fictional_row(run))
     edited = run("evidence", "edit", "S9", "--claim", "until at least 2031", "--yes")
@@ -359,7 +373,8 @@ def test_retraction_and_observation_headlines_say_what_changed(run, seeded) -> N
     assert run(*log_args(claim="in 2026", quote="Another fixture quote.")).exit_code == 0
     observed = run("log", "observation", "--question", QUESTION, "--kind", "event", "--date", "2026-11-30",
                    "--source", "fixture, example.org")  # a fictional event: it decides the open claims
-    assert headline(observed)[1] == 100.0 and "S3 now decided: falsified" in why(observed)
+    assert headline(observed)[1] == 100.0
+    assert why(observed) == ["S3, S6, S7 now decided: falsified", "S5, S10 now decided: borne out"]  # grouped
     assert (listed(run)["S3"]["status"], listed(run)["S10"]["status"]) == ("decided: falsified", "decided: borne out")
 
 

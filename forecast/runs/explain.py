@@ -128,26 +128,40 @@ def headline_change(session: Session, priors: Priors, question: str, at: dt.date
     before, after = (fast_headline(session, priors, question, data=data) for data in (then, now))
     names = _affiliation_names(session)
     old, new = (statement_weights(data, priors.reliability.dependence, names) for data in (then, now))
-    reasons = list(new[new_ref].reasons) if new_ref in new else []
-    if supersedes:
-        reasons.insert(1 if reasons else 0, Reason("supersedes", f"supersedes {supersedes}", (supersedes,)))
+    own = list(new[new_ref].reasons) if new_ref in new else []
+    replaced = [Reason("supersedes", f"supersedes {supersedes}", (supersedes,))] if supersedes else []
     gone = [Reason("retracted", f"{ref} retracted: out of the model (it counted {was.weight:.2f})", (ref,))
             for ref, was in old.items() if ref not in new and ref != supersedes]
-    moved = [Reason("status", f"{ref} now {new[ref].status}", (ref,))
-             for ref, was in old.items() if ref in new and new[ref].status != was.status and ref != new_ref]
-    reasons += gone + moved
+    moved = _grouped_moves({ref: new[ref].status for ref, was in old.items()
+                            if ref in new and new[ref].status != was.status and ref != new_ref})
+    # the row's own weight, what it replaced, then the other rows it changed (they move the headline too), then
+    # the rest of the row's own rules
+    reasons = own[:1] + replaced + gone + moved + own[1:]
     q = session.exec(select(Question).where(Question.slug == question)).one()
     return {"question": question, "event": q.event, "horizon_end": q.horizon_end,
             "reliabilities_from": after["reliabilities_from"], "before": before["headline"],
             "after": after["headline"], "reasons": [r.as_dict() for r in _leading(reasons)]}
 
 
-def _leading(reasons: list[Reason], most: int = 3) -> list[Reason]:
-    """The row's own weight, then the first reasons by rule (one per rule), at most ``most`` in all."""
+def _grouped_moves(statuses: dict[str, str], named: int = 3) -> list[Reason]:
+    """One reason per new status, naming its rows: "S39, S41 and 5 more now replaced by S70 (newer claim)";
+    "S49 now active" first."""
+    by_status: dict[str, list[str]] = {}
+    for ref, status in statuses.items():
+        by_status.setdefault(status, []).append(ref)
+    reasons = []  # rows that count again first: they move the headline most plainly
+    for status, refs in sorted(by_status.items(), key=lambda item: item[0] != "active"):
+        shown = ", ".join(refs[:named]) + (f" and {len(refs) - named} more" if len(refs) > named else "")
+        reasons.append(Reason("status", f"{shown} now {status}", tuple(refs)))
+    return reasons
+
+
+def _leading(reasons: list[Reason], most: int = 5) -> list[Reason]:
+    """At most ``most`` reasons in their order: one per rule of the row's own, every other row's change."""
     seen: set[str] = set()
     kept: list[Reason] = []
     for reason in reasons:
-        if reason.rule not in seen and len(kept) < most:
+        if reason.rule in ("retracted", "status") or reason.rule not in seen:
             seen.add(reason.rule)
             kept.append(reason)
-    return kept
+    return kept[:most]
