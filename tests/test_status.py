@@ -64,6 +64,22 @@ def test_observations_a_run_and_a_resolution_clear_what_is_due(run, past: str) -
     assert (shown.exit_code, shown.output) == (0, f"{PAST}: nothing due\n0 of 1 question due.\n")
 
 
+def test_a_checkpoint_passed_during_a_pending_notice_says_what_the_notice_does_and_does_not_settle(run, past) -> None:
+    """A notice makes "not yet" likely but does not decide the checkpoint (a party may leave without waiting)."""
+    assert run("log", "observation", "--question", PAST, "--kind", "event-not-yet", "--date", "2023-06-30",
+               "--source", "fixture, example.org", "--no-update").exit_code == 0
+    assert run("log", "observation", "--question", PAST, "--kind", "notice-given", "--date", "2023-07-15",
+               "--source", "fixture, example.org", "--no-update").exit_code == 0
+    (row,) = json.loads(run("status", "--json").output)
+    assert "checkpoint 2024-01-01 passed without an observation that decides it: the notice of 2023-07-15 (O2) is " \
+           "pending, so the event has most likely not happened yet, but only an observation settles it (log " \
+           "event-not-yet, or event)" in row["due"]
+    assert run("log", "observation", "--question", PAST, "--kind", "notice-revoked", "--date", "2023-09-01",
+               "--source", "fixture, example.org", "--no-update").exit_code == 0
+    (row,) = json.loads(run("status", "--json").output)  # revoked: no notice is pending any more
+    assert "checkpoint 2024-01-01 passed without an observation that decides it (log event-not-yet or event)" in row["due"]
+
+
 def test_evidence_since_the_last_run_is_counted_in_plain_words(run, tmp_path: Path) -> None:
     assert run(*EMPTY).exit_code == 0
     assert run("question", "add", str(question_file(tmp_path, start=f"{TODAY.year}-01",

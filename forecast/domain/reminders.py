@@ -18,6 +18,7 @@ from sqlmodel import Session, col, select
 from ..basics import validate
 from ..basics.months import parse_month
 from ..store.tables import ForecastResult, ForecastRun, Observation, Question, Statement
+from .consistency import pending_notice
 from .outcomes import checkpoint_outcomes
 from .questions import require_scope, stored_spec
 
@@ -77,6 +78,19 @@ def retry_command(seed: int, command: str = "forecast run") -> str:
     return f"{command} --tune 2000 --draws 2000 --seed {seed + 1}"
 
 
+def _undecided_text(undecided: list[dt.date], rows: list[Statement | Observation], today: dt.date) -> str:
+    """Checkpoints passed without a deciding observation, and what to log; a pending notice makes the answer likely
+    but does not decide it (a party may leave without waiting)."""
+    many = len(undecided) > 1
+    text = (f"checkpoint{'s' if many else ''} {', '.join(c.isoformat() for c in undecided)} passed without an "
+            f"observation that decides {'them' if many else 'it'}")
+    notice = pending_notice([r for r in rows if isinstance(r, Observation) and r.retracted_at is None], before=today)
+    if notice is None:
+        return text + " (log event-not-yet or event)"
+    return text + (f": the notice of {notice.observed_on} (O{notice.id}) is pending, so the event has most likely "
+                   "not happened yet, but only an observation settles it (log event-not-yet, or event)")
+
+
 def question_status(session: Session, question: Question, today: dt.date | None = None) -> dict[str, Any]:
     """One question's reminders: the facts behind each rule, and ``due``, each due item in plain words."""
     today = today or dt.date.today()
@@ -107,9 +121,7 @@ def question_status(session: Session, question: Question, today: dt.date | None 
         since = f"since {last.isoformat()}" if any_evidence else f"since it was added on {last.isoformat()}"
         due.append(f"no evidence for {quiet} days ({since}; review every {_plural(review_every, 'day')})")
     if undecided:
-        shown = ", ".join(c.isoformat() for c in undecided)
-        due.append(f"checkpoint{'s' if len(undecided) > 1 else ''} {shown} passed without an observation "
-                             f"that decides {'them' if len(undecided) > 1 else 'it'} (log event-not-yet or event)")
+        due.append(_undecided_text(undecided, rows, today))
     if record["past_horizon"]:
         due.append(f"the horizon ended with {question.horizon_end} and the "
                              f"question is not resolved (forecast resolve {question.slug})")
