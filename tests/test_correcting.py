@@ -360,6 +360,11 @@ def test_merge_counts_one_expert_as_the_other(run, seeded) -> None:
     assert "all as forecast wrote them" in run("verify").output
     assert_refused(run("expert", "merge", "Agency A", REPORTER),
                    f"Error: 'Agency A' and '{REPORTER}' are already the same expert")
+    before = snapshot(run.db)  # the merged name now answers as the reporter: it must not carry the reporter off
+    assert_refused(run("expert", "merge", "Agency A", OFFICIAL),
+                   f"Error: 'Agency A' was merged into '{REPORTER}' before, so this would fold '{REPORTER}' and all "
+                   f"its statements into '{OFFICIAL}': name it '{REPORTER}' if that is what you mean")
+    assert snapshot(run.db) == before
 
 
 def test_retraction_and_observation_headlines_say_what_changed(run, seeded) -> None:

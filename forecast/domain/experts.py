@@ -90,13 +90,14 @@ def expert_by_name(session: Session, name: str) -> Expert:
     """The expert with this name, an earlier name or an alias (case-insensitive); for a merged expert, the one it
     was merged into."""
     wanted = validate.text(name, "expert").strip().casefold()
-    answers = identities(session).names
+    ids = identities(session)
+    answers = ids.names
     for expert_id, names in answers.items():
         found = session.get(Expert, expert_id)
         if found is not None and wanted in (n.casefold() for n in names):
             return found
-    current = {expert_id: found.name for expert_id in answers if (found := session.get(Expert, expert_id)) is not None}
-    named = {n: current[expert_id] for expert_id, names in answers.items() if expert_id in current for n in names}
+    current = {expert_id: ids.current[expert_id] for expert_id in answers}
+    named = {n: current[expert_id] for expert_id, names in answers.items() for n in names}
     close = validate.closest(name, list(named))
     mean = "" if close is None else (f" (did you mean {close!r}?)" if named[close] == close
                                      else f" (did you mean {close!r}, another name of {named[close]!r}?)")
@@ -151,7 +152,13 @@ def merge_experts(session: Session, source: str, into: str, note: str = "", auth
     merged, kept = expert_by_name(session, source), expert_by_name(session, into)
     if merged.id == kept.id:
         raise DuplicateError(f"{source!r} and {into!r} are already the same expert")
-    name = identities(session).current[row_id(kept)]
+    ids = identities(session)
+    known, owner = ids.current, ids.owner.get(source.strip().casefold())
+    if owner is not None and owner != row_id(merged):  # the name of an expert merged into another before
+        raise InputError(f"{source!r} was merged into {known[row_id(merged)]!r} before, so this would fold "
+                         f"{known[row_id(merged)]!r} and all its statements into {known[row_id(kept)]!r}: name it "
+                         f"{known[row_id(merged)]!r} if that is what you mean")
+    name = known[row_id(kept)]
     return _record(session, ExpertChange(expert_id=row_id(merged), kind=MERGE, name=name, into_id=kept.id,
                                          note=validate.text(note, "note").strip(), author=author_of(author)))
 

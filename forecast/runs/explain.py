@@ -132,8 +132,9 @@ def headline_change(session: Session, priors: Priors, question: str, at: dt.date
     replaced = [Reason("supersedes", f"supersedes {supersedes}", (supersedes,))] if supersedes else []
     gone = [Reason("retracted", f"{ref} retracted: out of the model (it counted {was.weight:.2f})", (ref,))
             for ref, was in old.items() if ref not in new and ref != supersedes]
-    moved = _grouped_moves({ref: new[ref].status for ref, was in old.items()
-                            if ref in new and new[ref].status != was.status and ref != new_ref})
+    moved = _grouped_moves({ref: new[ref].status for ref, was in old.items()  # not a row that counted 0 before and after
+                            if ref in new and new[ref].status != was.status and ref != new_ref
+                            and (was.weight or new[ref].weight or "decided" in new[ref].status)})
     # the row's own weight, what it replaced, then the other rows it changed (they move the headline too), then
     # the rest of the row's own rules
     reasons = own[:1] + replaced + gone + moved + own[1:]
