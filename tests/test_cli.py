@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from .conftest import INIT, QUESTION, REPORTER, assert_refused, log_args, postgres_only, query, snapshot
+from .conftest import INIT, OFFICIAL, QUESTION, REPORTER, assert_refused, log_args, postgres_only, query, snapshot
 
 
 @pytest.mark.every_backend
@@ -56,10 +56,13 @@ def test_log_statement_and_observation(run, seeded) -> None:
     logged = run(*log_args(probability="0.8", strength="hedged"))
     assert logged.exit_code == 0
     assert logged.output.splitlines()[0] == f"Logged S9: {REPORTER} on 2023-04-01, 'not before 2028' -> 2028-01 .. open."
-    assert logged.output.splitlines()[1] == "Reads: Russia does not withdraw before 2028-01 (p = 0.8)."
+    assert logged.output.splitlines()[1] == "Reads: Russia does not withdraw before 2028-01 (p = 0.8); hedged."
     assert logged.output.splitlines()[2].startswith(
         "Updated headline (exact, reliabilities fixed at prior centres): Russia withdraws by 2032-12: ")
     assert logged.output.splitlines()[3].startswith("Why: S9 counts ")
+    against = run(*log_args(expert=OFFICIAL, probability="20%", claim="by 2027", date="2023-04-02"), "--no-update")
+    assert against.output.splitlines()[1] == ("Reads: Russia withdraws by 2027-12 (p = 0.2); below 50%, it counts as "
+                                              "evidence that this does not happen.")
     observed = run("log", "observation", "--question", QUESTION, "--kind", "no-formal-notice",  # the old name is an alias
                    "--date", "2024-01-15", "--source", "NASA briefing")
     assert observed.exit_code == 0 and observed.output.startswith("Logged O10: no-notice-as-of on 2024-01-15.\nUpdated headline")

@@ -195,6 +195,7 @@ def test_an_observations_url_and_effective_date_can_be_corrected(run, seeded) ->
     logged = run("log", "observation", "--question", QUESTION, "--kind", "notice-given", "--date", "2026-11-02",
                  "--effective", "2026-12", "--source", "fixture, example.org", "--no-update")  # a month: its first day
     assert logged.exit_code == 0 and "Note: the effective date 2026-12-01" in logged.output, logged.output
+    assert ": notice-given on 2026-11-02, taking effect 2026-12-01.\n" in logged.output
     ref = re.search(r"Logged (O\d+)", logged.output).group(1)
     assert shown(run, ref)["effective_on"] == "2026-12-01"
     edited = run("evidence", "edit", ref, "--effective", "2027-11-02", "--url", "https://example.org/notice", "--yes",

@@ -94,18 +94,18 @@ def test_the_interval_across_draws_is_in_details_labelled_as_such(reported) -> N
     rows = [["".join(td.itertext()) for td in tr.iter("td")] for tr in spread.find(".//tbody").iter("tr")]
     last, i = months.index("2032-12"), months.index("2028-12")
     expected = {"Russia withdraws by 2032-12": [_pct(1 - head["not_within_horizon"]),
-                                                f"{_pct(band['0.1'][last])}-{_pct(band['0.9'][last])}"],
+                                                f"{_pct(band['0.1'][last])} to {_pct(band['0.9'][last])}"],
                 "Russia withdraws before 2029-01-01": [_pct(head["checkpoints"]["2029-01-01"]),
-                                                       f"{_pct(band['0.1'][i])}-{_pct(band['0.9'][i])}"]}
+                                                       f"{_pct(band['0.1'][i])} to {_pct(band['0.9'][i])}"]}
     assert {row[0]: row[1:] for row in rows}.items() >= expected.items()
     next(parent for parent in tree.iter() if spread in list(parent)).remove(spread)
     headline = "".join(tree.itertext()).split("Date distribution")[0]
-    assert "Russia withdraws by 2032-12" in headline and not re.search(r"\d%-", headline)  # no band left outside
+    assert "Russia withdraws by 2032-12" in headline and not re.search(r"\d% to ", headline)  # no band left outside
     heading = "### Uncertainty of these probabilities across the model's draws"
-    assert not re.search(r"\d%-", md[:md.index(heading)])
+    assert not re.search(r"\d% to ", md[:md.index(heading)])
     section = md[md.index(heading):md.index("## Date")]
     bands = f"| Russia withdraws by 2032-12 | {_pct(1 - head['not_within_horizon'])} | "
-    assert bands.replace("<", "\\<") in section and md.count("80% of draws between") == 1
+    assert bands.replace("<", "\\<") in section and md.count("middle 80% of draws") == 1
 
 
 def test_evidence_is_sorted_by_influence_and_negligible_rows_collapse(reported) -> None:

@@ -38,8 +38,8 @@ def test_a_sampled_run_reports_the_spread_across_draws_in_labelled_details(fitte
     lines = invoke(fitted_db, "show", QUESTION).output.splitlines()
     label = lines.index("  How settled each probability is (middle 80% of its values across the model's draws):")
     lead = next(i for i, line in enumerate(lines) if line.startswith("  " + LEAD))
-    assert lead < label and "(draws: " not in lines[lead]  # the spread stays out of the headline sentence
-    assert lines[label + 1].startswith("    " + LEAD) and "(draws: " in lines[label + 1]
+    assert lead < label and "(80% of draws: " not in lines[lead]  # the spread stays out of the headline sentence
+    assert lines[label + 1].startswith("    " + LEAD) and "(80% of draws: " in lines[label + 1]
 
 
 def test_the_instant_headline_after_log_is_plain_words(run, seeded) -> None:

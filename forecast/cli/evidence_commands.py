@@ -141,7 +141,7 @@ def log_observation(env, update: bool, dry_run: bool, **fields) -> None:
     def write(session) -> tuple:
         row = evidence.log_observation(session, **_dated(fields, "observed_on"))
         notes = [f"Note: {note}." for note in evidence.observation_warnings(session, row)]
-        return row, [f"Logged {evidence.ref_of(row)}: {row.kind} on {row.observed_on}.", *notes]
+        return row, [f"Logged {evidence.ref_of(row)}: {evidence.observation_words(row)}.", *notes]
 
     _log(env, write, fields["question"], fields["supersedes"], update, dry_run)
 
@@ -238,7 +238,9 @@ def evidence_list(env, as_json: bool, as_csv: bool, **filters) -> None:
 def who_says(row: dict) -> dict:
     """An evidence row with who said or observed it, what, its weight and who logged it, for the table."""
     weight = "" if row.get("weight") is None else f"{row['weight']:.2f}"
-    return {**row, "who": row.get("expert") or f"[{row['kind']}]", "says": row.get("claim") or row.get("note"),
+    effective = f"takes effect {row['effective_on']}" if row.get("effective_on") else None
+    says = row.get("claim") or "; ".join(part for part in (effective, row.get("note")) if part)
+    return {**row, "who": row.get("expert") or f"[{row['kind']}]", "says": says,
             "weight": weight, "by": row.get("author", "")}
 
 

@@ -47,7 +47,7 @@ def emit_table(rows: Sequence[dict], columns: Sequence[str], wide: Sequence[str]
     total = shutil.get_terminal_size((120, 20)).columns  # $COLUMNS in a pipe, else 120
     widths = {c: max(len(c), *(len(_cell(r.get(c), 10_000)) for r in rows)) for c in columns}
     fixed = sum(widths[c] + 2 for c in columns if c not in wide)
-    share = max((total - fixed) // max(len(wide), 1) - 2, 12)
+    share = max((total - fixed) // max(len(wide), 1) - 2, 24)
     for c in wide:
         if c != columns[-1]:  # the last column is never padded, so it keeps every character
             widths[c] = min(widths[c], share)
@@ -110,11 +110,11 @@ def emit_headline(result: dict, title: str = "") -> None:
     click.echo("  When it happens (credible intervals of the month):")
     for level, words in plain.intervals.items():
         click.echo(f"    {level:>3} interval: {words}")
-    spread = [row for row in draw_spread(result, event, {}) if len(set(row["band"].split("-"))) > 1]  # settled: left out
+    spread = [row for row in draw_spread(result, event, {}) if len(set(row["band"].split(" to "))) > 1]  # settled: left out
     if spread:
         click.echo("  How settled each probability is (middle 80% of its values across the model's draws):")
         for row in spread:
-            click.echo(f"    {terminal_text(row['what'])}: {row['value']} (draws: {row['band']})")
+            click.echo(f"    {terminal_text(row['what'])}: {row['value']} (80% of draws: {row['band']})")
 
 
 def emit_years(result: dict) -> None:

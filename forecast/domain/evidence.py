@@ -175,12 +175,22 @@ def _refuse_restated(session: Session, question_id: int, who: Expert, said_on: d
                 "as a restatement", "statement")
 
 
+def observation_words(row: Observation) -> str:
+    """``notice-given on 2026-11-15, taking effect 2027-03-01``: the observation as logged."""
+    effective = f", taking effect {row.effective_on}" if row.effective_on is not None else ""
+    return f"{row.kind} on {row.observed_on}{effective}"
+
+
 def statement_reading(row: Statement, event: str) -> str:
-    """The statement's claim in plain words about ``event``, with the probability it was stored with."""
+    """The statement's claim in plain words about ``event``, with the probability it was stored with, whether it is
+    hedged, and, below 50%, that it counts against the claim."""
     claim = parse_claim(row.claim_text)
     if row.probability != claim.probability:
         claim = replace(claim, probability=row.probability, likelihood=None)
-    return describe_claim(claim, event)
+    words = describe_claim(claim, event) + ("; hedged" if row.strength == "hedged" else "")
+    if row.probability is not None and row.probability < 0.5:
+        words += "; below 50%, it counts as evidence that this does not happen"
+    return words
 
 
 def observation_warnings(session: Session, row: Observation) -> list[str]:

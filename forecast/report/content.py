@@ -28,7 +28,7 @@ def _month_index(label: str, months: list[str]) -> int | None:
 
 def _percent_band(result: dict, index: int) -> str:
     band = result["cdf_bands"]
-    return f"{percent(band['0.1'][index])}-{percent(band['0.9'][index])}"
+    return f"{percent(band['0.1'][index])} to {percent(band['0.9'][index])}"
 
 
 def plain_words(result: dict, event: str, precluder_event: str | None = None) -> PlainHeadline:

@@ -97,16 +97,19 @@ GLOSSARY: tuple[Entry, ...] = (
           "question counts as missed once an observation shows the date falls after it, and as "
           "undetermined until then."),
     Entry("murphy", "Murphy decomposition",
-          "The Brier score of a set of forecasts split into three parts (Murphy 1973): Brier = reliability "
-          "- resolution + uncertainty, exactly, with the forecasts grouped by their distinct values."),
+          "The Brier score of a set of forecasts split into parts (Murphy 1973), with the forecasts grouped "
+          "into probability bins (0-10%, 10-20%, ...): Brier = reliability - resolution + uncertainty + "
+          "within-bin variance - within-bin covariance, exactly (Stephenson, Coelho and Jolliffe 2008). The "
+          "last two terms correct for the forecasts within a bin not all being the same number; they are "
+          "usually small."),
     Entry("murphy-reliability", "Reliability (Murphy)",
-          "The part of the Brier score due to miscalibration: for each distinct forecast probability, the "
-          "squared gap between it and how often those forecasts came true, weighted by how often it was "
-          "used. Lower is better; 0 means the forecasts meant what they said."),
+          "The part of the Brier score due to miscalibration: for each probability bin, the squared gap "
+          "between its mean forecast and how often those forecasts came true, weighted by how many forecasts "
+          "fell in it. Lower is better; 0 means the forecasts meant what they said."),
     Entry("resolution", "Resolution (Murphy)",
-          "The part of the Brier score earned by telling cases apart: for each distinct forecast probability, "
-          "the squared gap between how often those forecasts came true and how often the event came true "
-          "over all forecasts, weighted by use. Higher is better; it is subtracted."),
+          "The part of the Brier score earned by telling cases apart: for each probability bin, the squared "
+          "gap between how often its forecasts came true and how often the event came true over all "
+          "forecasts, weighted by how many forecasts fell in it. Higher is better; it is subtracted."),
     Entry("uncertainty", "Uncertainty (Murphy)",
           "The Brier score of always forecasting the overall frequency f of the outcome: f (1 - f). It "
           "depends only on the outcomes, not on the forecaster; it is what the other two parts are "

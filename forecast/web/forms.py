@@ -106,8 +106,9 @@ def _observation(store: Store, slug: str, fields: dict[str, str], author: dict[s
             source=fields.get("source", ""), url=fields.get("url", ""), note=fields.get("note", ""),
             effective_on=parse_day_or_month(effective)[0] if effective else None,
             supersedes=_or_none(fields.get("supersedes")), **author)
-        return {"ref": evidence.ref_of(row), "message": f"Logged {evidence.ref_of(row)}: {row.kind} on "
-                f"{row.observed_on}.", "reading": None, "notes": evidence.observation_warnings(session, row)}
+        ref = evidence.ref_of(row)
+        return {"ref": ref, "message": f"Logged {ref}: {evidence.observation_words(row)}.", "reading": None,
+                "notes": evidence.observation_warnings(session, row)}
 
 
 FORM_WAYS_OUT = {"statement": "correct it with that row's edit link, or tick 'the expert said it again' to log it "
