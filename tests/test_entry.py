@@ -189,6 +189,14 @@ def test_ctrl_c_at_a_prompt_stores_nothing(seeded, db_path: Path) -> None:
         "Strength: firm (weight 1); stated probability 1, counted as 0.99 (a speaker's certainty is not proof).",
         "Complement: no.",
         "Weight it would get: 2.09 (said today"]),  # |logit 0.99| / logit 0.9 = 4.595 / 2.197, not 6.3 (p = 1 - 1e-6)
+    ("before 2026-06", [], [  # the seed's event-not-yet of 2026-11-23 already rules it out
+        "'before 2026-06' on russia-iss-withdrawal reads: Russia withdraws by 2026-05.",
+        "Interval of the event's month: open .. 2026-05",
+        "Strength: firm (weight 1).",
+        "Complement: no.",
+        "Already decided: falsified by the observations in force, so it would count only for the expert's track "
+        "record (and, as their newest claim, replace their earlier ones): check its dates.",
+        "Weight it would get: 1.00 in the track record (said today"]),
     ("by 2030", ["--probability", "0%"], [
         "'by 2030' on russia-iss-withdrawal reads: Russia withdraws by 2030-12 (p = 0).",
         "Interval of the event's month: open .. 2030-12",

@@ -64,8 +64,11 @@ def claim_lines(preview: dict) -> list[str]:
         + (" (widened: approximate)" if preview["approximate"] else ""),
         f"Strength: {preview['strength']} (weight {preview['strength_weight']:.3g}){stated}.",
         f"Complement: {complement}.",
-        f"Weight it would get: {preview['weight']:.2f} ({age}); a run also weighs it against the expert's other "
-        "statements and colleagues.",
+        *([] if preview["decided"] is None else [
+            f"Already decided: {preview['decided']} by the observations in force, so it would count only for the "
+            "expert's track record (and, as their newest claim, replace their earlier ones): check its dates."]),
+        f"Weight it would get: {preview['weight']:.2f}{' in the track record' if preview['decided'] else ''} ({age}); "
+        "a run also weighs it against the expert's other statements and colleagues.",
         *([] if preview["headline"] is None else [headline_line(preview["headline"])]),
         "Nothing was stored.",
     ]

@@ -19,7 +19,7 @@ from ..domain.questions import store_priors
 from ..errors import ForecastError
 from ..inference.dataset import build_dataset
 from ..inference.dependence import affiliation_group
-from ..inference.explain import Reason, StatementWeight, statement_weights
+from ..inference.explain import DECIDED, Reason, StatementWeight, statement_weights
 from ..store.tables import Expert, Observation, Question, Statement
 from .views import fast_headline
 
@@ -137,7 +137,8 @@ def headline_change(session: Session, priors: Priors, question: str, at: dt.date
                             and (was.weight or new[ref].weight or "decided" in new[ref].status)})
     # the row's own weight, what it replaced, then the other rows it changed (they move the headline too), then
     # the rest of the row's own rules
-    reasons = own[:1] + replaced + gone + moved + own[1:]
+    decided = [r for r in own[1:] if r.rule == DECIDED]  # a claim the observations already settle: say so early
+    reasons = own[:1] + decided + replaced + gone + moved + [r for r in own[1:] if r.rule != DECIDED]
     q = session.exec(select(Question).where(Question.slug == question)).one()
     return {"question": question, "event": q.event, "horizon_end": q.horizon_end,
             "reliabilities_from": after["reliabilities_from"], "before": before["headline"],

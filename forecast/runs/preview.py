@@ -13,7 +13,8 @@ from ..claims import Claim, check_informative, check_within_horizon, describe_cl
 from ..domain.evidence import evidence_by_ref, expert_by_name
 from ..domain.priors import Priors
 from ..domain.questions import question_by_slug
-from ..inference.dataset import counted_probability, dataset_from_rows, read_rows, statement_parts
+from ..inference.dataset import (counted_probability, dataset_from_rows, decided_claims, interval_mask, read_rows,
+                                 statement_parts)
 from ..store.tables import STRENGTHS, Question, Statement
 from .views import fast_headline
 
@@ -48,14 +49,27 @@ def preview_claim(session: Session, priors: Priors, question: str, text: str, st
                     said_on=said_on, strength=strength, probability=claim.probability, claim_text=text.strip(),
                     claim_start=start, claim_end=end)
     base, recency, complement = statement_parts(row, today, priors)
+    decided = _decided_now(session, priors, q, start, end, complement)
     return {"question": q.slug, "claim": text.strip(), "reading": describe_claim(claim, q.event),
             "interval": [start, end], "beyond_horizon": claim.beyond_horizon, "approximate": claim.approximate,
             "strength": strength, "strength_weight": priors.reliability.weights[strength],
             "probability": claim.probability, "likelihood": claim.likelihood, "complement": complement,
             "probability_counted": None if claim.probability is None else counted_probability(claim.probability),
             "said_on": said_on.isoformat(), "recency": recency, "weight": base * recency,
-            "expert": who.name if who else None,
+            "expert": who.name if who else None, "decided": decided,
             "headline": would_be_headline(session, priors, q, row if who else None, supersedes)}
+
+
+def _decided_now(session: Session, priors: Priors, q: Question, start: str | None, end: str | None,
+                 complement: bool) -> str | None:
+    """"falsified" or "borne out" when the observations in force already settle the claim, else None."""
+    data = dataset_from_rows(read_rows(session, priors, questions=[q.slug]), priors)
+    if q.slug not in data.questions:
+        return None
+    i = data.questions.index(q.slug)
+    mask = interval_mask(start, end, int(data.starts[i]), int(data.n_months[i]), data.bins)
+    decided = int(decided_claims((~mask if complement else mask)[None, :], data.feasible[i][None, :])[0])
+    return {1: "borne out", -1: "falsified"}.get(decided)
 
 
 def would_be_headline(session: Session, priors: Priors, q: Question, row: Statement | None,
