@@ -49,7 +49,8 @@ def test_a_reopened_resolution_is_kept_and_the_question_resolves_again(run, seed
 @pytest.mark.parametrize(("args", "message"), [
     (["reopen", QUESTION, "--reason", "wrong"], f"Error: question '{QUESTION}' is open: there is no resolution to reopen"),
     (["reopen", QUESTION, "--reason", " "], "Error: reopening a resolution needs a --reason"),
-    (["reopen", QUESTION], "Error: Missing option '--reason'"),
+    (["reopen", QUESTION], "Error: Missing option '--reason'. Example: forecast reopen russia-iss-withdrawal --reason "
+                           "\"the source dated the notice, not the exit\""),  # the command's own example
     (["reopen", "no-such-question", "--reason", "wrong"], "Error: unknown question 'no-such-question'"),
 ])
 def test_reopen_refusals_store_nothing(run, seeded, args, message) -> None:

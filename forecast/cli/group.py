@@ -39,11 +39,19 @@ class ForecastGroup(click.Group):
         except click.exceptions.NoSuchOption as exc:
             hint = ": it goes before the command (forecast --db PATH COMMAND ...)" if exc.option_name == "--db" else ""
             _fail(exc.format_message().rstrip(".") + hint if hint else exc.format_message(), exc.exit_code)
+        except click.exceptions.MissingParameter as exc:  # the command's own example shows what to give
+            _fail(exc.format_message() + _example(exc.ctx), exc.exit_code)
         except click.ClickException as exc:
             _fail(exc.format_message(), exc.exit_code)
         except click.Abort:
             _fail("aborted", 1)
         sys.exit(result if isinstance(result, int) else 0)
+
+
+def _example(ctx: click.Context | None) -> str:
+    """`` Example: forecast ...`` from the command's help text, or empty text."""
+    found = re.search(r"Example: (.+?)(?:\n\s*\n|$)", (ctx.command.help or "") if ctx else "", re.S)
+    return f" Example: {' '.join(found.group(1).split())}" if found else ""
 
 
 def _database_error() -> type[Exception]:
