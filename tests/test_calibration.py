@@ -301,6 +301,42 @@ def _truth_world(root):
     return w
 
 
+@pytest.mark.parametrize(("day", "precision", "logged", "known"), [
+    (dt.date(2025, 6, 15), "day", None, dt.date(2025, 6, 15)),
+    (dt.date(2025, 6, 1), "month", None, dt.date(2025, 6, 30)),
+    (dt.date(2025, 1, 1), "year", None, dt.date(2025, 12, 31)),
+    (dt.date(2025, 6, 1), "month", dt.datetime(2026, 1, 5, tzinfo=dt.UTC), dt.date(2025, 6, 30)),  # logged later
+    (dt.date(2025, 6, 1), "month", dt.datetime(2025, 6, 3, 15, tzinfo=dt.UTC), dt.date(2025, 6, 4)),  # within it
+    (dt.date(2025, 6, 15), "day", dt.datetime(2025, 6, 10, tzinfo=dt.UTC), dt.date(2025, 6, 15)),  # never before its day
+])
+def test_a_row_is_known_by_the_end_of_its_period_or_the_day_after_it_was_logged(day, precision, logged, known) -> None:
+    from forecast.basics.months import known_on
+
+    assert known_on(day, precision, logged) == known
+
+
+def test_a_resolution_in_the_current_month_decides_the_claims_from_the_next_day(run, seeded) -> None:
+    """Resolving "this month" on the 3rd: claims are decided, and track records count them, from the 4th, not from
+    the month's end; a run of the day of the log (before or after it) is still one made before the outcome."""
+    from forecast.domain.questions import last_day_before_outcome
+    from forecast.inference.dataset import build_dataset
+
+    month = dt.date.today().strftime("%Y-%m")
+    assert run("resolve", "russia-iss-withdrawal", "--date", month, "--source", "fixture, example.org").exit_code == 0
+    store = open_store(run.db)
+    with store.reader() as session:
+        q = session.exec(select(Question).where(Question.slug == "russia-iss-withdrawal")).one()
+        assert last_day_before_outcome(session, q) == dt.date.today()
+        from forecast.domain.questions import store_priors
+
+        priors = store_priors(session)
+        today = build_dataset(session, priors, questions=["russia-iss-withdrawal"])
+        tomorrow = build_dataset(session, priors, as_of=dt.date.today() + dt.timedelta(days=1),
+                                 questions=["russia-iss-withdrawal"])
+    own = tomorrow.stmt_question == tomorrow.questions.index("russia-iss-withdrawal")
+    assert own.any() and (today.decided[own] == 0).any() and (tomorrow.decided[own] != 0).all()
+
+
 def test_backtests_stop_at_the_outcome_and_show_the_last_run_before_it(tmp_path) -> None:
     """The event (2025-06-15) is logged before `resolve`: a backtest without --to stops the day before it; after
     `resolve`, `show` and `question list` show the last run made before it, and say so, not a later run."""

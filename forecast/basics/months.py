@@ -90,14 +90,17 @@ def date_month(day: dt.date) -> int:
     return month_ordinal(day.year, day.month)
 
 
-def known_on(day: dt.date, precision: str) -> dt.date:
-    """When a dated row became knowable: its day, or the last day of its month or year for coarser precision."""
+def known_on(day: dt.date, precision: str, logged: dt.datetime | None = None) -> dt.date:
+    """When a dated row became knowable: its day, or the last day of its month or year for coarser precision; and
+    no later than the day after it was ``logged`` (an event in "December" logged on 3 December is known from the
+    4th: a run of the 3rd, made before or after the log, did not use it)."""
     if precision == "year":
-        return dt.date(day.year, 12, 31)
-    if precision == "month":
-        following = dt.date(day.year + day.month // 12, day.month % 12 + 1, 1)
-        return following - dt.timedelta(days=1)
-    return day
+        known = dt.date(day.year, 12, 31)
+    elif precision == "month":
+        known = dt.date(day.year + day.month // 12, day.month % 12 + 1, 1) - dt.timedelta(days=1)
+    else:
+        known = day
+    return known if logged is None else max(day, min(known, logged.date() + dt.timedelta(days=1)))
 
 
 def utc_now() -> dt.datetime:

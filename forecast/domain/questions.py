@@ -63,13 +63,14 @@ def require_scope(session: Session, question: str | None = None, tag: str | None
 
 def last_day_before_outcome(session: Session, question: Question) -> dt.date:
     """The last as-of date whose forecast could not know the outcome: the day before an `event` observation in
-    force became known (its day, or the end of its month or year for a coarser date), and never after the
+    force became known (its day, or the end of its month or year for a coarser date, or the day it was logged if
+    earlier), and never after the
     horizon's last day (from the day after it, "not within the horizon" is known)."""
     year, index = divmod(parse_month(question.horizon_end) + 1, 12)
     last = dt.date(year, index + 1, 1) - dt.timedelta(days=1)
     events = session.exec(select(Observation).where(Observation.question_id == question.id,
                                                     Observation.kind == "event", Observation.retracted_at.is_(None)))
-    return min([last, *[known_on(o.observed_on, o.date_precision) - dt.timedelta(days=1) for o in events]])
+    return min([last, *[known_on(o.observed_on, o.date_precision, o.logged_at) - dt.timedelta(days=1) for o in events]])
 
 
 def _definition(spec: QuestionSpec, raw: dict[str, Any]) -> str:
