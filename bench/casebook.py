@@ -36,7 +36,8 @@ import numpy as np
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-BASELINES = ("prior", "linear pool", "latest statement", "experts alone (mean)", "best expert (hindsight)")
+BASELINES = ("prior", "prior and observations", "linear pool", "latest statement", "experts alone (mean)",
+             "best expert (hindsight)")
 
 
 def _per_question(card: dict) -> dict[str, dict[str, float]]:

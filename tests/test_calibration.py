@@ -19,7 +19,7 @@ from forecast.cli import cli
 from forecast.errors import InputError
 from forecast.inference.model import FitSettings
 from forecast.scoring.backtest import as_of_dates, backtest
-from forecast.scoring.calibration import LATEST, MODEL, PRIOR, probability_before
+from forecast.scoring.calibration import LATEST, MODEL, OBSERVED, PRIOR, probability_before, run_forecasts
 from forecast.scoring.resolution import checkpoint_outcomes, date_outcome
 from forecast.scoring.rules import log_score
 from forecast.scoring.scorecard import scorecard
@@ -48,6 +48,21 @@ def world(tmp_path_factory):
     w.observe("q", "withdrawn", "2025-06-15")
     ids = backtest(w.store, w.priors, "q", dt.date(2024, 2, 1), "quarter", dt.date(2025, 9, 1), SETTINGS)
     return w, ids
+
+
+def test_the_prior_baseline_knows_nothing_and_the_observed_one_knows_the_facts(world) -> None:
+    """"prior" is the hazard prior before any evidence (the report's prior column); "prior and observations" adds
+    the hard observations and no statement: as of 2025-02-01 it holds no mass before 2024-12, the prior does."""
+    from forecast.store.tables import ForecastResult, ForecastRun
+
+    w, ids = world
+    with w.store.reader() as session:
+        run = next(r for r in (session.get(ForecastRun, i) for i in ids) if r.as_of == dt.date(2025, 2, 1))
+        result = session.exec(select(ForecastResult).where(ForecastResult.run_id == run.id)).one()
+        monthly = run_forecasts(session, w.priors, run, result, "q").monthly
+    ruled_out = slice(0, 11)  # 2024-01 .. 2024-11: still participating on 2024-12-01
+    assert monthly[OBSERVED][ruled_out].sum() == 0 and monthly[PRIOR][ruled_out].sum() > 0.1
+    assert monthly[OBSERVED].sum() == pytest.approx(1) and monthly[LATEST][ruled_out].sum() == 0
 
 
 def test_as_of_dates() -> None:
@@ -168,7 +183,7 @@ def test_score_and_calibration_commands(world, tmp_path) -> None:
     assert (f"Interval coverage (scored runs): 50%: {cov['contained']} contained, {cov['missed']} missed, 0 undetermined"
             in table.output)
     as_json = json.loads(runner.invoke(cli, [*db, "score", "q", "--json", *priors]).output)
-    assert {r["forecaster"] for r in as_json["by_forecaster"]} >= {MODEL, PRIOR, "linear pool", "latest statement"}
+    assert {r["forecaster"] for r in as_json["by_forecaster"]} >= {MODEL, PRIOR, OBSERVED, "linear pool", "latest statement"}
     rows = list(csv.DictReader(io.StringIO(runner.invoke(cli, [*db, "score", "--csv", *priors]).output)))
     assert len(rows) == len(as_json["checkpoint_scores"]) and rows[0]["forecaster"]
     for suffix in ("svg", "png"):

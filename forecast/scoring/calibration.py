@@ -1,9 +1,11 @@
 """Keeping score: every stored run and the baselines, on every resolved checkpoint and question.
 
-Baselines use the same hard observations and hazard prior as the model (and the same pre-emption by a
-linked question, without its statements), so they differ only in how they weigh the statements: "prior" ignores statements; "expert: NAME" uses that expert's statements
-alone, each trusted at reliability 0.8; "linear pool" averages the experts' distributions with
-equal weight; "latest statement" uses only the most recent statement, trusted at 0.8.
+"prior" is the hazard prior alone (with pre-emption), before any evidence: the report's prior column. The other
+baselines use the same hard observations and hazard prior as the model (and the same pre-emption by a linked
+question, without its statements), so they differ only in how they weigh the statements: "prior and
+observations" ignores statements; "expert: NAME" uses that expert's statements alone, each trusted at
+reliability 0.8; "linear pool" averages the experts' distributions with equal weight; "latest statement" uses
+only the most recent statement, trusted at 0.8.
 """
 
 from __future__ import annotations
@@ -26,6 +28,7 @@ from .rules import bootstrap_difference, brier, log_score, rps, time_average
 
 BASELINE_RELIABILITY = 0.8
 MODEL, PRIOR, POOL, LATEST = "model", "prior", "linear pool", "latest statement"
+OBSERVED = "prior and observations"  # the hazard prior with the hard observations, no statement: what the facts alone say
 MIN_QUESTIONS_FOR_BOOTSTRAP = 10  # an interval over fewer questions than this is not reported
 
 
@@ -72,6 +75,7 @@ def run_forecasts(session: Session, priors: Priors, run: ForecastRun, result: Fo
                for name in sorted(set(speakers) | set(by_expert))}
     monthly |= experts
     alone = _alone(session, priors, run, question, data.stmt_uids, set())
+    monthly[OBSERVED] = alone
     spoken = [experts[f"expert: {name}"] for name in by_expert]
     monthly[POOL] = np.mean(spoken, axis=0) if spoken else alone
     if rows:
