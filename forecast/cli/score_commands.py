@@ -109,7 +109,8 @@ def backtest_command(env, question, start, end, every, draws, tune, chains, seed
         return 0
     from ..domain.reminders import retry_command
 
-    again = retry_command(seed, f"forecast backtest {question} --from {start}{f' --to {end}' if end else ''} --every {every}")
+    until = f" --to {end}" if end else ""
+    again = retry_command(seed, f"forecast backtest {question} --from {start}{until} --every {every}")
     click.echo(f"{unconverged_note(failed)} Re-run with more tuning, e.g. {again}", err=True)
     return 1
 

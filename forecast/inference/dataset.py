@@ -343,7 +343,8 @@ def read_rows(session: Session, priors: Priors, as_of: dt.date | None = None, kn
     known_at = known_at or utc_now()
     observations_by_q: dict[int, list[Observation]] = {}
     observed = session.exec(select(Observation).where(Observation.observed_on <= as_of))
-    observed = [o for o in observed if o.uid not in exclude and known_on(o.observed_on, o.date_precision, o.logged_at) <= as_of]
+    observed = [o for o in observed
+                if o.uid not in exclude and known_on(o.observed_on, o.date_precision, o.logged_at) <= as_of]
     for row in _in_force(observed, known_at):
         observations_by_q.setdefault(row.question_id, []).append(row)
     chosen = [q for q in _questions(session, priors, questions)
