@@ -301,11 +301,14 @@ def test_claim_check_refuses_as_log_statement_would(run, seeded, claim) -> None:
 FILLED = {'title = "TODO: When will ...?"': 'title = "When will Ruritania leave the Treaty of Zenda?"',
           'event = "TODO: Ruritania leaves the treaty"': 'event = "Ruritania leaves the treaty"',
           'criteria = """TODO: Resolves': 'criteria = """Resolves'}
+BINARY = {f'title = "TODO: Will ... before {dt.date.today().year + 11}?"': 'title = "Will Ruritania leave the treaty?"',
+          'event = "TODO: Ruritania leaves the treaty"': 'event = "Ruritania leaves the treaty"',
+          'criteria = """TODO: Resolves yes': 'criteria = """Resolves yes'}  # a yes/no question's words
 NOTICE = {"# [notice]": "[notice]", '# months = { value = 12, why = "TODO: the article': 'months = { value = 12, why = "Article 9',
           "# compliance_mean = ": "compliance_mean = "}
 
 
-@pytest.mark.parametrize(("kind", "fills"), [("date", FILLED), ("binary", FILLED), ("date", {**FILLED, **NOTICE})])
+@pytest.mark.parametrize(("kind", "fills"), [("date", FILLED), ("binary", BINARY), ("date", {**FILLED, **NOTICE})])
 def test_question_new_writes_a_template_question_add_accepts(run, tmp_path: Path, kind, fills) -> None:
     assert run(*EMPTY).exit_code == 0
     path = tmp_path / "ruritania.toml"

@@ -63,15 +63,18 @@ def question_template(slug: str, kind: str = "date", today: dt.date | None = Non
         "",
         "[question]",
         f'slug = "{slug}"  # lower-case letters, digits and hyphens; how commands name the question',
-        f'title = "{TODO}When will ...?"  # the question as a reader sees it',
+        (f'title = "{TODO}When will ...?"  # the question as a reader sees it' if kind == "date" else
+         f'title = "{TODO}Will ... before {today.year + HORIZON_YEARS + 1}?"  # the question as a reader sees it'),
         f'kind = "{kind}"  # {_KIND_WORDS[kind]}',
         f'event = "{TODO}Ruritania leaves the treaty"  # the subject of report sentences: "<event> by 2036-12: 20%"',
         f'horizon_start = "{today:%Y-%m}"  # the first month the event could happen in',
         f'horizon_end = "{today.year + HORIZON_YEARS}-12"  # the last; later counts as "not by" this month',
         'tags = []  # e.g. ["treaty-exit", "europe"]: lower-case words, for --tag',
         "# How it resolves: which month counts, and what if it has not happened by the horizon's end.",
-        f'criteria = """{TODO}Resolves to the month in which ... takes effect. Resolves "not within the horizon" '
-        'if it has not happened by horizon_end."""',
+        (f'criteria = """{TODO}Resolves to the month in which ... takes effect. Resolves "not within the horizon" '
+         'if it has not happened by horizon_end."""' if kind == "date" else
+         f'criteria = """{TODO}Resolves yes, in the month it happens, if ... takes effect by horizon_end; no (not '
+         'within the horizon) if it has not."""'),
         '# trigger = "What made this a question: the announcement, with its date and source."',
         "# public_event = true  # false when the event could happen unseen (then every as-of date needs evidence)",
         '# precluded_by = "other-slug"  # a question whose event would make this one impossible',
