@@ -340,6 +340,8 @@ def test_rename_keeps_the_history_and_verify_passes(run, seeded) -> None:
     assert_refused(run("expert", "rename", "Expert Quinn", "Zak"),
                    "Error: 'Zak' is already the name of the expert 'Anatoly Zak'")
     assert_refused(run("expert", "rename", "Nobody", "Somebody"), "Error: unknown expert 'Nobody'")
+    assert_refused(run("expert", "rename", OFFICIAL, OFFICIAL.replace(" ", "  ")),
+                   f"Error: '{OFFICIAL.replace(' ', '  ')}' differs from '{OFFICIAL}' only in case, spacing or punctuation")
 
 
 def test_merge_counts_one_expert_as_the_other(run, seeded) -> None:
