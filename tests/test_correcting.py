@@ -105,7 +105,8 @@ def test_headline_shows_before_after_and_reasons(run, seeded) -> None:
     share = 2 * expected_share(2, 0.5, 0.2)
     assert f"Fixture Agency: 2 speakers count as {share:.1f}" in why(second)
     weight = listed(run)["S10"]["weight"]
-    assert why(second)[0].startswith(f"S10 counts {weight:.2f} (") and "for its strength and stated probability" in why(second)[0]
+    assert why(second)[0].startswith(f"S10 counts {weight:.2f} after the rules that follow (")  # shared with a colleague
+    assert "for its strength and stated probability" in why(second)[0]
     observed = run("log", "observation", "--question", QUESTION, "--kind", "event-not-yet", "--date", "2024-01-15",
                    "--source", "fixture, example.org")
     assert observed.exit_code == 0 and HEADLINE.match(observed.output.splitlines()[1]), observed.output

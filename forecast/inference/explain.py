@@ -94,7 +94,10 @@ def _own_weight(ref: str, weight: float, facts: StatementFacts) -> str:
     """"S9 counts 1.65 (2.09 for its strength and stated probability, x0.79 for its age)": where the number comes
     from before the dependence rules (listed after it) apply."""
     age = f", x{facts.recency:.2f} for its age" if round(facts.recency, 2) < 1 else ""
-    return f"{ref} counts {weight:.2f} ({facts.base:.2f} for its strength and stated probability{age})"
+    own = f"{facts.base:.2f} for its strength and stated probability{age}"
+    if round(weight, 2) < round(facts.base * facts.recency, 2):  # a rule below took some or all of it
+        return f"{ref} counts {weight:.2f} after the rules that follow ({own}, before them)"
+    return f"{ref} counts {weight:.2f} ({own})"
 
 
 def _newest_claim(facts: list[StatementFacts], refs: list[str], s: int) -> str:
