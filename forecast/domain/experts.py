@@ -142,9 +142,8 @@ def rename_expert(session: Session, old: str, new: str, note: str = "", author: 
     if other is not None and other.id != expert.id:
         raise DuplicateError(f"{new!r} is already the name of the expert {identities(session).current[row_id(other)]!r}: "
                              f"to make them one, use `forecast expert merge`")
-    if _folded(new) == _folded(current):
-        raise InputError(f"{new!r} differs from {current!r} only in case, spacing or punctuation: keep the name, or "
-                         "give one that differs in its letters")
+    if new.split() == current.split():  # a case or punctuation fix is a rename; a space more is a slip
+        raise InputError(f"{new!r} differs from {current!r} only in spacing: keep the name, or give another")
     return _record(session, ExpertChange(expert_id=row_id(expert), kind=RENAME, name=new,
                                          note=validate.text(note, "note").strip(), author=author_of(author)))
 
