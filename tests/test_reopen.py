@@ -4,6 +4,7 @@ with who reopened it and why; the observation `resolve` logged is retracted; exp
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import pytest
@@ -57,6 +58,25 @@ def test_reopen_refusals_store_nothing(run, seeded, args, message) -> None:
     before = snapshot(run.db)
     assert_refused(run(*args), message)
     assert snapshot(run.db) == before
+
+
+@pytest.mark.parametrize("notice", [True, False])
+def test_a_resolution_before_a_pending_notice_could_take_effect_gets_a_note(run, seeded, notice) -> None:
+    """Notice on 2026-11-15 under a 12-month rule: an exit in 2026-12 is stored (a party may leave without waiting),
+    with a note on the likelier typo; without the notice, no note."""
+    if notice:
+        assert run("log", "observation", "--question", QUESTION, "--kind", "notice-given", "--date", "2026-11-15",
+                   "--source", "fixture, example.org", "--no-update").exit_code == 0
+    result = run("resolve", QUESTION, "--date", "2026-12", "--source", "fixture, example.org")
+    assert result.exit_code == 0, result.output
+    lines = result.output.splitlines()
+    assert lines[0] == f"{QUESTION} resolved: 2026-12."
+    if notice:
+        assert re.fullmatch(r"Note: the notice O\d+ of 2026-11-15 could take effect from 2027-11 at the earliest, so an "
+                            r"exit in 2026-12 means leaving without waiting; if the month is a typo, `forecast reopen "
+                            rf"{QUESTION} --reason \.\.\.` and resolve it again\.", lines[1]), lines
+    else:
+        assert lines == [f"{QUESTION} resolved: 2026-12."]
 
 
 def test_resolving_a_resolved_question_points_at_reopen(run, seeded) -> None:

@@ -32,12 +32,15 @@ def resolve_command(env, question, month, not_within_horizon, annul, source, aut
 
     Example: forecast resolve russia-iss-withdrawal --date 2028-06 --source "Roscosmos statement"
     """
-    from ..scoring.resolution import describe, resolve
+    from ..scoring.resolution import describe, resolution_notes, resolve
 
     with env.store().session() as session:
         resolved = resolve(session, question, month=month, not_within_horizon=not_within_horizon, annul=annul,
                            source=source, author=author)
-        click.echo(describe(resolved) + ".")
+        notes = resolution_notes(session, resolved)
+    click.echo(describe(resolved) + ".")
+    for note in notes:
+        click.echo(terminal_text(f"Note: {note}."))
 
 
 @cli.command(name="reopen")

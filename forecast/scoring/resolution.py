@@ -104,6 +104,30 @@ def date_outcome(session: Session, question: Question) -> int | None:
     return None if happened is None else happened - parse_month(question.horizon_start)
 
 
+def resolution_notes(session: Session, question: Question) -> list[str]:
+    """What is possible but unusual about a dated resolution, for whoever made it: an exit in a month before a
+    pending notice could take effect (a party may leave without waiting, but a typo is likelier)."""
+    from ..domain.consistency import pending_notice
+    from ..domain.questions import stored_spec
+
+    if question.status != "resolved" or question.resolution in (None, NOT_WITHIN_HORIZON):
+        return []
+    month = parse_month(question.resolution)
+    rows = list(session.exec(select(Observation).where(Observation.question_id == question.id,
+                                                       col(Observation.retracted_at).is_(None))))
+    notice = pending_notice(rows)
+    if notice is None:
+        return []
+    months = int((stored_spec(question).notice or {}).get("months") or 0)
+    earliest = (parse_month(notice.effective_on.strftime("%Y-%m")) if notice.effective_on is not None
+                else parse_month(notice.observed_on.strftime("%Y-%m")) + months)
+    if month >= earliest:
+        return []
+    return [f"the notice O{notice.id} of {notice.observed_on} could take effect from {month_label(earliest)} at the "
+            f"earliest, so an exit in {month_label(month)} means leaving without waiting; if the month is a typo, "
+            f"`forecast reopen {question.slug} --reason ...` and resolve it again"]
+
+
 def describe(question: Question) -> str:
     """One line on how the question stands."""
     if question.status == "open":

@@ -21,7 +21,7 @@ from ..basics.text import displayable
 from ..domain import evidence
 from ..domain.questions import question_by_slug
 from ..errors import ForecastError, InputError, ProbableDuplicateError
-from ..scoring.resolution import describe, reopen, reopened_line, resolve
+from ..scoring.resolution import describe, reopen, reopened_line, resolution_notes, resolve
 from ..store import Store
 from . import views
 from .bench import Workbench, status_of
@@ -174,7 +174,7 @@ async def retract(bench: Workbench, request: Request) -> Response:
                                                "slug": slug, "before": before, "after": after})
 
 
-def _resolve(store: Store, slug: str, fields: dict[str, str], author: dict[str, Any]) -> str:
+def _resolve(store: Store, slug: str, fields: dict[str, str], author: dict[str, Any]) -> tuple[str, list[str]]:
     how = fields.get("outcome", "")
     if how not in ("date", "not-within-horizon", "annul"):
         raise InputError("choose how the question resolved: in a month, not within the horizon, or annulled")
@@ -184,7 +184,7 @@ def _resolve(store: Store, slug: str, fields: dict[str, str], author: dict[str, 
         question = resolve(session, slug, month=_or_none(fields.get("month")) if how == "date" else None,
                            not_within_horizon=how == "not-within-horizon", annul=how == "annul",
                            source=fields.get("source", ""), **author)
-        return describe(question) + "."
+        return describe(question) + ".", resolution_notes(session, question)
 
 
 def _reopen(store: Store, slug: str, fields: dict[str, str], author: dict[str, Any]) -> str:
@@ -205,12 +205,12 @@ async def resolve_question(bench: Workbench, request: Request) -> Response:
     slug = request.path_params["slug"]
     fields = await bench.form(request)
     try:
-        message = await run_in_threadpool(_resolve, bench.store, slug, fields, bench.author(request))
+        message, notes = await run_in_threadpool(_resolve, bench.store, slug, fields, bench.author(request))
     except ForecastError as exc:  # the form again, with the message and what was typed (store unchanged)
         context = await run_in_threadpool(views.form_page, bench.store, slug, fields)
         return bench.page(request, "resolve.html", {**context, "error": str(exc)}, status_of(exc))
     return bench.page(request, "logged.html", {"message": message, "reading": None, "ref": None, "slug": slug,
-                                               "before": None, "after": None})
+                                               "before": None, "after": None, "notes": notes})
 
 
 async def start_run(bench: Workbench, request: Request) -> Response:
