@@ -31,7 +31,14 @@ def _joined(value: object) -> object:
 
 
 def _cell(value: object, width: int) -> str:
-    text = terminal_text(_joined(value)).replace("\n", " ").replace("\t", " ")
+    return _fit(_clean(value), width)
+
+
+def _clean(value: object) -> str:
+    return terminal_text(_joined(value)).replace("\n", " ").replace("\t", " ")
+
+
+def _fit(text: str, width: int) -> str:
     return text if len(text) <= width else text[: max(width - 1, 0)] + "…"
 
 
@@ -55,9 +62,9 @@ def emit_table(rows: Sequence[dict], columns: Sequence[str], wide: Sequence[str]
     click.echo("  ".join("-" * widths[c] for c in columns))
     cut = 0
     for row in rows:
-        cells = [_cell(row.get(c), 10_000) for c in columns]
+        cells = [_clean(row.get(c)) for c in columns]
         cut += sum(len(text) > widths[c] for text, c in zip(cells, columns))
-        click.echo("  ".join(_cell(row.get(c), widths[c]).ljust(widths[c]) for c in columns).rstrip())
+        click.echo("  ".join(_fit(text, widths[c]).ljust(widths[c]) for text, c in zip(cells, columns)).rstrip())
     if cut:
         click.echo(f"Note: {cut} cell{'s were' if cut > 1 else ' was'} cut to fit {total} columns (set $COLUMNS); "
                    "--json or --csv gives every character.", err=True)

@@ -57,6 +57,13 @@ def _check_rules(spec: QuestionSpec, new: Observation) -> None:
         raise InputError(f"--effective is only for notice-given and notice-extended, not {new.kind}")
 
 
+def earliest_effect(spec: QuestionSpec, notice: Observation) -> int:
+    """The month a notice can first take effect: its stated effective date, or the notice rule's period after it."""
+    if notice.effective_on is not None:
+        return date_month(notice.effective_on)
+    return date_month(notice.observed_on) + int((spec.notice or {}).get("months") or 0)
+
+
 def observation_warnings(spec: QuestionSpec, row: Observation) -> list[str]:
     """What is possible but unusual about an observation that was accepted, in words for whoever logged it.
 
@@ -66,7 +73,7 @@ def observation_warnings(spec: QuestionSpec, row: Observation) -> list[str]:
     months = int((spec.notice or {}).get("months") or 0)
     if row.kind != "notice-given" or row.effective_on is None or months <= 0:
         return []
-    allowed, effective = date_month(row.observed_on) + months, date_month(row.effective_on)
+    allowed, effective = date_month(row.observed_on) + months, earliest_effect(spec, row)
     if effective >= allowed:
         return []
     return [f"the effective date {row.effective_on} is earlier than {spec.slug!r}'s notice rule allows "

@@ -13,8 +13,8 @@ from ..claims import Claim, check_informative, check_within_horizon, describe_cl
 from ..domain.evidence import evidence_by_ref, expert_by_name
 from ..domain.priors import Priors
 from ..domain.questions import question_by_slug
-from ..inference.dataset import (counted_probability, dataset_from_rows, decided_claims, interval_mask, read_rows,
-                                 statement_parts)
+from ..inference.dataset import (Dataset, counted_probability, dataset_from_rows, decided_claims, interval_mask,
+                                 read_rows, statement_parts)
 from ..store.tables import STRENGTHS, Question, Statement
 from .views import fast_headline
 
@@ -49,7 +49,8 @@ def preview_claim(session: Session, priors: Priors, question: str, text: str, st
                     said_on=said_on, strength=strength, probability=claim.probability, claim_text=text.strip(),
                     claim_start=start, claim_end=end)
     base, recency, complement = statement_parts(row, today, priors)
-    decided = _decided_now(session, priors, q, start, end, complement)
+    now = dataset_from_rows(read_rows(session, priors, questions=[q.slug]), priors)  # the evidence in force
+    decided = _decided_now(now, q, start, end, complement)
     return {"question": q.slug, "claim": text.strip(), "reading": describe_claim(claim, q.event),
             "interval": [start, end], "beyond_horizon": claim.beyond_horizon, "approximate": claim.approximate,
             "strength": strength, "strength_weight": priors.reliability.weights[strength],
@@ -57,13 +58,11 @@ def preview_claim(session: Session, priors: Priors, question: str, text: str, st
             "probability_counted": None if claim.probability is None else counted_probability(claim.probability),
             "said_on": said_on.isoformat(), "recency": recency, "weight": base * recency,
             "expert": who.name if who else None, "decided": decided,
-            "headline": would_be_headline(session, priors, q, row if who else None, supersedes)}
+            "headline": would_be_headline(session, priors, q, row if who else None, supersedes, now)}
 
 
-def _decided_now(session: Session, priors: Priors, q: Question, start: str | None, end: str | None,
-                 complement: bool) -> str | None:
-    """"falsified" or "borne out" when the observations in force already settle the claim, else None."""
-    data = dataset_from_rows(read_rows(session, priors, questions=[q.slug]), priors)
+def _decided_now(data: Dataset, q: Question, start: str | None, end: str | None, complement: bool) -> str | None:
+    """"falsified" or "borne out" when the observations in force (``data``) already settle the claim, else None."""
     if q.slug not in data.questions:
         return None
     i = data.questions.index(q.slug)
@@ -73,11 +72,11 @@ def _decided_now(session: Session, priors: Priors, q: Question, start: str | Non
 
 
 def would_be_headline(session: Session, priors: Priors, q: Question, row: Statement | None,
-                      supersedes: str | None = None) -> dict | None:
-    """The exact instant headline of ``q`` now and with the unsaved ``row`` added (and ``supersedes`` out of force),
-    from the same dataset and exact path `log statement` reports its headline change with; ``with`` is None
-    without a row. None for a question the model leaves out (annulled)."""
-    now = dataset_from_rows(read_rows(session, priors, questions=[q.slug]), priors)
+                      supersedes: str | None = None, now: Dataset | None = None) -> dict | None:
+    """The exact instant headline of ``q`` now (``now``: its dataset, if built already) and with the unsaved ``row``
+    added (and ``supersedes`` out of force), from the same dataset and exact path `log statement` reports its
+    headline change with; ``with`` is None without a row. None for a question the model leaves out (annulled)."""
+    now = now if now is not None else dataset_from_rows(read_rows(session, priors, questions=[q.slug]), priors)
     if q.slug not in now.questions:
         return None
     current = fast_headline(session, priors, q.slug, data=now)

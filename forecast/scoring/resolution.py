@@ -107,7 +107,7 @@ def date_outcome(session: Session, question: Question) -> int | None:
 def resolution_notes(session: Session, question: Question) -> list[str]:
     """What is possible but unusual about a dated resolution, for whoever made it: an exit in a month before a
     pending notice could take effect (a party may leave without waiting, but a typo is likelier)."""
-    from ..domain.consistency import pending_notice
+    from ..domain.consistency import earliest_effect, pending_notice
     from ..domain.questions import stored_spec
 
     if question.status != "resolved" or question.resolution in (None, NOT_WITHIN_HORIZON):
@@ -118,9 +118,7 @@ def resolution_notes(session: Session, question: Question) -> list[str]:
     notice = pending_notice(rows)
     if notice is None:
         return []
-    months = int((stored_spec(question).notice or {}).get("months") or 0)
-    earliest = (parse_month(notice.effective_on.strftime("%Y-%m")) if notice.effective_on is not None
-                else parse_month(notice.observed_on.strftime("%Y-%m")) + months)
+    earliest = earliest_effect(stored_spec(question), notice)
     if month >= earliest:
         return []
     return [f"the notice O{notice.id} of {notice.observed_on} could take effect from {month_label(earliest)} at the "
