@@ -95,6 +95,8 @@ def main() -> None:
                         help="Only the development half: the test half is scored once, by bench/casebook.py.")
     parser.add_argument("--every", choices=("month", "quarter", "year"), default="quarter")
     parser.add_argument("--out", type=Path, default=ROOT / "bench" / "learning-results.json")
+    parser.add_argument("--learn", default="weights,kinds,recipe,notice", metavar="GROUPS",
+                        help="The groups of values learned (comma-separated; the others stay hand-set).")
     args = parser.parse_args()
 
     from forecast.domain.prior_sets import apply_values, hand_set_values
@@ -104,7 +106,8 @@ def main() -> None:
     began = time.perf_counter()
     base, raw, questions, cases = load_cases(args.half, args.every)
     hand = hand_set_values(base, load_recipes()[DEFAULT_RECIPE])
-    names = learnable_names(base, cases)
+    groups = set(args.learn.split(","))
+    names = [n for n in learnable_names(base, cases) if n.split(".")[0] in groups]
     per_hand = mean_log_score(cases, apply_values(base, raw, {}))[1]
     print(f"{len(questions)} {args.half} questions, {len(cases)} dated forecasts; hand-set mean log score "
           f"{np.mean(list(per_hand.values())):.3f}", flush=True)
@@ -125,7 +128,7 @@ def main() -> None:
           f"questions {low:+.3f} .. {high:+.3f}); better on {sum(d > 0 for d in diff)} of {len(diff)} questions; "
           f"{time.perf_counter() - began:.0f} s")
     args.out.write_text(json.dumps({
-        "half": args.half, "every": args.every, "questions": [q.slug for q in questions], "forecasts": len(cases),
+        "half": args.half, "every": args.every, "learned_groups": sorted(groups), "questions": [q.slug for q in questions], "forecasts": len(cases),
         "hand_set": {n: hand[n] for n in names}, "whole_half": whole, "leave_one_out": loqo,
         "score": {"hand_set": per_hand, "in_sample": per_whole, "leave_one_out": per_loqo,
                   "difference": [float(np.mean(diff)), low, high]},

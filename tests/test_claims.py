@@ -153,7 +153,12 @@ def test_verbal_probability_leads_the_claim(text, start, end, beyond, probabilit
     ("text", "message"),
     [
         ("", "empty claim"),
-        ("soon", "unknown phrase at 'soon'"),
+        ("soon", "unknown phrase at 'soon'; expected e.g."),  # no word of the language is that close
+        ("unlikly before 2030", "unknown phrase at 'unlikly' (did you mean 'unlikely'?); expected e.g."),
+        ("befor 2030", "unknown phrase at 'befor' (did you mean 'before'?)"),
+        ("betwen 2025 and 2027", "unknown phrase at 'betwen' (did you mean 'between'?)"),
+        ("arround 2029", "unknown phrase at 'arround'; expected e.g."),
+        ("in 2028 at the lates", "but not the rest: 'at the lates' (did you mean 'at the latest'?)$"),
         ("after 20x4", "understood 'after' but not '20x4'"),
         ("after 2024 or so", "understood 'after 2024' in claim 'after 2024 or so' but not the rest: 'or so'"),
         ("between 2027 and 2025", "ends before it starts"),

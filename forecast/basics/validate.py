@@ -175,12 +175,12 @@ def row_id(value: int) -> int | None:
     return value if 0 < value <= ROW_ID_MAX else None
 
 
-def closest(name: str, known: list[str]) -> str | None:
-    """The known name closest to ``name`` (case-insensitive), if any is close."""
+def closest(name: str, known: list[str], cutoff: float = 0.6) -> str | None:
+    """The known name closest to ``name`` (case-insensitive), if any is close (difflib's ratio at least ``cutoff``)."""
     import difflib
 
     folded = {k.casefold(): k for k in known}
-    close = difflib.get_close_matches(name.strip().casefold(), list(folded), n=1, cutoff=0.6)
+    close = difflib.get_close_matches(name.strip().casefold(), list(folded), n=1, cutoff=cutoff)
     return folded[close[0]] if close else None
 
 

@@ -7,6 +7,7 @@ from dataclasses import replace
 
 from ..errors import ClaimError
 from ..basics.numbers import foreign_digit
+from ..basics.validate import closest
 from .claim import Claim
 from .periods import PERIOD_EXAMPLES, Period, read_period, starts_with_period
 from .scales import LIKELIHOODS, TERMS_LONGEST_FIRST
@@ -57,6 +58,17 @@ RANGE_CONNECTORS = ("..", "-", "–", "—", "to ")
 NEGATED_TERMS = ("probably not", "almost certainly not")  # before a 'not ...' phrase, 'not' belongs to the phrase
 _PHRASE_ORDER = sorted([*PHRASES, *AMBIGUOUS], key=len, reverse=True)
 _RANGE_PHRASES = ("", "in", "during", "from")
+
+
+def _mistyped(text: str, known: list[str]) -> str:
+    """`` (did you mean 'x'?)`` when ``text`` is a near miss of one of ``known`` (a typo, not another word)."""
+    close = closest(text, known, cutoff=0.75) if len(text) > 2 else None
+    return f" (did you mean {close!r}?)" if close and close != text else ""
+
+
+def _opening_words() -> list[str]:
+    """The words a claim may open with: the first of each phrase and verbal probability."""
+    return sorted({p.split()[0] for p in [*PHRASES, *AMBIGUOUS, *LIKELIHOODS, *BEYOND_HORIZON, "between", "open"]})
 
 
 def _normalise(text: str) -> str:
@@ -187,7 +199,9 @@ def _body(body: str, text: str, original: str) -> Claim:
         raise ClaimError(f"claim {original!r} starts with a probability: give it on its own (--probability "
                          f"{rest.split()[0]}, or the form's probability field) and the claim without it")
     if not phrase and not starts_with_period(rest):
-        raise ClaimError(f"could not parse claim {original!r}: unknown phrase at {rest.split()[0]!r}; expected e.g. {EXAMPLES}")
+        word = rest.split()[0]
+        raise ClaimError(f"could not parse claim {original!r}: unknown phrase at {word!r}{_mistyped(word, _opening_words())}; "
+                         f"expected e.g. {EXAMPLES}")
     period, remainder = _expect_period(rest, text[: len(text) - len(rest)].strip() or phrase)
     ranged = _range_rest(remainder) if phrase in _RANGE_PHRASES else None
     if ranged:
@@ -200,7 +214,8 @@ def _body(body: str, text: str, original: str) -> Claim:
     if remainder:
         understood = text[: len(text) - len(remainder)].strip()
         _refuse_part_after_year(understood, remainder)
-        raise ClaimError(f"understood {understood!r} in claim {original!r} but not the rest: {remainder!r}")
+        raise ClaimError(f"understood {understood!r} in claim {original!r} but not the rest: {remainder!r}"
+                         f"{_mistyped(remainder, list(SUFFIXES))}")
     return _bounded(rule, period)
 
 
