@@ -365,6 +365,26 @@ def test_an_unedited_template_is_refused(run, tmp_path: Path, field: str) -> Non
     assert "ruritania-exit" not in run("question", "list").output
 
 
+def test_an_untouched_template_names_every_placeholder(run, tmp_path: Path) -> None:
+    assert run(*EMPTY).exit_code == 0
+    path = tmp_path / "ruritania.toml"
+    assert run("question", "new", "ruritania-exit", "-o", str(path)).exit_code == 0
+    assert_refused(run("question", "add", str(path)),
+                   f"Error: {path}: the title, event and criteria still start with 'TODO:', the template's placeholder: "
+                   f"write the question's own title, event and criteria first (nothing was added)")
+
+
+def test_question_new_refuses_a_slug_the_store_holds(run, tmp_path: Path) -> None:
+    """Adding that file would re-word the stored question: `question new` says so and writes nothing."""
+    assert run("init").exit_code == 0
+    path = tmp_path / "iss.toml"
+    assert_refused(run("question", "new", "russia-iss-withdrawal", "-o", str(path)),
+                   "Error: question 'russia-iss-withdrawal' is already in the store (`forecast question show "
+                   "russia-iss-withdrawal`): to re-word it, `forecast question edit russia-iss-withdrawal`; for a new "
+                   "question choose another slug")
+    assert not path.exists()
+
+
 def test_question_new_never_overwrites(run, tmp_path: Path) -> None:
     path = tmp_path / "mine.toml"
     path.write_text("mine\n")

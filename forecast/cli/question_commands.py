@@ -51,16 +51,26 @@ def added_message(added, outcome: str) -> str:
               help="date: when will it happen; binary: will it happen before the horizon ends.")
 @click.option("-o", "--out", "out_path", type=OutputPath(dir_okay=False, path_type=Path),
               help="The file to write (default: SLUG.toml); an existing file is never overwritten.")
-def question_new(slug: str, kind: str, out_path: Path | None) -> None:
+@click.pass_obj
+def question_new(env, slug: str, kind: str, out_path: Path | None) -> None:
     """Write a commented question file to fill in, with the bundled recipe's priors and their reasons.
 
     Example: forecast question new ruritania-treaty-exit (then edit ruritania-treaty-exit.toml and
     forecast question add ruritania-treaty-exit.toml)
     """
     from ..basics.files import check_target, write_atomically
+    from ..domain.questions import require_new_slug
     from ..domain.template import question_template
+    from ..errors import StoreError
 
     text = question_template(slug, kind)
+    try:
+        store = env.store()
+    except StoreError:  # no store yet (or one this command does not need): the file alone is written
+        store = None
+    if store is not None:
+        with store.reader() as session:
+            require_new_slug(session, slug)
     path = out_path or Path(f"{slug}.toml")
     check_target(path, may_exist=False)
     write_atomically(path, text)

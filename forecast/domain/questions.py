@@ -19,7 +19,7 @@ from sqlmodel import Session, col, select
 from ..basics import validate
 from ..basics.authors import author as author_of
 from ..basics.months import known_on, parse_month
-from ..errors import InputError, NotFoundError, PriorError
+from ..errors import DuplicateError, InputError, NotFoundError, PriorError
 from ..store.tables import Observation, Question, QuestionVersion, ResolutionChange, StoreSetting
 from .prior_sets import apply_current
 from .priors import (
@@ -128,10 +128,19 @@ def add_question(session: Session, raw: dict[str, Any], where: str, note: str = 
 
 def _written(spec: QuestionSpec, where: str) -> None:
     """Refuse a question file whose text fields still hold the template's TODO placeholders."""
-    for field in ("title", "event", "criteria"):
-        if getattr(spec, field).lstrip().startswith(TODO.strip()):
-            raise InputError(f"{where}: the {field} still starts with {TODO.strip()!r}, the template's placeholder: "
-                             f"write the question's own {field} first (nothing was added)")
+    left = [field for field in ("title", "event", "criteria") if getattr(spec, field).lstrip().startswith(TODO.strip())]
+    if left:
+        fields = left[0] if len(left) == 1 else f"{', '.join(left[:-1])} and {left[-1]}"
+        verb = "starts" if len(left) == 1 else "start"
+        raise InputError(f"{where}: the {fields} still {verb} with {TODO.strip()!r}, the template's placeholder: "
+                         f"write the question's own {fields} first (nothing was added)")
+
+
+def require_new_slug(session: Session, slug: str) -> None:
+    """Refuse a new question file for a slug the store already holds (adding it would re-word that question)."""
+    if session.exec(select(Question).where(Question.slug == slug)).first() is not None:
+        raise DuplicateError(f"question {slug!r} is already in the store (`forecast question show {slug}`): to "
+                             f"re-word it, `forecast question edit {slug}`; for a new question choose another slug")
 
 
 def check_precluders(session: Session, slugs: list[str]) -> None:
