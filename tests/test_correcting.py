@@ -354,7 +354,9 @@ def test_merge_counts_one_expert_as_the_other(run, seeded) -> None:
     before = listed(run)
     assert before["S9"]["status"] == "active" and before["S10"]["status"] == "replaced by S11 (newer claim)"
     merged = run("expert", "merge", "Agency A", REPORTER)
-    assert merged.output == f"Merged Agency A into {REPORTER}.\n"
+    assert merged.output == (f"Merged Agency A into {REPORTER}.\nNote: 'Agency A' (official) and '{REPORTER}' "
+                             f"(journalist) differ in kind: from now on the statements of 'Agency A' count with the "
+                             f"journalist reliability prior.\n")
     after = listed(run)
     assert after["S9"]["expert"] == REPORTER and after["S9"]["status"] == "replaced by S11 (newer claim)"
     assert shown(run, "S9")["named_as"] == "Agency A"

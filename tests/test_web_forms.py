@@ -112,6 +112,20 @@ def test_merge_through_the_expert_page(store, page) -> None:
     assert invoke(store, "verify").exit_code == 0
 
 
+def test_a_merge_across_kinds_shows_the_commands_note(store, page) -> None:
+    """Expert F is an analyst; merged into an official, the page says what the CLI notes, then leads on."""
+    assert invoke(store, "expert", "add", "Expert J", "--kind", "official", "--new").exit_code == 0
+    with serving(store) as server:
+        page.goto(f"{server.url}/experts/Expert%20F")
+        assert submit(page, "#merge-expert", {"into": "Expert J"}) == 200
+        assert page.inner_text(".done") == "Merged Expert F into Expert J."
+        assert page.inner_text(".note") == ("Note: 'Expert F' (analyst) and 'Expert J' (official) differ in kind: from "
+                                            "now on the statements of 'Expert F' count with the official reliability "
+                                            "prior.")
+        page.click("text=On to Expert J")
+        assert page.url == f"{server.url}/experts/Expert%20J" and sorted(shown_refs(page)) == refs_of(store, "Expert J")
+
+
 def question_file(slug: str) -> str:
     """A bundled question's file under a fictional slug (its priors and their reasons are the bundled ones)."""
     return (PROJECT / "priors" / "questions" / "iss-retirement.toml").read_text().replace(

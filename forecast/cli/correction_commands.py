@@ -133,8 +133,11 @@ def expert_merge(env, source: str, into: str, note: str, author: str | None) -> 
 
     Example: forecast expert merge "Roscosmos" "Roscosmos press service"
     """
-    from ..domain.experts import merge_experts
+    from ..domain.experts import merge_experts, merge_notes
 
     with env.store().session() as session:
         change = merge_experts(session, source, into, note, author=author)
+        notes = merge_notes(session, source, change)
     click.echo(terminal_text(f"Merged {source} into {change.name}."))
+    for line in notes:
+        click.echo(terminal_text(f"Note: {line}."))

@@ -165,6 +165,15 @@ def merge_experts(session: Session, source: str, into: str, note: str = "", auth
                                          note=validate.text(note, "note").strip(), author=author_of(author)))
 
 
+def merge_notes(session: Session, source: str, change: ExpertChange) -> list[str]:
+    """What a merge changes besides the name: a kind of expert other than the one ``source`` was logged as."""
+    merged, kept = session.get(Expert, change.expert_id), session.get(Expert, change.into_id)
+    if merged is None or kept is None or merged.kind == kept.kind:
+        return []
+    return [f"{source!r} ({merged.kind}) and {change.name!r} ({kept.kind}) differ in kind: from now on "
+            f"the statements of {source!r} count with the {kept.kind} reliability prior"]
+
+
 def _record(session: Session, change: ExpertChange) -> ExpertChange:
     session.add(change)
     session.flush()
