@@ -14,6 +14,7 @@ with the paired difference and its 90% bootstrap interval over questions. Then, 
 otherwise, how the score moves with one knob at a time (statement under-reaction: the weights' common scale,
 the recency half-life, the reliability of every kind). Writes the per-question leave-one-out sets to --out
 (``bench/casebook.py --learned FILE`` backtests each question with the set learned without it).
+``--learn recipe,notice,weights,kinds`` learns every group (bench/learning-results-all-values.json).
 """
 
 from __future__ import annotations
@@ -95,8 +96,9 @@ def main() -> None:
                         help="Only the development half: the test half is scored once, by bench/casebook.py.")
     parser.add_argument("--every", choices=("month", "quarter", "year"), default="quarter")
     parser.add_argument("--out", type=Path, default=ROOT / "bench" / "learning-results.json")
-    parser.add_argument("--learn", default="weights,kinds,recipe,notice", metavar="GROUPS",
-                        help="The groups of values learned (comma-separated; the others stay hand-set).")
+    parser.add_argument("--learn", default="recipe,notice", metavar="GROUPS",
+                        help="The groups of values learned, comma-separated, of recipe, notice, weights, kinds (default "
+                             "as `forecast learn`: recipe,notice; the others stay hand-set).")
     args = parser.parse_args()
 
     from forecast.domain.prior_sets import apply_values, hand_set_values
@@ -106,8 +108,8 @@ def main() -> None:
     began = time.perf_counter()
     base, raw, questions, cases = load_cases(args.half, args.every)
     hand = hand_set_values(base, load_recipes()[DEFAULT_RECIPE])
-    groups = set(args.learn.split(","))
-    names = [n for n in learnable_names(base, cases) if n.split(".")[0] in groups]
+    groups = tuple(args.learn.split(","))
+    names = learnable_names(base, cases, groups)
     per_hand = mean_log_score(cases, apply_values(base, raw, {}))[1]
     print(f"{len(questions)} {args.half} questions, {len(cases)} dated forecasts; hand-set mean log score "
           f"{np.mean(list(per_hand.values())):.3f}", flush=True)

@@ -279,13 +279,15 @@ class ForecastStore:
             return scorecard(session, store_priors(session), question, tag=tag)
 
     def learn(self, tag: str | None = None, half: str | None = None, leave_out: tuple[str, ...] | list[str] = (),
-              every: str = "quarter", hand_set: bool = False) -> dict[str, Any]:
+              every: str = "quarter", hand_set: bool = False, groups: tuple[str, ...] | list[str] = ()) -> dict[str, Any]:
         """Learn the shared priors from the store's resolved questions and put them in force, as `forecast learn`;
         returns the stored prior set: its ``version``, ``values`` and ``provenance`` (questions, scores, code
-        version). ``hand_set`` puts the hand-set priors back in force instead."""
-        from .scoring.learning import learn_and_store
+        version). ``groups`` are `--values` (default: recipe and notice); ``hand_set`` puts the hand-set priors
+        back in force instead."""
+        from .scoring.learning import DEFAULT_GROUPS, learn_and_store
 
-        return learn_and_store(self.store, tag, half, tuple(leave_out), every, hand_set)[0]
+        chosen = tuple(groups) or DEFAULT_GROUPS
+        return learn_and_store(self.store, tag, half, tuple(leave_out), every, hand_set, chosen)[0]
 
     def priors(self) -> tuple[str, pd.DataFrame]:
         """The prior set in force and each learnable prior, hand-set beside in force, as `forecast learn --show`."""

@@ -43,6 +43,7 @@ TYPOS = {
     ("run", "--sampler"): (["run", "--sampler", "nutpi"], "Error: unknown sampler 'nutpi' (did you mean 'nutpie'?)"),
     ("learn", "--half"): (["learn", "--half", "tset"], "Error: unknown half 'tset' (did you mean 'test'?)"),
     ("learn", "--every"): (["learn", "--every", "quartr"], "Error: unknown period 'quartr' (did you mean 'quarter'?)"),
+    ("learn", "--values"): (["learn", "--values", "kind"], "Error: unknown group 'kind' (did you mean 'kinds'?)"),
     ("backtest", "--every"): (["backtest", "--every", "yaer"], "Error: unknown period 'yaer' (did you mean 'year'?)"),
     ("question new", "--kind"): (["question", "new", "mars-landing", "--kind", "binry"],
                                  "Error: unknown question kind 'binry' (did you mean 'binary'?); known: binary, date"),

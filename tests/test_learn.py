@@ -9,12 +9,12 @@ import json
 import numpy as np
 import pytest
 
-from forecast.domain.prior_sets import add_set
+from forecast.domain.prior_sets import add_set, current_set
 from forecast.domain.questions import store_priors
 from forecast.errors import InputError
 from forecast.inference.hazard import date_prior_marginal
 from forecast.scoring.backtest import backtest
-from forecast.scoring.learning import learn, learn_and_store
+from forecast.scoring.learning import GROUPS, learn, learn_and_store
 from forecast.scoring.resolution import resolve
 
 from .conftest import assert_refused, invoke
@@ -70,7 +70,7 @@ def simulated(tmp_path_factory) -> World:
 @pytest.fixture(scope="module")
 def learned(simulated) -> dict:
     """A prior set learned from every simulated question (learned once; tests put it back in force cheaply)."""
-    return learn_and_store(simulated.store, every="year")[0]
+    return learn_and_store(simulated.store, every="year", groups=GROUPS)[0]
 
 
 def _in_force(world: World, prior_set: dict) -> dict:
@@ -88,6 +88,26 @@ def test_learning_recovers_the_simulated_hazard_and_reliability(simulated) -> No
     assert abs(found.values["kinds.analyst.mean"] - TRUE_RELIABILITY) <= 0.07, found.values
     assert found.score_learned > found.score_hand_set
     assert len(found.questions) == QUESTIONS
+
+
+@pytest.mark.parametrize(("values", "learned_names"), [
+    ((), ["recipe.annual_hazard", "recipe.trend_per_year"]),  # the default: the record's hazard, hand-set statements
+    (("--values", "kinds"), ["kinds.analyst.mean"]),
+    (("--values", "weights", "--values", "recipe"),
+     ["recipe.annual_hazard", "recipe.trend_per_year", "weights.firm", "weights.half_life_years", "weights.hedged"]),
+])
+def test_learn_fits_the_groups_it_is_given(simulated, values, learned_names) -> None:
+    """The simulation has no notice rule, so "notice" has nothing to learn; the others stay hand-set."""
+    assert invoke(simulated.store.url, "learn", "--every", "year", *values).exit_code == 0
+    with simulated.store.reader() as session:
+        stored = current_set(session)
+    assert sorted(stored["values"]) == learned_names
+    assert stored["provenance"]["groups"] == ([v for v in values if v != "--values"] or ["recipe", "notice"])
+
+
+def test_learn_refuses_a_group_the_record_has_nothing_on(simulated) -> None:
+    assert_refused(invoke(simulated.store.url, "learn", "--values", "notice"),
+                   "Error: the resolved questions bear on none of the priors in notice: nothing to learn")
 
 
 def test_learned_set_is_stored_applied_and_refused_for_its_own_backtest(simulated, learned) -> None:

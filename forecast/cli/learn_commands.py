@@ -16,17 +16,21 @@ from .render import emit_table
               help="Never learn from this question's outcome (repeatable): before backtesting it.")
 @click.option("--every", type=PERIOD, default="quarter", show_default=True,
               help="How often each question's forecast is scored, from its horizon start to its outcome.")
+@click.option("--values", "groups", multiple=True, type=SuggestingChoice(["recipe", "notice", "weights", "kinds"], "group"),
+              help="Learn this group of priors (repeatable; default: recipe and notice, the others stay hand-set): "
+                   "recipe (the hazard level and trend), notice (compliance, lag, bind probability), weights "
+                   "(firm, hedged, half-life), kinds (each kind's reliability).")
 @click.option("--hand-set", "hand_set", is_flag=True, help="Put the hand-set priors back in force instead.")
 @click.option("--show", is_flag=True, help="Print the priors in force beside the hand-set ones; learn nothing.")
 @click.pass_obj
-def learn_command(env, tag, half, leave_out, every, hand_set, show) -> None:
-    """Learn the priors every question shares (statement weights, reliability by expert kind, the announced-exit
-    recipe's hazard, the notice rule) from the store's resolved questions, and store them as a new prior set
-    that later runs use. A question file's own values always win.
+def learn_command(env, tag, half, leave_out, every, groups, hand_set, show) -> None:
+    """Learn the priors every question shares (the announced-exit recipe's hazard and the notice rule; with
+    --values also the statement weights and each expert kind's reliability) from the store's resolved questions,
+    and store them as a new prior set that later runs use. A question file's own values always win.
 
     Example: forecast learn --tag casebook --half development --leave-out burkina-faso-ecowas-exit
     """
-    from ..scoring.learning import learn_and_store, prior_set_rows
+    from ..scoring.learning import DEFAULT_GROUPS, learn_and_store, prior_set_rows
 
     if show:
         with env.store().reader() as session:
@@ -34,7 +38,8 @@ def learn_command(env, tag, half, leave_out, every, hand_set, show) -> None:
         click.echo(f"Prior set in force: {name}.")
         emit_table(rows, ["prior", "hand-set", "in force", "learned"])
         return
-    stored, learned = learn_and_store(env.store(), tag, half, tuple(leave_out), every, hand_set)
+    stored, learned = learn_and_store(env.store(), tag, half, tuple(leave_out), every, hand_set,
+                                      tuple(groups) or DEFAULT_GROUPS)
     if learned is None:
         click.echo(f"Stored prior set v{stored['version']}: the hand-set priors, in force from now on.")
         return

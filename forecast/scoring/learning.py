@@ -30,6 +30,13 @@ from ..inference.exact import exact_posterior
 from ..store.tables import NOT_WITHIN_HORIZON, Question
 from .backtest import as_of_dates
 
+# The groups of learnable priors (a name's first part). By default only the date prior's recipe and the notice
+# rule are learned: on the casebook's development half, scored leave-one-question-out, learning the statement
+# weights and the kinds' reliabilities as well scored worse (mean log score -1.567 against -1.514; backtested,
+# mean RPS 6.69 against 5.98 months): 25 questions teach them what carried-out exits look like, and lapsed
+# threats pay for it (docs/learning.md). `forecast learn --values` chooses.
+GROUPS = ("recipe", "notice", "weights", "kinds")
+DEFAULT_GROUPS = ("recipe", "notice")
 PULL_SD = 1.5  # scaled-logit units: a kind mean of 0.6 may move to 0.17-0.92 within one sd at no real cost
 FLOOR = 1e-9  # a probability floor: an outcome the priors rule out costs log(1e-9), not -inf
 
@@ -114,14 +121,14 @@ def _from_free(name: str, x: float) -> float:
     return float(low + (high - low) / (1 + np.exp(-x)))
 
 
-def learnable_names(priors: Priors, cases: list[Case]) -> list[str]:
-    """The priors the cases bear on: each kind with statements, the notice rule if a question has one."""
+def learnable_names(priors: Priors, cases: list[Case], groups: tuple[str, ...] = DEFAULT_GROUPS) -> list[str]:
+    """The priors of ``groups`` the cases bear on: each kind with statements, the notice rule if a question has one."""
     kinds = {case.rows.experts_by_id[s.expert_id].kind for case in cases for s in case.rows.statements}
     names = ["weights.firm", "weights.hedged", "weights.half_life_years", "recipe.annual_hazard",
              "recipe.trend_per_year"]
     if any(priors.questions[c.slug].notice is not None for c in cases):
         names += ["notice.compliance_mean", "notice.lag_after_notice_months", "notice.bind_probability"]
-    return names + [f"kinds.{k}.mean" for k in sorted(kinds)]
+    return [n for n in names + [f"kinds.{k}.mean" for k in sorted(kinds)] if n.split(".")[0] in groups]
 
 
 def fit_values(cases: list[Case], base: Priors, raw: dict[str, dict | None], names: list[str],
@@ -143,8 +150,9 @@ def fit_values(cases: list[Case], base: Priors, raw: dict[str, dict | None], nam
 
 
 def learn(session: Session, tag: str | None = None, half: str | None = None, leave_out: tuple[str, ...] = (),
-          every: str = "quarter", names: list[str] | None = None) -> Learned:
-    """Fit the shared priors to the store's resolved questions (see the module docstring)."""
+          every: str = "quarter", names: list[str] | None = None, groups: tuple[str, ...] = DEFAULT_GROUPS) -> Learned:
+    """Fit the shared priors of ``groups`` (or just ``names``) to the store's resolved questions (see the module
+    docstring)."""
     base = store_priors(session, hand_set=True)
     raw = raw_files(list(session.exec(select(Question))))
     questions = resolved_questions(session, tag, half, leave_out)
@@ -153,7 +161,9 @@ def learn(session: Session, tag: str | None = None, half: str | None = None, lea
         raise InputError("no resolved question to learn from" + (f" with tag {tag!r}" if tag else "")
                          + (f" in the {half} half" if half else "") + ": resolve some first")
     hand = hand_set_values(base, load_recipes()[DEFAULT_RECIPE])
-    names = names or learnable_names(base, cases)
+    names = names or learnable_names(base, cases, groups)
+    if not names:
+        raise InputError(f"the resolved questions bear on none of the priors in {', '.join(groups)}: nothing to learn")
     values = fit_values(cases, base, raw, names, hand)
     before, per_before = mean_log_score(cases, apply_values(base, raw, {}))
     after, per_after = mean_log_score(cases, apply_values(base, raw, values))
@@ -162,20 +172,22 @@ def learn(session: Session, tag: str | None = None, half: str | None = None, lea
                    per_question={s: (per_before[s], per_after[s]) for s in per_before})
 
 
-def provenance(learned: Learned, tag: str | None, half: str | None, leave_out: tuple[str, ...], every: str) -> dict:
+def provenance(learned: Learned, tag: str | None, half: str | None, leave_out: tuple[str, ...], every: str,
+               groups: tuple[str, ...] = DEFAULT_GROUPS) -> dict:
     """Where a learned set came from: which questions, as of when, by which code, and how it scored."""
     from ..basics.version import __version__
     from ..inference.model import MODEL_VERSION
 
     return {"questions": learned.questions, "as_of": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
             "code_version": __version__, "model_version": MODEL_VERSION, "tag": tag, "half": half,
-            "left_out": list(leave_out), "every": every, "forecasts": learned.cases,
+            "left_out": list(leave_out), "every": every, "groups": list(groups), "forecasts": learned.cases,
             "mean_log_score": {"hand_set": round(learned.score_hand_set, 6), "learned": round(learned.score_learned, 6)},
             "method": "maximum predictive log score, exact path, weak pull to the hand-set values"}
 
 
 def learn_and_store(store, tag: str | None = None, half: str | None = None, leave_out: tuple[str, ...] = (),
-                    every: str = "quarter", hand_set: bool = False) -> tuple[dict, Learned | None]:
+                    every: str = "quarter", hand_set: bool = False,
+                    groups: tuple[str, ...] = DEFAULT_GROUPS) -> tuple[dict, Learned | None]:
     """Learn a prior set (or, with ``hand_set``, put the hand-set priors back) and store it in force; returns
     the stored set and what was learned. The store is verified first."""
     from ..domain.prior_sets import add_set
@@ -187,11 +199,11 @@ def learn_and_store(store, tag: str | None = None, half: str | None = None, leav
         require_scope(session, tag=tag)
         for slug in leave_out:
             require_scope(session, question=slug)
-        learned = None if hand_set else learn(session, tag, half, leave_out, every)
+        learned = None if hand_set else learn(session, tag, half, leave_out, every, groups=groups)
     with store.session() as session:
         if learned is None:
             return add_set(session, {}, {"questions": [], "method": "hand-set"}), None
-        return add_set(session, learned.values, provenance(learned, tag, half, leave_out, every)), learned
+        return add_set(session, learned.values, provenance(learned, tag, half, leave_out, every, groups)), learned
 
 
 def prior_set_rows(session: Session) -> tuple[str, list[dict]]:
