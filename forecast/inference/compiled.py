@@ -267,6 +267,9 @@ def compile_job(payload: bytes) -> None:
     With ``hand_layout`` (every traced variable as :mod:`forecast.inference.density.layout` lays them out), the log density
     and the expansion are the hand-written ones; PyTensor then only lays out the model and draws its prior.
     """
+    from ..basics.deferred import defer_import
+
+    defer_import("arviz")  # nutpie imports it for output a compile never makes (3 s of the child's 10)
     key, build, hand_layout = pickle.loads(payload)  # noqa: S301  (written by the parent process, below)
     model = build()
     layout, logp_fn, expand_fn = _layout(model)
