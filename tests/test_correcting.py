@@ -452,3 +452,29 @@ def test_a_renamed_expert_keeps_its_learned_reliability(run, seeded) -> None:
     assert track(run, "Expert Alpha")["reliability_over_time"] == before and len(before) == 1
     learned = [{"expert": "Expert A", "mean": 0.99}]  # a run made before the rename names the old name
     assert exact_reliabilities(run.db, learned)["Expert Alpha"] == 0.99
+
+
+def _run_said(db: str, run_id: int) -> str:
+    """The stored run's P(by the horizon's end) as the note words it."""
+    (headline_json,) = query(db, "SELECT r.headline FROM forecast_result r JOIN question q ON q.id = r.question_id "
+                                 f"WHERE r.run_id = {run_id} AND q.slug = '{QUESTION}'")[0]
+    headline = headline_json if isinstance(headline_json, dict) else json.loads(headline_json)  # PostgreSQL: JSON
+    return f"{100 * (1 - headline['not_within_horizon']):.0f}%"
+
+
+@pytest.mark.parametrize(("as_of", "noted"), [(None, False), ("2021-01-01", True)], ids=["run-today", "run-of-2021"])
+def test_a_log_notes_a_run_far_from_the_instant_headline(run, seeded, as_of, noted) -> None:
+    """The instant headline stands in for the last full run; when the two are 2 points or more apart (here: a run
+    as of 2021, before most of the evidence), the log says what the run said and why they differ."""
+    import datetime as dt
+
+    store_exact_run(run.db, as_of=dt.date.fromisoformat(as_of) if as_of else None)
+    logged = run(*log_args(claim="in 2029"))
+    assert logged.exit_code == 0, logged.output
+    notes = [line for line in logged.output.splitlines() if line.startswith("Note: Run ")]
+    if not noted:  # the run has the same evidence and reliabilities as the instant headline
+        assert notes == []
+        return
+    assert notes == [f"Note: Run 1 (as of {as_of}) itself said {_run_said(run.db, 1)}; the two differ by any evidence "
+                     "logged since that run and because a full run also weighs how uncertain each reliability is. "
+                     "`forecast run` re-forecasts."]

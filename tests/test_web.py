@@ -14,7 +14,7 @@ import urllib.request
 import pytest
 
 from .browser import CHROMIUM_ARGS
-from .conftest import INIT, PROJECT, QUESTION, invoke, snapshot, store_exact_run
+from .conftest import INIT, PROJECT, QUESTION, invoke, query, snapshot, store_exact_run
 from .webserver import screenshots, scored_store, serving
 
 pytestmark = [pytest.mark.browser, pytest.mark.every_backend]
@@ -89,6 +89,24 @@ def test_logging_a_statement_changes_the_headline(store, page) -> None:
     cli = invoke(store, "evidence", "list", "--question", QUESTION, "--json")
     assert '"ref": "S9"' in cli.output and "Expert A (fixture)" in cli.output
     assert invoke(store, "verify").exit_code == 0
+
+
+def test_the_logged_page_notes_a_run_far_from_the_instant_headline(db, page) -> None:
+    """The only full run is as of 2021 (before most of the evidence): the page after a log says what it said."""
+    store = db
+    assert invoke(db, *INIT).exit_code == 0
+    assert invoke(db, "expert", "add", EXPERT, "--kind", "analyst", "--affiliation", "Fixture Institute").exit_code == 0
+    store_exact_run(db, as_of=dt.date(2021, 1, 1))
+    (headline,) = [h if isinstance(h, dict) else json.loads(h) for (h,) in query(store, "SELECT r.headline FROM forecast_result r JOIN question q ON "
+                                                   f"q.id = r.question_id WHERE r.run_id = 1 AND q.slug = '{QUESTION}'")]
+    with serving(store) as server:
+        page.goto(f"{server.url}/questions/{QUESTION}")
+        fill(page, "#statement-form", STATEMENT)
+        page.click("#statement-form button[type=submit]")
+        assert page.inner_text("#run-note") == (
+            f"Note: Run 1 (as of 2021-01-01) itself said {100 * (1 - headline['not_within_horizon']):.0f}%; the two "
+            "differ by any evidence logged since that run and because a full run also weighs how uncertain each "
+            "reliability is. The question's page re-forecasts.")
 
 
 @pytest.mark.parametrize("field, value", [("claim", "sometime soonish"), ("date", "2023-13-01"),

@@ -204,6 +204,9 @@ def headline_lines(change: dict) -> list[str]:
              + (f" (pre-empted {100 * after['pre_empted']:.1f}%)." if "pre_empted" in after else ".")]
     if change["reasons"]:
         lines.append("Why: " + "; ".join(r["text"] for r in change["reasons"]) + ".")
+    if change.get("run_note"):
+        note = change["run_note"]
+        lines.append(f"Note: {note[:1].upper()}{note[1:]}. `forecast run` re-forecasts.")
     return lines
 
 

@@ -33,8 +33,9 @@ GLOSSARY: tuple[Entry, ...] = (
           "The headline computed at once after each change, exactly and without sampling, from all the evidence "
           "logged now, with every expert's reliability held fixed (at the last full run's posterior means, or "
           "at their kind's prior before any run). A full run instead learns the reliabilities from the track "
-          "records and averages over them, so the two can differ by a few points. The full run's headline is "
-          "the forecast to quote; a re-forecast brings it up to date with the evidence."),
+          "records and averages over them, so the two can differ by a few points; when they differ by 2 points or "
+          "more, the log says what the run said. The full run's headline is the forecast to quote; a re-forecast "
+          "brings it up to date with the evidence."),
     Entry("effective-weight", "Effective weight",
           "How much one statement counts in the model, after every rule: its strength (firm or hedged), "
           "times a recency decay that halves its weight every half-life, measured back from the forecast's "

@@ -21,7 +21,7 @@ from ..inference.dataset import build_dataset
 from ..inference.dependence import affiliation_group
 from ..inference.explain import DECIDED, Reason, StatementWeight, statement_weights
 from ..store.tables import Expert, Observation, Question, Statement
-from .views import fast_headline
+from .views import fast_headline, run_gap_note
 
 NOT_MODELLED = "not in the model"  # a live statement of a question the model leaves out (annulled)
 _JUST_BEFORE = dt.timedelta(microseconds=1)
@@ -142,7 +142,8 @@ def headline_change(session: Session, priors: Priors, question: str, at: dt.date
     q = session.exec(select(Question).where(Question.slug == question)).one()
     return {"question": question, "event": q.event, "horizon_end": q.horizon_end,
             "reliabilities_from": after["reliabilities_from"], "before": before["headline"],
-            "after": after["headline"], "reasons": [r.as_dict() for r in _leading(reasons)]}
+            "after": after["headline"], "reasons": [r.as_dict() for r in _leading(reasons)],
+            "run_note": run_gap_note(after, before["headline"])}
 
 
 def _grouped_moves(statuses: dict[str, str], named: int = 3) -> list[Reason]:

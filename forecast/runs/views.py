@@ -204,7 +204,29 @@ def fast_headline(session: Session, priors: Priors, question: str, known_at: dt.
         source = f"run {run.id} means"
     q = session.exec(select(Question).where(Question.slug == question)).one()
     return {"question": question, "event": q.event, "horizon_end": q.horizon_end, "reliabilities_from": source,
-            "headline": exact_headline(data, priors, question, reliability)}
+            "headline": exact_headline(data, priors, question, reliability), "run_said": _run_said(session, run, q)}
+
+
+def _run_said(session: Session, run: ForecastRun | None, question: Question) -> dict | None:
+    """The run's own P(event by the horizon's end) for the question: what the instant headline stands in for."""
+    result = None if run is None else session.exec(select(ForecastResult).where(
+        ForecastResult.run_id == run.id, ForecastResult.question_id == question.id)).first()
+    if result is None:
+        return None
+    return {"run": run.id, "as_of": run.as_of.isoformat(), "p": 1.0 - json.loads(result.headline)["not_within_horizon"]}
+
+
+RUN_GAP = 0.02  # an instant headline this far from the run it stands in for says so
+
+
+def run_gap_note(fast: dict, before: dict) -> str | None:
+    """When the instant headline ``before`` a change differs from the run's own (by RUN_GAP or more): a sentence
+    saying what the run said and why the two differ, else None."""
+    said = fast.get("run_said")
+    if said is None or abs(said["p"] - (1.0 - before["not_within_horizon"])) < RUN_GAP:
+        return None
+    return (f"run {said['run']} (as of {said['as_of']}) itself said {100 * said['p']:.0f}%; the two differ by any "
+            f"evidence logged since that run and because a full run also weighs how uncertain each reliability is")
 
 
 def fast_headline_line(fast: dict) -> str:

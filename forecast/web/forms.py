@@ -127,14 +127,19 @@ async def _logged(bench: Workbench, request: Request, write: Any, template: str)
     """Log through ``write``; on a refusal, the form again with the message and what was typed (store unchanged)."""
     slug = request.path_params["slug"]
     fields = await bench.form(request)
-    before = await run_in_threadpool(views.instant_headline, bench.store, slug)
+    before = await run_in_threadpool(views.instant_state, bench.store, slug)
     try:
         done = await run_in_threadpool(write, bench.store, slug, fields, bench.author(request))
     except ForecastError as exc:
         context = await run_in_threadpool(views.form_page, bench.store, slug, fields)
         return bench.page(request, template, {**context, "error": in_form_words(exc)}, status_of(exc))
     after = await run_in_threadpool(views.instant_headline, bench.store, slug)
-    return bench.page(request, "logged.html", {**done, "slug": slug, "before": before, "after": after})
+    return bench.page(request, "logged.html", {**done, "slug": slug, **_before(before), "after": after})
+
+
+def _before(state: dict[str, Any] | None) -> dict[str, Any]:
+    """The template's ``before`` headline and the note on the run it stands in for (from `views.instant_state`)."""
+    return {"before": state and state["line"], "run_note": state and state["note"]}
 
 
 async def log_statement(bench: Workbench, request: Request) -> Response:
@@ -167,11 +172,11 @@ async def retract(bench: Workbench, request: Request) -> Response:
     fields = await bench.form(request)
     ref = request.path_params["ref"]
     slug = await run_in_threadpool(views.question_of_ref, bench.store, ref)
-    before = await run_in_threadpool(views.instant_headline, bench.store, slug)
+    before = await run_in_threadpool(views.instant_state, bench.store, slug)
     done = await run_in_threadpool(_retract, bench.store, ref, fields.get("reason", ""), bench.author(request))
     after = await run_in_threadpool(views.instant_headline, bench.store, slug)
     return bench.page(request, "logged.html", {"message": f"Retracted {done}.", "reading": None, "ref": done,
-                                               "slug": slug, "before": before, "after": after})
+                                               "slug": slug, **_before(before), "after": after})
 
 
 def _resolve(store: Store, slug: str, fields: dict[str, str], author: dict[str, Any]) -> tuple[str, list[str]]:

@@ -16,7 +16,7 @@ from ..inference.summary import portfolio_lead
 from ..report.content import report_content
 from ..report.figures import all_figures, reliability_figure
 from ..report.render import figure_markup, report_context
-from ..runs.views import fast_headline, fast_headline_line, latest_run
+from ..runs.views import fast_headline, fast_headline_line, latest_run, run_gap_note
 from ..scoring.calibration import MODEL
 from ..scoring.scorecard import expert_profile, scorecard
 from ..store import Store
@@ -35,14 +35,21 @@ def portfolio_page(store: Store, tag: str | None) -> dict[str, Any]:
 
 def instant_headline(store: Store, slug: str) -> str | None:
     """The exact fast-path headline of an open question as one sentence (None for a closed one)."""
+    state = instant_state(store, slug)
+    return None if state is None else state["line"]
+
+
+def instant_state(store: Store, slug: str) -> dict[str, Any] | None:
+    """The instant headline's sentence and, when it is far from the run it stands in for, the CLI's note on
+    that (None for a closed question)."""
     with store.reader() as session:
         if question_by_slug(session, slug).status != "open":
             return None
-        return _instant_line(session, slug)
+        fast = fast_headline(session, store_priors(session), slug)
+        return {"line": _instant_line(fast), "note": run_gap_note(fast, fast["headline"])}
 
 
-def _instant_line(session: Any, slug: str) -> str:
-    fast = fast_headline(session, store_priors(session), slug)
+def _instant_line(fast: dict[str, Any]) -> str:
     return f"{fast_headline_line(fast)} (exact, reliabilities fixed at {fast['reliabilities_from']})"
 
 
@@ -121,7 +128,7 @@ def question_page(store: Store, slug: str, every_row: bool = False) -> dict[str,
             page.update(_report_part(session, priors, run, question, store.url, state))
         if question.status == "open":
             instant = (store.url, slug, state, dt.date.today())
-            page["instant"] = _EVIDENCE.get(instant, lambda: _instant_line(session, slug))
+            page["instant"] = _EVIDENCE.get(instant, lambda: _instant_line(fast_headline(session, priors, slug)))
         else:
             page["instant"] = None
     return page
