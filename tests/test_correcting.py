@@ -267,6 +267,26 @@ def test_close_expert_name_needs_new_in_a_pipe(run, seeded) -> None:
     assert run("expert", "add", "Expert Q", "--kind", "analyst").exit_code == 0  # nothing close: no question
 
 
+def test_names_are_compared_as_experts_are_named_now(run, seeded) -> None:
+    """After a rename, a close new name is refused naming the expert as it is called now; a rename to a name close
+    to another expert's is refused too, unless --distinct."""
+    assert run("expert", "add", "Agency A press service", "--kind", "agency").exit_code == 0
+    assert run("expert", "rename", "Agency A press service", "Agency B newsroom").exit_code == 0
+    assert_refused(run("expert", "add", "Agency B newsrom", "--kind", "agency"),
+                   "Error: 'Agency B newsrom' is close to the existing expert 'Agency B newsroom'")
+    assert_refused(run("expert", "add", "Agency A press servce", "--kind", "agency"),  # the earlier name answers
+                   "Error: 'Agency A press servce' is close to the existing expert 'Agency B newsroom'")
+    assert run("expert", "add", "Expert Q", "--kind", "analyst").exit_code == 0
+    before = snapshot(run.db)
+    assert_refused(run("expert", "rename", "Expert Q", "Agency B newsrooms"),
+                   "Error: 'Agency B newsrooms' is close to the name of another expert, 'Agency B newsroom': to make "
+                   "them one, use `forecast expert merge`; if they are different people, pass --distinct")
+    assert snapshot(run.db) == before
+    assert run("expert", "rename", "Expert Q", "Expert Quinn").exit_code == 0  # close to its own name only: a rename
+    renamed = run("expert", "rename", "Expert Quinn", "Agency B newsrooms", "--distinct")
+    assert renamed.output == "Renamed Expert Quinn to Agency B newsrooms.\n"
+
+
 def test_report_rows_carry_the_model_status(run, seeded, tmp_path) -> None:
     assert run(*log_args(claim="until at least 2030", date="2022-08-01"), "--no-update").exit_code == 0
     assert run(*log_args(claim="in 2029"), "--no-update").exit_code == 0

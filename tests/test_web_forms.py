@@ -62,16 +62,16 @@ def test_rename_through_the_expert_page(store, page) -> None:
     statements = refs_of(store, "Expert F")
     with serving(store) as server:
         page.goto(f"{server.url}/experts/Expert%20F")
-        assert submit(page, "#rename-expert", {"new": "Expert H", "note": "fixture: misspelt"}) == 200
-        assert page.url == f"{server.url}/experts/Expert%20H" and page.inner_text("h1") == "Expert H"
+        assert submit(page, "#rename-expert", {"new": "Hollis Fixture", "note": "fixture: misspelt"}) == 200
+        assert page.url == f"{server.url}/experts/Hollis%20Fixture" and page.inner_text("h1") == "Hollis Fixture"
         assert shown_refs(page) == statements
         unchanged = snapshot(store)
-        taken = cli_refusal(store, "expert", "rename", "Expert H", "Expert K")
+        taken = cli_refusal(store, "expert", "rename", "Hollis Fixture", "Expert K")
         assert submit(page, "#rename-expert", {"new": "Expert K"}) == 409
         assert page.inner_text("#rename-expert .refusal") == taken  # on the expert's page, as typed
         assert page.input_value("#rename-expert [name=new]") == "Expert K"
-        same = cli_refusal(store, "expert", "rename", "Expert H", "Expert H")
-        assert submit(page, "#rename-expert", {"new": "Expert H"}) == 409
+        same = cli_refusal(store, "expert", "rename", "Hollis Fixture", "Hollis Fixture")
+        assert submit(page, "#rename-expert", {"new": "Hollis Fixture"}) == 409
         assert page.inner_text("#rename-expert .refusal") == same
         token = page.get_attribute("#rename-expert [name=csrf_token]", "value")
         cookie = "; ".join(f"{c['name']}={c['value']}" for c in page.context.cookies())
@@ -79,10 +79,27 @@ def test_rename_through_the_expert_page(store, page) -> None:
                             {"Cookie": cookie})
         assert status == 404 and cli_refusal(store, "expert", "rename", "Nobody", "Expert J") in html.unescape(body)
         assert snapshot(store) == unchanged
-    shown = json.loads(invoke(store, "expert", "show", "Expert H", "--json").output)
-    assert shown["name"] == "Expert H" and refs_of(store, "Expert H") == statements
+    shown = json.loads(invoke(store, "expert", "show", "Hollis Fixture", "--json").output)
+    assert shown["name"] == "Hollis Fixture" and refs_of(store, "Hollis Fixture") == statements
     assert refs_of(store, "Expert F") == statements  # the old name still answers
     assert invoke(store, "verify").exit_code == 0
+
+
+def test_a_rename_close_to_another_expert_needs_the_box(store, page) -> None:
+    """The CLI's refusal in the form's words (tick a box, not --distinct); ticked, the rename is made."""
+    unchanged = snapshot(store)
+    cli = cli_refusal(store, "expert", "rename", "Expert F", "Expert Kk")
+    assert cli.endswith("; if they are different people, pass --distinct")
+    with serving(store) as server:
+        page.goto(f"{server.url}/experts/Expert%20F")
+        assert submit(page, "#rename-expert", {"new": "Expert Kk"}) == 409
+        assert page.inner_text("#rename-expert .refusal") == (
+            "'Expert Kk' is close to the name of another expert, 'Expert K': to make them one, merge them below; if "
+            "they are different people, tick 'a different person with a similar name'")
+        assert snapshot(store) == unchanged
+        page.check("#rename-expert [name=distinct]")
+        assert submit(page, "#rename-expert", {"new": "Expert Kk"}) == 200
+        assert page.url == f"{server.url}/experts/Expert%20Kk"
 
 
 def test_merge_through_the_expert_page(store, page) -> None:
@@ -202,7 +219,7 @@ def test_the_new_forms_need_the_csrf_token_and_a_writable_server(store) -> None:
     unchanged = snapshot(store)
     good = {"file": ("good.toml", question_file("fixture-uploaded").encode())}
     with serving(store) as server:
-        assert post(f"{server.url}/experts/Expert%20F/rename", {"new": "Expert H"})[0] == 403
+        assert post(f"{server.url}/experts/Expert%20F/rename", {"new": "Hollis Fixture"})[0] == 403
         assert post(f"{server.url}/experts/Expert%20F/merge", {"into": "Expert K"})[0] == 403
         assert upload(f"{server.url}/questions", good)[0] == 403
         assert upload(f"{server.url}/questions", good, {"csrf_token": "forged"}, {"Cookie": "forecast_csrf=x"})[0] == 403
@@ -213,7 +230,7 @@ def test_the_new_forms_need_the_csrf_token_and_a_writable_server(store) -> None:
         assert status == 400 and "paste it or upload it, not both" in body
     with serving(store, read_only=True) as server:
         # no such route: only the expert page's GET takes the path (an expert's name may hold a slash)
-        assert post(f"{server.url}/experts/Expert%20F/rename", {"new": "Expert H"})[0] == 405
+        assert post(f"{server.url}/experts/Expert%20F/rename", {"new": "Hollis Fixture"})[0] == 405
         assert post(f"{server.url}/experts/Expert%20F/merge", {"into": "Expert K"})[0] == 405
         assert upload(f"{server.url}/questions", good)[0] == 404
     assert snapshot(store) == unchanged
@@ -228,9 +245,9 @@ def test_an_expert_whose_name_holds_a_slash(store) -> None:
         assert "<h1>Expert F / Office</h1>" in page_text and 'action="/experts/Expert%20F%20/%20Office/rename"' in page_text
         token, cookie = signed_in(f"{server.url}/experts/Expert%20F%20%2F%20Office")
         status, body = post(f"{server.url}/experts/Expert%20F%20/%20Office/rename",
-                            {"new": "Expert H", "csrf_token": token}, cookie)
-        assert status == 200 and "<h1>Expert H</h1>" in body
-    assert json.loads(invoke(store, "expert", "show", "Expert H", "--json").output)["name"] == "Expert H"
+                            {"new": "Hollis Fixture", "csrf_token": token}, cookie)
+        assert status == 200 and "<h1>Hollis Fixture</h1>" in body
+    assert json.loads(invoke(store, "expert", "show", "Hollis Fixture", "--json").output)["name"] == "Hollis Fixture"
 
 
 @pytest.mark.parametrize(("fields", "message"), [

@@ -108,9 +108,10 @@ def evidence_edit(env, ref: str, yes: bool, update: bool, date, paraphrase: bool
 @click.argument("old")
 @click.argument("new")
 @click.option("--note", default="", help="Why it is renamed.")
+@click.option("--distinct", is_flag=True, help="The new name is close to another expert's, and they are different people.")
 @by_option
 @click.pass_obj
-def expert_rename(env, old: str, new: str, note: str, author: str | None) -> None:
+def expert_rename(env, old: str, new: str, note: str, distinct: bool, author: str | None) -> None:
     """Rename an expert (append-only: the old name keeps answering, old rows still show it as logged).
 
     Example: forecast expert rename "Yuri Borisow" "Yury Borisov"
@@ -118,7 +119,7 @@ def expert_rename(env, old: str, new: str, note: str, author: str | None) -> Non
     from ..domain.experts import rename_expert
 
     with env.store().session() as session:
-        rename_expert(session, old, new, note, author=author)
+        rename_expert(session, old, new, note, author=author, refuse_similar=not distinct)
     click.echo(terminal_text(f"Renamed {old} to {new}."))
 
 

@@ -17,7 +17,7 @@ from sqlmodel import Session, col, select
 
 from ..basics import validate
 from ..basics.authors import author as author_of
-from ..errors import DuplicateError, InputError, NotFoundError
+from ..errors import DuplicateError, InputError, NotFoundError, ProbableDuplicateError
 from ..store.tables import Expert, ExpertChange
 
 RENAME, MERGE = "rename", "merge"
@@ -110,24 +110,30 @@ def _folded(name: str) -> str:
     return " ".join(re.sub(r"[^\w\s]|_", " ", name.casefold()).split())
 
 
-def similar_experts(session: Session, name: str) -> list[str]:
-    """Existing experts whose name or an alias is close to ``name``: equal once case and punctuation are ignored,
-    one's words all among the other's ("Roscosmos" and "Roscosmos press service"), or close by difflib."""
+def similar_experts(session: Session, name: str, besides: int | None = None) -> list[str]:
+    """The current names of experts (other than the one with id ``besides``) any of whose names, earlier names or
+    aliases is close to ``name``: equal once case and punctuation are ignored, one's words all among the
+    other's ("Roscosmos" and "Roscosmos press service"), or close by difflib."""
     wanted = _folded(name)
     words = set(wanted.split())
+    ids = identities(session)
     found = []
-    for expert in session.exec(select(Expert).order_by(Expert.name)):
-        for known in (_folded(n) for n in [expert.name, *json.loads(expert.aliases)]):
+    for target, names in sorted(ids.names.items(), key=lambda item: ids.current[item[0]]):
+        if besides is not None and target == ids.target.get(besides):
+            continue
+        for known in (_folded(n) for n in names):
             shorter, longer = sorted((words, set(known.split())), key=len)
             if shorter and (shorter <= longer or difflib.SequenceMatcher(None, wanted, known).ratio() >= 0.8):
-                found.append(expert.name)
+                found.append(ids.current[target])
                 break
     return found
 
 
-def rename_expert(session: Session, old: str, new: str, note: str = "", author: str | None = None) -> ExpertChange:
-    """Give an expert a new name (the old one keeps answering); the name must not belong to another expert.
-    ``author``: who renames (see :func:`forecast.basics.authors.author`)."""
+def rename_expert(session: Session, old: str, new: str, note: str = "", author: str | None = None,
+                  refuse_similar: bool = False) -> ExpertChange:
+    """Give an expert a new name (the old one keeps answering); the name must not belong to another expert, nor
+    (with ``refuse_similar``) be close to another's (see :func:`similar_experts`). ``author``: who renames (see
+    :func:`forecast.basics.authors.author`)."""
     expert = expert_by_name(session, old)
     new = validate.text(new, "name").strip()
     if not new:
@@ -144,6 +150,12 @@ def rename_expert(session: Session, old: str, new: str, note: str = "", author: 
                              f"to make them one, use `forecast expert merge`")
     if new.split() == current.split():  # a case or punctuation fix is a rename; a space more is a slip
         raise InputError(f"{new!r} differs from {current!r} only in spacing: keep the name, or give another")
+    similar = similar_experts(session, new, besides=row_id(expert)) if refuse_similar else []
+    if similar:
+        shown = " and ".join(repr(n) for n in similar[:3])
+        raise ProbableDuplicateError(f"{new!r} is close to the name of another expert, {shown}", similar,
+                                     "to make them one, use `forecast expert merge`; if they are different people, "
+                                     "pass --distinct", "rename")
     return _record(session, ExpertChange(expert_id=row_id(expert), kind=RENAME, name=new,
                                          note=validate.text(note, "note").strip(), author=author_of(author)))
 

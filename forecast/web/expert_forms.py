@@ -48,7 +48,8 @@ async def expert_add(bench: Workbench, request: Request) -> Response:
 def _rename(store: Store, name: str, fields: dict[str, str], author: dict[str, Any]) -> tuple[str, list[str]]:
     """`forecast expert rename NAME NEW --note NOTE`: the expert's name from now on."""
     with store.session() as session:
-        return rename_expert(session, name, fields.get("new", ""), fields.get("note", ""), **author).name, []
+        return rename_expert(session, name, fields.get("new", ""), fields.get("note", ""), **author,
+                             refuse_similar=not fields.get("distinct")).name, []
 
 
 def _merge(store: Store, name: str, fields: dict[str, str], author: dict[str, Any]) -> tuple[str, list[str]]:
@@ -67,7 +68,7 @@ async def _changed(bench: Workbench, request: Request, change: Change, form: str
         now_named, notes = await run_in_threadpool(change, bench.store, name, fields, bench.author(request))
     except ForecastError as exc:
         context = await run_in_threadpool(views.expert_page, bench.store, name)  # unknown NAME: the 404 page
-        refusal = {"form": form, "message": str(exc), "values": fields}
+        refusal = {"form": form, "message": in_form_words(exc), "values": fields}
         return bench.page(request, "expert.html", {**context, "refusal": refusal}, status_of(exc))
     if notes:  # what the command notes is shown before going on to the expert's page
         return bench.page(request, "logged.html", {"message": f"Merged {name} into {now_named}.", "notes": notes,

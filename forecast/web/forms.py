@@ -113,7 +113,9 @@ def _observation(store: Store, slug: str, fields: dict[str, str], author: dict[s
 
 FORM_WAYS_OUT = {"statement": "correct it with that row's edit link, or tick 'the expert said it again' to log it "
                                "as a restatement",
-                 "expert": "use that name, or tick 'another person with a similar name' to add another expert"}
+                 "expert": "use that name, or tick 'another person with a similar name' to add another expert",
+                 "rename": "to make them one, merge them below; if they are different people, tick 'a different "
+                           "person with a similar name'"}
 
 
 def in_form_words(exc: ForecastError) -> str:
