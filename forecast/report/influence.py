@@ -20,7 +20,8 @@ import numpy as np
 
 from ..basics.months import month_label
 from ..domain.priors import Priors
-from ..inference.dataset import Dataset, observation_terms
+from ..inference.dataset import Dataset
+from ..inference.observed import observation_terms
 from ..inference.dependence import dependence_weights
 from ..inference.exact import exact_posterior, joint_from, log_evidence, prior_terms
 from ..inference.parameters import PriorArrays
