@@ -74,7 +74,7 @@ def backtest_question(path: Path, settings, learned: dict | None = None) -> dict
     from forecast.domain.questions import store_priors
     from forecast.io.casebook import backtest_span, half, load
     from forecast.scoring.backtest import backtest
-    from forecast.scoring.calibration import MODEL
+    from forecast.scoring.calibration import MODEL, OBSERVED
     from forecast.scoring.scorecard import scorecard
     from forecast.store import open_store
 
@@ -102,9 +102,11 @@ def backtest_question(path: Path, settings, learned: dict | None = None) -> dict
         with store.session() as session:
             card = scorecard(session, priors, slug)
     model_rows = [r for r in card["checkpoint_scores"] if r["forecaster"] == MODEL]
+    facts_rows = [r for r in card["checkpoint_scores"] if r["forecaster"] == OBSERVED]
     return {"slug": slug, "half": half(slug), "resolution": resolution, "runs": len(ids),
             "seconds": finished[-1] - began, "first_seconds": finished[0] - began, "scores": _per_question(card),
             "checkpoints": [(r["p"], r["outcome"]) for r in model_rows],
+            "facts_checkpoints": [(r["p"], r["outcome"]) for r in facts_rows],
             "pit": [d["pit"] for d in card["date_scores"] if d["forecaster"] == MODEL],
             "coverage": card["coverage"]}
 
@@ -170,6 +172,9 @@ def summarise(results: list[dict]) -> dict:
         _, interval = over_questions(results, _murphy_terms)
         out["murphy_interval"] = {t: interval[:, i].tolist() for i, t in enumerate(MURPHY_TERMS)}
         out["reliability_diagram"] = reliability_diagram(pairs[:, 0], pairs[:, 1], bins=CALIBRATION_BINS)
+        facts = np.array([c for r in results for c in r["facts_checkpoints"]]).reshape(-1, 2)
+        out["facts_reliability_diagram"] = reliability_diagram(facts[:, 0], facts[:, 1], bins=CALIBRATION_BINS)
+        out["facts_murphy"] = murphy(facts[:, 0], facts[:, 1], bins=CALIBRATION_BINS)
     out["pit_histogram"] = np.histogram([p for r in results for p in r["pit"]], bins=5, range=(0, 1))[0].tolist()
     _, pit_interval = over_questions(results, _pit_shares)
     out["pit_share_interval"] = pit_interval.T.tolist()
@@ -198,9 +203,11 @@ def print_summary(name: str, summary: dict) -> None:
         print(f"\nMurphy decomposition of the model's checkpoint forecasts: {murphy_text(summary['murphy'])}")
         print("90% intervals over questions: " + "; ".join(
             f"{t.replace('_', ' ')} {low:.3f} .. {high:.3f}" for t, (low, high) in summary["murphy_interval"].items()))
-        print("Calibration (forecast bin: count, mean forecast, observed frequency): " + "; ".join(
-            f"{r['bin'][0]:.1f}-{r['bin'][1]:.1f}: {r['count']}, {r['forecast']:.2f}, {r['observed']:.2f}"
-            for r in summary["reliability_diagram"]))
+        for who, key in (("", "reliability_diagram"), (" of the prior and observations", "facts_reliability_diagram")):
+            print(f"Calibration{who} (forecast bin: count, mean forecast, observed frequency): " + "; ".join(
+                f"{r['bin'][0]:.1f}-{r['bin'][1]:.1f}: {r['count']}, {r['forecast']:.2f}, {r['observed']:.2f}"
+                for r in summary[key]))
+        print(f"Murphy decomposition of the prior and observations: {murphy_text(summary['facts_murphy'])}")
     print("PIT of resolved dates (5 bins): " + " ".join(map(str, summary["pit_histogram"])) + "; share per bin, 90% "
           "interval over questions: " + ", ".join(f"{low:.2f}..{high:.2f}" for low, high in summary["pit_share_interval"]))
     print("Interval coverage (90% interval over questions): " + "; ".join(
