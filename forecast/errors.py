@@ -18,17 +18,22 @@ class NotFoundError(ForecastError):
 
 
 class DuplicateError(ForecastError):
-    """Evidence or an entity that is already in the store."""
+    """Evidence or an entity that is already in the store. With a ``way_out`` the message is ``problem: way_out``,
+    the way out in the command line's words; an interface with other words puts its own after ``problem``
+    (``what`` says which refusal it is)."""
+
+    def __init__(self, problem: str, way_out: str | None = None, what: str | None = None) -> None:
+        super().__init__(problem if way_out is None else f"{problem}: {way_out}")
+        self.problem, self.way_out, self.what = problem, way_out, what
 
 
 class ProbableDuplicateError(DuplicateError):
     """A new row or expert (``what``) that looks like one already in the store; ``similar`` names what it
-    resembles. The message is ``problem: way_out``, the way out in the command line's words (an interface
-    with other words puts its own after ``problem``)."""
+    resembles."""
 
     def __init__(self, problem: str, similar: list[str], way_out: str, what: str) -> None:
-        super().__init__(f"{problem}: {way_out}")
-        self.problem, self.similar, self.way_out, self.what = problem, similar, way_out, what
+        super().__init__(problem, way_out, what)
+        self.similar = similar
 
 
 class ConflictError(ForecastError):

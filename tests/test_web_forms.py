@@ -68,7 +68,8 @@ def test_rename_through_the_expert_page(store, page) -> None:
         unchanged = snapshot(store)
         taken = cli_refusal(store, "expert", "rename", "Hollis Fixture", "Expert K")
         assert submit(page, "#rename-expert", {"new": "Expert K"}) == 409
-        assert page.inner_text("#rename-expert .refusal") == taken  # on the expert's page, as typed
+        assert taken.endswith(": to make them one, use `forecast expert merge`")  # the page, in its own words:
+        assert page.inner_text("#rename-expert .refusal") == taken.replace("use `forecast expert merge`", "merge them below")
         assert page.input_value("#rename-expert [name=new]") == "Expert K"
         same = cli_refusal(store, "expert", "rename", "Hollis Fixture", "Hollis Fixture")
         assert submit(page, "#rename-expert", {"new": "Hollis Fixture"}) == 409

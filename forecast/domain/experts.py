@@ -146,8 +146,8 @@ def rename_expert(session: Session, old: str, new: str, note: str = "", author: 
     except NotFoundError:
         other = None
     if other is not None and other.id != expert.id:
-        raise DuplicateError(f"{new!r} is already the name of the expert {identities(session).current[row_id(other)]!r}: "
-                             f"to make them one, use `forecast expert merge`")
+        raise DuplicateError(f"{new!r} is already the name of the expert {identities(session).current[row_id(other)]!r}",
+                             "to make them one, use `forecast expert merge`", "rename-taken")
     if new.split() == current.split():  # a case or punctuation fix is a rename; a space more is a slip
         raise InputError(f"{new!r} differs from {current!r} only in spacing: keep the name, or give another")
     similar = similar_experts(session, new, besides=row_id(expert)) if refuse_similar else []

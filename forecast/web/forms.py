@@ -20,7 +20,7 @@ from ..basics.months import parse_day_or_month
 from ..basics.text import displayable
 from ..domain import evidence
 from ..domain.questions import question_by_slug
-from ..errors import ForecastError, InputError, ProbableDuplicateError
+from ..errors import DuplicateError, ForecastError, InputError
 from ..scoring.resolution import describe, reopen, reopened_line, resolution_notes, resolve
 from ..store import Store
 from . import views
@@ -115,12 +115,13 @@ FORM_WAYS_OUT = {"statement": "correct it with that row's edit link, or tick 'th
                                "as a restatement",
                  "expert": "use that name, or tick 'another person with a similar name' to add another expert",
                  "rename": "to make them one, merge them below; if they are different people, tick 'a different "
-                           "person with a similar name'"}
+                           "person with a similar name'",
+                 "rename-taken": "to make them one, merge them below"}
 
 
 def in_form_words(exc: ForecastError) -> str:
     """The domain's refusal, with the way out of a probable duplicate in the forms' words (not the options')."""
-    if isinstance(exc, ProbableDuplicateError) and exc.what in FORM_WAYS_OUT:
+    if isinstance(exc, DuplicateError) and exc.what in FORM_WAYS_OUT:
         return f"{exc.problem}: {FORM_WAYS_OUT[exc.what]}"
     return str(exc)
 
