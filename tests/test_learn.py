@@ -98,9 +98,15 @@ def test_learning_recovers_the_simulated_hazard_and_reliability(simulated) -> No
 ])
 def test_learn_fits_the_groups_it_is_given(simulated, values, learned_names) -> None:
     """The simulation has no notice rule, so "notice" has nothing to learn; the others stay hand-set."""
-    assert invoke(simulated.store.url, "learn", "--every", "year", *values).exit_code == 0
+    result = invoke(simulated.store.url, "learn", "--every", "year", *values)
+    assert result.exit_code == 0, result.output
     with simulated.store.reader() as session:
         stored = current_set(session)
+    said = {(): "the recipe's hazard and the notice rule (the statement weights and the kinds' reliabilities kept "
+                "hand-set)", ("--values", "kinds"): "the kinds' reliabilities (the recipe's hazard, the notice rule "
+                                                      "and the statement weights kept hand-set)"}
+    if values in said:
+        assert f"dated forecasts): {said[values]}; mean log score" in result.output
     assert sorted(stored["values"]) == learned_names
     assert stored["provenance"]["groups"] == ([v for v in values if v != "--values"] or ["recipe", "notice"])
 
