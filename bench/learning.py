@@ -96,7 +96,9 @@ def main() -> None:
                         help="Only the development half: the test half is scored once, by bench/casebook.py.")
     parser.add_argument("--every", choices=("month", "quarter", "year"), default="quarter")
     parser.add_argument("--out", type=Path, default=ROOT / "bench" / "learning-results.json")
-    parser.add_argument("--learn", default="recipe,notice", metavar="GROUPS",
+    from forecast.domain.prior_sets import DEFAULT_GROUPS
+
+    parser.add_argument("--learn", default=",".join(DEFAULT_GROUPS), metavar="GROUPS",
                         help="The groups of values learned, comma-separated, of recipe, notice, weights, kinds (default "
                              "as `forecast learn`: recipe,notice; the others stay hand-set).")
     args = parser.parse_args()

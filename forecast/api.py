@@ -284,7 +284,8 @@ class ForecastStore:
         returns the stored prior set: its ``version``, ``values`` and ``provenance`` (questions, scores, code
         version). ``groups`` are `--values` (default: recipe and notice); ``hand_set`` puts the hand-set priors
         back in force instead."""
-        from .scoring.learning import DEFAULT_GROUPS, learn_and_store
+        from .domain.prior_sets import DEFAULT_GROUPS
+        from .scoring.learning import learn_and_store
 
         chosen = tuple(groups) or DEFAULT_GROUPS
         return learn_and_store(self.store, tag, half, tuple(leave_out), every, hand_set, chosen)[0]

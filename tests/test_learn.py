@@ -9,12 +9,12 @@ import json
 import numpy as np
 import pytest
 
-from forecast.domain.prior_sets import add_set, current_set
+from forecast.domain.prior_sets import GROUPS, LEARNABLE, add_set, current_set
 from forecast.domain.questions import store_priors
 from forecast.errors import InputError
 from forecast.inference.hazard import date_prior_marginal
 from forecast.scoring.backtest import backtest
-from forecast.scoring.learning import GROUPS, learn, learn_and_store
+from forecast.scoring.learning import learn, learn_and_store
 from forecast.scoring.resolution import resolve
 
 from .conftest import assert_refused, invoke
@@ -109,6 +109,10 @@ def test_learn_fits_the_groups_it_is_given(simulated, values, learned_names) -> 
         assert f"dated forecasts): {said[values]}; mean log score" in result.output
     assert sorted(stored["values"]) == learned_names
     assert stored["provenance"]["groups"] == ([v for v in values if v != "--values"] or ["recipe", "notice"])
+
+
+def test_every_learnable_prior_belongs_to_a_group() -> None:
+    assert {name.split(".")[0] for name in LEARNABLE} == set(GROUPS)
 
 
 def test_learn_refuses_a_group_the_record_has_nothing_on(simulated) -> None:

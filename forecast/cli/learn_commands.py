@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import click
 
+from ..domain.prior_sets import DEFAULT_GROUPS, GROUPS
 from .group import cli
 from .params import PERIOD, SuggestingChoice
 from .render import emit_table
@@ -16,7 +17,7 @@ from .render import emit_table
               help="Never learn from this question's outcome (repeatable): before backtesting it.")
 @click.option("--every", type=PERIOD, default="quarter", show_default=True,
               help="How often each question's forecast is scored, from its horizon start to its outcome.")
-@click.option("--values", "groups", multiple=True, type=SuggestingChoice(["recipe", "notice", "weights", "kinds"], "group"),
+@click.option("--values", "groups", multiple=True, type=SuggestingChoice(list(GROUPS), "group"),
               help="Learn this group of priors (repeatable; default: recipe and notice, the others stay hand-set): "
                    "recipe (the hazard level and trend), notice (compliance, lag, bind probability), weights "
                    "(firm, hedged, half-life), kinds (each kind's reliability).")
@@ -30,7 +31,7 @@ def learn_command(env, tag, half, leave_out, every, groups, hand_set, show) -> N
 
     Example: forecast learn --tag casebook --half development --leave-out burkina-faso-ecowas-exit
     """
-    from ..scoring.learning import DEFAULT_GROUPS, learn_and_store, prior_set_rows
+    from ..scoring.learning import learn_and_store, prior_set_rows
 
     if show:
         with env.store().reader() as session:

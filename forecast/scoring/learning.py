@@ -20,7 +20,7 @@ import numpy as np
 from sqlmodel import Session, select
 
 from ..basics.months import parse_month
-from ..domain.prior_sets import LEARNABLE, apply_values, hand_set_values
+from ..domain.prior_sets import DEFAULT_GROUPS, LEARNABLE, apply_values, hand_set_values
 from ..domain.priors import DEFAULT_RECIPE, Priors, load_recipes
 from ..domain.questions import last_day_before_outcome, raw_files, store_priors
 from ..domain.split import half as split_half
@@ -30,13 +30,6 @@ from ..inference.exact import exact_posterior
 from ..store.tables import NOT_WITHIN_HORIZON, Question
 from .backtest import as_of_dates
 
-# The groups of learnable priors (a name's first part). By default only the date prior's recipe and the notice
-# rule are learned: on the casebook's development half, scored leave-one-question-out, learning the statement
-# weights and the kinds' reliabilities as well scored worse (mean log score -1.567 against -1.514; backtested,
-# mean RPS 6.69 against 5.98 months): 25 questions teach them what carried-out exits look like, and lapsed
-# threats pay for it (docs/learning.md). `forecast learn --values` chooses.
-GROUPS = ("recipe", "notice", "weights", "kinds")
-DEFAULT_GROUPS = ("recipe", "notice")
 PULL_SD = 1.5  # scaled-logit units: a kind mean of 0.6 may move to 0.17-0.92 within one sd at no real cost
 FLOOR = 1e-9  # a probability floor: an outcome the priors rule out costs log(1e-9), not -inf
 
