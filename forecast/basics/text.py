@@ -60,3 +60,8 @@ _SECRET_PARAMETER = re.compile(r"([?&][^=&\s]*(?:pass|secret|token|key)[^=&\s]*=
 def mask_secrets(text: str) -> str:
     """``text`` with passwords in URLs (``user:PASSWORD@``) and secret query parameters (``?password=``) as ``***``."""
     return _SECRET_PARAMETER.sub(r"\1***", _URL_PASSWORD.sub(r"\1***@", text))
+
+
+def listed(words: list[str]) -> str:
+    """``a``, ``a and b``, ``a, b and c``."""
+    return words[0] if len(words) == 1 else f"{', '.join(words[:-1])} and {words[-1]}"

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import click
 
+from ..basics.text import listed
 from ..domain.prior_sets import DEFAULT_GROUPS, GROUPS
 from .group import cli
 from .params import PERIOD, SuggestingChoice
@@ -46,15 +47,11 @@ def learn_command(env, tag, half, leave_out, every, groups, hand_set, show) -> N
         return
     kept = [g for g in GROUP_WORDS if g not in stored["provenance"]["groups"]]
     click.echo(f"Learned prior set v{stored['version']} from {len(learned.questions)} resolved question(s) "
-               f"({learned.cases} dated forecasts): {_listed([GROUP_WORDS[g] for g in stored['provenance']['groups']])}"
-               + (f" ({_listed([GROUP_WORDS[g] for g in kept])} kept hand-set)" if kept else "")
+               f"({learned.cases} dated forecasts): {listed([GROUP_WORDS[g] for g in stored['provenance']['groups']])}"
+               + (f" ({listed([GROUP_WORDS[g] for g in kept])} kept hand-set)" if kept else "")
                + f"; mean log score of the outcome {learned.score_hand_set:.3f} with the hand-set priors, "
                f"{learned.score_learned:.3f} learned. In force from now on; `forecast learn --show` lists the values.")
 
 
 GROUP_WORDS = {"recipe": "the recipe's hazard", "notice": "the notice rule", "weights": "the statement weights",
                "kinds": "the kinds' reliabilities"}
-
-
-def _listed(words: list[str]) -> str:
-    return words[0] if len(words) == 1 else f"{', '.join(words[:-1])} and {words[-1]}"

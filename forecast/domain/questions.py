@@ -19,6 +19,7 @@ from sqlmodel import Session, col, select
 from ..basics import validate
 from ..basics.authors import author as author_of
 from ..basics.months import known_on, parse_month
+from ..basics.text import listed
 from ..errors import DuplicateError, InputError, NotFoundError, PriorError
 from ..store.tables import Observation, Question, QuestionVersion, ResolutionChange, StoreSetting
 from .prior_sets import apply_current
@@ -130,7 +131,7 @@ def _written(spec: QuestionSpec, where: str) -> None:
     """Refuse a question file whose text fields still hold the template's TODO placeholders."""
     left = [field for field in ("title", "event", "criteria") if getattr(spec, field).lstrip().startswith(TODO.strip())]
     if left:
-        fields = left[0] if len(left) == 1 else f"{', '.join(left[:-1])} and {left[-1]}"
+        fields = listed(left)
         verb = "starts" if len(left) == 1 else "start"
         raise InputError(f"{where}: the {fields} still {verb} with {TODO.strip()!r}, the template's placeholder: "
                          f"write the question's own {fields} first (nothing was added)")
