@@ -21,9 +21,10 @@ PINNED = ("nutpie", "numba", "pytensor")
 def test_every_entry_point_is_there() -> None:
     assert internals.problems(internals.SAMPLING) == []
     assert internals.problems(internals.TRACING) == []
-    names = {(e.module, e.name) for e in internals.SAMPLING + internals.TRACING}
+    assert internals.problems(internals.LAYOUT) == []
+    names = {(e.module, e.name) for e in internals.SAMPLING + internals.TRACING + internals.LAYOUT}
     assert {("nutpie.compile_pymc", "_make_functions"), ("numba.core.caching", "_CacheLocator"),
-            ("nutpie.sample", "_add_arrow_data")} <= names
+            ("nutpie.sample", "_add_arrow_data"), ("nutpie.compile_pymc", "_compute_shapes")} <= names
 
 
 @pytest.mark.parametrize("library", PINNED)

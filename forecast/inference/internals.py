@@ -63,6 +63,13 @@ TRACING = (
     EntryPoint("pymc.initial_point", "make_initial_point_fn", ("model", "jitter_rvs", "return_transformed")),
     EntryPoint("pytensor.gradient", "disconnected_grad"),
 )
+# Used instead of TRACING when the hand-written density replaces nutpie's compiled functions.
+LAYOUT = (
+    EntryPoint("nutpie.compile_pymc", "_compute_shapes"),
+    EntryPoint("nutpie.compile_pymc", "_rv_dict_to_flat_array_wrapper", ("fn", "names", "shapes")),
+    EntryPoint("nutpie.compile_pymc", "_prepare_dims_and_coords"),
+    EntryPoint("pymc.initial_point", "make_initial_point_fn", ("model", "jitter_rvs", "return_transformed")),
+)
 _CHECKED: set[tuple[EntryPoint, ...]] = set()
 
 
