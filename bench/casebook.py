@@ -29,6 +29,7 @@ import tempfile
 import time
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import replace
+from functools import partial
 from pathlib import Path
 
 import numpy as np
@@ -108,6 +109,7 @@ def backtest_question(path: Path, settings, learned: dict | None = None) -> dict
             "checkpoints": [(r["p"], r["outcome"]) for r in model_rows],
             "facts_checkpoints": [(r["p"], r["outcome"]) for r in facts_rows],
             "pit": [d["pit"] for d in card["date_scores"] if d["forecaster"] == MODEL],
+            "pit_ranges": [d["pit_range"] for d in card["date_scores"] if d["forecaster"] == MODEL],
             "coverage": card["coverage"]}
 
 
@@ -126,14 +128,41 @@ def over_questions(results: list[dict], statistic, seed: int = 0) -> tuple[np.nd
     return value, np.nanquantile(samples, [0.05, 0.95], axis=0)
 
 
-def _murphy_terms(results: list[dict]) -> list[float]:
+def _pooled(results: list[dict], key: str = "checkpoints", by_question: bool = False) -> tuple[np.ndarray, np.ndarray]:
+    """Every question's checkpoint (forecast, outcome) pairs, and their weights: 1 each, or with ``by_question``
+    1 / (the question's count), so that each question counts once whatever the length of its backtest (a question
+    that never resolved is backtested to its horizon's end, one that resolved only until its outcome)."""
+    chunks = [np.array(r[key], dtype=float).reshape(-1, 2) for r in results]
+    pairs = np.vstack(chunks) if chunks else np.zeros((0, 2))
+    weights = np.concatenate([np.full(len(c), 1 / len(c) if by_question else 1.0) for c in chunks if len(c)] or [[]])
+    return pairs, weights
+
+
+def _murphy_terms(results: list[dict], by_question: bool = False) -> list[float]:
     from forecast.scoring.rules import murphy
 
-    pairs = np.array([c for r in results for c in r["checkpoints"]], dtype=float).reshape(-1, 2)
+    pairs, weights = _pooled(results, by_question=by_question)
     if not len(pairs):
         return [float("nan")] * len(MURPHY_TERMS)
-    parts = murphy(pairs[:, 0], pairs[:, 1], bins=CALIBRATION_BINS)
+    parts = murphy(pairs[:, 0], pairs[:, 1], bins=CALIBRATION_BINS, weights=weights)
     return [parts[t] for t in MURPHY_TERMS]
+
+
+def _calibration(results: list[dict], key: str, by_question: bool) -> dict:
+    """The binned Murphy decomposition and reliability diagram of ``key``'s checkpoint forecasts."""
+    from forecast.scoring.rules import murphy, reliability_diagram
+
+    pairs, weights = _pooled(results, key, by_question)
+    return {"murphy": murphy(pairs[:, 0], pairs[:, 1], bins=CALIBRATION_BINS, weights=weights),
+            "reliability_diagram": reliability_diagram(pairs[:, 0], pairs[:, 1], bins=CALIBRATION_BINS,
+                                                       weights=weights)}
+
+
+def _pit_coverage_rates(results: list[dict]) -> list[float]:
+    from forecast.scoring.rules import pit_coverage
+
+    ranges = np.array([p for r in results for p in r["pit_ranges"]], dtype=float).reshape(-1, 2)
+    return [float(pit_coverage(ranges, level).mean()) if len(ranges) else float("nan") for level in (0.5, 0.8)]
 
 
 def _coverage_rates(results: list[dict]) -> list[float]:
@@ -153,7 +182,7 @@ def _pit_shares(results: list[dict]) -> np.ndarray:
 def summarise(results: list[dict]) -> dict:
     """Per forecaster: mean scores over questions, and the paired model-minus-baseline difference with its interval
     over questions; the Murphy terms, coverage and PIT of the pooled forecasts, each with its interval over questions."""
-    from forecast.scoring.rules import bootstrap_difference, murphy, reliability_diagram
+    from forecast.scoring.rules import bootstrap_difference
 
     out: dict = {"questions": len(results), "forecasters": {}}
     for metric in ("rps", "brier"):
@@ -165,19 +194,26 @@ def summarise(results: list[dict]) -> dict:
             if name != "model":  # one value per question: the bootstrap resamples questions
                 mean, low, high = bootstrap_difference(model, values)
                 row[f"{metric}_difference"] = [mean, low, high]
-    pairs = np.array([c for r in results for c in r["checkpoints"]]).reshape(-1, 2)
+    pairs, _ = _pooled(results)
     out["checkpoint_forecasts"] = len(pairs)
     if len(pairs):
-        out["murphy"] = murphy(pairs[:, 0], pairs[:, 1], bins=CALIBRATION_BINS)
-        _, interval = over_questions(results, _murphy_terms)
-        out["murphy_interval"] = {t: interval[:, i].tolist() for i, t in enumerate(MURPHY_TERMS)}
-        out["reliability_diagram"] = reliability_diagram(pairs[:, 0], pairs[:, 1], bins=CALIBRATION_BINS)
-        facts = np.array([c for r in results for c in r["facts_checkpoints"]]).reshape(-1, 2)
-        out["facts_reliability_diagram"] = reliability_diagram(facts[:, 0], facts[:, 1], bins=CALIBRATION_BINS)
-        out["facts_murphy"] = murphy(facts[:, 0], facts[:, 1], bins=CALIBRATION_BINS)
+        for prefix, by_question in (("", False), ("question_weighted_", True)):
+            for who, key in (("", "checkpoints"), ("facts_", "facts_checkpoints")):
+                parts = _calibration(results, key, by_question)
+                out[f"{prefix}{who}murphy"], out[f"{prefix}{who}reliability_diagram"] = (
+                    parts["murphy"], parts["reliability_diagram"])
+            _, interval = over_questions(results, partial(_murphy_terms, by_question=by_question))
+            out[f"{prefix}murphy_interval"] = {t: interval[:, i].tolist() for i, t in enumerate(MURPHY_TERMS)}
     out["pit_histogram"] = np.histogram([p for r in results for p in r["pit"]], bins=5, range=(0, 1))[0].tolist()
     _, pit_interval = over_questions(results, _pit_shares)
     out["pit_share_interval"] = pit_interval.T.tolist()
+    from forecast.scoring.rules import pit_histogram
+
+    ranges = np.array([p for r in results for p in r["pit_ranges"]], dtype=float).reshape(-1, 2)
+    out["pit_histogram_spread"] = pit_histogram(ranges, bins=5).round(1).tolist()
+    rates, interval = over_questions(results, _pit_coverage_rates)
+    out["pit_coverage"] = {level: {"rate": float(rates[i]), "interval": interval[:, i].tolist()}
+                           for i, level in enumerate(("50%", "80%"))}
     rates, interval = over_questions(results, _coverage_rates)
     out["coverage"] = {level: {"contained": sum(r["coverage"][level]["contained"] for r in results),
                                "missed": sum(r["coverage"][level]["missed"] for r in results),
@@ -198,21 +234,33 @@ def print_summary(name: str, summary: dict) -> None:
             cells.append("" if diff is None else f"{diff[0]:+.3f} ({diff[1]:+.3f} .. {diff[2]:+.3f})")
         print("| " + " | ".join(cells) + " |")
     if "murphy" in summary:
-        from forecast.scoring.rules import murphy_text
-
-        print(f"\nMurphy decomposition of the model's checkpoint forecasts: {murphy_text(summary['murphy'])}")
-        print("90% intervals over questions: " + "; ".join(
-            f"{t.replace('_', ' ')} {low:.3f} .. {high:.3f}" for t, (low, high) in summary["murphy_interval"].items()))
-        for who, key in (("", "reliability_diagram"), (" of the prior and observations", "facts_reliability_diagram")):
-            print(f"Calibration{who} (forecast bin: count, mean forecast, observed frequency): " + "; ".join(
-                f"{r['bin'][0]:.1f}-{r['bin'][1]:.1f}: {r['count']}, {r['forecast']:.2f}, {r['observed']:.2f}"
-                for r in summary[key]))
-        print(f"Murphy decomposition of the prior and observations: {murphy_text(summary['facts_murphy'])}")
-    print("PIT of resolved dates (5 bins): " + " ".join(map(str, summary["pit_histogram"])) + "; share per bin, 90% "
-          "interval over questions: " + ", ".join(f"{low:.2f}..{high:.2f}" for low, high in summary["pit_share_interval"]))
+        _print_calibration(summary, "", "pooled: every checkpoint counts once")
+        _print_calibration(summary, "question_weighted_", "each question counts once, its checkpoints sharing it")
+    print("PIT of resolved dates (5 bins), at the middle of each outcome's step: " + " ".join(map(str, summary["pit_histogram"]))
+          + "; share per bin, 90% interval over questions: "
+          + ", ".join(f"{low:.2f}..{high:.2f}" for low, high in summary["pit_share_interval"]))
+    print("PIT of resolved dates (5 bins), each forecast spread over its outcome's step (Czado, Gneiting and Held "
+          "2009): " + " ".join(f"{v:.1f}" for v in summary["pit_histogram_spread"]))
     print("Interval coverage (90% interval over questions): " + "; ".join(
         f"{level} {c['contained']}/{c['contained'] + c['missed']} = {c['rate']:.2f} "
         f"({c['interval'][0]:.2f} .. {c['interval'][1]:.2f})" for level, c in summary["coverage"].items()))
+    print("Coverage by PIT (a central interval that may split the outcome's month or lump; a calibrated forecaster's "
+          "is the level): " + "; ".join(f"{level} {c['rate']:.2f} ({c['interval'][0]:.2f} .. {c['interval'][1]:.2f})"
+                                        for level, c in summary["pit_coverage"].items()))
+
+
+def _print_calibration(summary: dict, prefix: str, how: str) -> None:
+    from forecast.scoring.rules import murphy_text
+
+    print(f"\nCalibration of the checkpoint forecasts, {how}:")
+    print(f"Murphy decomposition of the model: {murphy_text(summary[prefix + 'murphy'])}")
+    print("90% intervals over questions: " + "; ".join(
+        f"{t.replace('_', ' ')} {low:.3f} .. {high:.3f}" for t, (low, high) in summary[prefix + "murphy_interval"].items()))
+    for who, key in (("the model", "reliability_diagram"), ("the prior and observations", "facts_reliability_diagram")):
+        print(f"Reliability of {who} (forecast bin: count, mean forecast, observed frequency): " + "; ".join(
+            f"{r['bin'][0]:.1f}-{r['bin'][1]:.1f}: {r['count']}, {r['forecast']:.2f}, {r['observed']:.2f}"
+            for r in summary[prefix + key]))
+    print(f"Murphy decomposition of the prior and observations: {murphy_text(summary[prefix + 'facts_murphy'])}")
 
 
 def run_all(paths: list[Path], settings, jobs: int, learned: dict | None = None) -> list[dict]:

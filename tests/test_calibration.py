@@ -21,7 +21,7 @@ from forecast.inference.model import FitSettings
 from forecast.scoring.backtest import as_of_dates, backtest
 from forecast.scoring.calibration import LATEST, MODEL, OBSERVED, PRIOR, probability_before, run_forecasts
 from forecast.scoring.resolution import checkpoint_outcomes, date_outcome
-from forecast.scoring.rules import log_score
+from forecast.scoring.rules import log_score, pit_coverage
 from forecast.scoring.scorecard import scorecard
 from forecast.store import open_store
 from forecast.store.tables import Question
@@ -119,7 +119,10 @@ def test_scores_are_what_the_stored_forecasts_and_truth_imply(world) -> None:
     onehot = np.eye(monthly.size)[17]
     assert dates[0]["rps"] == pytest.approx(float(sr.rps_score(onehot, monthly, onehot=True)), abs=1e-9)
     assert dates[0]["pit"] == pytest.approx(monthly[:17].sum() + monthly[17] / 2)
-    assert sum(card["pit_histogram"]) == 6
+    assert dates[0]["pit_range"] == pytest.approx([monthly[:17].sum(), monthly[:18].sum()])
+    assert sum(card["pit_histogram"]) == pytest.approx(6)
+    ranges = np.array([d["pit_range"] for d in dates])
+    assert card["pit_coverage"]["50%"] == pytest.approx(float(np.mean(pit_coverage(ranges, 0.5))))
 
 
 @pytest.mark.filterwarnings("error")
@@ -192,7 +195,8 @@ def test_score_and_calibration_commands(world, tmp_path) -> None:
         assert result.exit_code == 0 and out.stat().st_size > 1000
     assert (tmp_path / "cal.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     assert (tmp_path / "cal.svg").read_text().startswith("<svg")
-    assert "PIT of resolved dates (model, 5 bins from 0 to 1): " in result.output
+    assert "PIT of resolved dates (model, 5 bins from 0 to 1, each forecast spread over its outcome's step): " in result.output
+    assert f"coverage by PIT (a calibrated forecaster's is the level itself): 50% {as_json['pit_coverage']['50%']:.2f}" in table.output
     bad = runner.invoke(cli, [*db, "calibration", "--out", str(tmp_path / "cal.gif"), *priors])
     assert (bad.exit_code, bad.stderr) == (2, "Error: --out must end in .svg or .png, not 'cal.gif'\n")
     assert "No resolved checkpoint" not in result.output and "0.0-0.1" in result.output  # the table itself

@@ -7,7 +7,7 @@ from dataclasses import replace
 import numpy as np
 import pytest
 
-from forecast.inference.compiled import _layout, _traced_layout
+from forecast.inference.tracing import model_layout, traced_functions
 from forecast.inference.density import kernel
 from forecast.inference.density import layout as density
 from forecast.inference.model import build_model, evidence_data
@@ -69,8 +69,8 @@ def test_expansion_matches_pytensor(tmp_path, shape):
     data, priors = _world(tmp_path, "pair" if shape == "fixed" else shape)
     fixed = _fixed(data) if shape == "fixed" else None
     model = build_model(data, priors, fixed)
-    layout, _, expand_fn = _layout(model)
-    assert _traced_layout(model) == {k: v for k, v in layout.items() if k not in ("logp_shared", "expand_shared")}
+    layout, _, expand_fn = traced_functions(model)
+    assert model_layout(model) == {k: v for k, v in layout.items() if k not in ("logp_shared", "expand_shared")}
     laid_out = [[n, *s] for n, s in zip(layout["names"], layout["slices"])]
     assert laid_out == density.expanded_layout(data, priors, fixed)
     values = evidence_data(data, priors)

@@ -11,7 +11,8 @@ from hypothesis import strategies as st
 from sklearn.metrics import brier_score_loss, log_loss
 
 from forecast.scoring.rules import (
-    bootstrap_difference, brier, cluster_bootstrap, log_score, murphy, reliability_diagram, rps, time_average)
+    bootstrap_difference, brier, cluster_bootstrap, log_score, murphy, pit_coverage, pit_histogram, reliability_diagram,
+    rps, time_average)
 
 RNG = np.random.default_rng(42)
 RANDOM = (RNG.random(500), (RNG.random(500) < 0.4).astype(float))
@@ -99,6 +100,58 @@ def test_murphy_terms_add_up_on_any_data(pairs, bins: int) -> None:
     parts = murphy(p, y, bins=bins)
     assert _terms_sum(parts) == pytest.approx(parts["brier"], abs=1e-12)
     assert min(parts["reliability"], parts["resolution"], parts["within_bin_variance"]) >= 0
+
+
+@given(st.lists(st.tuples(st.floats(0, 1), st.booleans(), st.integers(1, 4)), min_size=1, max_size=60),
+       st.integers(1, 8))
+def test_weighted_murphy_and_diagram_equal_the_rows_repeated(rows, bins: int) -> None:
+    """Integer weights count a forecast that many times: the same terms (still adding up) and the same bin means."""
+    p, y, w = (np.array([r[i] for r in rows], dtype=float) for i in range(3))
+    weighted, repeated = murphy(p, y, bins, weights=w), murphy(np.repeat(p, w.astype(int)), np.repeat(y, w.astype(int)), bins)
+    assert weighted == pytest.approx(repeated, abs=1e-12)
+    assert _terms_sum(weighted) == pytest.approx(weighted["brier"], abs=1e-12)
+    by_weight = reliability_diagram(p, y, bins, weights=w)
+    by_count = reliability_diagram(np.repeat(p, w.astype(int)), np.repeat(y, w.astype(int)), bins)
+    assert [v for r in by_weight for v in (r["forecast"], r["observed"])] == pytest.approx(
+        [v for r in by_count for v in (r["forecast"], r["observed"])], abs=1e-12)
+
+
+def test_pit_histogram_and_coverage_by_hand() -> None:
+    """Three forecasts' steps [F(y-), F(y)]: [0, 0.5] spreads over bins 1-3 of 5 (0.4, 0.4, 0.2), [0.6, 1.0]
+    over bins 4-5 (0.5, 0.5), and a step of width 0 at 0.3 (the outcome given no probability) counts whole in
+    bin 2. In the central 50% band [0.25, 0.75]: 0.25 / 0.5, 0.15 / 0.4 and 1."""
+    ranges = np.array([[0.0, 0.5], [0.6, 1.0], [0.3, 0.3]])
+    np.testing.assert_allclose(pit_histogram(ranges, bins=5), [0.4, 0.4 + 1, 0.2, 0.5, 0.5], atol=1e-12)
+    np.testing.assert_allclose(pit_coverage(ranges, 0.5), [0.5, 0.375, 1.0], atol=1e-12)
+
+
+def test_pit_matches_the_randomised_pit_drawn() -> None:
+    """Against the randomised PIT itself (Czado, Gneiting and Held 2009): a uniform draw on each step."""
+    rng = np.random.default_rng(5)
+    low = rng.random(40) * 0.8
+    ranges = np.column_stack([low, np.minimum(1.0, low + rng.random(40) * 0.6)])
+    u = ranges[:, :1] + rng.random((40, 200_000)) * (ranges[:, 1:] - ranges[:, :1])
+    np.testing.assert_allclose(pit_coverage(ranges, 0.8), ((u >= 0.1) & (u <= 0.9)).mean(axis=1), atol=0.005)
+    drawn = np.stack([np.histogram(row, bins=5, range=(0, 1))[0] for row in u]) / u.shape[1]
+    np.testing.assert_allclose(pit_histogram(ranges, bins=5), drawn.sum(axis=0), atol=0.02)
+
+
+def test_a_calibrated_forecaster_with_a_lump_covers_at_the_level_by_pit_not_by_whole_months() -> None:
+    """Forecasts with a lump on their last bin (as "not within the horizon"), outcomes drawn from them: the PIT
+    coverage is the level, while the central interval of whole bins holds the outcome more often than the level."""
+    rng = np.random.default_rng(8)
+    pit_share, contained = [], []
+    for _ in range(3000):
+        lump = rng.uniform(0.2, 0.6)
+        monthly = np.append(rng.dirichlet(np.ones(24)) * (1 - lump), lump)
+        outcome = rng.choice(25, p=monthly)
+        cdf = np.cumsum(monthly)
+        step = np.array([[cdf[outcome] - monthly[outcome], cdf[outcome]]])
+        pit_share.append(pit_coverage(step, 0.5)[0])
+        low, high = np.searchsorted(cdf, 0.25), np.searchsorted(cdf, 0.75)
+        contained.append(low <= outcome <= high)
+    assert np.mean(pit_share) == pytest.approx(0.5, abs=0.02)
+    assert np.mean(contained) > 0.6
 
 
 def test_murphy_binned_terms_match_sklearn_calibration_curve() -> None:

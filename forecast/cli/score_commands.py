@@ -151,6 +151,16 @@ def _fmt(value, digits: int = 4) -> str:
     return "" if value is None else f"{value:.{digits}f}"
 
 
+def pit_line(card: dict) -> str:
+    """The PIT histogram and the coverage it implies, in one line."""
+    if card["pit_coverage"]["50%"] is None:
+        return "PIT of resolved dates: none yet (no run of a resolved question before its outcome)."
+    shares = card["pit_coverage"]
+    return ("PIT of resolved dates (model, 5 bins from 0 to 1, each forecast spread over its outcome's step): "
+            + " ".join(f"{v:.1f}" for v in card["pit_histogram"]) + "; coverage by PIT (a calibrated forecaster's "
+            "is the level itself): " + ", ".join(f"{level} {v:.2f}" for level, v in shares.items()))
+
+
 def _emit_scores(card: dict) -> None:
     from ..scoring.rules import murphy_text
 
@@ -179,6 +189,7 @@ def _emit_scores(card: dict) -> None:
     click.echo("Interval coverage (scored runs): " + "; ".join(
         f"{level}: {c['contained']} contained, {c['missed']} missed, {c['undetermined']} undetermined"
         for level, c in cov.items()))
+    click.echo(pit_line(card))
     click.echo("\nExpert track records:")
     emit_table([{**e, "hit rate": _fmt(e["hit_rate"], 2),
                  "reliability now": _fmt(e["reliability_over_time"][-1][2], 2) if e["reliability_over_time"] else ""}
@@ -205,7 +216,7 @@ def calibration_command(env, question, out_path, as_json, tag) -> None:
         raise InputError(f"--out must end in .svg or .png, not {out_path.name!r}")
     with env.store().reader() as session:
         card = scorecard(session, store_priors(session), question, tag=tag)
-    numbers = {key: card[key] for key in ("reliability_diagram", "murphy", "coverage", "pit_histogram")}
+    numbers = {key: card[key] for key in ("reliability_diagram", "murphy", "coverage", "pit_histogram", "pit_coverage")}
     _save_reliability(card["reliability_diagram"], out_path)
     if as_json:
         emit_json(numbers)
@@ -219,7 +230,7 @@ def calibration_command(env, question, out_path, as_json, tag) -> None:
                      "forecast": _fmt(r["forecast"], 3), "observed": _fmt(r["observed"], 3),
                      "band": f"{r['band'][0]:.2f}-{r['band'][1]:.2f}"}
                     for r in card["reliability_diagram"]], ["bin", "count", "forecast", "observed", "band"])
-    click.echo("PIT of resolved dates (model, 5 bins from 0 to 1): " + " ".join(map(str, card["pit_histogram"])))
+    click.echo(pit_line(card))
     click.echo(f"Wrote {out_path}")
 
 

@@ -158,7 +158,8 @@ def date_scores(session: Session, forecasts: list[Forecasts]) -> list[dict]:
         if outcome is None:
             continue
         rows += [{"run": f.run_id, "as_of": f.as_of.isoformat(), "question": f.question, "forecaster": name,
-                  "rps": float(rps(monthly, outcome)), "pit": mid_pit(monthly, outcome)}
+                  "rps": float(rps(monthly, outcome)), "pit": mid_pit(monthly, outcome),
+                  "pit_range": pit_range(monthly, outcome)}
                  for name, monthly in f.monthly.items()]
     return rows
 
@@ -166,6 +167,12 @@ def date_scores(session: Session, forecasts: list[Forecasts]) -> list[dict]:
 def mid_pit(monthly: np.ndarray, outcome: int) -> float:
     """Probability integral transform of a discrete outcome, at the middle of its step: F(t-1) + p(t)/2."""
     return float(np.sum(monthly[:outcome]) + monthly[outcome] / 2)
+
+
+def pit_range(monthly: np.ndarray, outcome: int) -> list[float]:
+    """[F(t-1), F(t)]: the forecast's cumulative probability just before and at the outcome's month (or bin)."""
+    below = float(np.sum(monthly[:outcome]))
+    return [below, below + float(monthly[outcome])]
 
 
 def time_averaged(rows: list[dict]) -> dict[str, dict[str, float]]:

@@ -48,12 +48,16 @@ def _bin_index(p: np.ndarray, bins: int) -> np.ndarray:
     return np.minimum((p * bins).astype(int), bins - 1)
 
 
-def reliability_diagram(p: np.ndarray, y: np.ndarray, bins: int = 10) -> list[dict]:
+def reliability_diagram(p: np.ndarray, y: np.ndarray, bins: int = 10, weights: np.ndarray | None = None) -> list[dict]:
     """Per probability bin: count, mean forecast, observed frequency, and the 5-95% consistency band
-    (the observed frequencies a calibrated forecaster would produce, binomial at the mean forecast)."""
+    (the observed frequencies a calibrated forecaster would produce, binomial at the mean forecast).
+
+    With ``weights`` (e.g. each question's checkpoints sharing one unit), the means are weighted and the band is
+    taken at the bin's effective count (Kish: (sum w)^2 / sum w^2)."""
     from scipy import stats
 
     p, y = np.asarray(p, dtype=float), np.asarray(y, dtype=float)
+    w = np.ones_like(p) if weights is None else np.asarray(weights, dtype=float)
     index = _bin_index(p, bins)
     rows = []
     for b in range(bins):
@@ -61,14 +65,15 @@ def reliability_diagram(p: np.ndarray, y: np.ndarray, bins: int = 10) -> list[di
         n = int(mask.sum())
         if not n:
             continue
-        mean = float(p[mask].mean())
-        low, high = stats.binom.ppf(CONSISTENCY, n, mean) / n
+        mean = float(np.average(p[mask], weights=w[mask]))
+        effective = max(1, round(w[mask].sum() ** 2 / np.sum(w[mask] ** 2)))
+        low, high = stats.binom.ppf(CONSISTENCY, effective, mean) / effective
         rows.append({"bin": [b / bins, (b + 1) / bins], "count": n, "forecast": mean,
-                     "observed": float(y[mask].mean()), "band": [float(low), float(high)]})
+                     "observed": float(np.average(y[mask], weights=w[mask])), "band": [float(low), float(high)]})
     return rows
 
 
-def murphy(p: np.ndarray, y: np.ndarray, bins: int = 10) -> dict[str, float]:
+def murphy(p: np.ndarray, y: np.ndarray, bins: int = 10, weights: np.ndarray | None = None) -> dict[str, float]:
     """The Brier score decomposed over ``bins`` equal-width probability bins, with the two within-bin terms of
     Stephenson, Coelho and Jolliffe (2008, Weather and Forecasting 23(4)), so that it is exact:
 
@@ -77,27 +82,55 @@ def murphy(p: np.ndarray, y: np.ndarray, bins: int = 10) -> dict[str, float]:
     reliability = sum_k n_k (mean forecast_k - observed frequency_k)^2 / n; resolution = sum_k n_k (observed
     frequency_k - base rate)^2 / n; uncertainty = base rate (1 - base rate); within-bin variance = sum over
     forecasts of (f - mean forecast of its bin)^2 / n; within-bin covariance = 2 sum (f - mean forecast of its
-    bin)(o - observed frequency of its bin) / n.
+    bin)(o - observed frequency of its bin) / n. With ``weights``, every sum and count is weighted (n their total),
+    and the terms still add up exactly.
     """
     p, y = np.asarray(p, dtype=float), np.asarray(y, dtype=float)
+    w = np.ones_like(p) if weights is None else np.asarray(weights, dtype=float)
     index = _bin_index(p, bins)
-    counts = np.bincount(index, minlength=bins)
+    counts = np.bincount(index, weights=w, minlength=bins)
     used = counts > 0
-    forecast = np.bincount(index, weights=p, minlength=bins)[used] / counts[used]
-    observed = np.bincount(index, weights=y, minlength=bins)[used] / counts[used]
+    forecast = np.bincount(index, weights=w * p, minlength=bins)[used] / counts[used]
+    observed = np.bincount(index, weights=w * y, minlength=bins)[used] / counts[used]
     full_forecast, full_observed = np.zeros(bins), np.zeros(bins)
     full_forecast[used], full_observed[used] = forecast, observed
     spread, hit = p - full_forecast[index], y - full_observed[index]
-    n, base = len(p), y.mean()
+    n, base = w.sum(), np.average(y, weights=w)
     return {
-        "brier": float(brier(p, y).mean()),
+        "brier": float(np.average(brier(p, y), weights=w)),
         "reliability": float(np.sum(counts[used] * (forecast - observed) ** 2) / n),
         "resolution": float(np.sum(counts[used] * (observed - base) ** 2) / n),
         "uncertainty": float(base * (1 - base)),
-        "within_bin_variance": float(np.sum(spread ** 2) / n),
-        "within_bin_covariance": float(2 * np.sum(spread * hit) / n),
+        "within_bin_variance": float(np.sum(w * spread ** 2) / n),
+        "within_bin_covariance": float(2 * np.sum(w * spread * hit) / n),
         "bins": bins,
     }
+
+
+def _pit_shares(ranges: np.ndarray, edges: np.ndarray) -> np.ndarray:
+    """``[n, len(edges) - 1]``: the share of each forecast's randomised PIT, uniform on [F(y-), F(y)], in each band."""
+    ranges = np.clip(np.asarray(ranges, dtype=float).reshape(-1, 2), 0.0, 1.0)
+    low, high = ranges[:, :1], np.maximum(ranges[:, 1:], ranges[:, :1])
+    width = high - low
+    overlap = np.clip(np.minimum(high, edges[None, 1:]) - np.maximum(low, edges[None, :-1]), 0.0, None)
+    point = (low >= edges[None, :-1]) & ((low < edges[None, 1:]) | (edges[None, 1:] >= 1.0))  # P(outcome) = 0
+    return np.where(width > 0, overlap / np.where(width > 0, width, 1.0), point.astype(float))
+
+
+def pit_histogram(ranges: np.ndarray, bins: int = 5) -> np.ndarray:
+    """The non-randomised PIT histogram of discrete forecasts (Czado, Gneiting and Held 2009, Biometrics 65(4)):
+    each forecast spreads one unit uniformly over [F(y-), F(y)], its cumulative probability just before and at
+    the outcome, so that the bins of a calibrated forecaster fill evenly even when an outcome carries a lump of
+    probability (as "not within the horizon" does). ``ranges`` is ``[n, 2]``; returns the expected counts."""
+    return _pit_shares(ranges, np.linspace(0.0, 1.0, bins + 1)).sum(axis=0)
+
+
+def pit_coverage(ranges: np.ndarray, level: float) -> np.ndarray:
+    """Per forecast, the chance that its randomised PIT falls in the central ``level`` band: the coverage of a
+    central ``level`` interval that may split the outcome's lump. Its mean is ``level`` for a calibrated
+    forecaster, while containment of a whole-month interval exceeds ``level`` by construction."""
+    edges = np.array([(1 - level) / 2, (1 + level) / 2])
+    return _pit_shares(ranges, edges)[:, 0]
 
 
 def cluster_draws(clusters: int, draws: int = 4000, seed: int = 0) -> np.ndarray:

@@ -16,7 +16,7 @@ from ..inference.dataset import build_dataset
 from ..store.tables import ForecastRun, Observation, Question
 from .calibration import MODEL, Forecasts, all_forecasts, checkpoint_scores, comparison, date_scores, time_averaged
 from .resolution import date_outcome
-from .rules import murphy, reliability_diagram
+from .rules import murphy, pit_coverage, pit_histogram, reliability_diagram
 from .track import BORNE_OUT, FALSIFIED, OPEN, statuses
 
 CALIBRATION_BINS = 10  # the reliability diagram's bins, and the Murphy decomposition's
@@ -113,7 +113,7 @@ def scorecard(session: Session, priors: Priors, question: str | None = None, bas
     model_rows = [r for r in rows if r["forecaster"] == MODEL]
     p, y = np.array([r["p"] for r in model_rows]), np.array([r["outcome"] for r in model_rows])
     dates = date_scores(session, forecasts)
-    pits = [d["pit"] for d in dates if d["forecaster"] == MODEL]
+    pits = np.array([d["pit_range"] for d in dates if d["forecaster"] == MODEL]).reshape(-1, 2)
     return {
         "checkpoint_scores": rows,
         "by_forecaster": _by_forecaster(rows, dates),
@@ -123,8 +123,10 @@ def scorecard(session: Session, priors: Priors, question: str | None = None, bas
         "reliability_diagram": reliability_diagram(p, y, bins=CALIBRATION_BINS) if len(p) else [],
         "murphy": murphy(p, y, bins=CALIBRATION_BINS) if len(p) else None,
         "date_scores": dates,
-        "pit_histogram": np.histogram(pits, bins=5, range=(0, 1))[0].tolist(),
+        "pit_histogram": pit_histogram(pits, bins=5).round(6).tolist(),
         "coverage": coverage(session, forecasts),
+        "pit_coverage": {f"{level:.0%}": float(pit_coverage(pits, level).mean()) if len(pits) else None
+                         for level in (0.5, 0.8)},
         "unconverged_runs": sorted({f.run_id for f in forecasts if not f.converged}),
         "experts": expert_records(session, priors, slugs),
     }
