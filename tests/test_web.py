@@ -163,6 +163,8 @@ def test_resolve_and_see_the_calibration_page(db, page) -> None:
         page.click(f"a:text('Calibration of {QUESTION}')")
         assert page.locator("table.scores tbody tr").count() >= 1
         assert page.locator("#fig-reliability svg").count() == 1
+        assert re.search(r"level itself for a calibrated forecaster: 50% \d+%, 80% \d+%\.$",
+                         " ".join(page.inner_text("#pit-coverage").split())), page.inner_text("main")
         assert " ".join(page.inner_text("#unconverged").split()) == (
             "Run 1 failed its diagnostics and is scored as stored (forecast show --run N says what failed).")
     assert invoke(db, "show", QUESTION).exit_code == 0

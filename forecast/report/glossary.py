@@ -87,16 +87,21 @@ GLOSSARY: tuple[Entry, ...] = (
           "then on). Lower is better; probability close to the true month is rewarded, not only probability "
           "on it. With monthly bins it is the discrete CRPS, in months."),
     Entry("pit", "PIT (probability integral transform)",
-          "The forecast's cumulative probability at the outcome of a resolved question, taken at the "
-          "middle of its month: P(before that month) + P(that month) / 2. For a calibrated forecaster the "
-          "PIT values of many questions spread evenly between 0 and 1; a pile-up near 0 or 1 means the "
-          "outcomes kept falling in the forecasts' tails, a pile-up in the middle that the forecasts were "
-          "too wide."),
+          "The forecast's cumulative probability at the outcome of a resolved question. The outcome is a "
+          "month (or \"not within the horizon\"), so the forecast's cumulative probability steps at it, from "
+          "P(before it) to P(before it) + P(it); the PIT histogram spreads each forecast evenly over that step "
+          "(Czado, Gneiting and Held 2009). For a calibrated forecaster the histogram fills evenly; a pile-up "
+          "near 0 or 1 means the outcomes kept falling in the forecasts' tails, a pile-up in the middle that "
+          "the forecasts were too wide. Taking each step at its middle instead would pile a large lump (such as "
+          "a 40% chance of no exit) into the middle even for a calibrated forecaster."),
     Entry("coverage", "Coverage",
           "How often the forecasts' 50% and 80% intervals contained the date that happened: a calibrated "
           "forecaster's 80% intervals contain it about 80% of the time. An interval of an unresolved "
           "question counts as missed once an observation shows the date falls after it, and as "
-          "undetermined until then."),
+          "undetermined until then. Intervals of whole months contain the outcome more often than their "
+          "level even for a calibrated forecaster, most where one month or \"not within the horizon\" holds "
+          "much of the probability; coverage by PIT (the share of each outcome's step inside the central "
+          "band, e.g. 0.25 to 0.75 for 50%) is the level itself for a calibrated forecaster."),
     Entry("murphy", "Murphy decomposition",
           "The Brier score of a set of forecasts split into parts (Murphy 1973), with the forecasts grouped "
           "into probability bins (0-10%, 10-20%, ...): Brier = reliability - resolution + uncertainty + "

@@ -75,7 +75,7 @@ def _calibration(scores: dict) -> dict:
              f"{averaged[r['forecaster']]['mean']:.4f}"] for r in scores["by_forecaster"] if r["n"]]
     model = [d for d in scores["date_scores"] if d["forecaster"] == MODEL]
     return {"headers": CALIBRATION_HEADERS, "rows": rows if scores["checkpoint_scores"] else [],
-            "murphy": scores["murphy"], "coverage": scores["coverage"],
+            "murphy": scores["murphy"], "coverage": scores["coverage"], "pit_coverage": scores["pit_coverage"],
             "rps": sum(d["rps"] for d in model) / len(model) if model else None,
             "pit": ", ".join(f"{d['pit']:.2f}" for d in model)}
 
