@@ -13,8 +13,10 @@ Questions run in parallel processes (``--jobs``, default one per core; each samp
 core). Prints the wall time and, per half of the declared split: the mean ranked probability score
 of the monthly distribution (months) and the time-averaged Brier score on yearly checkpoints, per
 forecaster, each with the paired difference to the model and its 90% bootstrap interval over
-questions; the binned Murphy decomposition of all checkpoint forecasts, 50%/80% coverage and the PIT
-histogram of resolved dates, each with its 90% interval over questions. Every interval resamples
+questions; the binned Murphy decomposition and reliability diagram of all checkpoint forecasts, pooled and with
+each question counting once (a question that never resolved is backtested longer), 50%/80% coverage (of the
+whole-month intervals, and by PIT) and the PIT histogram of resolved dates (mid-step, and spread over each
+outcome's step), each with its 90% interval over questions. Every interval resamples
 questions, never the checkpoints or as-of dates of one question (they move together).
 """
 
