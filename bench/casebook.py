@@ -184,7 +184,7 @@ def _pit_shares(results: list[dict]) -> np.ndarray:
 def summarise(results: list[dict]) -> dict:
     """Per forecaster: mean scores over questions, and the paired model-minus-baseline difference with its interval
     over questions; the Murphy terms, coverage and PIT of the pooled forecasts, each with its interval over questions."""
-    from forecast.scoring.rules import bootstrap_difference
+    from forecast.scoring.rules import bootstrap_difference, pit_histogram
 
     out: dict = {"questions": len(results), "forecasters": {}}
     for metric in ("rps", "brier"):
@@ -209,8 +209,6 @@ def summarise(results: list[dict]) -> dict:
     out["pit_histogram"] = np.histogram([p for r in results for p in r["pit"]], bins=5, range=(0, 1))[0].tolist()
     _, pit_interval = over_questions(results, _pit_shares)
     out["pit_share_interval"] = pit_interval.T.tolist()
-    from forecast.scoring.rules import pit_histogram
-
     ranges = np.array([p for r in results for p in r["pit_ranges"]], dtype=float).reshape(-1, 2)
     out["pit_histogram_spread"] = pit_histogram(ranges, bins=5).round(1).tolist()
     rates, interval = over_questions(results, _pit_coverage_rates)

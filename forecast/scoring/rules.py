@@ -107,7 +107,7 @@ def murphy(p: np.ndarray, y: np.ndarray, bins: int = 10, weights: np.ndarray | N
     }
 
 
-def _pit_shares(ranges: np.ndarray, edges: np.ndarray) -> np.ndarray:
+def _step_shares(ranges: np.ndarray, edges: np.ndarray) -> np.ndarray:
     """``[n, len(edges) - 1]``: the share of each forecast's randomised PIT, uniform on [F(y-), F(y)], in each band."""
     ranges = np.clip(np.asarray(ranges, dtype=float).reshape(-1, 2), 0.0, 1.0)
     low, high = ranges[:, :1], np.maximum(ranges[:, 1:], ranges[:, :1])
@@ -122,7 +122,7 @@ def pit_histogram(ranges: np.ndarray, bins: int = 5) -> np.ndarray:
     each forecast spreads one unit uniformly over [F(y-), F(y)], its cumulative probability just before and at
     the outcome, so that the bins of a calibrated forecaster fill evenly even when an outcome carries a lump of
     probability (as "not within the horizon" does). ``ranges`` is ``[n, 2]``; returns the expected counts."""
-    return _pit_shares(ranges, np.linspace(0.0, 1.0, bins + 1)).sum(axis=0)
+    return _step_shares(ranges, np.linspace(0.0, 1.0, bins + 1)).sum(axis=0)
 
 
 def pit_coverage(ranges: np.ndarray, level: float) -> np.ndarray:
@@ -130,7 +130,7 @@ def pit_coverage(ranges: np.ndarray, level: float) -> np.ndarray:
     central ``level`` interval that may split the outcome's lump. Its mean is ``level`` for a calibrated
     forecaster, while containment of a whole-month interval exceeds ``level`` by construction."""
     edges = np.array([(1 - level) / 2, (1 + level) / 2])
-    return _pit_shares(ranges, edges)[:, 0]
+    return _step_shares(ranges, edges)[:, 0]
 
 
 def cluster_draws(clusters: int, draws: int = 4000, seed: int = 0) -> np.ndarray:
