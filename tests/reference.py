@@ -30,13 +30,17 @@ def reference_prior(n: int, hazard: float, hazard_sd: float, trend: float, trend
     return marginal / marginal.sum()
 
 
-def reference_likelihood(n: int, statements: list[tuple[int, int, float, float]], still_from: int = 0,
-                         notice_until: int = 0, compliance: float = 0.0) -> np.ndarray:
-    """Likelihood of each of n months + beyond. statements: (first bin, last bin inclusive; n = beyond, weight, reliability)."""
+def reference_likelihood(prior: np.ndarray, statements: list[tuple[int, int, float, float]], still_from: int = 0,
+                         notice_until: int = 0, compliance: float = 0.0,
+                         narrowness: float = WEIGHTS["narrowness"]) -> np.ndarray:
+    """Likelihood of each of n months + beyond (``prior`` has n + 1 bins). statements: (first bin, last bin inclusive;
+    n = beyond, weight, reliability); each interval's side gains by its prior mass to the power -narrowness x weight."""
+    n = len(prior) - 1
     likelihood = np.ones(n + 1)
     for t in range(n + 1):
         for low, high, weight, r in statements:
-            likelihood[t] *= (r if low <= t <= high else 1 - r) ** weight
+            mass = float(prior[low : high + 1].sum())
+            likelihood[t] *= (r / mass**narrowness if low <= t <= high else (1 - r) / (1 - mass) ** narrowness) ** weight
         if t < still_from:
             likelihood[t] = 0.0
         if t < notice_until:

@@ -1,8 +1,9 @@
 """Dependence between statements (P1-P4): repeating a position does not multiply it.
 
 With every claim about one interval A and reliabilities fixed, the posterior odds of A are the prior
-odds times (r / (1 - r)) ** W, so W, the evidence's total weight, is read off the forecast exactly:
-"counts as" below is W divided by the weight of one statement.
+odds times (r / (1 - r) x ((1 - m) / m) ** g) ** W, m the prior mass of A and g the narrowness, so W, the
+evidence's total weight, is read off the forecast exactly: "counts as" below is W divided by the weight of one
+statement.
 """
 
 from __future__ import annotations
@@ -37,7 +38,7 @@ def _world(tmp_path, speakers: list[tuple[str, str, list[str]]], independent: bo
     """One question; each speaker (name, affiliation, dates) says CLAIM on each date."""
     world = World(tmp_path)
     if independent:  # the same world under the old rule: every statement independent
-        world.dependence(restatement_correlation=0, superseded=1, affiliation_correlation=0, affiliation_correlation_sd=0)
+        world.reliability_values(restatement_correlation=0, superseded=1, affiliation_correlation=0, affiliation_correlation_sd=0)
     world.question("q", start="2024-01", end="2030-12", public=False)
     for name, affiliation, dates in speakers:
         world.expert(name, "analyst", affiliation)
@@ -51,8 +52,10 @@ def counts_as(world: World) -> float:
     data = world.dataset(AS_OF)
     post = exact_posterior(data, world.priors, np.full(len(data.experts), R))[0]
     prior = exact_posterior(data, world.priors, with_evidence=False)[0]
-    odds = lambda p: math.log(p[INSIDE].sum() / (1 - p[INSIDE].sum()))  # noqa: E731
-    return (odds(post) - odds(prior)) / math.log(R / (1 - R))
+    outside = np.ones(len(prior), dtype=bool)
+    outside[INSIDE] = False
+    odds = lambda p: math.log(p[INSIDE].sum() / p[outside].sum())  # noqa: E731  (not 1 - inside: 20 claims leave ~1e-11)
+    return (odds(post) - odds(prior)) / (math.log(R / (1 - R)) - world.priors.reliability.weights["narrowness"] * odds(prior))
 
 
 def test_p1_restatements_by_one_expert_count_about_once(tmp_path) -> None:

@@ -48,7 +48,8 @@ def simulated(tmp_path_factory) -> World:
     outcome with probability TRUE_RELIABILITY (firm, said at the horizon start, no recency decay)."""
     rng = np.random.default_rng(19)
     world = World(tmp_path_factory.mktemp("learn"))
-    world.dependence(half_life_years=100.0)  # the simulation has no recency decay
+    # The simulation has no recency decay, and draws each claim by r and 1 - r whatever its width.
+    world.reliability_values(half_life_years=100.0, narrowness=0.0)
     p_outcome = np.exp(date_prior_marginal(RECIPE, MONTHS))
     for e in range(EXPERTS):
         world.expert(f"Analyst {e}", "analyst")

@@ -88,6 +88,7 @@ def test_many_experts_converge_across_seeds(tmp_path) -> None:
     """60 experts in three kinds, claims generated from known reliabilities: no mirror mode."""
     rng = np.random.default_rng(5)
     world = World(tmp_path)
+    world.reliability_values(narrowness=0.0)  # each claim is drawn by r and 1 - r at a random cut, whatever its width
     world.question("a", start="2024-01", end="2032-12")
     world.question("b", start="2024-01", end="2032-12")
     truth = {"a": 30, "b": 70}  # true months since 2024-01

@@ -54,7 +54,7 @@ def fixed_world(tmp_path_factory):
     ]
     # still_from: the event is public, so as of 2024-07-01 it had not happened before July (bin 6).
     prior = reference_prior(60, 0.2, 0.6, 0.1, 0.3)
-    reference = prior * reference_likelihood(60, statements, still_from=6, notice_until=14, compliance=0.8)
+    reference = prior * reference_likelihood(prior, statements, still_from=6, notice_until=14, compliance=0.8)
     data = world.dataset(as_of)
     return world, data, np.array([r[e] for e in data.experts]), reference / reference.sum()
 
@@ -89,7 +89,7 @@ def test_sampled_posterior_with_a_revocable_notice_matches_enumeration(tmp_path)
     statements = [(0, 23, WEIGHTS["firm"] * decay("2024-02-01", as_of), r["Ann"]),
                   (36, 60, WEIGHTS["firm"] * decay("2024-04-01", as_of), r["Bob"])]
     prior = reference_prior(60, 0.2, 0.6, 0.1, 0.3)
-    reference = prior * reference_likelihood(60, statements, still_from=19)
+    reference = prior * reference_likelihood(prior, statements, still_from=19)
     reference *= reference_notice(prior, given=2, first=14, until=14, lag=6.0, compliance=0.8, bind=0.8)
     reference /= reference.sum()
     data = world.dataset(as_of)
@@ -114,6 +114,22 @@ def _observation_world(tmp_path, kind: str, on: str, bind: float | None = None, 
     post = exact_posterior(data, world.priors)[0]
     prior = exact_posterior(data, world.priors, with_evidence=False)[0]
     return data, np.append(post[:MONTHS], post[-1]), np.append(prior[:MONTHS], prior[-1])
+
+
+@pytest.mark.parametrize("narrowness", [0.0, 0.5, 1.0])
+def test_a_narrow_claim_gains_by_its_prior_mass(tmp_path, narrowness: float) -> None:
+    """One firm statement "by 2025" (24 of 60 months), said on the as-of date, by an analyst of reliability 0.7:
+    its interval's posterior odds are r / (1 - r) x (m / (1 - m))^(1 - narrowness), m its prior mass, so at 1 the
+    interval holds exactly r, at 0 it moves the prior's odds by r / (1 - r)."""
+    world = World(tmp_path)
+    world.reliability_values(narrowness=narrowness)
+    world.question("q", hazard=0.2, hazard_sd=0.6, trend=0.1, trend_sd=0.3, public=False, notice=False)
+    world.expert("Ann", "analyst")
+    world.say("q", "Ann", "by 2025", on="2024-03-01")
+    posterior = exact_posterior(world.dataset("2024-03-01"), world.priors, np.array([0.7]))[0]
+    mass = reference_prior(60, 0.2, 0.6, 0.1, 0.3)[:24].sum()
+    odds = 0.7 / 0.3 * (mass / (1 - mass)) ** (1 - narrowness)
+    assert posterior[:24].sum() == pytest.approx(odds / (1 + odds), abs=1e-4)
 
 
 def test_still_participating_rules_out_earlier_months(tmp_path) -> None:

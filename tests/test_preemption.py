@@ -22,8 +22,8 @@ def pair_reference(statements_a, statements_b, still_a: int, still_b: int) -> tu
     a happens in month s only if s < T_b (on a's grid); otherwise its outcome is "not within the horizon".
     """
     prior_a, prior_b = reference_prior(N_A, 0.3, 0.6, 0.1, 0.3), reference_prior(N_B, 0.1, 0.5, 0.5, 0.2)
-    like_a = reference_likelihood(N_A, statements_a, still_from=still_a)
-    like_b = reference_likelihood(N_B, statements_b, still_from=still_b)
+    like_a = reference_likelihood(prior_a, statements_a, still_from=still_a)
+    like_b = reference_likelihood(prior_b, statements_b, still_from=still_b)
     outcome, date_b, preempted = np.zeros(N_A + 1), np.zeros(N_B + 1), 0.0
     for i in range(N_B + 1):
         ends = i - SHIFT if i < N_B else np.inf  # T_b on a's grid; b's beyond bin never pre-empts

@@ -157,6 +157,9 @@ def _ranks(world_priors, fit_priors, sims: int, preempted: bool = False,
 @pytest.fixture
 def world(tmp_path) -> World:
     world = World(tmp_path)
+    # The worlds draw each claim by r and 1 - r whatever its width, as a generative model must; narrowness, like the
+    # statement weights (all 1 here), is a reading of real claims that no simulation of them fixes.
+    world.reliability_values(narrowness=0.0)
     world.question("q", start="2024-01", end="2027-12", hazard=0.2, hazard_sd=0.5, trend=0.0, trend_sd=0.2)
     world.question("wrong", start="2024-01", end="2027-12", hazard=0.5, hazard_sd=0.5, trend=0.0, trend_sd=0.2)
     world.question("b", start="2024-01", end="2027-12", hazard=0.15, hazard_sd=0.5, trend=0.4, trend_sd=0.2)

@@ -71,8 +71,8 @@ class World:
             add_question(session, tomllib.loads(text), slug, precluder_later=True)  # the dataset checks the pair
         self.questions[slug] = (start, end)
 
-    def dependence(self, **values: float) -> None:
-        """Store reliability priors whose [dependence] numbers are replaced by ``values``."""
+    def reliability_values(self, **values: float) -> None:
+        """Store reliability priors whose [weights] or [dependence] numbers are replaced by ``values``."""
         path = self.root / "priors" / "reliability.toml"
         text = path.read_text()
         for key, value in values.items():

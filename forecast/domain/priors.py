@@ -23,7 +23,9 @@ HORIZON_EARLIEST, HORIZON_LATEST = "1900-01", "2199-12"  # evidence dates start 
 QUESTION_FILE_MAX_BYTES = 1024 * 1024  # a question or priors file (the largest casebook file is ~25 kB)
 
 # key -> (low, high) inclusive bounds for numbers
-_WEIGHTS = {"firm": (0.0, 10.0), "hedged": (0.0, 10.0), "half_life_years": (0.1, 100.0)}
+_WEIGHTS = {"firm": (0.0, 10.0), "hedged": (0.0, 10.0), "half_life_years": (0.1, 100.0), "narrowness": (0.0, 1.0)}
+# For reliability priors stored before the key existed: the bundled file's value.
+_WEIGHTS_DEFAULTS = {"narrowness": {"value": 1.0, "why": "default"}}
 _KIND = {"mean": (0.01, 0.99), "mean_sd_logit": (0.01, 5.0), "spread_logit": (0.01, 5.0)}
 _EXPERT = {"mean": (0.01, 0.99), "sd_logit": (0.01, 5.0)}
 _DEPENDENCE = {
@@ -352,7 +354,7 @@ def parse_reliability(data: dict[str, Any], path: str) -> ReliabilityPriors:
     if unknown:
         raise PriorError(f"{path}: unknown expert kind {unknown[0]!r} (expected {', '.join(EXPERT_KINDS)})")
     return ReliabilityPriors(
-        weights=_numbers(data["weights"], _WEIGHTS, f"{path}: [weights]"),
+        weights=_numbers(data["weights"], _WEIGHTS, f"{path}: [weights]", _WEIGHTS_DEFAULTS),
         kinds={k: _numbers(v, _KIND, f"{path}: [kinds.{k}]") for k, v in kinds.items()},
         experts={n: _numbers(v, _EXPERT, f"{path}: [experts.{n!r}]") for n, v in data["experts"].items()},
         dependence=_dependence(data.get("dependence", {}), f"{path}: [dependence]"),

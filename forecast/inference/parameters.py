@@ -13,6 +13,9 @@ import numpy as np
 from ..domain.priors import Priors
 from ..errors import PriorError
 from .dataset import Dataset
+from .hazard import _log_prior_marginal
+
+MIN_CLAIM_MASS = 1e-4  # a claim's prior mass is read within [this, 1 - this], so no interval gains without bound
 
 
 def _logit(p: float) -> float:
@@ -51,6 +54,7 @@ class PriorArrays:
             if data.notice_threshold[q] >= 0 and spec.notice is not None:
                 # No notice pending: a compliant party (probability c) cannot leave before the threshold.
                 constant[q, : data.notice_threshold[q]] += np.log1p(-spec.notice["compliance_mean"])
+        constant += _narrowness_log(data, priors)
         return cls(
             hazard_mu=np.array([_logit(s.date_prior["annual_hazard"]) for s in specs]),
             hazard_sd=np.array([s.date_prior["hazard_sd_logit"] for s in specs]),
@@ -72,6 +76,37 @@ class PriorArrays:
         """Each expert's reliability at the centre of its prior (used by the fast path before any run)."""
         centre = np.where(self.pooled > 0, self.kind_mu[self.expert_kind] if len(self.kinds) else 0.0, self.own_mu)
         return 1 / (1 + np.exp(-centre))
+
+
+def narrowness_units(data: Dataset, priors: Priors) -> np.ndarray:
+    """[S, bins] what each statement gains, per unit of its weight, for narrowing its question's prior
+    (docs/model.md, "Narrow claims").
+
+    A statement whose interval holds m of its question's date prior (the hazard prior alone, before any
+    observation) multiplies the months inside by m^(-g) and those outside by (1 - m)^(-g), g =
+    ``weights.narrowness``, each to the power of its weight. With g = 1 one statement alone puts r of the
+    probability in its interval, which is what its reliability r means (the logarithmic opinion pool relative to
+    the prior); with g = 0 a claim moves its interval's odds by r / (1 - r) whatever its width. The factor does not
+    involve r, so the model reads it as data, like an observation.
+    """
+    narrowness = priors.reliability.weights["narrowness"]
+    units = np.zeros((len(data.stmt_question), data.bins))
+    if narrowness == 0 or not len(units):
+        return units
+    specs = [priors.questions[q] for q in data.questions]
+    prior = np.exp(np.stack([_log_prior_marginal(_logit(s.date_prior["annual_hazard"]), float(s.date_prior["hazard_sd_logit"]),
+                                                 float(s.date_prior["trend_per_year"]), float(s.date_prior["trend_sd"]),
+                                                 int(data.n_months[q]), data.bins) for q, s in enumerate(specs)]))
+    mass = np.clip((prior[data.stmt_question] * data.stmt_in).sum(axis=1), MIN_CLAIM_MASS, 1 - MIN_CLAIM_MASS)[:, None]
+    return -narrowness * np.where(data.stmt_in, np.log(mass), np.log1p(-mass))
+
+
+def _narrowness_log(data: Dataset, priors: Priors) -> np.ndarray:
+    """[Q, bins] the open statements' :func:`narrowness_units`, weighted and summed by question."""
+    out = np.zeros((len(data.questions), data.bins))
+    weight = np.where(data.decided == 0, data.stmt_weight, 0.0)[:, None]
+    np.add.at(out, data.stmt_question, weight * narrowness_units(data, priors))
+    return out
 
 
 CENTRED_FROM_WEIGHT = 20.0

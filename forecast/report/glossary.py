@@ -47,8 +47,10 @@ GLOSSARY: tuple[Entry, ...] = (
           "observations decide a claim (borne out or falsified) it no longer moves the date; the weight "
           "shown is then what it counts for in the expert's track record."),
     Entry("expert-reliability", "Reliability of an expert",
-          "The probability the model gives that an expert's claim is right: a statement that the event "
-          "falls in a period is that much more likely if it does than if it does not. It starts from a "
+          "The probability the model gives that an expert's claim is right: one statement alone, with only "
+          "the date prior besides, puts that much of the probability in the period it names, so a claim of "
+          "one month moves the forecast more than a claim of ten years, which held much of it already. It "
+          "starts from a "
           "prior for the expert's kind (agency, official, analyst, ...) and is learned from the claims the "
           "record has borne out or falsified, on every question. Below 0.5, what the expert says counts "
           "as evidence against it. Not the same as the Murphy reliability of the forecasts."),

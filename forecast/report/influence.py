@@ -24,7 +24,7 @@ from ..inference.dataset import Dataset
 from ..inference.observed import observation_terms
 from ..inference.dependence import dependence_weights
 from ..inference.exact import exact_posterior, joint_from, log_evidence, prior_terms
-from ..inference.parameters import PriorArrays
+from ..inference.parameters import PriorArrays, narrowness_units
 from ..inference.preemption import NumpyOps
 from ..inference.summary import BEYOND, when
 from ..store.tables import Observation, Question
@@ -42,14 +42,20 @@ class Summary:
     high: int
 
 
-def statement_terms(data: Dataset, reliability: np.ndarray) -> np.ndarray:
+def statement_units(data: Dataset, priors: Priors, reliability: np.ndarray) -> np.ndarray:
+    """[statements, bins] each statement's log-likelihood term per unit of its weight: log r or log(1 - r), and
+    what it gains for narrowing the prior (:func:`forecast.inference.parameters.narrowness_units`)."""
+    r = np.asarray(reliability, dtype=float)[data.stmt_expert][:, None]
+    return np.where(data.stmt_in, np.log(r), np.log1p(-r)) + narrowness_units(data, priors)
+
+
+def statement_terms(data: Dataset, priors: Priors, reliability: np.ndarray) -> np.ndarray:
     """[statements, bins] each open statement's own log-likelihood term (they add up to the statements' part;
     a decided claim weighs the same whatever T is, so its term is zero)."""
     if not data.stmt_refs:
         return np.zeros((0, data.bins))
-    r = np.asarray(reliability, dtype=float)[data.stmt_expert][:, None]
     weight = np.where(data.decided == 0, data.stmt_weight, 0.0)[:, None]
-    return weight * np.where(data.stmt_in, np.log(r), np.log1p(-r))
+    return weight * statement_units(data, priors, reliability)
 
 
 def _posteriors(log_prior: np.ndarray, evidence: np.ndarray) -> np.ndarray:
@@ -103,8 +109,7 @@ def _statement_changes(data: Dataset, priors: Priors, reliability: np.ndarray, q
     affiliation's experts.
     """
     mine = np.flatnonzero(data.stmt_question == q) if data.stmt_refs else np.zeros(0, dtype=int)
-    r = np.asarray(reliability, dtype=float)[data.stmt_expert][:, None]
-    units = np.where(data.stmt_in, np.log(r), np.log1p(-r))
+    units = statement_units(data, priors, reliability)
     weights = np.where(data.decided == 0, data.stmt_weight, 0.0)
     tied = data.stmt_entangled if data.stmt_entangled is not None else np.zeros(len(data.stmt_refs), dtype=bool)
     facts = data.stmt_facts
