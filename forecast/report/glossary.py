@@ -49,7 +49,8 @@ GLOSSARY: tuple[Entry, ...] = (
     Entry("expert-reliability", "Reliability of an expert",
           "The probability the model gives that an expert's claim is right: one statement alone, with only "
           "the date prior besides, puts that much of the probability in the period it names, so a claim of "
-          "one month moves the forecast more than a claim of ten years, which held much of it already. It "
+          "one month moves the forecast more than a claim of ten years, which held much of it already (a "
+          "claim of a period the prior already gives more than that is read as weaker, and lowers it). It "
           "starts from a "
           "prior for the expert's kind (agency, official, analyst, ...) and is learned from the claims the "
           "record has borne out or falsified, on every question. Below 0.5, what the expert says counts "
