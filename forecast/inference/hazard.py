@@ -52,8 +52,10 @@ def _log_prior_marginal(hazard_mu: float, hazard_sd: float, trend_mu: float, tre
     return marginal
 
 
-def date_prior_marginal(date_prior: dict[str, float], n_months: int) -> np.ndarray:
-    """log P(T = bin) over a question's own grid (its ``n_months`` months, then the beyond bin) under its date prior."""
+def date_prior_marginal(date_prior: dict[str, float], n_months: int, bins: int | None = None) -> np.ndarray:
+    """log P(T = bin) over a question's own grid (its ``n_months`` months, then the beyond bin) under its date prior;
+    with ``bins``, on a dataset's padded grid (the beyond bin last)."""
     h = date_prior["annual_hazard"]
     return _log_prior_marginal(math.log(h / (1 - h)), float(date_prior["hazard_sd_logit"]),
-                               float(date_prior["trend_per_year"]), float(date_prior["trend_sd"]), n_months, n_months + 1)
+                               float(date_prior["trend_per_year"]), float(date_prior["trend_sd"]), n_months,
+                               n_months + 1 if bins is None else bins)

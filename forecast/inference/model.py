@@ -23,7 +23,7 @@ from .draws import Draws
 from .parameters import PriorArrays, centred
 from .preemption import TensorOps, by_precluder, links, star
 
-MODEL_VERSION = "4"  # 4: a claim gains by how much it narrows the prior (parameters.narrowness_log)
+MODEL_VERSION = "4"  # 4: a claim gains by how much it narrows the prior (parameters.narrowness_units)
 
 
 @dataclass(frozen=True)

@@ -13,7 +13,7 @@ import numpy as np
 from ..domain.priors import Priors
 from ..errors import PriorError
 from .dataset import Dataset
-from .hazard import _log_prior_marginal
+from .hazard import date_prior_marginal
 
 MIN_CLAIM_MASS = 1e-4  # a claim's prior mass is read within [this, 1 - this], so no interval gains without bound
 
@@ -93,10 +93,8 @@ def narrowness_units(data: Dataset, priors: Priors) -> np.ndarray:
     units = np.zeros((len(data.stmt_question), data.bins))
     if narrowness == 0 or not len(units):
         return units
-    specs = [priors.questions[q] for q in data.questions]
-    prior = np.exp(np.stack([_log_prior_marginal(_logit(s.date_prior["annual_hazard"]), float(s.date_prior["hazard_sd_logit"]),
-                                                 float(s.date_prior["trend_per_year"]), float(s.date_prior["trend_sd"]),
-                                                 int(data.n_months[q]), data.bins) for q, s in enumerate(specs)]))
+    prior = np.exp(np.stack([date_prior_marginal(priors.questions[slug].date_prior, int(data.n_months[q]), data.bins)
+                             for q, slug in enumerate(data.questions)]))
     mass = np.clip((prior[data.stmt_question] * data.stmt_in).sum(axis=1), MIN_CLAIM_MASS, 1 - MIN_CLAIM_MASS)[:, None]
     return -narrowness * np.where(data.stmt_in, np.log(mass), np.log1p(-mass))
 

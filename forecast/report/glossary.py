@@ -53,8 +53,8 @@ GLOSSARY: tuple[Entry, ...] = (
           "claim of a period the prior already gives more than that is read as weaker, and lowers it). It "
           "starts from a "
           "prior for the expert's kind (agency, official, analyst, ...) and is learned from the claims the "
-          "record has borne out or falsified, on every question. Below 0.5, what the expert says counts "
-          "as evidence against it. Not the same as the Murphy reliability of the forecasts."),
+          "record has borne out or falsified, on every question. Not the same as the Murphy reliability "
+          "of the forecasts."),
     Entry("pre-emption", "Pre-emption",
           "A question can name another whose event precludes it: Russia cannot withdraw from a space station "
           "that has been retired. Its event can then happen in a month only if the precluding event has "
