@@ -14,8 +14,10 @@ WEIGHTS = {k: v["value"] for k, v in RELIABILITY["weights"].items()}
 DEPENDENCE = {k: v["value"] for k, v in RELIABILITY["dependence"].items()}
 
 
-def reference_prior(n: int, hazard: float, hazard_sd: float, trend: float, trend_sd: float) -> np.ndarray:
-    """P(T = bin) over n months + beyond under the hazard prior, by brute force over a 241 x 241 grid of products."""
+def reference_prior(n: int, hazard: float, hazard_sd: float, trend: float, trend_sd: float,
+                    lapse: float = 0.0) -> np.ndarray:
+    """P(T = bin) over n months + beyond under the hazard prior, by brute force over a 241 x 241 grid of products;
+    a share ``lapse`` of the mass is beyond the horizon whatever the hazard."""
     mu = math.log(hazard / (1 - hazard))
     alphas = np.linspace(mu - 6 * hazard_sd, mu + 6 * hazard_sd, 241)
     betas = np.linspace(trend - 6 * trend_sd, trend + 6 * trend_sd, 241)
@@ -27,7 +29,9 @@ def reference_prior(n: int, hazard: float, hazard_sd: float, trend: float, trend
     before = np.concatenate([np.ones(a.shape + (1,)), alive[..., :-1]], axis=-1)
     p = np.concatenate([monthly * before, alive[..., -1:]], axis=-1)
     marginal = (p * prior_weight[..., None]).sum(axis=(0, 1))
-    return marginal / marginal.sum()
+    mixed = (1 - lapse) * marginal / marginal.sum()
+    mixed[-1] += lapse
+    return mixed
 
 
 def reference_likelihood(prior: np.ndarray, statements: list[tuple[int, int, float, float]], still_from: int = 0,

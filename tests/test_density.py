@@ -19,12 +19,12 @@ from .worlds import World
 def _world(root, shape: str) -> tuple:
     world = World(root)
     if shape in ("pair", "star"):
-        world.question("a", start="2024-01", end="2028-12", hazard=0.3, trend=0.1, precluded_by="b")
-        world.question("b", start="2023-07", end="2029-12", hazard=0.1, trend=0.5)
+        world.question("a", start="2024-01", end="2028-12", hazard=0.3, trend=0.1, precluded_by="b", lapse=0.25)
+        world.question("b", start="2023-07", end="2029-12", hazard=0.1, trend=0.5, lapse=0.4)
         if shape == "star":
             world.question("c", start="2024-06", end="2027-12", hazard=0.2, precluded_by="b", notice=False)
     else:
-        world.question("a", start="2024-01", end="2028-12", hazard=0.3, trend=0.1)
+        world.question("a", start="2024-01", end="2028-12", hazard=0.3, trend=0.1, lapse=0.3)
         world.question("c", start="2022-01", end="2031-12", hazard=0.05, notice=False)
     world.own_prior("Dee")  # a per-expert prior, as the bundled priors give one real expert
     for name, kind in (("Ann", "analyst"), ("Bob", "official"), ("Dee", "official"), ("Cyd", "analyst")):

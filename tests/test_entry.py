@@ -328,7 +328,8 @@ def test_question_new_writes_a_template_question_add_accepts(run, tmp_path: Path
     shown = json.loads(run("question", "show", "ruritania-exit", "--json").output)
     assert shown["kind"] == kind and shown["date_prior"] == {  # what the casebook taught, where it taught anything
         "annual_hazard": shipped["recipe.annual_hazard"], "hazard_sd_logit": 1.2,
-        "trend_per_year": shipped["recipe.trend_per_year"], "trend_sd": 0.4}
+        "trend_per_year": shipped["recipe.trend_per_year"], "trend_sd": 0.4,
+        "lapse_probability": shipped["recipe.lapse_probability"]}
     assert (shown["notice"] is None) == ("[notice]" not in fills.values())
 
 

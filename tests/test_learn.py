@@ -8,13 +8,24 @@ import json
 
 import numpy as np
 import pytest
+from sqlmodel import select
 
 from forecast.domain.prior_sets import GROUPS, LEARNABLE, add_set, current_set
-from forecast.domain.questions import store_priors
+from forecast.domain.priors import DEFAULT_RECIPE, load_recipes
+from forecast.domain.prior_sets import apply_values
+from forecast.domain.questions import raw_files, store_priors
 from forecast.errors import InputError
 from forecast.inference.hazard import date_prior_marginal
 from forecast.scoring.backtest import backtest
-from forecast.scoring.learning import learn, learn_and_store
+from forecast.scoring.learning import (
+    case_log_score,
+    learn,
+    learn_and_store,
+    learning_cases,
+    mean_log_score,
+    resolved_questions,
+)
+from forecast.store.tables import Question
 from forecast.scoring.resolution import resolve
 
 from .conftest import assert_refused, invoke
@@ -22,7 +33,9 @@ from .worlds import World
 
 TRUE_HAZARD, TRUE_RELIABILITY = 0.45, 0.85  # the recipe's hand-set values are 0.2 and (analyst) 0.65
 QUESTIONS, EXPERTS, MONTHS = 40, 4, 48  # horizons 2000-01 .. 2003-12
-RECIPE = {"annual_hazard": TRUE_HAZARD, "hazard_sd_logit": 1.2, "trend_per_year": -0.2, "trend_sd": 0.4}
+# The recipe's shape, with its hand-set share of announcements never acted on, at the true hazard.
+RECIPE = {"annual_hazard": TRUE_HAZARD, "hazard_sd_logit": 1.2, "trend_per_year": -0.2, "trend_sd": 0.4,
+          "lapse_probability": load_recipes()[DEFAULT_RECIPE]["date_prior"]["lapse_probability"]["value"]}
 
 
 def _month(index: int) -> str:
@@ -30,16 +43,13 @@ def _month(index: int) -> str:
 
 
 def _claim(rng: np.random.Generator, outcome: int, right: bool) -> str:
-    """A 12-month claim that contains the outcome month (or, for "not within the horizon", the horizon's last
-    year and after) when ``right``, and misses it otherwise."""
-    if right:
-        if outcome == MONTHS:
-            return f"from {_month(MONTHS - 12)}"
-        low = int(rng.integers(max(outcome - 11, 0), min(outcome, MONTHS - 12) + 1))
-        return f"between {_month(low)} and {_month(low + 11)}"
-    lows = [low for low in range(MONTHS - 11) if not low <= outcome <= low + 11]
-    low = int(rng.choice(lows))
-    return f"between {_month(low)} and {_month(low + 11)}"
+    """A claim on one side of a cut month drawn independently of the outcome: the side holding the outcome when
+    ``right``, the other otherwise, so that each claim is r against 1 - r as the model reads it. (Claims drawn
+    around the outcome, as 12-month windows that contain it, would make a window at the horizon's end far more
+    likely for "not within the horizon" than for any late month, which the model does not know.)"""
+    cut = int(rng.integers(1, MONTHS))
+    after = outcome >= cut
+    return f"from {_month(cut)}" if after == right else f"before {_month(cut)}"
 
 
 @pytest.fixture(scope="module")
@@ -91,11 +101,44 @@ def test_learning_recovers_the_simulated_hazard_and_reliability(simulated) -> No
     assert len(found.questions) == QUESTIONS
 
 
+def test_the_objective_is_proper(tmp_path) -> None:
+    """In expectation over outcomes drawn from the recipe at a known hazard, the objective is highest at that
+    hazard: computed exactly, one resolved question (no statements) per outcome, weighted by the outcome's prior
+    probability. Averaging each question's dates instead (they end when its outcome becomes known) is highest at
+    a higher hazard: it rewards expecting exits sooner than they come."""
+    months, grid = 24, (0.3, 0.45, 0.6)
+    world = World(tmp_path)
+    for t in range(months + 1):
+        world.question(f"t-{t:02d}", start=_month(0), end=_month(months - 1), notice=False, recipe=True)
+        with world.store.session() as session:
+            resolve(session, f"t-{t:02d}", source="enumeration", not_within_horizon=t == months,
+                    month=None if t == months else _month(t))
+    with world.store.reader() as session:
+        base = store_priors(session, hand_set=True)
+        raw = raw_files(list(session.exec(select(Question))))
+        cases = learning_cases(session, base, resolved_questions(session), "quarter")
+    recipe = {k: v["value"] for k, v in load_recipes()[DEFAULT_RECIPE]["date_prior"].items()}
+    truth = np.exp(date_prior_marginal({**recipe, "annual_hazard": grid[1]}, months))
+    proper, averaged = [], []
+    for hazard in grid:
+        priors = apply_values(base, raw, {"recipe.annual_hazard": hazard})
+        per_question = mean_log_score(cases, priors)[1]
+        proper.append(sum(truth[t] * per_question[f"t-{t:02d}"] for t in range(months + 1)))
+        dates: dict[str, list[float]] = {}
+        for case in cases:
+            dates.setdefault(case.slug, []).append(case_log_score(case, priors))
+        averaged.append(sum(truth[t] * np.mean(dates[f"t-{t:02d}"]) for t in range(months + 1)))
+    assert int(np.argmax(proper)) == 1, proper
+    assert int(np.argmax(averaged)) == 2, averaged
+
+
 @pytest.mark.parametrize(("values", "learned_names"), [
-    ((), ["recipe.annual_hazard", "recipe.trend_per_year"]),  # the default: the record's hazard, hand-set statements
+    ((), ["recipe.annual_hazard", "recipe.lapse_probability", "recipe.trend_per_year"]),  # the default: the record's
+    # hazard, hand-set statements
     (("--values", "kinds"), ["kinds.analyst.mean"]),
     (("--values", "weights", "--values", "recipe"),
-     ["recipe.annual_hazard", "recipe.trend_per_year", "weights.firm", "weights.half_life_years", "weights.hedged"]),
+     ["recipe.annual_hazard", "recipe.lapse_probability", "recipe.trend_per_year", "weights.firm",
+      "weights.half_life_years", "weights.hedged"]),
 ])
 def test_learn_fits_the_groups_it_is_given(simulated, values, learned_names) -> None:
     """The simulation has no notice rule, so "notice" has nothing to learn; the others stay hand-set."""

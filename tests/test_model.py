@@ -23,15 +23,17 @@ from .reference import (
 from .worlds import World
 
 
-@pytest.fixture(scope="module")
-def fixed_world(tmp_path_factory):
-    """One question (2024-01..2028-12), four experts (two of one affiliation), six statements, two observations.
+@pytest.fixture(scope="module", params=[0.0, 0.3], ids=["acted-on", "lapse-0.3"])
+def fixed_world(tmp_path_factory, request):
+    """One question (2024-01..2028-12), four experts (two of one affiliation), six statements, two observations;
+    with no lapse, and with 30% of the prior's mass on an announcement never acted on.
 
     Ann changes position (her first claim is superseded); Bob restates his claim; Bob and Cyd share an
     affiliation; Dee's claim is already falsified (a reliability-only term, so it does not move T).
     """
+    lapse = request.param
     world = World(tmp_path_factory.mktemp("fixed"))
-    world.question("q", hazard=0.2, hazard_sd=0.6, trend=0.1, trend_sd=0.3, compliance=0.8)
+    world.question("q", hazard=0.2, hazard_sd=0.6, trend=0.1, trend_sd=0.3, compliance=0.8, lapse=lapse)
     for name, kind, affiliation in (("Ann", "analyst", ""), ("Bob", "journalist", "Daily"),
                                     ("Cyd", "official", "daily"), ("Dee", "other", "")):
         world.expert(name, kind, affiliation)
@@ -53,7 +55,7 @@ def fixed_world(tmp_path_factory):
         (18, 60, WEIGHTS["firm"] * decay("2024-04-01", as_of) * math.log(0.7 / 0.3) / k, r["Ann"]),  # complement of by 2025-06
     ]
     # still_from: the event is public, so as of 2024-07-01 it had not happened before July (bin 6).
-    prior = reference_prior(60, 0.2, 0.6, 0.1, 0.3)
+    prior = reference_prior(60, 0.2, 0.6, 0.1, 0.3, lapse)
     reference = prior * reference_likelihood(prior, statements, still_from=6, notice_until=14, compliance=0.8)
     data = world.dataset(as_of)
     return world, data, np.array([r[e] for e in data.experts]), reference / reference.sum()
@@ -74,11 +76,13 @@ def test_sampled_posterior_matches_enumeration(fixed_world, sampler: str) -> Non
     assert np.all(sampled[:6] == 0.0), "months before the as-of month of a public event carry no mass"
 
 
-def test_sampled_posterior_with_a_revocable_notice_matches_enumeration(tmp_path) -> None:
+@pytest.mark.parametrize("lapse", [0.0, 0.3])
+def test_sampled_posterior_with_a_revocable_notice_matches_enumeration(tmp_path, lapse: float) -> None:
     """A notice bound with probability 0.8, given 2024-03 (a year: first month 2025-03), and the event not yet
     happened by 2025-08, five months past the period; two statements; reliabilities fixed."""
     world = World(tmp_path)
-    world.question("q", hazard=0.2, hazard_sd=0.6, trend=0.1, trend_sd=0.3, compliance=0.8, public=False, bind=0.8)
+    world.question("q", hazard=0.2, hazard_sd=0.6, trend=0.1, trend_sd=0.3, compliance=0.8, public=False, bind=0.8,
+                   lapse=lapse)
     world.expert("Ann", "analyst")
     world.expert("Bob", "journalist")
     world.say("q", "Ann", "by 2025", on="2024-02-01")
@@ -88,7 +92,7 @@ def test_sampled_posterior_with_a_revocable_notice_matches_enumeration(tmp_path)
     as_of, r = "2025-09-01", {"Ann": 0.7, "Bob": 0.65}
     statements = [(0, 23, WEIGHTS["firm"] * decay("2024-02-01", as_of), r["Ann"]),
                   (36, 60, WEIGHTS["firm"] * decay("2024-04-01", as_of), r["Bob"])]
-    prior = reference_prior(60, 0.2, 0.6, 0.1, 0.3)
+    prior = reference_prior(60, 0.2, 0.6, 0.1, 0.3, lapse)
     reference = prior * reference_likelihood(prior, statements, still_from=19)
     reference *= reference_notice(prior, given=2, first=14, until=14, lag=6.0, compliance=0.8, bind=0.8)
     reference /= reference.sum()

@@ -38,7 +38,10 @@ def _truncated_normal(rng, mu: float, sd: float) -> float:
 
 
 def _draw_date(rng, spec: dict) -> int:
-    """A month (or N_MONTHS for "not within the horizon") from a question's hazard prior."""
+    """A month (or N_MONTHS for "not within the horizon") from a question's hazard prior: with its lapse
+    probability the announcement is never acted on."""
+    if rng.random() < spec["lapse_probability"]:
+        return N_MONTHS
     alpha = rng.normal(np.log(spec["annual_hazard"] / (1 - spec["annual_hazard"])), spec["hazard_sd_logit"])
     beta = rng.normal(spec["trend_per_year"], spec["trend_sd"])
     annual = 1 / (1 + np.exp(-(alpha + beta * np.arange(N_MONTHS) / 12)))
@@ -160,9 +163,9 @@ def world(tmp_path) -> World:
     # The worlds draw each claim by r and 1 - r whatever its width, as a generative model must; narrowness, like the
     # statement weights (all 1 here), is a reading of real claims that no simulation of them fixes.
     world.reliability_values(narrowness=0.0)
-    world.question("q", start="2024-01", end="2027-12", hazard=0.2, hazard_sd=0.5, trend=0.0, trend_sd=0.2)
+    world.question("q", start="2024-01", end="2027-12", hazard=0.2, hazard_sd=0.5, trend=0.0, trend_sd=0.2, lapse=0.25)
     world.question("wrong", start="2024-01", end="2027-12", hazard=0.5, hazard_sd=0.5, trend=0.0, trend_sd=0.2)
-    world.question("b", start="2024-01", end="2027-12", hazard=0.15, hazard_sd=0.5, trend=0.4, trend_sd=0.2)
+    world.question("b", start="2024-01", end="2027-12", hazard=0.15, hazard_sd=0.5, trend=0.4, trend_sd=0.2, lapse=0.2)
     return world
 
 
@@ -186,7 +189,8 @@ def test_simulation_based_calibration(world, preempted: bool, notice_rate: float
 
 @pytest.mark.slow
 def test_calibration_check_has_power_against_a_wrong_prior(world) -> None:
-    """Negative control: fitting with a hazard prior of 0.5 a year to worlds drawn with 0.2 must fail the check."""
+    """Negative control: fitting with a hazard prior of 0.5 a year, every announcement acted on, to worlds drawn
+    with 0.2 and a quarter of the announcements lapsing must fail the check."""
     priors = world.priors
     wrong = replace(priors, questions={"q": priors.questions["wrong"]})
     pits, _ = _ranks(priors, wrong, 80)

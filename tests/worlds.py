@@ -30,6 +30,7 @@ annual_hazard = {{ value = {hazard}, why = "test" }}
 hazard_sd_logit = {{ value = {hazard_sd}, why = "test" }}
 trend_per_year = {{ value = {trend}, why = "test" }}
 trend_sd = {{ value = {trend_sd}, why = "test" }}
+lapse_probability = {{ value = {lapse}, why = "test" }}
 
 {notice}"""
 NOTICE_TOML = """
@@ -55,17 +56,19 @@ class World:
     def question(self, slug: str, start: str = "2024-01", end: str = "2028-12", hazard: float = 0.15,
                  hazard_sd: float = 0.5, trend: float = 0.0, trend_sd: float = 0.2, compliance: float = 0.8,
                  public: bool = True, notice: bool = True, notice_months: int = 12,
-                 precluded_by: str | None = None, bind: float | None = None, recipe: bool = False) -> None:
+                 precluded_by: str | None = None, bind: float | None = None, recipe: bool = False,
+                 lapse: float = 0.0) -> None:
         """A synthetic question; ``bind`` sets its notice's bind probability (None: the recipe's); ``recipe``: no
-        [date_prior] of its own (it takes the announced-exit recipe, or a prior set's values)."""
+        [date_prior] of its own (it takes the announced-exit recipe, or a prior set's values); ``lapse``: the share
+        of its announcements never acted on."""
         extra = f'precluded_by = "{precluded_by}"' if precluded_by else ""
         bound = "" if bind is None else f'bind_probability = {{ value = {bind}, why = "test" }}\n'
         text = QUESTION_TOML.format(slug=slug, start=start, end=end, hazard=hazard, hazard_sd=hazard_sd, trend=trend,
-                                    trend_sd=trend_sd, public=str(public).lower(), extra=extra,
+                                    trend_sd=trend_sd, lapse=lapse, public=str(public).lower(), extra=extra,
                                     notice=NOTICE_TOML.format(compliance=compliance, months=notice_months, bind=bound)
                                     if notice else "")
         if recipe:
-            text = re.sub(r"\[date_prior\]\n(.*\n){4}", "", text)
+            text = re.sub(r"\[date_prior\]\n(.*\n){5}", "", text)
         (self.root / "priors" / "questions" / f"{slug}.toml").write_text(text)
         with self.store.session() as session:
             add_question(session, tomllib.loads(text), slug, precluder_later=True)  # the dataset checks the pair

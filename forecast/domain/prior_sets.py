@@ -34,6 +34,7 @@ LEARNABLE: dict[str, tuple[float, float]] = {
     "weights.half_life_years": (0.1, 100.0),
     "recipe.annual_hazard": (0.001, 0.99),
     "recipe.trend_per_year": (-3.0, 3.0),
+    "recipe.lapse_probability": (0.0, 0.95),
     "notice.compliance_mean": (0.01, 0.99),
     "notice.lag_after_notice_months": (0.1, 120.0),
     "notice.bind_probability": (0.01, 0.999),
@@ -47,7 +48,7 @@ LEARNABLE: dict[str, tuple[float, float]] = {
 GROUPS = ("recipe", "notice", "weights", "kinds")
 DEFAULT_GROUPS = ("recipe", "notice")
 _NOTICE_KEYS = ("compliance_mean", "lag_after_notice_months", "bind_probability")
-RECIPE_KEYS = ("annual_hazard", "trend_per_year")  # the date-prior numbers a prior set learns
+RECIPE_KEYS = ("annual_hazard", "trend_per_year", "lapse_probability")  # the date-prior numbers a prior set learns
 
 
 def check_values(values: dict[str, Any], where: str) -> dict[str, float]:

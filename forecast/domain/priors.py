@@ -46,7 +46,10 @@ _DATE_PRIOR = {
     "hazard_sd_logit": (0.01, 5.0),
     "trend_per_year": (-3.0, 3.0),
     "trend_sd": (0.01, 3.0),
+    "lapse_probability": (0.0, 0.95),
 }
+# For a date prior written or stored before lapse_probability existed: every announcement is acted on in time.
+_DATE_PRIOR_DEFAULTS = {"lapse_probability": {"value": 0.0, "why": "default"}}
 _NOTICE = {
     "compliance_mean": (0.01, 0.99),
     "months": (0, 120),
@@ -281,7 +284,7 @@ def parse_question(data: dict[str, Any], where: str, recipes: dict[str, dict] | 
     return QuestionSpec(
         **{key: question[key].strip() for key in _QUESTION},
         date_prior=_numbers(recipe["date_prior"] if date_prior is None else date_prior, _DATE_PRIOR,
-                            f"{where}: [date_prior]", defaults),
+                            f"{where}: [date_prior]", {**_DATE_PRIOR_DEFAULTS, **(defaults or {})}),
         notice=_notice(data, where, recipe), source=where, event=question.get("event", "The event happens"),
         tags=tuple(question.get("tags", [])), trigger=question.get("trigger", ""),
         public_event=question.get("public_event", True), precluded_by=question.get("precluded_by"),
@@ -322,7 +325,7 @@ def load_recipes(path: Path | None = None) -> dict[str, dict]:
     if DEFAULT_RECIPE not in recipes:
         raise PriorError(f"{path or 'priors/recipes.toml'}: no [recipe.{DEFAULT_RECIPE}]")
     for name, recipe in recipes.items():
-        _numbers(recipe.get("date_prior"), _DATE_PRIOR, f"recipes: [recipe.{name}.date_prior]")
+        _numbers(recipe.get("date_prior"), _DATE_PRIOR, f"recipes: [recipe.{name}.date_prior]", _DATE_PRIOR_DEFAULTS)
         _partial(recipe.get("notice", {}), _NOTICE, f"recipes: [recipe.{name}.notice]")
     return recipes
 

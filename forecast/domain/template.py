@@ -20,6 +20,7 @@ MEANINGS = {
     "hazard_sd_logit": "how unsure that level is (a standard deviation on the log-odds scale)",
     "trend_per_year": "how the yearly chance changes, per year, on the log-odds scale (below 0: it fades)",
     "trend_sd": "how unsure that trend is (a standard deviation)",
+    "lapse_probability": "chance that the announcement is never acted on (all of it beyond the horizon)",
     "compliance_mean": "how often an exit goes through the notice clause rather than around it",
     "lag_after_notice_months": "months from the end of the notice period to the exit taking effect",
     "bind_probability": "chance that a formal notice is carried out rather than revoked",

@@ -20,7 +20,8 @@ from .summary import headline, on_grid
 
 def log_prior_marginal(arrays: PriorArrays, q: int, n_months: int, bins: int) -> np.ndarray:
     """log P(T = bin) under question q's hazard prior, the hazard parameters integrated out by quadrature."""
-    prior = (float(arrays.hazard_mu[q]), float(arrays.hazard_sd[q]), float(arrays.trend_mu[q]), float(arrays.trend_sd[q]))
+    prior = (float(arrays.hazard_mu[q]), float(arrays.hazard_sd[q]), float(arrays.trend_mu[q]), float(arrays.trend_sd[q]),
+             float(arrays.lapse[q]))
     return _log_prior_marginal(*prior, n_months, bins)
 
 

@@ -23,7 +23,7 @@ from .draws import Draws
 from .parameters import PriorArrays, centred
 from .preemption import TensorOps, by_precluder, links, star
 
-MODEL_VERSION = "4"  # 4: a claim gains by how much it narrows the prior (parameters.narrowness_units)
+MODEL_VERSION = "5"  # 5: a share of announcements is never acted on (hazard.with_lapse); 4: narrow claims gain
 
 
 @dataclass(frozen=True)
@@ -71,7 +71,7 @@ def build_model(data: Dataset, priors: Priors, fixed_reliability: np.ndarray | N
         constant = pm.Data("constant_log", values["constant_log"])
         alpha = pm.Normal("hazard_level", arrays.hazard_mu, arrays.hazard_sd, dims="question")
         beta = pm.Normal("hazard_trend", arrays.trend_mu, arrays.trend_sd, dims="question")
-        log_prior, log_survival = _log_prior_t(pt, alpha, beta, data)
+        log_prior, log_survival = _log_prior_t(pt, alpha, beta, data, arrays.lapse)
         evidence = constant
         if data.experts:
             containers = {k: pm.Data(k, values[k]) for k in ("w_in", "w_out", "record_right", "record_wrong")}
@@ -117,10 +117,11 @@ def evidence_data(data: Dataset, priors: Priors) -> dict[str, np.ndarray]:
     return {"w_in": w_in, "w_out": w_out, "record_right": right, "record_wrong": wrong, "constant_log": constant}
 
 
-def _log_prior_t(pt, alpha, beta, data: Dataset):
+def _log_prior_t(pt, alpha, beta, data: Dataset, lapse: np.ndarray):
     """(log P(T = bin), log P(T >= bin)) under the discrete-time hazard, per question; padding bins of the first are -inf.
 
-    P(T >= k) is the survival to month k; from the horizon's end on it is P(not within the horizon).
+    P(T >= k) is the survival to month k; from the horizon's end on it is P(not within the horizon). A share
+    ``lapse`` of each question's mass is beyond the horizon whatever the hazard (:func:`.hazard.with_lapse`).
     """
     years = np.arange(data.bins) / 12.0
     months = np.arange(data.bins)[None, :] < data.n_months[:, None]
@@ -129,7 +130,13 @@ def _log_prior_t(pt, alpha, beta, data: Dataset):
     log_hazard = pt.log(-pt.expm1(log_survive_year / 12.0))
     before = pt.cumsum(log_survive, axis=1) - log_survive
     log_p = pt.switch(months, log_hazard + before, -np.inf)
-    return pt.set_subtensor(log_p[:, -1], pt.sum(log_survive, axis=1)), before
+    log_p = pt.set_subtensor(log_p[:, -1], pt.sum(log_survive, axis=1))
+    if not np.any(lapse > 0):
+        return log_p, before
+    with np.errstate(divide="ignore"):
+        kept, lapsed = np.log1p(-lapse)[:, None], np.log(lapse)[:, None]
+    log_p = pt.set_subtensor((log_p + kept)[:, -1], pt.logaddexp(lapsed[:, 0], log_p[:, -1] + kept[:, 0]))
+    return log_p, pt.logaddexp(lapsed, before + kept)
 
 
 def _reliability(pm, pt, arrays: PriorArrays, fixed: np.ndarray | None, centre: bool):

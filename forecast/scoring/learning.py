@@ -4,8 +4,9 @@ The objective is the predictive log score the forecasts would have had: for each
 as-of date from its horizon start to the day before its outcome became known (quarterly, as the casebook
 backtests), the log of the probability the exact path (reliabilities at their kinds' means; see
 :mod:`forecast.inference.exact`) gave the outcome period (its month, or "not within the horizon"), with only
-the evidence said or observed by then. Summed over questions (each question's dates averaged, so a long
-horizon does not outweigh a short one) and maximised over the learnable priors of
+the evidence said or observed by then. Summed over questions (each of a question's dates weighted by one over
+the number of dates its whole horizon has, so a long horizon does not outweigh a short one and the weight does not
+depend on the outcome: :func:`mean_log_score`) and maximised over the learnable priors of
 :mod:`forecast.domain.prior_sets`, with a weak Gaussian pull towards the hand-set values on the scaled-logit
 scale (``PULL_SD``) so that what the record cannot tell apart stays where it was set.
 """
@@ -42,6 +43,7 @@ class Case:
     as_of: dt.date
     outcome: int  # month index from the horizon start; n_months for "not within the horizon"
     rows: EvidenceRows
+    horizon_dates: int = 1  # as-of dates in the question's whole horizon: each of its dates weighs one over this
 
 
 @dataclass
@@ -81,8 +83,11 @@ def learning_cases(session: Session, priors: Priors, questions: list[Question], 
     for q in questions:
         year, month = divmod(parse_month(q.horizon_start), 12)
         start, end = dt.date(year, month + 1, 1), last_day_before_outcome(session, q)
+        year, month = divmod(parse_month(q.horizon_end) + 1, 12)
+        horizon_dates = len(as_of_dates(start, dt.date(year, month + 1, 1) - dt.timedelta(days=1), every))
         for day in as_of_dates(start, end, every) if end >= start else []:
-            cases.append(Case(q.slug, day, _outcome(q), read_rows(session, priors, day, questions=[q.slug])))
+            cases.append(Case(q.slug, day, _outcome(q), read_rows(session, priors, day, questions=[q.slug]),
+                              horizon_dates))
     return cases
 
 
@@ -95,12 +100,18 @@ def case_log_score(case: Case, priors: Priors) -> float:
 
 
 def mean_log_score(cases: list[Case], priors: Priors) -> tuple[float, dict[str, float]]:
-    """The mean over questions of each question's mean log score over its dates, and each question's."""
-    by_question: dict[str, list[float]] = {}
+    """The mean over questions of each question's log score, and each question's: the sum over its dates of
+    their log scores over the number of dates its whole horizon has.
+
+    Not the mean over the dates it had: those end when the outcome became known, so an exit in the first year
+    would weigh each of its dates up to 24 times as much as a question that ran its horizon out, and the best
+    priors would be those that expect exits sooner than they come (an improper score). With a weight that does
+    not depend on the outcome, each date's term is a proper score and true priors score best.
+    """
+    by_question: dict[str, float] = {}
     for case in cases:
-        by_question.setdefault(case.slug, []).append(case_log_score(case, priors))
-    per = {slug: float(np.mean(v)) for slug, v in by_question.items()}
-    return float(np.mean(list(per.values()))), per
+        by_question[case.slug] = by_question.get(case.slug, 0.0) + case_log_score(case, priors) / case.horizon_dates
+    return float(np.mean(list(by_question.values()))), by_question
 
 
 def _to_free(name: str, value: float) -> float:
@@ -118,7 +129,7 @@ def learnable_names(priors: Priors, cases: list[Case], groups: tuple[str, ...] =
     """The priors of ``groups`` the cases bear on: each kind with statements, the notice rule if a question has one."""
     kinds = {case.rows.experts_by_id[s.expert_id].kind for case in cases for s in case.rows.statements}
     names = ["weights.firm", "weights.hedged", "weights.half_life_years", "recipe.annual_hazard",
-             "recipe.trend_per_year"]
+             "recipe.trend_per_year", "recipe.lapse_probability"]
     if any(priors.questions[c.slug].notice is not None for c in cases):
         names += ["notice.compliance_mean", "notice.lag_after_notice_months", "notice.bind_probability"]
     return [n for n in names + [f"kinds.{k}.mean" for k in sorted(kinds)] if n.split(".")[0] in groups]

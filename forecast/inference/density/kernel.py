@@ -76,6 +76,24 @@ def _log_prior_t(alpha, beta, n, constant_log, log_p, before, slope):
 
 
 @njit(cache=True)
+def _lapse(lapse, log_p, before, share):
+    """Mix a share ``lapse`` of never-acted-on mass into the beyond bin, in place (as ``hazard.with_lapse``).
+
+    ``share[t]`` keeps the hazard branch's share of P(T >= t), and ``share[bins]`` its share of the beyond bin.
+    """
+    bins = log_p.size
+    if lapse <= 0.0:
+        share[:] = 1.0
+        return
+    kept, lapsed = np.log1p(-lapse), np.log(lapse)
+    for t in range(bins - 1):
+        log_p[t] += kept
+        before[t], share[t] = _lae_share(before[t] + kept, lapsed)
+    before[bins - 1], share[bins - 1] = _lae_share(before[bins - 1] + kept, lapsed)
+    log_p[bins - 1], share[bins] = _lae_share(log_p[bins - 1] + kept, lapsed)
+
+
+@njit(cache=True)
 def _hazard_backward(n, slope, d_log_p, d_before):
     """(d alpha, d beta) from the gradients of log P(T = bin) and log P(T >= bin)."""
     bins = d_log_p.size
@@ -294,6 +312,7 @@ def _evaluate(x, w_in, w_out, record_right, record_wrong, constant_log, question
     total += np.dot(log_r, record_right) + np.dot(log_not_r, record_wrong)
     ev, weight = _statements(log_r, log_not_r, w_in, w_out, constant_log)
     lp, ls, slope = np.empty((n_q, bins)), np.empty((n_q, bins)), np.empty((n_q, bins, 2))
+    share = np.empty((n_q, bins + 1))
     o_alpha, o_beta = int(layout_consts[0]), int(layout_consts[1])
     for q in range(n_q):
         mu_a, sd_a, mu_b, sd_b = question_consts[q, 0], question_consts[q, 1], question_consts[q, 2], question_consts[q, 3]
@@ -302,10 +321,13 @@ def _evaluate(x, w_in, w_out, record_right, record_wrong, constant_log, question
         grad[o_alpha + q] += -(a - mu_a) / sd_a**2
         grad[o_beta + q] += -(b - mu_b) / sd_b**2
         _log_prior_t(a, b, int(question_consts[q, 4]), constant_log[q], lp[q], ls[q], slope[q])
+        _lapse(question_consts[q, 5], lp[q], ls[q], share[q])
     d_joint, d_ls, d_ev = np.zeros((n_q, bins)), np.zeros((n_q, bins)), np.zeros((n_q, bins))
     total += _marginal(lp + ev, ls, ev, link_consts, int(layout_consts[7]), d_joint, d_ls, d_ev)
     for q in range(n_q):
-        d_a, d_b = _hazard_backward(int(question_consts[q, 4]), slope[q], d_joint[q], d_ls[q])
+        d_hazard_p = d_joint[q].copy()
+        d_hazard_p[bins - 1] *= share[q, bins]
+        d_a, d_b = _hazard_backward(int(question_consts[q, 4]), slope[q], d_hazard_p, d_ls[q] * share[q, :bins])
         grad[o_alpha + q] += d_a
         grad[o_beta + q] += d_b
     d_flat = (d_joint + d_ev).reshape(n_q * bins)

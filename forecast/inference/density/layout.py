@@ -73,7 +73,7 @@ def structure_arrays(data: Dataset, priors: Priors, evidence: dict[str, np.ndarr
     offsets = [0, n_q, 2 * n_q, 2 * n_q + n_k, 2 * n_q + 2 * n_k]
     return {
         "question_consts": np.column_stack([arrays.hazard_mu, arrays.hazard_sd, arrays.trend_mu, arrays.trend_sd,
-                                            data.n_months]).astype(float),
+                                            data.n_months, arrays.lapse]).astype(float),
         "kind_consts": kinds.astype(float),
         "expert_consts": np.column_stack([arrays.expert_kind, arrays.pooled, arrays.own_mu, arrays.own_sd,
                                           np.zeros(n_e) if fixed is None else fixed]).astype(float),
