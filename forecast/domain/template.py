@@ -16,7 +16,7 @@ TODO = "TODO: "  # the text fields the analyst must write, marked so they are ea
 
 # What each number of a recipe means, for the comment above it.
 MEANINGS = {
-    "annual_hazard": "chance per year that the event happens, at the start of the horizon",
+    "annual_hazard": "chance per year that the event happens, at the start of the horizon, if it is acted on",
     "hazard_sd_logit": "how unsure that level is (a standard deviation on the log-odds scale)",
     "trend_per_year": "how the yearly chance changes, per year, on the log-odds scale (below 0: it fades)",
     "trend_sd": "how unsure that trend is (a standard deviation)",
