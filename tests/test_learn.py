@@ -146,9 +146,10 @@ def test_learn_fits_the_groups_it_is_given(simulated, values, learned_names) -> 
     assert result.exit_code == 0, result.output
     with simulated.store.reader() as session:
         stored = current_set(session)
-    said = {(): "the recipe's hazard and the notice rule (the statement weights and the kinds' reliabilities kept "
-                "hand-set)", ("--values", "kinds"): "the kinds' reliabilities (the recipe's hazard, the notice rule "
-                                                      "and the statement weights kept hand-set)"}
+    said = {(): "the recipe (hazard, lapse) and the notice rule (the statement weights and the kinds' reliabilities "
+                "kept hand-set)",
+            ("--values", "kinds"): "the kinds' reliabilities (the recipe (hazard, lapse), the notice rule and the "
+                                   "statement weights kept hand-set)"}
     if values in said:
         assert f"dated forecasts): {said[values]}; mean log score" in result.output
     assert sorted(stored["values"]) == learned_names

@@ -26,7 +26,7 @@ from .render import emit_table
 @click.option("--show", is_flag=True, help="Print the priors in force beside the hand-set ones; learn nothing.")
 @click.pass_obj
 def learn_command(env, tag, half, leave_out, every, groups, hand_set, show) -> None:
-    """Learn the priors every question shares (the announced-exit recipe's hazard and the notice rule; with
+    """Learn the priors every question shares (the announced-exit recipe's hazard and lapse, and the notice rule; with
     --values also the statement weights and each expert kind's reliability) from the store's resolved questions,
     and store them as a new prior set that later runs use. A question file's own values always win.
 
@@ -53,5 +53,5 @@ def learn_command(env, tag, half, leave_out, every, groups, hand_set, show) -> N
                f"{learned.score_learned:.3f} learned. In force from now on; `forecast learn --show` lists the values.")
 
 
-GROUP_WORDS = {"recipe": "the recipe's hazard", "notice": "the notice rule", "weights": "the statement weights",
+GROUP_WORDS = {"recipe": "the recipe (hazard, lapse)", "notice": "the notice rule", "weights": "the statement weights",
                "kinds": "the kinds' reliabilities"}

@@ -54,7 +54,7 @@ class Learned:
     hand_set: dict[str, float]
     questions: list[str]
     cases: int
-    score_hand_set: float  # mean over questions of the mean log score over its dates
+    score_hand_set: float  # mean over questions of their log scores (mean_log_score)
     score_learned: float
     per_question: dict[str, tuple[float, float]] = field(default_factory=dict)  # slug -> (hand-set, learned)
 
