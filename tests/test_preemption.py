@@ -16,12 +16,15 @@ N_A, N_B, SHIFT = 60, 78, 6  # a: 2024-01..2028-12; b: 2023-07..2029-12, so b's 
 R = {"Ann": 0.8, "Bob": 0.65, "Cyd": 0.7}
 
 
-def pair_reference(statements_a, statements_b, still_a: int, still_b: int) -> tuple[np.ndarray, np.ndarray, float]:
+def pair_reference(statements_a, statements_b, still_a: int, still_b: int,
+                   lapse: tuple[float, float] = (0.0, 0.0)) -> tuple[np.ndarray, np.ndarray, float]:
     """(P(outcome of a), P(T_b), P(pre-empted)) by summing P(T_a = s) P(T_b = i) over every pair (s, i).
 
     a happens in month s only if s < T_b (on a's grid); otherwise its outcome is "not within the horizon".
+    ``lapse``: each question's share of announcements never acted on (in its beyond bin).
     """
-    prior_a, prior_b = reference_prior(N_A, 0.3, 0.6, 0.1, 0.3), reference_prior(N_B, 0.1, 0.5, 0.5, 0.2)
+    prior_a = reference_prior(N_A, 0.3, 0.6, 0.1, 0.3, lapse[0])
+    prior_b = reference_prior(N_B, 0.1, 0.5, 0.5, 0.2, lapse[1])
     like_a = reference_likelihood(prior_a, statements_a, still_from=still_a)
     like_b = reference_likelihood(prior_b, statements_b, still_from=still_b)
     outcome, date_b, preempted = np.zeros(N_A + 1), np.zeros(N_B + 1), 0.0
@@ -38,13 +41,16 @@ def pair_reference(statements_a, statements_b, still_a: int, still_b: int) -> tu
     return outcome / total, date_b / total, preempted / total
 
 
-@pytest.fixture(scope="module")
-def pair_world(tmp_path_factory):
-    """a precluded by b (different horizons), statements on both, a claim that b comes first, public events."""
+@pytest.fixture(scope="module", params=[(0.0, 0.0), (0.2, 0.3)], ids=["acted-on", "lapses"])
+def pair_world(tmp_path_factory, request):
+    """a precluded by b (different horizons), statements on both, a claim that b comes first, public events; with
+    no lapse, and with shares of 0.2 (a) and 0.3 (b) never acted on (a b that lapses never pre-empts a)."""
+    lapse = request.param
     world = World(tmp_path_factory.mktemp("pair"))
     world.question("a", start="2024-01", end="2028-12", hazard=0.3, hazard_sd=0.6, trend=0.1, trend_sd=0.3,
-                   precluded_by="b")
-    world.question("b", start="2023-07", end="2029-12", hazard=0.1, hazard_sd=0.5, trend=0.5, trend_sd=0.2)
+                   precluded_by="b", lapse=lapse[0])
+    world.question("b", start="2023-07", end="2029-12", hazard=0.1, hazard_sd=0.5, trend=0.5, trend_sd=0.2,
+                   lapse=lapse[1])
     for name in R:
         world.expert(name)
     world.say("a", "Ann", "by 2026", on="2024-06-01")
@@ -55,7 +61,7 @@ def pair_world(tmp_path_factory):
     w = decay("2024-06-01", as_of)
     statements_a = [(0, 35, w, R["Ann"]), (N_A, N_A, w, R["Cyd"])]
     statements_b = [(18, 41, w, R["Bob"]), (54, N_B, w, R["Cyd"])]
-    reference = pair_reference(statements_a, statements_b, still_a=6, still_b=12)
+    reference = pair_reference(statements_a, statements_b, still_a=6, still_b=12, lapse=lapse)
     data = world.dataset(as_of)
     return world, data, np.array([R[e] for e in data.experts]), reference
 
