@@ -202,7 +202,10 @@ def reference_enumeration(data, priors, reliability: np.ndarray) -> np.ndarray:
         monthly = 1 - (1 - annual) ** (1 / 12)
         alive = np.cumprod(1 - monthly, axis=-1)
         p = np.concatenate([monthly * np.concatenate([np.ones(aa.shape + (1,)), alive[..., :-1]], -1), alive[..., -1:]], -1)
-        priors_t.append((p * weight[..., None]).sum(axis=(0, 1)))
+        marginal = (p * weight[..., None]).sum(axis=(0, 1))
+        marginal = (1 - arrays.lapse[q]) * marginal / marginal.sum()
+        marginal[-1] += arrays.lapse[q]  # the share never acted on
+        priors_t.append(marginal)
         log_like = np.append(arrays.constant_log[q][:n], arrays.constant_log[q][-1])
         for s in np.nonzero(data.stmt_question == q)[0]:
             r, w = reliability[data.stmt_expert[s]], data.stmt_weight[s]

@@ -195,6 +195,21 @@ def test_question_file_values_win_over_the_learned_set(simulated, learned) -> No
     assert priors.questions["sim-01"].date_prior["annual_hazard"] != 0.2
 
 
+@pytest.mark.parametrize(("values", "lapse"), [
+    ({}, 0.2),  # back to hand-set: the recipe's share
+    ({"recipe.annual_hazard": 0.3, "recipe.trend_per_year": 0.1}, 0.0),  # a set learned before the lapse existed
+    ({"recipe.annual_hazard": 0.3, "recipe.lapse_probability": 0.1}, 0.1),
+])
+def test_a_stored_set_learned_without_a_lapse_applies_none(tmp_path, values, lapse) -> None:
+    """A set's hazard was learned together with its lapse share, or with none if the set has no such value."""
+    world = World(tmp_path)
+    world.question("q", notice=False, recipe=True)
+    with world.store.session() as session:
+        add_set(session, values, {"questions": []})
+    with world.store.reader() as session:
+        assert store_priors(session).questions["q"].date_prior["lapse_probability"] == lapse
+
+
 def test_show_prints_learned_beside_hand_set_and_verify_passes(simulated, learned) -> None:
     _in_force(simulated, learned)
     result = invoke(simulated.store.url, "learn", "--show")

@@ -20,8 +20,8 @@ from .render import emit_table
               help="How often each question's forecast is scored, from its horizon start to its outcome.")
 @click.option("--values", "groups", multiple=True, type=SuggestingChoice(list(GROUPS), "group"),
               help="Learn this group of priors (repeatable; default: recipe and notice, the others stay hand-set): "
-                   "recipe (the hazard level and trend), notice (compliance, lag, bind probability), weights "
-                   "(firm, hedged, half-life), kinds (each kind's reliability).")
+                   "recipe (the hazard level and trend, the share never acted on), notice (compliance, lag, bind "
+                   "probability), weights (firm, hedged, half-life), kinds (each kind's reliability).")
 @click.option("--hand-set", "hand_set", is_flag=True, help="Put the hand-set priors back in force instead.")
 @click.option("--show", is_flag=True, help="Print the priors in force beside the hand-set ones; learn nothing.")
 @click.pass_obj

@@ -137,6 +137,8 @@ def apply_current(session: Session, priors: Priors, raw_files: dict[str, dict | 
     if current is None:
         return priors
     values = check_values(current["values"], f"store: prior set v{current['version']}")
+    if any(n.startswith("recipe.") for n in values) and "recipe.lapse_probability" not in values:
+        values["recipe.lapse_probability"] = 0.0  # learned before the lapse existed: its hazard was learned without one
     return apply_values(priors, raw_files, values, label(current),
                         tuple(current.get("provenance", {}).get("questions", ())))
 

@@ -106,7 +106,9 @@ def mean_log_score(cases: list[Case], priors: Priors) -> tuple[float, dict[str, 
     Not the mean over the dates it had: those end when the outcome became known, so an exit in the first year
     would weigh each of its dates up to 24 times as much as a question that ran its horizon out, and the best
     priors would be those that expect exits sooner than they come (an improper score). With a weight that does
-    not depend on the outcome, each date's term is a proper score and true priors score best.
+    not depend on the outcome, each date's term is a proper score and true priors score best, as long as each
+    date's forecast knows the outcome is not yet known (a public event, logged when it happened: every casebook
+    question); for an event that is not public, whether a date is scored still depends on the outcome.
     """
     by_question: dict[str, float] = {}
     for case in cases:
