@@ -101,12 +101,16 @@ def test_learning_recovers_the_simulated_hazard_and_reliability(simulated) -> No
     assert len(found.questions) == QUESTIONS
 
 
-def test_the_objective_is_proper(tmp_path) -> None:
-    """In expectation over outcomes drawn from the recipe at a known hazard, the objective is highest at that
-    hazard: computed exactly, one resolved question (no statements) per outcome, weighted by the outcome's prior
-    probability. Averaging each question's dates instead (they end when its outcome becomes known) is highest at
-    a higher hazard: it rewards expecting exits sooner than they come."""
-    months, grid = 24, (0.3, 0.45, 0.6)
+@pytest.mark.parametrize(("name", "grid", "averaged_peak"), [
+    ("annual_hazard", (0.3, 0.45, 0.6), 0.6),
+    ("lapse_probability", (0.3, 0.5, 0.7), 0.3),
+])
+def test_the_objective_is_proper(tmp_path, name: str, grid: tuple[float, ...], averaged_peak: float) -> None:
+    """In expectation over outcomes drawn from the recipe with the middle value of ``grid``, the objective is
+    highest at that value: computed exactly, one resolved question (no statements) per outcome, weighted by the
+    outcome's prior probability. Averaging each question's dates instead (they end when its outcome becomes
+    known) peaks elsewhere: it rewards expecting exits sooner than they come."""
+    months = 24
     world = World(tmp_path)
     for t in range(months + 1):
         world.question(f"t-{t:02d}", start=_month(0), end=_month(months - 1), notice=False, recipe=True)
@@ -118,18 +122,18 @@ def test_the_objective_is_proper(tmp_path) -> None:
         raw = raw_files(list(session.exec(select(Question))))
         cases = learning_cases(session, base, resolved_questions(session), "quarter")
     recipe = {k: v["value"] for k, v in load_recipes()[DEFAULT_RECIPE]["date_prior"].items()}
-    truth = np.exp(date_prior_marginal({**recipe, "annual_hazard": grid[1]}, months))
+    truth = np.exp(date_prior_marginal({**recipe, name: grid[1]}, months))
     proper, averaged = [], []
-    for hazard in grid:
-        priors = apply_values(base, raw, {"recipe.annual_hazard": hazard})
+    for value in grid:
+        priors = apply_values(base, raw, {f"recipe.{name}": value})
         per_question = mean_log_score(cases, priors)[1]
         proper.append(sum(truth[t] * per_question[f"t-{t:02d}"] for t in range(months + 1)))
         dates: dict[str, list[float]] = {}
         for case in cases:
             dates.setdefault(case.slug, []).append(case_log_score(case, priors))
         averaged.append(sum(truth[t] * np.mean(dates[f"t-{t:02d}"]) for t in range(months + 1)))
-    assert int(np.argmax(proper)) == 1, proper
-    assert int(np.argmax(averaged)) == 2, averaged
+    assert grid[int(np.argmax(proper))] == grid[1], proper
+    assert grid[int(np.argmax(averaged))] == averaged_peak, averaged
 
 
 @pytest.mark.parametrize(("values", "learned_names"), [
