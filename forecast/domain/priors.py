@@ -299,11 +299,14 @@ def question_definition(spec: QuestionSpec) -> dict[str, Any]:
 
 def spec_from_definition(definition: dict[str, Any]) -> QuestionSpec:
     """The spec stored with a question (see :func:`question_definition`); a notice rule stored before
-    ``bind_probability`` existed takes the bundled recipe's value."""
+    ``bind_probability`` existed takes the bundled recipe's value, a date prior stored before ``lapse_probability``
+    existed none."""
     notice = definition.get("notice")
     if notice is not None and "bind_probability" not in notice:
         notice = {**notice, "bind_probability": DEFAULT_BIND_PROBABILITY}
-    return QuestionSpec(**{**definition, "notice": notice, "tags": tuple(definition.get("tags", ()))})
+    date_prior = {k: float(v["value"]) for k, v in _DATE_PRIOR_DEFAULTS.items()} | definition["date_prior"]
+    return QuestionSpec(**{**definition, "date_prior": date_prior, "notice": notice,
+                           "tags": tuple(definition.get("tags", ()))})
 
 
 def load_question(path: Path) -> QuestionSpec:

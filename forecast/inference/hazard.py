@@ -71,5 +71,5 @@ def date_prior_marginal(date_prior: dict[str, float], n_months: int, bins: int |
     h = date_prior["annual_hazard"]
     return _log_prior_marginal(math.log(h / (1 - h)), float(date_prior["hazard_sd_logit"]),
                                float(date_prior["trend_per_year"]), float(date_prior["trend_sd"]),
-                               float(date_prior.get("lapse_probability", 0.0)), n_months,
+                               float(date_prior["lapse_probability"]), n_months,
                                n_months + 1 if bins is None else bins)

@@ -61,7 +61,7 @@ class PriorArrays:
             hazard_sd=np.array([s.date_prior["hazard_sd_logit"] for s in specs]),
             trend_mu=np.array([s.date_prior["trend_per_year"] for s in specs]),
             trend_sd=np.array([s.date_prior["trend_sd"] for s in specs]),
-            lapse=np.array([s.date_prior.get("lapse_probability", 0.0) for s in specs]),
+            lapse=np.array([s.date_prior["lapse_probability"] for s in specs]),
             kinds=kinds,
             kind_mu=np.array([_logit(k["mean"]) for k in kind_priors]),
             kind_sd=np.array([k["mean_sd_logit"] for k in kind_priors]),

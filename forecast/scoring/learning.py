@@ -43,7 +43,7 @@ class Case:
     as_of: dt.date
     outcome: int  # month index from the horizon start; n_months for "not within the horizon"
     rows: EvidenceRows
-    horizon_dates: int = 1  # as-of dates in the question's whole horizon: each of its dates weighs one over this
+    horizon_dates: int  # as-of dates in the question's whole horizon: each of its dates weighs one over this
 
 
 @dataclass

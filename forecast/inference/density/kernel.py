@@ -325,9 +325,11 @@ def _evaluate(x, w_in, w_out, record_right, record_wrong, constant_log, question
     d_joint, d_ls, d_ev = np.zeros((n_q, bins)), np.zeros((n_q, bins)), np.zeros((n_q, bins))
     total += _marginal(lp + ev, ls, ev, link_consts, int(layout_consts[7]), d_joint, d_ls, d_ev)
     for q in range(n_q):
-        d_hazard_p = d_joint[q].copy()
-        d_hazard_p[bins - 1] *= share[q, bins]
-        d_a, d_b = _hazard_backward(int(question_consts[q, 4]), slope[q], d_hazard_p, d_ls[q] * share[q, :bins])
+        d_p, d_s = d_joint[q], d_ls[q]
+        if question_consts[q, 5] > 0.0:  # through the lapse mixture to the hazard's own terms
+            d_p, d_s = d_p.copy(), d_s * share[q, :bins]
+            d_p[bins - 1] *= share[q, bins]
+        d_a, d_b = _hazard_backward(int(question_consts[q, 4]), slope[q], d_p, d_s)
         grad[o_alpha + q] += d_a
         grad[o_beta + q] += d_b
     d_flat = (d_joint + d_ev).reshape(n_q * bins)
