@@ -223,7 +223,8 @@ def summarise(results: list[dict]) -> dict:
 
 
 def print_summary(name: str, summary: dict) -> None:
-    print(f"\n### {name} half: {summary['questions']} questions, {summary['checkpoint_forecasts']} checkpoint forecasts\n")
+    heading = name if " " in name else f"{name} half"
+    print(f"\n### {heading}: {summary['questions']} questions, {summary['checkpoint_forecasts']} checkpoint forecasts\n")
     print("| forecaster | mean RPS (months) | model - it (90% interval) | time-averaged Brier | model - it (90% interval) |")
     print("| --- | --- | --- | --- | --- |")
     for forecaster, row in summary["forecasters"].items():
@@ -286,10 +287,18 @@ def run_all(paths: list[Path], settings, jobs: int, learned: dict | None = None)
     return [done[path] for path in paths]
 
 
+def _listed(path: Path) -> list[str]:
+    """The slugs in a question list: one a line, blank lines and ``#`` comments skipped."""
+    lines = (line.split("#", 1)[0].strip() for line in path.read_text(encoding="utf-8").splitlines())
+    return [line for line in lines if line]
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--half", choices=("development", "test", "all"), default="all")
     parser.add_argument("--only", action="append", metavar="SLUG", help="Only this question (repeatable).")
+    parser.add_argument("--only-file", type=Path, metavar="FILE",
+                        help="Only the questions listed in FILE (one slug a line, # comments); also summarised together.")
     parser.add_argument("--jobs", type=int, default=os.cpu_count() or 1, help="Questions at a time (default: cores).")
     parser.add_argument("--draws", type=int, default=500)
     parser.add_argument("--chains", type=int, default=2)
@@ -298,17 +307,23 @@ def main() -> None:
                         help="bench/learning.py's output: backtest each question with the prior set learned without it.")
     args = parser.parse_args()
     learned = json.loads(args.learned.read_text()) if args.learned else None
+    chosen = set(args.only or []) | set(_listed(args.only_file) if args.only_file else [])
     from forecast.inference.model import FitSettings
     from forecast.io.casebook import DEVELOPMENT, TEST, casebook_files, half
 
     settings = FitSettings(draws=args.draws, tune=args.draws, chains=args.chains, seed=20220726, cores=2)
     paths = [p for p in casebook_files() if (args.half == "all" or half(p.stem) == args.half)
-             and (not args.only or p.stem in args.only)]
+             and (not chosen or p.stem in chosen)]
+    missing = chosen - {p.stem for p in casebook_files()}
+    if missing:
+        parser.error(f"not in the casebook: {', '.join(sorted(missing))}")
     began = time.perf_counter()
     results = run_all(paths, settings, args.jobs, learned)
     wall = time.perf_counter() - began
     halves = {h: [r for r in results if r["half"] == h] for h in (TEST, DEVELOPMENT)}
     summaries = {h: summarise(rs) for h, rs in halves.items() if rs}
+    if args.only_file and len(halves) == 2 and all(halves.values()):
+        summaries["all listed questions"] = summarise(results)
     runs, busy = sum(r["runs"] for r in results), sum(r["seconds"] for r in results)
     first = sum(r["first_seconds"] for r in results)
     print(f"Casebook benchmark: {len(results)} questions, {runs} backtest runs ({args.chains} x {args.draws} draws) in "
