@@ -26,7 +26,7 @@ def casebook_store(tmp_path_factory):
     return store, report
 
 
-@pytest.mark.slow  # loads all 62 questions: run by `bash scripts/test --all` and CI
+@pytest.mark.slow  # loads the whole casebook: run by `bash scripts/test --all` and CI
 def test_the_whole_casebook_loads_and_every_question_resolves(casebook_store) -> None:
     store, report = casebook_store
     assert len(FILES) >= 20 and len(report.questions) == len(FILES)
