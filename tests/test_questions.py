@@ -139,9 +139,9 @@ def test_notice_given_revoked_and_extended(run, tmp_path: Path) -> None:
     observe = ["log", "observation", "--no-update", "--question", "ruritania-exit", "--source", "s", "--kind"]
     assert run(*observe, "notice-given", "--date", "2018-05-10").exit_code == 0
     # 24 months after 2018-05: 2020-05 is bin 28. Before it (from the as-of month 2019-12, bin 23) only a notice
-    # revoked (1 - 0.69, the shipped set's bind probability) and an exit without notice (1 - 0.91 compliance): 0.0026.
+    # revoked (1 - 0.72, the shipped set's bind probability) and an exit without notice (1 - 0.92 compliance).
     notice = _monthly(run, "ruritania-exit")
-    assert sum(notice[:23]) == 0 and 0 < sum(notice[23:28]) < 0.005 and notice[28] > 0.4  # 0.69 x (1 - e^-1), lag 1
+    assert sum(notice[:23]) == 0 and 0 < sum(notice[23:28]) < 0.005 and notice[28] > 0.4  # 0.72 x (1 - e^(-1 / 0.43)), lag 0.43 months
     assert run(*observe, "notice-extended", "--date", "2019-06-01", "--effective", "2020-10-31").exit_code == 0
     extended = _monthly(run, "ruritania-exit")
     assert sum(extended[:23]) == 0 and 0 < sum(extended[23:33]) < 0.05 and extended[33] > 0.4  # 2020-10 is bin 33
