@@ -273,13 +273,17 @@ def run_all(paths: list[Path], settings, jobs: int, learned: dict | None = None)
               f"({r['seconds'] / r['runs']:.2f} s per as-of date); {time.perf_counter() - began:.0f} s so far",
               file=sys.stderr, flush=True)
 
+    from forecast.inference.compiled import keep_compiler_running  # one compiling child per job, not per question
+
     if jobs <= 1:
+        keep_compiler_running()
         for k, path in enumerate(paths, 1):
             done[path] = backtest_question(path, settings, learned)
             report(k, path, done[path])
     else:
         one_core = replace(settings, cores=1)
-        with ProcessPoolExecutor(jobs, mp_context=multiprocessing.get_context("spawn")) as pool:
+        with ProcessPoolExecutor(jobs, mp_context=multiprocessing.get_context("spawn"),
+                                 initializer=keep_compiler_running) as pool:
             futures = {pool.submit(backtest_question, path, one_core, learned): path for path in paths}
             for k, future in enumerate(as_completed(futures), 1):
                 done[futures[future]] = future.result()

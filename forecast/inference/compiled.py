@@ -16,7 +16,6 @@ import hashlib
 import json
 import os
 import pickle
-import subprocess
 import sys
 import warnings
 from collections.abc import Callable
@@ -31,6 +30,7 @@ from ..basics.files import write_with
 from ..errors import ForecastError
 from . import internals
 from .tracing import model_layout, traced_functions
+from .worker import ChildWorker
 
 CACHE_FORMAT = "1"
 PRIOR_DRAWS = 500
@@ -272,21 +272,27 @@ def compile_job(payload: bytes) -> None:
     write_with(folder / f"model-{key}.json", lambda path: path.write_text(json.dumps(layout), encoding="utf-8"))
 
 
+def _compile_job_in(folder: str, payload: bytes) -> None:
+    """:func:`compile_job` with the cache in ``folder`` (the parent's, which may change between jobs)."""
+    os.environ[CACHE_ENV] = folder
+    compile_job(payload)
+
+
+_COMPILER = ChildWorker("compiling the model")
+
+
+def keep_compiler_running() -> None:
+    """Keep the compiling child for this process's later compiles (PyMC imported once, not once per model)."""
+    _COMPILER.keep_alive = True
+
+
 def _compile_in_child(key: str, build: Callable[[], Any], hand_layout: list[list] | None) -> None:
-    """Compile in a fresh process, so that this one loads exactly the cached code a later process will load.
+    """Compile in another process, so that this one loads exactly the cached code a later process will load.
 
     (A compile and a later load of the same model can differ in the last bits, which would make the
     draws of a seed depend on whether the cache was warm; the child also keeps PyMC out of this process.)
     """
-    package_parent = str(Path(__file__).resolve().parents[2])
-    env = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [package_parent, os.environ.get("PYTHONPATH")]))}
-    done = subprocess.run(
-        [sys.executable, "-c", "import sys; from forecast.inference.compiled import compile_job; compile_job(sys.stdin.buffer.read())"],
-        input=pickle.dumps((key, build, hand_layout)), capture_output=True, env=env, check=False,
-    )
-    if done.returncode != 0:
-        tail = done.stderr.decode(errors="replace").strip().splitlines()[-1:] or ["no output"]
-        raise ForecastError(f"compiling the model failed: {tail[0]}")
+    _COMPILER.run(_compile_job_in, str(cache_dir()), pickle.dumps((key, build, hand_layout)))
 
 
 @dataclass(frozen=True)
