@@ -4,6 +4,8 @@ errors, and it lives on between jobs only when asked to (a benchmark), never idl
 from __future__ import annotations
 
 import os
+import time
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
@@ -49,3 +51,19 @@ def test_a_child_that_dies_is_reported_and_replaced(worker, tmp_path: Path) -> N
         worker.run(os._exit, 3)
     worker.run(Path.write_text, tmp_path / "after.txt", "z")
     assert (tmp_path / "after.txt").read_text() == "z"
+
+
+@pytest.mark.parametrize("keep_alive", [True, False])
+def test_jobs_from_several_threads_take_turns_and_each_gets_its_own_answer(worker, keep_alive) -> None:
+    worker.keep_alive = keep_alive
+
+    def one(k: int) -> str:
+        try:
+            worker.run(time.sleep, 0.02) if k % 2 else worker.run(Path.read_text, Path(f"/no/such/{k}"))
+        except ForecastError as error:
+            return "failed" if f"/no/such/{k}'" in str(error) else f"someone else's error: {error}"
+        return "ok"
+
+    with ThreadPoolExecutor(4) as pool:
+        answers = list(pool.map(one, range(16)))
+    assert answers == ["failed", "ok"] * 8

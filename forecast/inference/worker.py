@@ -13,6 +13,7 @@ import pickle
 import subprocess
 import sys
 import tempfile
+import threading
 from collections.abc import Callable
 from pathlib import Path
 from typing import IO, Any
@@ -45,9 +46,15 @@ class ChildWorker:
         self.keep_alive = False
         self.process: subprocess.Popen | None = None
         self.errors: IO[bytes] | None = None
+        self.lock = threading.Lock()  # one job at a time through the pipes (a server's threads may compile at once)
+        atexit.register(self.close)
 
     def run(self, function: Callable[..., Any], *arguments: Any) -> None:
         """Run ``function(*arguments)`` in the child; a failure raises ForecastError with its first line."""
+        with self.lock:
+            self._run(function, arguments)
+
+    def _run(self, function: Callable[..., Any], arguments: tuple) -> None:
         if self.process is None or self.process.poll() is not None:
             self._start()
         assert self.process is not None and self.process.stdin is not None and self.process.stdout is not None
@@ -73,7 +80,6 @@ class ChildWorker:
         self.errors = tempfile.TemporaryFile()
         self.process = subprocess.Popen([sys.executable, "-c", f"from {__name__} import serve; serve()"],
                                         stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=self.errors, env=env)
-        atexit.register(self.close)
 
     def _last_error_line(self) -> str:
         if self.process is not None:
