@@ -316,9 +316,9 @@ def main() -> None:
     from forecast.io.casebook import DEVELOPMENT, TEST, casebook_files, half
 
     settings = FitSettings(draws=args.draws, tune=args.draws, chains=args.chains, seed=20220726, cores=2)
-    paths = [p for p in casebook_files() if (args.half == "all" or half(p.stem) == args.half)
-             and (not chosen or p.stem in chosen)]
-    missing = chosen - {p.stem for p in casebook_files()}
+    files = casebook_files()
+    paths = [p for p in files if (args.half == "all" or half(p.stem) == args.half) and (not chosen or p.stem in chosen)]
+    missing = chosen - {p.stem for p in files}
     if missing:
         parser.error(f"not in the casebook: {', '.join(sorted(missing))}")
     began = time.perf_counter()

@@ -15,7 +15,6 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-import pickle
 import sys
 import warnings
 from collections.abc import Callable
@@ -241,8 +240,9 @@ def import_nutpie() -> Any:
     return nutpie
 
 
-def compile_job(payload: bytes) -> None:
-    """In a child process: build the model, compile both callbacks into the cache, save its prior draws and layout.
+def compile_job(cache_folder: str, key: str, build: Callable[[], Any], hand_layout: list[list] | None) -> None:
+    """In a child process: build the model, compile both callbacks into the cache in ``cache_folder`` (the parent's,
+    which may change between jobs), save its prior draws and layout.
 
     With ``hand_layout`` (every traced variable as :mod:`forecast.inference.density.layout` lays them out), the log density
     and the expansion are the hand-written ones; PyTensor then only lays out the model and draws its prior.
@@ -250,7 +250,7 @@ def compile_job(payload: bytes) -> None:
     from ..basics.deferred import defer_import
 
     defer_import("arviz")  # nutpie imports it for output a compile never makes (3 s of the child's 10)
-    key, build, hand_layout = pickle.loads(payload)  # noqa: S301  (written by the parent process, below)
+    os.environ[CACHE_ENV] = cache_folder
     model = build()
     if hand_layout is not None:
         from .density.layout import SLOTS
@@ -272,12 +272,6 @@ def compile_job(payload: bytes) -> None:
     write_with(folder / f"model-{key}.json", lambda path: path.write_text(json.dumps(layout), encoding="utf-8"))
 
 
-def _compile_job_in(folder: str, payload: bytes) -> None:
-    """:func:`compile_job` with the cache in ``folder`` (the parent's, which may change between jobs)."""
-    os.environ[CACHE_ENV] = folder
-    compile_job(payload)
-
-
 _COMPILER = ChildWorker("compiling the model")
 
 
@@ -292,7 +286,7 @@ def _compile_in_child(key: str, build: Callable[[], Any], hand_layout: list[list
     (A compile and a later load of the same model can differ in the last bits, which would make the
     draws of a seed depend on whether the cache was warm; the child also keeps PyMC out of this process.)
     """
-    _COMPILER.run(_compile_job_in, str(cache_dir()), pickle.dumps((key, build, hand_layout)))
+    _COMPILER.run(compile_job, str(cache_dir()), key, build, hand_layout)
 
 
 @dataclass(frozen=True)

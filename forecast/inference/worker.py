@@ -55,7 +55,9 @@ class ChildWorker:
             self._run(function, arguments)
 
     def _run(self, function: Callable[..., Any], arguments: tuple) -> None:
-        if self.process is None or self.process.poll() is not None:
+        if self.process is not None and self.process.poll() is not None:
+            self.close()  # the child died between jobs
+        if self.process is None:
             self._start()
         assert self.process is not None and self.process.stdin is not None and self.process.stdout is not None
         job = pickle.dumps((function, arguments))
